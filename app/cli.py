@@ -1,0 +1,105 @@
+"""`dtg`: the command line. Thin: build Settings (and Services), call the same use cases as the web app."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from app.settings import Settings
+
+
+@click.group()
+@click.version_option(package_name="drupal-ticket-generator", prog_name="dtg")
+def main() -> None:
+    """Drupal Ticket Generator: turn a Drupal spec export into linked Jira issues."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Run the web app (and, without DTG_REDIS_URL, a worker in the same process)."""
+    import uvicorn
+
+    from app.main import create_app
+    from workers.broker import configure_broker
+    from workers.queue import DramatiqJobQueue
+
+    settings = Settings.from_env()
+    if settings.is_sqlite:
+        from app.db.migrate import upgrade
+
+        upgrade(settings.database_url)
+    broker = configure_broker(settings)
+    worker = None
+    if not settings.redis_url:
+        import dramatiq
+
+        worker = dramatiq.Worker(broker, worker_threads=settings.worker_threads)
+    app = create_app(settings, DramatiqJobQueue(broker), worker=worker)
+    click.echo(f"Drupal Ticket Generator on http://{host}:{port} (public URL {settings.base_url})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--processes", default=2, show_default=True, type=int, help="Worker processes.")
+@click.option("--threads", default=None, type=int, help="Threads per process (default DTG_WORKER_THREADS).")
+def worker(processes: int, threads: int | None) -> None:
+    """Run Dramatiq worker processes on the Redis broker (DTG_REDIS_URL)."""
+    settings = Settings.from_env()
+    if not settings.redis_url:
+        raise click.UsageError("DTG_REDIS_URL is not set: without Redis, `dtg serve` runs its own worker.")
+    threads = threads or settings.worker_threads
+    args = [sys.executable, "-m", "dramatiq", "workers.entry", "--processes", str(processes), "--threads", str(threads)]
+    os.execv(sys.executable, args)
+
+
+@main.command("check-worker")
+@click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for a worker.")
+def check_worker(timeout: float) -> None:
+    """Send a ping through the broker and wait until a worker has handled it."""
+    from app.container import build_services
+    from app.pipeline.workers_check import request_ping, wait_for_ping
+    from workers.broker import configure_broker
+    from workers.queue import DramatiqJobQueue
+
+    settings = Settings.from_env()
+    if not settings.redis_url:
+        raise click.UsageError("DTG_REDIS_URL is not set: the embedded worker runs inside `dtg serve`.")
+    services = build_services(settings, DramatiqJobQueue(configure_broker(settings)))
+    task_id = request_ping(services.tasks, services.jobs, tenant_id=None)
+    if not wait_for_ping(services.tasks, task_id, timeout=timeout):
+        click.echo(f"No worker answered within {timeout:g} s. Is `dtg worker` running?", err=True)
+        sys.exit(1)
+    click.echo("A worker answered.")
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    from app.db.migrate import upgrade
+
+    upgrade(Settings.from_env().database_url, revision)
+    click.echo(f"Database at {revision}.")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Roll migrations back to REVISION (`base` empties the database)."""
+    from app.db.migrate import downgrade
+
+    downgrade(Settings.from_env().database_url, revision)
+    click.echo(f"Database at {revision}.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Atlassian Connect: the query string hash, the inbound token verifiers, lifecycle and the descriptor."""

@@ -1,0 +1,77 @@
+"""The lifecycle callbacks Jira sends: installed, uninstalled, enabled, disabled.
+
+Each is idempotent, because Jira retries `installed`. `uninstalled` is not retried by Jira, so it must not fail
+on a tenant we no longer know.
+@see https://developer.atlassian.com/cloud/jira/platform/connect-app-descriptor/#lifecycle
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from app.connect.verifiers import AuthenticationError, ConnectIdentity, InstallTokenVerifier
+from app.db.tenants import TenantRepository
+from app.domain.installation import Installation, InstallPayload
+from app.errors import AppError
+
+
+class LifecyclePayloadError(AppError):
+    status_code = 400
+
+
+def parse_payload(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LifecyclePayloadError("The lifecycle body is not JSON.") from exc
+    if not isinstance(payload, dict):
+        raise LifecyclePayloadError("The lifecycle body must be a JSON object.")
+    return payload
+
+
+def _required_text(payload: dict[str, Any], key: str) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise LifecyclePayloadError(f"The lifecycle body has no {key}.")
+    return value
+
+
+async def installed(
+    body: bytes, token: str, method: str, url: str, *, verifier: InstallTokenVerifier, tenants: TenantRepository
+) -> Installation:
+    """Verify a signed install and store (or refresh) the tenant; nothing is stored unless all checks pass."""
+    payload = parse_payload(body)
+    claims = await verifier.verify(token, method, url)
+    client_key = _required_text(payload, "clientKey")
+    if claims["iss"] != client_key:
+        raise AuthenticationError("The install token was issued for another Jira site.")
+    install = InstallPayload(
+        client_key=client_key,
+        shared_secret=_required_text(payload, "sharedSecret"),
+        base_url=_required_text(payload, "baseUrl").rstrip("/"),
+        display_url=(payload.get("displayUrl") or None),
+        product_type=str(payload.get("productType") or "jira"),
+        description=str(payload.get("description") or ""),
+        cloud_id=payload.get("cloudId") if isinstance(payload.get("cloudId"), str) else None,
+    )
+    return await run_in_threadpool(tenants.save_installed, install)
+
+
+async def uninstalled(
+    body: bytes, token: str, method: str, url: str, *, verifier: InstallTokenVerifier, tenants: TenantRepository
+) -> None:
+    payload = parse_payload(body)
+    claims = await verifier.verify(token, method, url)
+    if claims["iss"] != _required_text(payload, "clientKey"):
+        raise AuthenticationError("The uninstall token was issued for another Jira site.")
+    await run_in_threadpool(tenants.mark_uninstalled, claims["iss"])
+
+
+async def enabled_changed(body: bytes, identity: ConnectIdentity, *, enabled: bool, tenants: TenantRepository) -> None:
+    payload = parse_payload(body)
+    if payload.get("clientKey") not in (None, identity.installation.client_key):
+        raise AuthenticationError("The token was issued for another Jira site.")
+    await run_in_threadpool(tenants.set_enabled, identity.installation.client_key, enabled)

@@ -1,0 +1,61 @@
+"""The composition root: everything a request, an actor or a command needs, built once from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+
+from app.connect.verifiers import ContextTokenVerifier, InstallTokenVerifier, RequestTokenVerifier
+from app.db.engine import SessionFactory, create_db_engine, session_factory
+from app.db.tasks import TaskRepository
+from app.db.tenants import TenantRepository
+from app.domain.installation import Installation
+from app.encryption import SecretBox
+from app.pipeline.jobs import JobQueue
+from app.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: SessionFactory
+    http: httpx.AsyncClient
+    tenants: TenantRepository
+    tasks: TaskRepository
+    install_verifier: InstallTokenVerifier
+    request_verifier: RequestTokenVerifier
+    context_verifier: ContextTokenVerifier
+    jobs: JobQueue
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        self.engine.dispose()
+
+
+def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClient | None = None) -> Services:
+    engine = create_db_engine(settings.database_url)
+    sessions = session_factory(engine)
+    tenants = TenantRepository(sessions, SecretBox(settings.secret_key))
+    http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
+
+    async def find_active(client_key: str) -> Installation | None:
+        return await run_in_threadpool(tenants.find, client_key)
+
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        http=http,
+        tenants=tenants,
+        tasks=TaskRepository(sessions),
+        install_verifier=InstallTokenVerifier(
+            keys_url=settings.connect_install_keys_url, app_base_url=settings.base_url, http=http
+        ),
+        request_verifier=RequestTokenVerifier(app_base_url=settings.base_url, lookup=find_active),
+        context_verifier=ContextTokenVerifier(app_base_url=settings.base_url, lookup=find_active),
+        jobs=jobs,
+    )

@@ -1,0 +1,1 @@
+"""The outbound adapter to a tenant's Jira Cloud site."""

@@ -1,0 +1,112 @@
+"""Settings: one frozen object built from the environment at each entry point and passed down.
+
+Every setting has an embedded default so that `dtg serve` runs with no configuration at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ATLASSIAN_ALL_JS = "https://connect-cdn.atl-paas.net/all.js"
+ATLASSIAN_INSTALL_KEYS = "https://connect-install-keys.atlassian.com"
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    env: str
+    default: str
+    help: str
+
+
+# Datasette-style: settings are data with help text; a test checks the README documents each one.
+SETTINGS_DOC = (
+    SettingDoc("DTG_BASE_URL", "http://127.0.0.1:8000", "The public https URL Jira uses to reach the app."),
+    SettingDoc("DTG_APP_KEY", "drupal-ticket-generator", "The Connect app key, unique per Atlassian site."),
+    SettingDoc("DTG_DATA_DIR", "./data", "Folder for the SQLite database, the generated secret key and uploads."),
+    SettingDoc("DTG_DATABASE_URL", "SQLite in the data folder", "SQLAlchemy URL, e.g. postgresql://user@host/db."),
+    SettingDoc(
+        "DTG_REDIS_URL", "unset", "Redis broker for `dtg worker` processes; unset runs a broker and worker in-process."
+    ),
+    SettingDoc(
+        "DTG_SECRET_KEY",
+        "generated into the data folder",
+        "Fernet key that encrypts tenant shared secrets and API keys at rest.",
+    ),
+    SettingDoc(
+        "DTG_CONNECT_INSTALL_KEYS_URL",
+        ATLASSIAN_INSTALL_KEYS,
+        "Where the public keys of signed install callbacks are fetched (the sandbox serves its own).",
+    ),
+    SettingDoc("DTG_ALL_JS_URL", ATLASSIAN_ALL_JS, "The Connect JavaScript API the pages load."),
+    SettingDoc(
+        "DTG_FRAME_ANCESTORS", "none", "Extra origins (space separated) allowed to frame the app, e.g. the sandbox."
+    ),
+    SettingDoc("DTG_WORKER_THREADS", "4", "Threads of the in-process worker and of each `dtg worker` process."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str
+    app_key: str
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    connect_install_keys_url: str
+    all_js_url: str
+    frame_ancestors: tuple[str, ...]
+    worker_threads: int
+    secret_key: str = field(repr=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `environ` (default `os.environ`); creates the data folder and secret key if needed."""
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("DTG_DATA_DIR") or "data").resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(
+            base_url=(env.get("DTG_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            app_key=env.get("DTG_APP_KEY") or "drupal-ticket-generator",
+            data_dir=data_dir,
+            database_url=normalise_database_url(env.get("DTG_DATABASE_URL") or f"sqlite:///{data_dir / 'dtg.sqlite3'}"),
+            redis_url=env.get("DTG_REDIS_URL") or None,
+            secret_key=env.get("DTG_SECRET_KEY") or _load_or_create_secret_key(data_dir),
+            connect_install_keys_url=(env.get("DTG_CONNECT_INSTALL_KEYS_URL") or ATLASSIAN_INSTALL_KEYS).rstrip("/"),
+            all_js_url=env.get("DTG_ALL_JS_URL") or ATLASSIAN_ALL_JS,
+            frame_ancestors=tuple((env.get("DTG_FRAME_ANCESTORS") or "").split()),
+            worker_threads=int(env.get("DTG_WORKER_THREADS") or 4),
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whichever spelling the operator wrote."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _load_or_create_secret_key(data_dir: Path) -> str:
+    path = data_dir / "secret.key"
+    if not path.exists():
+        # Written with O_EXCL so two processes starting together cannot end up with different keys.
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(Fernet.generate_key().decode())
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty; delete it or set DTG_SECRET_KEY")
+    return key

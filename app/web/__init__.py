@@ -1,0 +1,1 @@
+"""The Starlette layer: routes, authentication policies, pages, JSON API and error pages."""

@@ -1,0 +1,30 @@
+"""Typed template contexts, one per page, so handlers pass objects and not loose dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+
+@dataclass(frozen=True)
+class PageContext:
+    title: str
+    all_js_url: str
+    site_url: str
+    account_id: str | None
+    project_key: str | None
+    issue_key: str | None
+
+    @classmethod
+    def from_request(cls, request: Request, *, title: str) -> PageContext:
+        identity = request.state.identity
+        params = request.query_params
+        return cls(
+            title=title,
+            all_js_url=request.state.services.settings.all_js_url,
+            site_url=identity.installation.display_url,
+            account_id=identity.account_id,
+            project_key=params.get("projectKey"),
+            issue_key=params.get("issueKey"),
+        )

@@ -1,0 +1,71 @@
+"""Routes that declare who may call them. A route without a declared policy cannot be registered.
+
+Policies:
+- PUBLIC: the descriptor, static files, health checks.
+- SIGNED_INSTALL: `installed`/`uninstalled`, verified by the lifecycle use case itself (RS256).
+- JIRA_REQUEST: module pages and `enabled`/`disabled`: an HS256 token bound to this exact request.
+- CONTEXT: our JSON API: only context tokens from `AP.context.getToken()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from enum import StrEnum
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from app.connect.verifiers import AuthenticationError
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class Auth(StrEnum):
+    PUBLIC = "public"
+    SIGNED_INSTALL = "signed_install"
+    JIRA_REQUEST = "jira_request"
+    CONTEXT = "context"
+
+
+class SecuredRoute(Route):
+    def __init__(self, path: str, endpoint: Endpoint, *, auth: Auth, methods: Sequence[str] = ("GET",)) -> None:
+        self.auth = auth
+        super().__init__(path, _guard(endpoint, auth), methods=list(methods))
+
+
+class SecuredMount(Mount):
+    """A public mount (static files); kept explicit so the policy check covers mounts too."""
+
+    auth = Auth.PUBLIC
+
+
+def token_from(request: Request, *, allow_query: bool) -> str:
+    header = request.headers.get("authorization", "")
+    if header.startswith("JWT "):
+        return header[4:].strip()
+    if allow_query and request.query_params.get("jwt"):
+        return request.query_params["jwt"]
+    raise AuthenticationError("This request carries no Connect token; open the page from Jira.")
+
+
+def _guard(endpoint: Endpoint, auth: Auth) -> Endpoint:
+    async def guarded(request: Request) -> Response:
+        services = request.state.services
+        if auth is Auth.JIRA_REQUEST:
+            token = token_from(request, allow_query=True)
+            request.state.identity = await services.request_verifier.verify(token, request.method, str(request.url))
+        elif auth is Auth.CONTEXT:
+            token = token_from(request, allow_query=False)
+            request.state.identity = await services.context_verifier.verify(token, request.method, str(request.url))
+        return await endpoint(request)
+
+    guarded.__name__ = endpoint.__name__
+    return guarded
+
+
+def check_policies(routes: Sequence[BaseRoute]) -> None:
+    """Refuse to start an app with a route that declares no policy (the default is refusal)."""
+    for route in routes:
+        if not isinstance(route, (SecuredRoute, SecuredMount)):
+            raise RuntimeError(f"Route {getattr(route, 'path', route)!r} declares no authentication policy")

@@ -1,0 +1,37 @@
+"""The one process global we accept: the Services a worker builds at boot and closes at shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import dramatiq
+from dramatiq.middleware import Middleware
+
+from app.container import Services, build_services
+from app.pipeline.jobs import JobQueue
+from app.settings import Settings
+
+_services: Services | None = None
+
+
+class ServicesMiddleware(Middleware):
+    def __init__(self, settings: Settings, jobs_factory: Callable[[], JobQueue]) -> None:
+        self._settings = settings
+        self._jobs_factory = jobs_factory
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
+        global _services
+        _services = build_services(self._settings, self._jobs_factory())
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
+        global _services
+        if _services is not None:
+            _services.engine.dispose()
+            _services = None
+
+
+def services() -> Services:
+    if _services is None:
+        raise RuntimeError("the worker has not booted")
+    return _services
