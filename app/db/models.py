@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -40,17 +42,107 @@ class Tenant(SQLModel, table=True):
         return self.uninstalled_at is None
 
 
+ACTIVE_TASK_STATES = ("queued", "running")
+
+
 class Task(SQLModel, table=True):
-    """A unit of background work with its progress, so the web app can show and resume it."""
+    """A unit of background work with its progress, so the web app can show and resume it.
+
+    At most one active task of a kind per upload session: a partial unique index enforces it in the database,
+    so two requests racing to start a run cannot both win.
+    """
 
     __tablename__ = "tasks"
+    __table_args__ = (
+        Index(
+            "uq_tasks_one_active_per_session",
+            "session_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("state IN ('queued', 'running')"),
+            postgresql_where=text("state IN ('queued', 'running')"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int | None = Field(default=None, foreign_key="tenants.id", index=True)
+    session_id: int | None = Field(default=None, foreign_key="upload_sessions.id", index=True)
     kind: str = Field(max_length=64)
     state: str = Field(default="queued", max_length=32)
     done: int = 0
     total: int = 0
+    current: str = Field(default="", max_length=255)
     message: str = Field(default="", max_length=2048)
+    cancel_requested: bool = False
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+def _json_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(JSON, nullable=nullable)
+
+
+class UploadSession(SQLModel, table=True):
+    """One director's session on one project: uploaded spec files, drafted tickets, export."""
+
+    __tablename__ = "upload_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    project_key: str = Field(max_length=64)
+    project_id: str = Field(default="", max_length=64)
+    created_by: str | None = Field(default=None, max_length=128)
+    stage: str = Field(default="upload", max_length=32)
+    site_name: str = Field(default="", max_length=255)
+    site_description: str = Field(default="", max_length=2048)
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    last_activity_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class SpecFile(SQLModel, table=True):
+    """An uploaded CSV export, kept byte for byte (at most 2 MB each) so intake can be re-run at any time."""
+
+    __tablename__ = "spec_files"
+    __table_args__ = (UniqueConstraint("session_id", "name", name="uq_spec_files_session_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    session_id: int = Field(foreign_key="upload_sessions.id", index=True)
+    name: str = Field(max_length=255)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)
+    kind_override: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class TicketRecord(SQLModel, table=True):
+    """A drafted ticket. `key` is stable across re-runs of the same spec; `version` guards concurrent edits."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("session_id", "key", name="uq_tickets_session_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    session_id: int = Field(foreign_key="upload_sessions.id", index=True)
+    key: str = Field(max_length=255)
+    position: int = 0
+    title: str = Field(max_length=255)
+    area: str = Field(max_length=64)
+    action: str = Field(max_length=16)
+    labels: list[str] = Field(default_factory=list, sa_column=_json_column())
+    description: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
+    draft: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
+    blocked_by: list[str] = Field(default_factory=list, sa_column=_json_column())
+    relates_to: list[str] = Field(default_factory=list, sa_column=_json_column())
+    source: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json_column())
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json_column())
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json_column())
+    usage: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
+    on_hold: bool = False
+    prose_written: bool = False
+    prose_flag: str | None = Field(default=None, max_length=1024)
+    excluded: bool = False
+    version: int = 1
     created_at: datetime = _timestamp()  # type: ignore[assignment]
     updated_at: datetime = _timestamp()  # type: ignore[assignment]

@@ -2,37 +2,92 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 
 from app.db.engine import SessionFactory
-from app.db.models import Task, utcnow
+from app.db.models import ACTIVE_TASK_STATES, Task, utcnow
+from app.errors import ConflictError
+
+
+class TaskAlreadyRunningError(ConflictError):
+    """Another run of the same kind is active for this upload session."""
 
 
 class TaskRepository:
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
 
-    def create(self, *, tenant_id: int | None, kind: str, total: int = 0) -> Task:
+    def create(self, *, tenant_id: int | None, kind: str, total: int = 0, session_id: int | None = None) -> Task:
+        """Raises: TaskAlreadyRunningError when a task of this kind is already active for the session."""
         with self._sessions() as session:
-            task = Task(tenant_id=tenant_id, kind=kind, total=total)
+            task = Task(tenant_id=tenant_id, session_id=session_id, kind=kind, total=total)
             session.add(task)
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError as exc:
+                session.rollback()
+                raise TaskAlreadyRunningError(f"A {kind} run is already in progress for this session.") from exc
             session.refresh(task)
             return task
 
     def get(self, task_id: int, *, tenant_id: int | None) -> Task | None:
         with self._sessions() as session:
             query = select(Task).where(Task.id == task_id)
-            query = query.where(Task.tenant_id == tenant_id) if tenant_id is not None else query.where(
-                Task.tenant_id.is_(None)  # type: ignore[union-attr]
+            if tenant_id is None:
+                query = query.where(col(Task.tenant_id).is_(None))
+            else:
+                query = query.where(Task.tenant_id == tenant_id)
+            return session.exec(query).first()
+
+    def latest(self, *, tenant_id: int, session_id: int, kind: str) -> Task | None:
+        with self._sessions() as session:
+            query = (
+                select(Task)
+                .where(Task.tenant_id == tenant_id, Task.session_id == session_id, Task.kind == kind)
+                .order_by(col(Task.id).desc())
             )
             return session.exec(query).first()
 
-    def finish(self, task_id: int, message: str = "") -> None:
+    def progress(
+        self, task_id: int, *, done: int, total: int, current: str = "", detail: dict[str, Any] | None = None
+    ) -> None:
         with self._sessions() as session:
             task = session.get(Task, task_id)
-            if task is None or task.state == "done":
+            if task is None or task.state not in ACTIVE_TASK_STATES:
                 return
-            task.state, task.done, task.message, task.updated_at = "done", task.total, message, utcnow()
+            task.state, task.done, task.total, task.current = "running", done, total, current[:255]
+            if detail is not None:
+                task.detail = detail
+            task.updated_at = utcnow()
+            session.add(task)
+            session.commit()
+
+    def request_cancel(self, task_id: int, *, tenant_id: int) -> bool:
+        with self._sessions() as session:
+            task = session.exec(select(Task).where(Task.id == task_id, Task.tenant_id == tenant_id)).first()
+            if task is None or task.state not in ACTIVE_TASK_STATES:
+                return False
+            task.cancel_requested, task.updated_at = True, utcnow()
+            session.add(task)
+            session.commit()
+            return True
+
+    def cancel_requested(self, task_id: int) -> bool:
+        with self._sessions() as session:
+            task = session.get(Task, task_id)
+            return task is None or task.cancel_requested
+
+    def finish(self, task_id: int, message: str = "", *, state: str = "done") -> None:
+        """Idempotent: a task that already ended keeps its first outcome."""
+        with self._sessions() as session:
+            task = session.get(Task, task_id)
+            if task is None or task.state not in ACTIVE_TASK_STATES:
+                return
+            task.state, task.message, task.updated_at = state, message[:2048], utcnow()
+            if state == "done":
+                task.done = task.total
             session.add(task)
             session.commit()

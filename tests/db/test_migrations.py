@@ -33,13 +33,13 @@ def _drift(url: str) -> list[object]:
 
 def _exercise_chain(url: str) -> None:
     upgrade(url)
-    assert {"tenants", "tasks"} <= _tables(url)
+    assert {"tenants", "tasks", "upload_sessions", "spec_files", "tickets"} <= _tables(url)
     assert _drift(url) == []
     downgrade(url, "base")
     assert _tables(url) == set()
     upgrade(url)
     upgrade(url)  # a second upgrade is a no-op
-    assert {"tenants", "tasks"} <= _tables(url)
+    assert {"tenants", "tasks", "upload_sessions", "spec_files", "tickets"} <= _tables(url)
 
 
 @pytest.mark.unit

@@ -1,0 +1,112 @@
+"""Upload sessions and their spec files, always read and written within one tenant."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+
+from app.db.engine import SessionFactory
+from app.db.models import SpecFile, UploadSession, utcnow
+from app.errors import NotFoundError
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str
+    data: bytes
+    kind_override: str | None
+
+
+class SessionRepository:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    def create(
+        self,
+        *,
+        tenant_id: int,
+        project_key: str,
+        project_id: str = "",
+        created_by: str | None = None,
+        site_name: str = "",
+        site_description: str = "",
+    ) -> UploadSession:
+        with self._sessions() as session:
+            upload = UploadSession(
+                tenant_id=tenant_id,
+                project_key=project_key,
+                project_id=project_id,
+                created_by=created_by,
+                site_name=site_name,
+                site_description=site_description,
+            )
+            session.add(upload)
+            session.commit()
+            session.refresh(upload)
+            return upload
+
+    def get(self, session_id: int, *, tenant_id: int) -> UploadSession:
+        """Raises: NotFoundError when the session does not exist in this tenant."""
+        with self._sessions() as session:
+            upload = session.exec(
+                select(UploadSession).where(UploadSession.id == session_id, UploadSession.tenant_id == tenant_id)
+            ).first()
+            if upload is None:
+                raise NotFoundError("This upload session does not exist (sessions are kept 7 days).")
+            return upload
+
+    def list_for_project(self, *, tenant_id: int, project_key: str) -> list[UploadSession]:
+        with self._sessions() as session:
+            query = (
+                select(UploadSession)
+                .where(UploadSession.tenant_id == tenant_id, UploadSession.project_key == project_key)
+                .order_by(col(UploadSession.last_activity_at).desc())
+            )
+            return list(session.exec(query))
+
+    def set_stage(self, session_id: int, *, tenant_id: int, stage: str) -> None:
+        with self._sessions() as session:
+            upload = session.exec(
+                select(UploadSession).where(UploadSession.id == session_id, UploadSession.tenant_id == tenant_id)
+            ).one()
+            upload.stage, upload.last_activity_at = stage, utcnow()
+            session.add(upload)
+            session.commit()
+
+    def put_file(
+        self, session_id: int, *, tenant_id: int, name: str, data: bytes, kind_override: str | None = None
+    ) -> None:
+        """Add a file, or replace the file of the same name (re-uploading a corrected export)."""
+        self.get(session_id, tenant_id=tenant_id)
+        with self._sessions() as session:
+            stored = session.exec(
+                select(SpecFile).where(SpecFile.session_id == session_id, SpecFile.name == name)
+            ).first() or SpecFile(tenant_id=tenant_id, session_id=session_id, name=name, data=b"", sha256="")
+            stored.data, stored.sha256, stored.kind_override = data, hashlib.sha256(data).hexdigest(), kind_override
+            stored.created_at = utcnow()
+            session.add(stored)
+            session.commit()
+
+    def remove_file(self, session_id: int, *, tenant_id: int, name: str) -> bool:
+        with self._sessions() as session:
+            stored = session.exec(
+                select(SpecFile).where(
+                    SpecFile.session_id == session_id, SpecFile.tenant_id == tenant_id, SpecFile.name == name
+                )
+            ).first()
+            if stored is None:
+                return False
+            session.delete(stored)
+            session.commit()
+            return True
+
+    def files(self, session_id: int, *, tenant_id: int) -> list[StoredFile]:
+        with self._sessions() as session:
+            query = (
+                select(SpecFile)
+                .where(SpecFile.session_id == session_id, SpecFile.tenant_id == tenant_id)
+                .order_by(col(SpecFile.name))
+            )
+            return [StoredFile(f.name, f.data, f.kind_override) for f in session.exec(query)]
