@@ -23,24 +23,30 @@ def serve(host: str, port: int) -> None:
     """Run the web app (and, without DTG_REDIS_URL, a worker in the same process)."""
     import uvicorn
 
-    from app.main import create_app
-    from workers.broker import configure_broker
-    from workers.queue import DramatiqJobQueue
+    from app.launch import web_app
 
     settings = Settings.from_env()
-    if settings.is_sqlite:
-        from app.db.migrate import upgrade
-
-        upgrade(settings.database_url)
-    broker = configure_broker(settings)
-    worker = None
-    if not settings.redis_url:
-        import dramatiq
-
-        worker = dramatiq.Worker(broker, worker_threads=settings.worker_threads)
-    app = create_app(settings, DramatiqJobQueue(broker), worker=worker)
     click.echo(f"Drupal Ticket Generator on http://{host}:{port} (public URL {settings.base_url})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    uvicorn.run(web_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, type=int, help="Port of the app.")
+@click.option("--sandbox-port", default=8100, show_default=True, type=int, help="Port of the Jira sandbox.")
+def demo(port: int, sandbox_port: int) -> None:
+    """Run the app and the Jira sandbox together, install the app, and print where to open it."""
+    import asyncio
+
+    from app.launch import serve_demo
+
+    def ready(url: str | None) -> None:
+        if url is None:
+            click.echo("The sandbox could not install the app; see the log above.", err=True)
+        else:
+            click.echo(f"\nDrupal Ticket Generator is installed in the Jira sandbox. Open:\n\n    {url}\n")
+            click.echo("Press Ctrl+C to stop.")
+
+    asyncio.run(serve_demo(app_port=port, sandbox_port=sandbox_port, on_ready=ready))
 
 
 @main.command(context_settings={"ignore_unknown_options": True})

@@ -1,0 +1,82 @@
+"""Entry-point composition: the web app with its broker (and embedded worker), and the demo beside the sandbox.
+
+Only entry points (`app/cli.py`, this module) may import `workers/`; the rest of `app/` talks to it through the
+`JobQueue` port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Mapping
+
+import dramatiq
+import uvicorn
+from starlette.applications import Starlette
+
+from app.db.migrate import upgrade
+from app.main import create_app
+from app.settings import Settings
+from workers.broker import configure_broker
+from workers.queue import DramatiqJobQueue
+
+
+def web_app(settings: Settings) -> Starlette:
+    """The app as `dtg serve` runs it: migrations applied on SQLite, a worker in-process without Redis."""
+    if settings.is_sqlite:
+        upgrade(settings.database_url)
+    broker = configure_broker(settings)
+    worker = None if settings.redis_url else dramatiq.Worker(broker, worker_threads=settings.worker_threads)
+    return create_app(settings, DramatiqJobQueue(broker), worker=worker)
+
+
+def demo_environment(environ: Mapping[str, str], *, app_port: int, sandbox_port: int) -> dict[str, str]:
+    """Settings that point the app at the sandbox; anything the operator set explicitly wins."""
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    defaults = {
+        "DTG_BASE_URL": f"http://127.0.0.1:{app_port}",
+        "DTG_CONNECT_INSTALL_KEYS_URL": f"{sandbox_url}/connect-install-keys",
+        "DTG_ALL_JS_URL": f"{sandbox_url}/atlassian-connect/all.js",
+        "DTG_FRAME_ANCESTORS": sandbox_url,
+    }
+    return {**defaults, **{k: v for k, v in environ.items() if k.startswith("DTG_")}}
+
+
+class _QuietServer(uvicorn.Server):
+    """A second server in the same loop: the first one owns the signal handlers and stops both."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_demo(*, app_port: int, sandbox_port: int, on_ready: Callable[[str | None], None]) -> None:
+    """Run the sandbox and the app (with its embedded worker) until interrupted; `on_ready` gets the page URL."""
+    from app.sandbox.app import create_sandbox_app
+    from app.sandbox.config import SandboxConfig
+
+    settings = Settings.from_env(demo_environment(os.environ, app_port=app_port, sandbox_port=sandbox_port))
+    sandbox_config = SandboxConfig(
+        port=sandbox_port, app_url=settings.base_url, auto_install=True, state_dir=settings.data_dir / "sandbox"
+    )
+    sandbox = create_sandbox_app(sandbox_config)
+    app_server = uvicorn.Server(uvicorn.Config(web_app(settings), host="127.0.0.1", port=app_port, log_level="warning"))
+    sandbox_server = _QuietServer(uvicorn.Config(sandbox, host="127.0.0.1", port=sandbox_port, log_level="warning"))
+
+    async def announce() -> None:
+        runtime = sandbox.state.sandbox
+        for _ in range(600):
+            if any(i.app_key == settings.app_key for i in runtime.store.installations.values()):
+                on_ready(f"{sandbox_config.public_url}/projects/{sandbox_config.project_key}")
+                return
+            await asyncio.sleep(0.1)
+        on_ready(None)
+
+    async def run_app() -> None:
+        try:
+            await app_server.serve()
+        finally:
+            sandbox_server.should_exit = True
+
+    await asyncio.gather(run_app(), sandbox_server.serve(), announce())

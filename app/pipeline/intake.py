@@ -1,0 +1,100 @@
+"""Upload sessions: open one, add or replace spec files within the limits, and validate what is stored.
+
+Files are stored byte for byte before they are read, so a crash or a bad file never loses an upload; intake runs
+again over the stored set whenever something changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
+
+from app.db.models import UploadSession
+from app.db.sessions import SessionRepository
+from app.errors import AppError, WhoCanFix
+from app.intake import IntakeLimits, IntakeResult, SpecKind, UploadedFile, intake_files
+
+LIMITS = IntakeLimits()
+
+
+class UploadRejectedError(AppError):
+    """An upload that breaks the session's limits; nothing of it is stored."""
+
+    status_code = 413
+    who_can_fix = WhoCanFix.SPEC_AUTHOR
+
+
+class UnknownFileKindError(AppError):
+    status_code = 400
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    name: str
+    data: bytes
+
+
+def safe_file_name(name: str) -> str:
+    """The base name only: a browser or a hostile client may send a path (`../../etc/passwd`, `C:\\x.csv`)."""
+    base = PureWindowsPath(PurePosixPath(name.replace("\x00", "")).name).name.strip()
+    if not base or base in (".", ".."):
+        raise UploadRejectedError("A file without a name cannot be uploaded.")
+    return base[:255]
+
+
+def open_session(
+    sessions: SessionRepository, *, tenant_id: int, project_key: str, project_id: str, account_id: str | None
+) -> UploadSession:
+    return sessions.create(tenant_id=tenant_id, project_key=project_key, project_id=project_id, created_by=account_id)
+
+
+def add_files(
+    sessions: SessionRepository,
+    *,
+    tenant_id: int,
+    session_id: int,
+    files: list[IncomingFile],
+    limits: IntakeLimits = LIMITS,
+) -> list[str]:
+    """Store the files (a file with the same name is replaced). Returns the stored names.
+
+    Raises:
+        UploadRejectedError: a file is too large, or the session would pass its file count or total size;
+            nothing is stored then.
+    """
+    sessions.get(session_id, tenant_id=tenant_id)
+    incoming = {safe_file_name(f.name): f.data for f in files}
+    for name, data in incoming.items():
+        if len(data) > limits.max_file_bytes:
+            raise UploadRejectedError(
+                f"{name} has {len(data):,} bytes; a spec file may have at most {limits.max_file_bytes:,}."
+            )
+    existing = {f.name: f.data for f in sessions.files(session_id, tenant_id=tenant_id)}
+    combined = {**existing, **incoming}
+    if len(combined) > limits.max_files:
+        raise UploadRejectedError(f"A session holds at most {limits.max_files} files; remove some first.")
+    total = sum(len(data) for data in combined.values())
+    if total > limits.max_total_bytes:
+        raise UploadRejectedError(
+            f"The files would add up to {total:,} bytes; a session holds at most {limits.max_total_bytes:,}."
+        )
+    for name, data in incoming.items():
+        sessions.put_file(session_id, tenant_id=tenant_id, name=name, data=data)
+    sessions.set_stage(session_id, tenant_id=tenant_id, stage="validate")
+    return sorted(incoming)
+
+
+def set_file_kind(sessions: SessionRepository, *, tenant_id: int, session_id: int, name: str, kind: str | None) -> None:
+    """Override the detected type of a file (None goes back to detection)."""
+    if kind is not None and kind not in {k.value for k in SpecKind}:
+        raise UnknownFileKindError(f"Unknown file type {kind!r}; choose one of {', '.join(k.value for k in SpecKind)}.")
+    stored = {f.name: f for f in sessions.files(session_id, tenant_id=tenant_id)}
+    if name not in stored:
+        raise UnknownFileKindError(f"No file named {name} in this session.")
+    sessions.put_file(session_id, tenant_id=tenant_id, name=name, data=stored[name].data, kind_override=kind)
+
+
+def validate_session(sessions: SessionRepository, *, tenant_id: int, session_id: int) -> IntakeResult:
+    stored = sessions.files(session_id, tenant_id=tenant_id)
+    overrides: dict[str, str | SpecKind] = {f.name: f.kind_override for f in stored if f.kind_override}
+    return intake_files([UploadedFile(f.name, f.data) for f in stored], type_overrides=overrides)

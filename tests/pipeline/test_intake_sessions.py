@@ -1,0 +1,110 @@
+"""Uploading spec files into a session: limits, replacement, type overrides, validation of what is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from app.db.engine import create_db_engine, session_factory
+from app.db.migrate import upgrade
+from app.db.sessions import SessionRepository
+from app.db.tenants import TenantRepository
+from app.domain.installation import InstallPayload
+from app.encryption import SecretBox
+from app.intake import IntakeLimits, SpecKind
+from app.pipeline.intake import (
+    IncomingFile,
+    UnknownFileKindError,
+    UploadRejectedError,
+    add_files,
+    open_session,
+    safe_file_name,
+    set_file_kind,
+    validate_session,
+)
+from tests.support import UWEC
+
+pytestmark = [pytest.mark.unit, pytest.mark.intake]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[tuple[SessionRepository, int, int]]:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    upgrade(url)
+    engine = create_db_engine(url)
+    sessions = session_factory(engine)
+    tenant = TenantRepository(sessions, SecretBox(Fernet.generate_key().decode())).save_installed(
+        InstallPayload(client_key="site-a", shared_secret="x" * 40, base_url="https://a.atlassian.net")
+    )
+    repo = SessionRepository(sessions)
+    upload = open_session(repo, tenant_id=tenant.id, project_key="DTG", project_id="10000", account_id="acc")
+    assert upload.id is not None
+    yield repo, tenant.id, upload.id
+    engine.dispose()
+
+
+def _uwec() -> list[IncomingFile]:
+    return [IncomingFile(p.name, p.read_bytes()) for p in sorted(UWEC.glob("*.csv"))]
+
+
+def test_the_uwec_set_is_stored_and_validated(store: tuple[SessionRepository, int, int]) -> None:
+    repo, tenant, session = store
+    names = add_files(repo, tenant_id=tenant, session_id=session, files=_uwec())
+    assert len(names) == 11
+
+    result = validate_session(repo, tenant_id=tenant, session_id=session)
+    assert {f.kind for f in result.files if f.kind} >= {SpecKind.BUNDLES, SpecKind.FIELDS, SpecKind.WORKFLOWS}
+    assert sum(f.record_count for f in result.files) == 966
+    assert repo.get(session, tenant_id=tenant).stage == "validate"
+
+
+def test_a_corrected_file_replaces_the_old_one(store: tuple[SessionRepository, int, int]) -> None:
+    repo, tenant, session = store
+    add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("Roles.csv", b"ID,Name\n")])
+    add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("Roles.csv", b"ID,Name,Machine name\n")])
+    assert [(f.name, f.data) for f in repo.files(session, tenant_id=tenant)] == [
+        ("Roles.csv", b"ID,Name,Machine name\n")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ([IncomingFile("big.csv", b"x" * 101)], "at most 100"),
+        ([IncomingFile(f"f{i}.csv", b"x") for i in range(4)], "at most 3 files"),
+        ([IncomingFile("a.csv", b"x" * 60), IncomingFile("b.csv", b"x" * 60)], "at most 110"),
+    ],
+)
+def test_limits_reject_the_whole_upload(
+    store: tuple[SessionRepository, int, int], files: list[IncomingFile], message: str
+) -> None:
+    repo, tenant, session = store
+    limits = IntakeLimits(max_file_bytes=100, max_files=3, max_total_bytes=110)
+    with pytest.raises(UploadRejectedError, match=message):
+        add_files(repo, tenant_id=tenant, session_id=session, files=files, limits=limits)
+    assert repo.files(session, tenant_id=tenant) == []
+
+
+def test_path_traversal_in_file_names_is_stripped(store: tuple[SessionRepository, int, int]) -> None:
+    repo, tenant, session = store
+    add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("../../etc/Roles.csv", b"ID\n")])
+    assert [f.name for f in repo.files(session, tenant_id=tenant)] == ["Roles.csv"]
+    assert safe_file_name("C:\\Users\\dana\\Fields.csv") == "Fields.csv"
+    with pytest.raises(UploadRejectedError):
+        safe_file_name("../")
+
+
+def test_type_override_is_kept_and_used(store: tuple[SessionRepository, int, int]) -> None:
+    repo, tenant, session = store
+    roles = (UWEC / "UWEC_Userroles.csv").read_bytes()
+    add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("Sheet7.csv", roles)])
+    set_file_kind(repo, tenant_id=tenant, session_id=session, name="Sheet7.csv", kind="roles")
+    (report,) = validate_session(repo, tenant_id=tenant, session_id=session).files
+    assert report.kind is SpecKind.ROLES
+    with pytest.raises(UnknownFileKindError):
+        set_file_kind(repo, tenant_id=tenant, session_id=session, name="Sheet7.csv", kind="spreadsheet")
+    with pytest.raises(UnknownFileKindError):
+        set_file_kind(repo, tenant_id=tenant, session_id=session, name="Missing.csv", kind="roles")
