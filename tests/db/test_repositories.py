@@ -106,3 +106,35 @@ def test_progress_cancel_and_finish(repos: Repos) -> None:
         "Cancelled after 1 of 3 tickets.",
     )
     assert tasks.get(task.id, tenant_id=b) is None
+
+
+def _draft(key: str, **fields: object) -> dict[str, object]:
+    return {"key": key, "title": f"Build {key}", "area": "content", "action": "build", **fields}
+
+
+def test_drafts_upsert_by_key_and_edits_are_guarded_by_version(repos: Repos, database_url: str) -> None:
+    from app.db.engine import create_db_engine, session_factory
+    from app.db.tickets import StaleTicketError, TicketRepository
+
+    tenants, sessions, _ = repos
+    a, b = _tenant(tenants, "a"), _tenant(tenants, "b")
+    upload = sessions.create(tenant_id=a, project_key="DTG")
+    engine = create_db_engine(database_url)
+    tickets = TicketRepository(session_factory(engine))
+
+    tickets.save_drafts(tenant_id=a, session_id=upload.id, drafts=[_draft("t1", position=1), _draft("t2", position=0)])
+    tickets.save_drafts(tenant_id=a, session_id=upload.id, drafts=[_draft("t1", title="Build t1 again", position=1)])
+    assert [(t.key, t.title) for t in tickets.list(tenant_id=a, session_id=upload.id)] == [
+        ("t2", "Build t2"),
+        ("t1", "Build t1 again"),
+    ]
+    assert tickets.list(tenant_id=b, session_id=upload.id) == []
+    with pytest.raises(NotFoundError):
+        tickets.get(tenant_id=b, session_id=upload.id, key="t1")
+
+    edited = tickets.update(tenant_id=a, session_id=upload.id, key="t1", expected_version=1, changes={"title": "Mine"})
+    assert (edited.title, edited.version) == ("Mine", 2)
+    with pytest.raises(StaleTicketError, match="version 2, yours 1"):
+        tickets.update(tenant_id=a, session_id=upload.id, key="t1", expected_version=1, changes={"title": "Theirs"})
+    assert tickets.get(tenant_id=a, session_id=upload.id, key="t1").title == "Mine"
+    engine.dispose()

@@ -1,0 +1,123 @@
+"""Drafted tickets of an upload session. Keys are stable, so storing a draft twice updates it in place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from app.db.engine import SessionFactory
+from app.db.models import TicketRecord, utcnow
+from app.errors import ConflictError, NotFoundError
+
+# Columns a generation run writes; review edits (title, labels, on_hold, excluded...) go through `update`.
+DRAFT_FIELDS = (
+    "position",
+    "title",
+    "area",
+    "action",
+    "labels",
+    "description",
+    "draft",
+    "blocked_by",
+    "relates_to",
+    "source",
+    "findings",
+    "attachments",
+    "usage",
+    "on_hold",
+    "prose_written",
+    "prose_flag",
+)
+
+
+class StaleTicketError(ConflictError):
+    """The ticket changed since the caller read it (another tab or person saved first)."""
+
+
+class TicketRepository:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    def save_drafts(self, *, tenant_id: int, session_id: int, drafts: Iterable[dict[str, Any]]) -> int:
+        """Insert or update tickets by key; returns how many were written. Idempotent for the same drafts."""
+        count = 0
+        with self._sessions() as session:
+            existing = {
+                t.key: t
+                for t in session.exec(
+                    select(TicketRecord).where(
+                        TicketRecord.tenant_id == tenant_id, TicketRecord.session_id == session_id
+                    )
+                )
+            }
+            for draft in drafts:
+                record = existing.get(draft["key"]) or TicketRecord(
+                    tenant_id=tenant_id, session_id=session_id, key=draft["key"], title="", area="", action=""
+                )
+                for name in DRAFT_FIELDS:
+                    if name in draft:
+                        setattr(record, name, draft[name])
+                record.updated_at = utcnow()
+                session.add(record)
+                count += 1
+            session.commit()
+        return count
+
+    def list(self, *, tenant_id: int, session_id: int) -> list[TicketRecord]:
+        with self._sessions() as session:
+            query = (
+                select(TicketRecord)
+                .where(TicketRecord.tenant_id == tenant_id, TicketRecord.session_id == session_id)
+                .order_by(col(TicketRecord.position), col(TicketRecord.key))
+            )
+            return list(session.exec(query))
+
+    def get(self, *, tenant_id: int, session_id: int, key: str) -> TicketRecord:
+        """Raises: NotFoundError when the ticket is not in this tenant's session."""
+        with self._sessions() as session:
+            record = session.exec(
+                select(TicketRecord).where(
+                    TicketRecord.tenant_id == tenant_id, TicketRecord.session_id == session_id, TicketRecord.key == key
+                )
+            ).first()
+            if record is None:
+                raise NotFoundError(f"No ticket {key} in this session.")
+            return record
+
+    def update(
+        self, *, tenant_id: int, session_id: int, key: str, expected_version: int, changes: dict[str, Any]
+    ) -> TicketRecord:
+        """Apply a review edit if nobody saved in between (optimistic concurrency on `version`).
+
+        Raises:
+            NotFoundError: no such ticket in this tenant's session.
+            StaleTicketError: the ticket's version is not `expected_version`.
+        """
+        current = self.get(tenant_id=tenant_id, session_id=session_id, key=key)
+        with self._sessions() as session:
+            # Compare-and-set in one statement, so two saves racing on the same version cannot both win.
+            result = session.execute(
+                update(TicketRecord)
+                .where(col(TicketRecord.id) == current.id, col(TicketRecord.version) == expected_version)
+                .values(**changes, version=expected_version + 1, updated_at=utcnow())
+            )
+            session.commit()
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            latest = self.get(tenant_id=tenant_id, session_id=session_id, key=key)
+            raise StaleTicketError(
+                f"Ticket {key} was changed elsewhere (now version {latest.version}, yours {expected_version}); "
+                "reload it to see the other change."
+            )
+        return self.get(tenant_id=tenant_id, session_id=session_id, key=key)
+
+    def keys_with_prose(self, *, tenant_id: int, session_id: int) -> set[str]:
+        with self._sessions() as session:
+            query = select(TicketRecord.key).where(
+                TicketRecord.tenant_id == tenant_id,
+                TicketRecord.session_id == session_id,
+                col(TicketRecord.prose_written).is_(True),
+            )
+            return set(session.exec(query))
