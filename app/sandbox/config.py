@@ -1,0 +1,74 @@
+"""The sandbox's configuration: where it listens, which app it installs, and how badly it behaves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_APP_URL = "http://127.0.0.1:8000"
+DESCRIPTOR_PATH = "/atlassian-connect.json"
+ADF_SCHEMA_PATH = Path(__file__).parent / "schemas" / "adf-full.schema.json"
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+@dataclass
+class FaultConfig:
+    """Injected misbehaviour of the REST API; every rate is a fraction of REST calls (0 to 1).
+
+    Mutable on purpose: `POST /_sandbox/faults` changes it while the sandbox runs.
+    """
+
+    error_rate: float = 0.0
+    timeout_rate: float = 0.0
+    drop_after_create_rate: float = 0.0
+    latency_ms: int = 0
+    # Longer than any sane client timeout, so a "timeout" fault really times the client out.
+    timeout_seconds: float = 60.0
+    # "disconnect": headers sent, then the connection is cut; "error": a 502 instead of the 201 body.
+    drop_mode: str = "disconnect"
+    seed: int | None = None
+
+    def update(self, values: dict[str, object]) -> None:
+        """Apply a partial update (from JSON), rejecting unknown names and out-of-range rates."""
+        for name, value in values.items():
+            if name not in self.__dataclass_fields__:
+                raise ValueError(f"unknown fault setting {name!r}")
+            if name.endswith("_rate") and not (isinstance(value, int | float) and 0 <= value <= 1):
+                raise ValueError(f"{name} must be a number between 0 and 1")
+            if name == "drop_mode" and value not in ("disconnect", "error"):
+                raise ValueError("drop_mode must be 'disconnect' or 'error'")
+            setattr(self, name, value)
+
+
+@dataclass
+class SandboxConfig:
+    """Everything `create_sandbox_app` needs; the defaults suit `dtg sandbox` next to `dtg serve`."""
+
+    host: str = "127.0.0.1"
+    port: int = 8100
+    # The URL our app sees as the tenant's baseUrl; defaults to http://host:port.
+    base_url: str | None = None
+    app_url: str = DEFAULT_APP_URL
+    auto_install: bool = False
+    install_wait_seconds: float = 30.0
+    project_key: str = "DTG"
+    project_id: str = "10000"
+    project_name: str = "Drupal Site Build"
+    cloud_id: str = "5f6e7d8c-0000-4000-8000-00000000d7a0"
+    state_dir: Path | None = None
+    rate_limit_per_second: float | None = None
+    rate_limit_burst: int = 100
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    # Real Jira only answers JQL on issue properties the app indexes with a `jiraEntityProperties` module.
+    require_indexed_properties: bool = True
+    adf_schema_path: Path = ADF_SCHEMA_PATH
+
+    @property
+    def public_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def descriptor_url(self) -> str:
+        """`app_url` itself when it names a JSON file, else the conventional descriptor path under it."""
+        url = self.app_url.rstrip("/")
+        return url if url.endswith(".json") else url + DESCRIPTOR_PATH

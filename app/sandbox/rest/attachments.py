@@ -1,0 +1,51 @@
+"""Attachments: multipart upload guarded by Jira's XSRF header rule, and the content download."""
+
+from __future__ import annotations
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from app.sandbox.rest.common import issue_in_path, runtime_of
+from app.sandbox.rest.errors import JiraRequestError
+from app.sandbox.rest.representations import API, attachment_json
+
+
+async def add_attachments(request: Request) -> Response:
+    """`POST /issue/{issueIdOrKey}/attachments`, multipart field `file` (repeatable).
+
+    @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/#api-rest-api-3-issue-issueidorkey-attachments-post
+    """
+    # Without this header Jira's XSRF protection refuses a multipart POST.
+    if request.headers.get("x-atlassian-token") != "no-check":
+        raise JiraRequestError(403, "XSRF check failed")
+    runtime = runtime_of(request)
+    issue = issue_in_path(request)
+    async with request.form() as form:
+        files = [f for f in form.getlist("file") if isinstance(f, UploadFile)]
+        if not files:
+            raise JiraRequestError(400, "The request must contain at least one multipart field named 'file'.")
+        added = [
+            await runtime.store.add_attachment(
+                issue, f.filename or "attachment", f.content_type or "application/octet-stream", await f.read()
+            )
+            for f in files
+        ]
+    author = runtime.store.user(issue.reporter_account_id)
+    return JSONResponse([attachment_json(a, author, runtime.config.public_url) for a in added])
+
+
+async def attachment_content(request: Request) -> Response:
+    """`GET /attachment/content/{id}`: the bytes directly (Jira answers a 303 to its media store first)."""
+    store = runtime_of(request).store
+    attachment = store.attachments.get(request.path_params["id"])
+    content = store.attachment_content(request.path_params["id"])
+    if attachment is None or content is None:
+        raise JiraRequestError(404, "The attachment with id '{}' does not exist.".format(request.path_params["id"]))
+    return Response(content, media_type=attachment.mime_type)
+
+
+ROUTES = [
+    (f"{API}/issue/{{issueIdOrKey}}/attachments", add_attachments, ["POST"]),
+    (f"{API}/attachment/content/{{id}}", attachment_content, ["GET"]),
+]

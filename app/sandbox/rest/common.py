@@ -1,0 +1,32 @@
+"""What every REST handler needs: the runtime, the calling installation, the JSON body, the issue in the path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from app.sandbox.models import Installation, Issue
+from app.sandbox.rest.errors import JiraRequestError
+from app.sandbox.runtime import runtime_of
+
+ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
+
+
+def caller(request: Request) -> Installation:
+    """The installation the gate authenticated."""
+    return request.state.installation
+
+
+async def json_body(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError as exc:
+        raise JiraRequestError(400, f"Unexpected character in the request body: {exc}") from exc
+
+
+def issue_in_path(request: Request) -> Issue:
+    issue = runtime_of(request).store.issue(request.path_params["issueIdOrKey"])
+    if issue is None:
+        raise JiraRequestError(404, ISSUE_NOT_FOUND)
+    return issue

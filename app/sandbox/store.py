@@ -1,0 +1,183 @@
+"""The sandbox's state and the single place it changes: one object, one asyncio lock, optional JSON persistence.
+
+Reads are plain method calls (the event loop never switches inside them); every change goes through an
+`async` method that holds the lock and then saves, so a restart with the same state dir keeps issues and
+installations (and our app's stored shared secret stays valid).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from app.sandbox.models import (
+    ADMIN_USER,
+    ISSUE_TYPES,
+    USERS,
+    Attachment,
+    Installation,
+    Issue,
+    IssueLink,
+    IssueType,
+    Project,
+    SandboxUser,
+)
+
+STATE_FILE = "sandbox-state.json"
+FIRST_ISSUE_ID = 10001
+
+
+class SandboxStore:
+    def __init__(self, project: Project, state_dir: Path | None = None) -> None:
+        self._lock = asyncio.Lock()
+        self._state_dir = state_dir
+        self.projects: dict[str, Project] = {project.key: project}
+        self.installations: dict[str, Installation] = {}
+        self._clear_issues()
+        if state_dir is not None:
+            self._load(state_dir)
+
+    def _clear_issues(self) -> None:
+        self.issues: dict[str, Issue] = {}
+        self.links: list[IssueLink] = []
+        self.attachments: dict[str, Attachment] = {}
+        self._contents: dict[str, bytes] = {}
+        self._next_id = FIRST_ISSUE_ID
+        self._next_number: dict[str, int] = {}
+
+    # Reads ---------------------------------------------------------------------------------------------
+
+    def project(self, key_or_id: str) -> Project | None:
+        return next((p for p in self.projects.values() if key_or_id in (p.key, p.id)), None)
+
+    def issue_type(self, id_or_name: str) -> IssueType | None:
+        """Every sandbox project has the same issue types."""
+        return next((t for t in ISSUE_TYPES if id_or_name in (t.id, t.name)), None)
+
+    def user(self, account_id: str) -> SandboxUser:
+        return next((u for u in USERS if u.account_id == account_id), ADMIN_USER)
+
+    def issue(self, id_or_key: str) -> Issue | None:
+        found = self.issues.get(id_or_key)
+        if found is None:
+            found = next((i for i in self.issues.values() if i.key == id_or_key.upper()), None)
+        return found
+
+    def project_issues(self, project: Project) -> list[Issue]:
+        return [i for i in self.issues.values() if i.project_id == project.id]
+
+    def links_of(self, issue: Issue) -> list[IssueLink]:
+        return [link for link in self.links if issue.id in (link.inward_issue_id, link.outward_issue_id)]
+
+    def installation_by_client_key(self, client_key: str) -> Installation | None:
+        return next((i for i in self.installations.values() if i.client_key == client_key), None)
+
+    def attachment_content(self, attachment_id: str) -> bytes | None:
+        return self._contents.get(attachment_id)
+
+    # Changes -------------------------------------------------------------------------------------------
+
+    async def save_installation(self, installation: Installation) -> None:
+        async with self._lock:
+            self.installations[installation.app_key] = installation
+            self._save()
+
+    async def create_issues(self, drafts: list[tuple[Project, dict[str, Any]]]) -> list[Issue]:
+        """Create issues from validated drafts (keyword arguments of `Issue` minus id, key and project)."""
+        async with self._lock:
+            created = []
+            for project, draft in drafts:
+                number = self._next_number.get(project.key, 0) + 1
+                self._next_number[project.key] = number
+                issue = Issue(id=str(self._next_id), key=f"{project.key}-{number}", project_id=project.id, **draft)
+                self._next_id += 1
+                self.issues[issue.id] = issue
+                created.append(issue)
+            self._save()
+            return created
+
+    async def set_property(self, issue: Issue, key: str, value: Any) -> bool:
+        """Set an issue property; True when it did not exist before."""
+        async with self._lock:
+            created = key not in issue.properties
+            issue.properties[key] = value
+            self._save()
+            return created
+
+    async def add_link(self, type_id: str, inward: Issue, outward: Issue) -> IssueLink:
+        """Add a link; a duplicate answers the existing one, as Jira does."""
+        async with self._lock:
+            for link in self.links:
+                if (link.type_id, link.inward_issue_id, link.outward_issue_id) == (type_id, inward.id, outward.id):
+                    return link
+            link = IssueLink(str(len(self.links) + 10000), type_id, inward.id, outward.id)
+            self.links.append(link)
+            self._save()
+            return link
+
+    async def add_attachment(self, issue: Issue, filename: str, mime_type: str, content: bytes) -> Attachment:
+        async with self._lock:
+            attachment = Attachment(
+                id=str(len(self.attachments) + 10000),
+                issue_id=issue.id,
+                filename=filename,
+                mime_type=mime_type,
+                size=len(content),
+                author_account_id=ADMIN_USER.account_id,
+            )
+            self.attachments[attachment.id] = attachment
+            self._contents[attachment.id] = content
+            issue.attachment_ids.append(attachment.id)
+            if self._state_dir is not None:
+                (self._state_dir / "attachments").mkdir(parents=True, exist_ok=True)
+                (self._state_dir / "attachments" / attachment.id).write_bytes(content)
+            self._save()
+            return attachment
+
+    async def reset_issues(self) -> None:
+        """Forget issues, links and attachments; installations stay."""
+        async with self._lock:
+            self._clear_issues()
+            self._save()
+
+    # Persistence ---------------------------------------------------------------------------------------
+
+    def _save(self) -> None:
+        if self._state_dir is None:
+            return
+        self._state_dir.mkdir(parents=True, exist_ok=True)
+        state = {
+            "installations": [asdict(i) for i in self.installations.values()],
+            "issues": [asdict(i) for i in self.issues.values()],
+            "links": [asdict(link) for link in self.links],
+            "attachments": [asdict(a) for a in self.attachments.values()],
+            "next_id": self._next_id,
+            "next_number": self._next_number,
+        }
+        # Write then rename, so a crash mid-write never leaves a truncated state file.
+        path = self._state_dir / STATE_FILE
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state, indent=1))
+        os.replace(temporary, path)
+
+    def _load(self, state_dir: Path) -> None:
+        path = state_dir / STATE_FILE
+        if not path.exists():
+            return
+        state = json.loads(path.read_text())
+        self.installations = {i["app_key"]: Installation(**i) for i in state["installations"]}
+        self.issues = {i["id"]: Issue(**i) for i in state["issues"]}
+        self.links = [IssueLink(**link) for link in state["links"]]
+        self.attachments = {a["id"]: Attachment(**a) for a in state["attachments"]}
+        self._contents = {
+            a_id: (state_dir / "attachments" / a_id).read_bytes()
+            for a_id in self.attachments
+            if (state_dir / "attachments" / a_id).exists()
+        }
+        self._next_id = state["next_id"]
+        self._next_number = state["next_number"]
+
