@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from app.intake.command import validate_command
+from app.sandbox.command import sandbox_command
 from app.settings import Settings
 
 
@@ -106,6 +108,9 @@ def db_downgrade(revision: str) -> None:
     downgrade(Settings.from_env().database_url, revision)
     click.echo(f"Database at {revision}.")
 
+
+main.add_command(validate_command)
+main.add_command(sandbox_command)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,306 @@
+"""Model building: recognised sheets -> the SpecModel, resolving label references kind by kind."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
+from app.intake.findings import Code, Findings, Severity
+from app.intake.model import (
+    UNLIMITED,
+    Bundle,
+    BundleKey,
+    FieldInstance,
+    ImageEffect,
+    ImageStyle,
+    Menu,
+    ResponsiveImageStyle,
+    Role,
+    SpecItem,
+    SpecKind,
+    SpecModel,
+    View,
+    ViewDisplay,
+    ViewMode,
+    Workflow,
+    WorkflowState,
+    WorkflowTransition,
+)
+from app.intake.names import NameIndex, entity_type_of, is_error_literal, split_list, split_reference, to_machine_name
+from app.intake.rows import Row, Sheet, lenient, rows
+from app.intake.status import StatusMapping
+from app.intake.storages import build_storages
+
+_YES = {"y", "yes", "true", "1", "x"}
+_NO = {"n", "no", "false", "0"}
+_NOT_APPLICABLE = {"", "-", "n/a", "na"}
+
+
+class ModelBuilder:
+    """Builds the model in dependency order, so every reference finds its target's index already filled."""
+
+    def __init__(self, sheets: dict[SpecKind, Sheet], findings: Findings, mapping: StatusMapping) -> None:
+        self.sheets = sheets
+        self.findings = findings
+        self.mapping = mapping
+        self.index: dict[SpecKind, NameIndex] = {kind: NameIndex() for kind in SpecKind}
+        self._unchecked_reported: set[tuple[str, SpecKind]] = set()
+
+    def build(self) -> SpecModel:
+        bundles = self._build(SpecKind.BUNDLES, self._bundle, scope=lambda b: b.entity_type)
+        image_styles = self._build(SpecKind.IMAGE_STYLES, self._simple(ImageStyle))
+        views = self._build(SpecKind.VIEWS, self._view)
+        workflows = self._build(SpecKind.WORKFLOWS, self._workflow)
+        fields = self._build(SpecKind.FIELDS, self._field, scope=lambda f: f.bundle)
+        states = self._build(SpecKind.WORKFLOW_STATES, self._state, scope=lambda s: s.workflow)
+        transitions = self._build(SpecKind.WORKFLOW_TRANSITIONS, self._transition, duplicates=False)
+        _check_transitions(transitions, self.findings)
+        return SpecModel(
+            bundles=bundles,
+            fields=fields,
+            storages=build_storages(fields, self.findings, self._column_names(SpecKind.FIELDS)),
+            views=views,
+            displays=self._build(SpecKind.VIEW_DISPLAYS, self._display, scope=lambda d: d.view),
+            view_modes=self._build(SpecKind.VIEW_MODES, self._view_mode, scope=lambda m: m.entity_type),
+            image_styles=image_styles,
+            image_effects=self._build(SpecKind.IMAGE_EFFECTS, self._effect, scope=lambda e: e.image_style),
+            responsive_image_styles=self._build(SpecKind.RESPONSIVE_IMAGE_STYLES, self._responsive),
+            roles=self._build(SpecKind.ROLES, self._simple(Role)),
+            workflows=workflows,
+            states=states,
+            transitions=transitions,
+            menus=self._build(SpecKind.MENUS, self._simple(Menu)),
+        )
+
+    def _build(self, kind: SpecKind, make: Callable[[Row], Any], *, scope: Callable[[Any], Hashable] | None = None,
+               duplicates: bool = True) -> tuple:
+        sheet = self.sheets.get(kind)
+        if sheet is None:
+            return ()
+        seen_keys: dict[Hashable, SpecItem] = {}
+        seen_labels: dict[tuple[Hashable, str], SpecItem] = {}
+        items = []
+        for row in rows(sheet, self.findings, self.mapping):
+            item = make(row)
+            items.append(item)
+            item_scope = scope(item) if scope else None
+            self.index[kind].add(item_scope, item.label, item.machine_name, item.key)
+            if not duplicates:
+                continue
+            first = seen_keys.setdefault(item.key, item)
+            if first is not item:
+                row.flag(Code.DUPLICATE_KEY, Severity.WARNING,
+                         f"{kind.value} {item.machine_name or item.label!r} is already defined at {first.source}.",
+                         "machine_name" if item.machine_name else "label")
+            elif item.label:
+                first = seen_labels.setdefault((item_scope, item.label.casefold()), item)
+                if first is not item:
+                    row.flag(Code.DUPLICATE_LABEL, Severity.WARNING,
+                             f"The label {item.label!r} is also used at {first.source}; references to it are "
+                             "ambiguous.", "label")
+        return tuple(items)
+
+    def _column_names(self, kind: SpecKind) -> dict[str, str]:
+        sheet = self.sheets.get(kind)
+        return {role: sheet.column_name(role) for role in sheet.roles} if sheet else {}
+
+    # Rows -> items, one method per kind
+
+    def _simple(self, cls: type[SpecItem]) -> Callable[[Row], SpecItem]:
+        return lambda row: cls(**_base(row))
+
+    def _bundle(self, row: Row) -> Bundle:
+        type_label = row.get("entity_type")
+        entity_type = entity_type_of(type_label)
+        if entity_type is None and type_label:
+            row.flag(Code.INVALID_VALUE, Severity.WARNING, f"Unknown entity type {type_label!r}.", "entity_type")
+        return Bundle(**_base(row), entity_type=entity_type or to_machine_name(type_label),
+                      entity_type_label=type_label,
+                      description=row.get("description"))
+
+    def _view(self, row: Row) -> View:
+        return View(**_base(row), base_table=row.get("base_table"), enabled=row.get("enabled"),
+                    description=row.get("description"))
+
+    def _workflow(self, row: Row) -> Workflow:
+        bundles = [self._bundle_ref(row, "bundles", text) for text in split_list(row.get("bundles"))]
+        return Workflow(**_base(row), workflow_type=row.get("workflow_type"), bundles=_present(bundles))
+
+    def _field(self, row: Row) -> FieldInstance:
+        bundle = self._bundle_ref(row, "bundle", row.get("bundle"))
+        self._check_lookup(row, "bundle_lookup", bundle[1] if bundle else None)
+        targets = [self._bundle_ref(row, "ref_bundle", text) for text in split_list(row.get("ref_bundle"))]
+        base = _base(row)
+        if base["machine_name"] == "-":
+            base["machine_name"] = ""
+        return FieldInstance(
+            **base,
+            bundle=bundle,
+            field_type=row.get("field_type"),
+            required=_flag(row, "required"),
+            cardinality=_cardinality(row),
+            widget=row.get("widget"),
+            reference_targets=_present(targets),
+            reused=_flag(row, "reused"),
+            field_group=row.get("field_group"),
+            help_text=row.get("help_text"),
+        )
+
+    def _display(self, row: Row) -> ViewDisplay:
+        view = self._resolve(row, "view", SpecKind.VIEWS, [None], hint_role="view_lookup")
+        self._check_lookup(row, "view_lookup", view)
+        return ViewDisplay(**_base(row), view=view or "", view_label=row.get("view"),
+                           display_plugin=row.get("display_plugin"))
+
+    def _view_mode(self, row: Row) -> ViewMode:
+        type_label = row.get("entity_type")
+        entity_type = entity_type_of(type_label) or to_machine_name(type_label)
+        base = _base(row)
+        base["machine_name"] = base["machine_name"] or to_machine_name(base["label"], SpecKind.VIEW_MODES)
+        used_on = [self._resolve(row, "used_on", SpecKind.BUNDLES, [entity_type], text=text)
+                   for text in split_list(row.get("used_on"))]
+        return ViewMode(**base, entity_type=entity_type, entity_type_label=type_label, used_on=_present(used_on),
+                        format=row.get("format"))
+
+    def _responsive(self, row: Row) -> ResponsiveImageStyle:
+        fallback = self._resolve(row, "fallback", SpecKind.IMAGE_STYLES, [None], hint_role="fallback_lookup")
+        self._check_lookup(row, "fallback_lookup", fallback)
+        styles = [self._resolve(row, "image_styles", SpecKind.IMAGE_STYLES, [None], text=text)
+                  for text in split_list(row.get("image_styles"))]
+        return ResponsiveImageStyle(**_base(row), breakpoint_group=row.get("breakpoint_group"),
+                                    breakpoints=row.get("breakpoints"), fallback_style=fallback or "",
+                                    image_styles=_present(styles))
+
+    def _effect(self, row: Row) -> ImageEffect:
+        style = self._resolve(row, "image_style", SpecKind.IMAGE_STYLES, [None])
+        weight = row.get("weight")
+        base = _base(row)
+        base["machine_name"] = base["machine_name"] or f"{row.record.number}"
+        return ImageEffect(**base, image_style=style or "", effect=row.get("label"),
+                           weight=int(weight) if re.fullmatch(r"-?\d+", weight) else None,
+                           settings=row.get("settings"))
+
+    def _state(self, row: Row) -> WorkflowState:
+        workflow = self._resolve(row, "workflow", SpecKind.WORKFLOWS, [None])
+        return WorkflowState(**_base(row), workflow=workflow or "")
+
+    def _transition(self, row: Row) -> WorkflowTransition:
+        workflow = self._resolve(row, "workflow", SpecKind.WORKFLOWS, [None]) or ""
+        from_states = [self._resolve(row, "from_state", SpecKind.WORKFLOW_STATES, [workflow], text=text)
+                       for text in split_list(row.get("from_state"))]
+        to_state = self._resolve(row, "to_state", SpecKind.WORKFLOW_STATES, [workflow])
+        return WorkflowTransition(**_base(row), workflow=workflow,
+                                  from_states=tuple(k[1] for k in _present(from_states)),
+                                  to_state=to_state[1] if to_state else "")
+
+    # References
+
+    def _bundle_ref(self, row: Row, role: str, text: str) -> BundleKey | None:
+        label, entity_type = split_reference(text)
+        scopes = [entity_type] if entity_type else list(self.index[SpecKind.BUNDLES].scopes())
+        return self._resolve(row, role, SpecKind.BUNDLES, scopes, text=label, hint_role="bundle_lookup")
+
+    def _resolve(self, row: Row, role: str, kind: SpecKind, scopes: Iterable[Hashable], *, text: str | None = None,
+                 hint_role: str = "") -> Any:
+        """The key a label (or machine name) refers to, reporting unknown names and case differences."""
+        text = row.get(role) if text is None else text
+        if not text:
+            return None
+        scopes = list(scopes)
+        hint = row.get(hint_role) if hint_role and role != "ref_bundle" else ""
+        if kind not in self.sheets:
+            return self._unchecked(row, role, kind, scopes, hint or to_machine_name(text, kind))
+        index = self.index[kind]
+        for scope in scopes:
+            key, canonical = index.find(scope, text)
+            if key is not None:
+                if canonical is not None and canonical != " ".join(text.split()):
+                    row.flag(Code.LABEL_CASE_MISMATCH, Severity.INFO,
+                             f"{text!r} matches {canonical!r} only when case is ignored.", role, suggestion=canonical)
+                return key
+        suggestions = ([hint] if hint and any(index.find(s, hint)[0] for s in scopes) else []) + index.suggest(
+            scopes, text)
+        row.flag(Code.UNKNOWN_REFERENCE, Severity.WARNING, f"{text!r} does not exist in {kind.value}."
+                 + (f" Did you mean {suggestions[0]!r}?" if suggestions else ""), role,
+                 suggestion=", ".join(dict.fromkeys(suggestions)))
+        return None
+
+    def _unchecked(self, row: Row, role: str, kind: SpecKind, scopes: list[Hashable], machine_name: str) -> Any:
+        """Without the target's file a reference cannot be checked: keep it by machine name, say so once per file."""
+        if (row.source.file, kind) not in self._unchecked_reported:
+            self._unchecked_reported.add((row.source.file, kind))
+            row.flag(Code.UNCHECKED_REFERENCES, Severity.INFO, f"No {kind.value} file was uploaded, so references to "
+                     f"{kind.value} in this file are taken as written and not checked.", role)
+        scope = scopes[0] if len(scopes) == 1 else None
+        if kind in (SpecKind.BUNDLES, SpecKind.WORKFLOW_STATES):
+            return (scope, machine_name) if scope is not None else None
+        return machine_name
+
+    def _check_lookup(self, row: Row, role: str, resolved: Any) -> None:
+        """Compare a computed lookup column with the reference resolved from the label."""
+        if role not in row.sheet.roles:
+            return
+        raw = row.raw(role).strip()
+        machine_name = resolved[-1] if isinstance(resolved, tuple) else resolved
+        name = row.sheet.column_name(role)
+        if not raw:
+            row.flag(Code.LOOKUP_BLANK, Severity.INFO, f"The computed column {name} is blank.", role,
+                     suggestion=machine_name or "")
+        elif is_error_literal(raw):
+            row.flag(Code.LOOKUP_ERROR, Severity.WARNING, f"The computed column {name} shows {raw}; the reference "
+                     "was taken from the label.", role, suggestion=machine_name or "")
+        elif machine_name and raw != machine_name:
+            row.flag(Code.LOOKUP_MISMATCH, Severity.WARNING, f"The computed column {name} says {raw!r} but the label "
+                     f"refers to {machine_name!r}.", role, suggestion=machine_name)
+
+
+def _base(row: Row) -> dict[str, Any]:
+    return {"label": row.get("label"), "machine_name": row.get("machine_name"), "status": row.status,
+            "action": row.action, "source": row.source, "notes": row.get("notes"), "cells": row.cells}
+
+
+def _present(keys: Iterable[Any]) -> tuple:
+    return tuple(dict.fromkeys(k for k in keys if k is not None))
+
+
+def _flag(row: Row, role: str) -> bool | None:
+    value = row.get(role).lower()
+    if value in _YES:
+        return True
+    if value in _NO:
+        return False
+    if value not in _NOT_APPLICABLE:
+        row.flag(Code.INVALID_VALUE, Severity.WARNING, f"Expected y or n, found {value!r}.", role)
+    return None
+
+
+def _cardinality(row: Row) -> int | None:
+    value = row.get("cardinality").lower()
+    if value in ("*", "unlimited", "-1", "n"):
+        return UNLIMITED
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    if value not in _NOT_APPLICABLE:
+        row.flag(Code.INVALID_VALUE, Severity.WARNING, f"Expected a number of values or *, found {value!r}.",
+                 "cardinality")
+    return None
+
+
+def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Findings) -> None:
+    """Rows of one transition must agree on the target state and not repeat a from-state."""
+    first: dict[tuple[str, str], WorkflowTransition] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for transition in transitions:
+        where = {"file": transition.source.file, "record": transition.source.record, "line": transition.source.line}
+        earlier = first.setdefault(transition.key, transition)
+        if earlier.to_state != transition.to_state:
+            findings.add(Code.TRANSITION_CONFLICT, lenient(Severity.WARNING, transition.action),
+                         f"Transition {transition.machine_name!r} goes to {transition.to_state!r} here but to "
+                         f"{earlier.to_state!r} at {earlier.source}.", value=transition.to_state, **where)
+        for state in transition.from_states:
+            if (*transition.key, state) in seen:
+                findings.add(Code.DUPLICATE_KEY, lenient(Severity.WARNING, transition.action),
+                             f"Transition {transition.machine_name!r} from {state!r} is listed twice.", value=state,
+                             **where)
+            seen.add((*transition.key, state))

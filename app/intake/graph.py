@@ -1,0 +1,152 @@
+"""The dependency graph between spec items; edges point from dependent to dependency and cite their rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import networkx as nx
+
+from app.intake.findings import Code, Findings, Severity
+from app.intake.model import Action, SourceRef, SpecItem, SpecModel
+
+# Edges that say what an item belongs to; every other relation is a use of another item.
+_STRUCTURAL = frozenset({"field_of", "display_of", "state_of", "effect_of"})
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """A strongly connected component and one cycle through it, each edge with the rows it came from."""
+
+    nodes: tuple[str, ...]
+    edges: tuple[tuple[str, str, tuple[SourceRef, ...]], ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"nodes": list(self.nodes),
+                "edges": [{"from": a, "to": b, "sources": [asdict(s) for s in refs]} for a, b, refs in self.edges]}
+
+
+class DependencyGraph:
+    """A networkx DiGraph of spec items (node ids such as "bundle:node:academic_program").
+
+    Node attributes: kind, label, action, source. Edge attributes: relation (why the edge exists) and sources (the
+    rows that state it).
+    """
+
+    def __init__(self, digraph: nx.DiGraph | None = None) -> None:
+        self.digraph = digraph if digraph is not None else nx.DiGraph()
+
+    def add_item(self, item: SpecItem, kind: str) -> None:
+        node_id = item.node_id  # type: ignore[attr-defined]  # every concrete SpecItem defines it
+        self.digraph.add_node(node_id, kind=kind, label=item.label, action=str(item.action), source=item.source)
+
+    def add_edge(self, dependent: str, dependency: str, relation: str, source: SourceRef) -> None:
+        # Edges only join items the spec defines; a reference to nothing is a finding, not a node.
+        if dependent not in self.digraph or dependency not in self.digraph:
+            return
+        # Removing an item needs its owner (field -> bundle), not what it pointed at: no ordering edge from it.
+        if relation not in _STRUCTURAL and self.digraph.nodes[dependent]["action"] == Action.REMOVE:
+            return
+        if self.digraph.has_edge(dependent, dependency):
+            sources = self.digraph.edges[dependent, dependency]["sources"]
+            if source not in sources:
+                sources.append(source)
+        else:
+            self.digraph.add_edge(dependent, dependency, relation=relation, sources=[source])
+
+    def bundle_graph(self) -> nx.DiGraph:
+        """The graph with every field instance folded into its bundle, so entity references become bundle edges."""
+        owner = {node: dependency for node, dependency, data in self.digraph.edges(data=True)
+                 if data["relation"] == "field_of"}
+        folded = nx.DiGraph()
+        folded.add_nodes_from((n, d) for n, d in self.digraph.nodes(data=True) if n not in owner)
+        for a, b, data in self.digraph.edges(data=True):
+            a, b = owner.get(a, a), owner.get(b, b)
+            if a == b and data["relation"] == "field_of":
+                continue
+            if folded.has_edge(a, b):
+                sources = folded.edges[a, b]["sources"]
+                sources.extend(s for s in data["sources"] if s not in sources)
+            else:
+                folded.add_edge(a, b, relation=data["relation"], sources=list(data["sources"]))
+        return folded
+
+    def strongly_connected_components(self, graph: nx.DiGraph | None = None) -> list[tuple[str, ...]]:
+        """Components of more than one node, largest first; default: the bundle graph.
+
+        Self-references (a bundle referencing its own type) are left out: one ticket builds the bundle and then the
+        field, so they never block an order.
+        """
+        graph = self.bundle_graph() if graph is None else graph
+        components = [tuple(sorted(c)) for c in nx.strongly_connected_components(graph) if len(c) > 1]
+        return sorted(components, key=lambda c: (-len(c), c))
+
+    def cycles(self, graph: nx.DiGraph | None = None) -> list[Cycle]:
+        """One cycle per cyclic component, with the rows behind each edge."""
+        graph = self.bundle_graph() if graph is None else graph
+        found = []
+        for component in self.strongly_connected_components(graph):
+            sub = graph.subgraph(component)
+            loop = nx.find_cycle(nx.DiGraph((a, b) for a, b in sub.edges if a != b), source=component[0])
+            edges = tuple((a, b, tuple(sub.edges[a, b]["sources"])) for a, b, *_ in loop)
+            found.append(Cycle(component, edges))
+        return found
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "nodes": [{"id": n, **{k: str(v) for k, v in d.items()}} for n, d in self.digraph.nodes(data=True)],
+            "edges": [{"from": a, "to": b, "relation": d["relation"], "sources": [asdict(s) for s in d["sources"]]}
+                      for a, b, d in self.digraph.edges(data=True)],
+            "cycles": [c.to_dict() for c in self.cycles()],
+        }
+
+
+def build_graph(model: SpecModel) -> DependencyGraph:
+    """Derive the edges exactly where the columns allow it."""
+    graph = DependencyGraph()
+    for kind in ("bundles", "fields", "views", "displays", "view_modes", "image_styles", "image_effects",
+                 "responsive_image_styles", "roles", "workflows", "states", "transitions", "menus"):
+        for item in getattr(model, kind):
+            graph.add_item(item, kind)
+    bundle_id = {b.key: b.node_id for b in model.bundles}
+    for f in model.fields:
+        if f.bundle in bundle_id:
+            graph.add_edge(f.node_id, bundle_id[f.bundle], "field_of", f.source)
+        _edges(graph, f.node_id, (bundle_id.get(t) for t in f.reference_targets), "references", f.source)
+    for d in model.displays:
+        graph.add_edge(d.node_id, f"view:{d.view}", "display_of", d.source)
+    for m in model.view_modes:
+        _edges(graph, m.node_id, (bundle_id.get(b) for b in m.used_on), "used_on", m.source)
+    for r in model.responsive_image_styles:
+        _edges(graph, r.node_id, [f"image_style:{r.fallback_style}"], "fallback", r.source)
+        _edges(graph, r.node_id, (f"image_style:{s}" for s in r.image_styles), "maps", r.source)
+    for e in model.image_effects:
+        graph.add_edge(e.node_id, f"image_style:{e.image_style}", "effect_of", e.source)
+    for w in model.workflows:
+        _edges(graph, w.node_id, (bundle_id.get(b) for b in w.bundles), "moderates", w.source)
+    for s in model.states:
+        graph.add_edge(s.node_id, f"workflow:{s.workflow}", "state_of", s.source)
+    for t in model.transitions:
+        states = [*t.from_states, t.to_state] if t.to_state else list(t.from_states)
+        _edges(graph, t.node_id, (f"state:{t.workflow}:{s}" for s in states), "moves_between", t.source)
+    return graph
+
+
+def _edges(graph: DependencyGraph, dependent: str, dependencies: Iterable[str | None], relation: str,
+           source: SourceRef) -> None:
+    for dependency in dependencies:
+        if dependency:
+            graph.add_edge(dependent, dependency, relation, source)
+
+
+def report_cycles(graph: DependencyGraph, findings: Findings) -> None:
+    """A warning per reference cycle between bundles, located at the first row that closes it."""
+    for cycle in graph.cycles():
+        path = " -> ".join(a for a, _, _ in cycle.edges) + f" -> {cycle.edges[0][0]}"
+        actions = {graph.digraph.nodes[n].get("action") for n in cycle.nodes}
+        severity = Severity.INFO if actions <= {str(Action.REMOVE), str(Action.NONE)} else Severity.WARNING
+        first = cycle.edges[-1][2][0]
+        findings.add(Code.REFERENCE_CYCLE, severity,
+                     f"{len(cycle.nodes)} bundles reference each other in a cycle: {path}. The export builds the "
+                     "bundles first and adds the closing reference fields after.",
+                     file=first.file, record=first.record, line=first.line, value=", ".join(cycle.nodes))

@@ -1,0 +1,164 @@
+"""Names: Drupal machine-name rules, label references like "Image (Media type)", and finding what a name meant."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+
+from app.intake.model import SpecKind
+
+ERROR_LITERALS = frozenset({"#N/A", "#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#NUM!", "#NULL!", "#ERROR!", "#SPILL!"})
+_MACHINE_NAME = re.compile(r"[a-z0-9_]+")
+# Longest machine name Drupal accepts per kind; 32 unless Drupal allows more for that config entity.
+MAX_LENGTH: dict[SpecKind, int] = {SpecKind.VIEWS: 128, SpecKind.VIEW_DISPLAYS: 64, SpecKind.IMAGE_STYLES: 64,
+                                   SpecKind.RESPONSIVE_IMAGE_STYLES: 64, SpecKind.ROLES: 64}
+DEFAULT_MAX_LENGTH = 32
+
+# Entity type labels as specs write them -> entity type machine name.
+ENTITY_TYPES: dict[str, str] = {
+    "content type": "node",
+    "content": "node",
+    "node": "node",
+    "paragraph type": "paragraph",
+    "paragraph": "paragraph",
+    "media type": "media",
+    "media": "media",
+    "custom block type": "block_content",
+    "block type": "block_content",
+    "block content type": "block_content",
+    "block": "block_content",
+    "vocabulary": "taxonomy_term",
+    "taxonomy": "taxonomy_term",
+    "taxonomy term": "taxonomy_term",
+    "user": "user",
+    "comment type": "comment",
+}
+_REFERENCE = re.compile(r"^(?P<label>.*?)\s*\((?P<type>[^()]*)\)\s*$", re.DOTALL)
+_SUGGEST_POOL = 100  # difflib costs grow with the pool; bigger pools are narrowed to names sharing a rare word
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def is_error_literal(text: str) -> bool:
+    text = text.strip()
+    return text[:1] == "#" and text.upper() in ERROR_LITERALS
+
+
+def entity_type_of(text: str) -> str | None:
+    """The entity type machine name for a label like "Content type", or None."""
+    return ENTITY_TYPES.get(" ".join(text.lower().split()))
+
+
+def machine_name_problem(name: str, kind: SpecKind) -> str | None:
+    """Why a machine name breaks Drupal's rule (lowercase letters, digits, underscores; a length limit), or None."""
+    limit = MAX_LENGTH.get(kind, DEFAULT_MAX_LENGTH)
+    problems = []
+    if " " in name:
+        problems.append("spaces")
+    if any(ch.isupper() for ch in name):
+        problems.append("capital letters")
+    others = sorted({ch for ch in name if not _MACHINE_NAME.fullmatch(ch.lower()) and ch != " "})
+    if others:
+        problems.append("the characters " + " ".join(repr(ch) for ch in others))
+    if len(name) > limit:
+        problems.append(f"{len(name)} characters (at most {limit})")
+    return "has " + ", ".join(problems) if problems else None
+
+
+def to_machine_name(text: str, kind: SpecKind = SpecKind.BUNDLES) -> str:
+    """A valid machine name derived from a label or a broken machine name ("Editorial Access" -> "editorial_access")."""
+    name = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    return name[: MAX_LENGTH.get(kind, DEFAULT_MAX_LENGTH)]
+
+
+def split_reference(text: str) -> tuple[str, str | None]:
+    """ "Academic Program (Content type)" -> ("Academic Program", "node"); no known type in brackets -> (text, None)."""
+    match = _REFERENCE.match(text)
+    if match:
+        entity_type = entity_type_of(match["type"])
+        if entity_type:
+            return match["label"].strip(), entity_type
+    return text.strip(), None
+
+
+def split_list(text: str) -> list[str]:
+    """Split "A (x), B, C" on commas, semicolons and newlines outside brackets; trimmed, empty parts dropped."""
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        if depth == 0 and ch in ",;\n":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+class NameIndex:
+    """Items of one kind findable by label or machine name within a scope, case-insensitively.
+
+    A scope is whatever qualifies the name (an entity type, a workflow); use None for unscoped kinds.
+    """
+
+    def __init__(self) -> None:
+        self._labels: dict[Hashable, dict[str, tuple[Hashable, str]]] = defaultdict(dict)
+        self._machine: dict[Hashable, dict[str, Hashable]] = defaultdict(dict)
+        self._display: dict[Hashable, list[str]] = defaultdict(list)
+        self._words: dict[Hashable, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+
+    def add(self, scope: Hashable, label: str, machine_name: str, key: Hashable) -> None:
+        if label:
+            self._labels[scope].setdefault(label.casefold(), (key, label))
+            self._display[scope].append(label)
+            for word in set(_WORD.findall(label.lower())):
+                self._words[scope][word].append(label)
+        if machine_name:
+            self._machine[scope].setdefault(machine_name.casefold(), key)
+
+    def find(self, scope: Hashable, text: str) -> tuple[Hashable | None, str | None]:
+        """(key, canonical label when found by label), or (None, None). Labels win over machine names."""
+        folded = " ".join(text.split()).casefold()
+        if folded in self._labels[scope]:
+            return self._labels[scope][folded]
+        key = self._machine[scope].get(folded)
+        return key, None
+
+    def scopes(self) -> Iterable[Hashable]:
+        return self._display.keys()
+
+    def suggest(self, scopes: Iterable[Hashable], text: str, n: int = 3) -> list[str]:
+        """The closest known labels in the given scopes."""
+        scopes = [s for s in scopes if s in self._display]
+        if sum(len(self._display[s]) for s in scopes) <= _SUGGEST_POOL:
+            pool = [label for scope in scopes for label in self._display[scope]]
+        else:
+            pool = self._narrowed(scopes, text)
+        return closest(text, list(dict.fromkeys(pool)), n)
+
+    def _narrowed(self, scopes: list[Hashable], text: str) -> list[str]:
+        # Keep the cost per suggestion bounded on big specs: candidates sharing the query's rarest words first.
+        words = sorted(set(_WORD.findall(text.lower())),
+                       key=lambda w: sum(len(self._words[s].get(w, ())) for s in scopes))
+        pool: list[str] = []
+        for word in words:
+            for scope in scopes:
+                pool.extend(self._words[scope].get(word, ()))
+            if len(pool) >= _SUGGEST_POOL:
+                break
+        return pool[:_SUGGEST_POOL]
+
+
+def closest(text: str, pool: list[str], n: int = 3) -> list[str]:
+    """difflib's closest matches, case-insensitively; failing that, labels containing the text or contained in it."""
+    by_folded = {p.casefold(): p for p in pool}
+    matches = difflib.get_close_matches(text.casefold(), list(by_folded), n=n, cutoff=0.6)
+    if not matches:
+        # A label contained in the other ("Program" -> "Academic Program") is a good guess difflib misses.
+        folded = text.casefold()
+        matches = [p for p in by_folded if folded and (folded in p or p in folded)][:n]
+    return [by_folded[m] for m in matches]

@@ -1,0 +1,160 @@
+"""The intake pipeline: uploaded files -> read -> recognised -> modelled -> graph, with every finding on the way."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from app.intake.builder import ModelBuilder
+from app.intake.columns import kind_specific_columns, map_headers
+from app.intake.findings import Code, Finding, Findings, Severity
+from app.intake.graph import DependencyGraph, build_graph, report_cycles
+from app.intake.model import SpecKind, SpecModel
+from app.intake.names import closest
+from app.intake.reading import IntakeLimits, Table, UploadedFile, accept_uploads, read_table
+from app.intake.recognition import Recognition, recognise
+from app.intake.rows import Sheet
+from app.intake.status import StatusMapping
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What the intake made of one file. `kind` is None when the file was not recognised or not readable."""
+
+    name: str
+    kind: SpecKind | None = None
+    confidence: float = 0.0
+    candidates: tuple[tuple[SpecKind, float], ...] = ()
+    basis: str = "none"
+    encoding: str = ""
+    delimiter: str = ""
+    record_count: int = 0
+    physical_line_count: int = 0
+    used: bool = False  # whether its rows went into the model
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["kind"] = str(self.kind) if self.kind else None
+        data["candidates"] = [{"kind": str(k), "score": s} for k, s in self.candidates]
+        return data
+
+
+@dataclass
+class IntakeResult:
+    """Everything the intake found: per-file reports, findings, the model and the dependency graph."""
+
+    files: list[FileReport]
+    findings: list[Finding]
+    model: SpecModel
+    graph: DependencyGraph
+    status_mapping: StatusMapping = field(default_factory=StatusMapping)
+
+    @property
+    def blocking(self) -> bool:
+        return any(f.severity is Severity.BLOCKING for f in self.findings)
+
+    def findings_for(self, file: str) -> list[Finding]:
+        return [f for f in self.findings if f.file == file]
+
+    def to_dict(self, *, include_model: bool = True) -> dict[str, object]:
+        data: dict[str, object] = {
+            "blocking": self.blocking,
+            "files": [f.to_dict() for f in self.files],
+            "findings": [f.to_dict() for f in self.findings],
+            "counts": self.model.counts(),
+            "status_mapping": self.status_mapping.to_dict(),
+        }
+        if include_model:
+            data["model"] = {name: [asdict(item) for item in getattr(self.model, name)]
+                             for name in self.model.counts()}
+            data["graph"] = self.graph.to_dict()
+        return data
+
+
+def intake_files(
+    files: list[UploadedFile],
+    *,
+    type_overrides: dict[str, str | SpecKind] | None = None,
+    status_mapping: StatusMapping | None = None,
+    limits: IntakeLimits | None = None,
+) -> IntakeResult:
+    """Read, recognise, validate and model an upload set. Never raises on bad input: problems become findings.
+
+    `type_overrides` maps a file name to a kind (a SpecKind or its value) and skips recognition for that file.
+    Raises ValueError only for an override naming an unknown kind (a caller error, not a spec error).
+    """
+    overrides = {name: SpecKind(kind) for name, kind in (type_overrides or {}).items()}
+    mapping = status_mapping or StatusMapping()
+    findings = Findings()
+    reports: list[FileReport] = []
+    sheets: dict[SpecKind, Sheet] = {}
+    accepted = accept_uploads(files, limits or IntakeLimits(), findings)
+    for upload in files:
+        if upload not in accepted:
+            reports.append(FileReport(upload.name))
+            continue
+        table = read_table(upload, findings)
+        if table is None:
+            reports.append(FileReport(upload.name))
+            continue
+        header = table.header.cells if table.header else ()
+        recognition = recognise(upload.name, header, overrides.get(upload.name))
+        sheet = _accept_sheet(table, recognition, sheets, findings)
+        if sheet is not None:
+            sheets[sheet.kind] = sheet
+        reports.append(FileReport(upload.name, recognition.kind, recognition.confidence, recognition.candidates,
+                                  recognition.basis, table.encoding, table.delimiter, len(table.records),
+                                  table.physical_lines, used=sheet is not None))
+    model = ModelBuilder(sheets, findings, mapping).build()
+    graph = build_graph(model)
+    report_cycles(graph, findings)
+    return IntakeResult(reports, list(findings), model, graph, mapping)
+
+
+def _accept_sheet(table: Table, recognition: Recognition, sheets: dict[SpecKind, Sheet], findings: Findings) -> (
+        Sheet | None):
+    """Turn a recognised table into a sheet, or report why it cannot be used."""
+    name = table.name
+    candidates = ", ".join(f"{k.value} ({score:.2f})" for k, score in recognition.candidates) or "none"
+    if table.header is None:
+        findings.add(Code.EMPTY_FILE, Severity.BLOCKING, "The file has no rows.", file=name)
+        return None
+    if not recognition.header_found:
+        findings.add(Code.NO_HEADER_ROW, Severity.BLOCKING,
+                     "The first row is not a header row (no ID, X, Dev or QA column and no known column names). "
+                     "Export the sheet with its header row.", file=name, record=0, line=table.header.line,
+                     value=",".join(table.header.cells)[:200], suggestion=candidates)
+        return None
+    if recognition.kind is None:
+        findings.add(Code.UNRECOGNISED_FILE, Severity.BLOCKING,
+                     f"The columns do not match any kind of spec file; closest candidates: {candidates}. Set the "
+                     "file's type if you know it.", file=name, line=table.header.line, suggestion=candidates)
+        return None
+    kind = recognition.kind
+    if kind in sheets:
+        findings.add(Code.DUPLICATE_TYPE, Severity.BLOCKING,
+                     f"{sheets[kind].table.name} is already the {kind.value} file; this file is not used. Remove one "
+                     f"or set this file's type. Candidates for this file: {candidates}.", file=name,
+                     value=kind.value, suggestion=candidates)
+        return None
+    if recognition.ambiguous:
+        findings.add(Code.AMBIGUOUS_TYPE, Severity.WARNING,
+                     f"Read as {kind.value} (confidence {recognition.confidence:.2f}), but the columns fit other "
+                     f"kinds almost as well: {candidates}. Set the file's type if this is wrong.", file=name,
+                     value=kind.value, suggestion=candidates)
+    roles, duplicates = map_headers(kind, table.header.cells)
+    for index in duplicates:
+        findings.add(Code.DUPLICATE_COLUMN, Severity.WARNING, "This column name repeats; only the first is read.",
+                     file=name, line=table.header.line, column=table.header.cells[index].strip())
+    missing = [c for c in kind_specific_columns(kind) if c.key and c.role not in roles]
+    for column in missing:
+        findings.add(Code.MISSING_COLUMN, Severity.BLOCKING,
+                     f"A {kind.value} file needs a {column.synonyms[0]!r} column (also accepted: "
+                     f"{', '.join(repr(s) for s in column.synonyms[1:]) or 'no other name'}).", file=name,
+                     line=table.header.line, column=column.synonyms[0],
+                     suggestion=_closest_header(table.header.cells, column.synonyms))
+    return None if missing else Sheet.of(table, kind, roles)
+
+
+def _closest_header(header: tuple[str, ...], synonyms: tuple[str, ...]) -> str:
+    matches = [m for s in synonyms for m in closest(s, [h.strip() for h in header if h.strip()], 1)]
+    return matches[0] if matches else ""

@@ -1,0 +1,245 @@
+"""Reading: bytes of an uploaded CSV export -> a table of records that remember their physical lines."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+
+import charset_normalizer
+
+from app.intake.findings import Code, Findings, Severity
+
+DELIMITERS = (",", ";", "\t", "|")
+_SNIFF_CHARS = 64 * 1024
+_SNIFF_RECORDS = 50
+# Single-byte Western code pages that charset-normalizer cannot tell apart on short text; spreadsheet tools on
+# Windows write Windows-1252, so it is the honest pick among them when it decodes the bytes.
+_WESTERN = {"cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman", "cp850", "cp437", "iso8859_2", "ascii"}
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """One uploaded file: its name as the user gave it, and its bytes."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    """Upload limits; the defaults are the product's (2 MB per file, 25 files, 50 MB per upload set)."""
+
+    max_file_bytes: int = 2 * 1024 * 1024
+    max_files: int = 25
+    max_total_bytes: int = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Record:
+    """One CSV record: 1-based record number after the header (the header is 0), first physical line, cells."""
+
+    number: int
+    line: int
+    cells: tuple[str, ...]
+
+
+@dataclass
+class Table:
+    """A decoded, parsed file."""
+
+    name: str
+    encoding: str
+    delimiter: str
+    header: Record | None
+    records: list[Record] = field(default_factory=list)
+    physical_lines: int = 0
+
+
+def accept_uploads(files: list[UploadedFile], limits: IntakeLimits, findings: Findings) -> list[UploadedFile]:
+    """Apply the upload-set limits; returns the files worth reading, in upload order."""
+    accepted: list[UploadedFile] = []
+    seen_digests: dict[str, str] = {}
+    seen_names: set[str] = set()
+    total = 0
+    if len(files) > limits.max_files:
+        findings.add(
+            Code.TOO_MANY_FILES,
+            Severity.BLOCKING,
+            f"{len(files)} files uploaded; at most {limits.max_files} are read, the rest are ignored.",
+            value=str(len(files)),
+        )
+    for upload in files[: limits.max_files]:
+        size = len(upload.data)
+        if upload.name in seen_names:
+            findings.add(Code.DUPLICATE_FILE, Severity.BLOCKING, "Two files have this name; rename one.",
+                         file=upload.name)
+            continue
+        seen_names.add(upload.name)
+        if size > limits.max_file_bytes:
+            findings.add(
+                Code.FILE_TOO_LARGE,
+                Severity.BLOCKING,
+                f"The file has {size:,} bytes; the limit is {limits.max_file_bytes:,}.",
+                file=upload.name,
+                value=str(size),
+            )
+            continue
+        total += size
+        if total > limits.max_total_bytes:
+            findings.add(
+                Code.UPLOAD_TOO_LARGE,
+                Severity.BLOCKING,
+                f"The upload set passes {limits.max_total_bytes:,} bytes at this file; it and later files are ignored.",
+                file=upload.name,
+            )
+            break
+        if not upload.data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+            findings.add(Code.EMPTY_FILE, Severity.BLOCKING, "The file is empty.", file=upload.name)
+            continue
+        digest = hashlib.sha256(upload.data).hexdigest()
+        if digest in seen_digests:
+            findings.add(
+                Code.DUPLICATE_FILE,
+                Severity.WARNING,
+                f"Same content as {seen_digests[digest]}; this copy is ignored.",
+                file=upload.name,
+                suggestion=seen_digests[digest],
+            )
+            continue
+        seen_digests[digest] = upload.name
+        accepted.append(upload)
+    return accepted
+
+
+def read_table(upload: UploadedFile, findings: Findings) -> Table | None:
+    """Decode and parse one file; None (with a blocking finding) when it is not readable text."""
+    decoded = _decode(upload.data)
+    if decoded is None or _looks_binary(decoded[0]):
+        findings.add(
+            Code.BINARY_FILE,
+            Severity.BLOCKING,
+            "This is not a text CSV file (binary content or an unknown encoding). Export the sheet as CSV.",
+            file=upload.name,
+        )
+        return None
+    text, encoding, how = decoded
+    if encoding not in ("utf-8", "ascii"):
+        findings.add(Code.ENCODING_DETECTED, Severity.INFO, f"Read as {encoding} ({how}).", file=upload.name,
+                     value=encoding)
+    delimiter = sniff_delimiter(text)
+    table = Table(upload.name, encoding, delimiter, header=None)
+    _parse(text, table, findings)
+    if text.count('"') % 2 and table.records:
+        last = table.records[-1]
+        findings.add(
+            Code.UNBALANCED_QUOTES,
+            Severity.WARNING,
+            "A quoted cell is never closed: the file may be truncated, and the last record swallowed the rest.",
+            file=upload.name,
+            record=last.number,
+            line=last.line,
+        )
+    return table
+
+
+def _decode(data: bytes) -> tuple[str, str, str] | None:
+    """(text, codec name, how it was decided), or None when no text encoding fits."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), codec, "byte order mark"
+            except UnicodeDecodeError:
+                return None
+    if b"\x00" in data[:4096]:
+        # UTF-16 without a BOM: ASCII-range text has a zero byte in every other position.
+        head = data[:4096]
+        codec = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+        try:
+            return data.decode(codec), codec, "zero-byte pattern"
+        except UnicodeDecodeError:
+            return None
+    try:
+        return data.decode("utf-8"), "utf-8", "valid UTF-8"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        return None
+    codec = best.encoding
+    if codec in _WESTERN:
+        try:
+            return data.decode("cp1252"), "cp1252", f"not UTF-8; detected as Western European, {codec} family"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode(codec), codec, "not UTF-8; detected by charset-normalizer"
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:_SNIFF_CHARS]
+    controls = sum(1 for ch in sample if ch < " " and ch not in _ALLOWED_CONTROLS)
+    return "\x00" in sample or controls > max(2, len(sample) // 100)
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that gives the most consistent record widths (ties go to the comma)."""
+    sample = text[:_SNIFF_CHARS]
+    best, best_score = ",", (-1.0, 0)
+    for delimiter in DELIMITERS:
+        if delimiter not in sample:
+            continue
+        widths = []
+        try:
+            for cells in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter):
+                if cells:
+                    widths.append(len(cells))
+                if len(widths) >= _SNIFF_RECORDS:
+                    break
+        except csv.Error:
+            continue
+        if not widths or widths[0] < 2:
+            continue
+        consistent = sum(1 for w in widths if w == widths[0]) / len(widths)
+        score = (consistent, widths[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _parse(text: str, table: Table, findings: Findings) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=table.delimiter)
+    previous_line = 0
+    number = 0
+    try:
+        for cells in reader:
+            line = previous_line + 1
+            previous_line = reader.line_num
+            if table.header is None:
+                if any(cell.strip() for cell in cells):
+                    table.header = Record(0, line, tuple(cells))
+                continue
+            number += 1
+            table.records.append(Record(number, line, tuple(cells)))
+    except csv.Error as error:
+        findings.add(
+            Code.MALFORMED_CSV,
+            Severity.BLOCKING,
+            f"The CSV cannot be parsed past this point ({error}); the rest of the file is ignored.",
+            file=table.name,
+            record=number + 1,
+            line=previous_line + 1,
+        )
+    table.physical_lines = max(reader.line_num, text.count("\n") + (0 if text.endswith("\n") else 1))

@@ -1,0 +1,170 @@
+"""Rows: one CSV record seen through its kind's columns, with the checks every row gets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from app.intake.columns import Column, kind_columns
+from app.intake.findings import Code, Findings, Severity
+from app.intake.model import Action, SourceRef, SpecKind
+from app.intake.names import is_error_literal, machine_name_problem, to_machine_name
+from app.intake.reading import Record, Table
+from app.intake.status import StatusMapping
+
+# Columns that do not make a row content: a row with only these filled is a separator.
+_NON_CONTENT = frozenset({"id", "status", "dev", "qa"})
+# Columns that name things: a bare number there slipped from a neighbouring column.
+_TEXT_ONLY = frozenset({"widget", "field_type", "entity_type", "display_plugin", "bundle", "ref_bundle"})
+_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+
+
+def lenient(severity: Severity, action: Action) -> Severity:
+    """Rows marked for removal are checked more leniently: their warnings become information."""
+    return Severity.INFO if action is Action.REMOVE and severity is Severity.WARNING else severity
+
+
+@dataclass
+class Sheet:
+    """A table whose kind is decided, with its header mapped to column roles."""
+
+    table: Table
+    kind: SpecKind
+    roles: dict[str, int]
+    names: tuple[str, ...]  # header text per column; blank or repeated headers get "Column N"
+
+    @classmethod
+    def of(cls, table: Table, kind: SpecKind, roles: dict[str, int]) -> Sheet:
+        header = table.header.cells if table.header else ()
+        names: list[str] = []
+        for i, text in enumerate(header):
+            text = text.strip()
+            names.append(text if text and text not in names else f"Column {i + 1}")
+        return cls(table, kind, roles, tuple(names))
+
+    def columns(self) -> tuple[Column, ...]:
+        return kind_columns(self.kind)
+
+    def column_name(self, role: str) -> str:
+        index = self.roles.get(role)
+        return self.names[index] if index is not None else ""
+
+
+class Row:
+    """Cell access by role; every finding it raises is located at this row."""
+
+    def __init__(self, sheet: Sheet, record: Record, findings: Findings, action: Action, status: str) -> None:
+        self.sheet = sheet
+        self.record = record
+        self.findings = findings
+        self.action = action
+        self.status = status
+        self.source = SourceRef(sheet.table.name, record.number, record.line)
+
+    @property
+    def cells(self) -> dict[str, str]:
+        """Header -> raw cell text, verbatim (missing trailing cells are empty)."""
+        cells = self.record.cells
+        return {name: cells[i] if i < len(cells) else "" for i, name in enumerate(self.sheet.names)}
+
+    def raw(self, role: str) -> str:
+        index = self.sheet.roles.get(role)
+        if index is None or index >= len(self.record.cells):
+            return ""
+        return self.record.cells[index]
+
+    def get(self, role: str) -> str:
+        """The trimmed cell; spreadsheet error values read as empty (they are reported once per row)."""
+        value = self.raw(role).strip()
+        return "" if is_error_literal(value) else value
+
+    def flag(self, code: Code, severity: Severity, message: str, role: str = "", *, value: str | None = None,
+             suggestion: str = "") -> None:
+        self.findings.add(
+            code,
+            lenient(severity, self.action),
+            message,
+            file=self.source.file,
+            record=self.source.record,
+            line=self.source.line,
+            column=self.sheet.column_name(role) if role else "",
+            value=self.raw(role) if value is None else value,
+            suggestion=suggestion,
+        )
+
+    @property
+    def to_build(self) -> bool:
+        return self.action in (Action.BUILD, Action.CHANGE, Action.HOLD)
+
+
+def rows(sheet: Sheet, findings: Findings, mapping: StatusMapping) -> Iterator[Row]:
+    """The content rows of a sheet, after the row checks; separator rows are skipped."""
+    width = len(sheet.names)
+    content = [i for role, i in sheet.roles.items() if role not in _NON_CONTENT and not _is_lookup(sheet, role)]
+    mapped = set(sheet.roles.values())
+    status_index = sheet.roles.get("status")
+    for record in sheet.table.records:
+        cells = record.cells
+        status = cells[status_index].strip() if status_index is not None and status_index < len(cells) else ""
+        filled = [i for i, c in enumerate(cells) if c.strip() and not is_error_literal(c)]
+        source = (sheet.table.name, record.number, record.line)
+        if not any(i in content or (i < width and i not in mapped) for i in filled):
+            if status:
+                findings.add(Code.STATUS_ON_EMPTY_ROW, Severity.INFO, "A status on an otherwise empty row; ignored.",
+                             file=source[0], record=source[1], line=source[2],
+                             column=sheet.column_name("status"), value=status)
+            continue
+        action = mapping.action_for(status)
+        row = Row(sheet, record, findings, action or Action.NONE, status)
+        if action is None:
+            row.flag(Code.UNKNOWN_STATUS, Severity.WARNING,
+                     f"Unknown status; known codes are {', '.join(mapping.codes)}. The row gets no ticket.", "status",
+                     suggestion=next((c for c in mapping.codes if status.lower().startswith(c)), ""))
+        if any(i >= width for i in filled):
+            row.flag(Code.RAGGED_ROW, Severity.WARNING,
+                     f"The row has {len(cells)} cells but the header {width}; values past the last column are ignored.",
+                     value=str(len(cells)))
+        elif len(cells) < width and record is sheet.table.records[-1]:
+            # Spreadsheet tools write every cell; a short last record usually means a cut-off file.
+            row.flag(Code.RAGGED_ROW, Severity.INFO, f"The last record has {len(cells)} of {width} cells; the file may "
+                     "be truncated.", value=str(len(cells)))
+        _check_cells(row)
+        yield row
+
+
+def _is_lookup(sheet: Sheet, role: str) -> bool:
+    return any(c.role == role and c.lookup for c in sheet.columns())
+
+
+def _check_cells(row: Row) -> None:
+    for column in row.sheet.columns():
+        if column.role not in row.sheet.roles or column.lookup:
+            continue
+        raw = row.raw(column.role).strip()
+        if is_error_literal(raw):
+            row.flag(Code.SPREADSHEET_ERROR, Severity.WARNING,
+                     f"The cell holds the spreadsheet error {raw}; it is read as empty.", column.role)
+        elif column.role in _TEXT_ONLY and _NUMBER.fullmatch(raw):
+            row.flag(Code.VALUE_IN_WRONG_COLUMN, Severity.WARNING,
+                     f"A number in {row.sheet.column_name(column.role)}, which names a thing; it probably belongs in "
+                     "another column.", column.role)
+        elif not raw and column.required and row.to_build and not _base_field(row, column.role):
+            row.flag(Code.MISSING_VALUE, Severity.WARNING, f"{row.sheet.column_name(column.role)} is empty on a row "
+                     f"marked to be built.", column.role)
+    name = row.get("machine_name")
+    if name and not _base_field(row, "machine_name"):
+        problem = "is a placeholder, which only base fields such as the title may use" if name == "-" else (
+            machine_name_problem(name, row.sheet.kind))
+        if problem:
+            row.flag(Code.INVALID_MACHINE_NAME, Severity.WARNING,
+                     f"Machine name {name!r} {problem}; Drupal allows lowercase letters, digits and underscores.",
+                     "machine_name",
+                     suggestion=to_machine_name(name if name != "-" else row.get("label"), row.sheet.kind))
+
+
+def _base_field(row: Row, role: str) -> bool:
+    # Fields rows for base fields (the entity label "Title") write "-" for machine name, storage and cardinality.
+    return row.sheet.kind is SpecKind.FIELDS and role in ("machine_name", "required", "cardinality", "reused") and (
+        row.get("machine_name") in ("-", "") and row.get("field_type").lower() == "entity label"
+    )

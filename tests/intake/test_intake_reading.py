@@ -1,0 +1,119 @@
+"""Reading: encodings, delimiters, record and line numbers, limits, unreadable files."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.intake import IntakeLimits, Severity, SpecKind, UploadedFile, intake_files
+
+pytestmark = [pytest.mark.unit, pytest.mark.intake]
+
+F = "UWEC_Fields.csv"
+
+
+def _fields_report(result):
+    return next(f for f in result.files if f.name == F)
+
+
+@pytest.mark.parametrize(
+    ("encode", "expected"),
+    [
+        (lambda t: t.encode("utf-8-sig"), "utf-8-sig"),
+        (lambda t: t.encode("utf-16"), "utf-16"),
+        (lambda t: t.encode("utf-16-le"), "utf-16-le"),
+        (lambda t: t.replace("Academic Program", "Académic Prögram").encode("cp1252"), "cp1252"),
+    ],
+    ids=["utf8-bom", "utf16-bom", "utf16le-no-bom", "windows-1252"],
+)
+def test_encodings_are_detected_and_named(kit, encode, expected):
+    text = kit.uwec_bytes(F).decode("utf-8")
+    result = intake_files(kit.uwec_with(F, encode(text)))
+    report = _fields_report(result)
+    assert (report.encoding, report.kind) == (expected, SpecKind.FIELDS)
+    assert (report.record_count, report.physical_line_count) == (609, 617)
+    (said,) = kit.only(result, "encoding_detected", F)
+    assert said.severity is Severity.INFO and expected in said.message
+    assert len(kit.only(result, "storage_type_conflict")) == 5
+    if expected == "cp1252":
+        assert any(f.cells["Bundle"] == "Académic Prögram (Content type)" for f in result.model.fields)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_other_delimiters(kit, delimiter):
+    data = kit.csv_bytes(kit.uwec_rows(F), delimiter=delimiter)
+    result = intake_files(kit.uwec_with(F, data))
+    report = _fields_report(result)
+    assert (report.delimiter, report.record_count, report.physical_line_count) == (delimiter, 609, 617)
+    assert len(result.model.fields) == 546
+    assert kit.codes(result) == kit.codes(intake_files(kit.uwec_files()))
+
+
+def test_embedded_newlines_keep_record_and_line_numbers(kit):
+    data = kit.csv_bytes([["ID", "Name", "Machine name", "X", "Dev", "QA", "Notes"],
+                          ["", "Site Admin", "site_admin", "a", "", "", "line one\nline two\nline three"],
+                          ["", "Bad Role", "Bad Role", "a", "", "", ""]])
+    result = intake_files([UploadedFile("Roles.csv", data)])
+    assert [(r.source.record, r.source.line) for r in result.model.roles] == [(1, 2), (2, 5)]
+    assert result.model.roles[0].cells["Notes"] == "line one\nline two\nline three"
+    (bad,) = kit.only(result, "invalid_machine_name")
+    assert (bad.record, bad.line, bad.column, bad.suggestion) == (2, 5, "Machine name", "bad_role")
+
+
+def test_ragged_rows_error_literals_and_separators(kit):
+    data = kit.csv_bytes([["ID", "Name", "Machine name", "X", "Dev", "QA", "Notes"],
+                          ["", "Editor", "editor", "a", "", "", "", "stray"],
+                          ["", "", "", "", "", "", "#VALUE!"],
+                          [],
+                          ["", "#REF!", "reviewer", "a", "", "", ""],
+                          ["", "Writer", "writer", "a"]])
+    result = intake_files([UploadedFile("Userroles.csv", data)])
+    assert [r.machine_name for r in result.model.roles] == ["editor", "reviewer", "writer"]
+    (ragged,) = [f for f in kit.only(result, "ragged_row") if f.severity is Severity.WARNING]
+    assert (ragged.record, ragged.line) == (1, 2)
+    (error,) = kit.only(result, "spreadsheet_error")
+    assert (error.record, error.column, error.value) == (4, "Name", "#REF!")
+    assert result.model.roles[1].label == ""  # the error value reads as empty, reported once
+    assert not kit.only(result, "missing_value")
+    (short,) = [f for f in kit.only(result, "ragged_row") if f.severity is Severity.INFO]
+    assert short.record == 5
+
+
+def test_truncated_file_mid_quote(kit):
+    data = kit.uwec_bytes(F)
+    cut = data[: data.index(b'"Set as metatag') + 5]
+    result = intake_files(kit.uwec_with(F, cut))
+    (finding,) = kit.only(result, "unbalanced_quotes")
+    assert (finding.file, finding.record, finding.line, finding.severity) == (F, 2, 3, Severity.WARNING)
+    assert not result.blocking
+
+
+@pytest.mark.parametrize(
+    ("files", "code"),
+    [
+        ([UploadedFile("a.csv", b"")], "empty_file"),
+        ([UploadedFile("a.csv", b"\r\n  \r\n")], "empty_file"),
+        ([UploadedFile("a.csv", bytes(range(256)) * 8)], "binary_file"),
+        ([UploadedFile("a.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(300))], "binary_file"),
+        ([UploadedFile("UWEC_Fields.csv", b"Academic Program (Content type),Title,-,-,a\n")], "no_header_row"),
+        ([UploadedFile("sheet.csv", b"ID,Colour,Weight,X\n,red,3,a\n")], "unrecognised_file"),
+        ([UploadedFile("big.csv", b"x" * 2_100_000)], "file_too_large"),
+        ([UploadedFile(f"f{i}.csv", b"ID,X\n") for i in range(26)], "too_many_files"),
+        ([UploadedFile("a.csv", b"ID,X\n,a\n"), UploadedFile("a.csv", b"ID,X\n,d\n")], "duplicate_file"),
+    ],
+    ids=["empty", "blank", "binary", "png", "no-header", "unrecognised", "too-large", "too-many", "same-name"],
+)
+def test_unreadable_uploads_block_with_a_finding(kit, files, code):
+    result = intake_files(files)
+    assert result.blocking
+    assert any(f.code == code and f.severity is Severity.BLOCKING for f in result.findings)
+
+
+def test_total_upload_limit_and_duplicate_content(kit):
+    files = kit.uwec_files()
+    result = intake_files(files + [UploadedFile("copy.csv", files[0].data)],
+                          limits=IntakeLimits(max_total_bytes=200_000))
+    (copy,) = kit.only(result, "duplicate_file")
+    assert copy.severity is Severity.WARNING and copy.suggestion == files[0].name
+    small = intake_files(files, limits=IntakeLimits(max_total_bytes=100_000))
+    (over,) = kit.only(small, "upload_too_large")
+    assert over.file == F and over.severity is Severity.BLOCKING

@@ -1,0 +1,136 @@
+"""The real app and the real sandbox as separate servers: install, open the project page, call the API.
+
+Run on the embedded default (SQLite, in-process worker) and on PostgreSQL with Redis and a `dtg worker` process.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+pytestmark = [pytest.mark.integration, pytest.mark.connect, pytest.mark.slow]
+
+DTG = [sys.executable, "-m", "app.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+@dataclass
+class Stack:
+    app_url: str
+    sandbox_url: str
+    env: dict[str, str]
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("wb")
+    return subprocess.Popen(args, env=env, stdout=handle, stderr=subprocess.STDOUT)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(params=["embedded", pytest.param("postgres-redis", marks=pytest.mark.workers)])
+def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
+    app_port, sandbox_port = _free_port(), _free_port()
+    app_url, sandbox_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{sandbox_port}"
+    env = {
+        **os.environ,
+        "DTG_DATA_DIR": str(tmp_path / "data"),
+        "DTG_BASE_URL": app_url,
+        "DTG_SECRET_KEY": Fernet.generate_key().decode(),
+        "DTG_CONNECT_INSTALL_KEYS_URL": f"{sandbox_url}/connect-install-keys",
+        "DTG_ALL_JS_URL": f"{sandbox_url}/atlassian-connect/all.js",
+        "DTG_FRAME_ANCESTORS": sandbox_url,
+    }
+    processes = []
+    if request.param == "postgres-redis":
+        env["DTG_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+        env["DTG_REDIS_URL"] = request.getfixturevalue("redis_url")
+        subprocess.run([*DTG, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
+        processes.append(_start([*DTG, "worker", "--processes", "1", "--threads", "2"], env, tmp_path / "worker.log"))
+    processes.append(_start([*DTG, "serve", "--port", str(app_port)], env, tmp_path / "app.log"))
+    processes.append(
+        _start(
+            [*DTG, "sandbox", "--port", str(sandbox_port), "--app-url", app_url, "--install"],
+            env,
+            tmp_path / "sandbox.log",
+        )
+    )
+    try:
+        yield Stack(app_url, sandbox_url, env)
+    finally:
+        _stop(processes)
+
+
+def test_install_then_project_page_through_the_sandbox(stack: Stack) -> None:
+    with httpx.Client(timeout=10) as client:
+        _wait_until(
+            lambda: any(
+                i["appKey"] == "drupal-ticket-generator"
+                for i in client.get(f"{stack.sandbox_url}/_sandbox/installations").json()
+            )
+        )
+        page = client.get(f"{stack.sandbox_url}/projects/DTG")
+        assert page.status_code == 200
+        src = html.unescape(re.search(r'<iframe class="ap-iframe" src="([^"]+)"', page.text).group(1))
+        assert src.startswith(f"{stack.app_url}/jira/project?projectKey=DTG&projectId=10000&")
+        assert "&jwt=" in src and "xdm_e=" in src
+
+        frame = client.get(src)
+        assert frame.status_code == 200, frame.text
+        assert "Project <strong>DTG</strong>" in frame.text
+        assert frame.headers["content-security-policy"].endswith(f"frame-ancestors {stack.sandbox_url}")
+        assert f'src="{stack.sandbox_url}/atlassian-connect/all.js"' in frame.text
+        # The same signed URL cannot open another page.
+        assert client.get(src.replace("/jira/project", "/jira/configure")).status_code == 401
+
+        token = client.post(
+            f"{stack.sandbox_url}/_sandbox/context-token",
+            json={"appKey": "drupal-ticket-generator", "context": {"project": {"key": "DTG"}}},
+        ).json()["token"]
+        me = client.get(f"{stack.app_url}/api/me", headers={"Authorization": f"JWT {token}"})
+        assert me.status_code == 200
+        assert me.json()["siteUrl"] == stack.sandbox_url
+        assert client.get(f"{stack.app_url}/api/me", headers={"Authorization": "JWT forged"}).status_code == 401
+
+    if "DTG_REDIS_URL" in stack.env:
+        check = subprocess.run(
+            [*DTG, "check-worker", "--timeout", "60"], env=stack.env, capture_output=True, text=True, timeout=90
+        )
+        assert check.returncode == 0, check.stderr
