@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+from dramatiq.rate_limits import RateLimiterBackend
+from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from app.connect.verifiers import ContextTokenVerifier, InstallTokenVerifier, RequestTokenVerifier
 from app.db.engine import SessionFactory, create_db_engine, session_factory
+from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
 from app.db.tenants import TenantRepository
+from app.db.tickets import TicketRepository
 from app.domain.installation import Installation
 from app.encryption import SecretBox
 from app.pipeline.jobs import JobQueue
@@ -22,14 +26,18 @@ from app.settings import Settings
 class Services:
     settings: Settings
     engine: Engine
-    sessions: SessionFactory
+    db: SessionFactory
     http: httpx.AsyncClient
     tenants: TenantRepository
     tasks: TaskRepository
+    sessions: SessionRepository
+    tickets: TicketRepository
     install_verifier: InstallTokenVerifier
     request_verifier: RequestTokenVerifier
     context_verifier: ContextTokenVerifier
     jobs: JobQueue
+    # Where the per-tenant pace of Jira calls is counted: Redis, shared by every worker, or in this process.
+    rate_limits: RateLimiterBackend
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -38,8 +46,8 @@ class Services:
 
 def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClient | None = None) -> Services:
     engine = create_db_engine(settings.database_url)
-    sessions = session_factory(engine)
-    tenants = TenantRepository(sessions, SecretBox(settings.secret_key))
+    db = session_factory(engine)
+    tenants = TenantRepository(db, SecretBox(settings.secret_key))
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
 
     async def find_active(client_key: str) -> Installation | None:
@@ -48,14 +56,17 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
     return Services(
         settings=settings,
         engine=engine,
-        sessions=sessions,
+        db=db,
         http=http,
         tenants=tenants,
-        tasks=TaskRepository(sessions),
+        tasks=TaskRepository(db),
+        sessions=SessionRepository(db),
+        tickets=TicketRepository(db),
         install_verifier=InstallTokenVerifier(
             keys_url=settings.connect_install_keys_url, app_base_url=settings.base_url, http=http
         ),
         request_verifier=RequestTokenVerifier(app_base_url=settings.base_url, lookup=find_active),
         context_verifier=ContextTokenVerifier(app_base_url=settings.base_url, lookup=find_active),
         jobs=jobs,
+        rate_limits=RedisBackend(url=settings.redis_url) if settings.redis_url else StubBackend(),
     )

@@ -17,7 +17,7 @@ from app.connect.descriptor import render_descriptor
 from app.container import Services, build_services
 from app.pipeline.jobs import JobQueue
 from app.settings import Settings
-from app.web import api, lifecycle, pages
+from app.web import admin, api, lifecycle, pages, session_api
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.routing import Auth, SecuredMount, SecuredRoute, check_policies
 
@@ -54,6 +54,8 @@ def routes() -> list[SecuredRoute | SecuredMount]:
         SecuredRoute("/jira/configure", pages.configure_page, auth=Auth.JIRA_REQUEST),
         SecuredRoute("/api/me", api.whoami, auth=Auth.CONTEXT),
         SecuredRoute("/api/tasks/{task_id:int}", api.task_status, auth=Auth.CONTEXT),
+        *session_api.routes(),
+        *admin.routes(),
         SecuredMount("/static", app=StaticFiles(directory=ROOT / "app" / "static"), name="static"),
     ]
 
