@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from app.generation.command import generate_command
 from app.intake.command import validate_command
 from app.sandbox.command import sandbox_command
 from app.settings import Settings
@@ -110,6 +111,7 @@ def db_downgrade(revision: str) -> None:
 
 
 main.add_command(validate_command)
+main.add_command(generate_command)
 main.add_command(sandbox_command)
 
 if __name__ == "__main__":

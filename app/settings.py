@@ -47,6 +47,20 @@ SETTINGS_DOC = (
         "DTG_FRAME_ANCESTORS", "none", "Extra origins (space separated) allowed to frame the app, e.g. the sandbox."
     ),
     SettingDoc("DTG_WORKER_THREADS", "4", "Threads of the in-process worker and of each `dtg worker` process."),
+    SettingDoc(
+        "DTG_LLM_PROVIDER",
+        "offline",
+        "Default language model provider: offline, openai, anthropic or openai_compatible (admins may override).",
+    ),
+    SettingDoc("DTG_LLM_MODEL", "none", "Model name for the provider, e.g. gpt-4o-mini or claude-3-5-haiku-latest."),
+    SettingDoc("DTG_LLM_API_KEY", "unset", "API key of the provider; never logged, never shown."),
+    SettingDoc("DTG_LLM_BASE_URL", "unset", "Base URL of an OpenAI-compatible endpoint (local models)."),
+    SettingDoc("DTG_LLM_CONCURRENCY", "8", "Language model calls in flight at once per generation run."),
+    SettingDoc(
+        "DTG_JIRA_REQUESTS_PER_SECOND",
+        "10",
+        "Pace of the export's calls to each Jira site, shared by all workers, so it stays under Jira's rate limit.",
+    ),
 )
 
 
@@ -61,7 +75,13 @@ class Settings:
     all_js_url: str
     frame_ancestors: tuple[str, ...]
     worker_threads: int
-    secret_key: str = field(repr=False)
+    llm_provider: str = "offline"
+    llm_model: str = ""
+    llm_base_url: str | None = None
+    llm_concurrency: int = 8
+    llm_api_key: str | None = field(default=None, repr=False)
+    jira_requests_per_second: float = 10.0
+    secret_key: str = field(default="", repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -84,6 +104,12 @@ class Settings:
             all_js_url=env.get("DTG_ALL_JS_URL") or ATLASSIAN_ALL_JS,
             frame_ancestors=tuple((env.get("DTG_FRAME_ANCESTORS") or "").split()),
             worker_threads=int(env.get("DTG_WORKER_THREADS") or 4),
+            llm_provider=env.get("DTG_LLM_PROVIDER") or "offline",
+            llm_model=env.get("DTG_LLM_MODEL") or "",
+            llm_api_key=env.get("DTG_LLM_API_KEY") or None,
+            llm_base_url=env.get("DTG_LLM_BASE_URL") or None,
+            llm_concurrency=int(env.get("DTG_LLM_CONCURRENCY") or 8),
+            jira_requests_per_second=float(env.get("DTG_JIRA_REQUESTS_PER_SECOND") or 10),
         )
 
 

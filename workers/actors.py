@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from app.pipeline.export import PERMANENT_ERRORS, run_export
+from app.pipeline.generation import run_generation, writer_for
 from app.pipeline.workers_check import complete_ping
 from workers.runtime import services
 
@@ -17,6 +19,38 @@ def ping(task_id: int) -> None:
     complete_ping(services().tasks, task_id)
 
 
+async def generate(task_id: int) -> None:
+    current = services()
+    writer = writer_for(current.settings)
+    try:
+        await run_generation(current, task_id, writer=writer, concurrency=current.settings.llm_concurrency)
+    finally:
+        await writer.provider.aclose()
+
+
+async def export(task_id: int) -> None:
+    await run_export(services(), task_id)
+
+
+def task_failed(message_data: dict[str, Any], retry_info: dict[str, Any]) -> None:
+    """Called once an actor has used up its retries: the task ends as failed instead of hanging as running."""
+    task_id = message_data["args"][0]
+    services().tasks.finish(
+        task_id, "The run failed repeatedly; try again, and if it fails again, tell support.", state="failed"
+    )
+
+
 ACTORS: dict[Callable[..., Any], dict[str, Any]] = {
     ping: {"max_retries": 3, "time_limit": 60_000},
+    generate: {"max_retries": 5, "time_limit": 3_600_000, "on_retry_exhausted": "task_failed"},
+    task_failed: {"max_retries": 3},
+    # Transient Jira failures (and a session busy in another worker) are retried with backoff; the run resumes.
+    export: {
+        "max_retries": 8,
+        "min_backoff": 2_000,
+        "max_backoff": 120_000,
+        "time_limit": 3_600_000,
+        "throws": PERMANENT_ERRORS,
+        "on_retry_exhausted": "task_failed",
+    },
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import AsyncIO
+from dramatiq.middleware import AsyncIO, Middleware, Prometheus, default_middleware
 
 from app.settings import Settings
 from workers.actors import ACTORS
@@ -16,8 +16,30 @@ from workers.queue import DramatiqJobQueue
 from workers.runtime import ServicesMiddleware
 
 
+# A worker that dies (OOM, SIGKILL, lost machine) holds its unacknowledged messages until another worker's
+# maintenance pass sees its heartbeat is stale; dramatiq's defaults (60 s, 0.1% of commands) would leave a
+# generation or export stuck for many minutes, so both are tightened.
+HEARTBEAT_TIMEOUT_MS = 15_000
+MAINTENANCE_CHANCE_PER_MILLION = 50_000
+
+
+def _middleware() -> list[Middleware]:
+    # Dramatiq's default set, less Prometheus: its exposition server forks a process per worker host and
+    # binds a fixed port, which clashes when two workers share a machine; we expose health our own way.
+    return [m() for m in default_middleware if m is not Prometheus]
+
+
 def configure_broker(settings: Settings) -> dramatiq.Broker:
-    broker: dramatiq.Broker = RedisBroker(url=settings.redis_url) if settings.redis_url else StubBroker()
+    broker: dramatiq.Broker
+    if settings.redis_url:
+        broker = RedisBroker(
+            url=settings.redis_url,
+            middleware=_middleware(),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
+            maintenance_chance=MAINTENANCE_CHANCE_PER_MILLION,
+        )
+    else:
+        broker = StubBroker(middleware=_middleware())
     broker.add_middleware(AsyncIO())
     broker.add_middleware(ServicesMiddleware(settings, lambda: DramatiqJobQueue(broker)))
     dramatiq.set_broker(broker)

@@ -11,3 +11,9 @@ class DramatiqJobQueue:
 
     def enqueue_ping(self, task_id: int) -> None:
         self._broker.get_actor("ping").send(task_id)
+
+    def enqueue_generation(self, task_id: int) -> None:
+        self._broker.get_actor("generate").send(task_id)
+
+    def enqueue_export(self, task_id: int) -> None:
+        self._broker.get_actor("export").send(task_id)

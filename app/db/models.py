@@ -146,3 +146,64 @@ class TicketRecord(SQLModel, table=True):
     version: int = 1
     created_at: datetime = _timestamp()  # type: ignore[assignment]
     updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    # Export progress: the issue this ticket became, or why Jira refused it and who can fix that.
+    jira_key: str | None = Field(default=None, max_length=64)
+    jira_id: str | None = Field(default=None, max_length=32)
+    export_error: str | None = Field(default=None, max_length=2048)
+    export_error_who: str | None = Field(default=None, max_length=32)
+    attachments_done: bool = False
+    # Review: who the director assigned (a Jira account id, and its display name for the page).
+    assignee_account_id: str | None = Field(default=None, max_length=128)
+    assignee_name: str | None = Field(default=None, max_length=255)
+
+
+class ExportLink(SQLModel, table=True):
+    """A Jira link the export created (`done`) or sent without knowing the outcome yet (`sent`).
+
+    `from_key` is the ticket that lists the link (`blocked_by` or `relates_to`), `to_key` the one it names.
+    """
+
+    __tablename__ = "export_links"
+    __table_args__ = (UniqueConstraint("session_id", "kind", "from_key", "to_key", name="uq_export_links"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    session_id: int = Field(foreign_key="upload_sessions.id", index=True)
+    kind: str = Field(max_length=16)
+    from_key: str = Field(max_length=255)
+    to_key: str = Field(max_length=255)
+    state: str = Field(default="sent", max_length=16)
+    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class TenantSettings(SQLModel, table=True):
+    """What a Jira admin configures for the site: the language model, the status mapping, default labels."""
+
+    __tablename__ = "tenant_settings"
+
+    tenant_id: int = Field(foreign_key="tenants.id", primary_key=True)
+    llm_provider: str = Field(default="offline", max_length=32)
+    llm_model: str = Field(default="", max_length=128)
+    # Encrypted with the app's secret key; the page never shows it again, it can only be replaced.
+    llm_api_key_encrypted: str | None = None
+    llm_base_url: str | None = Field(default=None, max_length=1024)
+    status_mapping: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    default_labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_by: str | None = Field(default=None, max_length=128)
+    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who (Jira account id) did what, when, in which tenant and session."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    session_id: int | None = Field(default=None, foreign_key="upload_sessions.id", index=True)
+    account_id: str | None = Field(default=None, max_length=128)
+    action: str = Field(max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )

@@ -42,6 +42,17 @@ class TaskRepository:
                 query = query.where(Task.tenant_id == tenant_id)
             return session.exec(query).first()
 
+    def get_active(self, task_id: int) -> Task | None:
+        """For workers, which know only the task id: the task if it is still queued or running."""
+        with self._sessions() as session:
+            task = session.get(Task, task_id)
+            return task if task is not None and task.state in ACTIVE_TASK_STATES else None
+
+    def find(self, task_id: int) -> Task | None:
+        """Any tenant's task: for workers, whose messages carry only the task id."""
+        with self._sessions() as session:
+            return session.get(Task, task_id)
+
     def latest(self, *, tenant_id: int, session_id: int, kind: str) -> Task | None:
         with self._sessions() as session:
             query = (

@@ -22,6 +22,14 @@ class TenantRepository:
                 return None
             return self._to_installation(tenant)
 
+    def get(self, tenant_id: int, *, include_uninstalled: bool = False) -> Installation | None:
+        """By id, for workers that were handed a tenant's task."""
+        with self._sessions() as session:
+            tenant = session.get(Tenant, tenant_id)
+            if tenant is None or (not include_uninstalled and not tenant.is_active):
+                return None
+            return self._to_installation(tenant)
+
     def save_installed(self, payload: InstallPayload) -> Installation:
         """Create the tenant, or on a re-install take the new shared secret and reactivate it."""
         with self._sessions() as session:

@@ -43,13 +43,16 @@ class TicketRepository:
 
     def save_drafts(self, *, tenant_id: int, session_id: int, drafts: Iterable[dict[str, Any]]) -> int:
         """Insert or update tickets by key; returns how many were written. Idempotent for the same drafts."""
+        drafts = list(drafts)
         count = 0
         with self._sessions() as session:
             existing = {
                 t.key: t
                 for t in session.exec(
                     select(TicketRecord).where(
-                        TicketRecord.tenant_id == tenant_id, TicketRecord.session_id == session_id
+                        TicketRecord.tenant_id == tenant_id,
+                        TicketRecord.session_id == session_id,
+                        col(TicketRecord.key).in_([d["key"] for d in drafts]),
                     )
                 )
             }
@@ -66,6 +69,23 @@ class TicketRepository:
             session.commit()
         return count
 
+    def delete_except(self, *, tenant_id: int, session_id: int, keys: set[str]) -> int:
+        """Drop tickets whose unit left the spec (a re-run after the spec changed)."""
+        with self._sessions() as session:
+            stale = [
+                t
+                for t in session.exec(
+                    select(TicketRecord).where(
+                        TicketRecord.tenant_id == tenant_id, TicketRecord.session_id == session_id
+                    )
+                )
+                if t.key not in keys
+            ]
+            for record in stale:
+                session.delete(record)
+            session.commit()
+            return len(stale)
+
     def list(self, *, tenant_id: int, session_id: int) -> list[TicketRecord]:
         with self._sessions() as session:
             query = (
@@ -74,6 +94,16 @@ class TicketRepository:
                 .order_by(col(TicketRecord.position), col(TicketRecord.key))
             )
             return list(session.exec(query))
+
+    def find_exported(self, *, tenant_id: int, jira_key: str) -> TicketRecord | None:
+        """The ticket that became Jira issue `jira_key` in this tenant (the latest, should two exports claim it)."""
+        with self._sessions() as session:
+            query = (
+                select(TicketRecord)
+                .where(TicketRecord.tenant_id == tenant_id, TicketRecord.jira_key == jira_key)
+                .order_by(col(TicketRecord.id).desc())
+            )
+            return session.exec(query).first()
 
     def get(self, *, tenant_id: int, session_id: int, key: str) -> TicketRecord:
         """Raises: NotFoundError when the ticket is not in this tenant's session."""

@@ -1,0 +1,51 @@
+"""Ticket generation: an intake result -> one ticket per deliverable unit, with ADF descriptions and links.
+
+Public API::
+
+    drafts = draft_tickets(intake)                 # DraftSet: .drafts, .findings, .cycles (pure, synchronous)
+    ticket = finish_ticket(draft, prose)           # description = f(draft, prose); attachments when oversize
+    result = await generate_tickets(intake, writer=None, site_name="", site_description="", concurrency=8,
+                                    on_ticket=None, is_cancelled=None)
+    result.tickets, result.findings, result.usage, result.cycles, result.not_written, result.to_dict()
+    topological_order(result.tickets)              # keys, blockers first; always succeeds for a result
+    validate_adf(document) -> list[str]            # schema violations; empty when valid
+
+Keys are scoped identities ("bundle.node.academic_program.build"), never row numbers, so a re-run of the same spec
+matches earlier tickets. `generate_command` is the `dtg generate` command (registered by app/cli.py).
+"""
+
+from __future__ import annotations
+
+from app.generation.adf import validate as validate_adf
+from app.generation.command import generate_command
+from app.generation.dependencies import TicketCycle, topological_order
+from app.generation.generate import (
+    DraftSet,
+    GenerationBlockedError,
+    GenerationResult,
+    draft_tickets,
+    finish_ticket,
+    generate_tickets,
+)
+from app.generation.oversize import MAX_DESCRIPTION
+from app.generation.tables import Cell, Table
+from app.generation.tickets import Attachment, Ticket, TicketDraft
+
+__all__ = [
+    "MAX_DESCRIPTION",
+    "Attachment",
+    "Cell",
+    "DraftSet",
+    "GenerationBlockedError",
+    "GenerationResult",
+    "Table",
+    "Ticket",
+    "TicketCycle",
+    "TicketDraft",
+    "draft_tickets",
+    "finish_ticket",
+    "generate_command",
+    "generate_tickets",
+    "topological_order",
+    "validate_adf",
+]

@@ -1,0 +1,154 @@
+"""Atlassian Document Format: node builders and validation against the @atlaskit/adf-schema JSON schema.
+
+Text is always placed in text nodes as written: markup in spec cells (HTML in help text) is shown, never
+interpreted. ADF forbids empty text nodes, so empty values become empty paragraphs; newlines become hardBreaks.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from app.generation.tables import Table
+
+Node = dict[str, Any]
+
+# A copy of ../shared/schemas/adf-full.schema.json, shipped with the app because production has no shared folder.
+SCHEMA_PATH = Path(__file__).with_name("adf-full.schema.json")
+
+
+def text(value: str, *marks: str) -> Node | None:
+    """A text node, or None for an empty string (which ADF does not allow)."""
+    if not value:
+        return None
+    node: Node = {"type": "text", "text": value}
+    if marks:
+        node["marks"] = [{"type": mark} for mark in marks]
+    return node
+
+
+def inline(value: str, *marks: str) -> list[Node]:
+    """Text with each newline as a hardBreak, so multi-line cells keep their lines."""
+    nodes: list[Node] = []
+    for number, line in enumerate(value.replace("\r\n", "\n").split("\n")):
+        if number:
+            nodes.append({"type": "hardBreak"})
+        if node := text(line, *marks):
+            nodes.append(node)
+    return nodes
+
+
+def paragraph(*parts: Node | list[Node] | None) -> Node:
+    """A paragraph of inline nodes; lists are flattened and Nones dropped."""
+    content: list[Node] = []
+    for part in parts:
+        if isinstance(part, list):
+            content.extend(part)
+        elif part is not None:
+            content.append(part)
+    return {"type": "paragraph", "content": content} if content else {"type": "paragraph"}
+
+
+def heading(value: str, level: int = 3) -> Node:
+    return {"type": "heading", "attrs": {"level": level}, "content": inline(value)}
+
+
+def bullet_list(items: list[Node]) -> Node | None:
+    """A bullet list with one paragraph per item; None when there are no items (lists may not be empty)."""
+    if not items:
+        return None
+    return {"type": "bulletList", "content": [{"type": "listItem", "content": [item]} for item in items]}
+
+
+def task_list(items: list[str], local_id: str) -> Node | None:
+    """An unchecked checklist; the schema requires a localId on the list and on every item."""
+    if not items:
+        return None
+    return {
+        "type": "taskList",
+        "attrs": {"localId": local_id},
+        "content": [{"type": "taskItem", "attrs": {"localId": f"{local_id}-{number}", "state": "TODO"},
+                     "content": inline(item)} for number, item in enumerate(items, start=1)],
+    }
+
+
+def panel(panel_type: str, *content: Node | None) -> Node:
+    return {"type": "panel", "attrs": {"panelType": panel_type}, "content": [c for c in content if c is not None]}
+
+
+def table(spec: Table) -> Node:
+    """A table: heading cells become tableHeader, value cells tableCell, each holding one paragraph."""
+    rows = []
+    for row in spec.rows:
+        cells = [{"type": "tableHeader" if cell.is_heading else "tableCell",
+                  "content": [paragraph(inline(cell.text))]} for cell in row]
+        rows.append({"type": "tableRow", "content": cells})
+    return {"type": "table", "attrs": {"isNumberColumnEnabled": False, "layout": "default"}, "content": rows}
+
+
+def doc(*content: Node | None) -> Node:
+    return {"version": 1, "type": "doc", "content": [c for c in content if c is not None]}
+
+
+def plain_text(node: Node) -> str:
+    """The text of a node, hardBreaks as newlines: the inverse of `inline` for one paragraph."""
+    if node.get("type") == "text":
+        return str(node["text"])
+    if node.get("type") == "hardBreak":
+        return "\n"
+    return "".join(plain_text(child) for child in node.get("content", []))
+
+
+def size(document: Node) -> int:
+    """The description's size as Jira counts it against its 32,767-character limit: the serialised JSON."""
+    return len(json.dumps(document))
+
+
+def _node_types(schema: dict[str, Any], definitions: dict[str, Any]) -> frozenset[str] | None:
+    """The node types (`type` enum) an alternative accepts, following $ref and allOf; None when unconstrained."""
+    if "$ref" in schema:
+        return _node_types(definitions[schema["$ref"].rsplit("/", 1)[1]], definitions)
+    enum = schema.get("properties", {}).get("type", {}).get("enum")
+    if isinstance(enum, list) and all(isinstance(value, str) for value in enum):
+        return frozenset(enum)
+    for part in schema.get("allOf", ()):
+        if (types := _node_types(part, definitions)) is not None:
+            return types
+    return None
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.protocols.Validator:
+    """A draft-04 validator whose anyOf only descends into alternatives for the node's own type.
+
+    Stock anyOf descends into every alternative and each descends again, which takes seconds for one table-heavy
+    description. An alternative whose `type` enum excludes the node's type can never match, so skipping it
+    changes no verdict, only which errors are listed. Built once: compiling the 70 kB schema is costly too.
+    """
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    definitions = schema["definitions"]
+    stock = jsonschema.Draft4Validator.VALIDATORS["anyOf"]
+    types: dict[int, frozenset[str] | None] = {}
+
+    def any_of(validator: Any, alternatives: list[Any], instance: Any, node_schema: Any) -> Any:
+        kind = instance.get("type") if isinstance(instance, dict) else None
+        if isinstance(kind, str):
+            for alternative in alternatives:
+                if id(alternative) not in types:
+                    types[id(alternative)] = _node_types(alternative, definitions)
+            fitting = [a for a in alternatives if types[id(a)] is None or kind in types[id(a)]]  # type: ignore[operator]
+            if fitting:
+                alternatives = fitting
+        yield from stock(validator, alternatives, instance, node_schema)
+
+    cls = jsonschema.validators.extend(jsonschema.Draft4Validator, {"anyOf": any_of})
+    return cls(schema)
+
+
+def validate(document: Node) -> list[str]:
+    """Every schema violation in `document` (empty when it is valid ADF), each with its JSON path."""
+    return [f"{error.json_path}: {error.message}" for error in _validator().iter_errors(document)]

@@ -1,0 +1,116 @@
+"""A ticket's description: the draft's tables, notes, findings and source around the writer's prose, as ADF.
+
+`render` is a pure function of the draft and the prose, so a worker can store drafts first and finish each ticket
+whenever its prose arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from app.generation import adf
+from app.generation.naming import slug
+from app.generation.tables import Table
+from app.generation.tickets import TicketDraft
+from app.llm import TicketProse
+
+Node = dict[str, Any]
+
+
+def table_filename(table: Table, extension: str) -> str:
+    return f"{slug(table.title)}.{extension}"
+
+
+def render(draft: TicketDraft, prose: TicketProse, *, attached_tables: frozenset[int] = frozenset(),
+           attached_findings: bool = False) -> Node:
+    """The ADF description; the tables at `attached_tables` (indexes) and, if `attached_findings`, the findings are
+    replaced by a pointer to their attachment."""
+    return adf.doc(
+        adf.heading("User story"),
+        adf.paragraph(adf.inline(prose.user_story)),
+        _hold_panel(draft),
+        *_configuration(draft, attached_tables),
+        *_notes(draft.notes),
+        adf.heading("Success criteria"),
+        adf.task_list(list(prose.success_criteria), "success-criteria"),
+        _findings_panel(draft.findings, attached_findings),
+        adf.heading("Source"),
+        adf.paragraph(adf.inline(source_text(draft.source))),
+    )
+
+
+def _hold_panel(draft: TicketDraft) -> Node | None:
+    if draft.on_hold:
+        return adf.panel("warning", adf.paragraph(adf.text("On hold: ", "strong"), adf.text(
+            "the spec marks this work as waiting (status w). Settle the open questions before starting.")))
+    if draft.held:
+        return adf.panel("note", adf.paragraph(adf.text("Rows on hold in this ticket", "strong")),
+                         adf.bullet_list([adf.paragraph(adf.inline(row)) for row in draft.held]))
+    return None
+
+
+def _configuration(draft: TicketDraft, attached: frozenset[int]) -> list[Node | None]:
+    if not draft.tables and not draft.remarks:
+        return []
+    nodes: list[Node | None] = [adf.heading("Configuration")]
+    for index, table in enumerate(draft.tables):
+        nodes.append(adf.heading(table.title, 4))
+        if index in attached:
+            nodes.append(adf.paragraph(adf.inline(
+                f"{table.record_count} rows, too many for the description: see the attached "
+                f"{table_filename(table, 'csv')} (and tables.md).")))
+        else:
+            nodes.append(adf.table(table))
+    nodes.extend(adf.paragraph(adf.inline(remark)) for remark in draft.remarks)
+    return nodes
+
+
+def _notes(notes: tuple[str, ...]) -> list[Node | None]:
+    if not notes:
+        return []
+    return [adf.heading("Notes from the spec"), *(adf.paragraph(adf.inline(note)) for note in notes)]
+
+
+def finding_line(finding: dict[str, Any]) -> str:
+    """ "warning, UWEC_Fields.csv record 147, Machine name: ...message... Suggestion: ..." """
+    where = ", ".join(filter(None, (
+        str(finding.get("file", "")),
+        f"record {finding['record']}" if finding.get("record") else "",
+        str(finding.get("column", "")))))
+    suggestion = f" Suggestion: {finding['suggestion']}" if finding.get("suggestion") else ""
+    return f"{finding['severity']}, {where}: {finding['message']}{suggestion}"
+
+
+def _findings_panel(findings: tuple[dict[str, Any], ...], attached: bool) -> Node | None:
+    if not findings:
+        return None
+    severe = any(f.get("severity") in ("warning", "blocking") for f in findings)
+    heading = adf.paragraph(adf.text(f"Spec findings for this ticket ({len(findings)})", "strong"))
+    if attached:
+        return adf.panel("warning" if severe else "info", heading,
+                         adf.paragraph(adf.inline("The findings are listed in the attached findings.md.")))
+    return adf.panel("warning" if severe else "info", heading,
+                     adf.bullet_list([adf.paragraph(adf.inline(finding_line(f))) for f in findings]))
+
+
+def source_text(source: Iterable[tuple[str, int]]) -> str:
+    """ "UWEC_Bundles.csv record 1; UWEC_Fields.csv records 1–40, 45" """
+    by_file: dict[str, list[int]] = {}
+    for file, record in source:
+        by_file.setdefault(file, []).append(record)
+    parts = []
+    for file, records in by_file.items():
+        ranges = _ranges(sorted(set(records)))
+        parts.append(f"{file} record{'s' if len(records) > 1 else ''} {', '.join(ranges)}")
+    return "; ".join(parts) or "Derived from the spec as a whole."
+
+
+def _ranges(numbers: list[int]) -> list[str]:
+    ranges: list[list[int]] = []
+    for number in numbers:
+        if ranges and number == ranges[-1][1] + 1:
+            ranges[-1][1] = number
+        else:
+            ranges.append([number, number])
+    return [f"{a}–{b}" if a != b else str(a) for a, b in ranges]

@@ -1,0 +1,325 @@
+"""Grouping: spec items -> deliverable units, one ticket each, as PRODUCT.md "What one ticket is" describes.
+
+Each unit owns the rows it delivers (`items`); a row is owned by at most one unit, which is what lets row-level
+dependency edges fold into ticket links. Rows that are shown for context but delivered elsewhere (the bundle an
+"update" ticket changes, the bundles a workflow moderates) appear in tables without being owned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.generation.briefs import facts_for, machine_names_for
+from app.generation.naming import VERBS, area_of, labels_for, noun_of, plural, title
+from app.generation.tables import Table, rows_table, settings_table
+from app.generation.tickets import TicketDraft
+from app.intake.model import Action, Bundle, ResponsiveImageStyle, SpecItem, SpecModel
+
+WORK = frozenset({Action.BUILD, Action.CHANGE, Action.HOLD})
+
+# Density and format variants of an image style, by this spec style's naming: 42x42 -> 42x42_1_5x, 42x42_2x,
+# 42x42_non-webp. A responsive style's family is its mapped styles plus these variants.
+_VARIANT = re.compile(r"(?:_\d+(?:_\d+)?x)?(?:[_-]non[-_]?webp)?")
+
+
+@dataclass
+class Unit:
+    """One ticket in the making: what it delivers (`items`), what it shows (`tables`) and how it is named."""
+
+    key: str
+    action: Action
+    verb: str
+    kind: str
+    subject: str
+    items: list[SpecItem]
+    tables: list[Table]
+    counts: str = ""
+    subjects: list[SpecItem] = field(default_factory=list)  # the items the ticket is about; their notes are shown
+    shown: list[SpecItem] = field(default_factory=list)  # context rows delivered elsewhere
+    remarks: list[str] = field(default_factory=list)
+
+    def draft(self) -> TicketDraft:
+        """The draft without findings and links (those need every unit)."""
+        area = area_of(self.items[0] if self.items else self.shown[0])
+        on_hold = self.action is Action.HOLD
+        single = len(self.subjects) == 1
+        notes = [item.notes if single else f"{item.label}: {item.notes}" for item in self.subjects if item.notes]
+        held = [f"{item.label} ({item.source.file} record {item.source.record})"
+                for item in self.items if item.action is Action.HOLD and not on_hold]
+        return TicketDraft(
+            key=self.key,
+            title=title(area, self.verb, self.subject, self.counts, on_hold),
+            area=area,
+            action="hold" if on_hold else str(self.action),  # type: ignore[arg-type]
+            labels=labels_for(area, self.action),
+            kind=self.kind,
+            subject=self.subject,
+            tables=tuple(self.tables),
+            notes=tuple(notes),
+            remarks=tuple(self.remarks),
+            held=tuple(held),
+            on_hold=on_hold,
+            facts=facts_for(self.subjects, self.tables),
+            machine_names=machine_names_for([*self.items, *self.shown]),
+            source=tuple(sorted({(i.source.file, i.source.record) for i in self.items})),
+        )
+
+
+def _by_key(items: Iterable[SpecItem]) -> dict[Hashable, list[SpecItem]]:
+    """Rows per scoped key, in first-seen order: duplicate rows join the first row's ticket."""
+    groups: dict[Hashable, list[SpecItem]] = {}
+    for item in items:
+        groups.setdefault(item.key, []).append(item)  # type: ignore[attr-defined]
+    return groups
+
+
+def _group_action(items: Sequence[SpecItem]) -> Action:
+    """The action of a grouped ticket: on hold only when all its work is; build when anything is new."""
+    actions = {item.action for item in items if item.action in WORK}
+    if actions == {Action.HOLD}:
+        return Action.HOLD
+    return Action.BUILD if actions & {Action.BUILD, Action.HOLD} else Action.CHANGE
+
+
+def _key_action(action: Action) -> str:
+    # Hold is build with a flag: a status change from w to a must keep the key, so re-runs match the ticket.
+    return "change" if action is Action.CHANGE else "build"
+
+
+def _distinct(items: Sequence[SpecItem]) -> int:
+    return len({item.key for item in items})  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class _Section:
+    """One kind of child rows of a parent (fields of a bundle, states of a workflow)."""
+
+    title: str
+    noun: str
+    parent_role: str  # the child's column naming the parent: redundant inside the parent's ticket
+    removal: str  # removal group for removed children of kept parents
+    children: dict[Any, list[SpecItem]]
+
+
+class Grouper:
+    """Turns a spec model into units, in spec order: content model, views, images, display, access, workflow."""
+
+    def __init__(self, model: SpecModel) -> None:
+        self.model = model
+        self.units: list[Unit] = []
+        self.removals: dict[str, list[SpecItem]] = {}
+
+    def run(self) -> list[Unit]:
+        m = self.model
+        fieldless: list[SpecItem] = []
+        self._families(m.bundles, [_Section("Fields", "field", "bundle", "fields", _children(m.fields, "bundle"))],
+                       "bundle", fieldless.extend)
+        if fieldless:
+            self._group(fieldless, "vocabularies", subject=plural("vocabulary", _distinct(fieldless)),
+                        kind="vocabularies", counts="no fields")
+        self._families(m.views, [_Section("Displays", "display", "view", "view_displays",
+                                          _children(m.displays, "view"))], "view")
+        self._images()
+        self._flat(m.roles, "roles", "roles")
+        self._families(m.workflows, [
+            _Section("States", "state", "workflow", "workflow_states", _children(m.states, "workflow")),
+            _Section("Transitions", "transition", "workflow", "workflow_transitions",
+                     _children(m.transitions, "workflow"))], "workflow")
+        self._flat(m.menus, "menus", "menus")
+        for name, items in self.removals.items():
+            self._removal_unit(name, items)
+        return self.units
+
+    # Parents with children: bundles/fields, views/displays, workflows/states+transitions
+
+    def _families(self, parents: Sequence[SpecItem], sections: list[_Section], prefix: str,
+                  fieldless: Callable[[list[SpecItem]], None] | None = None) -> None:
+        for key, rows in _by_key(parents).items():
+            parent = rows[0]
+            children = [(s, s.children.pop(key, [])) for s in sections]
+            if parent.action is Action.REMOVE:
+                removal = f"bundle.{parent.entity_type}" if isinstance(parent, Bundle) else prefix + "s"
+                self._remove(removal, [*rows, *(c for _, items in children for c in items)])
+                continue
+            for section, items in children:
+                self._remove(section.removal, [c for c in items if c.action is Action.REMOVE])
+            kept = [(s, [c for c in items if c.action is not Action.REMOVE]) for s, items in children]
+            if parent.action in WORK:
+                if fieldless is not None and getattr(parent, "entity_type", "") == "taxonomy_term" and not any(
+                        items for _, items in kept):
+                    fieldless(rows)
+                    continue
+                self._family_unit(prefix, rows, kept, update=False)
+            elif any(c.action in WORK for _, items in kept for c in items):
+                self._family_unit(prefix, rows, [(s, [c for c in items if c.action in WORK]) for s, items in kept],
+                                  update=True)
+        for section in sections:  # children whose parent the spec does not define
+            orphans = [c for items in section.children.values() for c in items]
+            self._remove(section.removal, [c for c in orphans if c.action is Action.REMOVE])
+            if work := [c for c in orphans if c.action in WORK]:
+                self._group(work, f"{section.removal}.unassigned", kind=section.noun,
+                            subject=f"{plural(section.noun, _distinct(work))} without a {prefix} in the spec")
+
+    def _family_unit(self, prefix: str, rows: list[SpecItem], sections: list[tuple[_Section, list[SpecItem]]],
+                     update: bool) -> None:
+        parent = rows[0]
+        noun = noun_of(parent)
+        scope = f"{parent.entity_type}." if isinstance(parent, Bundle) else ""
+        action = Action.CHANGE if update else parent.action
+        tables = [settings_table(f"{parent.label} {noun} settings", parent, omit=("notes",)) if len(rows) == 1
+                  else rows_table(f"{parent.label} {noun} rows", rows, omit=("notes",))]
+        tables += [rows_table(s.title, items, omit=(s.parent_role,)) for s, items in sections if items]
+        children = [c for _, items in sections for c in items]
+        shown: list[SpecItem] = []
+        if bundles := [self.model.bundle_by_key[b] for b in getattr(parent, "bundles", ())
+                       if b in self.model.bundle_by_key]:
+            tables.append(rows_table("Moderated bundles", bundles))
+            shown = list(bundles)
+        # An update changes an existing item: the parent row is context, not something this ticket delivers.
+        owned = children if update else [*rows, *children]
+        self.units.append(Unit(
+            key=f"{prefix}.{scope}{parent.machine_name}.{'update' if update else _key_action(action)}",
+            action=action, verb="Update" if update else VERBS[action], kind=noun,
+            subject=f"{parent.label} {noun}", items=owned, tables=tables,
+            counts=", ".join(plural(s.noun, _distinct(items)) for s, items in sections),
+            subjects=[] if update else rows[:1], shown=[*shown, *(rows if update else [])]))
+
+    # Images: one ticket per responsive style with its style family and matching view mode; leftovers grouped
+
+    def _images(self) -> None:
+        m = self.model
+        styles = _by_key(m.image_styles)
+        effects = _children(m.image_effects, "image_style")
+        claimed_modes: set[Hashable] = set()
+        owners = _family_owners(m.responsive_image_styles, styles)
+        claimed = set(owners)
+        for rows in _by_key(m.responsive_image_styles).values():
+            style = rows[0]
+            if style.action is Action.REMOVE:
+                self._remove("responsive_image_styles", rows)
+            if style.action not in WORK:
+                continue
+            assert isinstance(style, ResponsiveImageStyle)
+            seeds = [s for s in (style.fallback_style, *style.image_styles) if s]
+            family = [k for k in styles if owners.get(k) == style.key]
+            modes = [v for v in m.view_modes if v.machine_name == style.machine_name and v.action in WORK
+                     and v.key not in claimed_modes]
+            claimed_modes.update(v.key for v in modes)
+            family_rows = [s for k in family for s in styles[k]]
+            tables = [settings_table(f"{style.label} responsive image style settings", style, omit=("notes",))]
+            tables += self._style_tables(family_rows, effects, "Image style family")
+            if modes:
+                tables.append(rows_table("Matching view mode", modes))
+            elsewhere = [styles[s][0].label for s in dict.fromkeys(seeds) if s in styles and s not in family
+                         and styles[s][0].action in WORK]
+            remarks = [f"Also uses image styles built in other tickets: {', '.join(elsewhere)}."] if elsewhere else []
+            self.units.append(Unit(
+                key=f"responsive_image_style.{style.machine_name}.{_key_action(style.action)}", action=style.action,
+                verb=VERBS[style.action], kind="responsive image style",
+                subject=f"{style.label} responsive image style", items=[*rows, *family_rows, *modes,
+                                                                        *self._effects_of(family_rows, effects)],
+                tables=tables, counts=", ".join(filter(None, (plural("image style", len(family)),
+                                                              plural("view mode", len(modes)) if modes else ""))),
+                subjects=rows[:1], remarks=remarks))
+        leftover: list[SpecItem] = []
+        for key, rows in styles.items():
+            if rows[0].action is Action.REMOVE:
+                self._remove("image_styles", [*rows, *effects.pop(key, [])])
+            elif rows[0].action in WORK and key not in claimed:
+                leftover.extend(rows)
+        # Effects of existing styles (status x) still need building: they join the leftover ticket.
+        owned = claimed | {s.key for s in leftover}  # type: ignore[attr-defined]
+        orphan_effects = [e for k, items in effects.items() if k not in owned for e in items if e.action in WORK]
+        self._remove("image_effects", [e for items in effects.values() for e in items if e.action is Action.REMOVE])
+        if leftover or orphan_effects:
+            self._group([*leftover, *self._effects_of(leftover, effects), *orphan_effects], "image_styles",
+                        kind="image styles", subject=plural("image style", _distinct(leftover)),
+                        tables=self._style_tables(leftover, effects, "Image styles", orphan_effects))
+        modes = [v for v in m.view_modes if v.key not in claimed_modes]
+        self._flat(modes, "view_modes", "view modes")
+
+    @staticmethod
+    def _effects_of(styles: Sequence[SpecItem], effects: dict[Any, list[SpecItem]]) -> list[SpecItem]:
+        keys = dict.fromkeys(s.key for s in styles)  # type: ignore[attr-defined]
+        return [e for k in keys for e in effects.get(k, []) if e.action is not Action.REMOVE]
+
+    def _style_tables(self, styles: Sequence[SpecItem], effects: dict[Any, list[SpecItem]], heading: str,
+                      extra_effects: Sequence[SpecItem] = ()) -> list[Table]:
+        tables = [rows_table(heading, styles)] if styles else []
+        if chosen := [*self._effects_of(styles, effects), *extra_effects]:
+            tables.append(rows_table("Image effects", chosen))
+        return tables
+
+    # Flat kinds: one grouped ticket for the work, removals grouped
+
+    def _flat(self, items: Sequence[SpecItem], name: str, kind: str) -> None:
+        self._remove(name, [i for i in items if i.action is Action.REMOVE])
+        if work := [i for i in items if i.action in WORK]:
+            self._group(work, name, kind=kind, subject=plural(noun_of(work[0]), _distinct(work)))
+
+    def _group(self, items: list[SpecItem], name: str, *, kind: str, subject: str, counts: str = "",
+               tables: list[Table] | None = None) -> None:
+        action = _group_action(items)
+        self.units.append(Unit(
+            key=f"{name}.{_key_action(action)}", action=action, verb=VERBS[action], kind=kind, subject=subject,
+            items=items, tables=tables or [rows_table(subject[0].upper() + subject[1:], items, omit=("notes",))],
+            counts=counts, subjects=list(items) if tables is None else []))
+
+    # Removals, grouped per kind
+
+    def _remove(self, name: str, items: Sequence[SpecItem]) -> None:
+        if items:
+            self.removals.setdefault(name, []).extend(items)
+
+    def _removal_unit(self, name: str, items: list[SpecItem]) -> None:
+        by_noun: dict[str, list[SpecItem]] = {}
+        for item in items:
+            by_noun.setdefault(noun_of(item), []).append(item)
+        (noun, primary), *others = by_noun.items()
+        self.units.append(Unit(
+            key=f"remove.{name}", action=Action.REMOVE, verb=VERBS[Action.REMOVE], kind="removal",
+            subject=plural(noun, _distinct(primary)), items=items,
+            tables=[rows_table(plural(n, _distinct(group)).split(" ", 1)[1].capitalize(), group)
+                    for n, group in by_noun.items()],
+            counts=", ".join(plural(n, _distinct(group)) for n, group in others)))
+
+
+def _seed_of(style: str, seeds: Iterable[str]) -> str | None:
+    """The seed `style` is, or is a density/format variant of; None when it belongs to none of them."""
+    return next((seed for seed in seeds if style.startswith(seed) and _VARIANT.fullmatch(style[len(seed):])), None)
+
+
+def _family_owners(responsive: Sequence[SpecItem], styles: dict[Hashable, list[SpecItem]]) -> dict[Hashable, str]:
+    """Image style -> the responsive style whose ticket builds it.
+
+    Several responsive styles may map one image style (492x492 maps 393x221); the owner must not depend on row
+    order, or links would change between runs: the responsive style whose name the image style carries wins
+    (874x492 owns 874x492_non-webp), then the one using it as fallback, then the first by name.
+    """
+    claims: dict[Hashable, list[tuple[bool, bool, str]]] = {}
+    for style in responsive:
+        if style.action not in WORK or not isinstance(style, ResponsiveImageStyle):
+            continue
+        seeds = [s for s in (style.fallback_style, *style.image_styles) if s]
+        for key, rows in styles.items():
+            if rows[0].action in WORK and _seed_of(str(key), seeds) is not None:
+                claims.setdefault(key, []).append((_seed_of(str(key), [style.machine_name]) is None,
+                                                   key != style.fallback_style, style.machine_name))
+    return {key: min(candidates)[2] for key, candidates in claims.items()}
+
+
+def _children(items: Sequence[SpecItem], parent: str) -> dict[Any, list[SpecItem]]:
+    """Items per parent key; a field's parent is its bundle key, a display's its view machine name, ..."""
+    groups: dict[Any, list[SpecItem]] = {}
+    for item in items:
+        groups.setdefault(getattr(item, parent) or None, []).append(item)
+    return groups
+
+
+def group_units(model: SpecModel) -> list[Unit]:
+    """The units of a spec model, in a deterministic order."""
+    return Grouper(model).run()
+

@@ -1,0 +1,158 @@
+"""Configuration tables copied verbatim from spec rows, and their attachment forms (CSV and Markdown).
+
+Every value cell remembers the row and column it came from, so a table can always be checked against the spec
+(`Cell.file`, `Cell.record`, `Cell.header`). One builder serves every kind of row: the columns are the row's own
+headers in file order, minus bookkeeping columns, computed lookups and the columns the ticket already implies.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from app.intake.columns import kind_columns, map_headers
+from app.intake.model import (
+    Bundle,
+    FieldInstance,
+    ImageEffect,
+    ImageStyle,
+    Menu,
+    ResponsiveImageStyle,
+    Role,
+    SpecItem,
+    SpecKind,
+    View,
+    ViewDisplay,
+    ViewMode,
+    Workflow,
+    WorkflowState,
+    WorkflowTransition,
+)
+
+KIND_OF: dict[type[SpecItem], SpecKind] = {
+    Bundle: SpecKind.BUNDLES,
+    FieldInstance: SpecKind.FIELDS,
+    View: SpecKind.VIEWS,
+    ViewDisplay: SpecKind.VIEW_DISPLAYS,
+    ViewMode: SpecKind.VIEW_MODES,
+    ImageStyle: SpecKind.IMAGE_STYLES,
+    ImageEffect: SpecKind.IMAGE_EFFECTS,
+    ResponsiveImageStyle: SpecKind.RESPONSIVE_IMAGE_STYLES,
+    Role: SpecKind.ROLES,
+    Workflow: SpecKind.WORKFLOWS,
+    WorkflowState: SpecKind.WORKFLOW_STATES,
+    WorkflowTransition: SpecKind.WORKFLOW_TRANSITIONS,
+    Menu: SpecKind.MENUS,
+}
+
+# Jira keys and people's initials are tracking, not configuration; they would only go stale in a ticket.
+_BOOKKEEPING = frozenset({"id", "dev", "qa"})
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: a heading (no source) or a value copied from `file` record `record`, column `header`."""
+
+    text: str
+    file: str = ""
+    record: int = 0
+    header: str = ""
+
+    @property
+    def is_heading(self) -> bool:
+        return not self.file
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "file": self.file, "record": self.record, "header": self.header}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Cell:
+        return cls(data["text"], data.get("file", ""), data.get("record", 0), data.get("header", ""))
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled grid of cells; the first row is the heading row (horizontal) or each row starts with one (vertical)."""
+
+    title: str
+    rows: tuple[tuple[Cell, ...], ...]
+
+    @property
+    def record_count(self) -> int:
+        """How many spec rows the table shows."""
+        return len({(c.file, c.record) for row in self.rows for c in row if not c.is_heading})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "rows": [[cell.to_dict() for cell in row] for row in self.rows]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Table:
+        return cls(data["title"], tuple(tuple(Cell.from_dict(c) for c in row) for row in data["rows"]))
+
+    def to_csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerows([cell.text for cell in row] for row in self.rows)
+        return buffer.getvalue()
+
+    def to_markdown(self) -> str:
+        """A GitHub-style table; markup in the values is escaped so that it reads as written in the spec."""
+        lines = [f"## {self.title}", ""]
+        for number, row in enumerate(self.rows):
+            lines.append("| " + " | ".join(_markdown_cell(cell.text) for cell in row) + " |")
+            if number == 0:
+                lines.append("|" + " --- |" * len(row))
+        return "\n".join(lines) + "\n"
+
+
+def _markdown_cell(text: str) -> str:
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
+
+
+@lru_cache(maxsize=256)
+def _roles(kind: SpecKind, headers: tuple[str, ...]) -> dict[str, str]:
+    """Header -> column role for one file's header row."""
+    roles, _ = map_headers(kind, headers)
+    return {headers[index]: role for role, index in roles.items()}
+
+
+@lru_cache(maxsize=64)
+def _lookup_roles(kind: SpecKind) -> frozenset[str]:
+    # Computed spreadsheet lookups leak errors (#VALUE!, #N/A); the ticket shows the references they were computed from.
+    return frozenset(column.role for column in kind_columns(kind) if column.lookup)
+
+
+def columns_of(item: SpecItem, omit: Iterable[str] = ()) -> list[str]:
+    """The headers of `item`'s row that a ticket shows, in file order."""
+    kind = KIND_OF[type(item)]
+    roles = _roles(kind, tuple(item.cells))
+    hidden = _BOOKKEEPING | _lookup_roles(kind) | set(omit)
+    return [header for header in item.cells if roles.get(header) not in hidden]
+
+
+def value_cell(item: SpecItem, header: str) -> Cell:
+    """The cell of `item` under `header`, stripped of surrounding whitespace only."""
+    return Cell(item.cells.get(header, "").strip(), item.source.file, item.source.record, header)
+
+
+def rows_table(title: str, items: Sequence[SpecItem], omit: Iterable[str] = ()) -> Table:
+    """One row per item, one column per shown header (the union over the items, in first-seen order)."""
+    omit = tuple(omit)
+    headers: dict[str, None] = {}
+    for item in items:
+        headers.update(dict.fromkeys(columns_of(item, omit)))
+    # A column empty on every row says nothing, and each empty cell still costs Jira's size limit ~90 characters.
+    headers = {h: None for h in headers if any(item.cells.get(h, "").strip() for item in items)}
+    heading_row = tuple(Cell(header) for header in headers)
+    body = tuple(tuple(value_cell(item, header) for header in headers) for item in items)
+    return Table(title, (heading_row, *body))
+
+
+def settings_table(title: str, item: SpecItem, omit: Iterable[str] = ()) -> Table:
+    """One item as setting/value pairs: its headers down the left, its cells on the right."""
+    return Table(title, tuple((Cell(header), value_cell(item, header)) for header in columns_of(item, omit)))

@@ -1,0 +1,75 @@
+"""Jira failures, translated once from HTTP answers and transport errors; use cases never see httpx.
+
+JiraError
+ ├── JiraAuthError            401/403: uninstalled, disabled, secret rotated, scope missing
+ ├── JiraNotFoundError        404
+ ├── JiraRateLimitedError     429, with the seconds Jira asked us to wait
+ ├── JiraUnavailableError     5xx, timeouts, dropped connections: the call may or may not have happened
+ └── JiraBadRequestError      400: Jira's `errorMessages` and per-field `errors`
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.errors import AppError, WhoCanFix
+
+
+class JiraError(AppError):
+    """Jira answered something we could not use."""
+
+    status_code = 502
+    who_can_fix = WhoCanFix.DEVELOPER
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class JiraAuthError(JiraError):
+    status_code = 403
+    who_can_fix = WhoCanFix.JIRA_ADMIN
+
+
+class JiraNotFoundError(JiraError):
+    status_code = 404
+
+
+class JiraRateLimitedError(JiraError):
+    status_code = 503
+    who_can_fix = WhoCanFix.RETRY_LATER
+
+    def __init__(self, message: str, *, retry_after: float, status: int | None = 429) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class JiraUnavailableError(JiraError):
+    status_code = 503
+    who_can_fix = WhoCanFix.RETRY_LATER
+
+
+class JiraBadRequestError(JiraError):
+    status_code = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        messages: list[str],
+        field_errors: Mapping[str, str],
+        body: Any = None,
+        status: int | None = 400,
+    ) -> None:
+        super().__init__(message, status=status)
+        self.messages = messages
+        self.field_errors = dict(field_errors)
+        # The whole answer: a bulk create that refused every element still reports each one in it.
+        self.body = body
+
+
+def describe(messages: list[str], field_errors: Mapping[str, str]) -> str:
+    """One line from Jira's ErrorCollection: `summary: Summary must be less than 255 characters.`"""
+    parts = [*messages, *(f"{name}: {text}" for name, text in sorted(field_errors.items()))]
+    return "; ".join(parts) or "Jira gave no reason."

@@ -1,0 +1,96 @@
+"""The uploaded spec CSVs given back with each exported row's `ID` cell set to its Jira key.
+
+Only the records that change are written again (by the csv module, with the file's delimiter); every other
+physical line, the encoding, the byte order mark and the line endings are kept as uploaded.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from app.intake.findings import Findings
+from app.intake.reading import UploadedFile, read_table
+
+_BOM_VARIANTS = {
+    "utf-16": ((codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF16_LE, "utf-16-le")),
+    "utf-32": ((codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF32_LE, "utf-32-le")),
+}
+
+
+class SpecFileLike(Protocol):
+    name: str
+    data: bytes
+
+
+class ExportedTicketLike(Protocol):
+    key: str
+    position: int
+    jira_key: str | None
+    source: list[dict[str, Any]]
+
+
+def spec_csvs_with_keys(files: Iterable[SpecFileLike], tickets: Iterable[ExportedTicketLike]) -> dict[str, bytes]:
+    """File name -> bytes, with the `ID` of each row a ticket's `source` lists ({file, record}) set to its key.
+
+    A row listed by several exported tickets gets the key of the first in review order; rows of no exported
+    ticket, and files without an `ID` column, are returned unchanged.
+    """
+    keys: dict[tuple[str, int], str] = {}
+    for ticket in sorted(tickets, key=lambda t: (t.position, t.key)):
+        if ticket.jira_key:
+            for source in ticket.source:
+                keys.setdefault((str(source["file"]), int(source["record"])), ticket.jira_key)
+    answer = {}
+    for spec in files:
+        wanted = {record: key for (name, record), key in keys.items() if name == spec.name}
+        answer[spec.name] = _with_keys(spec.name, spec.data, wanted) if wanted else spec.data
+    return answer
+
+
+def _with_keys(name: str, data: bytes, keys: Mapping[int, str]) -> bytes:
+    table = read_table(UploadedFile(name, data), Findings())
+    if table is None:
+        return data
+    text = data.decode(table.encoding)
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=table.delimiter)
+    out: list[str] = []
+    id_column: int | None = None
+    header_seen = False
+    number = previous = 0
+    for cells in reader:
+        physical = lines[previous : reader.line_num]
+        previous = reader.line_num
+        if not header_seen:
+            # Numbering as intake does: the first non-blank record is the header, records count from 1 after it.
+            header_seen = any(cell.strip() for cell in cells)
+            if header_seen:
+                id_column = next((i for i, cell in enumerate(cells) if cell.strip().lower() == "id"), None)
+            out += physical
+            continue
+        number += 1
+        key = keys.get(number)
+        if key is None or id_column is None or (id_column < len(cells) and cells[id_column] == key):
+            out += physical
+            continue
+        cells += [""] * (id_column + 1 - len(cells))
+        cells[id_column] = key
+        last = physical[-1] if physical else ""
+        ending = last[len(last.rstrip("\r\n")) :]
+        buffer = io.StringIO()
+        csv.writer(buffer, delimiter=table.delimiter, lineterminator=ending).writerow(cells)
+        out.append(buffer.getvalue())
+    out += lines[previous:]
+    return _encode("".join(out), table.encoding, data)
+
+
+def _encode(text: str, encoding: str, original: bytes) -> bytes:
+    """Encode as the upload was, keeping a UTF-16/32 byte order mark in its original byte order."""
+    for bom, codec in _BOM_VARIANTS.get(encoding, ()):
+        if original.startswith(bom):
+            return bom + text.encode(codec)
+    return text.encode(encoding)

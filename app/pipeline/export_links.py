@@ -1,0 +1,115 @@
+"""The export's last step: "Blocks" and "Relates" links between the created issues, each exactly once.
+
+A link is recorded `sent` before it is posted and `done` once Jira confirmed it. A run that finds a `sent` link
+(its answer was lost, or the worker died) looks at the issue's links before posting it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from app.jira.errors import JiraBadRequestError, JiraNotFoundError, JiraUnavailableError
+from app.jira.models import LinkType
+from app.pipeline.export_plan import BLOCKS, PlannedLink
+
+if TYPE_CHECKING:
+    from app.pipeline.export import _Run
+
+BATCH = 24
+CONCURRENCY = 8
+
+
+class LinkStep:
+    def __init__(self, run: _Run, planned: list[PlannedLink], types: dict[str, LinkType]) -> None:
+        self._run = run
+        self._types = types
+        self.total = len(planned)
+        # Links to a ticket Jira refused cannot be made; they are counted as failures.
+        self._links = [link for link in planned if link.from_key in run.issues and link.to_key in run.issues]
+        self.failures: list[tuple[PlannedLink, str]] = [
+            (link, "A linked ticket is not in Jira.") for link in planned if link not in self._links
+        ]
+        self.created = 0
+        self.done = 0
+
+    def sides(self, link: PlannedLink) -> tuple[str, str]:
+        """(inward issue key, outward issue key) as Jira's issueLink wants them.
+
+        Jira reads a posted link as "<inward issue> <outward text> <outward issue>": for Blocks that is "the
+        blocker blocks the blocked", and the blocked issue shows "is blocked by" the blocker.
+        @see https://developer.atlassian.com/cloud/jira/platform/issue-linking-model/
+        """
+        issues = self._run.issues
+        if link.kind == BLOCKS:
+            return issues[link.to_key][0], issues[link.from_key][0]
+        return issues[link.from_key][0], issues[link.to_key][0]
+
+    async def execute(self) -> None:
+        run = self._run
+        states = run.repo.link_states(**run.scope)
+        done = {link for link in self._links if states.get(link.id) == "done"}
+        sent = [link for link in self._links if states.get(link.id) == "sent"]
+        confirmed = await self.confirm(sent) if sent else set()
+        run.repo.mark_links(**run.scope, links=[link.id for link in confirmed], state="done")
+        done |= confirmed
+        self.done = len(done)
+        todo = [link for link in self._links if link not in done]
+        gate = asyncio.Semaphore(CONCURRENCY)
+
+        async def create(link: PlannedLink) -> bool:
+            async with gate:
+                return await self.create(link)
+
+        for start in range(0, len(todo), BATCH):
+            run.stop_if_cancelled()
+            batch = todo[start : start + BATCH]
+            run.repo.mark_links(**run.scope, links=[link.id for link in batch], state="sent")
+            outcomes = await asyncio.gather(*map(create, batch), return_exceptions=True)
+            made = [link for link, outcome in zip(batch, outcomes, strict=True) if outcome is True]
+            run.repo.mark_links(**run.scope, links=[link.id for link in made], state="done")
+            self.created += len(made)
+            self.done += len(made)
+            run.report("Linking issues", links_done=self.done, links_total=self.total)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+
+    async def create(self, link: PlannedLink) -> bool:
+        """True once Jira has the link; False (recorded) when Jira refuses it for good."""
+        run = self._run
+        inward, outward = self.sides(link)
+        type_id = self._types[link.kind].id
+        failures = 0
+        while True:
+            try:
+                await run.retrying(run.client.create_link, type_id, inward_key=inward, outward_key=outward, safe=False)
+                return True
+            except JiraUnavailableError:
+                failures += 1
+                if failures >= run.policy.attempts:
+                    raise
+                await run.sleep(run.policy.backoff(failures))
+                if link in await self.confirm([link]):
+                    return True
+            except (JiraNotFoundError, JiraBadRequestError) as exc:
+                self.failures.append((link, exc.message))
+                return False
+
+    async def confirm(self, links: list[PlannedLink]) -> set[PlannedLink]:
+        """The links Jira already has, read from each outward issue's `issuelinks`."""
+        run = self._run
+        by_outward: dict[str, list[PlannedLink]] = defaultdict(list)
+        for link in links:
+            by_outward[self.sides(link)[1]].append(link)
+        found: set[PlannedLink] = set()
+        for outward, candidates in by_outward.items():
+            try:
+                issue = await run.retrying(run.client.get_issue, outward, fields=("issuelinks",))
+            except JiraNotFoundError:
+                continue
+            # Seen from the outward issue, the partner of a link we posted is its `inwardIssue`.
+            present = {(ref.type_name, ref.inward_issue_key) for ref in issue.links}
+            found |= {link for link in candidates if (self._types[link.kind].name, self.sides(link)[0]) in present}
+        return found

@@ -1,0 +1,163 @@
+"""Generation runs: draft every ticket of a session, then have the writer fill in each ticket's prose.
+
+A run is resumable and idempotent, because Dramatiq may deliver its message twice or to a second worker after a
+crash: drafts are stored first (with the offline prose as a placeholder), and a ticket whose stored draft is
+unchanged and whose prose is already written is never written again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from app.db.sessions import SessionRepository
+from app.db.tasks import TaskRepository
+from app.db.tickets import TicketRepository
+from app.generation import GenerationBlockedError, draft_tickets, finish_ticket
+from app.generation.briefs import brief_for
+from app.generation.tickets import Ticket, TicketDraft
+from app.llm import LLMConfig, ProseWriter, WriteResult, build_writer, compose, estimate_cost, write_all
+from app.llm.runner import CostEstimate
+from app.pipeline.intake import validate_session
+from app.pipeline.jobs import JobQueue
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+KIND = "generate"
+
+
+class GenerationPorts(Protocol):
+    """What a run needs; `Services` provides it, and tests can build just this much."""
+
+    sessions: SessionRepository
+    tickets: TicketRepository
+    tasks: TaskRepository
+    jobs: JobQueue
+
+
+def llm_config(settings: Settings) -> LLMConfig:
+    """The provider from settings (the configure page overrides it per tenant)."""
+    return LLMConfig(
+        provider=settings.llm_provider,  # type: ignore[arg-type]
+        model=settings.llm_model,
+        api_key=settings.llm_api_key,
+        base_url=settings.llm_base_url,
+        concurrency=settings.llm_concurrency,
+    )
+
+
+def _drafts(ports: GenerationPorts, *, tenant_id: int, session_id: int) -> tuple[TicketDraft, ...]:
+    """Raises: GenerationBlockedError when the stored files still have blocking findings."""
+    intake = validate_session(ports.sessions, tenant_id=tenant_id, session_id=session_id)
+    return draft_tickets(intake).drafts
+
+
+def estimate(ports: GenerationPorts, config: LLMConfig, *, tenant_id: int, session_id: int) -> CostEstimate:
+    upload = ports.sessions.get(session_id, tenant_id=tenant_id)
+    drafts = _drafts(ports, tenant_id=tenant_id, session_id=session_id)
+    briefs = [brief_for(d, site_name=upload.site_name, site_description=upload.site_description) for d in drafts]
+    return estimate_cost(briefs, config)
+
+
+def start_generation(ports: GenerationPorts, *, tenant_id: int, session_id: int) -> int:
+    """Check the spec can be drafted, then queue a run. Returns the task id.
+
+    Raises:
+        GenerationBlockedError: blocking findings remain.
+        TaskAlreadyRunningError: a run for this session is already queued or running.
+    """
+    drafts = _drafts(ports, tenant_id=tenant_id, session_id=session_id)
+    task = ports.tasks.create(tenant_id=tenant_id, session_id=session_id, kind=KIND, total=len(drafts))
+    assert task.id is not None
+    ports.sessions.set_stage(session_id, tenant_id=tenant_id, stage="generate")
+    ports.jobs.enqueue_generation(task.id)
+    return task.id
+
+
+def _record(ticket: Ticket, draft: TicketDraft, position: int, *, prose_written: bool) -> dict[str, Any]:
+    return {
+        **ticket.to_dict(),
+        "position": position,
+        "draft": draft.to_dict(),
+        "prose_written": prose_written,
+    }
+
+
+async def run_generation(ports: GenerationPorts, task_id: int, *, writer: ProseWriter, concurrency: int = 8) -> None:
+    """Run (or resume) generation task `task_id`; a task that already ended is left alone."""
+    task = await asyncio.to_thread(ports.tasks.get_active, task_id)
+    if task is None:
+        return
+    assert task.tenant_id is not None and task.session_id is not None
+    tenant_id, session_id = task.tenant_id, task.session_id
+    try:
+        upload = await asyncio.to_thread(ports.sessions.get, session_id, tenant_id=tenant_id)
+        drafts = await asyncio.to_thread(_drafts, ports, tenant_id=tenant_id, session_id=session_id)
+    except GenerationBlockedError as exc:
+        await asyncio.to_thread(ports.tasks.finish, task_id, exc.message, state="failed")
+        return
+
+    stored = {t.key: t for t in await asyncio.to_thread(ports.tickets.list, tenant_id=tenant_id, session_id=session_id)}
+    position = {draft.key: index for index, draft in enumerate(drafts)}
+    done = {
+        d.key for d in drafts if d.key in stored and stored[d.key].prose_written and stored[d.key].draft == d.to_dict()
+    }
+    pending = [d for d in drafts if d.key not in done]
+    briefs = [brief_for(d, site_name=upload.site_name, site_description=upload.site_description) for d in pending]
+    # Placeholders first: every ticket is reviewable at once, with the offline text until the model's arrives.
+    placeholders = [
+        _record(finish_ticket(draft, compose(brief)), draft, position[draft.key], prose_written=False)
+        for draft, brief in zip(pending, briefs, strict=True)
+    ]
+    await asyncio.to_thread(ports.tickets.save_drafts, tenant_id=tenant_id, session_id=session_id, drafts=placeholders)
+    await asyncio.to_thread(
+        ports.tickets.delete_except, tenant_id=tenant_id, session_id=session_id, keys={d.key for d in drafts}
+    )
+
+    by_key = {d.key: d for d in pending}
+    totals = {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "flagged": 0}
+    written = len(done)
+
+    async def landed(result: WriteResult) -> None:
+        nonlocal written
+        draft = by_key[result.key]
+        usage = {
+            "input_tokens": result.usage.input_tokens,
+            "output_tokens": result.usage.output_tokens,
+            "cost_usd": round(result.usage.cost_usd, 6),
+            "provider": result.provider,
+            "model": result.model,
+        }
+        ticket = finish_ticket(draft, result.prose, prose_flag=result.flagged, usage=usage)
+        record = _record(ticket, draft, position[draft.key], prose_written=True)
+        await asyncio.to_thread(ports.tickets.save_drafts, tenant_id=tenant_id, session_id=session_id, drafts=[record])
+        written += 1
+        totals["input_tokens"] += result.usage.input_tokens
+        totals["output_tokens"] += result.usage.output_tokens
+        totals["cost_usd"] = round(totals["cost_usd"] + result.usage.cost_usd, 6)
+        totals["flagged"] += result.flagged is not None
+        await asyncio.to_thread(
+            ports.tasks.progress, task_id, done=written, total=len(drafts), current=draft.title, detail=dict(totals)
+        )
+
+    await asyncio.to_thread(ports.tasks.progress, task_id, done=written, total=len(drafts), detail=dict(totals))
+    report = await write_all(
+        briefs,
+        writer,
+        concurrency=concurrency,
+        on_result=landed,
+        is_cancelled=lambda: ports.tasks.cancel_requested(task_id),
+    )
+    if report.cancelled:
+        message = f"Cancelled: {written} of {len(drafts)} tickets have their text; the others keep the offline text."
+        await asyncio.to_thread(ports.tasks.finish, task_id, message, state="cancelled")
+    else:
+        await asyncio.to_thread(ports.tasks.finish, task_id, f"{len(drafts)} tickets drafted.")
+    await asyncio.to_thread(ports.sessions.set_stage, session_id, tenant_id=tenant_id, stage="review")
+    log.info("generation task %s ended: %s of %s tickets written", task_id, written, len(drafts))
+
+
+def writer_for(settings: Settings) -> ProseWriter:
+    return build_writer(llm_config(settings))

@@ -1,0 +1,184 @@
+"""The export's test world: our app's database and services, and the Jira sandbox with the app installed in it.
+
+The installation is made on both sides directly (the sandbox's store and our tenants table share one secret),
+which is what a signed install leaves behind; the install handshake itself is tested in tests/sandbox and
+tests/web.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.connect.descriptor import render_descriptor
+from app.container import Services, build_services
+from app.db.migrate import upgrade
+from app.db.models import TicketRecord
+from app.domain.installation import InstallPayload
+from app.pipeline.export import PROPERTY_KEY, start_export
+from app.pipeline.export_plan import BLOCKS, plan_export
+from app.sandbox import SandboxConfig, create_sandbox_app
+from app.sandbox.models import Installation as SandboxInstallation
+from app.sandbox.runtime import SandboxRuntime
+from tests.support import make_settings
+
+SANDBOX_URL = "http://jira.test"
+APP_URL = "http://app.test"
+
+
+@dataclass
+class Queue:
+    exports: list[int]
+
+    def enqueue_ping(self, task_id: int) -> None:
+        raise AssertionError("not expected")
+
+    def enqueue_generation(self, task_id: int) -> None:
+        raise AssertionError("not expected")
+
+    def enqueue_export(self, task_id: int) -> None:
+        self.exports.append(task_id)
+
+
+def adf(text: str) -> dict[str, Any]:
+    """A small but real ADF document: a heading, a paragraph and a bullet list."""
+    return {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            {"type": "heading", "attrs": {"level": 3}, "content": [{"type": "text", "text": "User story"}]},
+            {"type": "paragraph", "content": [{"type": "text", "text": text}]},
+            {
+                "type": "bulletList",
+                "content": [
+                    {"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": t}]}]}
+                    for t in ("Configured as in the spec", "Reviewed by QA")
+                ],
+            },
+        ],
+    }
+
+
+def synthetic_tickets(count: int, *, seed: int = 7, attachments_every: int = 10) -> list[dict[str, Any]]:
+    """Drafts with dependencies on earlier tickets, a 3-ticket cycle, relates links and some attachments."""
+    rng = random.Random(seed)
+    drafts = []
+    for i in range(count):
+        key = f"t-{i:04d}"
+        blocked_by = sorted({f"t-{rng.randrange(i):04d}" for _ in range(rng.randint(0, 2))}) if i else []
+        relates = [f"t-{rng.randrange(count):04d}"] if i % 7 == 3 else []
+        attachments = (
+            [{"filename": f"fields-{i}.csv", "media_type": "text/csv", "content": f"machine_name\nfield_{i}\n"}]
+            if attachments_every and i % attachments_every == 5
+            else []
+        )
+        drafts.append(
+            {
+                "key": key,
+                # Review order differs from dependency order, so the export has to sort.
+                "position": count - i,
+                "title": f"Content model: Build bundle {i}",
+                "area": "content-model",
+                "action": "build",
+                "labels": ["content-model", "dtg"],
+                "description": adf(f"As an editor I can manage bundle {i}."),
+                "blocked_by": blocked_by,
+                "relates_to": [r for r in relates if r != key],
+                "source": [{"file": "bundles.csv", "record": i + 1}],
+                "attachments": attachments,
+            }
+        )
+    if count >= 6:  # t-0001 -> t-0002 -> t-0003 -> t-0001
+        for blocked, blocker in (("t-0002", "t-0001"), ("t-0003", "t-0002"), ("t-0001", "t-0003")):
+            drafts[int(blocked[2:])]["blocked_by"] = sorted({*drafts[int(blocked[2:])]["blocked_by"], blocker})
+    return drafts
+
+
+class World:
+    """Our services on a fresh database, a tenant installed in an in-process sandbox, one upload session."""
+
+    def __init__(self, tmp_path: Path, *, database_url: str | None = None, **sandbox: Any) -> None:
+        overrides = {"DTG_JIRA_REQUESTS_PER_SECOND": "1000"}
+        if database_url:
+            overrides["DTG_DATABASE_URL"] = database_url
+        self.settings = make_settings(tmp_path, **overrides)
+        upgrade(self.settings.database_url)
+        self.queue = Queue([])
+        self.services: Services = build_services(self.settings, self.queue)
+        self.config = SandboxConfig(base_url=SANDBOX_URL, app_url=APP_URL, **sandbox)
+        self.sandbox_app = create_sandbox_app(self.config, http_client=httpx.AsyncClient())
+        self.runtime: SandboxRuntime = self.sandbox_app.state.sandbox
+        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.sandbox_app))
+        self.secret = uuid.uuid4().hex * 2
+        self.client_key = f"jira:{uuid.uuid4()}"
+        tenant = self.services.tenants.save_installed(
+            InstallPayload(client_key=self.client_key, shared_secret=self.secret, base_url=SANDBOX_URL)
+        )
+        self.tenant_id = tenant.id
+        upload = self.services.sessions.create(tenant_id=tenant.id, project_key="DTG")
+        assert upload.id is not None
+        self.session_id = upload.id
+
+    async def install(self) -> None:
+        descriptor = render_descriptor(base_url=APP_URL, app_key=self.settings.app_key)
+        await self.runtime.store.save_installation(
+            SandboxInstallation(self.settings.app_key, self.client_key, self.secret, APP_URL, descriptor)
+        )
+
+    def add_tickets(self, drafts: list[dict[str, Any]]) -> None:
+        self.services.tickets.save_drafts(tenant_id=self.tenant_id, session_id=self.session_id, drafts=drafts)
+
+    def start(self) -> int:
+        return start_export(self.services, self.tenant_id, self.session_id)
+
+    def tickets(self) -> list[TicketRecord]:
+        return self.services.tickets.list(tenant_id=self.tenant_id, session_id=self.session_id)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        await self.services.aclose()
+
+
+def jira_issues_by_ticket(runtime: SandboxRuntime) -> Counter[str]:
+    """How many sandbox issues carry each ticket key in our property."""
+    return Counter(i.properties[PROPERTY_KEY]["ticketKey"] for i in runtime.store.issues.values())
+
+
+def assert_exported_exactly(
+    runtime: SandboxRuntime, tickets: list[TicketRecord], *, failed: frozenset[str] = frozenset()
+) -> None:
+    """One issue per exported ticket, the recorded keys match, and links and attachments are exactly the plan."""
+    store = runtime.store
+    exported = [t for t in tickets if not t.excluded]
+    counts = jira_issues_by_ticket(runtime)
+    assert {k for k, n in counts.items() if n > 1} == set(), "duplicate issues"
+    assert set(counts) == {t.key for t in exported} - failed, "missing or extra issues"
+    by_issue_key = {i.key: i for i in store.issues.values()}
+    for ticket in exported:
+        if ticket.key in failed:
+            assert ticket.jira_key is None and ticket.export_error
+            continue
+        issue = by_issue_key[ticket.jira_key or ""]
+        assert issue.properties[PROPERTY_KEY]["ticketKey"] == ticket.key
+        assert (issue.summary, issue.labels, issue.description) == (ticket.title, ticket.labels, ticket.description)
+        names = sorted(store.attachments[a].filename for a in issue.attachment_ids)
+        assert names == sorted(a["filename"] for a in ticket.attachments)
+    ticket_of = {i.id: i.properties[PROPERTY_KEY]["ticketKey"] for i in store.issues.values()}
+    type_name = {"10000": "Blocks", "10003": "Relates"}
+    # A posted link reads "<inward> blocks <outward>": for "A is blocked by B" B is inward, A outward.
+    actual = Counter(
+        (type_name[link.type_id], ticket_of[link.inward_issue_id], ticket_of[link.outward_issue_id])
+        for link in store.links
+    )
+    expected = Counter(
+        ("Blocks", link.to_key, link.from_key) if link.kind == BLOCKS else ("Relates", link.from_key, link.to_key)
+        for link in plan_export(exported).links
+        if link.from_key not in failed and link.to_key not in failed
+    )
+    assert actual == expected

@@ -1,0 +1,234 @@
+"""The export against the in-process Jira sandbox: exactly once, in order, through faults, crashes and limits."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.jira.client import JiraClient
+from app.jira.errors import JiraAuthError
+from app.jira.pacing import RetryPolicy
+from app.pipeline.export import ExportConfigurationError, export_results, run_export
+from app.sandbox.config import FaultConfig
+from tests.export.helpers import SANDBOX_URL, World, assert_exported_exactly, jira_issues_by_ticket, synthetic_tickets
+
+pytestmark = [pytest.mark.unit, pytest.mark.export]
+
+FAST = RetryPolicy(attempts=8, base_delay=0.001, max_delay=0.01)
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    world = World(tmp_path)
+    await world.install()
+    yield world
+    await world.aclose()
+
+
+async def no_sleep(seconds: float) -> None:
+    return None
+
+
+async def export(world: World, task_id: int, **kwargs: Any) -> None:
+    await run_export(world.services, task_id, http=world.http, sleep=no_sleep, policy=FAST, **kwargs)
+
+
+@pytest.mark.anyio
+async def test_export_creates_each_ticket_once_in_dependency_order_with_links_and_attachments(world: World) -> None:
+    world.add_tickets(synthetic_tickets(120))
+    task_id = world.start()
+    assert world.queue.exports == [task_id]
+    await export(world, task_id)
+
+    tickets = world.tickets()
+    assert_exported_exactly(world.runtime, tickets)
+    # Blockers were created first (lower issue ids), except along the edge that closed the cycle.
+    issue_id = {t.key: int(t.jira_id or 0) for t in tickets}
+    late = [(t.key, b) for t in tickets for b in t.blocked_by if issue_id[b] > issue_id[t.key]]
+    results = export_results(world.services, world.tenant_id, world.session_id)
+    assert late == [tuple(edge) for edge in results.summary["broken_cycle_edges"]] and len(late) == 1
+    assert results.state == "done"
+    assert results.summary["created"] == 120 and results.summary["already_existed"] == 0
+    assert results.summary["attachments"] == 12
+    assert results.summary["links"] == results.summary["links_total"] > 100
+    # 3 bulk creates of 50, not 120 single creates.
+    assert world.runtime.stats.requests["POST /rest/api/3/issue/bulk"] == 3
+    first = results.tickets[0]
+    assert first.url == f"{SANDBOX_URL}/browse/{first.jira_key}"
+
+
+@pytest.mark.anyio
+async def test_the_blocked_issue_shows_is_blocked_by_its_blocker_in_jira(world: World) -> None:
+    drafts = synthetic_tickets(2, attachments_every=0)
+    drafts[1]["blocked_by"] = ["t-0000"]
+    world.add_tickets(drafts)
+    await export(world, world.start())
+    blocker, blocked = (t.jira_key or "" for t in sorted(world.tickets(), key=lambda t: t.key))
+    client = JiraClient(world.http, world.services.tenants.get(world.tenant_id), world.settings.app_key)  # type: ignore[arg-type]
+    [seen_from_blocked] = (await client.get_issue(blocked)).links
+    [seen_from_blocker] = (await client.get_issue(blocker)).links
+    # The blocked issue's partner sits on the inward side ("is blocked by"), the blocker's on the outward side.
+    assert (seen_from_blocked.type_name, seen_from_blocked.inward_issue_key) == ("Blocks", blocker)
+    assert (seen_from_blocker.type_name, seen_from_blocker.outward_issue_key) == ("Blocks", blocked)
+
+
+@pytest.mark.anyio
+async def test_a_refused_ticket_carries_jiras_message_and_the_others_are_created(world: World) -> None:
+    drafts = synthetic_tickets(60)
+    drafts[10]["labels"] = ["two words"]
+    drafts[40]["title"] = "x" * 300  # SQLite does not enforce the column's length; Jira does
+    world.add_tickets(drafts)
+    await export(world, world.start())
+    tickets = {t.key: t for t in world.tickets()}
+    assert "contains spaces" in (tickets["t-0010"].export_error or "")
+    assert "255 characters" in (tickets["t-0040"].export_error or "")
+    assert tickets["t-0010"].export_error_who == "spec_author"
+    assert_exported_exactly(world.runtime, list(tickets.values()), failed=frozenset({"t-0010", "t-0040"}))
+    summary = export_results(world.services, world.tenant_id, world.session_id).summary
+    assert (summary["created"], summary["failed"]) == (58, 2)
+
+
+@pytest.mark.anyio
+async def test_an_auth_failure_stops_the_export_with_a_clear_message(world: World) -> None:
+    world.add_tickets(synthetic_tickets(10))
+    # Jira rotated the secret (a reinstall our app missed): every call is now refused.
+    installed = world.runtime.store.installations[world.settings.app_key]
+    await world.runtime.store.save_installation(dataclasses.replace(installed, shared_secret="rotated"))
+    task_id = world.start()
+    with pytest.raises(JiraAuthError):
+        await export(world, task_id)
+    task = world.services.tasks.find(task_id)
+    assert task is not None and task.state == "failed"
+    assert "credentials" in task.message and "Jira admin" in task.message
+    assert world.runtime.store.issues == {}
+
+
+@pytest.mark.anyio
+async def test_a_missing_link_type_is_an_admin_fixable_error(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.add_tickets(synthetic_tickets(5))
+    from app.sandbox.rest import meta
+
+    monkeypatch.setattr(meta, "LINK_TYPES", tuple(t for t in meta.LINK_TYPES if t.name != "Blocks"))
+    task_id = world.start()
+    with pytest.raises(ExportConfigurationError, match="no issue link type named 'Blocks'"):
+        await export(world, task_id)
+    assert world.services.tasks.find(task_id).state == "failed"  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_cancel_between_chunks_then_resume(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.add_tickets(synthetic_tickets(120))
+    task_id = world.start()
+    original = JiraClient.bulk_create
+
+    async def cancel_after_first(self: JiraClient, updates: list[dict[str, Any]]) -> Any:
+        result = await original(self, updates)
+        world.services.tasks.request_cancel(task_id, tenant_id=world.tenant_id)
+        return result
+
+    monkeypatch.setattr(JiraClient, "bulk_create", cancel_after_first)
+    await export(world, task_id)
+    task = world.services.tasks.find(task_id)
+    assert task is not None and task.state == "cancelled"
+    assert len(world.runtime.store.issues) == 50 and world.runtime.store.links == []
+    monkeypatch.setattr(JiraClient, "bulk_create", original)
+    await export(world, world.start())
+    assert_exported_exactly(world.runtime, world.tickets())
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("method", "after_calls"),
+    [
+        ("bulk_create", 1),  # after the first chunk was created, before its keys were stored
+        ("add_attachment", 3),  # mid attachments, one file posted but not recorded
+        ("create_link", 30),  # mid links, some posted but not recorded
+        ("search_by_property", 1),  # during the first look-up
+    ],
+)
+async def test_a_crash_at_any_step_then_a_rerun_leaves_no_duplicate_and_nothing_missing(
+    world: World, monkeypatch: pytest.MonkeyPatch, method: str, after_calls: int
+) -> None:
+    world.add_tickets(synthetic_tickets(70))
+    task_id = world.start()
+    original = getattr(JiraClient, method)
+    calls = {"n": 0}
+
+    async def crashing(self: JiraClient, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        number = calls["n"]  # taken before awaiting: calls run concurrently
+        result = await original(self, *args, **kwargs)  # Jira did the work...
+        if number == after_calls:
+            raise Crash  # ...and the worker died before recording it
+        return result
+
+    monkeypatch.setattr(JiraClient, method, crashing)
+    with pytest.raises(Crash):
+        await export(world, task_id)
+    monkeypatch.setattr(JiraClient, method, original)
+    await export(world, task_id)  # the redelivered message resumes the same task
+    assert world.services.tasks.find(task_id).state == "done"  # type: ignore[union-attr]
+    assert_exported_exactly(world.runtime, world.tickets())
+
+
+@pytest.mark.anyio
+async def test_twenty_percent_server_errors_and_lost_create_answers_make_no_duplicates(tmp_path: Path) -> None:
+    faults = FaultConfig(error_rate=0.2, drop_after_create_rate=0.3, seed=11)
+    world = World(tmp_path, faults=faults)
+    await world.install()
+    try:
+        world.add_tickets(synthetic_tickets(100))
+        await export(world, world.start())
+        assert world.runtime.stats.faults["error"] > 10 and world.runtime.stats.faults["drop_after_create"] >= 1
+        assert_exported_exactly(world.runtime, world.tickets())
+    finally:
+        await world.aclose()
+
+
+@pytest.mark.anyio
+async def test_dropped_answers_after_create_are_found_by_the_property_search(tmp_path: Path) -> None:
+    # Every create's answer is lost (a 502 after the issues were made): only the property search can tell.
+    world = World(tmp_path, faults=FaultConfig(drop_after_create_rate=1.0, drop_mode="error"))
+    await world.install()
+    try:
+        world.add_tickets(synthetic_tickets(120, attachments_every=0))
+        await export(world, world.start())
+        assert world.runtime.stats.faults["drop_after_create"] == 3
+        assert max(jira_issues_by_ticket(world.runtime).values()) == 1
+        assert_exported_exactly(world.runtime, world.tickets())
+    finally:
+        await world.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_429_storm_is_waited_out_as_retry_after_asks(tmp_path: Path) -> None:
+    world = World(tmp_path, rate_limit_per_second=30, rate_limit_burst=4)
+    await world.install()
+    waits: list[float] = []
+
+    async def recording_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(seconds)
+
+    try:
+        world.add_tickets(synthetic_tickets(20, attachments_every=0))
+        task_id = world.start()
+        await run_export(world.services, task_id, http=world.http, sleep=recording_sleep, policy=FAST)
+        limited = world.runtime.stats.rate_limited
+        assert limited >= 1
+        # Every 429 was waited out for at least its Retry-After (the sandbox says 1 second).
+        assert len([w for w in waits if w >= 1.0]) >= 1
+        assert_exported_exactly(world.runtime, world.tickets())
+        summary = export_results(world.services, world.tenant_id, world.session_id).summary
+        assert summary["rate_limited"] == limited
+    finally:
+        await world.aclose()

@@ -1,0 +1,48 @@
+"""A description over Jira's limit moves its largest tables into CSV and Markdown attachments."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from app.generation import MAX_DESCRIPTION, draft_tickets, finish_ticket, validate_adf
+from app.generation.adf import size
+from app.intake import UploadedFile
+from app.llm import TicketProse
+from tests.generation.helpers import adf_tables, intake
+
+pytestmark = [pytest.mark.unit, pytest.mark.generation]
+
+FIELDS_HEADER = "ID,Bundle,Field label,Machine name,X,Field type,Ref. bundle,Req'd,Vals.,Form widget,Help text\n"
+
+
+def _giant_spec(count: int) -> list[UploadedFile]:
+    bundles = "ID,Name,Machine name,X,Type,Description\n,Giant,giant,a,Content type,A bundle with many fields\n"
+    rows = "".join(f',Giant (Content type),Field {n},field_f{n},a,Text (plain),,n,1,Textfield,"<em>Help</em> {n}"\n'
+                   for n in range(count))
+    return [UploadedFile("Bundles.csv", bundles.encode()), UploadedFile("Fields.csv", (FIELDS_HEADER + rows).encode())]
+
+
+def test_a_bundle_with_hundreds_of_fields_attaches_its_field_table() -> None:
+    drafts = draft_tickets(intake(_giant_spec(400)))
+    (draft,) = drafts.drafts
+    assert draft.title == "Content model: Build Giant content type (400 fields)"
+    ticket = finish_ticket(draft, TicketProse("As a content editor, I want it, so that it works.", ("a", "b")))
+    assert size(ticket.description) <= MAX_DESCRIPTION and validate_adf(ticket.description) == []
+    assert [a.filename for a in ticket.attachments] == ["fields.csv", "tables.md"]
+    # The small settings table stays in the description; the field table is named instead.
+    assert len(list(adf_tables(ticket.description))) == 1
+    assert "fields.csv" in str(ticket.description)
+    records = list(csv.reader(io.StringIO(ticket.attachments[0].content)))
+    assert records[0][:2] == ["Field label", "Machine name"] and len(records) == 401
+    assert records[1][-1] == "<em>Help</em> 0"
+    markdown = ticket.attachments[1].content
+    assert "&lt;em&gt;Help&lt;/em&gt; 399" in markdown and ticket.attachments[1].media_type == "text/markdown"
+
+
+def test_a_small_bundle_keeps_its_tables_inline() -> None:
+    (draft,) = draft_tickets(intake(_giant_spec(5))).drafts
+    ticket = finish_ticket(draft, TicketProse("As a content editor, I want it, so that it works.", ("a", "b")))
+    assert ticket.attachments == () and len(list(adf_tables(ticket.description))) == 2

@@ -1,0 +1,70 @@
+"""A tenant and an upload session on a fresh SQLite database, with repositories and a recording job queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from app.db.engine import create_db_engine, session_factory
+from app.db.migrate import upgrade
+from app.db.sessions import SessionRepository
+from app.db.tasks import TaskRepository
+from app.db.tenants import TenantRepository
+from app.db.tickets import TicketRepository
+from app.domain.installation import InstallPayload
+from app.encryption import SecretBox
+from app.pipeline.intake import IncomingFile, add_files, open_session
+from tests.support import UWEC
+
+
+@dataclass
+class QueueRecorder:
+    pings: list[int] = field(default_factory=list)
+    generations: list[int] = field(default_factory=list)
+    exports: list[int] = field(default_factory=list)
+
+    def enqueue_ping(self, task_id: int) -> None:
+        self.pings.append(task_id)
+
+    def enqueue_generation(self, task_id: int) -> None:
+        self.generations.append(task_id)
+
+    def enqueue_export(self, task_id: int) -> None:
+        self.exports.append(task_id)
+
+
+@dataclass
+class Workspace:
+    sessions: SessionRepository
+    tickets: TicketRepository
+    tasks: TaskRepository
+    jobs: QueueRecorder
+    tenant_id: int
+    session_id: int
+
+    def upload_uwec(self) -> None:
+        files = [IncomingFile(p.name, p.read_bytes()) for p in sorted(UWEC.glob("*.csv"))]
+        add_files(self.sessions, tenant_id=self.tenant_id, session_id=self.session_id, files=files)
+
+
+def make_workspace(database_url: str) -> Iterator[Workspace]:
+    upgrade(database_url)
+    engine = create_db_engine(database_url)
+    db = session_factory(engine)
+    tenant = TenantRepository(db, SecretBox(Fernet.generate_key().decode())).save_installed(
+        InstallPayload(client_key="site-a", shared_secret="x" * 40, base_url="https://a.atlassian.net")
+    )
+    sessions = SessionRepository(db)
+    upload = open_session(sessions, tenant_id=tenant.id, project_key="DTG", project_id="10000", account_id="acc")
+    assert upload.id is not None
+    yield Workspace(sessions, TicketRepository(db), TaskRepository(db), QueueRecorder(), tenant.id, upload.id)
+    engine.dispose()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    yield from make_workspace(f"sqlite:///{tmp_path / 'db.sqlite3'}")

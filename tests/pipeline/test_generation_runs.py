@@ -1,0 +1,128 @@
+"""Generation runs: stored drafts, prose filled in, resumable after a crash, cancellable, never overlapping."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.db.tasks import TaskAlreadyRunningError
+from app.generation.generate import GenerationBlockedError
+from app.llm import LLMConfig, TicketBrief, WriteResult, build_writer
+from app.pipeline.generation import run_generation, start_generation
+from app.pipeline.intake import IncomingFile, add_files
+from tests.pipeline.conftest import Workspace
+
+pytestmark = [pytest.mark.unit, pytest.mark.generation]
+
+
+class CountingWriter:
+    """The offline writer, counting calls; optionally crashing (like a killed worker) after `crash_after` calls."""
+
+    def __init__(self, crash_after: int | None = None, on_call=None) -> None:  # type: ignore[no-untyped-def]
+        self.inner = build_writer(LLMConfig())
+        self.calls: list[str] = []
+        self.crash_after = crash_after
+        self.on_call = on_call
+
+    async def write(self, brief: TicketBrief) -> WriteResult:
+        if self.crash_after is not None and len(self.calls) >= self.crash_after:
+            raise RuntimeError("worker killed")
+        self.calls.append(brief.key)
+        if self.on_call is not None:
+            self.on_call()
+        return await self.inner.write(brief)
+
+
+@pytest.mark.anyio
+async def test_a_run_stores_every_ticket_once_with_its_prose(workspace: Workspace) -> None:
+    workspace.upload_uwec()
+    task_id = start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    assert workspace.jobs.generations == [task_id]
+
+    writer = CountingWriter()
+    await run_generation(workspace, task_id, writer=writer, concurrency=4)
+
+    tickets = workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    assert 60 <= len(tickets) <= 160
+    assert len({t.key for t in tickets}) == len(tickets) == len(writer.calls)
+    assert all(t.prose_written and t.description["type"] == "doc" for t in tickets)
+    task = workspace.tasks.get(task_id, tenant_id=workspace.tenant_id)
+    assert (task.state, task.done, task.total) == ("done", len(tickets), len(tickets))
+    assert workspace.sessions.get(workspace.session_id, tenant_id=workspace.tenant_id).stage == "review"
+
+    # A redelivered message for a finished task does nothing.
+    await run_generation(workspace, task_id, writer=writer)
+    assert len(writer.calls) == len(tickets)
+
+
+@pytest.mark.anyio
+async def test_a_crashed_run_resumes_without_rewriting_or_duplicating(workspace: Workspace) -> None:
+    workspace.upload_uwec()
+    task_id = start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    crashing = CountingWriter(crash_after=25)
+    with pytest.raises(RuntimeError, match="worker killed"):
+        await run_generation(workspace, task_id, writer=crashing, concurrency=1)
+    stored = workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    assert sum(t.prose_written for t in stored) == 25
+
+    resumed = CountingWriter()
+    await run_generation(workspace, task_id, writer=resumed, concurrency=4)
+    tickets = workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    assert len(resumed.calls) == len(tickets) - 25
+    assert set(resumed.calls).isdisjoint(crashing.calls)
+    assert all(t.prose_written for t in tickets)
+    assert workspace.tasks.get(task_id, tenant_id=workspace.tenant_id).state == "done"
+
+
+@pytest.mark.anyio
+async def test_cancel_stops_new_tickets_and_keeps_the_offline_text(workspace: Workspace) -> None:
+    workspace.upload_uwec()
+    task_id = start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    writer = CountingWriter(on_call=lambda: workspace.tasks.request_cancel(task_id, tenant_id=workspace.tenant_id))
+    await run_generation(workspace, task_id, writer=writer, concurrency=1)
+
+    task = workspace.tasks.get(task_id, tenant_id=workspace.tenant_id)
+    tickets = workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    assert task.state == "cancelled" and "Cancelled" in task.message
+    assert len(writer.calls) < len(tickets)
+    # Every ticket is still reviewable: the ones not written keep the offline placeholder text.
+    assert all(t.description["type"] == "doc" for t in tickets)
+    assert sum(t.prose_written for t in tickets) == len(writer.calls)
+
+
+def test_two_runs_for_one_session_cannot_overlap(workspace: Workspace) -> None:
+    workspace.upload_uwec()
+    start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    with pytest.raises(TaskAlreadyRunningError):
+        start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    assert len(workspace.jobs.generations) == 1
+
+
+def test_blocking_findings_stop_a_run_from_starting(workspace: Workspace) -> None:
+    add_files(
+        workspace.sessions,
+        tenant_id=workspace.tenant_id,
+        session_id=workspace.session_id,
+        files=[IncomingFile("Fields.csv", b"\x00\x01\x02binary\xff" * 50)],
+    )
+    with pytest.raises(GenerationBlockedError, match="cannot be turned into tickets"):
+        start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    assert workspace.jobs.generations == []
+
+
+@pytest.mark.anyio
+async def test_a_rerun_after_the_spec_changed_rewrites_only_what_changed(workspace: Workspace) -> None:
+    workspace.upload_uwec()
+    first = start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    await run_generation(workspace, first, writer=CountingWriter())
+    before = {t.key for t in workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)}
+
+    roles = b"ID,Name,Machine name,X,Dev,QA,Notes\n,Site editor,site_editor,a,,,Edits everything\n"
+    add_files(workspace.sessions, tenant_id=workspace.tenant_id, session_id=workspace.session_id,
+              files=[IncomingFile("UWEC_Userroles.csv", roles)])
+    second = start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    writer = CountingWriter()
+    await run_generation(workspace, second, writer=writer)
+    after = {t.key for t in workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)}
+    roles_tickets = {key for key in after if "role" in key}
+    assert roles_tickets and set(writer.calls) == roles_tickets | (after - before)
+    assert len(writer.calls) < 5 and len(before - after) <= 1
