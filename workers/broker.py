@@ -15,12 +15,19 @@ from workers.actors import ACTORS
 from workers.queue import DramatiqJobQueue
 from workers.runtime import ServicesMiddleware
 
-
 # A worker that dies (OOM, SIGKILL, lost machine) holds its unacknowledged messages until another worker's
 # maintenance pass sees its heartbeat is stale; dramatiq's defaults (60 s, 0.1% of commands) would leave a
-# generation or export stuck for many minutes, so both are tightened.
-HEARTBEAT_TIMEOUT_MS = 15_000
+# generation or export stuck for many minutes, so both are tightened. The heartbeat timeout is a setting
+# (DTG_REDIS_HEARTBEAT_TIMEOUT_MS, 15 s by default); the maintenance chance grows as it shrinks, so a stale
+# worker is noticed within about one timeout whatever it is.
 MAINTENANCE_CHANCE_PER_MILLION = 50_000
+MAINTENANCE_REFERENCE_TIMEOUT_MS = 15_000
+
+
+def maintenance_chance(heartbeat_timeout_ms: int) -> int:
+    """Commands per million that run queue maintenance, for a given heartbeat timeout."""
+    scaled = MAINTENANCE_CHANCE_PER_MILLION * MAINTENANCE_REFERENCE_TIMEOUT_MS // max(1, heartbeat_timeout_ms)
+    return max(MAINTENANCE_CHANCE_PER_MILLION, min(1_000_000, scaled))
 
 
 def _middleware() -> list[Middleware]:
@@ -35,8 +42,8 @@ def configure_broker(settings: Settings) -> dramatiq.Broker:
         broker = RedisBroker(
             url=settings.redis_url,
             middleware=_middleware(),
-            heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
-            maintenance_chance=MAINTENANCE_CHANCE_PER_MILLION,
+            heartbeat_timeout=settings.redis_heartbeat_timeout_ms,
+            maintenance_chance=maintenance_chance(settings.redis_heartbeat_timeout_ms),
         )
     else:
         broker = StubBroker(middleware=_middleware())

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app.connect import lifecycle
 from app.web.routing import token_from
 
+SignedInstallUseCase = Callable[..., Awaitable[Any]]
 
-async def installed(request: Request) -> Response:
+
+async def _signed_install(request: Request, use_case: SignedInstallUseCase) -> Response:
     services = request.state.services
-    await lifecycle.installed(
+    await use_case(
         await request.body(),
         token_from(request, allow_query=False),
         request.method,
@@ -20,19 +25,14 @@ async def installed(request: Request) -> Response:
         tenants=services.tenants,
     )
     return Response(status_code=204)
+
+
+async def installed(request: Request) -> Response:
+    return await _signed_install(request, lifecycle.installed)
 
 
 async def uninstalled(request: Request) -> Response:
-    services = request.state.services
-    await lifecycle.uninstalled(
-        await request.body(),
-        token_from(request, allow_query=False),
-        request.method,
-        str(request.url),
-        verifier=services.install_verifier,
-        tenants=services.tenants,
-    )
-    return Response(status_code=204)
+    return await _signed_install(request, lifecycle.uninstalled)
 
 
 async def enabled(request: Request) -> Response:

@@ -117,8 +117,12 @@ async def test_a_rerun_after_the_spec_changed_rewrites_only_what_changed(workspa
     before = {t.key for t in workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)}
 
     roles = b"ID,Name,Machine name,X,Dev,QA,Notes\n,Site editor,site_editor,a,,,Edits everything\n"
-    add_files(workspace.sessions, tenant_id=workspace.tenant_id, session_id=workspace.session_id,
-              files=[IncomingFile("UWEC_Userroles.csv", roles)])
+    add_files(
+        workspace.sessions,
+        tenant_id=workspace.tenant_id,
+        session_id=workspace.session_id,
+        files=[IncomingFile("UWEC_Userroles.csv", roles)],
+    )
     second = start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
     writer = CountingWriter()
     await run_generation(workspace, second, writer=writer)

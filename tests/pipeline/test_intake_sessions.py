@@ -2,48 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from cryptography.fernet import Fernet
 
-from app.db.engine import create_db_engine, session_factory
-from app.db.migrate import upgrade
 from app.db.sessions import SessionRepository
-from app.db.tenants import TenantRepository
-from app.domain.installation import InstallPayload
-from app.encryption import SecretBox
 from app.intake import IntakeLimits, SpecKind
 from app.pipeline.intake import (
     IncomingFile,
     UnknownFileKindError,
     UploadRejectedError,
     add_files,
-    open_session,
     safe_file_name,
     set_file_kind,
     validate_session,
 )
+from tests.pipeline.conftest import Workspace
 from tests.support import UWEC
 
 pytestmark = [pytest.mark.unit, pytest.mark.intake]
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[SessionRepository, int, int]]:
-    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    upgrade(url)
-    engine = create_db_engine(url)
-    sessions = session_factory(engine)
-    tenant = TenantRepository(sessions, SecretBox(Fernet.generate_key().decode())).save_installed(
-        InstallPayload(client_key="site-a", shared_secret="x" * 40, base_url="https://a.atlassian.net")
-    )
-    repo = SessionRepository(sessions)
-    upload = open_session(repo, tenant_id=tenant.id, project_key="DTG", project_id="10000", account_id="acc")
-    assert upload.id is not None
-    yield repo, tenant.id, upload.id
-    engine.dispose()
+def store(workspace: Workspace) -> tuple[SessionRepository, int, int]:
+    return workspace.sessions, workspace.tenant_id, workspace.session_id
 
 
 def _uwec() -> list[IncomingFile]:
