@@ -61,7 +61,7 @@ _KIND_SPECS: dict[SpecKind, tuple[Column, ...]] = {
     SpecKind.FIELDS: (
         Column("bundle", ("bundle", "content type", "entity bundle"), key=True, required=True, weight=2),
         Column("label", ("field label", "label", "name", "field name"), key=True, required=True),
-        Column("machine_name", _MACHINE + ("field machine name",), key=True, required=True),
+        Column("machine_name", (*_MACHINE, "field machine name"), key=True, required=True),
         Column("reused", ("reused field", "reused", "reuse"), weight=3),
         Column("field_group", ("field group", "group"), weight=2),
         Column("field_type", ("field type", "type"), key=True, required=True, weight=3),
@@ -75,7 +75,7 @@ _KIND_SPECS: dict[SpecKind, tuple[Column, ...]] = {
     ),
     SpecKind.VIEWS: (
         Column("label", ("view name", "name", "label", "view"), key=True, required=True),
-        Column("machine_name", _MACHINE + ("view id",), key=True, required=True),
+        Column("machine_name", (*_MACHINE, "view id"), key=True, required=True),
         Column("base_table", ("base table", "base", "show", "view type"), weight=3),
         Column("enabled", ("status", "enabled"), weight=1),
         Column("description", ("description",)),
@@ -84,7 +84,7 @@ _KIND_SPECS: dict[SpecKind, tuple[Column, ...]] = {
         Column("view", ("view", "view name"), key=True, required=True, weight=2),
         Column("label", ("title", "display", "display name", "display title", "label", "name"), key=True,
                required=True),
-        Column("machine_name", _MACHINE + ("display id", "display machine name"), key=True, required=True),
+        Column("machine_name", (*_MACHINE, "display id", "display machine name"), key=True, required=True),
         Column("display_plugin", ("display plugin", "display type", "plugin", "type"), weight=3),
         Column("view_lookup", ("view id", "view machine name"), lookup=True, weight=2),
     ),

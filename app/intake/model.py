@@ -13,6 +13,8 @@ References are stored resolved, as the target's key, when the intake could resol
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -346,6 +348,14 @@ def _first_by_key(items: tuple[T, ...]) -> dict:
     return index
 
 
+def _group_by(items: tuple[T, ...], owner: Callable[[T], Hashable]) -> dict:
+    """Items grouped by owner, each group in spec order."""
+    groups: dict[Hashable, list[T]] = defaultdict(list)
+    for item in items:
+        groups[owner(item)].append(item)
+    return {key: tuple(group) for key, group in groups.items()}
+
+
 @dataclass(frozen=True)
 class SpecModel:
     """The whole spec, in file order, with lookups by scoped key."""
@@ -385,23 +395,38 @@ class SpecModel:
     def storage_by_key(self) -> dict[tuple[str, str], FieldStorage]:
         return {storage.key: storage for storage in self.storages}
 
+    # Ticket generation asks these per bundle, view or workflow; scanning every item per call made that quadratic
+    # in spec size, so each collection is grouped by its owner once, on first use.
+
+    @cached_property
+    def _fields_by_bundle(self) -> dict[BundleKey | None, tuple[FieldInstance, ...]]:
+        return _group_by(self.fields, lambda f: f.bundle)
+
+    @cached_property
+    def _displays_by_view(self) -> dict[str, tuple[ViewDisplay, ...]]:
+        return _group_by(self.displays, lambda d: d.view)
+
+    @cached_property
+    def _states_by_workflow(self) -> dict[str, tuple[WorkflowState, ...]]:
+        return _group_by(self.states, lambda s: s.workflow)
+
+    @cached_property
+    def _transitions_by_workflow(self) -> dict[str, tuple[WorkflowTransition, ...]]:
+        return _group_by(self.transitions, lambda t: t.workflow)
+
     def fields_of(self, bundle: BundleKey) -> tuple[FieldInstance, ...]:
         """The field instances of one bundle, in spec order."""
-        return tuple(f for f in self.fields if f.bundle == bundle)
+        return self._fields_by_bundle.get(bundle, ())
 
     def displays_of(self, view: str) -> tuple[ViewDisplay, ...]:
-        return tuple(d for d in self.displays if d.view == view)
+        return self._displays_by_view.get(view, ())
 
     def states_of(self, workflow: str) -> tuple[WorkflowState, ...]:
-        return tuple(s for s in self.states if s.workflow == workflow)
+        return self._states_by_workflow.get(workflow, ())
 
     def transition_groups(self, workflow: str) -> dict[str, tuple[WorkflowTransition, ...]]:
         """Transitions of one workflow: machine name -> its rows (one per from-state)."""
-        groups: dict[str, list[WorkflowTransition]] = {}
-        for transition in self.transitions:
-            if transition.workflow == workflow:
-                groups.setdefault(transition.machine_name, []).append(transition)
-        return {name: tuple(rows) for name, rows in groups.items()}
+        return _group_by(self._transitions_by_workflow.get(workflow, ()), lambda t: t.machine_name)
 
     def counts(self) -> dict[str, int]:
         """Item counts per collection, for summaries."""

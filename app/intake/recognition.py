@@ -67,5 +67,5 @@ def recognise(name: str, header: tuple[str, ...], override: SpecKind | None = No
     if best >= _RECOGNISED:
         return Recognition(best_kind, best, candidates, "headers")
     if not header_found and hint is not None:
-        return Recognition(None, 0.0, ((hint, 0.0),) + candidates, "file name", header_found=False)
+        return Recognition(None, 0.0, ((hint, 0.0), *candidates), "file name", header_found=False)
     return Recognition(None, best, candidates, "none", header_found)

@@ -3,6 +3,9 @@
 Run: .venv/bin/python tests/bench/bench_intake.py [--scale 100] [--repeat 3]
 The synthetic spec repeats every UWEC file `scale` times, renaming labels and machine names per copy so that
 references still resolve within a copy (and the defects repeat with them).
+
+The target is linear cost: the cost per record of the large set at most MAX_RATIO times that of UWEC. Exits 1 when
+the target is missed.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from typing import TypeVar
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from app.intake import IntakeLimits, UploadedFile, intake_files
-from app.intake.names import is_error_literal, split_list
+from app.intake import IntakeLimits, UploadedFile, intake_files  # noqa: E402  (needs the path above)
+from app.intake.names import is_error_literal, split_list  # noqa: E402
 
 UWEC_DIR = ROOT.parent / "shared" / "sample_data" / "uwec"
 # Columns holding labels other files refer to (suffixed " <copy>") and machine names (suffixed "_<copy>").
@@ -37,6 +40,11 @@ MACHINE = {"Machine name", "Machine Name", "Bundle machine name", "View ID", "Fa
 SCOPED = {"UWEC_CustomViewsDisplays.csv", "UWEC_Workflowstates.csv", "UWEC_Workflowtransitions.csv"}
 T = TypeVar("T")
 UNLIMITED = IntakeLimits(max_file_bytes=10**9, max_files=100, max_total_bytes=10**10)
+MAX_RATIO = 1.3  # cost per record, large / UWEC: 1.0 is linear; allows for cache effects on a 100x larger heap
+# One UWEC intake takes ~60 ms, so a single scheduler hiccup moves it by a large fraction; timing it at least this
+# many times keeps the best-of figure (the ratio's denominator) steady. More runs can only lower it: the check gets
+# stricter, never looser.
+MIN_SMALL_REPEAT = 15
 
 
 def _label(value: str, copy: int) -> str:
@@ -89,14 +97,18 @@ def main() -> None:
     print(f"{'set':>12} {'MB':>6} {'records':>8} {'intake s':>9} {'rec/s':>9} {'csv s':>7} {'csv rec/s':>10} "
           f"{'x csv':>6} {'findings':>8}")
     per_record = []
-    for name, files in (("uwec", uwec), (f"uwec x{args.scale}", synthetic(args.scale))):
-        seconds, result = best_of(args.repeat, lambda files=files: intake_files(files, limits=UNLIMITED))
-        csv_seconds, records = best_of(args.repeat, lambda files=files: csv_only(files))
+    for name, files, repeat in (("uwec", uwec, max(args.repeat, MIN_SMALL_REPEAT)),
+                                (f"uwec x{args.scale}", synthetic(args.scale), args.repeat)):
+        seconds, result = best_of(repeat, lambda files=files: intake_files(files, limits=UNLIMITED))
+        csv_seconds, records = best_of(repeat, lambda files=files: csv_only(files))
         size = sum(len(f.data) for f in files) / 1e6
         per_record.append(seconds / records)
         print(f"{name:>12} {size:6.2f} {records:8d} {seconds:9.3f} {records / seconds:9.0f} {csv_seconds:7.3f} "
               f"{records / csv_seconds:10.0f} {seconds / csv_seconds:6.1f} {len(result.findings):8d}")
-    print(f"cost per record, large / small: {per_record[1] / per_record[0]:.2f} (1.0 = linear)")
+    ratio = per_record[1] / per_record[0]
+    verdict = "PASS" if ratio <= MAX_RATIO else "FAIL"
+    print(f"cost per record, x{args.scale} / x1: {ratio:.2f} (1.0 = linear; target <= {MAX_RATIO}): {verdict}")
+    sys.exit(0 if verdict == "PASS" else 1)
 
 
 if __name__ == "__main__":
