@@ -22,15 +22,30 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-def serve(host: str, port: int) -> None:
-    """Run the web app (and, without DTG_REDIS_URL, a worker in the same process)."""
+@click.option(
+    "--forwarded-allow-ips",
+    default=None,
+    help="Proxies whose X-Forwarded-For/-Proto headers are trusted (default: 127.0.0.1, or $FORWARDED_ALLOW_IPS).",
+)
+def serve(host: str, port: int, forwarded_allow_ips: str | None) -> None:
+    """Run the web app (and, without DTG_REDIS_URL, a worker and the clean-up schedule in the same process)."""
     import uvicorn
 
     from app.launch import web_app
+    from app.logs import configure_logging
 
     settings = Settings.from_env()
+    configure_logging(settings, default_format="json")
     click.echo(f"Drupal Ticket Generator on http://{host}:{port} (public URL {settings.base_url})", err=True)
-    uvicorn.run(web_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+    uvicorn.run(
+        web_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,  # app.logs configured the handlers: JSON lines, secrets redacted
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
 @main.command()
@@ -63,6 +78,17 @@ def worker(processes: int, threads: int | None) -> None:
     threads = threads or settings.worker_threads
     args = [sys.executable, "-m", "dramatiq", "workers.entry", "--processes", str(processes), "--threads", str(threads)]
     os.execv(sys.executable, args)
+
+
+@main.command()
+def scheduler() -> None:
+    """Enqueue the clean-up every hour (run one per deployment); without DTG_REDIS_URL, run it in this process."""
+    from app.launch import run_scheduler
+    from app.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings, default_format="json")
+    run_scheduler(settings)
 
 
 @main.command("check-worker")

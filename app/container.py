@@ -11,13 +11,16 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from app.connect.verifiers import ContextTokenVerifier, InstallTokenVerifier, RequestTokenVerifier
+from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory, create_db_engine, session_factory
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
+from app.db.tenant_settings import TenantSettingsRepository
 from app.db.tenants import TenantRepository
 from app.db.tickets import TicketRepository
 from app.domain.installation import Installation
 from app.encryption import SecretBox
+from app.jira.permissions import AdminCheck
 from app.pipeline.jobs import JobQueue
 from app.settings import Settings
 
@@ -32,12 +35,16 @@ class Services:
     tasks: TaskRepository
     sessions: SessionRepository
     tickets: TicketRepository
+    tenant_settings: TenantSettingsRepository
+    audit: AuditRepository
     install_verifier: InstallTokenVerifier
     request_verifier: RequestTokenVerifier
     context_verifier: ContextTokenVerifier
     jobs: JobQueue
     # Where the per-tenant pace of Jira calls is counted: Redis, shared by every worker, or in this process.
     rate_limits: RateLimiterBackend
+    # Who is a Jira admin, per site and account, remembered for a minute (the configure page asks on every call).
+    admin_check: AdminCheck
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -47,7 +54,8 @@ class Services:
 def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClient | None = None) -> Services:
     engine = create_db_engine(settings.database_url)
     db = session_factory(engine)
-    tenants = TenantRepository(db, SecretBox(settings.secret_key))
+    secrets = SecretBox(settings.secret_key)
+    tenants = TenantRepository(db, secrets)
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
 
     async def find_active(client_key: str) -> Installation | None:
@@ -62,6 +70,8 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         tasks=TaskRepository(db),
         sessions=SessionRepository(db),
         tickets=TicketRepository(db),
+        tenant_settings=TenantSettingsRepository(db, secrets),
+        audit=AuditRepository(db),
         install_verifier=InstallTokenVerifier(
             keys_url=settings.connect_install_keys_url, app_base_url=settings.base_url, http=http
         ),
@@ -69,4 +79,5 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         context_verifier=ContextTokenVerifier(app_base_url=settings.base_url, lookup=find_active),
         jobs=jobs,
         rate_limits=RedisBackend(url=settings.redis_url) if settings.redis_url else StubBackend(),
+        admin_check=AdminCheck(http, settings.app_key),
     )

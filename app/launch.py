@@ -10,16 +10,43 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
 
 import dramatiq
 import uvicorn
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
 from starlette.applications import Starlette
 
+from app.db.engine import create_db_engine, session_factory
 from app.db.migrate import upgrade
+from app.logs import configure_logging
 from app.main import create_app
+from app.pipeline.retention import run_cleanup
+from app.scheduler import schedule_cleanup
 from app.settings import Settings
 from workers.broker import configure_broker
 from workers.queue import DramatiqJobQueue
+
+# The embedded clean-up waits a little after start, so a restart loop does not run it again and again.
+EMBEDDED_FIRST_CLEANUP = timedelta(minutes=5)
+
+
+class EmbeddedBackground:
+    """Without Redis the web process is the whole deployment: it runs the worker and the clean-up schedule."""
+
+    def __init__(self, broker: dramatiq.Broker, settings: Settings) -> None:
+        self.worker = dramatiq.Worker(broker, worker_threads=settings.worker_threads)
+        self.scheduler = BackgroundScheduler(timezone="UTC")
+        schedule_cleanup(self.scheduler, broker.get_actor("cleanup").send, first_run_in=EMBEDDED_FIRST_CLEANUP)
+
+    def start(self) -> None:
+        self.worker.start()
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        self.worker.stop()
 
 
 def web_app(settings: Settings) -> Starlette:
@@ -27,8 +54,25 @@ def web_app(settings: Settings) -> Starlette:
     if settings.is_sqlite:
         upgrade(settings.database_url)
     broker = configure_broker(settings)
-    worker = None if settings.redis_url else dramatiq.Worker(broker, worker_threads=settings.worker_threads)
+    worker = None if settings.redis_url else EmbeddedBackground(broker, settings)
     return create_app(settings, DramatiqJobQueue(broker), worker=worker)
+
+
+def run_scheduler(settings: Settings) -> None:
+    """`dtg scheduler`: enqueue the clean-up now and every hour for the workers, or run it here without Redis."""
+    job: Callable[[], None]
+    if settings.redis_url:
+        job = configure_broker(settings).get_actor("cleanup").send
+    else:
+        db = session_factory(create_db_engine(settings.database_url))
+
+        def job() -> None:
+            run_cleanup(db)
+
+    scheduler = BlockingScheduler(timezone="UTC")
+    schedule_cleanup(scheduler, job, first_run_in=timedelta(0))
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()
 
 
 def demo_environment(environ: Mapping[str, str], *, app_port: int, sandbox_port: int) -> dict[str, str]:
@@ -57,12 +101,18 @@ async def serve_demo(*, app_port: int, sandbox_port: int, on_ready: Callable[[st
     from app.sandbox.config import SandboxConfig
 
     settings = Settings.from_env(demo_environment(os.environ, app_port=app_port, sandbox_port=sandbox_port))
+    configure_logging(settings, default_format="text")
     sandbox_config = SandboxConfig(
         port=sandbox_port, app_url=settings.base_url, auto_install=True, state_dir=settings.data_dir / "sandbox"
     )
     sandbox = create_sandbox_app(sandbox_config)
-    app_server = uvicorn.Server(uvicorn.Config(web_app(settings), host="127.0.0.1", port=app_port, log_level="warning"))
-    sandbox_server = _QuietServer(uvicorn.Config(sandbox, host="127.0.0.1", port=sandbox_port, log_level="warning"))
+    # log_config=None keeps the handlers configure_logging set (uvicorn would install its own).
+    app_server = uvicorn.Server(
+        uvicorn.Config(web_app(settings), host="127.0.0.1", port=app_port, log_level="warning", log_config=None)
+    )
+    sandbox_server = _QuietServer(
+        uvicorn.Config(sandbox, host="127.0.0.1", port=sandbox_port, log_level="warning", log_config=None)
+    )
 
     async def announce() -> None:
         runtime = sandbox.state.sandbox

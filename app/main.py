@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -17,8 +18,9 @@ from app.connect.descriptor import render_descriptor
 from app.container import Services, build_services
 from app.pipeline.jobs import JobQueue
 from app.settings import Settings
-from app.web import admin, api, lifecycle, pages, session_api
+from app.web import admin, api, export_api, generation_api, lifecycle, ops_api, pages, panels, review_api, session_api
 from app.web.errors import EXCEPTION_HANDLERS
+from app.web.request_id import RequestIdMiddleware
 from app.web.routing import Auth, SecuredMount, SecuredRoute, check_policies
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +47,7 @@ def routes() -> list[SecuredRoute | SecuredMount]:
     return [
         SecuredRoute("/atlassian-connect.json", descriptor, auth=Auth.PUBLIC),
         SecuredRoute("/healthz", healthz, auth=Auth.PUBLIC),
+        SecuredRoute("/readyz", ops_api.readyz, auth=Auth.PUBLIC),
         SecuredRoute("/installed", lifecycle.installed, auth=Auth.SIGNED_INSTALL, methods=["POST"]),
         SecuredRoute("/uninstalled", lifecycle.uninstalled, auth=Auth.SIGNED_INSTALL, methods=["POST"]),
         SecuredRoute("/enabled", lifecycle.enabled, auth=Auth.JIRA_REQUEST, methods=["POST"]),
@@ -53,9 +56,13 @@ def routes() -> list[SecuredRoute | SecuredMount]:
         SecuredRoute("/jira/glance", pages.issue_glance, auth=Auth.JIRA_REQUEST),
         SecuredRoute("/jira/configure", pages.configure_page, auth=Auth.JIRA_REQUEST),
         SecuredRoute("/api/me", api.whoami, auth=Auth.CONTEXT),
-        SecuredRoute("/api/tasks/{task_id:int}", api.task_status, auth=Auth.CONTEXT),
         *session_api.routes(),
+        *generation_api.routes(),
+        *review_api.routes(),
+        *export_api.routes(),
+        *panels.routes(),
         *admin.routes(),
+        *ops_api.routes(),
         SecuredMount("/static", app=StaticFiles(directory=ROOT / "app" / "static"), name="static"),
     ]
 
@@ -85,6 +92,11 @@ def create_app(
 
     app_routes = routes()
     check_policies(app_routes)
-    app = Starlette(routes=app_routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)  # type: ignore[arg-type]
+    app = Starlette(
+        routes=app_routes,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,  # type: ignore[arg-type]
+        middleware=[Middleware(RequestIdMiddleware)],
+    )
     app.state.templates = Jinja2Templates(directory=ROOT / "templates")
     return app

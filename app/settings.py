@@ -61,6 +61,17 @@ SETTINGS_DOC = (
         "10",
         "Pace of the export's calls to each Jira site, shared by all workers, so it stays under Jira's rate limit.",
     ),
+    SettingDoc(
+        "DTG_LOG_FORMAT",
+        "json (text for `dtg demo`)",
+        "Log lines as JSON objects (one per line, for a log collector) or as plain text.",
+    ),
+    SettingDoc("DTG_LOG_LEVEL", "INFO", "Lowest level logged: DEBUG, INFO, WARNING or ERROR."),
+    SettingDoc(
+        "DTG_REDIS_HEARTBEAT_TIMEOUT_MS",
+        "15000",
+        "How long a `dtg worker` may miss its Redis heartbeat before its unfinished messages go to another worker.",
+    ),
 )
 
 
@@ -81,6 +92,10 @@ class Settings:
     llm_concurrency: int = 8
     llm_api_key: str | None = field(default=None, repr=False)
     jira_requests_per_second: float = 10.0
+    # None: each command's own default (JSON for serve, worker and scheduler; text for the demo).
+    log_format: str | None = None
+    log_level: str = "INFO"
+    redis_heartbeat_timeout_ms: int = 15_000
     secret_key: str = field(default="", repr=False)
 
     @property
@@ -110,6 +125,9 @@ class Settings:
             llm_base_url=env.get("DTG_LLM_BASE_URL") or None,
             llm_concurrency=int(env.get("DTG_LLM_CONCURRENCY") or 8),
             jira_requests_per_second=float(env.get("DTG_JIRA_REQUESTS_PER_SECOND") or 10),
+            log_format=(env.get("DTG_LOG_FORMAT") or "").lower() or None,
+            log_level=(env.get("DTG_LOG_LEVEL") or "INFO").upper(),
+            redis_heartbeat_timeout_ms=int(env.get("DTG_REDIS_HEARTBEAT_TIMEOUT_MS") or 15_000),
         )
 
 

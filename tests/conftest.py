@@ -6,6 +6,7 @@ PostgreSQL and Redis tests are skipped when the service is missing on a develope
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -13,8 +14,31 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support import KNOWN_SECRETS, LOG_CAPTURE
+
 PG_ADMIN_URL = os.environ.get("DTG_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_TEST_URL = os.environ.get("DTG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def capture_every_log_record() -> Iterator[None]:
+    """Send every record of the run, DEBUG included, to LOG_CAPTURE; `pytest_sessionfinish` scans it."""
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(LOG_CAPTURE)
+    root.setLevel(logging.DEBUG)
+    yield
+    root.removeHandler(LOG_CAPTURE)
+    root.setLevel(level)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a secret a fixture generated reached any log line (see tests/support.py)."""
+    leaked = LOG_CAPTURE.leaks(KNOWN_SECRETS)
+    if leaked:
+        shown = ", ".join(f"{secret[:4]}…" for secret in leaked)
+        session.config.get_terminal_writer().line(f"SECRETS IN THE LOGS: {len(leaked)} ({shown})", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+from app.logs import ContextFilter, JsonFormatter, RedactingFilter
 from app.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -12,4 +21,107 @@ UWEC = SHARED / "sample_data" / "uwec"
 
 
 def make_settings(tmp_path: Path, **overrides: str) -> Settings:
-    return Settings.from_env({"DTG_DATA_DIR": str(tmp_path / "data"), **overrides})
+    settings = Settings.from_env({"DTG_DATA_DIR": str(tmp_path / "data"), **overrides})
+    remember_secret(settings.secret_key)
+    if settings.llm_api_key:
+        remember_secret(settings.llm_api_key)
+    return settings
+
+
+# Every secret a fixture generates (shared secrets, API keys, encryption keys). tests/conftest.py captures the log
+# records of the whole run and fails it if any of these appears in one.
+KNOWN_SECRETS: set[str] = set()
+
+
+def remember_secret(value: str) -> str:
+    KNOWN_SECRETS.add(value)
+    return value
+
+
+class LogCapture(logging.Handler):
+    """Every record of the run, as our JSON handler would write it (context stamped, secrets redacted).
+
+    Distinct lines only, without timestamps: the suite logs the same lines many times, and the final scan then
+    searches a few megabytes instead of every record.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.addFilter(ContextFilter())
+        self.addFilter(RedactingFilter())
+        self.setFormatter(JsonFormatter(with_time=False))
+        self.lines: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.add(self.format(record))
+        except Exception:  # a record that cannot be formatted is logging's problem, reported by handleError
+            self.handleError(record)
+
+    def leaks(self, secrets: set[str]) -> list[str]:
+        """The secrets (at least 8 characters long, so they cannot match by chance) found in a captured line."""
+        text = "\n".join(self.lines)
+        return sorted(s for s in secrets if len(s) >= 8 and s in text)
+
+
+LOG_CAPTURE = LogCapture()
+
+
+DTG = [sys.executable, "-m", "app.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def spawn_worker(env: dict[str, str], log: Path, *, threads: int = 1) -> subprocess.Popen[bytes]:
+    """A `dtg worker` with one process, in its own process group so SIGKILL reaches all of it, like a lost machine."""
+    return subprocess.Popen(
+        [*DTG, "worker", "--processes", "1", "--threads", str(threads)],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def start_process(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A server or worker process (`[*DTG, "serve", ...]`) in its own process group, its output appended to `log`.
+
+    Its own group, so `stop_process` or a SIGKILL of the group reaches the children too (uvicorn, dramatiq's
+    worker processes), as when a machine is lost.
+    """
+    return subprocess.Popen(args, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 15.0) -> None:
+    """SIGTERM the process group of `start_process`, and SIGKILL it if it has not stopped within `timeout`."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:  # it ended between poll() and killpg()
+        process.wait()
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, what: str, *, every: float = 0.05) -> None:
+    """Poll `predicate` until it is truthy; an exception counts as not yet (a server still starting, a database
+    restarting). Fails with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception as exc:  # not ready yet; kept for the failure message
+            last = exc
+        time.sleep(every)
+    raise AssertionError(
+        f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last!r})" if last else "")
+    )

@@ -11,6 +11,7 @@ from typing import Any
 
 from app.pipeline.export import PERMANENT_ERRORS, run_export
 from app.pipeline.generation import run_generation, writer_for
+from app.pipeline.retention import run_cleanup
 from app.pipeline.workers_check import complete_ping
 from workers.runtime import services
 
@@ -32,6 +33,11 @@ async def export(task_id: int) -> None:
     await run_export(services(), task_id)
 
 
+def cleanup() -> None:
+    """Enqueued every hour by `dtg scheduler` (or the embedded web process); see app/pipeline/retention.py."""
+    run_cleanup(services().db)
+
+
 def task_failed(message_data: dict[str, Any], retry_info: dict[str, Any]) -> None:
     """Called once an actor has used up its retries: the task ends as failed instead of hanging as running."""
     task_id = message_data["args"][0]
@@ -44,6 +50,8 @@ ACTORS: dict[Callable[..., Any], dict[str, Any]] = {
     ping: {"max_retries": 3, "time_limit": 60_000},
     generate: {"max_retries": 5, "time_limit": 3_600_000, "on_retry_exhausted": "task_failed"},
     task_failed: {"max_retries": 3},
+    # Idempotent: a retry, or two scheduled runs overlapping, delete nothing twice.
+    cleanup: {"max_retries": 3, "time_limit": 900_000},
     # Transient Jira failures (and a session busy in another worker) are retried with backoff; the run resumes.
     export: {
         "max_retries": 8,

@@ -12,6 +12,8 @@ from dramatiq.middleware import AsyncIO, Middleware, Prometheus, default_middlew
 
 from app.settings import Settings
 from workers.actors import ACTORS
+from workers.context import LogContextMiddleware
+from workers.heartbeat import HeartbeatMiddleware
 from workers.queue import DramatiqJobQueue
 from workers.runtime import ServicesMiddleware
 
@@ -48,7 +50,10 @@ def configure_broker(settings: Settings) -> dramatiq.Broker:
     else:
         broker = StubBroker(middleware=_middleware())
     broker.add_middleware(AsyncIO())
+    # Dramatiq runs `after_*` hooks in reverse order: listed first, the heartbeat boots after the Services it uses.
+    broker.add_middleware(HeartbeatMiddleware())
     broker.add_middleware(ServicesMiddleware(settings, lambda: DramatiqJobQueue(broker)))
+    broker.add_middleware(LogContextMiddleware())
     dramatiq.set_broker(broker)
     for function, options in ACTORS.items():
         dramatiq.actor(function, broker=broker, **options)

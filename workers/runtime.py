@@ -20,7 +20,9 @@ class ServicesMiddleware(Middleware):
         self._settings = settings
         self._jobs_factory = jobs_factory
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
+        # Before the worker threads start: after boot, a message already waiting in the queue can be run (and
+        # fail) before the Services exist.
         global _services
         _services = build_services(self._settings, self._jobs_factory())
 

@@ -25,7 +25,7 @@ class LifecyclePayloadError(AppError):
 def parse_payload(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError; RecursionError: deep nesting
         raise LifecyclePayloadError("The lifecycle body is not JSON.") from exc
     if not isinstance(payload, dict):
         raise LifecyclePayloadError("The lifecycle body must be a JSON object.")

@@ -199,10 +199,38 @@ class AuditEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenants.id", index=True)
-    session_id: int | None = Field(default=None, foreign_key="upload_sessions.id", index=True)
+    # No foreign key: the events of a session outlive it (sessions are deleted after 7 idle days, events after 90).
+    session_id: int | None = Field(default=None, index=True)
     account_id: str | None = Field(default=None, max_length=128)
     action: str = Field(max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
     )
+
+
+class ExportSummary(SQLModel, table=True):
+    """What is left of a finished export once its upload session has been deleted: the results summary."""
+
+    __tablename__ = "export_summaries"
+    # One per deleted session, so that two clean-ups racing on one session cannot both keep a summary.
+    __table_args__ = (UniqueConstraint("session_id", name="uq_export_summaries_session"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    session_id: int
+    project_key: str = Field(max_length=64)
+    exported_at: datetime = _timestamp()  # type: ignore[assignment]
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """A worker process that is alive: it rewrites `beat_at` every few seconds (`/readyz` reads the newest)."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: str = Field(primary_key=True, max_length=255)
+    host: str = Field(max_length=255)
+    pid: int
+    beat_at: datetime = _timestamp()  # type: ignore[assignment]

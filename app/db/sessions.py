@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from app.db.engine import SessionFactory
@@ -73,6 +74,16 @@ class SessionRepository:
             ).one()
             upload.stage, upload.last_activity_at = stage, utcnow()
             session.add(upload)
+            session.commit()
+
+    def touch(self, session_id: int, *, tenant_id: int) -> None:
+        """Record activity: a session is deleted 7 days after its last one (app/pipeline/retention.py)."""
+        with self._sessions() as session:
+            session.execute(
+                update(UploadSession)
+                .where(col(UploadSession.id) == session_id, col(UploadSession.tenant_id) == tenant_id)
+                .values(last_activity_at=utcnow())
+            )
             session.commit()
 
     def put_file(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from app.db.engine import SessionFactory
-from app.db.models import ACTIVE_TASK_STATES, Task, utcnow
+from app.db.models import ACTIVE_TASK_STATES, Task, Tenant, utcnow
 from app.errors import ConflictError
 
 
@@ -32,6 +34,29 @@ class TaskRepository:
                 raise TaskAlreadyRunningError(f"A {kind} run is already in progress for this session.") from exc
             session.refresh(task)
             return task
+
+    def claim_stale(self, *, tenant_id: int, session_id: int, kind: str, stale_before: datetime) -> Task | None:
+        """The session's active task of `kind` if nothing touched it since `stale_before`, marked touched now.
+
+        Its message may be gone (Redis keeps nothing on disk, so a restart drops whatever was queued or being
+        handed on) and it would stay active forever, blocking every new run; the caller enqueues it again. The
+        conditional update makes one caller the winner when two ask at once, so it is re-enqueued once.
+        """
+        with self._sessions() as session:
+            claimed = session.execute(
+                update(Task)
+                .where(
+                    col(Task.tenant_id) == tenant_id,
+                    col(Task.session_id) == session_id,
+                    col(Task.kind) == kind,
+                    col(Task.state).in_(ACTIVE_TASK_STATES),
+                    col(Task.updated_at) < stale_before,
+                )
+                .values(updated_at=utcnow())
+                .returning(col(Task.id))
+            ).first()
+            session.commit()
+        return self.find(claimed[0]) if claimed else None
 
     def get(self, task_id: int, *, tenant_id: int | None) -> Task | None:
         with self._sessions() as session:
@@ -87,9 +112,14 @@ class TaskRepository:
             return True
 
     def cancel_requested(self, task_id: int) -> bool:
+        """True when someone asked to cancel, or when the tenant uninstalled the app: a run in progress then stops
+        at its next checkpoint and calls Jira no more (a re-install lets it be started again, where it stopped)."""
         with self._sessions() as session:
             task = session.get(Task, task_id)
-            return task is None or task.cancel_requested
+            if task is None or task.cancel_requested:
+                return True
+            tenant = session.get(Tenant, task.tenant_id) if task.tenant_id is not None else None
+            return tenant is not None and not tenant.is_active
 
     def finish(self, task_id: int, message: str = "", *, state: str = "done") -> None:
         """Idempotent: a task that already ended keeps its first outcome."""

@@ -37,7 +37,7 @@ def spec_csvs_with_keys(files: Iterable[SpecFileLike], tickets: Iterable[Exporte
     """File name -> bytes, with the `ID` of each row a ticket's `source` lists ({file, record}) set to its key.
 
     A row listed by several exported tickets gets the key of the first in review order; rows of no exported
-    ticket, and files without an `ID` column, are returned unchanged.
+    ticket, and files without an `ID` column, are returned unchanged but for formula cells (see `inert_cell`).
     """
     keys: dict[tuple[str, int], str] = {}
     for ticket in sorted(tickets, key=lambda t: (t.position, t.key)):
@@ -47,8 +47,26 @@ def spec_csvs_with_keys(files: Iterable[SpecFileLike], tickets: Iterable[Exporte
     answer = {}
     for spec in files:
         wanted = {record: key for (name, record), key in keys.items() if name == spec.name}
-        answer[spec.name] = _with_keys(spec.name, spec.data, wanted) if wanted else spec.data
+        # Every file is read, even without keys to set: formula cells are made inert in any download.
+        answer[spec.name] = _with_keys(spec.name, spec.data, wanted)
     return answer
+
+
+# OWASP's CSV injection advice: a cell a spreadsheet would run as a formula gets a leading `'` in the download, so
+# it opens as text. Plain numbers ("-1" is Drupal's unlimited cardinality) and the spec's lone "-" placeholders are
+# left alone. Only the download is changed; the stored upload, the tickets and Jira keep the text as written.
+# @see https://owasp.org/www-community/attacks/CSV_Injection
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(cell: str) -> str:
+    if len(cell) < 2 or not cell.startswith(_FORMULA_START):
+        return cell
+    try:
+        float(cell)
+    except ValueError:
+        return "'" + cell
+    return cell
 
 
 def _with_keys(name: str, data: bytes, keys: Mapping[int, str]) -> bytes:
@@ -74,11 +92,16 @@ def _with_keys(name: str, data: bytes, keys: Mapping[int, str]) -> bytes:
             continue
         number += 1
         key = keys.get(number)
-        if key is None or id_column is None or (id_column < len(cells) and cells[id_column] == key):
+        same_id = key is None or id_column is None or (id_column < len(cells) and cells[id_column] == key)
+        inert = [inert_cell(cell) for cell in cells]
+        if same_id and inert == cells:
             out += physical
             continue
-        cells += [""] * (id_column + 1 - len(cells))
-        cells[id_column] = key
+        cells = inert
+        if not same_id:
+            assert key is not None and id_column is not None
+            cells += [""] * (id_column + 1 - len(cells))
+            cells[id_column] = key
         last = physical[-1] if physical else ""
         ending = last[len(last.rstrip("\r\n")) :]
         buffer = io.StringIO()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any, Protocol
 
+from app.db.models import utcnow
 from app.db.sessions import SessionRepository
-from app.db.tasks import TaskRepository
+from app.db.tasks import TaskAlreadyRunningError, TaskRepository
 from app.db.tickets import TicketRepository
 from app.generation import GenerationBlockedError, draft_tickets, finish_ticket
 from app.generation.briefs import brief_for
@@ -26,6 +28,10 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 KIND = "generate"
+# A run saves progress after every ticket the model writes, and one ticket takes at most the writer's timeout
+# times its retries (a few minutes); an active run untouched for longer has lost its message (Redis restarted)
+# or its worker, and starting generation again re-enqueues it instead of refusing.
+STALE_AFTER = timedelta(minutes=10)
 
 
 class GenerationPorts(Protocol):
@@ -61,15 +67,27 @@ def estimate(ports: GenerationPorts, config: LLMConfig, *, tenant_id: int, sessi
     return estimate_cost(briefs, config)
 
 
-def start_generation(ports: GenerationPorts, *, tenant_id: int, session_id: int) -> int:
-    """Check the spec can be drafted, then queue a run. Returns the task id.
+def start_generation(
+    ports: GenerationPorts, *, tenant_id: int, session_id: int, stale_after: timedelta = STALE_AFTER
+) -> int:
+    """Check the spec can be drafted, then queue a run, or queue again a run that made no progress for
+    `stale_after` (its message was lost); the run resumes where it stopped. Returns the task id.
 
     Raises:
         GenerationBlockedError: blocking findings remain.
-        TaskAlreadyRunningError: a run for this session is already queued or running.
+        TaskAlreadyRunningError: a run for this session is already queued or running and made progress lately.
     """
     drafts = _drafts(ports, tenant_id=tenant_id, session_id=session_id)
-    task = ports.tasks.create(tenant_id=tenant_id, session_id=session_id, kind=KIND, total=len(drafts))
+    try:
+        task = ports.tasks.create(tenant_id=tenant_id, session_id=session_id, kind=KIND, total=len(drafts))
+    except TaskAlreadyRunningError:
+        stale = ports.tasks.claim_stale(
+            tenant_id=tenant_id, session_id=session_id, kind=KIND, stale_before=utcnow() - stale_after
+        )
+        if stale is None:
+            raise
+        task = stale
+        log.warning("generation task %s made no progress for %s; queued again", task.id, stale_after)
     assert task.id is not None
     ports.sessions.set_stage(session_id, tenant_id=tenant_id, stage="generate")
     ports.jobs.enqueue_generation(task.id)

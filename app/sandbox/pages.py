@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.sandbox.adf_html import adf_to_html
+from app.adf.html import adf_to_html
 from app.sandbox.frames import Frame, module_frame
 from app.sandbox.models import LINK_TYPES, Installation, Issue, Project
 from app.sandbox.runtime import SandboxRuntime, runtime_of, user_of

@@ -1,4 +1,4 @@
-// Shared page script: every JSON call carries a fresh context token from AP.context.getToken().
+// Shared page script: every call to our API carries a fresh context token from AP.context.getToken().
 (function () {
   "use strict";
 
@@ -9,20 +9,48 @@
     });
   }
 
-  async function api(path, options) {
+  // An Error with the HTTP status and the API's error object, so callers can react to 409s and the like.
+  function failure(response, body) {
+    const detail = body && body.error ? body.error : {};
+    const error = new Error(detail.message || "The app answered " + response.status + ". Please try again.");
+    error.status = response.status;
+    error.body = detail;
+    return error;
+  }
+
+  async function request(path, options) {
     const token = await contextToken();
     const init = Object.assign({}, options || {});
     init.headers = Object.assign({ Authorization: "JWT " + token, Accept: "application/json" }, init.headers || {});
-    const response = await fetch(path, init);
-    const body = (response.headers.get("content-type") || "").includes("json") ? await response.json() : null;
-    if (!response.ok) {
-      const message = body && body.error ? body.error.message : "The app answered " + response.status + ".";
-      throw new Error(message);
+    if (init.json !== undefined) {
+      init.body = JSON.stringify(init.json);
+      init.headers["Content-Type"] = "application/json";
+      delete init.json;
     }
-    return body;
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (cause) {
+      throw new Error("The app could not be reached. Check your connection and try again.");
+    }
+    if (!response.ok) {
+      const isJson = (response.headers.get("content-type") || "").includes("json");
+      throw failure(response, isJson ? await response.json() : null);
+    }
+    return response;
   }
 
-  window.dtg = { api: api };
+  async function api(path, options) {
+    const response = await request(path, options);
+    return (response.headers.get("content-type") || "").includes("json") ? response.json() : null;
+  }
+
+  async function html(path) {
+    const response = await request(path, { headers: { Accept: "text/html" } });
+    return response.text();
+  }
+
+  window.dtg = { api: api, html: html, request: request, token: contextToken };
 
   document.addEventListener("DOMContentLoaded", function () {
     const status = document.getElementById("dtg-connection");

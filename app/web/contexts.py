@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from app.intake.status import SPEC_TOOL_LEGEND
+from app.pipeline.configuration import ACTIONS, PROVIDERS, SettingsView
+from app.pipeline.glance import IssueGlance
+
 
 @dataclass(frozen=True)
 class PageContext:
@@ -28,3 +32,19 @@ class PageContext:
             project_key=params.get("projectKey"),
             issue_key=params.get("issueKey"),
         )
+
+
+@dataclass(frozen=True)
+class GlancePage(PageContext):
+    """The issue glance; `glance` is None when the issue did not come from our export."""
+
+    glance: IssueGlance | None = None
+
+
+@dataclass(frozen=True)
+class ConfigurePage(PageContext):
+    settings: SettingsView | None = None
+    providers: tuple[str, ...] = PROVIDERS
+    actions: tuple[str, ...] = ACTIONS
+    # What "Reset to the legend" restores in the status table.
+    legend: tuple[tuple[str, str], ...] = tuple((code, str(action)) for code, action in SPEC_TOOL_LEGEND.items())

@@ -6,7 +6,7 @@ import logging
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from app.errors import AppError
 
@@ -19,9 +19,13 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(_JSON_PREFIXES) or "application/json" in request.headers.get("accept", "")
 
 
-def _render(request: Request, status: int, title: str, message: str) -> Response:
+def _render(
+    request: Request, status: int, title: str, message: str, details: dict[str, object] | None = None
+) -> Response:
     if _wants_json(request):
-        return JSONResponse({"error": {"status": status, "title": title, "message": message}}, status_code=status)
+        # `details` are structured facts the page can show (e.g. the tickets of a refused cycle).
+        error = {"status": status, "title": title, "message": message, **({"details": details} if details else {})}
+        return JSONResponse({"error": error}, status_code=status)
     templates = request.app.state.templates
     return templates.TemplateResponse(
         request,
@@ -36,7 +40,7 @@ async def app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     log.info("request refused: %s %s -> %s %s", request.method, request.url.path, exc.status_code, type(exc).__name__)
     title = "Not signed in" if exc.status_code == 401 else "Something needs attention"
-    return _render(request, exc.status_code, title, exc.message)
+    return _render(request, exc.status_code, title, exc.message, getattr(exc, "details", None))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.web.contexts import PageContext
+from app.pipeline.configuration import settings_view
+from app.pipeline.glance import issue_glance as glance_of
+from app.web.admin import require_admin
+from app.web.contexts import ConfigurePage, GlancePage, PageContext
 from app.web.headers import module_page_headers
 
 
@@ -20,8 +26,19 @@ async def project_page(request: Request) -> Response:
 
 
 async def issue_glance(request: Request) -> Response:
-    return _render(request, "glance.html", PageContext.from_request(request, title="Drupal spec"))
+    page = GlancePage.from_request(request, title="Drupal spec")
+    glance = await run_in_threadpool(
+        glance_of,
+        request.state.services,
+        tenant_id=request.state.identity.installation.id,
+        jira_key=page.issue_key or "",
+        site_url=page.site_url,
+    )
+    return _render(request, "glance.html", replace(page, glance=glance))
 
 
 async def configure_page(request: Request) -> Response:
-    return _render(request, "configure.html", PageContext.from_request(request, title="Settings"))
+    await require_admin(request)
+    view = await run_in_threadpool(settings_view, request.state.services, request.state.identity.installation.id)
+    page = ConfigurePage.from_request(request, title="Settings")
+    return _render(request, "configure.html", replace(page, settings=view))

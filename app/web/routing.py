@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from app.connect.verifiers import AuthenticationError
+from app.logs import tenant_var
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -58,6 +59,9 @@ def _guard(endpoint: Endpoint, auth: Auth) -> Endpoint:
         elif auth is Auth.CONTEXT:
             token = token_from(request, allow_query=False)
             request.state.identity = await services.context_verifier.verify(token, request.method, str(request.url))
+        if auth in (Auth.JIRA_REQUEST, Auth.CONTEXT):
+            # The tenant id (never the clientKey or anything secret) goes on every log line of this request.
+            tenant_var.set(request.state.identity.installation.id)
         return await endpoint(request)
 
     guarded.__name__ = endpoint.__name__

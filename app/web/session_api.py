@@ -1,9 +1,169 @@
-"""The project page's JSON API: upload sessions, files, findings, generation, review and export."""
+"""The project page's JSON API for upload sessions: list, open, resume, upload files, set their type, re-check."""
 
 from __future__ import annotations
 
-from app.web.routing import SecuredRoute
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Message
+
+from app.db.models import UploadSession
+from app.errors import AppError
+from app.pipeline.intake import (
+    LIMITS,
+    IncomingFile,
+    UploadRejectedError,
+    add_files,
+    open_session,
+    set_file_kind,
+    validate_session,
+)
+from app.web.routing import Auth, SecuredRoute
+from app.web.scope import (
+    RETENTION_DAYS,
+    UnsupportedMediaError,
+    audit,
+    blocking,
+    json_body,
+    project_key,
+    services,
+    tenant_id,
+    upload_session,
+)
+
+# Room for the multipart boundaries and headers around the files themselves.
+MAX_UPLOAD_BODY = LIMITS.max_total_bytes + 1024 * 1024
+
+
+def session_json(upload: UploadSession) -> dict[str, Any]:
+    return {
+        "id": upload.id,
+        "projectKey": upload.project_key,
+        "stage": upload.stage,
+        "createdAt": upload.created_at.isoformat(),
+        "lastActivityAt": upload.last_activity_at.isoformat(),
+        "expiresAt": (upload.last_activity_at + timedelta(days=RETENTION_DAYS)).isoformat(),
+    }
+
+
+async def list_sessions(request: Request) -> Response:
+    found = await blocking(
+        services(request).sessions.list_for_project, tenant_id=tenant_id(request), project_key=project_key(request)
+    )
+    return JSONResponse({"sessions": [session_json(s) for s in found], "retentionDays": RETENTION_DAYS})
+
+
+async def create_session(request: Request) -> Response:
+    context = (request.state.identity.context or {}).get("jira") or {}
+    upload = await blocking(
+        open_session,
+        services(request).sessions,
+        tenant_id=tenant_id(request),
+        project_key=project_key(request),
+        project_id=str((context.get("project") or {}).get("id", "")),
+        account_id=request.state.identity.account_id,
+    )
+    await audit(request, upload.id, "opened")
+    return JSONResponse(session_json(upload), status_code=201)
+
+
+async def get_session(request: Request) -> Response:
+    return JSONResponse(session_json(await upload_session(request)))
+
+
+def _limited(receive: Callable[[], Awaitable[Message]], limit: int) -> Callable[[], Awaitable[Message]]:
+    """`receive` that refuses the request as soon as its body passes `limit` bytes, before reading the rest."""
+    seen = 0
+
+    async def limited_receive() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise UploadRejectedError(_too_large())
+        return message
+
+    return limited_receive
+
+
+def _too_large() -> str:
+    return (
+        f"The upload is larger than a session allows ({LIMITS.max_total_bytes // (1024 * 1024)} MB in all, "
+        f"{LIMITS.max_file_bytes // (1024 * 1024)} MB per file). Upload fewer or smaller files."
+    )
+
+
+async def upload_files(request: Request) -> Response:
+    """Multipart `files` parts; a file with the name of a stored one replaces it."""
+    upload = await upload_session(request)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise UnsupportedMediaError("Upload the CSV files as multipart/form-data (a file picker or drag and drop).")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD_BODY:
+        raise UploadRejectedError(_too_large())
+    limited = Request(request.scope, _limited(request.receive, MAX_UPLOAD_BODY))
+    form = await limited.form(max_files=LIMITS.max_files, max_fields=10)
+    try:
+        incoming = [
+            IncomingFile(item.filename or "", await item.read())
+            for item in form.getlist("files")
+            if isinstance(item, UploadFile)
+        ]
+    finally:
+        await form.close()
+    if not incoming:
+        raise AppError("Choose at least one CSV file to upload.")
+    stored = await blocking(
+        add_files, services(request).sessions, tenant_id=upload.tenant_id, session_id=upload.id, files=incoming
+    )
+    await audit(request, upload.id, "uploaded", files=stored)
+    return JSONResponse({"stored": stored}, status_code=201)
+
+
+async def set_kind(request: Request) -> Response:
+    upload = await upload_session(request)
+    body = await json_body(request)
+    kind = body.get("kind") or None
+    name = request.path_params["name"]
+    await blocking(
+        set_file_kind, services(request).sessions, tenant_id=upload.tenant_id, session_id=upload.id, name=name,
+        kind=kind,
+    )
+    await audit(request, upload.id, "file_type_set", file=name, kind=kind)
+    return JSONResponse({"name": name, "kind": kind})
+
+
+async def remove_file(request: Request) -> Response:
+    upload = await upload_session(request)
+    name = request.path_params["name"]
+    sessions = services(request).sessions
+    if not await blocking(sessions.remove_file, upload.id, tenant_id=upload.tenant_id, name=name):
+        raise AppError(f"There is no file named {name} in this session.")
+    await blocking(sessions.set_stage, upload.id, tenant_id=upload.tenant_id, stage="validate")
+    await audit(request, upload.id, "file_removed", file=name)
+    return Response(status_code=204)
+
+
+async def intake_report(request: Request) -> Response:
+    upload = await upload_session(request)
+    result = await blocking(validate_session, services(request).sessions, tenant_id=upload.tenant_id,
+                            session_id=upload.id)
+    return JSONResponse(result.to_dict(include_model=False))
 
 
 def routes() -> list[SecuredRoute]:
-    return []
+    base = "/api/sessions/{session_id:int}"
+    return [
+        SecuredRoute("/api/sessions", list_sessions, auth=Auth.CONTEXT),
+        SecuredRoute("/api/sessions", create_session, auth=Auth.CONTEXT, methods=["POST"]),
+        SecuredRoute(base, get_session, auth=Auth.CONTEXT),
+        SecuredRoute(f"{base}/files", upload_files, auth=Auth.CONTEXT, methods=["POST"]),
+        SecuredRoute(f"{base}/files/{{name}}/kind", set_kind, auth=Auth.CONTEXT, methods=["PUT"]),
+        SecuredRoute(f"{base}/files/{{name}}", remove_file, auth=Auth.CONTEXT, methods=["DELETE"]),
+        SecuredRoute(f"{base}/intake", intake_report, auth=Auth.CONTEXT),
+    ]

@@ -37,7 +37,7 @@ async def bench(count: int, rate: float, latency_ms: int) -> None:
         started = time.monotonic()
         await run_export(world.services, task_id, http=world.http)
         wall = time.monotonic() - started
-        assert_exported_exactly(world.runtime, world.tickets())
+        assert_exported_exactly(world.runtime.store, world.tickets())
         stats = world.runtime.stats.snapshot()
         requests, limited = stats["requests"], stats["rateLimited"]
         floor = (requests - limited) / rate

@@ -26,7 +26,8 @@ from app.pipeline.export_plan import BLOCKS, plan_export
 from app.sandbox import SandboxConfig, create_sandbox_app
 from app.sandbox.models import Installation as SandboxInstallation
 from app.sandbox.runtime import SandboxRuntime
-from tests.support import make_settings
+from app.sandbox.store import SandboxStore
+from tests.support import make_settings, remember_secret
 
 SANDBOX_URL = "http://jira.test"
 APP_URL = "http://app.test"
@@ -115,7 +116,7 @@ class World:
         self.sandbox_app = create_sandbox_app(self.config, http_client=httpx.AsyncClient())
         self.runtime: SandboxRuntime = self.sandbox_app.state.sandbox
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.sandbox_app))
-        self.secret = uuid.uuid4().hex * 2
+        self.secret = remember_secret(uuid.uuid4().hex * 2)
         self.client_key = f"jira:{uuid.uuid4()}"
         tenant = self.services.tenants.save_installed(
             InstallPayload(client_key=self.client_key, shared_secret=self.secret, base_url=SANDBOX_URL)
@@ -145,18 +146,17 @@ class World:
         await self.services.aclose()
 
 
-def jira_issues_by_ticket(runtime: SandboxRuntime) -> Counter[str]:
+def jira_issues_by_ticket(store: SandboxStore) -> Counter[str]:
     """How many sandbox issues carry each ticket key in our property."""
-    return Counter(i.properties[PROPERTY_KEY]["ticketKey"] for i in runtime.store.issues.values())
+    return Counter(i.properties[PROPERTY_KEY]["ticketKey"] for i in store.issues.values())
 
 
 def assert_exported_exactly(
-    runtime: SandboxRuntime, tickets: list[TicketRecord], *, failed: frozenset[str] = frozenset()
+    store: SandboxStore, tickets: list[TicketRecord], *, failed: frozenset[str] = frozenset()
 ) -> None:
     """One issue per exported ticket, the recorded keys match, and links and attachments are exactly the plan."""
-    store = runtime.store
     exported = [t for t in tickets if not t.excluded]
-    counts = jira_issues_by_ticket(runtime)
+    counts = jira_issues_by_ticket(store)
     assert {k for k, n in counts.items() if n > 1} == set(), "duplicate issues"
     assert set(counts) == {t.key for t in exported} - failed, "missing or extra issues"
     by_issue_key = {i.key: i for i in store.issues.values()}

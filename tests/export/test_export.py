@@ -46,7 +46,7 @@ async def test_export_creates_each_ticket_once_in_dependency_order_with_links_an
     await export(world, task_id)
 
     tickets = world.tickets()
-    assert_exported_exactly(world.runtime, tickets)
+    assert_exported_exactly(world.runtime.store, tickets)
     # Blockers were created first (lower issue ids), except along the edge that closed the cycle.
     issue_id = {t.key: int(t.jira_id or 0) for t in tickets}
     late = [(t.key, b) for t in tickets for b in t.blocked_by if issue_id[b] > issue_id[t.key]]
@@ -88,7 +88,7 @@ async def test_a_refused_ticket_carries_jiras_message_and_the_others_are_created
     assert "contains spaces" in (tickets["t-0010"].export_error or "")
     assert "255 characters" in (tickets["t-0040"].export_error or "")
     assert tickets["t-0010"].export_error_who == "spec_author"
-    assert_exported_exactly(world.runtime, list(tickets.values()), failed=frozenset({"t-0010", "t-0040"}))
+    assert_exported_exactly(world.runtime.store, list(tickets.values()), failed=frozenset({"t-0010", "t-0040"}))
     summary = export_results(world.services, world.tenant_id, world.session_id).summary
     assert (summary["created"], summary["failed"]) == (58, 2)
 
@@ -138,7 +138,7 @@ async def test_cancel_between_chunks_then_resume(world: World, monkeypatch: pyte
     assert len(world.runtime.store.issues) == 50 and world.runtime.store.links == []
     monkeypatch.setattr(JiraClient, "bulk_create", original)
     await export(world, world.start())
-    assert_exported_exactly(world.runtime, world.tickets())
+    assert_exported_exactly(world.runtime.store, world.tickets())
 
 
 class Crash(Exception):
@@ -177,7 +177,7 @@ async def test_a_crash_at_any_step_then_a_rerun_leaves_no_duplicate_and_nothing_
     monkeypatch.setattr(JiraClient, method, original)
     await export(world, task_id)  # the redelivered message resumes the same task
     assert world.services.tasks.find(task_id).state == "done"  # type: ignore[union-attr]
-    assert_exported_exactly(world.runtime, world.tickets())
+    assert_exported_exactly(world.runtime.store, world.tickets())
 
 
 @pytest.mark.anyio
@@ -189,7 +189,7 @@ async def test_twenty_percent_server_errors_and_lost_create_answers_make_no_dupl
         world.add_tickets(synthetic_tickets(100))
         await export(world, world.start())
         assert world.runtime.stats.faults["error"] > 10 and world.runtime.stats.faults["drop_after_create"] >= 1
-        assert_exported_exactly(world.runtime, world.tickets())
+        assert_exported_exactly(world.runtime.store, world.tickets())
     finally:
         await world.aclose()
 
@@ -203,8 +203,8 @@ async def test_dropped_answers_after_create_are_found_by_the_property_search(tmp
         world.add_tickets(synthetic_tickets(120, attachments_every=0))
         await export(world, world.start())
         assert world.runtime.stats.faults["drop_after_create"] == 3
-        assert max(jira_issues_by_ticket(world.runtime).values()) == 1
-        assert_exported_exactly(world.runtime, world.tickets())
+        assert max(jira_issues_by_ticket(world.runtime.store).values()) == 1
+        assert_exported_exactly(world.runtime.store, world.tickets())
     finally:
         await world.aclose()
 
@@ -227,7 +227,7 @@ async def test_a_429_storm_is_waited_out_as_retry_after_asks(tmp_path: Path) -> 
         assert limited >= 1
         # Every 429 was waited out for at least its Retry-After (the sandbox says 1 second).
         assert len([w for w in waits if w >= 1.0]) >= 1
-        assert_exported_exactly(world.runtime, world.tickets())
+        assert_exported_exactly(world.runtime.store, world.tickets())
         summary = export_results(world.services, world.tenant_id, world.session_id).summary
         assert summary["rate_limited"] == limited
     finally:

@@ -8,9 +8,7 @@ from __future__ import annotations
 import html
 import os
 import re
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,16 +18,9 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.support import DTG, free_port
+
 pytestmark = [pytest.mark.integration, pytest.mark.connect, pytest.mark.slow]
-
-DTG = [sys.executable, "-m", "app.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 def _wait_until(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
@@ -67,7 +58,7 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
 
 @pytest.fixture(params=["embedded", pytest.param("postgres-redis", marks=pytest.mark.workers)])
 def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
-    app_port, sandbox_port = _free_port(), _free_port()
+    app_port, sandbox_port = free_port(), free_port()
     app_url, sandbox_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{sandbox_port}"
     env = {
         **os.environ,

@@ -22,7 +22,7 @@ from app.connect.tokens import sign_request_token
 from app.container import Services, build_services
 from app.db.migrate import upgrade
 from app.main import create_app
-from tests.support import make_settings
+from tests.support import make_settings, remember_secret
 
 BASE_URL = "https://dtg.test"
 KEYS_URL = "https://keys.test"
@@ -32,9 +32,17 @@ KID = "test-kid-1"
 @dataclass
 class RecordingQueue:
     pings: list[int] = field(default_factory=list)
+    exports: list[int] = field(default_factory=list)
+    generations: list[int] = field(default_factory=list)
 
     def enqueue_ping(self, task_id: int) -> None:
         self.pings.append(task_id)
+
+    def enqueue_generation(self, task_id: int) -> None:
+        self.generations.append(task_id)
+
+    def enqueue_export(self, task_id: int) -> None:
+        self.exports.append(task_id)
 
 
 class KeyServer:
@@ -61,7 +69,7 @@ class Jira:
     client: TestClient
     keys: KeyServer
     client_key: str = field(default_factory=lambda: f"jira:{uuid.uuid4()}")
-    shared_secret: str = field(default_factory=lambda: uuid.uuid4().hex + uuid.uuid4().hex)
+    shared_secret: str = field(default_factory=lambda: remember_secret(uuid.uuid4().hex + uuid.uuid4().hex))
     base_url: str = "https://tenant-a.atlassian.net"
 
     def payload(self, **overrides: Any) -> dict[str, Any]:

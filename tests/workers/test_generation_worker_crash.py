@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,23 +15,11 @@ from app.container import build_services
 from app.pipeline.generation import start_generation
 from app.settings import Settings
 from tests.pipeline.conftest import make_workspace
+from tests.support import spawn_worker
 from workers.broker import configure_broker
 from workers.queue import DramatiqJobQueue
 
 pytestmark = [pytest.mark.integration, pytest.mark.workers, pytest.mark.generation, pytest.mark.slow]
-
-DTG = [sys.executable, "-m", "app.cli"]
-
-
-def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [*DTG, "worker", "--processes", "1", "--threads", "1"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # so SIGKILL reaches dramatiq's whole process group, like a lost machine
-    )
-
 
 def _task(url: str, task_id: int) -> tuple[str, int, int]:
     engine = create_engine(url)
@@ -59,7 +45,7 @@ def test_killed_worker_mid_run_is_resumed_by_another(tmp_path: Path, postgres_ur
     services = build_services(settings, DramatiqJobQueue(configure_broker(settings)))
     task_id = start_generation(services, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
 
-    first = _worker(env, tmp_path / "worker.log")
+    first = spawn_worker(env, tmp_path / "worker.log")
     deadline = time.monotonic() + 60
     while _task(postgres_url, task_id)[1] < 5:
         assert time.monotonic() < deadline, "the first worker never started the run"
@@ -69,7 +55,7 @@ def test_killed_worker_mid_run_is_resumed_by_another(tmp_path: Path, postgres_ur
     state, done, total = _task(postgres_url, task_id)
     assert state == "running" and done < total, "the run finished before the kill; make it slower"
 
-    second = _worker(env, tmp_path / "worker.log")
+    second = spawn_worker(env, tmp_path / "worker.log")
     try:
         deadline = time.monotonic() + 120
         while _task(postgres_url, task_id)[0] != "done":

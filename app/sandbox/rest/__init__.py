@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from app.sandbox.rest import attachments, issues, links, meta, properties, search
+from app.sandbox.rest import attachments, issues, links, meta, permissions, properties, search
 
 # Order matters where paths overlap: `/issue/bulk` must come before `/issue/{issueIdOrKey}`.
 rest_routes: list[Route] = [
     Route(path, endpoint, methods=methods)
-    for module in (meta, issues, links, attachments, properties, search)
+    for module in (meta, issues, links, attachments, properties, search, permissions)
     for path, endpoint, methods in module.ROUTES
 ]

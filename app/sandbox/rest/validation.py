@@ -6,12 +6,10 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft4Validator
-
+from app.adf.schema import validator_for
 from app.sandbox.models import ADMIN_USER, Project
 from app.sandbox.store import SandboxStore
 
@@ -32,12 +30,6 @@ class CreateRejected(Exception):
         super().__init__(json.dumps({"errors": errors, "errorMessages": messages or []}))
         self.errors = errors
         self.messages = messages or []
-
-
-@lru_cache(maxsize=4)
-def adf_validator(schema_path: Path) -> Draft4Validator:
-    """Compiled once per schema file: building a validator for the 70 KB ADF schema is the slow part."""
-    return Draft4Validator(json.loads(schema_path.read_text()))
 
 
 def validate_create(payload: Any, store: SandboxStore, adf_schema: Path) -> tuple[Project, dict[str, Any]]:
@@ -75,7 +67,7 @@ def validate_create(payload: Any, store: SandboxStore, adf_schema: Path) -> tupl
 
     description = fields.get("description")
     if description is not None:
-        if not isinstance(description, dict) or not adf_validator(adf_schema).is_valid(description):
+        if not isinstance(description, dict) or not validator_for(adf_schema).is_valid(description):
             errors["description"] = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
         elif len(json.dumps(description)) > DESCRIPTION_MAX:
             errors["description"] = "The entered text is too long. It exceeds the allowed limit of 32,767 characters."

@@ -1,4 +1,4 @@
-"""Atlassian Document Format to readable HTML for the sandbox's issue view: every text escaped, tables kept.
+"""Atlassian Document Format to readable HTML, the way Jira shows it: every text escaped, tables kept.
 
 @see https://developer.atlassian.com/cloud/jira/platform/apis/document/structure/
 """

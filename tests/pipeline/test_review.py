@@ -1,0 +1,114 @@
+"""Review use cases: edits guarded by versions, labels Jira accepts, links that never close a cycle, bulk changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from app.db.engine import create_db_engine, session_factory
+from app.db.migrate import upgrade
+from app.db.sessions import SessionRepository
+from app.db.tenants import TenantRepository
+from app.db.tickets import StaleTicketError, TicketRepository
+from app.domain.installation import InstallPayload
+from app.encryption import SecretBox
+from app.pipeline import review
+from app.pipeline.graph_view import layout, render_svg
+from tests.support import make_settings
+
+pytestmark = [pytest.mark.unit, pytest.mark.db]
+
+
+@pytest.fixture
+def tickets(tmp_path: Path) -> tuple[TicketRepository, review.Scope]:
+    settings = make_settings(tmp_path)
+    upgrade(settings.database_url)
+    db = session_factory(create_db_engine(settings.database_url))
+    tenant = TenantRepository(db, SecretBox(Fernet.generate_key().decode())).save_installed(
+        InstallPayload(client_key="c", shared_secret="s" * 40, base_url="https://x.atlassian.net")
+    )
+    assert tenant.id is not None
+    upload = SessionRepository(db).create(tenant_id=tenant.id, project_key="DTG")
+    repository = TicketRepository(db)
+    drafts = [
+        {"key": key, "title": f"Ticket {key}", "area": area, "action": "build", "blocked_by": blocked, "labels": []}
+        for key, area, blocked in [
+            ("a", "Content", []), ("b", "Content", ["a"]), ("c", "Views", ["b"]), ("d", "Views", [])
+        ]
+    ]
+    repository.save_drafts(tenant_id=tenant.id, session_id=upload.id, drafts=drafts)
+    return repository, review.Scope(tenant.id, upload.id)
+
+
+def test_an_edit_bumps_the_version_and_a_stale_one_is_refused(tickets: tuple[TicketRepository, review.Scope]) -> None:
+    repository, scope = tickets
+    edit = review.TicketEdit(title="  New   title ", markdown="| a | b |\n| - | - |\n| 1 | 2 |", labels=["x", "x", "y"])
+
+    saved = review.edit_ticket(repository, scope, key="a", expected_version=1, edit=edit)
+
+    assert (saved.title, saved.version, saved.labels) == ("New title", 2, ["x", "y"])
+    assert saved.description["content"][0]["type"] == "table"
+    with pytest.raises(StaleTicketError):
+        review.edit_ticket(repository, scope, key="a", expected_version=1, edit=review.TicketEdit(title="Other"))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [review.TicketEdit(title=""), review.TicketEdit(title="x" * 256), review.TicketEdit(labels=["two words"]),
+     review.TicketEdit(markdown="- item\n\n  ```\n  code\n  ```\n\n  | a |\n  | - |\n  | b |")],
+)
+def test_edits_jira_would_refuse_are_not_stored(
+    tickets: tuple[TicketRepository, review.Scope], edit: review.TicketEdit
+) -> None:
+    repository, scope = tickets
+
+    with pytest.raises(review.InvalidEditError):
+        review.edit_ticket(repository, scope, key="a", expected_version=1, edit=edit)
+    assert repository.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key="a").version == 1
+
+
+def test_a_link_closing_a_cycle_is_refused_with_the_cycle_in_order(
+    tickets: tuple[TicketRepository, review.Scope],
+) -> None:
+    repository, scope = tickets
+
+    with pytest.raises(review.LinkCycleError) as refused:
+        review.add_link(repository, scope, key="a", blocked_by="c")
+    linked = review.add_link(repository, scope, key="d", blocked_by="c")
+    unlinked = review.remove_link(repository, scope, key="b", blocked_by="a")
+
+    assert refused.value.cycle == ["a", "c", "b", "a"]
+    assert linked.blocked_by == ["c"] and unlinked.blocked_by == []
+    assert review.add_link(repository, scope, key="a", blocked_by="c").blocked_by == ["c"]
+
+
+def test_bulk_changes_apply_to_the_latest_version_of_each_ticket(
+    tickets: tuple[TicketRepository, review.Scope],
+) -> None:
+    repository, scope = tickets
+    review.edit_ticket(repository, scope, key="a", expected_version=1, edit=review.TicketEdit(title="Edited"))
+
+    labelled = review.bulk_label(repository, scope, keys=["a", "b"], add=["sprint-1"])
+    unlabelled = review.bulk_label(repository, scope, keys=["a"], remove=["sprint-1"])
+    assigned = review.bulk_assign(repository, scope, keys=["a", "b"], account_id="u1", name="Ann")
+    excluded = review.set_excluded(repository, scope, keys=["c"], excluded=True)
+
+    assert [t.labels for t in labelled] == [["sprint-1"], ["sprint-1"]] and unlabelled[0].labels == []
+    assert labelled[0].title == "Edited"
+    assert {(t.assignee_account_id, t.assignee_name) for t in assigned} == {("u1", "Ann")}
+    assert excluded[0].excluded is True
+
+
+def test_the_graph_puts_blockers_left_and_areas_in_lanes(tickets: tuple[TicketRepository, review.Scope]) -> None:
+    repository, scope = tickets
+    found = repository.list(tenant_id=scope.tenant_id, session_id=scope.session_id)
+
+    placed = layout(found)
+    svg = str(render_svg(placed))
+
+    assert placed.nodes["a"].x < placed.nodes["b"].x < placed.nodes["c"].x
+    assert [lane[0] for lane in placed.lanes] == ["Content", "Views"]
+    assert placed.nodes["c"].y >= placed.lanes[1][1]
+    assert svg.count("class='dtg-node") == 4 and placed.cycles == []

@@ -1,0 +1,71 @@
+"""Helpers for the project page's API tests: a tenant on a project, its headers, a session with the UWEC spec."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from app.pipeline.generation import run_generation, writer_for
+from tests.support import UWEC
+from tests.web.conftest import AppUnderTest, Jira
+
+PROJECT = {"jira": {"project": {"key": "DTG", "id": "10000"}}}
+
+
+@dataclass
+class Director:
+    """A signed-in person on project DTG of one Jira site."""
+
+    app: AppUnderTest
+    jira: Jira
+
+    def headers(self, project: dict[str, Any] | None = PROJECT) -> dict[str, str]:
+        claims = {"context": project} if project is not None else {}
+        return {"Authorization": f"JWT {self.jira.context_token(**claims)}"}
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.headers(), **kwargs.pop("headers", {})}
+        return self.app.client.request(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.call("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.call("PATCH", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.call("PUT", path, **kwargs)
+
+    def delete(self, path: str) -> httpx.Response:
+        return self.call("DELETE", path)
+
+    def new_session(self) -> int:
+        response = self.post("/api/sessions")
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    def upload_uwec(self, session_id: int) -> httpx.Response:
+        files = [("files", (p.name, p.read_bytes(), "text/csv")) for p in sorted(UWEC.glob("*.csv"))]
+        return self.post(f"/api/sessions/{session_id}/files", files=files)
+
+    def generated_session(self) -> int:
+        """A session with the UWEC spec and its tickets drafted by the offline writer (run in place of a worker)."""
+        session_id = self.new_session()
+        assert self.upload_uwec(session_id).status_code == 201
+        started = self.post(f"/api/sessions/{session_id}/generate", json={"provider": "offline"})
+        assert started.status_code == 202, started.text
+        services = self.app.services
+        asyncio.run(run_generation(services, started.json()["taskId"], writer=writer_for(services.settings)))
+        return session_id
+
+
+def director(app: AppUnderTest, **jira: Any) -> Director:
+    site = app.jira(**jira)
+    site.install()
+    return Director(app, site)

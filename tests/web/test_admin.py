@@ -1,0 +1,339 @@
+"""The configure page and its API: Jira admins only (asked of a fake Jira through the real HTTP client), the API
+key encrypted and never shown, validation, the connectivity check, and tenant isolation."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import jwt
+import pytest
+from sqlalchemy import text
+from starlette.testclient import TestClient
+
+from app.connect.qsh import query_string_hash
+from app.container import build_services
+from app.db.migrate import upgrade
+from app.encryption import SecretBox
+from app.intake.model import Action
+from app.intake.status import SPEC_TOOL_LEGEND
+from app.jira.permissions import AdminCheck
+from app.main import create_app
+from app.pipeline.configuration import effective_default_labels, effective_llm_config, effective_status_mapping
+from tests.support import make_settings, remember_secret
+from tests.web.conftest import BASE_URL, KEYS_URL, AppUnderTest, Jira, KeyServer, RecordingQueue
+
+pytestmark = [pytest.mark.unit, pytest.mark.web]
+
+PAGE_USER = "5b10ac8d82e05b22cc7d4ef5"  # the `sub` of Jira.signed_path
+API_USER = "5b10ac8d8"  # the default `sub` of Jira.context_token
+SECRET_KEY = remember_secret("sk-proj-THIS-IS-THE-SECRET-1234")
+OPENAI = {
+    "provider": "openai",
+    "model": "gpt-4o-mini",
+    "apiKey": SECRET_KEY,
+    "statusMapping": [{"status": "a", "action": "build"}, {"status": "w", "action": "hold"}],
+    "labels": ["drupal-build"],
+}
+
+
+def openai_completion() -> httpx.Response:
+    return httpx.Response(
+        200,
+        json={
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "gpt-4o-mini",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                    "message": {"role": "assistant", "content": "OK", "refusal": None},
+                }
+            ],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
+        },
+    )
+
+
+@dataclass
+class FakeInternet:
+    """The install-key server, Jira sites answering `permissions/check` (checking the app's JWT), and OpenAI."""
+
+    keys: KeyServer
+    app_key: str
+    secrets: dict[str, str] = field(default_factory=dict)  # Jira host -> shared secret
+    admins: set[str] = field(default_factory=set)
+    jira_status: int = 200
+    permission_checks: list[dict[str, Any]] = field(default_factory=list)
+    openai: list[httpx.Request] = field(default_factory=list)
+    openai_reply: httpx.Response = field(default_factory=openai_completion)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        if host == urlsplit(KEYS_URL).hostname:
+            return self.keys.handle(request)
+        if host == "api.openai.com":
+            self.openai.append(request)
+            return self.openai_reply
+        assert request.url.path == "/rest/api/3/permissions/check", request.url
+        token = request.headers["authorization"].removeprefix("JWT ")
+        claims = jwt.decode(token, self.secrets[host], algorithms=["HS256"])
+        assert claims["iss"] == self.app_key  # signed as the app, not as the tenant
+        assert claims["qsh"] == query_string_hash("POST", str(request.url), f"https://{host}")
+        body = json.loads(request.content)
+        self.permission_checks.append(body)
+        if self.jira_status != 200:
+            return httpx.Response(self.jira_status, json={"errorMessages": ["down"], "errors": {}})
+        granted = ["ADMINISTER"] if body["accountId"] in self.admins else []
+        return httpx.Response(200, json={"globalPermissions": granted, "projectPermissions": []})
+
+
+@dataclass
+class Site:
+    app: AppUnderTest
+    internet: FakeInternet
+    jira: Jira
+
+    def site(self, base_url: str) -> Jira:
+        """Another Jira site with the app installed."""
+        other = self.app.jira(base_url=base_url)
+        other.install()
+        self.internet.secrets[urlsplit(base_url).hostname or ""] = other.shared_secret
+        return other
+
+    def api(self, method: str, path: str, *, jira: Jira | None = None, **kwargs: Any) -> httpx.Response:
+        token = (jira or self.jira).context_token()
+        return self.app.client.request(method, path, headers={"Authorization": f"JWT {token}"}, **kwargs)
+
+    def settings_row(self) -> list[tuple[Any, ...]]:
+        with self.app.services.engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text("SELECT * FROM tenant_settings"))]
+
+    def audit_rows(self) -> list[tuple[Any, ...]]:
+        with self.app.services.engine.connect() as connection:
+            return [tuple(r) for r in connection.execute(text("SELECT action, account_id, detail FROM audit_events"))]
+
+    def tenant_id(self, jira: Jira | None = None) -> int:
+        installation = self.app.services.tenants.find((jira or self.jira).client_key)
+        assert installation is not None
+        return installation.id
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    settings = make_settings(tmp_path, DTG_BASE_URL=BASE_URL, DTG_CONNECT_INSTALL_KEYS_URL=KEYS_URL)
+    upgrade(settings.database_url)
+    internet = FakeInternet(KeyServer(), settings.app_key, admins={PAGE_USER, API_USER})
+    queue = RecordingQueue()
+    services = build_services(settings, queue, http=httpx.AsyncClient(transport=httpx.MockTransport(internet.handle)))
+    with TestClient(create_app(settings, queue, services=services), base_url=BASE_URL) as client:
+        app = AppUnderTest(client, services, queue, internet.keys)
+        fixture = Site(app, internet, app.jira())
+        fixture.jira.install()
+        internet.secrets["tenant-a.atlassian.net"] = fixture.jira.shared_secret
+        yield fixture
+    services.engine.dispose()
+
+
+def test_an_admin_opens_the_page_with_the_legend_and_no_key(site: Site) -> None:
+    response = site.app.client.get(site.jira.signed_path("/jira/configure"))
+
+    assert response.status_code == 200
+    assert 'id="dtg-settings"' in response.text and 'data-stored="false"' in response.text
+    for code, action in SPEC_TOOL_LEGEND.items():
+        assert f'value="{code}" maxlength="16"' in response.text, action
+    assert "<script>" not in response.text  # the CSP forbids inline scripts
+    assert site.internet.permission_checks == [{"globalPermissions": ["ADMINISTER"], "accountId": PAGE_USER}]
+
+
+def test_a_non_admin_gets_403_everywhere_and_changes_nothing(site: Site) -> None:
+    site.internet.admins.clear()
+
+    page = site.app.client.get(site.jira.signed_path("/jira/configure"))
+    assert page.status_code == 403 and "Only Jira administrators can change these settings" in page.text
+    assert "dtg-settings" not in page.text
+    for method, path, body in [
+        ("GET", "/api/admin/settings", None),
+        ("PUT", "/api/admin/settings", OPENAI),
+        ("POST", "/api/admin/settings/check", OPENAI),
+    ]:
+        answer = site.api(method, path, json=body)
+        assert answer.status_code == 403, path
+        assert answer.json()["error"]["message"] == "Only Jira administrators can change these settings."
+    assert site.settings_row() == [] and site.audit_rows() == []
+    assert site.internet.openai == []
+
+
+def test_the_admin_answer_is_cached_per_site_and_account_for_a_minute(site: Site) -> None:
+    now = [1000.0]
+    site.app.services.admin_check = AdminCheck(site.app.services.http, "drupal-ticket-generator", clock=lambda: now[0])
+
+    for _ in range(3):
+        assert site.api("GET", "/api/admin/settings").status_code == 200
+    assert len(site.internet.permission_checks) == 1
+    site.app.client.get(site.jira.signed_path("/jira/configure"))  # another account: asked separately
+    assert len(site.internet.permission_checks) == 2
+
+    site.internet.admins.discard(API_USER)
+    now[0] += 61
+    assert site.api("GET", "/api/admin/settings").status_code == 403
+    assert len(site.internet.permission_checks) == 3
+
+
+def test_when_jira_cannot_answer_the_page_stays_closed_and_nothing_is_cached(site: Site) -> None:
+    site.internet.jira_status = 503
+    assert site.api("GET", "/api/admin/settings").status_code == 503
+    site.internet.jira_status = 200
+    assert site.api("GET", "/api/admin/settings").status_code == 200
+    assert len(site.internet.permission_checks) == 2
+
+
+def test_a_module_iframe_token_is_refused_by_the_api(site: Site) -> None:
+    iframe_token = site.jira.signed_path("/api/admin/settings").split("jwt=", 1)[1]
+    by_header = site.app.client.get("/api/admin/settings", headers={"Authorization": f"JWT {iframe_token}"})
+    by_query = site.app.client.get(f"/api/admin/settings?jwt={iframe_token}")
+    assert (by_header.status_code, by_query.status_code) == (401, 401)
+    assert site.internet.permission_checks == []
+
+
+def test_the_key_is_stored_encrypted_and_never_returned_or_logged(site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    saved = site.api("PUT", "/api/admin/settings", json=OPENAI)
+    assert saved.status_code == 200, saved.text
+
+    assert saved.json()["apiKeyStored"] is True and saved.json()["labels"] == ["drupal-build"]
+    [row] = site.settings_row()
+    assert SECRET_KEY not in repr(row)
+    stored = site.app.services.tenant_settings
+    assert stored.api_key(site.tenant_id()) == SECRET_KEY
+    encrypted = next(value for value in row if isinstance(value, str) and value.startswith("gAAAA"))
+    assert SecretBox(site.app.services.settings.secret_key).decrypt(encrypted) == SECRET_KEY
+
+    answers = [
+        saved.text,
+        site.api("GET", "/api/admin/settings").text,
+        site.app.client.get(site.jira.signed_path("/jira/configure")).text,
+        site.api("POST", "/api/admin/settings/check", json={"provider": "openai", "model": "gpt-4o-mini"}).text,
+    ]
+    assert all(SECRET_KEY not in answer and SECRET_KEY[-4:] not in answer for answer in answers)
+    assert SECRET_KEY not in caplog.text
+    [(action, account, detail)] = site.audit_rows()
+    assert (action, account) == ("configured", API_USER)
+    assert SECRET_KEY not in str(detail) and json.loads(detail)["api_key"] == "replaced"
+
+
+def test_the_key_is_kept_replaced_removed_or_forgotten_with_its_provider(site: Site) -> None:
+    tenant = site.tenant_id()
+    keys = site.app.services.tenant_settings
+    site.api("PUT", "/api/admin/settings", json=OPENAI)
+
+    kept = site.api("PUT", "/api/admin/settings", json=OPENAI | {"apiKey": "", "model": "gpt-4o"})
+    assert kept.json()["apiKeyStored"] is True and keys.api_key(tenant) == SECRET_KEY
+    site.api("PUT", "/api/admin/settings", json=OPENAI | {"apiKey": "sk-new"})
+    assert keys.api_key(tenant) == "sk-new"
+    removed = site.api("PUT", "/api/admin/settings", json=OPENAI | {"apiKey": None, "removeApiKey": True})
+    assert removed.status_code == 400  # openai needs a key: removing the only one is refused
+    assert keys.api_key(tenant) == "sk-new"
+
+    switched = site.api(
+        "PUT",
+        "/api/admin/settings",
+        json={
+            "provider": "openai_compatible",
+            "model": "llama3.1:8b",
+            "baseUrl": "http://localhost:11434/v1",
+            "statusMapping": OPENAI["statusMapping"],
+        },
+    )
+    assert switched.status_code == 200 and switched.json()["apiKeyStored"] is False
+    assert keys.api_key(tenant) is None  # an OpenAI key is never sent to another endpoint
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"provider": "gemini"}, "Unknown language model provider 'gemini'"),
+        ({"model": ""}, "Choose a model for the openai provider."),
+        ({"provider": "anthropic", "model": "claude-3-5-haiku-latest", "apiKey": ""}, "needs an API key"),
+        ({"provider": "openai_compatible", "baseUrl": ""}, "needs a base URL"),
+        ({"provider": "openai_compatible", "baseUrl": "file:///etc/passwd"}, "is not an http:// or https://"),
+        ({"labels": ["drupal build"]}, "Jira labels cannot contain spaces: 'drupal build' (try 'drupal-build')"),
+        ({"statusMapping": [{"status": "a", "action": "demolish"}]}, "Unknown action 'demolish' for status 'a'"),
+        ({"statusMapping": [{"status": "a", "action": "build"}, {"status": " A", "action": "hold"}]}, "twice"),
+        ({"statusMapping": []}, "needs at least one status"),
+        ({"apiKey": "sk with spaces"}, "The API key looks wrong"),
+    ],
+)
+def test_invalid_settings_are_refused_with_a_clear_400(site: Site, change: dict[str, Any], message: str) -> None:
+    answer = site.api("PUT", "/api/admin/settings", json=OPENAI | change)
+
+    assert answer.status_code == 400
+    assert message in answer.json()["error"]["message"]
+    assert site.settings_row() == [] and site.audit_rows() == []
+
+
+def test_a_body_that_is_not_json_is_a_400(site: Site) -> None:
+    answer = site.api("PUT", "/api/admin/settings", content=b"{nope")
+    assert answer.status_code == 400
+
+
+def test_the_connectivity_check_uses_the_typed_key_then_the_stored_one(site: Site) -> None:
+    typed = site.api("POST", "/api/admin/settings/check", json=OPENAI)
+    assert typed.json()["ok"] is True and "gpt-4o-mini answered" in typed.json()["message"]
+    assert site.internet.openai[-1].headers["authorization"] == f"Bearer {SECRET_KEY}"
+    assert site.settings_row() == []  # a check saves nothing
+
+    site.api("PUT", "/api/admin/settings", json=OPENAI)
+    stored = site.api("POST", "/api/admin/settings/check", json={"provider": "openai", "model": "gpt-4o-mini"})
+    assert stored.json()["ok"] is True
+    assert site.internet.openai[-1].headers["authorization"] == f"Bearer {SECRET_KEY}"
+
+
+def test_a_failing_connectivity_check_reports_why(site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    site.internet.openai_reply = httpx.Response(401, json={"error": {"message": "Incorrect API key", "type": "x"}})
+
+    refused = site.api("POST", "/api/admin/settings/check", json=OPENAI)
+    incomplete = site.api("POST", "/api/admin/settings/check", json={"provider": "anthropic", "model": "claude"})
+
+    assert refused.status_code == 200 and refused.json()["ok"] is False and refused.json()["message"]
+    assert incomplete.json() == {"ok": False, "message": "The anthropic provider needs an API key."}
+    assert SECRET_KEY not in caplog.text
+
+
+def test_a_tenant_reads_and_changes_only_its_own_settings(site: Site) -> None:
+    other = site.site("https://tenant-b.atlassian.net")
+    site.api("PUT", "/api/admin/settings", json=OPENAI)
+
+    seen_by_b = site.api("GET", "/api/admin/settings", jira=other).json()
+    assert seen_by_b["configured"] is False and seen_by_b["apiKeyStored"] is False and seen_by_b["labels"] == []
+    offline = {"provider": "offline", "statusMapping": [{"status": "a", "action": "build"}], "labels": ["b-only"]}
+    assert site.api("PUT", "/api/admin/settings", jira=other, json=offline).status_code == 200
+
+    mine = site.api("GET", "/api/admin/settings").json()
+    assert (mine["provider"], mine["apiKeyStored"], mine["labels"]) == ("openai", True, ["drupal-build"])
+    assert site.app.services.tenant_settings.api_key(site.tenant_id(other)) is None
+
+
+def test_effective_settings_merge_the_tenant_over_the_environment(site: Site) -> None:
+    services, tenant = site.app.services, site.tenant_id()
+
+    assert effective_llm_config(services, tenant).provider == "offline"  # the environment's default
+    assert effective_status_mapping(services, tenant).action_for("W") is Action.HOLD
+    assert effective_default_labels(services, tenant) == []
+
+    site.api("PUT", "/api/admin/settings", json=OPENAI)
+    config = effective_llm_config(services, tenant)
+    assert (config.provider, config.model, config.api_key) == ("openai", "gpt-4o-mini", SECRET_KEY)
+    mapping = effective_status_mapping(services, tenant)
+    assert (mapping.action_for(" A "), mapping.action_for("d")) == (Action.BUILD, None)
+    assert effective_default_labels(services, tenant) == ["drupal-build"]

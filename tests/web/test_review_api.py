@@ -1,0 +1,140 @@
+"""Review through the project page's API: tickets, edits with versions, links without cycles, bulk changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.conftest import AppUnderTest
+from tests.web.project import Director, director
+
+pytestmark = [pytest.mark.unit, pytest.mark.web]
+
+
+@pytest.fixture
+def reviewed(app_under_test: AppUnderTest) -> tuple[Director, int, list[dict]]:
+    me = director(app_under_test)
+    session_id = me.generated_session()
+    tickets = me.get(f"/api/sessions/{session_id}/tickets").json()["tickets"]
+    return me, session_id, tickets
+
+
+def test_tickets_render_as_jira_shows_them_with_their_markdown(reviewed: tuple[Director, int, list[dict]]) -> None:
+    me, session_id, tickets = reviewed
+    key = next(t["key"] for t in tickets if "content type" in t["title"])
+
+    ticket = me.get(f"/api/sessions/{session_id}/tickets/{key}").json()
+    panel = me.get(f"/api/sessions/{session_id}/panels/tickets/{key}")
+    review = me.get(f"/api/sessions/{session_id}/panels/review")
+
+    assert len(tickets) > 50
+    assert "<table>" in ticket["html"] and "| --- |" in ticket["markdown"]
+    assert panel.status_code == 200 and 'data-version="1"' in panel.text
+    assert review.status_code == 200 and "Content model" in review.text
+
+
+def test_an_edit_saves_and_a_stale_version_gets_409_with_the_other_change(
+    reviewed: tuple[Director, int, list[dict]],
+) -> None:
+    me, session_id, tickets = reviewed
+    key = tickets[0]["key"]
+    path = f"/api/sessions/{session_id}/tickets/{key}"
+
+    saved = me.patch(path, json={"version": 1, "title": "Build it", "markdown": "Hello **there**", "labels": ["a"]})
+    stale = me.patch(path, json={"version": 1, "title": "Mine"})
+
+    assert saved.status_code == 200
+    assert saved.json()["version"] == 2 and saved.json()["title"] == "Build it"
+    assert "<strong>there</strong>" in saved.json()["html"]
+    assert stale.status_code == 409
+    assert stale.json()["error"]["current"]["title"] == "Build it"
+    overwrite = me.patch(path, json={"version": stale.json()["error"]["current"]["version"], "title": "Mine"})
+    assert overwrite.status_code == 200 and overwrite.json()["title"] == "Mine"
+    events = me.get(f"/api/sessions/{session_id}/audit").json()["events"]
+    assert events[0]["action"] == "edited" and events[0]["detail"]["ticket"] == key
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"title": "  "}, "needs a title"),
+        ({"labels": ["has space"]}, "contains a space"),
+        ({"markdown": "- item\n\n  | a |\n  | - |\n  | b |\n"}, "cannot be saved for Jira"),
+        ({"onHold": "yes"}, "true or false"),
+        ({}, None),
+    ],
+)
+def test_edits_jira_would_refuse_get_400_with_what_to_fix(
+    reviewed: tuple[Director, int, list[dict]], body: dict, message: str | None
+) -> None:
+    me, session_id, tickets = reviewed
+    path = f"/api/sessions/{session_id}/tickets/{tickets[0]['key']}"
+    response = me.patch(path, json={"version": 1, **body} if message else {"title": "no version"})
+
+    assert response.status_code == 400
+    assert (message or "version") in response.json()["error"]["message"]
+
+
+def test_a_link_that_closes_a_cycle_is_refused_naming_the_cycle(reviewed: tuple[Director, int, list[dict]]) -> None:
+    me, session_id, tickets = reviewed
+    blockers = {k for t in tickets for k in t["blockedBy"]}
+    a, b, c = [t["key"] for t in tickets if not t["blockedBy"] and t["key"] not in blockers][:3]
+    links = f"/api/sessions/{session_id}/tickets/{{}}/links"
+
+    assert me.post(links.format(a), json={"blockedBy": b}).status_code == 200
+    assert me.post(links.format(b), json={"blockedBy": c}).status_code == 200
+    refused = me.post(links.format(c), json={"blockedBy": a})
+    itself = me.post(links.format(a), json={"blockedBy": a})
+    unknown = me.post(links.format(a), json={"blockedBy": "nope"})
+
+    assert refused.status_code == 409
+    assert refused.json()["error"]["details"]["cycle"] == [c, a, b, c]
+    assert " → ".join([c, a, b, c]) in refused.json()["error"]["message"]
+    assert itself.status_code == 400 and unknown.status_code == 404
+    removed = me.delete(f"/api/sessions/{session_id}/tickets/{b}/links/{c}")
+    assert removed.status_code == 200 and c not in removed.json()["blockedBy"]
+    assert me.post(links.format(c), json={"blockedBy": a}).status_code == 200
+    actions = [e["action"] for e in me.get(f"/api/sessions/{session_id}/audit").json()["events"]]
+    assert actions[:2] == ["linked", "unlinked"]
+
+
+def test_bulk_label_assign_and_exclude(reviewed: tuple[Director, int, list[dict]]) -> None:
+    me, session_id, tickets = reviewed
+    keys = [t["key"] for t in tickets[:3]]
+    bulk = f"/api/sessions/{session_id}/bulk"
+
+    labelled = me.post(bulk, json={"keys": keys, "action": "label", "add": ["sprint-1"]})
+    assigned = me.post(bulk, json={"keys": keys, "action": "assign", "assignee": {"accountId": "u1", "name": "Ann"}})
+    excluded = me.post(bulk, json={"keys": keys[:1], "action": "exclude"})
+    refused = me.post(bulk, json={"keys": keys, "action": "label", "add": ["two words"]})
+
+    assert all("sprint-1" in t["labels"] for t in labelled.json()["tickets"])
+    assert all(t["assignee"] == {"accountId": "u1", "name": "Ann"} for t in assigned.json()["tickets"])
+    assert excluded.json()["tickets"][0]["excluded"] is True
+    assert refused.status_code == 400
+    included = me.post(bulk, json={"keys": keys[:1], "action": "include"})
+    assert included.json()["tickets"][0]["excluded"] is False
+    assert me.post(bulk, json={"keys": [], "action": "exclude"}).status_code == 400
+
+
+def test_the_dependency_graph_is_an_svg_with_every_ticket(reviewed: tuple[Director, int, list[dict]]) -> None:
+    me, session_id, tickets = reviewed
+
+    svg = me.get(f"/api/sessions/{session_id}/graph.svg")
+    panel = me.get(f"/api/sessions/{session_id}/panels/graph")
+
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.text.count("class='dtg-node") == len(tickets)
+    assert "dtg-edge-relates" in svg.text  # the UWEC bundle cycle, broken by "relates to" links
+    assert panel.status_code == 200 and "<svg" in panel.text
+
+
+def test_another_tenant_cannot_read_or_edit_the_tickets(
+    app_under_test: AppUnderTest, reviewed: tuple[Director, int, list[dict]]
+) -> None:
+    _, session_id, tickets = reviewed
+    stranger = director(app_under_test)
+    path = f"/api/sessions/{session_id}/tickets/{tickets[0]['key']}"
+
+    assert stranger.get(path).status_code == 404
+    assert stranger.patch(path, json={"version": 1, "title": "x"}).status_code == 404
+    assert stranger.get(f"/api/sessions/{session_id}/graph.svg").status_code == 404

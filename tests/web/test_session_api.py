@@ -1,0 +1,160 @@
+"""Upload sessions through the project page's API: open, list, resume, upload within limits, file types, panels."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.pipeline.intake import LIMITS
+from tests.support import UWEC
+from tests.web.conftest import AppUnderTest
+from tests.web.project import PROJECT, director
+
+pytestmark = [pytest.mark.unit, pytest.mark.web]
+
+
+def test_sessions_are_listed_newest_first_with_their_stage_and_expiry(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    first, second = me.new_session(), me.new_session()
+    me.upload_uwec(first)
+
+    listed = me.get("/api/sessions").json()
+
+    assert [s["id"] for s in listed["sessions"]] == [first, second]
+    assert listed["sessions"][0]["stage"] == "validate"
+    assert listed["retentionDays"] == 7
+    assert listed["sessions"][0]["expiresAt"] > listed["sessions"][0]["lastActivityAt"]
+
+
+def test_a_session_of_another_tenant_or_project_is_not_found(app_under_test: AppUnderTest) -> None:
+    owner, stranger = director(app_under_test), director(app_under_test)
+    session_id = owner.new_session()
+
+    assert stranger.get(f"/api/sessions/{session_id}").status_code == 404
+    assert stranger.get(f"/api/sessions/{session_id}/panels/upload").status_code == 404
+    other_project = {"jira": {"project": {"key": "OTHER", "id": "2"}}}
+    response = app_under_test.client.get(f"/api/sessions/{session_id}", headers=owner.headers(other_project))
+    assert response.status_code == 404
+    assert stranger.get("/api/sessions").json()["sessions"] == []
+
+
+def test_the_api_refuses_module_tokens_and_calls_without_a_project(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    iframe_url = me.jira.signed_path("/api/sessions")
+
+    assert app_under_test.client.get(iframe_url).status_code == 401
+    assert app_under_test.client.get("/api/sessions", headers=me.headers(project=None)).status_code == 400
+
+
+def test_uploading_the_uwec_export_stores_every_file_and_reports_types(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.new_session()
+
+    stored = me.upload_uwec(session_id)
+    report = me.get(f"/api/sessions/{session_id}/intake").json()
+
+    assert stored.status_code == 201
+    assert stored.json()["stored"] == sorted(p.name for p in UWEC.glob("*.csv"))
+    assert report["blocking"] is False
+    assert {f["kind"] for f in report["files"]} >= {"bundles", "fields", "views"}
+    panel = me.get(f"/api/sessions/{session_id}/panels/upload")
+    assert panel.status_code == 200 and "UWEC_Fields.csv" in panel.text and "% sure" in panel.text
+
+
+def test_an_oversized_upload_is_refused_with_413_before_it_is_stored(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.new_session()
+    big = b"ID,Name\n" + b"x" * (LIMITS.max_file_bytes + 10)
+
+    one_file = me.post(f"/api/sessions/{session_id}/files", files=[("files", ("big.csv", big, "text/csv"))])
+    whole_body = me.post(
+        f"/api/sessions/{session_id}/files",
+        files=[("files", (f"f{n}.csv", big, "text/csv")) for n in range(26)],
+    )
+
+    assert one_file.status_code == 413
+    assert "2,097,152" in one_file.json()["error"]["message"]
+    assert whole_body.status_code == 413
+    assert "50 MB in all" in whole_body.json()["error"]["message"]
+    assert me.get(f"/api/sessions/{session_id}/intake").json()["files"] == []
+
+
+def test_an_upload_that_is_not_multipart_is_refused_with_415(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.new_session()
+
+    response = me.post(
+        f"/api/sessions/{session_id}/files", content=b"ID,Name\n1,x\n", headers={"Content-Type": "text/csv"}
+    )
+    empty = me.post(f"/api/sessions/{session_id}/files", files=[("other", ("a.txt", b"", "text/plain"))])
+
+    assert response.status_code == 415
+    assert empty.status_code == 400
+
+
+def test_a_file_type_can_be_overridden_and_a_file_replaced_or_removed(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.new_session()
+    me.upload_uwec(session_id)
+
+    overridden = me.put(f"/api/sessions/{session_id}/files/UWEC_Userroles.csv/kind", json={"kind": "menus"})
+    unknown = me.put(f"/api/sessions/{session_id}/files/UWEC_Userroles.csv/kind", json={"kind": "nonsense"})
+    not_json = me.put(f"/api/sessions/{session_id}/files/UWEC_Userroles.csv/kind", content=b"kind=menus")
+    files = {f["name"]: f for f in me.get(f"/api/sessions/{session_id}/intake").json()["files"]}
+    assert overridden.status_code == 200 and files["UWEC_Userroles.csv"]["kind"] == "menus"
+    assert unknown.status_code == 400 and "Unknown file type" in unknown.json()["error"]["message"]
+    assert not_json.status_code == 415
+
+    removed = me.delete(f"/api/sessions/{session_id}/files/UWEC_Userroles.csv")
+    again = me.delete(f"/api/sessions/{session_id}/files/UWEC_Userroles.csv")
+    names = [f["name"] for f in me.get(f"/api/sessions/{session_id}/intake").json()["files"]]
+    assert removed.status_code == 204 and again.status_code == 400
+    assert "UWEC_Userroles.csv" not in names
+
+
+def test_a_file_without_its_key_column_blocks_and_the_panel_says_what_to_fix(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.new_session()
+    me.post(f"/api/sessions/{session_id}/files", files=[("files", ("mystery.csv", b"Foo,Bar\n1,2\n", "text/csv"))])
+
+    report = me.get(f"/api/sessions/{session_id}/intake").json()
+    panel = me.get(f"/api/sessions/{session_id}/panels/upload").text
+    generate = me.post(f"/api/sessions/{session_id}/generate", json={})
+
+    assert report["blocking"] is True
+    assert "blocking problem" in panel and "upload it here" in panel
+    assert generate.status_code in (400, 409, 422)
+    assert "error" in generate.json()
+
+
+def test_the_project_page_and_the_sessions_panel_render(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    me.new_session()
+
+    page = app_under_test.client.get(me.jira.signed_path("/jira/project?projectKey=DTG&projectId=10000"))
+    panel = me.get("/api/panels/sessions")
+
+    assert page.status_code == 200 and "project.js" in page.text and "<script>" not in page.text
+    assert panel.status_code == 200 and "kept 7 days" in panel.text and "Resume" in panel.text
+
+
+def test_the_audit_trail_records_opening_and_uploading(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.new_session()
+    me.upload_uwec(session_id)
+
+    events = me.get(f"/api/sessions/{session_id}/audit").json()["events"]
+    panel = me.get(f"/api/sessions/{session_id}/panels/activity")
+
+    assert [e["action"] for e in events] == ["uploaded", "opened"]
+    assert events[0]["accountId"] == "5b10ac8d8" and "UWEC_Fields.csv" in events[0]["detail"]["files"]
+    assert panel.status_code == 200 and "uploaded" in panel.text
+
+
+def test_project_context_comes_from_the_token_not_the_url(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.new_session()
+
+    listed = app_under_test.client.get("/api/sessions?projectKey=OTHER", headers=me.headers(PROJECT))
+
+    assert [s["id"] for s in listed.json()["sessions"]] == [session_id]
+    assert listed.json()["sessions"][0]["projectKey"] == "DTG"
