@@ -3,7 +3,7 @@
 Others call::
 
     effective_llm_config(ports, tenant_id) -> LLMConfig          # generation runs, cost estimates
-    effective_status_mapping(ports, tenant_id) -> StatusMapping  # intake (the X column)
+    effective_status_mapping(tenant_settings, tenant_id) -> StatusMapping  # intake (the X column)
     effective_default_labels(ports, tenant_id) -> list[str]      # export: labels added to every ticket
 
 The configure page calls `settings_view`, `save_settings` and `try_connection`. All of them are synchronous except
@@ -145,9 +145,9 @@ def effective_llm_config(ports: ConfigurationPorts, tenant_id: int) -> LLMConfig
     return _llm_config(ports.settings, stored.provider, stored.model, stored.base_url, key)
 
 
-def effective_status_mapping(ports: ConfigurationPorts, tenant_id: int) -> StatusMapping:
+def effective_status_mapping(tenant_settings: TenantSettingsRepository, tenant_id: int) -> StatusMapping:
     """The X column mapping the admin set, or the Drupal Spec Tool legend."""
-    stored = ports.tenant_settings.get(tenant_id).status_mapping
+    stored = tenant_settings.get(tenant_id).status_mapping
     return StatusMapping({code: Action(action) for code, action in stored.items()}) if stored else StatusMapping()
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import Protocol
 
 from app.db.models import UploadSession
 from app.db.sessions import SessionRepository
+from app.db.tenant_settings import TenantSettingsRepository
 from app.errors import AppError, WhoCanFix
 from app.intake import IntakeLimits, IntakeResult, SpecKind, UploadedFile, intake_files
+from app.pipeline.configuration import effective_status_mapping
 
 LIMITS = IntakeLimits()
 
@@ -94,7 +97,19 @@ def set_file_kind(sessions: SessionRepository, *, tenant_id: int, session_id: in
     sessions.put_file(session_id, tenant_id=tenant_id, name=name, data=stored[name].data, kind_override=kind)
 
 
-def validate_session(sessions: SessionRepository, *, tenant_id: int, session_id: int) -> IntakeResult:
-    stored = sessions.files(session_id, tenant_id=tenant_id)
+class IntakePorts(Protocol):
+    """What validating a session needs; `Services` provides it."""
+
+    sessions: SessionRepository
+    tenant_settings: TenantSettingsRepository
+
+
+def validate_session(ports: IntakePorts, *, tenant_id: int, session_id: int) -> IntakeResult:
+    """Read the stored files with their type overrides and the status mapping the tenant's admin set."""
+    stored = ports.sessions.files(session_id, tenant_id=tenant_id)
     overrides: dict[str, str | SpecKind] = {f.name: f.kind_override for f in stored if f.kind_override}
-    return intake_files([UploadedFile(f.name, f.data) for f in stored], type_overrides=overrides)
+    return intake_files(
+        [UploadedFile(f.name, f.data) for f in stored],
+        type_overrides=overrides,
+        status_mapping=effective_status_mapping(ports.tenant_settings, tenant_id),
+    )

@@ -24,7 +24,7 @@ async def readiness_of(request: Request, upload: UploadSession) -> Readiness:
     """Shared with the export panel, which shows the same checks."""
     current = services(request)
     scope = {"tenant_id": upload.tenant_id, "session_id": upload.id}
-    intake = await blocking(validate_session, current.sessions, **scope)
+    intake = await blocking(validate_session, current, **scope)
     tickets = await blocking(current.tickets.list, **scope)
     generation = await blocking(current.tasks.latest, kind=GENERATION, **scope)
     client = JiraClient(current.http, request.state.identity.installation, current.settings.app_key)

@@ -103,7 +103,7 @@ async def upload_panel(request: Request) -> Response:
     upload = await upload_session(request)
     sessions = services(request).sessions
     stored = await blocking(sessions.files, upload.id, tenant_id=upload.tenant_id)
-    result = await blocking(validate_session, sessions, tenant_id=upload.tenant_id, session_id=upload.id)
+    result = await blocking(validate_session, services(request), tenant_id=upload.tenant_id, session_id=upload.id)
     grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: {s: [] for s in SEVERITIES})
     for finding in result.findings:
         grouped[finding.file or "The upload as a whole"][str(finding.severity)].append(finding.to_dict())
@@ -119,7 +119,7 @@ async def generate_panel(request: Request) -> Response:
     upload = await upload_session(request)
     current = services(request)
     scope = {"tenant_id": upload.tenant_id, "session_id": upload.id}
-    result = await blocking(validate_session, current.sessions, **scope)
+    result = await blocking(validate_session, current, **scope)
     task = await blocking(current.tasks.latest, kind=GENERATION, **scope)
     tickets = await blocking(current.tickets.list, **scope)
     providers = await blocking(choices, current, upload.tenant_id)

@@ -151,7 +151,7 @@ async def remove_file(request: Request) -> Response:
 
 async def intake_report(request: Request) -> Response:
     upload = await upload_session(request)
-    result = await blocking(validate_session, services(request).sessions, tenant_id=upload.tenant_id,
+    result = await blocking(validate_session, services(request), tenant_id=upload.tenant_id,
                             session_id=upload.id)
     return JSONResponse(result.to_dict(include_model=False))
 

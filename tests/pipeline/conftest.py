@@ -13,6 +13,7 @@ from app.db.engine import create_db_engine, session_factory
 from app.db.migrate import upgrade
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
+from app.db.tenant_settings import TenantSettingsRepository
 from app.db.tenants import TenantRepository
 from app.db.tickets import TicketRepository
 from app.domain.installation import InstallPayload
@@ -40,6 +41,7 @@ class QueueRecorder:
 @dataclass
 class Workspace:
     sessions: SessionRepository
+    tenant_settings: TenantSettingsRepository
     tickets: TicketRepository
     tasks: TaskRepository
     jobs: QueueRecorder
@@ -55,13 +57,22 @@ def make_workspace(database_url: str) -> Iterator[Workspace]:
     upgrade(database_url)
     engine = create_db_engine(database_url)
     db = session_factory(engine)
-    tenant = TenantRepository(db, SecretBox(Fernet.generate_key().decode())).save_installed(
+    secrets = SecretBox(Fernet.generate_key().decode())
+    tenant = TenantRepository(db, secrets).save_installed(
         InstallPayload(client_key="site-a", shared_secret="x" * 40, base_url="https://a.atlassian.net")
     )
     sessions = SessionRepository(db)
     upload = open_session(sessions, tenant_id=tenant.id, project_key="DTG", project_id="10000", account_id="acc")
     assert upload.id is not None
-    yield Workspace(sessions, TicketRepository(db), TaskRepository(db), QueueRecorder(), tenant.id, upload.id)
+    yield Workspace(
+        sessions,
+        TenantSettingsRepository(db, secrets),
+        TicketRepository(db),
+        TaskRepository(db),
+        QueueRecorder(),
+        tenant.id,
+        upload.id,
+    )
     engine.dispose()
 
 

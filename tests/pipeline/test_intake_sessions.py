@@ -26,16 +26,21 @@ def store(workspace: Workspace) -> tuple[SessionRepository, int, int]:
     return workspace.sessions, workspace.tenant_id, workspace.session_id
 
 
+@pytest.fixture
+def ports(workspace: Workspace) -> Workspace:
+    return workspace
+
+
 def _uwec() -> list[IncomingFile]:
     return [IncomingFile(p.name, p.read_bytes()) for p in sorted(UWEC.glob("*.csv"))]
 
 
-def test_the_uwec_set_is_stored_and_validated(store: tuple[SessionRepository, int, int]) -> None:
+def test_the_uwec_set_is_stored_and_validated(store: tuple[SessionRepository, int, int], ports: Workspace) -> None:
     repo, tenant, session = store
     names = add_files(repo, tenant_id=tenant, session_id=session, files=_uwec())
     assert len(names) == 11
 
-    result = validate_session(repo, tenant_id=tenant, session_id=session)
+    result = validate_session(ports, tenant_id=tenant, session_id=session)
     assert {f.kind for f in result.files if f.kind} >= {SpecKind.BUNDLES, SpecKind.FIELDS, SpecKind.WORKFLOWS}
     assert sum(f.record_count for f in result.files) == 966
     assert repo.get(session, tenant_id=tenant).stage == "validate"
@@ -77,14 +82,44 @@ def test_path_traversal_in_file_names_is_stripped(store: tuple[SessionRepository
         safe_file_name("../")
 
 
-def test_type_override_is_kept_and_used(store: tuple[SessionRepository, int, int]) -> None:
+def test_type_override_is_kept_and_used(store: tuple[SessionRepository, int, int], ports: Workspace) -> None:
     repo, tenant, session = store
     roles = (UWEC / "UWEC_Userroles.csv").read_bytes()
     add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("Sheet7.csv", roles)])
     set_file_kind(repo, tenant_id=tenant, session_id=session, name="Sheet7.csv", kind="roles")
-    (report,) = validate_session(repo, tenant_id=tenant, session_id=session).files
+    (report,) = validate_session(ports, tenant_id=tenant, session_id=session).files
     assert report.kind is SpecKind.ROLES
     with pytest.raises(UnknownFileKindError):
         set_file_kind(repo, tenant_id=tenant, session_id=session, name="Sheet7.csv", kind="spreadsheet")
     with pytest.raises(UnknownFileKindError):
         set_file_kind(repo, tenant_id=tenant, session_id=session, name="Missing.csv", kind="roles")
+
+
+def test_the_admins_status_mapping_is_applied(store: tuple[SessionRepository, int, int], ports: Workspace) -> None:
+    repo, tenant, session = store
+    add_files(
+        repo,
+        tenant_id=tenant,
+        session_id=session,
+        files=[IncomingFile("UWEC_Userroles.csv", (UWEC / "UWEC_Userroles.csv").read_bytes())],
+    )
+    default = {
+        r.machine_name: r.action for r in validate_session(ports, tenant_id=tenant, session_id=session).model.roles
+    }
+    assert default["administrator"] == "none"
+
+    # This agency marks finished rows with "x" but wants them re-checked as change work.
+    mapping = {"a": "build", "c": "change", "w": "hold", "d": "remove", "x": "change", "": "none"}
+    ports.tenant_settings.save(
+        tenant,
+        provider="offline",
+        model="",
+        base_url=None,
+        status_mapping=mapping,
+        default_labels=[],
+        updated_by="admin",
+    )
+    mapped = {
+        r.machine_name: r.action for r in validate_session(ports, tenant_id=tenant, session_id=session).model.roles
+    }
+    assert mapped["administrator"] == "change"

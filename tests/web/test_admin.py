@@ -328,12 +328,12 @@ def test_effective_settings_merge_the_tenant_over_the_environment(site: Site) ->
     services, tenant = site.app.services, site.tenant_id()
 
     assert effective_llm_config(services, tenant).provider == "offline"  # the environment's default
-    assert effective_status_mapping(services, tenant).action_for("W") is Action.HOLD
+    assert effective_status_mapping(services.tenant_settings, tenant).action_for("W") is Action.HOLD
     assert effective_default_labels(services, tenant) == []
 
     site.api("PUT", "/api/admin/settings", json=OPENAI)
     config = effective_llm_config(services, tenant)
     assert (config.provider, config.model, config.api_key) == ("openai", "gpt-4o-mini", SECRET_KEY)
-    mapping = effective_status_mapping(services, tenant)
+    mapping = effective_status_mapping(services.tenant_settings, tenant)
     assert (mapping.action_for(" A "), mapping.action_for("d")) == (Action.BUILD, None)
     assert effective_default_labels(services, tenant) == ["drupal-build"]
