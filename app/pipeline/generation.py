@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from app.db.models import utcnow
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskAlreadyRunningError, TaskRepository
+from app.db.tenant_settings import TenantSettingsRepository
 from app.db.tickets import TicketRepository
 from app.generation import GenerationBlockedError, draft_tickets, finish_ticket
 from app.generation.briefs import brief_for
@@ -38,6 +39,7 @@ class GenerationPorts(Protocol):
     """What a run needs; `Services` provides it, and tests can build just this much."""
 
     sessions: SessionRepository
+    tenant_settings: TenantSettingsRepository
     tickets: TicketRepository
     tasks: TaskRepository
     jobs: JobQueue
@@ -56,7 +58,7 @@ def llm_config(settings: Settings) -> LLMConfig:
 
 def _drafts(ports: GenerationPorts, *, tenant_id: int, session_id: int) -> tuple[TicketDraft, ...]:
     """Raises: GenerationBlockedError when the stored files still have blocking findings."""
-    intake = validate_session(ports.sessions, tenant_id=tenant_id, session_id=session_id)
+    intake = validate_session(ports, tenant_id=tenant_id, session_id=session_id)
     return draft_tickets(intake).drafts
 
 
