@@ -6,11 +6,12 @@ module has to be imported in a particular order.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from app.pipeline.export import PERMANENT_ERRORS, run_export
-from app.pipeline.generation import run_generation, writer_for
+from app.pipeline.generation import run_generation, writer_for_task
 from app.pipeline.retention import run_cleanup
 from app.pipeline.workers_check import complete_ping
 from workers.runtime import services
@@ -22,7 +23,9 @@ def ping(task_id: int) -> None:
 
 async def generate(task_id: int) -> None:
     current = services()
-    writer = writer_for(current.settings)
+    writer = await asyncio.to_thread(writer_for_task, current, task_id)
+    if writer is None:
+        return
     try:
         await run_generation(current, task_id, writer=writer, concurrency=current.settings.llm_concurrency)
     finally:

@@ -22,10 +22,18 @@ class TaskRepository:
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
 
-    def create(self, *, tenant_id: int | None, kind: str, total: int = 0, session_id: int | None = None) -> Task:
+    def create(
+        self,
+        *,
+        tenant_id: int | None,
+        kind: str,
+        total: int = 0,
+        session_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> Task:
         """Raises: TaskAlreadyRunningError when a task of this kind is already active for the session."""
         with self._sessions() as session:
-            task = Task(tenant_id=tenant_id, session_id=session_id, kind=kind, total=total)
+            task = Task(tenant_id=tenant_id, session_id=session_id, kind=kind, total=total, detail=detail or {})
             session.add(task)
             try:
                 session.commit()
@@ -96,7 +104,8 @@ class TaskRepository:
                 return
             task.state, task.done, task.total, task.current = "running", done, total, current[:255]
             if detail is not None:
-                task.detail = detail
+                # Merged, so what the run was started with (e.g. its provider) stays beside the progress.
+                task.detail = {**task.detail, **detail}
             task.updated_at = utcnow()
             session.add(task)
             session.commit()

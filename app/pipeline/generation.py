@@ -21,10 +21,12 @@ from app.generation import GenerationBlockedError, draft_tickets, finish_ticket
 from app.generation.briefs import brief_for
 from app.generation.tickets import Ticket, TicketDraft
 from app.llm import LLMConfig, ProseWriter, WriteResult, build_writer, compose, estimate_cost, write_all
+from app.llm.base import LLMConfigError
 from app.llm.runner import CostEstimate
+from app.pipeline.configuration import ConfigurationPorts
 from app.pipeline.intake import validate_session
 from app.pipeline.jobs import JobQueue
-from app.settings import Settings
+from app.pipeline.providers import choose
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +47,6 @@ class GenerationPorts(Protocol):
     jobs: JobQueue
 
 
-def llm_config(settings: Settings) -> LLMConfig:
-    """The provider from settings (the configure page overrides it per tenant)."""
-    return LLMConfig(
-        provider=settings.llm_provider,  # type: ignore[arg-type]
-        model=settings.llm_model,
-        api_key=settings.llm_api_key,
-        base_url=settings.llm_base_url,
-        concurrency=settings.llm_concurrency,
-    )
-
-
 def _drafts(ports: GenerationPorts, *, tenant_id: int, session_id: int) -> tuple[TicketDraft, ...]:
     """Raises: GenerationBlockedError when the stored files still have blocking findings."""
     intake = validate_session(ports, tenant_id=tenant_id, session_id=session_id)
@@ -70,10 +61,17 @@ def estimate(ports: GenerationPorts, config: LLMConfig, *, tenant_id: int, sessi
 
 
 def start_generation(
-    ports: GenerationPorts, *, tenant_id: int, session_id: int, stale_after: timedelta = STALE_AFTER
+    ports: GenerationPorts,
+    *,
+    tenant_id: int,
+    session_id: int,
+    provider: str = "offline",
+    stale_after: timedelta = STALE_AFTER,
 ) -> int:
     """Check the spec can be drafted, then queue a run, or queue again a run that made no progress for
     `stale_after` (its message was lost); the run resumes where it stopped. Returns the task id.
+
+    `provider` is the director's choice (`app.pipeline.providers`); the worker writes with it.
 
     Raises:
         GenerationBlockedError: blocking findings remain.
@@ -81,7 +79,9 @@ def start_generation(
     """
     drafts = _drafts(ports, tenant_id=tenant_id, session_id=session_id)
     try:
-        task = ports.tasks.create(tenant_id=tenant_id, session_id=session_id, kind=KIND, total=len(drafts))
+        task = ports.tasks.create(
+            tenant_id=tenant_id, session_id=session_id, kind=KIND, total=len(drafts), detail={"provider": provider}
+        )
     except TaskAlreadyRunningError:
         stale = ports.tasks.claim_stale(
             tenant_id=tenant_id, session_id=session_id, kind=KIND, stale_before=utcnow() - stale_after
@@ -179,5 +179,18 @@ async def run_generation(ports: GenerationPorts, task_id: int, *, writer: ProseW
     log.info("generation task %s ended: %s of %s tickets written", task_id, written, len(drafts))
 
 
-def writer_for(settings: Settings) -> ProseWriter:
-    return build_writer(llm_config(settings))
+class ProviderPorts(ConfigurationPorts, Protocol):
+    tasks: TaskRepository
+
+
+def writer_for_task(ports: ProviderPorts, task_id: int) -> ProseWriter | None:
+    """The writer of the provider chosen when the run started, or None (task failed) if it is gone since."""
+    task = ports.tasks.get_active(task_id)
+    if task is None or task.tenant_id is None:
+        return None
+    try:
+        choice = choose(ports, task.tenant_id, task.detail.get("provider"))
+    except LLMConfigError as exc:
+        ports.tasks.finish(task_id, f"{exc.message} Start the run again with another provider.", state="failed")
+        return None
+    return build_writer(choice.config)

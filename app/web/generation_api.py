@@ -114,7 +114,9 @@ async def generate(request: Request) -> Response:
     body = await json_body(request)
     current = services(request)
     choice = await blocking(choose, current, upload.tenant_id, body.get("provider"))
-    task_id = await blocking(start_generation, current, tenant_id=upload.tenant_id, session_id=upload.id)
+    task_id = await blocking(
+        start_generation, current, tenant_id=upload.tenant_id, session_id=upload.id, provider=choice.name
+    )
     await audit(request, upload.id, "generated", task=task_id, provider=choice.name)
     return JSONResponse({"taskId": task_id}, status_code=202)
 

@@ -46,7 +46,7 @@ from app.db.tasks import TaskAlreadyRunningError
 from app.jira.client import JiraClient
 from app.pipeline.export import PROPERTY_KEY, start_export
 from app.pipeline.export_plan import BLOCKS, plan_export
-from app.pipeline.generation import run_generation, start_generation, writer_for
+from app.pipeline.generation import run_generation, start_generation, writer_for_task
 from app.pipeline.intake import IncomingFile, add_files, open_session
 from app.settings import Settings
 from tests.conftest import PG_ADMIN_URL
@@ -180,7 +180,7 @@ def _generate_uwec_tickets(services: Services, tenant_id: int) -> int:
     add_files(services.sessions, tenant_id=tenant_id, session_id=upload.id, files=files)
     in_process = dataclasses.replace(services, jobs=QueueRecorder())
     task_id = start_generation(in_process, tenant_id=tenant_id, session_id=upload.id)
-    writer = writer_for(services.settings)
+    writer = writer_for_task(services, task_id)
 
     async def generate() -> None:
         try:
@@ -359,7 +359,7 @@ def test_redis_restart_mid_generation_finishes_and_a_lost_message_is_requeued(
     try:
         # a) Redis goes while the actor runs: the run does not need Redis between its first and last step.
         worker = spawn_worker(env, tmp_path / "worker.log")
-        task_id = start_generation(services, tenant_id=tenant_id, session_id=session_id)
+        task_id = start_generation(services, tenant_id=tenant_id, session_id=session_id, provider="openai_compatible")
         wait_until(lambda: _task(services, task_id).done >= 5, 30, "the worker to start the run")
         with redis_down(seconds=1.5):
             during = _task(services, task_id)
@@ -382,7 +382,7 @@ def test_redis_restart_mid_generation_finishes_and_a_lost_message_is_requeued(
             session_id=other.id,
             files=[IncomingFile(name, data) for name, data in UWEC_FILES.items()],
         )
-        lost = start_generation(services, tenant_id=tenant_id, session_id=other.id)
+        lost = start_generation(services, tenant_id=tenant_id, session_id=other.id, provider="openai_compatible")
         with redis_down(seconds=0.5):
             pass
         worker = spawn_worker(env, tmp_path / "worker.log")

@@ -10,9 +10,10 @@ import zipfile
 
 import pytest
 
+from app.llm import LLMConfig, build_writer
 from app.main import routes
 from app.pipeline.export_csv import inert_cell
-from app.pipeline.generation import run_generation, writer_for
+from app.pipeline.generation import run_generation
 from app.web.routing import Auth, SecuredRoute
 from tests.web.conftest import AppUnderTest
 from tests.web.project import Director, director
@@ -36,7 +37,7 @@ def _generated(site: Director) -> int:
     started = site.post(f"/api/sessions/{session_id}/generate", json={"provider": "offline"})
     assert started.status_code == 202, started.text
     services = site.app.services
-    asyncio.run(run_generation(services, started.json()["taskId"], writer=writer_for(services.settings)))
+    asyncio.run(run_generation(services, started.json()["taskId"], writer=build_writer(LLMConfig())))
     return session_id
 
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 
-from app.db.tasks import TaskAlreadyRunningError
+from app.db.tasks import TaskAlreadyRunningError, TaskRepository
+from app.db.tenant_settings import TenantSettingsRepository
 from app.generation.generate import GenerationBlockedError
 from app.llm import LLMConfig, TicketBrief, WriteResult, build_writer
-from app.pipeline.generation import run_generation, start_generation
+from app.pipeline.generation import run_generation, start_generation, writer_for_task
 from app.pipeline.intake import IncomingFile, add_files
+from app.settings import Settings
 from tests.pipeline.conftest import Workspace
+from tests.support import make_settings
 
 pytestmark = [pytest.mark.unit, pytest.mark.generation]
 
@@ -130,3 +136,37 @@ async def test_a_rerun_after_the_spec_changed_rewrites_only_what_changed(workspa
     roles_tickets = {key for key in after if "role" in key}
     assert roles_tickets and set(writer.calls) == roles_tickets | (after - before)
     assert len(writer.calls) < 5 and len(before - after) <= 1
+
+
+@dataclass
+class ProviderPorts:
+    settings: Settings
+    tenant_settings: TenantSettingsRepository
+    audit: None
+    tasks: TaskRepository
+
+
+def test_the_worker_writes_with_the_provider_chosen_at_start(workspace: Workspace, tmp_path: Path) -> None:
+    workspace.upload_uwec()
+    scope = {"tenant_id": workspace.tenant_id, "session_id": workspace.session_id}
+    task_id = start_generation(workspace, **scope, provider="anthropic")
+    assert workspace.tasks.get(task_id, tenant_id=workspace.tenant_id).detail == {"provider": "anthropic"}
+    ports = ProviderPorts(make_settings(tmp_path), workspace.tenant_settings, None, workspace.tasks)
+
+    # This site offers no Anthropic provider: the run fails with a message instead of writing with another one.
+    assert writer_for_task(ports, task_id) is None
+    task = workspace.tasks.get(task_id, tenant_id=workspace.tenant_id)
+    assert task.state == "failed" and "not set up" in task.message
+
+    workspace.tenant_settings.save(
+        workspace.tenant_id,
+        provider="anthropic",
+        model="claude-3-5-haiku-latest",
+        base_url=None,
+        status_mapping={},
+        default_labels=[],
+        updated_by="admin",
+        new_api_key="sk-ant-test-key",
+    )
+    writer = writer_for_task(ports, start_generation(workspace, **scope, provider="anthropic"))
+    assert writer is not None and writer.provider.name == "anthropic"

@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from app.pipeline.generation import run_generation, writer_for
+from app.llm import LLMConfig, build_writer
+from app.pipeline.generation import run_generation
 from tests.support import UWEC
 from tests.web.conftest import AppUnderTest, Jira
 
@@ -61,7 +62,7 @@ class Director:
         started = self.post(f"/api/sessions/{session_id}/generate", json={"provider": "offline"})
         assert started.status_code == 202, started.text
         services = self.app.services
-        asyncio.run(run_generation(services, started.json()["taskId"], writer=writer_for(services.settings)))
+        asyncio.run(run_generation(services, started.json()["taskId"], writer=build_writer(LLMConfig())))
         return session_id
 
 
