@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.logs import ContextFilter, JsonFormatter, RedactingFilter
@@ -125,3 +126,21 @@ def wait_until(predicate: Callable[[], object], timeout: float, what: str, *, ev
     raise AssertionError(
         f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last!r})" if last else "")
     )
+
+
+@dataclass
+class RecordingQueue:
+    """A `JobQueue` that records what would have been sent to the workers."""
+
+    pings: list[int] = field(default_factory=list)
+    generations: list[int] = field(default_factory=list)
+    exports: list[int] = field(default_factory=list)
+
+    def enqueue_ping(self, task_id: int) -> None:
+        self.pings.append(task_id)
+
+    def enqueue_generation(self, task_id: int) -> None:
+        self.generations.append(task_id)
+
+    def enqueue_export(self, task_id: int) -> None:
+        self.exports.append(task_id)

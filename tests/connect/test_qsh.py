@@ -40,7 +40,11 @@ def test_all_79_vectors_are_exercised() -> None:
 @pytest.mark.parametrize(
     ("url", "base_url", "expected"),
     [
-        ("https://jira.example/jira/rest/api/3/issue?b=2&a=1", "https://jira.example/jira", "POST&/rest/api/3/issue&a=1&b=2"),
+        (
+            "https://jira.example/jira/rest/api/3/issue?b=2&a=1",
+            "https://jira.example/jira",
+            "POST&/rest/api/3/issue&a=1&b=2",
+        ),
         ("https://app.example/app/jira/project/", "https://app.example/app/", "POST&/jira/project&"),
         ("https://app.example/app", "https://app.example/app", "POST&/&"),
         ("/installed?jwt=abc", "", "POST&/installed&"),

@@ -34,7 +34,9 @@ def test_keys_survive_unrelated_new_rows(uwec_result: GenerationResult) -> None:
             row = ["", "Newcomer", "newcomer", "a", "", "", "New.", "", "", "", "", "", "", "", "Content type", "", ""]
             return rewrite(upload, lambda records: [row, *records])
         if upload.name == "UWEC_CustomViews.csv":
-            return rewrite(upload, lambda records: [*records, ["", "Extra", "extra", "a", "", "", "Content", "", "", ""]])
+            return rewrite(
+                upload, lambda records: [*records, ["", "Extra", "extra", "a", "", "", "Content", "", "", ""]]
+            )
         return upload
 
     keys = set(_keys_and_links([add(u) for u in uwec_uploads()]))

@@ -110,7 +110,7 @@ def test_unreadable_uploads_block_with_a_finding(kit, files, code):
 
 def test_total_upload_limit_and_duplicate_content(kit):
     files = kit.uwec_files()
-    result = intake_files(files + [UploadedFile("copy.csv", files[0].data)],
+    result = intake_files([*files, UploadedFile("copy.csv", files[0].data)],
                           limits=IntakeLimits(max_total_bytes=200_000))
     (copy,) = kit.only(result, "duplicate_file")
     assert copy.severity is Severity.WARNING and copy.suggestion == files[0].name

@@ -84,7 +84,7 @@ def test_file_name_decides_between_generic_headers_and_override(kit):
 
 
 def test_two_files_of_one_type(kit):
-    files = kit.uwec_files() + [UploadedFile("More fields.csv", kit.uwec_bytes(F) + b"\r\n")]
+    files = [*kit.uwec_files(), UploadedFile("More fields.csv", kit.uwec_bytes(F) + b"\r\n")]
     result = intake_files(files)
     (dup,) = kit.only(result, "duplicate_type")
     assert dup.file == "More fields.csv" and dup.severity is Severity.BLOCKING and "fields" in dup.suggestion

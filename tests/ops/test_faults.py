@@ -50,8 +50,8 @@ from app.pipeline.generation import run_generation, start_generation, writer_for
 from app.pipeline.intake import IncomingFile, add_files, open_session
 from app.settings import Settings
 from tests.conftest import PG_ADMIN_URL
-from tests.pipeline.conftest import QueueRecorder, make_workspace
-from tests.support import DTG, UWEC, free_port, spawn_worker, start_process, stop_process, wait_until
+from tests.pipeline.conftest import make_workspace
+from tests.support import DTG, UWEC, RecordingQueue, free_port, spawn_worker, start_process, stop_process, wait_until
 from workers.broker import configure_broker
 from workers.queue import DramatiqJobQueue
 
@@ -178,7 +178,7 @@ def _generate_uwec_tickets(services: Services, tenant_id: int) -> int:
     assert upload.id is not None
     files = [IncomingFile(name, data) for name, data in UWEC_FILES.items()]
     add_files(services.sessions, tenant_id=tenant_id, session_id=upload.id, files=files)
-    in_process = dataclasses.replace(services, jobs=QueueRecorder())
+    in_process = dataclasses.replace(services, jobs=RecordingQueue())
     task_id = start_generation(in_process, tenant_id=tenant_id, session_id=upload.id)
     writer = writer_for_task(services, task_id)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,23 +19,7 @@ from app.db.tickets import TicketRepository
 from app.domain.installation import InstallPayload
 from app.encryption import SecretBox
 from app.pipeline.intake import IncomingFile, add_files, open_session
-from tests.support import UWEC
-
-
-@dataclass
-class QueueRecorder:
-    pings: list[int] = field(default_factory=list)
-    generations: list[int] = field(default_factory=list)
-    exports: list[int] = field(default_factory=list)
-
-    def enqueue_ping(self, task_id: int) -> None:
-        self.pings.append(task_id)
-
-    def enqueue_generation(self, task_id: int) -> None:
-        self.generations.append(task_id)
-
-    def enqueue_export(self, task_id: int) -> None:
-        self.exports.append(task_id)
+from tests.support import UWEC, RecordingQueue
 
 
 @dataclass
@@ -44,7 +28,7 @@ class Workspace:
     tenant_settings: TenantSettingsRepository
     tickets: TicketRepository
     tasks: TaskRepository
-    jobs: QueueRecorder
+    jobs: RecordingQueue
     tenant_id: int
     session_id: int
 
@@ -69,7 +53,7 @@ def make_workspace(database_url: str) -> Iterator[Workspace]:
         TenantSettingsRepository(db, secrets),
         TicketRepository(db),
         TaskRepository(db),
-        QueueRecorder(),
+        RecordingQueue(),
         tenant.id,
         upload.id,
     )

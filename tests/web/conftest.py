@@ -22,27 +22,11 @@ from app.connect.tokens import sign_request_token
 from app.container import Services, build_services
 from app.db.migrate import upgrade
 from app.main import create_app
-from tests.support import make_settings, remember_secret
+from tests.support import RecordingQueue, make_settings, remember_secret
 
 BASE_URL = "https://dtg.test"
 KEYS_URL = "https://keys.test"
 KID = "test-kid-1"
-
-
-@dataclass
-class RecordingQueue:
-    pings: list[int] = field(default_factory=list)
-    exports: list[int] = field(default_factory=list)
-    generations: list[int] = field(default_factory=list)
-
-    def enqueue_ping(self, task_id: int) -> None:
-        self.pings.append(task_id)
-
-    def enqueue_generation(self, task_id: int) -> None:
-        self.generations.append(task_id)
-
-    def enqueue_export(self, task_id: int) -> None:
-        self.exports.append(task_id)
 
 
 class KeyServer:

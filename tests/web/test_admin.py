@@ -26,8 +26,8 @@ from app.intake.status import SPEC_TOOL_LEGEND
 from app.jira.permissions import AdminCheck
 from app.main import create_app
 from app.pipeline.configuration import effective_default_labels, effective_llm_config, effective_status_mapping
-from tests.support import make_settings, remember_secret
-from tests.web.conftest import BASE_URL, KEYS_URL, AppUnderTest, Jira, KeyServer, RecordingQueue
+from tests.support import RecordingQueue, make_settings, remember_secret
+from tests.web.conftest import BASE_URL, KEYS_URL, AppUnderTest, Jira, KeyServer
 
 pytestmark = [pytest.mark.unit, pytest.mark.web]
 
