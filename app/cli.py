@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -51,9 +53,19 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None) -> None:
 @main.command()
 @click.option("--port", default=8000, show_default=True, type=int, help="Port of the app.")
 @click.option("--sandbox-port", default=8100, show_default=True, type=int, help="Port of the Jira sandbox.")
-def demo(port: int, sandbox_port: int) -> None:
+@click.option("--headless", is_flag=True,
+              help="Run the whole flow on a spec without a browser, print a summary, exit 1 if anything failed.")
+@click.option("--spec", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Folder of spec CSV exports for --headless (default: the UWEC sample in ../shared).")
+def demo(port: int, sandbox_port: int, headless: bool, spec: Path | None) -> None:
     """Run the app and the Jira sandbox together, install the app, and print where to open it."""
     import asyncio
+
+    if headless:
+        _headless_demo(port, sandbox_port, spec)
+        return
+    if spec is not None:
+        raise click.UsageError("--spec goes with --headless.")
 
     from app.launch import serve_demo
 
@@ -65,6 +77,27 @@ def demo(port: int, sandbox_port: int) -> None:
             click.echo("Press Ctrl+C to stop.")
 
     asyncio.run(serve_demo(app_port=port, sandbox_port=sandbox_port, on_ready=ready))
+
+
+def _headless_demo(port: int, sandbox_port: int, spec: Path | None) -> None:
+    import asyncio
+    import tempfile
+
+    from app.demo import default_spec_dir, run_headless
+
+    spec_dir = spec or default_spec_dir()
+    if spec_dir is None:
+        raise click.UsageError("The UWEC sample is not at ../shared/sample_data/uwec; pass --spec DIR.")
+    environ = dict(os.environ)
+    with contextlib.ExitStack() as cleanup:
+        if not environ.get("DTG_DATA_DIR"):  # a throwaway database, so the demo leaves nothing behind
+            environ["DTG_DATA_DIR"] = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="dtg-demo-"))
+        report = asyncio.run(
+            run_headless(environ, app_port=port, sandbox_port=sandbox_port, spec_dir=spec_dir, echo=click.echo)
+        )
+    for line in report.lines():
+        click.echo(line)
+    sys.exit(0 if report.ok else 1)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})

@@ -10,7 +10,9 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import dramatiq
 import uvicorn
@@ -23,6 +25,8 @@ from app.db.migrate import upgrade
 from app.logs import configure_logging
 from app.main import create_app
 from app.pipeline.retention import run_cleanup
+from app.sandbox.app import create_sandbox_app
+from app.sandbox.config import SandboxConfig
 from app.scheduler import schedule_cleanup
 from app.settings import Settings
 from workers.broker import configure_broker
@@ -49,11 +53,14 @@ class EmbeddedBackground:
         self.worker.stop()
 
 
-def web_app(settings: Settings) -> Starlette:
-    """The app as `dtg serve` runs it: migrations applied on SQLite, a worker in-process without Redis."""
+def web_app(settings: Settings, broker: dramatiq.Broker | None = None) -> Starlette:
+    """The app as `dtg serve` runs it: migrations applied on SQLite, a worker in-process without Redis.
+
+    `broker`: one already configured, for callers that enqueue work themselves (the headless demo).
+    """
     if settings.is_sqlite:
         upgrade(settings.database_url)
-    broker = configure_broker(settings)
+    broker = broker or configure_broker(settings)
     worker = None if settings.redis_url else EmbeddedBackground(broker, settings)
     return create_app(settings, DramatiqJobQueue(broker), worker=worker)
 
@@ -95,38 +102,75 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
-async def serve_demo(*, app_port: int, sandbox_port: int, on_ready: Callable[[str | None], None]) -> None:
-    """Run the sandbox and the app (with its embedded worker) until interrupted; `on_ready` gets the page URL."""
-    from app.sandbox.app import create_sandbox_app
-    from app.sandbox.config import SandboxConfig
+@dataclass
+class DemoStack:
+    """The sandbox and the app (with its embedded worker) served together in one event loop."""
 
-    settings = Settings.from_env(demo_environment(os.environ, app_port=app_port, sandbox_port=sandbox_port))
-    configure_logging(settings, default_format="text")
+    settings: Settings
+    broker: dramatiq.Broker
+    sandbox: Starlette
+    sandbox_config: SandboxConfig
+    app_server: uvicorn.Server
+    sandbox_server: uvicorn.Server
+
+    @property
+    def project_url(self) -> str:
+        return f"{self.sandbox_config.public_url}/projects/{self.sandbox_config.project_key}"
+
+    async def serve(self) -> None:
+        """Serve both until the app server stops (Ctrl+C, or `stop()`)."""
+
+        async def run_app() -> None:
+            try:
+                await self.app_server.serve()
+            finally:
+                self.sandbox_server.should_exit = True
+
+        await asyncio.gather(run_app(), self.sandbox_server.serve())
+
+    def stop(self) -> None:
+        self.app_server.should_exit = True
+
+    async def installed_client_key(self, timeout: float = 60.0) -> str | None:
+        """The clientKey once the sandbox has installed our app (it auto-installs at start), or None."""
+        store = self.sandbox.state.sandbox.store
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            installation = store.installations.get(self.settings.app_key)
+            if installation is not None and installation.installed:
+                return installation.client_key
+            await asyncio.sleep(0.1)
+        return None
+
+
+def demo_stack(
+    settings: Settings, *, app_port: int, sandbox_port: int, sandbox_state_dir: Path | None
+) -> DemoStack:
+    """The servers of `dtg demo`, not started yet; `settings` should come from `demo_environment`."""
     sandbox_config = SandboxConfig(
-        port=sandbox_port, app_url=settings.base_url, auto_install=True, state_dir=settings.data_dir / "sandbox"
+        port=sandbox_port, app_url=settings.base_url, auto_install=True, state_dir=sandbox_state_dir
     )
     sandbox = create_sandbox_app(sandbox_config)
+    broker = configure_broker(settings)
     # log_config=None keeps the handlers configure_logging set (uvicorn would install its own).
     app_server = uvicorn.Server(
-        uvicorn.Config(web_app(settings), host="127.0.0.1", port=app_port, log_level="warning", log_config=None)
+        uvicorn.Config(web_app(settings, broker), host="127.0.0.1", port=app_port, log_level="warning", log_config=None)
     )
     sandbox_server = _QuietServer(
         uvicorn.Config(sandbox, host="127.0.0.1", port=sandbox_port, log_level="warning", log_config=None)
     )
+    return DemoStack(settings, broker, sandbox, sandbox_config, app_server, sandbox_server)
+
+
+async def serve_demo(*, app_port: int, sandbox_port: int, on_ready: Callable[[str | None], None]) -> None:
+    """Run the sandbox and the app (with its embedded worker) until interrupted; `on_ready` gets the page URL."""
+    settings = Settings.from_env(demo_environment(os.environ, app_port=app_port, sandbox_port=sandbox_port))
+    configure_logging(settings, default_format="text")
+    stack = demo_stack(
+        settings, app_port=app_port, sandbox_port=sandbox_port, sandbox_state_dir=settings.data_dir / "sandbox"
+    )
 
     async def announce() -> None:
-        runtime = sandbox.state.sandbox
-        for _ in range(600):
-            if any(i.app_key == settings.app_key for i in runtime.store.installations.values()):
-                on_ready(f"{sandbox_config.public_url}/projects/{sandbox_config.project_key}")
-                return
-            await asyncio.sleep(0.1)
-        on_ready(None)
+        on_ready(stack.project_url if await stack.installed_client_key() else None)
 
-    async def run_app() -> None:
-        try:
-            await app_server.serve()
-        finally:
-            sandbox_server.should_exit = True
-
-    await asyncio.gather(run_app(), sandbox_server.serve(), announce())
+    await asyncio.gather(stack.serve(), announce())

@@ -2,7 +2,8 @@
 
 Stock draft-04 `anyOf` descends into every alternative, and each descends again: seconds to a minute for one
 description with large tables. An alternative whose `type` enum excludes the node's own type can never match, so
-skipping it changes no verdict, only which errors are listed. (app/generation/adf.py applies the same rule.)
+skipping it changes no verdict, only which errors are listed. The generation checks every description it writes
+with it, and the Jira sandbox every description it is sent.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from typing import Any
 
 import jsonschema
 from jsonschema.protocols import Validator
+
+# The one copy of ../shared/schemas/adf-full.schema.json, shipped with the app because production has no shared
+# folder (a test checks the two are equal).
+SCHEMA_PATH = Path(__file__).with_name("adf-full.schema.json")
 
 
 def _node_types(schema: dict[str, Any], definitions: dict[str, Any]) -> frozenset[str] | None:

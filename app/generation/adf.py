@@ -7,18 +7,12 @@ interpreted. ADF forbids empty text nodes, so empty values become empty paragrap
 from __future__ import annotations
 
 import json
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import jsonschema
-
+from app.adf.schema import SCHEMA_PATH, validator_for
 from app.generation.tables import Table
 
 Node = dict[str, Any]
-
-# A copy of ../shared/schemas/adf-full.schema.json, shipped with the app because production has no shared folder.
-SCHEMA_PATH = Path(__file__).with_name("adf-full.schema.json")
 
 
 def text(value: str, *marks: str) -> Node | None:
@@ -108,47 +102,6 @@ def size(document: Node) -> int:
     return len(json.dumps(document))
 
 
-def _node_types(schema: dict[str, Any], definitions: dict[str, Any]) -> frozenset[str] | None:
-    """The node types (`type` enum) an alternative accepts, following $ref and allOf; None when unconstrained."""
-    if "$ref" in schema:
-        return _node_types(definitions[schema["$ref"].rsplit("/", 1)[1]], definitions)
-    enum = schema.get("properties", {}).get("type", {}).get("enum")
-    if isinstance(enum, list) and all(isinstance(value, str) for value in enum):
-        return frozenset(enum)
-    for part in schema.get("allOf", ()):
-        if (types := _node_types(part, definitions)) is not None:
-            return types
-    return None
-
-
-@lru_cache(maxsize=1)
-def _validator() -> jsonschema.protocols.Validator:
-    """A draft-04 validator whose anyOf only descends into alternatives for the node's own type.
-
-    Stock anyOf descends into every alternative and each descends again, which takes seconds for one table-heavy
-    description. An alternative whose `type` enum excludes the node's type can never match, so skipping it
-    changes no verdict, only which errors are listed. Built once: compiling the 70 kB schema is costly too.
-    """
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    definitions = schema["definitions"]
-    stock = jsonschema.Draft4Validator.VALIDATORS["anyOf"]
-    types: dict[int, frozenset[str] | None] = {}
-
-    def any_of(validator: Any, alternatives: list[Any], instance: Any, node_schema: Any) -> Any:
-        kind = instance.get("type") if isinstance(instance, dict) else None
-        if isinstance(kind, str):
-            for alternative in alternatives:
-                if id(alternative) not in types:
-                    types[id(alternative)] = _node_types(alternative, definitions)
-            fitting = [a for a in alternatives if types[id(a)] is None or kind in types[id(a)]]  # type: ignore[operator]
-            if fitting:
-                alternatives = fitting
-        yield from stock(validator, alternatives, instance, node_schema)
-
-    cls = jsonschema.validators.extend(jsonschema.Draft4Validator, {"anyOf": any_of})
-    return cls(schema)
-
-
 def validate(document: Node) -> list[str]:
     """Every schema violation in `document` (empty when it is valid ADF), each with its JSON path."""
-    return [f"{error.json_path}: {error.message}" for error in _validator().iter_errors(document)]
+    return [f"{error.json_path}: {error.message}" for error in validator_for(SCHEMA_PATH).iter_errors(document)]

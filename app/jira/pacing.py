@@ -63,6 +63,9 @@ class RetryPolicy:
     rate_limited_attempts: int = 30
     base_delay: float = 0.5
     max_delay: float = 30.0
+    # Jira's search index can trail a create by a few seconds: after a create whose outcome is unknown, the
+    # search for what it made is repeated after each of these waits (seconds) before concluding it made nothing.
+    index_lag_waits: tuple[float, ...] = (1.0, 1.5, 2.5)
 
     def backoff(self, attempt: int) -> float:
         return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))

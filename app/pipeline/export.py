@@ -29,6 +29,7 @@ from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraError, JiraNotFoundError, JiraUnavailableError, describe
 from app.jira.models import LinkType
 from app.jira.pacing import RetryPolicy, Sleep, TenantPacer, with_retries
+from app.pipeline.export_attachments import AttachmentStep
 from app.pipeline.export_csv import spec_csvs_with_keys
 from app.pipeline.export_links import LinkStep
 from app.pipeline.export_plan import plan_export
@@ -37,7 +38,6 @@ PROPERTY_KEY = "dtg-ticket"
 # Jira's limit per bulk create call.
 # @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-bulk-post
 BULK_SIZE = 50
-CONCURRENCY = 8
 DEFAULT_POLICY = RetryPolicy()
 # Fields the director can fix by editing the ticket in review; any other refusal is the Jira admin's to fix.
 TICKET_FIELDS = {"summary", "description", "labels"}
@@ -235,7 +235,7 @@ class _Run:
             await self.create_chunk(pending[start : start + BULK_SIZE])
             self.report("Creating issues")
         self.stop_if_cancelled()
-        await self.add_attachments()
+        await AttachmentStep(self).execute()
         links = LinkStep(self, plan.links, {"blocks": blocks, "relates": relates})
         await links.execute()
         self.finish(plan, links)
@@ -255,6 +255,17 @@ class _Run:
         self.issues.update(adopted)
         self.counts["existed"] += len(adopted)
 
+    async def adopt_made(self, keys: list[str]) -> None:
+        """After a create whose outcome is unknown: adopt what it made, searching again while the search index
+        may still trail it, so an issue created a moment ago is not taken for one never created."""
+        await self.adopt_existing(keys)
+        for wait in self.policy.index_lag_waits:
+            missing = [key for key in keys if key not in self.issues]
+            if not missing:
+                return
+            await self.sleep(wait)
+            await self.adopt_existing(missing)
+
     async def create_chunk(self, keys: list[str]) -> None:
         unknown_outcomes = 0
         while keys:
@@ -267,7 +278,7 @@ class _Run:
                 if unknown_outcomes >= self.policy.attempts:
                     raise
                 await self.sleep(self.policy.backoff(unknown_outcomes))
-                await self.adopt_existing(keys)
+                await self.adopt_made(keys)
                 keys = [key for key in keys if key not in self.issues]
                 continue
             created = {keys[index]: (i.key, i.id) for index, i in result.created_by_index(len(keys)).items()}
@@ -294,49 +305,6 @@ class _Run:
             fields["description"] = ticket.description
         value = {"ticketKey": ticket.key, "sessionId": str(ticket.session_id), "exportId": str(self.task.id)}
         return {"fields": fields, "properties": [{"key": PROPERTY_KEY, "value": value}]}
-
-    async def add_attachments(self) -> None:
-        todo = [t for t in self.tickets.values() if t.attachments and not t.attachments_done and t.key in self.issues]
-        gate = asyncio.Semaphore(CONCURRENCY)
-
-        async def attach(ticket: TicketRecord) -> None:
-            async with gate:
-                await self.attach_files(ticket)
-
-        for start in range(0, len(todo), CONCURRENCY * 2):
-            self.stop_if_cancelled()
-            outcomes = await asyncio.gather(*map(attach, todo[start : start + CONCURRENCY * 2]), return_exceptions=True)
-            self.report("Adding attachments")
-            _raise_first(outcomes)
-
-    async def attach_files(self, ticket: TicketRecord) -> None:
-        issue_key = self.issues[ticket.key][0]
-        present: set[str] = set()
-        if ticket.key not in self.created_now:
-            present = await self.attached_names(issue_key)
-        for item in ticket.attachments:
-            failures = 0
-            while item["filename"] not in present:
-                content = item["content"].encode() if isinstance(item["content"], str) else bytes(item["content"])
-                try:
-                    await self.retrying(
-                        self.client.add_attachment, issue_key, item["filename"], item["media_type"], content, safe=False
-                    )
-                except JiraUnavailableError:
-                    failures += 1
-                    if failures >= self.policy.attempts:
-                        raise
-                    await self.sleep(self.policy.backoff(failures))
-                    present = await self.attached_names(issue_key)
-                    continue
-                present.add(item["filename"])
-                self.counts["attachments"] = self.counts.get("attachments", 0) + 1
-        self.repo.mark_attachments_done(**self.scope, key=ticket.key)
-        ticket.attachments_done = True
-
-    async def attached_names(self, issue_key: str) -> set[str]:
-        issue = await self.retrying(self.client.get_issue, issue_key, fields=("attachment",))
-        return {a.filename for a in issue.attachments}
 
     def stop_if_cancelled(self) -> None:
         assert self.task.id is not None
@@ -401,9 +369,3 @@ def _who_can_fix(field_errors: dict[str, str]) -> str:
     if field_errors and set(field_errors) <= TICKET_FIELDS:
         return WhoCanFix.SPEC_AUTHOR.value
     return WhoCanFix.JIRA_ADMIN.value
-
-
-def _raise_first(outcomes: list[Any]) -> None:
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome

@@ -33,6 +33,7 @@ _RATE = click.FloatRange(0, 1)
 @click.option("--drop-mode", type=click.Choice(["disconnect", "error"]), default="disconnect", show_default=True,
               help="Lose the answer by cutting the connection or by a 502.")
 @click.option("--latency-ms", type=int, default=0, help="Delay added to every REST call.")
+@click.option("--search-lag-ms", type=int, default=0, help="How long a new issue stays invisible to JQL searches.")
 @click.option("--seed", type=int, default=None, help="Seed of the fault RNG, for reproducible runs.")
 def sandbox_command(
     host: str,
@@ -50,6 +51,7 @@ def sandbox_command(
     drop_after_create_rate: float,
     drop_mode: str,
     latency_ms: int,
+    search_lag_ms: int,
     seed: int | None,
 ) -> None:
     """Run a local stand-in for Jira Cloud that installs the app as Jira does."""
@@ -70,6 +72,7 @@ def sandbox_command(
             drop_after_create_rate=drop_after_create_rate,
             drop_mode=drop_mode,
             latency_ms=latency_ms,
+            search_lag_ms=search_lag_ms,
             seed=seed,
         ),
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.adf.schema import SCHEMA_PATH
+
 DEFAULT_APP_URL = "http://127.0.0.1:8000"
 DESCRIPTOR_PATH = "/atlassian-connect.json"
-ADF_SCHEMA_PATH = Path(__file__).parent / "schemas" / "adf-full.schema.json"
 STATIC_DIR = Path(__file__).parent / "static"
 
 
@@ -22,6 +23,8 @@ class FaultConfig:
     timeout_rate: float = 0.0
     drop_after_create_rate: float = 0.0
     latency_ms: int = 0
+    # Jira's search index trails its writes: an issue is visible to JQL only this long after it was created.
+    search_lag_ms: int = 0
     # Longer than any sane client timeout, so a "timeout" fault really times the client out.
     timeout_seconds: float = 60.0
     # "disconnect": headers sent, then the connection is cut; "error": a 502 instead of the 201 body.
@@ -61,7 +64,7 @@ class SandboxConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     # Real Jira only answers JQL on issue properties the app indexes with a `jiraEntityProperties` module.
     require_indexed_properties: bool = True
-    adf_schema_path: Path = ADF_SCHEMA_PATH
+    adf_schema_path: Path = SCHEMA_PATH
 
     @property
     def public_url(self) -> str:

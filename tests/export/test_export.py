@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.jira.client import JiraClient
-from app.jira.errors import JiraAuthError
+from app.jira.errors import JiraAuthError, JiraUnavailableError
 from app.jira.pacing import RetryPolicy
 from app.pipeline.export import ExportConfigurationError, export_results, run_export
 from app.sandbox.config import FaultConfig
@@ -230,5 +230,29 @@ async def test_a_429_storm_is_waited_out_as_retry_after_asks(tmp_path: Path) -> 
         assert_exported_exactly(world.runtime.store, world.tickets())
         summary = export_results(world.services, world.tenant_id, world.session_id).summary
         assert summary["rate_limited"] == limited
+    finally:
+        await world.aclose()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("waits", "duplicates"), [((0.1, 0.2, 0.4), False), ((), True)])
+async def test_a_lost_create_answer_while_the_search_index_lags_is_searched_again_not_created_twice(
+    tmp_path: Path, waits: tuple[float, ...], duplicates: bool
+) -> None:
+    # Every create's answer is lost, and for 250 ms the new issues are invisible to JQL, as in a busy Jira.
+    world = World(tmp_path, faults=FaultConfig(drop_after_create_rate=1.0, drop_mode="error", search_lag_ms=250))
+    await world.install()
+    try:
+        world.add_tickets(synthetic_tickets(60, attachments_every=0))
+        policy = dataclasses.replace(FAST, index_lag_waits=waits)
+        export = run_export(world.services, world.start(), http=world.http, sleep=asyncio.sleep, policy=policy)
+        if duplicates:  # the control: without waiting, each empty search leads to creating the chunk again
+            with pytest.raises(JiraUnavailableError):
+                await export
+            assert max(jira_issues_by_ticket(world.runtime.store).values()) > 1
+        else:
+            await export
+            assert world.runtime.stats.requests["POST /rest/api/3/search/jql"] > 3  # searched again
+            assert_exported_exactly(world.runtime.store, world.tickets())
     finally:
         await world.aclose()

@@ -7,8 +7,9 @@ import json
 import jsonschema
 import pytest
 
+from app.adf.schema import SCHEMA_PATH
 from app.generation import GenerationResult, validate_adf
-from app.generation.adf import SCHEMA_PATH, doc, paragraph, size, table, task_list, text
+from app.generation.adf import doc, paragraph, size, table, task_list, text
 from app.generation.tables import Cell, Table
 from tests.support import SHARED
 

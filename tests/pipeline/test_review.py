@@ -35,7 +35,10 @@ def tickets(tmp_path: Path) -> tuple[TicketRepository, review.Scope]:
     drafts = [
         {"key": key, "title": f"Ticket {key}", "area": area, "action": "build", "blocked_by": blocked, "labels": []}
         for key, area, blocked in [
-            ("a", "Content", []), ("b", "Content", ["a"]), ("c", "Views", ["b"]), ("d", "Views", [])
+            ("a", "Content", []),
+            ("b", "Content", ["a"]),
+            ("c", "Views", ["b"]),
+            ("d", "Views", []),
         ]
     ]
     repository.save_drafts(tenant_id=tenant.id, session_id=upload.id, drafts=drafts)
@@ -56,8 +59,12 @@ def test_an_edit_bumps_the_version_and_a_stale_one_is_refused(tickets: tuple[Tic
 
 @pytest.mark.parametrize(
     "edit",
-    [review.TicketEdit(title=""), review.TicketEdit(title="x" * 256), review.TicketEdit(labels=["two words"]),
-     review.TicketEdit(markdown="- item\n\n  ```\n  code\n  ```\n\n  | a |\n  | - |\n  | b |")],
+    [
+        review.TicketEdit(title=""),
+        review.TicketEdit(title="x" * 256),
+        review.TicketEdit(labels=["two words"]),
+        review.TicketEdit(markdown="- item\n\n  ```\n  code\n  ```\n\n  | a |\n  | - |\n  | b |"),
+    ],
 )
 def test_edits_jira_would_refuse_are_not_stored(
     tickets: tuple[TicketRepository, review.Scope], edit: review.TicketEdit

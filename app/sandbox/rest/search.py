@@ -6,13 +6,14 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.sandbox.jql import FIELDS, JqlError, Query, matcher, parse, property_path
-from app.sandbox.models import Installation, Issue
+from app.sandbox.models import Installation, Issue, jira_timestamp
 from app.sandbox.rest.common import json_body, runtime_of
 from app.sandbox.rest.errors import JiraRequestError
 from app.sandbox.rest.representations import API, issue_json, requested_fields
@@ -95,7 +96,9 @@ async def search(request: Request) -> Response:
         raise JiraRequestError(400, "Invalid nextPageToken or maxResults.") from exc
 
     predicates = [matcher(clause, _field_values(store)) for clause in query.clauses]
-    found = [issue for issue in store.issues.values() if all(p(issue) for p in predicates)]
+    indexed_until = jira_timestamp(datetime.now(UTC) - timedelta(milliseconds=runtime.faults.config.search_lag_ms))
+    # Timestamps of one format and zone compare as strings; an issue newer than the lag is not indexed yet.
+    found = [i for i in store.issues.values() if i.created <= indexed_until and all(p(i) for p in predicates)]
     for field, descending in reversed(query.order_by):
         found.sort(key=ORDER_KEYS[field], reverse=descending)
     page = found[start:start + limit]

@@ -1,0 +1,171 @@
+"""`dtg demo --headless`: the whole product on a spec export, without a browser, as a smoke test anyone can run.
+
+The sandbox, the app and its embedded worker start as in `dtg demo`; the app is installed by the signed install;
+then this module does what the director would do on the project page, through the same use cases: open a session,
+upload the files, generate (the worker runs it through the embedded broker), export, and report what Jira holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.container import Services, build_services
+from app.db.models import ACTIVE_TASK_STATES, Task
+from app.launch import DemoStack, demo_environment, demo_stack
+from app.logs import configure_logging
+from app.pipeline.export import PROPERTY_KEY, export_results, start_export
+from app.pipeline.generation import start_generation
+from app.pipeline.intake import IncomingFile, add_files, open_session, validate_session
+from app.settings import Settings
+from workers.queue import DramatiqJobQueue
+
+SAMPLE_SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "sample_data" / "uwec"
+TASK_TIMEOUT_SECONDS = 600.0
+Echo = Callable[[str], None]
+
+
+@dataclass
+class DemoReport:
+    files: int = 0
+    findings: Counter[str] = field(default_factory=Counter)
+    tickets: Counter[str] = field(default_factory=Counter)  # by area
+    issues: int = 0
+    links: int = 0
+    links_planned: int = 0
+    attachments: int = 0
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    project_url: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.issues == sum(self.tickets.values()) > 0
+
+    def lines(self) -> list[str]:
+        by_area = ", ".join(f"{area} {count}" for area, count in sorted(self.tickets.items()))
+        by_severity = ", ".join(f"{severity} {count}" for severity, count in sorted(self.findings.items()))
+        return [
+            "Summary",
+            f"  Spec files:            {self.files}",
+            f"  Findings:              {sum(self.findings.values())} ({by_severity or 'none'})",
+            f"  Tickets:               {sum(self.tickets.values())} ({by_area or 'none'})",
+            f"  Issues in the sandbox: {self.issues}",
+            f"  Links:                 {self.links} of {self.links_planned}",
+            f"  Attachments:           {self.attachments}",
+            f"  Failures:              {len(self.failures)}",
+            *(f"    - {failure}" for failure in self.failures),
+            f"  Time:                  {self.seconds:.1f} s",
+            f"  Sandbox project:       {self.project_url}",
+        ]
+
+
+async def run_headless(
+    environ: Mapping[str, str], *, app_port: int, sandbox_port: int, spec_dir: Path, echo: Echo
+) -> DemoReport:
+    """Start everything, run the flow on the CSV files in `spec_dir`, stop everything, and report."""
+    env = demo_environment(environ, app_port=app_port, sandbox_port=sandbox_port)
+    settings = Settings.from_env(env)
+    if "DTG_LOG_LEVEL" not in env:  # the progress lines and the summary are the output; logs only on trouble
+        settings = dataclasses.replace(settings, log_level="WARNING")
+    configure_logging(settings, default_format="text")
+    # A fresh in-memory sandbox each run, so the counts are this run's.
+    stack = demo_stack(settings, app_port=app_port, sandbox_port=sandbox_port, sandbox_state_dir=None)
+    services = build_services(settings, DramatiqJobQueue(stack.broker))
+    serving = asyncio.create_task(stack.serve())
+    try:
+        return await _flow(stack, services, spec_dir, echo)
+    finally:
+        stack.stop()
+        await serving
+        await services.aclose()
+
+
+async def _flow(stack: DemoStack, services: Services, spec_dir: Path, echo: Echo) -> DemoReport:
+    started = time.monotonic()
+    report = DemoReport(project_url=stack.project_url)
+    echo(f"Starting the Jira sandbox on {stack.sandbox_config.public_url} and the app on {stack.settings.base_url}")
+    client_key = await stack.installed_client_key()
+    tenant = services.tenants.find(client_key) if client_key else None
+    if tenant is None:
+        report.failures.append("The sandbox could not install the app.")
+        return report
+    echo("The app is installed in the sandbox.")
+
+    config = stack.sandbox_config
+    upload = open_session(
+        services.sessions, tenant_id=tenant.id, project_key=config.project_key, project_id=config.project_id,
+        account_id=None,
+    )
+    assert upload.id is not None
+    paths = sorted(spec_dir.glob("*.csv"))
+    files = [IncomingFile(path.name, path.read_bytes()) for path in paths]
+    add_files(services.sessions, tenant_id=tenant.id, session_id=upload.id, files=files)
+    intake = validate_session(services, tenant_id=tenant.id, session_id=upload.id)
+    report.files = len(files)
+    report.findings = Counter(str(finding.severity) for finding in intake.findings)
+    echo(f"Uploaded {len(files)} files from {spec_dir}: {len(intake.findings)} findings.")
+    if intake.blocking:
+        report.failures.append("The spec has blocking findings; run `dtg validate` on it to see them.")
+        return report
+
+    generation = start_generation(services, tenant_id=tenant.id, session_id=upload.id)
+    if not await _wait(services, generation, "Generating tickets", echo, report):
+        return report
+    report.tickets = Counter(t.area for t in services.tickets.list(tenant_id=tenant.id, session_id=upload.id))
+
+    export = start_export(services, tenant.id, upload.id)
+    await _wait(services, export, "Exporting to the Jira sandbox", echo, report)
+    results = export_results(services, tenant.id, upload.id)
+    report.failures += [f"{t.key}: {t.error}" for t in results.tickets if t.error]
+    report.links_planned = int(results.summary.get("links_total", 0))
+    _count_in_sandbox(stack, upload.id, report)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+async def _wait(services: Services, task_id: int, what: str, echo: Echo, report: DemoReport) -> bool:
+    """Poll the task until it ends, echoing its progress at most once a second; False (recorded) if it failed."""
+    deadline = time.monotonic() + TASK_TIMEOUT_SECONDS
+    shown, last_shown = "", 0.0
+    task: Task | None = None
+    while time.monotonic() < deadline:
+        task = await asyncio.to_thread(services.tasks.find, task_id)
+        if task is None or task.state not in ACTIVE_TASK_STATES:
+            break
+        line = f"  {what}: {task.done}/{task.total} {task.current}".rstrip()
+        if line != shown and time.monotonic() - last_shown >= 1:
+            echo(line)
+            shown, last_shown = line, time.monotonic()
+        await asyncio.sleep(0.2)
+    if task is None or task.state != "done":
+        state = task.state if task else "missing"
+        report.failures.append(f"{what} ended {state}: {task.message if task else ''}".rstrip(": "))
+        return False
+    echo(f"  {what}: done. {task.message}")
+    return True
+
+
+def _count_in_sandbox(stack: DemoStack, session_id: int, report: DemoReport) -> None:
+    """What the sandbox holds for this session, counted on its side rather than from our own records."""
+    store = stack.sandbox.state.sandbox.store
+    ours = {
+        issue.id
+        for issue in store.issues.values()
+        if (issue.properties.get(PROPERTY_KEY) or {}).get("sessionId") == str(session_id)
+    }
+    report.issues = len(ours)
+    report.links = sum(1 for link in store.links if {link.inward_issue_id, link.outward_issue_id} <= ours)
+    report.attachments = sum(1 for attachment in store.attachments.values() if attachment.issue_id in ours)
+    if report.links != report.links_planned:
+        report.failures.append(f"{report.links_planned - report.links} links are missing in the sandbox.")
+
+
+def default_spec_dir() -> Path | None:
+    """The UWEC sample beside the repository, when it is there."""
+    return SAMPLE_SPEC if SAMPLE_SPEC.is_dir() else None

@@ -1,0 +1,50 @@
+"""`dtg demo --headless`: the whole product on the UWEC sample in one command, checked by its summary."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support import DTG, UWEC, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.export]
+
+
+def _number(label: str, output: str) -> int:
+    match = re.search(rf"^  {label}:\s+(\d+)", output, re.MULTILINE)
+    assert match, f"no '{label}' in the summary:\n{output}"
+    return int(match.group(1))
+
+
+def test_headless_demo_exports_the_uwec_sample_into_the_sandbox(tmp_path: Path) -> None:
+    if not UWEC.is_dir():
+        pytest.skip("the UWEC sample is not beside the repository")
+    env = {**os.environ, "DTG_DATA_DIR": str(tmp_path / "data")}
+    command = [*DTG, "demo", "--headless", "--port", str(free_port()), "--sandbox-port", str(free_port())]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+    output = done.stdout
+    assert done.returncode == 0, output + done.stderr
+
+    assert _number("Spec files", output) == 11
+    tickets = _number("Tickets", output)
+    assert tickets > 100
+    assert _number("Issues in the sandbox", output) == tickets
+    links = re.search(r"^  Links:\s+(\d+) of (\d+)", output, re.MULTILINE)
+    assert links and int(links.group(1)) == int(links.group(2)) > 100
+    assert _number("Attachments", output) > 0
+    assert _number("Failures", output) == 0
+    assert "Exporting to the Jira sandbox: done. " in output
+    assert re.search(r"^  Sandbox project:\s+http://127\.0\.0\.1:\d+/projects/DTG$", output, re.MULTILINE)
+    # Everything lived in the data dir the test gave it: the SQLite database is there.
+    assert (tmp_path / "data" / "dtg.sqlite3").exists()
+
+
+def test_headless_demo_without_a_spec_folder_is_a_usage_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    command = [*DTG, "demo", "--headless", "--spec", str(missing)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "nowhere" in done.stderr
