@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,8 @@ from sqlmodel import col, select
 from app.db.engine import SessionFactory
 from app.db.models import ACTIVE_TASK_STATES, Task, Tenant, utcnow
 from app.errors import ConflictError
+
+log = logging.getLogger(__name__)
 
 
 class TaskAlreadyRunningError(ConflictError):
@@ -42,6 +45,29 @@ class TaskRepository:
                 raise TaskAlreadyRunningError(f"A {kind} run is already in progress for this session.") from exc
             session.refresh(task)
             return task
+
+    def create_or_claim_stale(
+        self,
+        *,
+        tenant_id: int,
+        session_id: int,
+        kind: str,
+        stale_before: datetime,
+        total: int = 0,
+        detail: dict[str, Any] | None = None,
+    ) -> Task:
+        """A new task, or the session's active one of `kind` if it has been idle since `stale_before`.
+
+        Raises: TaskAlreadyRunningError when an active task made progress lately.
+        """
+        try:
+            return self.create(tenant_id=tenant_id, session_id=session_id, kind=kind, total=total, detail=detail)
+        except TaskAlreadyRunningError:
+            stale = self.claim_stale(tenant_id=tenant_id, session_id=session_id, kind=kind, stale_before=stale_before)
+            if stale is None:
+                raise
+            log.warning("%s task %s was idle since before %s; queued again", kind, stale.id, stale_before)
+            return stale
 
     def claim_stale(self, *, tenant_id: int, session_id: int, kind: str, stale_before: datetime) -> Task | None:
         """The session's active task of `kind` if nothing touched it since `stale_before`, marked touched now.

@@ -20,19 +20,43 @@ _KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "opena
 
 @click.command("generate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out", default="tickets.json", show_default=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the tickets (JSON); '-' for standard output.")
-@click.option("--provider", type=click.Choice(["offline", "openai", "anthropic", "openai-compatible"]),
-              default="offline", show_default=True, help="Who writes the user stories and success criteria.")
+@click.option(
+    "--out",
+    "out",
+    default="tickets.json",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the tickets (JSON); '-' for standard output.",
+)
+@click.option(
+    "--provider",
+    type=click.Choice(["offline", "openai", "anthropic", "openai-compatible"]),
+    default="offline",
+    show_default=True,
+    help="Who writes the user stories and success criteria.",
+)
 @click.option("--model", default="", help="The model name (required for every provider but offline).")
-@click.option("--api-key-env", default=None, metavar="VAR",
-              help="Environment variable holding the API key (default OPENAI_API_KEY or ANTHROPIC_API_KEY).")
+@click.option(
+    "--api-key-env",
+    default=None,
+    metavar="VAR",
+    help="Environment variable holding the API key (default OPENAI_API_KEY or ANTHROPIC_API_KEY).",
+)
 @click.option("--base-url", default=None, help="Base URL of an OpenAI-compatible endpoint.")
 @click.option("--site-name", default="", help="The site's name, for the writer.")
 @click.option("--site-description", default="", help="One line about the site, for the writer.")
 @click.option("--type", "types", multiple=True, metavar="FILE=TYPE", help="Set the type of a file (repeatable).")
-def generate_command(files: tuple[Path, ...], out: Path, provider: str, model: str, api_key_env: str | None,
-                     base_url: str | None, site_name: str, site_description: str, types: tuple[str, ...]) -> None:
+def generate_command(
+    files: tuple[Path, ...],
+    out: Path,
+    provider: str,
+    model: str,
+    api_key_env: str | None,
+    base_url: str | None,
+    site_name: str,
+    site_description: str,
+    types: tuple[str, ...],
+) -> None:
     """Draft Jira tickets from spec CSV files. Exit status: 0 written, 1 the spec has blocking findings, 2 misuse."""
     name = provider.replace("-", "_")
     key = os.environ.get(api_key_env or _KEY_ENV.get(name, "")) if name != "offline" else None
@@ -52,8 +76,13 @@ def generate_command(files: tuple[Path, ...], out: Path, provider: str, model: s
     async def run() -> dict[str, object]:
         writer = build_writer(config)
         try:
-            result = await generate_tickets(intake, writer=writer, site_name=site_name,
-                                            site_description=site_description, concurrency=config.concurrency)
+            result = await generate_tickets(
+                intake,
+                writer=writer,
+                site_name=site_name,
+                site_description=site_description,
+                concurrency=config.concurrency,
+            )
         finally:
             await writer.provider.aclose()
         data = result.to_dict()
@@ -61,8 +90,7 @@ def generate_command(files: tuple[Path, ...], out: Path, provider: str, model: s
         return data
 
     data = asyncio.run(run())
-    payload = json.dumps({k: data[k] for k in ("tickets", "findings", "usage", "cycles")}, indent=2,
-                         ensure_ascii=False)
+    payload = json.dumps({k: data[k] for k in ("tickets", "findings", "usage", "cycles")}, indent=2, ensure_ascii=False)
     if str(out) == "-":
         click.echo(payload)
     else:
@@ -80,9 +108,14 @@ def _summary(data: dict[str, object]) -> None:
     severities = Counter(f["severity"] for f in data["findings"])  # type: ignore[attr-defined]
     click.echo("Findings: " + (", ".join(f"{n} {s}" for s, n in sorted(severities.items())) or "none"), err=True)
     for cycle in data["cycles"]:  # type: ignore[attr-defined]
-        click.echo(f"Cycle broken: {', '.join(cycle['tickets'])} ({len(cycle['relates_to'])} links relate instead "
-                   "of block)", err=True)
+        click.echo(
+            f"Cycle broken: {', '.join(cycle['tickets'])} ({len(cycle['relates_to'])} links relate instead of block)",
+            err=True,
+        )
     usage = data["usage"]
     assert isinstance(usage, dict)
-    click.echo(f"Usage: {usage['input_tokens']} input and {usage['output_tokens']} output tokens, "
-               f"${usage['cost_usd']:.4f}, {usage['flagged']} flagged", err=True)
+    click.echo(
+        f"Usage: {usage['input_tokens']} input and {usage['output_tokens']} output tokens, "
+        f"${usage['cost_usd']:.4f}, {usage['flagged']} flagged",
+        err=True,
+    )

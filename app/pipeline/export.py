@@ -16,6 +16,7 @@ import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -23,16 +24,18 @@ import httpx
 from app.container import Services
 from app.db.exports import ExportRepository
 from app.db.locks import exclusive
-from app.db.models import ACTIVE_TASK_STATES, Task, TicketRecord
+from app.db.models import ACTIVE_TASK_STATES, Task, TicketRecord, utcnow
 from app.errors import AppError, NotFoundError, WhoCanFix
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraError, JiraNotFoundError, JiraUnavailableError, describe
 from app.jira.models import LinkType
 from app.jira.pacing import RetryPolicy, Sleep, TenantPacer, with_retries
+from app.pipeline.configuration import effective_default_labels
 from app.pipeline.export_attachments import AttachmentStep
 from app.pipeline.export_csv import spec_csvs_with_keys
 from app.pipeline.export_links import LinkStep
 from app.pipeline.export_plan import plan_export
+from app.pipeline.jobs import STALE_AFTER
 
 PROPERTY_KEY = "dtg-ticket"
 # Jira's limit per bulk create call.
@@ -70,16 +73,18 @@ class _Cancelled(Exception):
     pass
 
 
-def start_export(services: Services, tenant_id: int, session_id: int) -> int:
-    """Create the export task and hand it to a worker.
+def start_export(services: Services, tenant_id: int, session_id: int, *, stale_after: timedelta = STALE_AFTER) -> int:
+    """Create the export task (or take back one whose message was lost) and hand it to a worker.
 
     Raises:
         NotFoundError: no such session in this tenant.
-        TaskAlreadyRunningError: an export of this session is already queued or running.
+        TaskAlreadyRunningError: an export of this session is already queued or running and made progress lately.
     """
     services.sessions.get(session_id, tenant_id=tenant_id)
     total = len(ExportRepository(services.db).tickets(tenant_id=tenant_id, session_id=session_id))
-    task = services.tasks.create(tenant_id=tenant_id, kind="export", total=total, session_id=session_id)
+    task = services.tasks.create_or_claim_stale(
+        tenant_id=tenant_id, session_id=session_id, kind="export", stale_before=utcnow() - stale_after, total=total
+    )
     assert task.id is not None
     services.jobs.enqueue_export(task.id)
     return task.id
@@ -178,6 +183,7 @@ class _Run:
     policy: RetryPolicy
     pacer: TenantPacer
     repo: ExportRepository
+    default_labels: list[str]
     tickets: dict[str, TicketRecord] = field(default_factory=dict)
     issues: dict[str, tuple[str, str]] = field(default_factory=dict)  # ticket key -> (issue key, issue id)
     created_now: set[str] = field(default_factory=set)
@@ -199,7 +205,9 @@ class _Run:
         settings = services.settings
         pacer = TenantPacer(services.rate_limits, installation.client_key, settings.jira_requests_per_second)
         client = JiraClient(http, installation, settings.app_key, pacer=pacer)
-        return cls(services, task, client, upload.project_key, sleep, policy, pacer, ExportRepository(services.db))
+        labels = effective_default_labels(services, task.tenant_id)
+        repo = ExportRepository(services.db)
+        return cls(services, task, client, upload.project_key, sleep, policy, pacer, repo, labels)
 
     @property
     def scope(self) -> dict[str, int]:
@@ -299,8 +307,11 @@ class _Run:
             "project": {"key": self.project_key},
             "issuetype": {"name": "Task"},
             "summary": ticket.title,
-            "labels": list(ticket.labels),
+            # The admin's default labels ride along on every issue (sorted, so a re-run sends the same payload).
+            "labels": sorted({*ticket.labels, *self.default_labels}),
         }
+        if ticket.assignee_account_id:
+            fields["assignee"] = {"accountId": ticket.assignee_account_id}
         if ticket.description:
             fields["description"] = ticket.description
         value = {"ticketKey": ticket.key, "sessionId": str(ticket.session_id), "exportId": str(self.task.id)}

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from app.db.models import utcnow
 from app.db.sessions import SessionRepository
-from app.db.tasks import TaskAlreadyRunningError, TaskRepository
+from app.db.tasks import TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
 from app.db.tickets import TicketRepository
 from app.generation import GenerationBlockedError, draft_tickets, finish_ticket
@@ -25,16 +25,12 @@ from app.llm.base import LLMConfigError
 from app.llm.runner import CostEstimate
 from app.pipeline.configuration import ConfigurationPorts
 from app.pipeline.intake import validate_session
-from app.pipeline.jobs import JobQueue
+from app.pipeline.jobs import STALE_AFTER, JobQueue
 from app.pipeline.providers import choose
 
 log = logging.getLogger(__name__)
 
 KIND = "generate"
-# A run saves progress after every ticket the model writes, and one ticket takes at most the writer's timeout
-# times its retries (a few minutes); an active run untouched for longer has lost its message (Redis restarted)
-# or its worker, and starting generation again re-enqueues it instead of refusing.
-STALE_AFTER = timedelta(minutes=10)
 
 
 class GenerationPorts(Protocol):
@@ -78,18 +74,14 @@ def start_generation(
         TaskAlreadyRunningError: a run for this session is already queued or running and made progress lately.
     """
     drafts = _drafts(ports, tenant_id=tenant_id, session_id=session_id)
-    try:
-        task = ports.tasks.create(
-            tenant_id=tenant_id, session_id=session_id, kind=KIND, total=len(drafts), detail={"provider": provider}
-        )
-    except TaskAlreadyRunningError:
-        stale = ports.tasks.claim_stale(
-            tenant_id=tenant_id, session_id=session_id, kind=KIND, stale_before=utcnow() - stale_after
-        )
-        if stale is None:
-            raise
-        task = stale
-        log.warning("generation task %s made no progress for %s; queued again", task.id, stale_after)
+    task = ports.tasks.create_or_claim_stale(
+        tenant_id=tenant_id,
+        session_id=session_id,
+        kind=KIND,
+        stale_before=utcnow() - stale_after,
+        total=len(drafts),
+        detail={"provider": provider},
+    )
     assert task.id is not None
     ports.sessions.set_stage(session_id, tenant_id=tenant_id, stage="generate")
     ports.jobs.enqueue_generation(task.id)

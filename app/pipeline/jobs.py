@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Protocol
+
+# Runs save progress after every ticket or chunk, and one step takes at most a few minutes of retries; an active
+# run untouched for longer has lost its message (Redis keeps nothing on disk) or its worker, so starting it again
+# re-enqueues it instead of refusing.
+STALE_AFTER = timedelta(minutes=10)
 
 
 class JobQueue(Protocol):

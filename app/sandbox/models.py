@@ -86,6 +86,7 @@ class Issue:
     description: dict[str, Any] | None
     labels: list[str]
     reporter_account_id: str
+    assignee_account_id: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
     attachment_ids: list[str] = field(default_factory=list)
     status: str = "To Do"

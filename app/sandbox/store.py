@@ -58,6 +58,9 @@ class SandboxStore:
         """Every sandbox project has the same issue types."""
         return next((t for t in ISSUE_TYPES if id_or_name in (t.id, t.name)), None)
 
+    def account_ids(self) -> set[str]:
+        return {u.account_id for u in USERS}
+
     def user(self, account_id: str) -> SandboxUser:
         return next((u for u in USERS if u.account_id == account_id), ADMIN_USER)
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app.db.tasks import TaskAlreadyRunningError
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraUnavailableError
 from app.jira.pacing import RetryPolicy
-from app.pipeline.export import ExportConfigurationError, export_results, run_export
+from app.pipeline.export import ExportConfigurationError, export_results, run_export, start_export
 from app.sandbox.config import FaultConfig
+from app.sandbox.models import USERS
 from tests.export.helpers import SANDBOX_URL, World, assert_exported_exactly, jira_issues_by_ticket, synthetic_tickets
 
 pytestmark = [pytest.mark.unit, pytest.mark.export]
@@ -256,3 +259,47 @@ async def test_a_lost_create_answer_while_the_search_index_lags_is_searched_agai
             assert_exported_exactly(world.runtime.store, world.tickets())
     finally:
         await world.aclose()
+
+
+@pytest.mark.anyio
+async def test_assignees_and_the_admins_default_labels_reach_jira(world: World) -> None:
+    drafts = synthetic_tickets(3, attachments_every=0)
+    drafts[0]["labels"] = ["content-model"]
+    world.add_tickets(drafts)
+    developer = next(u for u in USERS if not u.admin)
+    world.services.tickets.update(
+        tenant_id=world.tenant_id,
+        session_id=world.session_id,
+        key="t-0000",
+        expected_version=1,
+        changes={"assignee_account_id": developer.account_id, "assignee_name": developer.display_name},
+    )
+    world.services.tenant_settings.save(
+        world.tenant_id,
+        provider="offline",
+        model="",
+        base_url=None,
+        status_mapping={},
+        default_labels=["drupal-spec"],
+        updated_by="admin",
+    )
+    await export(world, world.start())
+
+    issues = {i.properties["dtg-ticket"]["ticketKey"]: i for i in world.runtime.store.issues.values()}
+    assert issues["t-0000"].assignee_account_id == developer.account_id
+    assert issues["t-0001"].assignee_account_id is None
+    assert issues["t-0000"].labels == ["content-model", "drupal-spec"]
+    assert all("drupal-spec" in issue.labels for issue in issues.values())
+
+
+@pytest.mark.anyio
+async def test_an_export_whose_message_was_lost_can_be_started_again(world: World) -> None:
+    world.add_tickets(synthetic_tickets(5, attachments_every=0))
+    lost = world.start()
+    with pytest.raises(TaskAlreadyRunningError):
+        world.start()
+    # Idle past the threshold (Redis dropped the message): starting again takes the same task back.
+    assert start_export(world.services, world.tenant_id, world.session_id, stale_after=timedelta(0)) == lost
+    assert world.queue.exports == [lost, lost]
+    await export(world, lost)
+    assert_exported_exactly(world.runtime.store, world.tickets())

@@ -21,8 +21,18 @@ API = "/rest/api/3"
 STATUS = {"id": "10000", "name": "To Do", "statusCategory": {"id": 2, "key": "new", "name": "To Do"}}
 # Fields the GET issue and search answers know; `*all`/`*navigable` ask for all of them.
 ISSUE_FIELDS = (
-    "summary", "description", "labels", "issuetype", "project", "status", "issuelinks", "attachment", "reporter",
-    "created", "updated",
+    "summary",
+    "description",
+    "labels",
+    "issuetype",
+    "project",
+    "status",
+    "issuelinks",
+    "attachment",
+    "reporter",
+    "assignee",
+    "created",
+    "updated",
 )
 
 
@@ -172,6 +182,9 @@ def issue_json(
         "issuelinks": [_issue_link_json(link, issue, store, base_url) for link in store.links_of(issue)],
         "attachment": [attachment_json(store.attachments[a], reporter, base_url) for a in issue.attachment_ids],
         "reporter": user_details_json(reporter, base_url),
+        "assignee": user_details_json(store.user(issue.assignee_account_id), base_url)
+        if issue.assignee_account_id
+        else None,
         "created": issue.created,
         "updated": issue.created,
     }
@@ -183,7 +196,8 @@ def issue_json(
         "fields": {name: values[name] for name in fields},
     }
     if properties:
-        wanted = issue.properties if "*all" in properties else {k: v for k, v in issue.properties.items()
-                                                                    if k in properties}
+        wanted = (
+            issue.properties if "*all" in properties else {k: v for k, v in issue.properties.items() if k in properties}
+        )
         answer["properties"] = dict(wanted)
     return answer

@@ -20,7 +20,7 @@ DESCRIPTION_MAX = 32_767
 LABEL_MAX = 255
 PROPERTY_KEY_MAX = 255
 PROPERTY_VALUE_MAX_BYTES = 32_768
-SETTABLE_FIELDS = {"project", "issuetype", "summary", "description", "labels"}
+SETTABLE_FIELDS = {"project", "issuetype", "summary", "description", "labels", "assignee"}
 
 
 class CreateRejected(Exception):
@@ -46,14 +46,18 @@ def validate_create(payload: Any, store: SandboxStore, adf_schema: Path) -> tupl
         errors[name] = f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
 
     reference = fields.get("project") or {}
-    project = store.project(str(reference.get("id") or reference.get("key") or "")) if isinstance(
-        reference, dict) else None
+    project = (
+        store.project(str(reference.get("id") or reference.get("key") or "")) if isinstance(reference, dict) else None
+    )
     if project is None:
         errors["project"] = "Specify a valid project ID or key"
 
     reference = fields.get("issuetype") or {}
-    issue_type = store.issue_type(str(reference.get("id") or reference.get("name") or "")) if isinstance(
-        reference, dict) else None
+    issue_type = (
+        store.issue_type(str(reference.get("id") or reference.get("name") or ""))
+        if isinstance(reference, dict)
+        else None
+    )
     if issue_type is None:
         errors["issuetype"] = "Specify a valid issue type" if reference else "Specify an issue type"
 
@@ -77,6 +81,11 @@ def validate_create(payload: Any, store: SandboxStore, adf_schema: Path) -> tupl
     if label_error:
         errors["labels"] = label_error
 
+    assignee = fields.get("assignee")
+    assignee_id = assignee.get("accountId") if isinstance(assignee, dict) else None
+    if assignee is not None and (not isinstance(assignee_id, str) or assignee_id not in store.account_ids()):
+        errors["assignee"] = f"User '{assignee_id}' cannot be assigned issues."
+
     messages = _property_errors(payload.get("properties", []))
     if errors or messages:
         raise CreateRejected(errors, messages)
@@ -87,6 +96,7 @@ def validate_create(payload: Any, store: SandboxStore, adf_schema: Path) -> tupl
         "description": description,
         "labels": list(labels),
         "reporter_account_id": ADMIN_USER.account_id,
+        "assignee_account_id": assignee_id,
         "properties": {p["key"]: p["value"] for p in payload.get("properties", [])},
     }
     return project, draft
