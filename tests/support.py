@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+from cryptography.fernet import Fernet
+
 from app.logs import ContextFilter, JsonFormatter, RedactingFilter
 from app.settings import Settings
 
@@ -98,11 +101,15 @@ def start_process(args: list[str], env: dict[str, str], log: Path) -> subprocess
 
 
 def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 15.0) -> None:
-    """SIGTERM the process group of `start_process`, and SIGKILL it if it has not stopped within `timeout`."""
+    """SIGTERM the leader of `start_process`'s group, and SIGKILL the group if it has not stopped within `timeout`.
+
+    Only the leader gets SIGTERM: dramatiq's main process forwards it to its worker processes, and a worker
+    that receives a second SIGTERM takes it as "kill now" and hangs up mid-shutdown.
+    """
     if process.poll() is not None:
         return
     try:
-        os.killpg(process.pid, signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
@@ -144,3 +151,26 @@ class RecordingQueue:
 
     def enqueue_export(self, task_id: int) -> None:
         self.exports.append(task_id)
+
+
+def stack_environment(tmp_path: Path, *, app_url: str, sandbox_url: str) -> dict[str, str]:
+    """The environment of a `dtg serve` that a `dtg sandbox` on `sandbox_url` installs and frames."""
+    return {
+        **os.environ,
+        "DTG_DATA_DIR": str(tmp_path / "data"),
+        "DTG_BASE_URL": app_url,
+        "DTG_SECRET_KEY": remember_secret(Fernet.generate_key().decode()),
+        "DTG_CONNECT_INSTALL_KEYS_URL": f"{sandbox_url}/connect-install-keys",
+        "DTG_ALL_JS_URL": f"{sandbox_url}/atlassian-connect/all.js",
+        "DTG_FRAME_ANCESTORS": sandbox_url,
+    }
+
+
+def wait_for_install(sandbox_url: str, timeout: float = 60.0) -> None:
+    """Until the sandbox has installed our app (it retries until the app's descriptor answers)."""
+
+    def installed() -> bool:
+        answer = httpx.get(f"{sandbox_url}/_sandbox/installations", timeout=5).json()
+        return any(i["appKey"] == "drupal-ticket-generator" and i.get("installed", True) for i in answer)
+
+    wait_until(installed, timeout, "the sandbox to install the app", every=0.2)

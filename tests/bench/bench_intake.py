@@ -29,11 +29,16 @@ from app.intake.names import is_error_literal, split_list  # noqa: E402
 UWEC_DIR = ROOT.parent / "shared" / "sample_data" / "uwec"
 # Columns holding labels other files refer to (suffixed " <copy>") and machine names (suffixed "_<copy>").
 LABELS = {
-    "UWEC_Bundles.csv": ["Name"], "UWEC_Fields.csv": ["Bundle", "Ref. bundle"],
-    "UWEC_CustomViews.csv": ["View name"], "UWEC_CustomViewsDisplays.csv": ["View"],
-    "UWEC_CustomViewModes.csv": ["View Modes", "Entities Used On"], "UWEC_Imagestyles.csv": ["Style name"],
+    "UWEC_Bundles.csv": ["Name"],
+    "UWEC_Fields.csv": ["Bundle", "Ref. bundle"],
+    "UWEC_CustomViews.csv": ["View name"],
+    "UWEC_CustomViewsDisplays.csv": ["View"],
+    "UWEC_CustomViewModes.csv": ["View Modes", "Entities Used On"],
+    "UWEC_Imagestyles.csv": ["Style name"],
     "UWEC_ResponsiveImageStyles.csv": ["Responsive style", "Fallback Style", "Image Style Group(s)"],
-    "UWEC_Userroles.csv": ["Name"], "UWEC_Workflows.csv": ["Label"], "UWEC_Workflowstates.csv": ["Workflow"],
+    "UWEC_Userroles.csv": ["Name"],
+    "UWEC_Workflows.csv": ["Label"],
+    "UWEC_Workflowstates.csv": ["Workflow"],
     "UWEC_Workflowtransitions.csv": ["Workflow"],
 }
 MACHINE = {"Machine name", "Machine Name", "Bundle machine name", "View ID", "Fallback machine name"}
@@ -68,8 +73,12 @@ def synthetic(scale: int) -> list[UploadedFile]:
         writer.writerow(header)
         for copy in range(scale):
             for row in rows:
-                writer.writerow([_label(c, copy) if i in labels and c.strip() else _machine(c, copy) if i in machines
-                                 else c for i, c in enumerate(row)])
+                writer.writerow(
+                    [
+                        _label(c, copy) if i in labels and c.strip() else _machine(c, copy) if i in machines else c
+                        for i, c in enumerate(row)
+                    ]
+                )
         files.append(UploadedFile(path.name, out.getvalue().encode("utf-8")))
     return files
 
@@ -94,17 +103,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     uwec = [UploadedFile(p.name, p.read_bytes()) for p in sorted(UWEC_DIR.glob("*.csv"))]
-    print(f"{'set':>12} {'MB':>6} {'records':>8} {'intake s':>9} {'rec/s':>9} {'csv s':>7} {'csv rec/s':>10} "
-          f"{'x csv':>6} {'findings':>8}")
+    print(
+        f"{'set':>12} {'MB':>6} {'records':>8} {'intake s':>9} {'rec/s':>9} {'csv s':>7} {'csv rec/s':>10} "
+        f"{'x csv':>6} {'findings':>8}"
+    )
     per_record = []
-    for name, files, repeat in (("uwec", uwec, max(args.repeat, MIN_SMALL_REPEAT)),
-                                (f"uwec x{args.scale}", synthetic(args.scale), args.repeat)):
+    for name, files, repeat in (
+        ("uwec", uwec, max(args.repeat, MIN_SMALL_REPEAT)),
+        (f"uwec x{args.scale}", synthetic(args.scale), args.repeat),
+    ):
         seconds, result = best_of(repeat, lambda files=files: intake_files(files, limits=UNLIMITED))
         csv_seconds, records = best_of(repeat, lambda files=files: csv_only(files))
         size = sum(len(f.data) for f in files) / 1e6
         per_record.append(seconds / records)
-        print(f"{name:>12} {size:6.2f} {records:8d} {seconds:9.3f} {records / seconds:9.0f} {csv_seconds:7.3f} "
-              f"{records / csv_seconds:10.0f} {seconds / csv_seconds:6.1f} {len(result.findings):8d}")
+        print(
+            f"{name:>12} {size:6.2f} {records:8d} {seconds:9.3f} {records / seconds:9.0f} {csv_seconds:7.3f} "
+            f"{records / csv_seconds:10.0f} {seconds / csv_seconds:6.1f} {len(result.findings):8d}"
+        )
     ratio = per_record[1] / per_record[0]
     verdict = "PASS" if ratio <= MAX_RATIO else "FAIL"
     print(f"cost per record, x{args.scale} / x1: {ratio:.2f} (1.0 = linear; target <= {MAX_RATIO}): {verdict}")

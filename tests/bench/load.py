@@ -138,8 +138,13 @@ async def _verifier_costs(rounds: int = 2000) -> dict[str, float]:
     secret = uuid.uuid4().hex * 2
     base = "https://dtg.test"
     installation = Installation(
-        id=1, client_key="jira:1", base_url="https://site.test", display_url="https://site.test",
-        shared_secret=secret, enabled=True, active=True,
+        id=1,
+        client_key="jira:1",
+        base_url="https://site.test",
+        display_url="https://site.test",
+        shared_secret=secret,
+        enabled=True,
+        active=True,
     )
 
     async def lookup(client_key: str) -> Installation | None:
@@ -151,8 +156,11 @@ async def _verifier_costs(rounds: int = 2000) -> dict[str, float]:
     context = jwt.encode({"iss": "jira:1", "iat": now, "exp": now + 900, "qsh": CONTEXT_QSH, "sub": "a"}, secret)
     cases = {
         "iframe (HS256 + qsh)": (RequestTokenVerifier(app_base_url=base, lookup=lookup), request_token, url),
-        "context (HS256, context-qsh)": (ContextTokenVerifier(app_base_url=base, lookup=lookup), context,
-                                         f"{base}/api/me"),
+        "context (HS256, context-qsh)": (
+            ContextTokenVerifier(app_base_url=base, lookup=lookup),
+            context,
+            f"{base}/api/me",
+        ),
     }
     costs = {}
     for name, (verifier, token, target) in cases.items():
@@ -200,15 +208,30 @@ def main() -> int:
         start([*DTG, "serve", "--port", str(app_port)], "app")
         start([*DTG, "worker", "--processes", "1", "--threads", "2"], "worker")
         for n, port in enumerate(sandbox_ports):
-            start([*DTG, "sandbox", "--port", str(port), "--app-url", app, "--install",
-                   "--state-dir", str(workdir / f"sandbox{n}")], f"sandbox{n}")
+            start(
+                [
+                    *DTG,
+                    "sandbox",
+                    "--port",
+                    str(port),
+                    "--app-url",
+                    app,
+                    "--install",
+                    "--state-dir",
+                    str(workdir / f"sandbox{n}"),
+                ],
+                f"sandbox{n}",
+            )
         sites = []
         with httpx.Client(timeout=10) as client:
             _wait(lambda: client.get(f"{app}/readyz").status_code == 200, 90, "the app to be ready")
             for port in sandbox_ports:
                 sandbox = f"http://127.0.0.1:{port}"
-                _wait(lambda s=sandbox: any(i["installed"] for i in client.get(f"{s}/_sandbox/installations").json()),
-                      60, "the signed installs")
+                _wait(
+                    lambda s=sandbox: any(i["installed"] for i in client.get(f"{s}/_sandbox/installations").json()),
+                    60,
+                    "the signed installs",
+                )
                 sites.append(_site_credentials(client, sandbox))
         # A short warm-up, then the measured run.
         asyncio.run(_hammer(app, sites, 2.0, args.concurrency, 500))
@@ -226,8 +249,10 @@ def main() -> int:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
     total = sum(len(v) for v in result["latencies"].values())
-    print(f"{total} requests in {result['elapsed']:.1f} s from {SITES} tenants, concurrency {args.concurrency}: "
-          f"{total / result['elapsed']:.0f} req/s")
+    print(
+        f"{total} requests in {result['elapsed']:.1f} s from {SITES} tenants, concurrency {args.concurrency}: "
+        f"{total / result['elapsed']:.0f} req/s"
+    )
     print(f"{'kind':10} {'count':>7} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     missed = False
     for kind, values in sorted(result["latencies"].items()):

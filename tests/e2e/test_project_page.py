@@ -7,88 +7,54 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 
-from tests.support import REPO, UWEC
+from tests.support import DTG, REPO, UWEC, free_port, stack_environment, start_process, stop_process, wait_for_install
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.web]
 
 playwright = pytest.importorskip("playwright.sync_api")
 
-DTG = [sys.executable, "-m", "app.cli"]
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = REPO / "test-artifacts" / "e2e"
 WAIT_MS = 60_000
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_installed(sandbox_url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            installed = httpx.get(f"{sandbox_url}/_sandbox/installations", timeout=5).json()
-            if any(i["appKey"] == "drupal-ticket-generator" and i.get("installed", True) for i in installed):
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("the app was not installed into the sandbox in time")
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[str]:
     """The app and the sandbox (which installs the app); yields the sandbox URL."""
     if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed at /usr/bin/chromium; .ci/run must install it")
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    app_port, sandbox_port = _free_port(), _free_port()
+    app_port, sandbox_port = free_port(), free_port()
     app_url, sandbox_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{sandbox_port}"
-    env = {
-        **os.environ,
-        "DTG_DATA_DIR": str(tmp_path / "data"),
-        "DTG_BASE_URL": app_url,
-        "DTG_SECRET_KEY": Fernet.generate_key().decode(),
-        "DTG_CONNECT_INSTALL_KEYS_URL": f"{sandbox_url}/connect-install-keys",
-        "DTG_ALL_JS_URL": f"{sandbox_url}/atlassian-connect/all.js",
-        "DTG_FRAME_ANCESTORS": sandbox_url,
-        "DTG_LLM_PROVIDER": "offline",
-    }
+    env = {**stack_environment(tmp_path, app_url=app_url, sandbox_url=sandbox_url), "DTG_LLM_PROVIDER": "offline"}
     env.pop("DTG_DATABASE_URL", None)
     env.pop("DTG_REDIS_URL", None)
     commands = [
         ([*DTG, "serve", "--port", str(app_port)], "app.log"),
         ([*DTG, "sandbox", "--port", str(sandbox_port), "--app-url", app_url, "--install"], "sandbox.log"),
     ]
-    processes = [
-        subprocess.Popen(args, env=env, stdout=(tmp_path / log).open("wb"), stderr=subprocess.STDOUT)
-        for args, log in commands
-    ]
+    processes = [start_process(args, env, tmp_path / log) for args, log in commands]
     try:
-        _wait_until_installed(sandbox_url)
+        wait_for_install(sandbox_url)
         yield sandbox_url
     finally:
         for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process)
 
 
 def test_a_director_goes_from_csv_to_jira_issues_on_the_project_page(stack: str) -> None:

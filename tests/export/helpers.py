@@ -7,6 +7,8 @@ tests/web.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import random
 import uuid
 from collections import Counter
@@ -23,11 +25,13 @@ from app.db.models import TicketRecord
 from app.domain.installation import InstallPayload
 from app.pipeline.export import PROPERTY_KEY, start_export
 from app.pipeline.export_plan import BLOCKS, plan_export
+from app.pipeline.generation import run_generation, start_generation, writer_for_task
+from app.pipeline.intake import IncomingFile, add_files, open_session
 from app.sandbox import SandboxConfig, create_sandbox_app
 from app.sandbox.models import Installation as SandboxInstallation
 from app.sandbox.runtime import SandboxRuntime
 from app.sandbox.store import SandboxStore
-from tests.support import make_settings, remember_secret
+from tests.support import UWEC, RecordingQueue, make_settings, remember_secret
 
 SANDBOX_URL = "http://jira.test"
 APP_URL = "http://app.test"
@@ -182,3 +186,26 @@ def assert_exported_exactly(
         if link.from_key not in failed and link.to_key not in failed
     )
     assert actual == expected
+
+
+def generate_uwec_tickets(services: Services, tenant_id: int) -> int:
+    """A session on the sandbox project with the UWEC files and its tickets drafted offline, in this process."""
+    upload = open_session(
+        services.sessions, tenant_id=tenant_id, project_key="DTG", project_id="10000", account_id=None
+    )
+    assert upload.id is not None
+    files = [IncomingFile(p.name, p.read_bytes()) for p in sorted(UWEC.glob("*.csv"))]
+    add_files(services.sessions, tenant_id=tenant_id, session_id=upload.id, files=files)
+    in_process = dataclasses.replace(services, jobs=RecordingQueue())
+    task_id = start_generation(in_process, tenant_id=tenant_id, session_id=upload.id)
+    writer = writer_for_task(in_process, task_id)  # the offline writer: the default provider
+    assert writer is not None
+
+    async def generate() -> None:
+        try:
+            await run_generation(in_process, task_id, writer=writer)
+        finally:
+            await writer.provider.aclose()
+
+    asyncio.run(generate())
+    return upload.id

@@ -8,11 +8,9 @@ The tickets are the UWEC sample's, generated offline in this process before the 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import random
 import signal
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -29,10 +27,9 @@ from app.db.models import Task
 from app.jira.client import JiraClient
 from app.pipeline.export import PROPERTY_KEY, start_export
 from app.pipeline.export_plan import BLOCKS, plan_export
-from app.pipeline.generation import run_generation, start_generation, writer_for_task
-from app.pipeline.intake import IncomingFile, add_files, open_session
 from app.settings import Settings
-from tests.support import DTG, UWEC, RecordingQueue, free_port, spawn_worker
+from tests.export.helpers import generate_uwec_tickets
+from tests.support import DTG, free_port, spawn_worker, start_process, stop_process, wait_until
 from workers.broker import configure_broker
 from workers.queue import DramatiqJobQueue
 
@@ -57,28 +54,6 @@ def own_redis_url(redis_url: str) -> Iterator[str]:
         client.close()
 
 
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop a process group, and kill it if it has not stopped within 15 s."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _wait_until(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def _task(services: Services, task_id: int) -> Task:
     task = services.tasks.find(task_id)
     assert task is not None
@@ -92,29 +67,6 @@ def _client_key(sandbox_url: str) -> str | None:
     except httpx.HTTPError:
         return None
     return next((i["clientKey"] for i in installations if i["installed"]), None)
-
-
-def _generate_uwec_tickets(services: Services, tenant_id: int) -> int:
-    """A session on the sandbox project with the UWEC files and its tickets drafted offline, in this process."""
-    upload = open_session(
-        services.sessions, tenant_id=tenant_id, project_key="DTG", project_id="10000", account_id=None
-    )
-    assert upload.id is not None
-    files = [IncomingFile(p.name, p.read_bytes()) for p in sorted(UWEC.glob("*.csv"))]
-    add_files(services.sessions, tenant_id=tenant_id, session_id=upload.id, files=files)
-    in_process = dataclasses.replace(services, jobs=RecordingQueue())
-    task_id = start_generation(in_process, tenant_id=tenant_id, session_id=upload.id)
-    writer = writer_for_task(in_process, task_id)  # the offline writer: the default provider
-    assert writer is not None
-
-    async def generate() -> None:
-        try:
-            await run_generation(in_process, task_id, writer=writer)
-        finally:
-            await writer.provider.aclose()
-
-    asyncio.run(generate())
-    return upload.id
 
 
 async def _jira_view(
@@ -161,8 +113,8 @@ def test_an_export_killed_ten_times_leaves_each_ticket_once_with_every_link(
     }
     upgrade(postgres_url)
     servers = [
-        _start([*DTG, "serve", "--port", str(app_port)], env, tmp_path / "app.log"),
-        _start(
+        start_process([*DTG, "serve", "--port", str(app_port)], env, tmp_path / "app.log"),
+        start_process(
             [*DTG, "sandbox", "--port", str(sandbox_port), "--app-url", app_url, "--install", "--latency-ms", "30"],
             env,
             tmp_path / "sandbox.log",
@@ -175,31 +127,31 @@ def test_an_export_killed_ten_times_leaves_each_ticket_once_with_every_link(
     # kill costs only the heartbeat timeout before the standby takes over.
     workers = [spawn_worker(env, log)]
     try:
-        _wait_until(lambda: _client_key(sandbox_url) is not None, 60, "the signed install")
+        wait_until(lambda: _client_key(sandbox_url) is not None, 60, "the signed install")
         tenant = services.tenants.find(_client_key(sandbox_url) or "")
         assert tenant is not None, "the app did not record the installation"
-        session_id = _generate_uwec_tickets(services, tenant.id)
+        session_id = generate_uwec_tickets(services, tenant.id)
         task_id = start_export(services, tenant.id, session_id)
 
         rng = random.Random(5)
         for _ in range(KILLS):
             before = _task(services, task_id)
             # Kill only once a worker is exporting (the task moved), at a random point after that.
-            _wait_until(lambda: _task(services, task_id).updated_at != before.updated_at, 30, "a worker")  # noqa: B023
+            wait_until(lambda: _task(services, task_id).updated_at != before.updated_at, 30, "a worker")  # noqa: B023
             workers.append(spawn_worker(env, log))
             time.sleep(rng.uniform(0.05, 0.6))
             state = _task(services, task_id).state
             assert state == "running", f"the export was {state} before all kills: {_task(services, task_id)}"
             os.killpg(workers[-2].pid, signal.SIGKILL)
             workers[-2].wait()
-        _wait_until(lambda: _task(services, task_id).state != "running", 60, "the export to finish")
+        wait_until(lambda: _task(services, task_id).state != "running", 60, "the export to finish")
         task = _task(services, task_id)
         assert task.state == "done", task.message
         tickets = services.tickets.list(tenant_id=tenant.id, session_id=session_id)
         found = asyncio.run(_jira_view(services, tenant.id, session_id))
     finally:
         for process in [*servers, *workers]:
-            _stop(process)
+            stop_process(process)
 
     services.engine.dispose()
     assert len(tickets) > 100 and all(t.jira_key for t in tickets)

@@ -29,14 +29,34 @@ def test_the_shipped_schema_is_the_shared_one() -> None:
 
 
 SAMPLES = {
-    "valid": doc(paragraph(text("<b>x</b>")), task_list(["a", "b"], "t"),
-                 table(Table("t", ((Cell("h"),), (Cell("", "f.csv", 1, "h"),), (Cell("a\nb", "f.csv", 2, "h"),))))),
-    "empty text": {"version": 1, "type": "doc", "content": [{"type": "paragraph", "content": [
-        {"type": "text", "text": ""}]}]},
-    "empty cell": {"version": 1, "type": "doc", "content": [{"type": "table", "content": [
-        {"type": "tableRow", "content": [{"type": "tableCell", "content": []}]}]}]},
-    "task without id": {"version": 1, "type": "doc", "content": [{"type": "taskList", "attrs": {"localId": "a"},
-                        "content": [{"type": "taskItem", "attrs": {"state": "TODO"}}]}]},
+    "valid": doc(
+        paragraph(text("<b>x</b>")),
+        task_list(["a", "b"], "t"),
+        table(Table("t", ((Cell("h"),), (Cell("", "f.csv", 1, "h"),), (Cell("a\nb", "f.csv", 2, "h"),)))),
+    ),
+    "empty text": {
+        "version": 1,
+        "type": "doc",
+        "content": [{"type": "paragraph", "content": [{"type": "text", "text": ""}]}],
+    },
+    "empty cell": {
+        "version": 1,
+        "type": "doc",
+        "content": [
+            {"type": "table", "content": [{"type": "tableRow", "content": [{"type": "tableCell", "content": []}]}]}
+        ],
+    },
+    "task without id": {
+        "version": 1,
+        "type": "doc",
+        "content": [
+            {
+                "type": "taskList",
+                "attrs": {"localId": "a"},
+                "content": [{"type": "taskItem", "attrs": {"state": "TODO"}}],
+            }
+        ],
+    },
     "unknown node": {"version": 1, "type": "doc", "content": [{"type": "bogus"}]},
 }
 

@@ -25,8 +25,18 @@ def test_generate_writes_the_tickets_as_json(tmp_path: Path) -> None:
     data = json.loads(out.read_text())
     assert set(data) >= {"tickets", "findings", "usage"} and len(data["tickets"]) == 109
     ticket = data["tickets"][0]
-    assert {"key", "title", "area", "action", "labels", "description", "blocked_by", "source", "findings",
-            "attachments"} <= set(ticket)
+    assert {
+        "key",
+        "title",
+        "area",
+        "action",
+        "labels",
+        "description",
+        "blocked_by",
+        "source",
+        "findings",
+        "attachments",
+    } <= set(ticket)
     assert ticket["description"]["type"] == "doc" and ticket["source"][0].keys() == {"file", "record"}
     assert "109 tickets" in result.output and "Content model: 72" in result.output and "Cycle broken" in result.output
 
@@ -39,14 +49,18 @@ def test_blocking_findings_exit_1_and_say_what_blocks(tmp_path: Path) -> None:
     assert not (tmp_path / "t.json").exists()
 
 
-@pytest.mark.parametrize("args", [
-    ["--provider", "openai"],  # no model
-    ["--provider", "openai", "--model", "gpt-4o-mini", "--api-key-env", "DTG_TEST_NO_SUCH_KEY"],  # no key
-    ["--provider", "openai-compatible", "--model", "m"],  # no base URL
-    ["--type", "Nope.csv=fields"],
-    ["--provider", "bogus"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--provider", "openai"],  # no model
+        ["--provider", "openai", "--model", "gpt-4o-mini", "--api-key-env", "DTG_TEST_NO_SUCH_KEY"],  # no key
+        ["--provider", "openai-compatible", "--model", "m"],  # no base URL
+        ["--type", "Nope.csv=fields"],
+        ["--provider", "bogus"],
+    ],
+)
 def test_misuse_exits_2(args: list[str], tmp_path: Path) -> None:
-    result = CliRunner().invoke(generate_command, [str(UWEC / "UWEC_Bundles.csv"), *args,
-                                                   "--out", str(tmp_path / "t.json")])
+    result = CliRunner().invoke(
+        generate_command, [str(UWEC / "UWEC_Bundles.csv"), *args, "--out", str(tmp_path / "t.json")]
+    )
     assert result.exit_code == 2, result.output

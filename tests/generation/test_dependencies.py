@@ -11,8 +11,13 @@ from app.generation import DraftSet, topological_order
 
 pytestmark = [pytest.mark.unit, pytest.mark.generation]
 
-CYCLE = ["bundle.node.academic_program.build", "bundle.node.college.build", "bundle.node.department.build",
-         "bundle.node.fact.build", "bundle.paragraph.facts_list.build"]
+CYCLE = [
+    "bundle.node.academic_program.build",
+    "bundle.node.college.build",
+    "bundle.node.department.build",
+    "bundle.node.fact.build",
+    "bundle.paragraph.facts_list.build",
+]
 
 
 def test_links_name_existing_tickets_and_never_the_ticket_itself(uwec_drafts: DraftSet) -> None:

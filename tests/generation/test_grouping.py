@@ -16,8 +16,14 @@ pytestmark = [pytest.mark.unit, pytest.mark.generation]
 def test_uwec_gives_about_a_hundred_tickets_per_area(uwec_drafts: DraftSet) -> None:
     drafts = uwec_drafts.drafts
     assert len(drafts) == 109  # one per unit, against 669 rows to build and 167 to remove
-    assert Counter(d.area for d in drafts) == {"Content model": 72, "Views": 14, "Images": 18, "Display": 2,
-                                               "Access": 1, "Workflow": 2}
+    assert Counter(d.area for d in drafts) == {
+        "Content model": 72,
+        "Views": 14,
+        "Images": 18,
+        "Display": 2,
+        "Access": 1,
+        "Workflow": 2,
+    }
     assert Counter(d.action for d in drafts) == {"build": 91, "remove": 10, "change": 5, "hold": 3}
     assert len({d.key for d in drafts}) == len(drafts)
 
@@ -38,9 +44,13 @@ def test_bundle_tickets_carry_settings_and_fields(uwec_drafts: DraftSet) -> None
 
 def test_existing_bundles_with_new_fields_get_update_tickets(uwec_drafts: DraftSet) -> None:
     updates = {d.key: d for d in uwec_drafts.drafts if d.key.endswith(".update")}
-    assert sorted(updates) == ["bundle.block_content.social_media_links.update", "bundle.media.image.update",
-                               "bundle.media.remote_video.update", "bundle.paragraph.text.update",
-                               "bundle.paragraph.video.update"]
+    assert sorted(updates) == [
+        "bundle.block_content.social_media_links.update",
+        "bundle.media.image.update",
+        "bundle.media.remote_video.update",
+        "bundle.paragraph.text.update",
+        "bundle.paragraph.video.update",
+    ]
     image = updates["bundle.media.image.update"]
     assert image.title == "Content model: Update Image media type (1 field)" and image.action == "change"
     assert all(file == "UWEC_Fields.csv" for file, _ in image.source)  # the existing bundle is context only
@@ -51,10 +61,12 @@ def test_views_images_access_and_workflow_units(uwec_drafts: DraftSet) -> None:
     assert by_key["view.news.build"].title == "Views: Build Stories view (8 displays)"
     style = by_key["responsive_image_style.42x42.build"]
     assert style.title == "Images: Build 42x42 responsive image style (4 image styles, 1 view mode)"
-    assert [t.title for t in style.tables] == ["42x42 responsive image style settings", "Image style family",
-                                               "Matching view mode"]
-    assert [row[1].text for row in style.tables[1].rows[1:]] == ["42x42", "42x42_1_5x", "42x42_2x",
-                                                                 "42x42_non-webp"]
+    assert [t.title for t in style.tables] == [
+        "42x42 responsive image style settings",
+        "Image style family",
+        "Matching view mode",
+    ]
+    assert [row[1].text for row in style.tables[1].rows[1:]] == ["42x42", "42x42_1_5x", "42x42_2x", "42x42_non-webp"]
     assert by_key["image_styles.build"].title == "Images: Build 15 image styles"
     assert by_key["view_modes.build"].title == "Display: Build 3 view modes"
     assert by_key["roles.build"].title == "Access: Build 3 user roles"
@@ -63,14 +75,18 @@ def test_views_images_access_and_workflow_units(uwec_drafts: DraftSet) -> None:
     assert workflow.title == "Workflow: Build Marketing workflow (4 states, 4 transitions)"
     transitions = workflow.tables[2]
     assert transitions.title == "Transitions" and "Marketing editor and site admin can use" in {
-        cell.text for row in transitions.rows for cell in row}
+        cell.text for row in transitions.rows for cell in row
+    }
 
 
 def test_on_hold_and_removal_tickets(uwec_drafts: DraftSet) -> None:
     by_key = {d.key: d for d in uwec_drafts.drafts}
     held = sorted(d.key for d in uwec_drafts.drafts if d.on_hold)
-    assert held == ["bundle.paragraph.course.build", "bundle.paragraph.courses.build",
-                    "bundle.taxonomy_term.author.build"]
+    assert held == [
+        "bundle.paragraph.course.build",
+        "bundle.paragraph.courses.build",
+        "bundle.taxonomy_term.author.build",
+    ]
     author = by_key["bundle.taxonomy_term.author.build"]
     assert author.action == "hold" and author.title.endswith("(on hold)") and "on-hold" in author.labels
     # Rows on hold inside a ticket that is not on hold are flagged in it.
@@ -95,8 +111,13 @@ def test_every_row_with_work_is_in_exactly_one_ticket(uwec_intake: IntakeResult,
     owned = Counter(source for d in uwec_drafts.drafts for source in d.source)
     assert max(owned.values()) == 1
     model = uwec_intake.model
-    work = {(i.source.file, i.source.record) for name in model.counts() if name != "storages"
-            for i in getattr(model, name) if i.action is not Action.NONE}
+    work = {
+        (i.source.file, i.source.record)
+        for name in model.counts()
+        if name != "storages"
+        for i in getattr(model, name)
+        if i.action is not Action.NONE
+    }
     assert work <= set(owned)
 
 
@@ -111,4 +132,5 @@ def test_findings_travel_into_the_ticket_of_their_row(uwec_drafts: DraftSet) -> 
     by_key = {d.key: d for d in uwec_drafts.drafts}
     vocabularies = by_key["vocabularies.build"].findings
     assert [(f["code"], f["record"], f["value"]) for f in vocabularies] == [
-        ("invalid_machine_name", 34, "Editorial Access")]
+        ("invalid_machine_name", 34, "Editorial Access")
+    ]

@@ -20,8 +20,10 @@ FIELDS_HEADER = "ID,Bundle,Field label,Machine name,X,Field type,Ref. bundle,Req
 
 def _giant_spec(count: int) -> list[UploadedFile]:
     bundles = "ID,Name,Machine name,X,Type,Description\n,Giant,giant,a,Content type,A bundle with many fields\n"
-    rows = "".join(f',Giant (Content type),Field {n},field_f{n},a,Text (plain),,n,1,Textfield,"<em>Help</em> {n}"\n'
-                   for n in range(count))
+    rows = "".join(
+        f',Giant (Content type),Field {n},field_f{n},a,Text (plain),,n,1,Textfield,"<em>Help</em> {n}"\n'
+        for n in range(count)
+    )
     return [UploadedFile("Bundles.csv", bundles.encode()), UploadedFile("Fields.csv", (FIELDS_HEADER + rows).encode())]
 
 

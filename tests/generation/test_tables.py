@@ -11,11 +11,16 @@ from tests.generation.helpers import adf_tables, grid, spec_grid, texts
 pytestmark = [pytest.mark.unit, pytest.mark.generation]
 
 
-def test_every_table_value_equals_its_source_cell(uwec_intake: IntakeResult, uwec_drafts: DraftSet,
-                                                  uwec_result: GenerationResult) -> None:
+def test_every_table_value_equals_its_source_cell(
+    uwec_intake: IntakeResult, uwec_drafts: DraftSet, uwec_result: GenerationResult
+) -> None:
     model = uwec_intake.model
-    cells = {(i.source.file, i.source.record): i.cells for name in model.counts() if name != "storages"
-             for i in getattr(model, name)}
+    cells = {
+        (i.source.file, i.source.record): i.cells
+        for name in model.counts()
+        if name != "storages"
+        for i in getattr(model, name)
+    }
     checked = 0
     for draft, ticket in zip(uwec_drafts.drafts, uwec_result.tickets, strict=True):
         shown = [spec_grid(t) for t in draft.tables]
@@ -33,8 +38,7 @@ def test_every_table_value_equals_its_source_cell(uwec_intake: IntakeResult, uwe
 def test_tables_in_the_description_are_the_drafts_tables(uwec_drafts: DraftSet, uwec_result: GenerationResult) -> None:
     for draft, ticket in zip(uwec_drafts.drafts, uwec_result.tickets, strict=True):
         attached = {a.filename.removesuffix(".csv") for a in ticket.attachments}
-        expected = [spec_grid(t) for t in draft.tables
-                    if t.title.lower().replace(" ", "-") not in attached]
+        expected = [spec_grid(t) for t in draft.tables if t.title.lower().replace(" ", "-") not in attached]
         assert [grid(t) for t in adf_tables(ticket.description)] == expected, draft.key
 
 

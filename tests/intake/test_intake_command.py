@@ -33,9 +33,18 @@ def test_json_report(kit):
     assert files["UWEC_Fields.csv"]["kind"] == "fields" and files["UWEC_Fields.csv"]["record_count"] == 609
     assert sum(f["record_count"] for f in files.values()) == 966
     finding = next(f for f in data["findings"] if f["code"] == "value_in_wrong_column")
-    assert finding == {"code": "value_in_wrong_column", "severity": "warning", "who_can_fix": "spec_author",
-                       "message": finding["message"], "file": "UWEC_Fields.csv", "record": 258, "line": 266,
-                       "column": "Form widget", "value": "1", "suggestion": ""}
+    assert finding == {
+        "code": "value_in_wrong_column",
+        "severity": "warning",
+        "who_can_fix": "spec_author",
+        "message": finding["message"],
+        "file": "UWEC_Fields.csv",
+        "record": 258,
+        "line": 266,
+        "column": "Form widget",
+        "value": "1",
+        "suggestion": "",
+    }
 
 
 def test_blocking_exits_1_and_type_override(kit, tmp_path):
@@ -49,8 +58,9 @@ def test_blocking_exits_1_and_type_override(kit, tmp_path):
     assert fine.exit_code == 0 and json.loads(fine.output)["files"][0]["basis"] == "override"
 
 
-@pytest.mark.parametrize("args", [[], ["--type", "nope"], ["--type", "x.csv=roles"], ["--type", "{f}=widgets"],
-                                  ["/no/such/file.csv"]])
+@pytest.mark.parametrize(
+    "args", [[], ["--type", "nope"], ["--type", "x.csv=roles"], ["--type", "{f}=widgets"], ["/no/such/file.csv"]]
+)
 def test_misuse_exits_2(kit, args):
     path = _paths(kit)[0]
     args = [a.format(f=path) for a in args]

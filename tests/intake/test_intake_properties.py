@@ -15,8 +15,31 @@ pytestmark = [pytest.mark.unit, pytest.mark.intake]
 
 _SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _CELLS = st.one_of(
-    st.sampled_from(["", "a", "x", "d", "w", "?", "#N/A", "#VALUE!", "-", "*", "1", "y", "n", " Image (Media type) ",
-                     "Academic Program (Content type)", "field_x", "Bad Name", '"', "\n", ";", ","]),
+    st.sampled_from(
+        [
+            "",
+            "a",
+            "x",
+            "d",
+            "w",
+            "?",
+            "#N/A",
+            "#VALUE!",
+            "-",
+            "*",
+            "1",
+            "y",
+            "n",
+            " Image (Media type) ",
+            "Academic Program (Content type)",
+            "field_x",
+            "Bad Name",
+            '"',
+            "\n",
+            ";",
+            ",",
+        ]
+    ),
     st.text(max_size=12),
 )
 _HEADERS = st.sampled_from([s for kind in SpecKind for c in kind_columns(kind) for s in c.synonyms] + ["", "?"])
@@ -30,8 +53,7 @@ def _check(result) -> None:
 
 
 @_SETTINGS
-@given(st.lists(st.tuples(st.sampled_from(["a.csv", "Fields.csv", "b.txt", ""]), st.binary(max_size=600)),
-                max_size=4))
+@given(st.lists(st.tuples(st.sampled_from(["a.csv", "Fields.csv", "b.txt", ""]), st.binary(max_size=600)), max_size=4))
 def test_arbitrary_bytes(files):
     result = intake_files([UploadedFile(name, data) for name, data in files])
     _check(result)
@@ -57,8 +79,10 @@ def test_arbitrary_csv_shapes(kit, name, header, rows, delimiter, encoding):
 
 
 @_SETTINGS
-@given(cut=st.integers(min_value=1, max_value=20_000), kind_name=st.sampled_from(
-    ["UWEC_Fields.csv", "UWEC_ResponsiveImageStyles.csv", "UWEC_Workflowtransitions.csv"]))
+@given(
+    cut=st.integers(min_value=1, max_value=20_000),
+    kind_name=st.sampled_from(["UWEC_Fields.csv", "UWEC_ResponsiveImageStyles.csv", "UWEC_Workflowtransitions.csv"]),
+)
 def test_truncated_reference_files(kit, cut, kind_name):
     data = kit.uwec_bytes(kind_name)[:cut]
     result = intake_files([UploadedFile(kind_name, data)])

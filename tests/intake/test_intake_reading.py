@@ -49,9 +49,13 @@ def test_other_delimiters(kit, delimiter):
 
 
 def test_embedded_newlines_keep_record_and_line_numbers(kit):
-    data = kit.csv_bytes([["ID", "Name", "Machine name", "X", "Dev", "QA", "Notes"],
-                          ["", "Site Admin", "site_admin", "a", "", "", "line one\nline two\nline three"],
-                          ["", "Bad Role", "Bad Role", "a", "", "", ""]])
+    data = kit.csv_bytes(
+        [
+            ["ID", "Name", "Machine name", "X", "Dev", "QA", "Notes"],
+            ["", "Site Admin", "site_admin", "a", "", "", "line one\nline two\nline three"],
+            ["", "Bad Role", "Bad Role", "a", "", "", ""],
+        ]
+    )
     result = intake_files([UploadedFile("Roles.csv", data)])
     assert [(r.source.record, r.source.line) for r in result.model.roles] == [(1, 2), (2, 5)]
     assert result.model.roles[0].cells["Notes"] == "line one\nline two\nline three"
@@ -60,12 +64,16 @@ def test_embedded_newlines_keep_record_and_line_numbers(kit):
 
 
 def test_ragged_rows_error_literals_and_separators(kit):
-    data = kit.csv_bytes([["ID", "Name", "Machine name", "X", "Dev", "QA", "Notes"],
-                          ["", "Editor", "editor", "a", "", "", "", "stray"],
-                          ["", "", "", "", "", "", "#VALUE!"],
-                          [],
-                          ["", "#REF!", "reviewer", "a", "", "", ""],
-                          ["", "Writer", "writer", "a"]])
+    data = kit.csv_bytes(
+        [
+            ["ID", "Name", "Machine name", "X", "Dev", "QA", "Notes"],
+            ["", "Editor", "editor", "a", "", "", "", "stray"],
+            ["", "", "", "", "", "", "#VALUE!"],
+            [],
+            ["", "#REF!", "reviewer", "a", "", "", ""],
+            ["", "Writer", "writer", "a"],
+        ]
+    )
     result = intake_files([UploadedFile("Userroles.csv", data)])
     assert [r.machine_name for r in result.model.roles] == ["editor", "reviewer", "writer"]
     (ragged,) = [f for f in kit.only(result, "ragged_row") if f.severity is Severity.WARNING]
@@ -110,8 +118,9 @@ def test_unreadable_uploads_block_with_a_finding(kit, files, code):
 
 def test_total_upload_limit_and_duplicate_content(kit):
     files = kit.uwec_files()
-    result = intake_files([*files, UploadedFile("copy.csv", files[0].data)],
-                          limits=IntakeLimits(max_total_bytes=200_000))
+    result = intake_files(
+        [*files, UploadedFile("copy.csv", files[0].data)], limits=IntakeLimits(max_total_bytes=200_000)
+    )
     (copy,) = kit.only(result, "duplicate_file")
     assert copy.severity is Severity.WARNING and copy.suggestion == files[0].name
     small = intake_files(files, limits=IntakeLimits(max_total_bytes=100_000))

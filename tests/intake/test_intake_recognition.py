@@ -25,8 +25,10 @@ def _blank_column(kit, name: str, column: str) -> list[UploadedFile]:
     return kit.uwec_with(name, kit.csv_bytes(rows))
 
 
-@pytest.mark.parametrize(("old", "new"), [("Req'd", "REQUIRED"), ("Vals.", "Cardinality"), ("Field label", "label"),
-                                          ("Machine name", "  machine NAME ")])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("Req'd", "REQUIRED"), ("Vals.", "Cardinality"), ("Field label", "label"), ("Machine name", "  machine NAME ")],
+)
 def test_header_synonyms_and_case(kit, old, new):
     result = intake_files(_replace_header(kit, F, old, new))
     assert next(f for f in result.files if f.name == F).kind is SpecKind.FIELDS
@@ -50,11 +52,14 @@ def test_extra_and_hidden_columns_are_tolerated(kit):
     assert facts.cells["Hidden"] == "secret" and facts.label == "Facts"
 
 
-@pytest.mark.parametrize(("name", "column", "code"), [
-    (F, "Bundle machine name", "lookup_blank"),
-    ("UWEC_CustomViewsDisplays.csv", "View ID", "lookup_blank"),
-    ("UWEC_ResponsiveImageStyles.csv", "Fallback machine name", "lookup_blank"),
-])
+@pytest.mark.parametrize(
+    ("name", "column", "code"),
+    [
+        (F, "Bundle machine name", "lookup_blank"),
+        ("UWEC_CustomViewsDisplays.csv", "View ID", "lookup_blank"),
+        ("UWEC_ResponsiveImageStyles.csv", "Fallback machine name", "lookup_blank"),
+    ],
+)
 def test_each_lookup_column_blanked(kit, uwec, name, column, code):
     result = intake_files(_blank_column(kit, name, column))
     blanks = kit.only(result, code, name)
@@ -91,8 +96,16 @@ def test_two_files_of_one_type(kit):
 
 
 def test_status_mapping_is_configurable(kit):
-    mapping = StatusMapping({"a": Action.BUILD, "d": Action.REMOVE, "x": Action.NONE, "": Action.NONE,
-                             "w": Action.BUILD, "c": Action.CHANGE})
+    mapping = StatusMapping(
+        {
+            "a": Action.BUILD,
+            "d": Action.REMOVE,
+            "x": Action.NONE,
+            "": Action.NONE,
+            "w": Action.BUILD,
+            "c": Action.CHANGE,
+        }
+    )
     result = intake_files(kit.uwec_files(), status_mapping=mapping)
     assert result.model.bundle_by_key[("taxonomy_term", "author")].action is Action.BUILD
     strict = intake_files(kit.uwec_files(), status_mapping=StatusMapping({"a": Action.BUILD, "": Action.NONE}))

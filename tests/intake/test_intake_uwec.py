@@ -16,17 +16,26 @@ F = "UWEC_Fields.csv"
 def test_every_file_is_recognised_with_its_counts(uwec, kit):
     kinds = {f.name: f.kind for f in uwec.files}
     assert kinds == {
-        "UWEC_Bundles.csv": SpecKind.BUNDLES, "UWEC_CustomViewModes.csv": SpecKind.VIEW_MODES,
-        "UWEC_CustomViews.csv": SpecKind.VIEWS, "UWEC_CustomViewsDisplays.csv": SpecKind.VIEW_DISPLAYS,
-        F: SpecKind.FIELDS, "UWEC_Imagestyles.csv": SpecKind.IMAGE_STYLES,
-        "UWEC_ResponsiveImageStyles.csv": SpecKind.RESPONSIVE_IMAGE_STYLES, "UWEC_Userroles.csv": SpecKind.ROLES,
-        "UWEC_Workflows.csv": SpecKind.WORKFLOWS, "UWEC_Workflowstates.csv": SpecKind.WORKFLOW_STATES,
+        "UWEC_Bundles.csv": SpecKind.BUNDLES,
+        "UWEC_CustomViewModes.csv": SpecKind.VIEW_MODES,
+        "UWEC_CustomViews.csv": SpecKind.VIEWS,
+        "UWEC_CustomViewsDisplays.csv": SpecKind.VIEW_DISPLAYS,
+        F: SpecKind.FIELDS,
+        "UWEC_Imagestyles.csv": SpecKind.IMAGE_STYLES,
+        "UWEC_ResponsiveImageStyles.csv": SpecKind.RESPONSIVE_IMAGE_STYLES,
+        "UWEC_Userroles.csv": SpecKind.ROLES,
+        "UWEC_Workflows.csv": SpecKind.WORKFLOWS,
+        "UWEC_Workflowstates.csv": SpecKind.WORKFLOW_STATES,
         "UWEC_Workflowtransitions.csv": SpecKind.WORKFLOW_TRANSITIONS,
     }
     assert sum(f.record_count for f in uwec.files) == 966
     fields = next(f for f in uwec.files if f.name == F)
-    assert (fields.record_count, fields.physical_line_count, fields.encoding, fields.delimiter) == (609, 617, "utf-8",
-                                                                                                   ",")
+    assert (fields.record_count, fields.physical_line_count, fields.encoding, fields.delimiter) == (
+        609,
+        617,
+        "utf-8",
+        ",",
+    )
     assert all(f.used and f.confidence >= 0.9 for f in uwec.files)
 
 
@@ -62,8 +71,12 @@ def test_storage_conflicts_five_of_each_kind(uwec, kit):
     cards = kit.only(uwec, "storage_cardinality_conflict")
     assert len(types) == 5 and len(cards) == 5
     assert {f.message.split()[2] for f in types} == {
-        "node.field_meta_description", "node.field_hero", "paragraph.field_headline", "paragraph.field_limit_list",
-        "paragraph.field_hours"}
+        "node.field_meta_description",
+        "node.field_hero",
+        "paragraph.field_headline",
+        "paragraph.field_limit_list",
+        "paragraph.field_hours",
+    }
     hallmarks = next(f for f in cards if "node.field_hallmarks" in f.message)
     assert (hallmarks.column, hallmarks.value, hallmarks.suggestion) == ("Vals.", "*", "5")
     storage = uwec.model.storage_by_key[("node", "field_meta_description")]
@@ -103,15 +116,24 @@ def test_label_case_differences_are_resolved_and_reported(uwec, kit):
 
 def test_lookup_columns_leaking_errors(uwec, kit):
     errors = {(f.file, f.record) for f in kit.only(uwec, "lookup_error")}
-    assert errors == {("UWEC_CustomViewsDisplays.csv", 5), ("UWEC_CustomViewsDisplays.csv", 6),
-                      ("UWEC_ResponsiveImageStyles.csv", 17), ("UWEC_ResponsiveImageStyles.csv", 23)}
+    assert errors == {
+        ("UWEC_CustomViewsDisplays.csv", 5),
+        ("UWEC_CustomViewsDisplays.csv", 6),
+        ("UWEC_ResponsiveImageStyles.csv", 17),
+        ("UWEC_ResponsiveImageStyles.csv", 23),
+    }
     assert not kit.only(uwec, "lookup_mismatch")
 
 
 def test_number_in_widget_column(uwec, kit):
     (finding,) = kit.only(uwec, "value_in_wrong_column")
-    assert (finding.file, finding.record, finding.line, finding.column, finding.value) == (F, 258, 266,
-                                                                                           "Form widget", "1")
+    assert (finding.file, finding.record, finding.line, finding.column, finding.value) == (
+        F,
+        258,
+        266,
+        "Form widget",
+        "1",
+    )
 
 
 def test_duplicate_field_on_one_bundle(uwec, kit):
@@ -121,8 +143,13 @@ def test_duplicate_field_on_one_bundle(uwec, kit):
 
 def test_five_bundle_reference_cycle(uwec, kit):
     (cycle,) = uwec.graph.strongly_connected_components()
-    assert cycle == ("bundle:node:academic_program", "bundle:node:college", "bundle:node:department",
-                     "bundle:node:fact", "bundle:paragraph:facts_list")
+    assert cycle == (
+        "bundle:node:academic_program",
+        "bundle:node:college",
+        "bundle:node:department",
+        "bundle:node:fact",
+        "bundle:paragraph:facts_list",
+    )
     (finding,) = kit.only(uwec, "reference_cycle")
     assert finding.severity is Severity.WARNING and "5 bundles" in finding.message
     (found,) = uwec.graph.cycles()

@@ -6,32 +6,18 @@ Run on the embedded default (SQLite, in-process worker) and on PostgreSQL with R
 from __future__ import annotations
 
 import html
-import os
 import re
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 
-from tests.support import DTG, free_port
+from tests.support import DTG, free_port, stack_environment, start_process, stop_process, wait_for_install
 
 pytestmark = [pytest.mark.integration, pytest.mark.connect, pytest.mark.slow]
-
-def _wait_until(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 @dataclass
@@ -41,43 +27,22 @@ class Stack:
     env: dict[str, str]
 
 
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    handle = log.open("wb")
-    return subprocess.Popen(args, env=env, stdout=handle, stderr=subprocess.STDOUT)
-
-
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 @pytest.fixture(params=["embedded", pytest.param("postgres-redis", marks=pytest.mark.workers)])
 def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     app_port, sandbox_port = free_port(), free_port()
     app_url, sandbox_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{sandbox_port}"
-    env = {
-        **os.environ,
-        "DTG_DATA_DIR": str(tmp_path / "data"),
-        "DTG_BASE_URL": app_url,
-        "DTG_SECRET_KEY": Fernet.generate_key().decode(),
-        "DTG_CONNECT_INSTALL_KEYS_URL": f"{sandbox_url}/connect-install-keys",
-        "DTG_ALL_JS_URL": f"{sandbox_url}/atlassian-connect/all.js",
-        "DTG_FRAME_ANCESTORS": sandbox_url,
-    }
+    env = stack_environment(tmp_path, app_url=app_url, sandbox_url=sandbox_url)
     processes = []
     if request.param == "postgres-redis":
         env["DTG_DATABASE_URL"] = request.getfixturevalue("postgres_url")
         env["DTG_REDIS_URL"] = request.getfixturevalue("redis_url")
         subprocess.run([*DTG, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
-        processes.append(_start([*DTG, "worker", "--processes", "1", "--threads", "2"], env, tmp_path / "worker.log"))
-    processes.append(_start([*DTG, "serve", "--port", str(app_port)], env, tmp_path / "app.log"))
+        processes.append(
+            start_process([*DTG, "worker", "--processes", "1", "--threads", "2"], env, tmp_path / "worker.log")
+        )
+    processes.append(start_process([*DTG, "serve", "--port", str(app_port)], env, tmp_path / "app.log"))
     processes.append(
-        _start(
+        start_process(
             [*DTG, "sandbox", "--port", str(sandbox_port), "--app-url", app_url, "--install"],
             env,
             tmp_path / "sandbox.log",
@@ -86,17 +51,13 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     try:
         yield Stack(app_url, sandbox_url, env)
     finally:
-        _stop(processes)
+        for process in processes:
+            stop_process(process)
 
 
 def test_install_then_project_page_through_the_sandbox(stack: Stack) -> None:
     with httpx.Client(timeout=10) as client:
-        _wait_until(
-            lambda: any(
-                i["appKey"] == "drupal-ticket-generator"
-                for i in client.get(f"{stack.sandbox_url}/_sandbox/installations").json()
-            )
-        )
+        wait_for_install(stack.sandbox_url)
         page = client.get(f"{stack.sandbox_url}/projects/DTG")
         assert page.status_code == 200
         src = html.unescape(re.search(r'<iframe class="ap-iframe" src="([^"]+)"', page.text).group(1))

@@ -13,7 +13,6 @@ service is brought back, and waited for, in a `finally` whatever happens.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import json
 import os
@@ -46,12 +45,13 @@ from app.db.tasks import TaskAlreadyRunningError
 from app.jira.client import JiraClient
 from app.pipeline.export import PROPERTY_KEY, start_export
 from app.pipeline.export_plan import BLOCKS, plan_export
-from app.pipeline.generation import run_generation, start_generation, writer_for_task
+from app.pipeline.generation import start_generation
 from app.pipeline.intake import IncomingFile, add_files, open_session
 from app.settings import Settings
 from tests.conftest import PG_ADMIN_URL
+from tests.export.helpers import generate_uwec_tickets
 from tests.pipeline.conftest import make_workspace
-from tests.support import DTG, UWEC, RecordingQueue, free_port, spawn_worker, start_process, stop_process, wait_until
+from tests.support import DTG, UWEC, free_port, spawn_worker, start_process, stop_process, wait_until
 from workers.broker import configure_broker
 from workers.queue import DramatiqJobQueue
 
@@ -170,28 +170,6 @@ def _task(services: Services, task_id: int) -> Task:
     return task
 
 
-def _generate_uwec_tickets(services: Services, tenant_id: int) -> int:
-    """A session with the UWEC files and its tickets generated (offline writer) in this process."""
-    upload = open_session(
-        services.sessions, tenant_id=tenant_id, project_key="DTG", project_id="10000", account_id=None
-    )
-    assert upload.id is not None
-    files = [IncomingFile(name, data) for name, data in UWEC_FILES.items()]
-    add_files(services.sessions, tenant_id=tenant_id, session_id=upload.id, files=files)
-    in_process = dataclasses.replace(services, jobs=RecordingQueue())
-    task_id = start_generation(in_process, tenant_id=tenant_id, session_id=upload.id)
-    writer = writer_for_task(services, task_id)
-
-    async def generate() -> None:
-        try:
-            await run_generation(in_process, task_id, writer=writer)
-        finally:
-            await writer.provider.aclose()
-
-    asyncio.run(generate())
-    return upload.id
-
-
 async def _jira_view(
     services: Services, tenant_id: int, session_id: int
 ) -> tuple[Counter[str], dict[str, str], Counter[tuple[str, str, str]]]:
@@ -247,7 +225,7 @@ def test_postgres_restart_mid_export_ends_done_with_each_issue_and_link_once(
         wait_until(lambda: _installed_client_key(sandbox_url), 60, "the signed install")
         tenant = services.tenants.find(_installed_client_key(sandbox_url) or "")
         assert tenant is not None and tenant.id is not None, "the app did not record the installation"
-        session_id = _generate_uwec_tickets(services, tenant.id)
+        session_id = generate_uwec_tickets(services, tenant.id)
         task_id = start_export(services, tenant.id, session_id)
         worker = spawn_worker(env, tmp_path / "worker.log", threads=2)
 

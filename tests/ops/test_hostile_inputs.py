@@ -104,8 +104,9 @@ def test_uploaded_file_names_cannot_climb_out(app_under_test: AppUnderTest, name
     session_id = site.new_session()
     response = site.post(f"/api/sessions/{session_id}/files", files=[("files", (name, BUNDLES, "text/csv"))])
     assert response.status_code in (201, 400), response.text
-    stored = app_under_test.services.sessions.files(session_id, tenant_id=app_under_test.services.tenants.find(
-        site.jira.client_key).id)  # type: ignore[union-attr]
+    stored = app_under_test.services.sessions.files(
+        session_id, tenant_id=app_under_test.services.tenants.find(site.jira.client_key).id
+    )  # type: ignore[union-attr]
     assert all("/" not in f.name and "\\" not in f.name and ".." not in f.name and "\x00" not in f.name for f in stored)
 
 
@@ -124,8 +125,9 @@ def _json_routes() -> list[tuple[str, str, Auth]]:
         if isinstance(route, SecuredRoute):
             for method in sorted((route.methods or set()) & {"POST", "PUT", "PATCH"}):
                 path = route.path.replace("{session_id:int}", "{session}").replace("{task_id:int}", "1")
-                found.append((method, path.replace("{key}", "k").replace("{name}", "n").replace("{blocker}", "b"),
-                              route.auth))
+                found.append(
+                    (method, path.replace("{key}", "k").replace("{name}", "n").replace("{blocker}", "b"), route.auth)
+                )
     return found
 
 

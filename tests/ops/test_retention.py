@@ -88,8 +88,11 @@ def make_site(url: str) -> Iterator[Site]:
     db = session_factory(engine)
     tenants = TenantRepository(db, SecretBox(remember_secret(Fernet.generate_key().decode())))
     tenant = tenants.save_installed(
-        InstallPayload(client_key="site-a", shared_secret=remember_secret("first-secret-" + "a" * 30),
-                       base_url="https://a.atlassian.net")
+        InstallPayload(
+            client_key="site-a",
+            shared_secret=remember_secret("first-secret-" + "a" * 30),
+            base_url="https://a.atlassian.net",
+        )
     )
     yield Site(db, tenants, SessionRepository(db), TaskRepository(db), tenant.id)
     engine.dispose()

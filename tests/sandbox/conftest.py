@@ -28,23 +28,45 @@ DESCRIPTOR: dict[str, Any] = {
     "baseUrl": APP_URL,
     "authentication": {"type": "jwt"},
     "apiMigrations": {"signed-install": True, "context-qsh": True},
-    "lifecycle": {"installed": "/installed", "uninstalled": "/uninstalled", "enabled": "/enabled",
-                  "disabled": "/disabled"},
+    "lifecycle": {
+        "installed": "/installed",
+        "uninstalled": "/uninstalled",
+        "enabled": "/enabled",
+        "disabled": "/disabled",
+    },
     "scopes": ["READ", "WRITE"],
     "modules": {
         "jiraProjectPages": [
-            {"key": "dtg-project", "name": {"value": "Ticket generator"},
-             "url": "/jira/project?projectKey={project.key}&projectId=${project.id}"}
+            {
+                "key": "dtg-project",
+                "name": {"value": "Ticket generator"},
+                "url": "/jira/project?projectKey={project.key}&projectId=${project.id}",
+            }
         ],
         "jiraIssueGlances": [
-            {"key": "dtg-glance", "name": {"value": "Spec"}, "content": {"type": "label", "label": {"value": "Spec"}},
-             "target": {"type": "web_panel", "url": "/jira/glance?issueKey={issue.key}&projectKey={project.key}"}}
+            {
+                "key": "dtg-glance",
+                "name": {"value": "Spec"},
+                "content": {"type": "label", "label": {"value": "Spec"}},
+                "target": {"type": "web_panel", "url": "/jira/glance?issueKey={issue.key}&projectKey={project.key}"},
+            }
         ],
         "configurePage": {"key": "dtg-configure", "name": {"value": "Configure"}, "url": "/jira/configure"},
         "jiraEntityProperties": [
-            {"key": "dtg-ticket-index", "name": {"value": "DTG ticket"}, "entityType": "issue",
-             "keyConfigurations": [{"propertyKey": "dtg-ticket", "extractions": [
-                 {"objectName": "ticketId", "type": "string"}, {"objectName": "sessionId", "type": "string"}]}]}
+            {
+                "key": "dtg-ticket-index",
+                "name": {"value": "DTG ticket"},
+                "entityType": "issue",
+                "keyConfigurations": [
+                    {
+                        "propertyKey": "dtg-ticket",
+                        "extractions": [
+                            {"objectName": "ticketId", "type": "string"},
+                            {"objectName": "sessionId", "type": "string"},
+                        ],
+                    }
+                ],
+            }
         ],
     },
 }
@@ -63,10 +85,12 @@ class FakeApp:
     shared_secret: str | None = None
 
     def asgi(self) -> Starlette:
-        return Starlette(routes=[
-            Route("/atlassian-connect.json", lambda request: JSONResponse(DESCRIPTOR)),
-            Route("/{event}", self.lifecycle, methods=["POST"]),
-        ])
+        return Starlette(
+            routes=[
+                Route("/atlassian-connect.json", lambda request: JSONResponse(DESCRIPTOR)),
+                Route("/{event}", self.lifecycle, methods=["POST"]),
+            ]
+        )
 
     async def lifecycle(self, request: Request) -> Response:
         event = request.path_params["event"]

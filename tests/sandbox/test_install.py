@@ -55,9 +55,7 @@ async def test_installed_callback_carries_the_connect_payload_and_a_signed_insta
 
 
 @pytest.mark.anyio
-async def test_enabled_callback_follows_signed_with_the_shared_secret(
-    fake_app: Any, installed: dict[str, Any]
-) -> None:
+async def test_enabled_callback_follows_signed_with_the_shared_secret(fake_app: Any, installed: dict[str, Any]) -> None:
     assert [e["event"] for e in fake_app.events] == ["installed", "enabled"]
     enabled = fake_app.last("enabled")
     assert enabled["header"]["alg"] == "HS256"

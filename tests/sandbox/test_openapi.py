@@ -34,17 +34,28 @@ def assert_matches(answer: Any, path: str, method: str = "get", status: str = "2
 
 @pytest.mark.anyio
 async def test_answers_validate_against_the_openapi_document(jira: httpx.AsyncClient) -> None:
-    issue_fields = {"project": {"key": "DTG"}, "issuetype": {"name": "Task"}, "summary": "Build it",
-                    "labels": ["content-model"]}
+    issue_fields = {
+        "project": {"key": "DTG"},
+        "issuetype": {"name": "Task"},
+        "summary": "Build it",
+        "labels": ["content-model"],
+    }
     single = await jira.post("/rest/api/3/issue", json={"fields": issue_fields})
     assert_matches(single.json(), "/rest/api/3/issue", "post", "201")
-    bulk = await jira.post("/rest/api/3/issue/bulk", json={"issueUpdates": [
-        {"fields": issue_fields}, {"fields": issue_fields | {"summary": ""}}]})
+    bulk = await jira.post(
+        "/rest/api/3/issue/bulk",
+        json={"issueUpdates": [{"fields": issue_fields}, {"fields": issue_fields | {"summary": ""}}]},
+    )
     assert_matches(bulk.json(), "/rest/api/3/issue/bulk", "post", "201")
-    await jira.post("/rest/api/3/issueLink", json={
-        "type": {"name": "Blocks"}, "inwardIssue": {"key": "DTG-1"}, "outwardIssue": {"key": "DTG-2"}})
-    attachments = await jira.post("/rest/api/3/issue/DTG-1/attachments", files={"file": ("a.txt", b"a")},
-                                  headers={"X-Atlassian-Token": "no-check"})
+    await jira.post(
+        "/rest/api/3/issueLink",
+        json={"type": {"name": "Blocks"}, "inwardIssue": {"key": "DTG-1"}, "outwardIssue": {"key": "DTG-2"}},
+    )
+    attachments = await jira.post(
+        "/rest/api/3/issue/DTG-1/attachments",
+        files={"file": ("a.txt", b"a")},
+        headers={"X-Atlassian-Token": "no-check"},
+    )
     assert_matches(attachments.json(), "/rest/api/3/issue/{issueIdOrKey}/attachments", "post")
 
     for url, path in [
@@ -59,6 +70,7 @@ async def test_answers_validate_against_the_openapi_document(jira: httpx.AsyncCl
         assert answer.status_code == 200, url
         assert_matches(answer.json(), path)
 
-    found = await jira.post("/rest/api/3/search/jql", json={"jql": "project = DTG", "fields": ["*all"],
-                                                            "maxResults": 1})
+    found = await jira.post(
+        "/rest/api/3/search/jql", json={"jql": "project = DTG", "fields": ["*all"], "maxResults": 1}
+    )
     assert_matches(found.json(), "/rest/api/3/search/jql", "post")

@@ -119,8 +119,15 @@ async def test_all_js_is_served_as_javascript_and_talks_postmessage(sandbox: htt
     response = await sandbox.get("/atlassian-connect/all.js")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/javascript")
-    for api in ("window.AP", "getToken", "getContext", "sizeToParent", "flag", "window.parent.postMessage",
-                "event.origin !== hostOrigin"):
+    for api in (
+        "window.AP",
+        "getToken",
+        "getContext",
+        "sizeToParent",
+        "flag",
+        "window.parent.postMessage",
+        "event.origin !== hostOrigin",
+    ):
         assert api in response.text
     host = await sandbox.get("/_sandbox/static/host.js")
     assert "event.origin !== frame.dataset.appOrigin" in host.text

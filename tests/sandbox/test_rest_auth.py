@@ -66,6 +66,7 @@ async def test_the_qsh_covers_the_query_string(sandbox: httpx.AsyncClient, insta
     signed = token(installed, url="/rest/api/3/user/assignable/search?project=DTG")
     ok = await sandbox.get("/rest/api/3/user/assignable/search?project=DTG", headers={"Authorization": f"JWT {signed}"})
     assert ok.status_code == 200
-    tampered = await sandbox.get("/rest/api/3/user/assignable/search?project=XYZ",
-                                 headers={"Authorization": f"JWT {signed}"})
+    tampered = await sandbox.get(
+        "/rest/api/3/user/assignable/search?project=XYZ", headers={"Authorization": f"JWT {signed}"}
+    )
     assert tampered.status_code == 401

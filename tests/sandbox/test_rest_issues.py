@@ -11,13 +11,21 @@ pytestmark = [pytest.mark.unit, pytest.mark.export]
 
 
 def adf(*paragraphs: str) -> dict[str, Any]:
-    return {"type": "doc", "version": 1, "content": [
-        {"type": "paragraph", "content": [{"type": "text", "text": text}]} for text in paragraphs]}
+    return {
+        "type": "doc",
+        "version": 1,
+        "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]} for text in paragraphs],
+    }
 
 
 def fields(summary: str = "Content model: Build Article content type", **more: Any) -> dict[str, Any]:
-    return {"project": {"key": "DTG"}, "issuetype": {"name": "Task"}, "summary": summary,
-            "description": adf("As an editor I can publish articles."), "labels": ["content-model"]} | more
+    return {
+        "project": {"key": "DTG"},
+        "issuetype": {"name": "Task"},
+        "summary": summary,
+        "description": adf("As an editor I can publish articles."),
+        "labels": ["content-model"],
+    } | more
 
 
 async def create(jira: httpx.AsyncClient, **more: Any) -> dict[str, Any]:
@@ -46,10 +54,22 @@ async def test_create_then_get_an_issue(jira: httpx.AsyncClient) -> None:
     [
         ({"summary": ""}, "summary", "You must specify a summary of the issue."),
         ({"summary": "x" * 256}, "summary", "Summary must be less than 255 characters."),
-        ({"description": {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [
-            {"type": "text", "text": ""}]}]}}, "description", "Atlassian Document"),
-        ({"description": {"type": "doc", "version": 1, "content": [{"type": "bogus"}]}}, "description",
-         "Atlassian Document"),
+        (
+            {
+                "description": {
+                    "type": "doc",
+                    "version": 1,
+                    "content": [{"type": "paragraph", "content": [{"type": "text", "text": ""}]}],
+                }
+            },
+            "description",
+            "Atlassian Document",
+        ),
+        (
+            {"description": {"type": "doc", "version": 1, "content": [{"type": "bogus"}]}},
+            "description",
+            "Atlassian Document",
+        ),
         ({"description": adf("x" * 33_000)}, "description", "32,767"),
         ({"labels": ["two words"]}, "labels", "contains spaces"),
         ({"issuetype": {"name": "Saga"}}, "issuetype", "valid issue type"),
@@ -69,15 +89,21 @@ async def test_invalid_fields_are_answered_as_jira_field_errors(
 
 @pytest.mark.anyio
 async def test_bulk_create_reports_partial_success_with_element_numbers(jira: httpx.AsyncClient) -> None:
-    updates = [{"fields": fields("First")}, {"fields": fields("")}, {"fields": fields("Third", labels=["a b"])},
-               {"fields": fields("Fourth")}]
+    updates = [
+        {"fields": fields("First")},
+        {"fields": fields("")},
+        {"fields": fields("Third", labels=["a b"])},
+        {"fields": fields("Fourth")},
+    ]
     response = await jira.post("/rest/api/3/issue/bulk", json={"issueUpdates": updates})
     assert response.status_code == 201
     body = response.json()
     assert [issue["key"] for issue in body["issues"]] == ["DTG-1", "DTG-2"]
     assert [(e["status"], e["failedElementNumber"]) for e in body["errors"]] == [(400, 1), (400, 2)]
     assert body["errors"][0]["elementErrors"] == {
-        "errorMessages": [], "errors": {"summary": "You must specify a summary of the issue."}}
+        "errorMessages": [],
+        "errors": {"summary": "You must specify a summary of the issue."},
+    }
 
 
 @pytest.mark.anyio
@@ -118,9 +144,11 @@ async def test_links_show_on_both_issues_in_opposite_directions(jira: httpx.Asyn
     on_blocker = (await jira.get(f"/rest/api/3/issue/{blocker['key']}")).json()["fields"]["issuelinks"]
     on_blocked = (await jira.get(f"/rest/api/3/issue/{blocked['key']}")).json()["fields"]["issuelinks"]
     assert [(link["type"]["outward"], link["outwardIssue"]["key"]) for link in on_blocker] == [
-        ("blocks", blocked["key"])]
+        ("blocks", blocked["key"])
+    ]
     assert [(link["type"]["inward"], link["inwardIssue"]["key"]) for link in on_blocked] == [
-        ("is blocked by", blocker["key"])]
+        ("is blocked by", blocker["key"])
+    ]
     unknown = await jira.post("/rest/api/3/issueLink", json=link | {"type": {"name": "Precedes"}})
     assert unknown.status_code == 404
 
@@ -158,12 +186,31 @@ async def test_project_metadata_and_users(jira: httpx.AsyncClient) -> None:
 async def test_issue_pages_list_issues_and_render_adf_tables_escaped(
     jira: httpx.AsyncClient, sandbox: httpx.AsyncClient
 ) -> None:
-    table = {"type": "table", "content": [
-        {"type": "tableRow", "content": [{"type": "tableHeader", "content": [
-            {"type": "paragraph", "content": [{"type": "text", "text": "Machine name"}]}]}]},
-        {"type": "tableRow", "content": [{"type": "tableCell", "content": [
-            {"type": "paragraph", "content": [{"type": "text", "text": "<script>field_body</script>"}]}]}]},
-    ]}
+    table = {
+        "type": "table",
+        "content": [
+            {
+                "type": "tableRow",
+                "content": [
+                    {
+                        "type": "tableHeader",
+                        "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Machine name"}]}],
+                    }
+                ],
+            },
+            {
+                "type": "tableRow",
+                "content": [
+                    {
+                        "type": "tableCell",
+                        "content": [
+                            {"type": "paragraph", "content": [{"type": "text", "text": "<script>field_body</script>"}]}
+                        ],
+                    }
+                ],
+            },
+        ],
+    }
     created = await create(jira, description={"type": "doc", "version": 1, "content": [table]})
     listing = await sandbox.get("/projects/DTG/issues")
     assert f'href="/browse/{created["key"]}"' in listing.text

@@ -34,7 +34,7 @@ async def test_find_issues_by_property_with_equals_and_in(jira: httpx.AsyncClien
     several = await search(
         jira,
         'project = "DTG" and issue.property[dtg-ticket].ticketId IN ("t-0", "t-3") '
-        'AND issue.property[dtg-ticket].sessionId = s-2',
+        "AND issue.property[dtg-ticket].sessionId = s-2",
         properties=["dtg-ticket"],
     )
     [found] = several.json()["issues"]
@@ -48,8 +48,9 @@ async def test_search_pages_with_next_page_token(jira: httpx.AsyncClient) -> Non
     keys = [await create_with_ticket(jira, f"t-{n}") for n in range(5)]
     first = (await search(jira, "project = DTG ORDER BY key ASC", maxResults=2)).json()
     assert [i["key"] for i in first["issues"]] == keys[:2] and first["isLast"] is False
-    rest = (await search(jira, "project = DTG ORDER BY key ASC", maxResults=10,
-                         nextPageToken=first["nextPageToken"])).json()
+    rest = (
+        await search(jira, "project = DTG ORDER BY key ASC", maxResults=10, nextPageToken=first["nextPageToken"])
+    ).json()
     assert [i["key"] for i in rest["issues"]] == keys[2:] and rest["isLast"] is True
     assert "nextPageToken" not in rest
 
@@ -76,7 +77,9 @@ async def test_unsupported_or_invalid_jql_is_400_with_jiras_message(
 def test_parse_reads_clauses_and_order() -> None:
     query = parse("issue.property[dtg-ticket].ticketId NOT IN ('a', \"b\") AND labels != x ORDER BY created DESC")
     assert [(c.field, c.operator, c.values) for c in query.clauses] == [
-        ("issue.property[dtg-ticket].ticketId", "NOT IN", ("a", "b")), ("labels", "!=", ("x",))]
+        ("issue.property[dtg-ticket].ticketId", "NOT IN", ("a", "b")),
+        ("labels", "!=", ("x",)),
+    ]
     assert query.order_by == (("created", True),)
     with pytest.raises(JqlError):
         parse("project = ")

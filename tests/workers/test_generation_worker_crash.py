@@ -15,11 +15,12 @@ from app.container import build_services
 from app.pipeline.generation import start_generation
 from app.settings import Settings
 from tests.pipeline.conftest import make_workspace
-from tests.support import spawn_worker
+from tests.support import spawn_worker, stop_process
 from workers.broker import configure_broker
 from workers.queue import DramatiqJobQueue
 
 pytestmark = [pytest.mark.integration, pytest.mark.workers, pytest.mark.generation, pytest.mark.slow]
+
 
 def _task(url: str, task_id: int) -> tuple[str, int, int]:
     engine = create_engine(url)
@@ -62,8 +63,7 @@ def test_killed_worker_mid_run_is_resumed_by_another(tmp_path: Path, postgres_ur
             assert time.monotonic() < deadline, "no worker resumed the run"
             time.sleep(0.5)
     finally:
-        os.killpg(second.pid, signal.SIGTERM)
-        second.wait(timeout=30)
+        stop_process(second)
 
     tickets = workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)
     assert len(tickets) == total

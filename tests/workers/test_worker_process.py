@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +12,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 from app.db.migrate import upgrade
+from tests.support import DTG, spawn_worker, stop_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.workers, pytest.mark.slow]
-
-DTG = [sys.executable, "-m", "app.cli"]
 
 
 @pytest.fixture
@@ -32,21 +30,12 @@ def worker_env(tmp_path: Path, postgres_url: str, redis_url: str) -> dict[str, s
 
 
 @pytest.fixture
-def worker_process(worker_env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(
-        [*DTG, "worker", "--processes", "1", "--threads", "2"],
-        env=worker_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def worker_process(worker_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    process = spawn_worker(worker_env, tmp_path / "worker.log", threads=2)
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 def test_ping_goes_through_redis_to_a_worker_process_and_back(
