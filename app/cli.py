@@ -53,10 +53,17 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None) -> None:
 @main.command()
 @click.option("--port", default=8000, show_default=True, type=int, help="Port of the app.")
 @click.option("--sandbox-port", default=8100, show_default=True, type=int, help="Port of the Jira sandbox.")
-@click.option("--headless", is_flag=True,
-              help="Run the whole flow on a spec without a browser, print a summary, exit 1 if anything failed.")
-@click.option("--spec", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Folder of spec CSV exports for --headless (default: the UWEC sample in ../shared).")
+@click.option(
+    "--headless",
+    is_flag=True,
+    help="Run the whole flow on a spec without a browser, print a summary, exit 1 if anything failed.",
+)
+@click.option(
+    "--spec",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of spec CSV exports for --headless (default: the UWEC sample in ../shared).",
+)
 def demo(port: int, sandbox_port: int, headless: bool, spec: Path | None) -> None:
     """Run the app and the Jira sandbox together, install the app, and print where to open it."""
     import asyncio

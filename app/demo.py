@@ -99,7 +99,10 @@ async def _flow(stack: DemoStack, services: Services, spec_dir: Path, echo: Echo
 
     config = stack.sandbox_config
     upload = open_session(
-        services.sessions, tenant_id=tenant.id, project_key=config.project_key, project_id=config.project_id,
+        services.sessions,
+        tenant_id=tenant.id,
+        project_key=config.project_key,
+        project_id=config.project_id,
         account_id=None,
     )
     assert upload.id is not None

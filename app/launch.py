@@ -143,9 +143,7 @@ class DemoStack:
         return None
 
 
-def demo_stack(
-    settings: Settings, *, app_port: int, sandbox_port: int, sandbox_state_dir: Path | None
-) -> DemoStack:
+def demo_stack(settings: Settings, *, app_port: int, sandbox_port: int, sandbox_state_dir: Path | None) -> DemoStack:
     """The servers of `dtg demo`, not started yet; `settings` should come from `demo_environment`."""
     sandbox_config = SandboxConfig(
         port=sandbox_port, app_url=settings.base_url, auto_install=True, state_dir=sandbox_state_dir

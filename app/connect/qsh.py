@@ -20,7 +20,7 @@ def canonical_path(path: str, base_path: str = "") -> str:
     """The request path relative to the app's base path, with `&` escaped and no trailing slash."""
     base_path = base_path.rstrip("/")
     if base_path and (path == base_path or path.startswith(base_path + "/")):
-        path = path[len(base_path):]
+        path = path[len(base_path) :]
     if len(path) > 1:
         path = path.rstrip("/")
     return (path or "/").replace("&", "%26")

@@ -127,8 +127,10 @@ class RetentionRepository:
 
 
 def _has_active_task(session: Session, session_id: int) -> bool:
-    query = select(func.count()).select_from(Task).where(
-        Task.session_id == session_id, col(Task.state).in_(ACTIVE_TASK_STATES)
+    query = (
+        select(func.count())
+        .select_from(Task)
+        .where(Task.session_id == session_id, col(Task.state).in_(ACTIVE_TASK_STATES))
     )
     return bool(session.exec(query).one())
 

@@ -65,8 +65,10 @@ def task_list(items: list[str], local_id: str) -> Node | None:
     return {
         "type": "taskList",
         "attrs": {"localId": local_id},
-        "content": [{"type": "taskItem", "attrs": {"localId": f"{local_id}-{number}", "state": "TODO"},
-                     "content": inline(item)} for number, item in enumerate(items, start=1)],
+        "content": [
+            {"type": "taskItem", "attrs": {"localId": f"{local_id}-{number}", "state": "TODO"}, "content": inline(item)}
+            for number, item in enumerate(items, start=1)
+        ],
     }
 
 
@@ -78,8 +80,10 @@ def table(spec: Table) -> Node:
     """A table: heading cells become tableHeader, value cells tableCell, each holding one paragraph."""
     rows = []
     for row in spec.rows:
-        cells = [{"type": "tableHeader" if cell.is_heading else "tableCell",
-                  "content": [paragraph(inline(cell.text))]} for cell in row]
+        cells = [
+            {"type": "tableHeader" if cell.is_heading else "tableCell", "content": [paragraph(inline(cell.text))]}
+            for cell in row
+        ]
         rows.append({"type": "tableRow", "content": cells})
     return {"type": "table", "attrs": {"isNumberColumnEnabled": False, "layout": "default"}, "content": rows}
 

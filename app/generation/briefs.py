@@ -14,8 +14,9 @@ _MAX_LISTED = 10  # labels named in one fact; the tables carry the rest
 
 def facts_for(subjects: Sequence[SpecItem], tables: Sequence[Table]) -> tuple[str, ...]:
     """Short lines: the subject's description, then what each child table lists."""
-    facts = [f"{item.label}: {description}" for item in subjects
-             if (description := getattr(item, "description", "").strip())][:3]
+    facts = [
+        f"{item.label}: {description}" for item in subjects if (description := getattr(item, "description", "").strip())
+    ][:3]
     for table in tables[1:] if len(subjects) == 1 else tables:
         labels = _labels(table)
         if labels:
@@ -40,8 +41,12 @@ def machine_names_for(items: Iterable[SpecItem]) -> tuple[str, ...]:
             names.add(getattr(item, attribute, ""))
         names.update(getattr(item, "from_states", ()))
         names.update(getattr(item, "image_styles", ()))
-        for bundle in (getattr(item, "bundle", None), *getattr(item, "reference_targets", ()),
-                       *getattr(item, "used_on", ()), *getattr(item, "bundles", ())):
+        for bundle in (
+            getattr(item, "bundle", None),
+            *getattr(item, "reference_targets", ()),
+            *getattr(item, "used_on", ()),
+            *getattr(item, "bundles", ()),
+        ):
             if bundle:
                 names.update(bundle)
     return tuple(sorted(name for name in names if name))

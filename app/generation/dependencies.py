@@ -36,9 +36,11 @@ class TicketCycle:
     sources: tuple[SourceRef, ...]
 
     def to_dict(self) -> dict[str, object]:
-        return {"tickets": list(self.tickets),
-                "relates_to": [{"from": a, "to": b} for a, b in self.relates_to],
-                "sources": [{"file": s.file, "record": s.record} for s in self.sources]}
+        return {
+            "tickets": list(self.tickets),
+            "relates_to": [{"from": a, "to": b} for a, b in self.relates_to],
+            "sources": [{"file": s.file, "record": s.record} for s in self.sources],
+        }
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ def _links_to_demote(component: nx.DiGraph) -> list[tuple[str, str]]:
     """
     nodes = sorted(component)
     if len(nodes) <= _EXACT_LIMIT:
+
         def forward(order: tuple[str, ...]) -> list[tuple[str, str]]:
             position = {node: index for index, node in enumerate(order)}
             return [(a, b) for a, b in component.edges if position[a] < position[b]]
@@ -128,8 +131,9 @@ def topological_order(tickets: Iterable[Linked]) -> list[str]:
     position = {ticket.key: index for index, ticket in enumerate(tickets)}
     graph = nx.DiGraph()
     graph.add_nodes_from(position)
-    graph.add_edges_from((dependency, ticket.key) for ticket in tickets for dependency in ticket.blocked_by
-                         if dependency in position)
+    graph.add_edges_from(
+        (dependency, ticket.key) for ticket in tickets for dependency in ticket.blocked_by if dependency in position
+    )
     try:
         return list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
     except nx.NetworkXUnfeasible:

@@ -22,8 +22,13 @@ def table_filename(table: Table, extension: str) -> str:
     return f"{slug(table.title)}.{extension}"
 
 
-def render(draft: TicketDraft, prose: TicketProse, *, attached_tables: frozenset[int] = frozenset(),
-           attached_findings: bool = False) -> Node:
+def render(
+    draft: TicketDraft,
+    prose: TicketProse,
+    *,
+    attached_tables: frozenset[int] = frozenset(),
+    attached_findings: bool = False,
+) -> Node:
     """The ADF description; the tables at `attached_tables` (indexes) and, if `attached_findings`, the findings are
     replaced by a pointer to their attachment."""
     return adf.doc(
@@ -42,11 +47,19 @@ def render(draft: TicketDraft, prose: TicketProse, *, attached_tables: frozenset
 
 def _hold_panel(draft: TicketDraft) -> Node | None:
     if draft.on_hold:
-        return adf.panel("warning", adf.paragraph(adf.text("On hold: ", "strong"), adf.text(
-            "the spec marks this work as waiting (status w). Settle the open questions before starting.")))
+        return adf.panel(
+            "warning",
+            adf.paragraph(
+                adf.text("On hold: ", "strong"),
+                adf.text("the spec marks this work as waiting (status w). Settle the open questions before starting."),
+            ),
+        )
     if draft.held:
-        return adf.panel("note", adf.paragraph(adf.text("Rows on hold in this ticket", "strong")),
-                         adf.bullet_list([adf.paragraph(adf.inline(row)) for row in draft.held]))
+        return adf.panel(
+            "note",
+            adf.paragraph(adf.text("Rows on hold in this ticket", "strong")),
+            adf.bullet_list([adf.paragraph(adf.inline(row)) for row in draft.held]),
+        )
     return None
 
 
@@ -57,9 +70,14 @@ def _configuration(draft: TicketDraft, attached: frozenset[int]) -> list[Node | 
     for index, table in enumerate(draft.tables):
         nodes.append(adf.heading(table.title, 4))
         if index in attached:
-            nodes.append(adf.paragraph(adf.inline(
-                f"{table.record_count} rows, too many for the description: see the attached "
-                f"{table_filename(table, 'csv')} (and tables.md).")))
+            nodes.append(
+                adf.paragraph(
+                    adf.inline(
+                        f"{table.record_count} rows, too many for the description: see the attached "
+                        f"{table_filename(table, 'csv')} (and tables.md)."
+                    )
+                )
+            )
         else:
             nodes.append(adf.table(table))
     nodes.extend(adf.paragraph(adf.inline(remark)) for remark in draft.remarks)
@@ -74,10 +92,16 @@ def _notes(notes: tuple[str, ...]) -> list[Node | None]:
 
 def finding_line(finding: dict[str, Any]) -> str:
     """ "warning, UWEC_Fields.csv record 147, Machine name: ...message... Suggestion: ..." """
-    where = ", ".join(filter(None, (
-        str(finding.get("file", "")),
-        f"record {finding['record']}" if finding.get("record") else "",
-        str(finding.get("column", "")))))
+    where = ", ".join(
+        filter(
+            None,
+            (
+                str(finding.get("file", "")),
+                f"record {finding['record']}" if finding.get("record") else "",
+                str(finding.get("column", "")),
+            ),
+        )
+    )
     suggestion = f" Suggestion: {finding['suggestion']}" if finding.get("suggestion") else ""
     return f"{finding['severity']}, {where}: {finding['message']}{suggestion}"
 
@@ -88,10 +112,16 @@ def _findings_panel(findings: tuple[dict[str, Any], ...], attached: bool) -> Nod
     severe = any(f.get("severity") in ("warning", "blocking") for f in findings)
     heading = adf.paragraph(adf.text(f"Spec findings for this ticket ({len(findings)})", "strong"))
     if attached:
-        return adf.panel("warning" if severe else "info", heading,
-                         adf.paragraph(adf.inline("The findings are listed in the attached findings.md.")))
-    return adf.panel("warning" if severe else "info", heading,
-                     adf.bullet_list([adf.paragraph(adf.inline(finding_line(f))) for f in findings]))
+        return adf.panel(
+            "warning" if severe else "info",
+            heading,
+            adf.paragraph(adf.inline("The findings are listed in the attached findings.md.")),
+        )
+    return adf.panel(
+        "warning" if severe else "info",
+        heading,
+        adf.bullet_list([adf.paragraph(adf.inline(finding_line(f))) for f in findings]),
+    )
 
 
 def source_text(source: Iterable[tuple[str, int]]) -> str:

@@ -35,8 +35,11 @@ class DraftSet:
     cycles: tuple[TicketCycle, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"drafts": [d.to_dict() for d in self.drafts], "findings": [f.to_dict() for f in self.findings],
-                "cycles": [c.to_dict() for c in self.cycles]}
+        return {
+            "drafts": [d.to_dict() for d in self.drafts],
+            "findings": [f.to_dict() for f in self.findings],
+            "cycles": [c.to_dict() for c in self.cycles],
+        }
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,13 @@ class GenerationResult:
     not_written: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tickets": [t.to_dict() for t in self.tickets], "findings": [f.to_dict() for f in self.findings],
-                "usage": self.usage, "cycles": [c.to_dict() for c in self.cycles],
-                "not_written": list(self.not_written)}
+        return {
+            "tickets": [t.to_dict() for t in self.tickets],
+            "findings": [f.to_dict() for f in self.findings],
+            "usage": self.usage,
+            "cycles": [c.to_dict() for c in self.cycles],
+            "not_written": list(self.not_written),
+        }
 
 
 def draft_tickets(intake: IntakeResult) -> DraftSet:
@@ -62,8 +69,9 @@ def draft_tickets(intake: IntakeResult) -> DraftSet:
     """
     if intake.blocking:
         blocking = [f"{f.file or 'upload'}: {f.message}" for f in intake.findings if f.severity is Severity.BLOCKING]
-        raise GenerationBlockedError("The spec cannot be turned into tickets until these are fixed: "
-                                     + " | ".join(blocking))
+        raise GenerationBlockedError(
+            "The spec cannot be turned into tickets until these are fixed: " + " | ".join(blocking)
+        )
     units = group_units(intake.model)
     links = link(units, intake.graph)
     cycle_findings = [_cycle_finding(cycle) for cycle in links.cycles]
@@ -75,9 +83,15 @@ def draft_tickets(intake: IntakeResult) -> DraftSet:
     for cycle, finding in zip(links.cycles, cycle_findings, strict=True):
         for key in cycle.tickets:
             per_ticket.setdefault(key, []).append(finding.to_dict())
-    drafts = tuple(replace(unit.draft(), findings=tuple(per_ticket.get(unit.key, ())),
-                           blocked_by=links.blocked_by[unit.key], relates_to=links.relates_to.get(unit.key, ()))
-                   for unit in units)
+    drafts = tuple(
+        replace(
+            unit.draft(),
+            findings=tuple(per_ticket.get(unit.key, ())),
+            blocked_by=links.blocked_by[unit.key],
+            relates_to=links.relates_to.get(unit.key, ()),
+        )
+        for unit in units
+    )
     return DraftSet(drafts, (*intake.findings, *cycle_findings), links.cycles)
 
 
@@ -85,27 +99,48 @@ def _cycle_finding(cycle: TicketCycle) -> Finding:
     first = cycle.sources[0] if cycle.sources else None
     demoted = "; ".join(f"{a} relates to {b}" for a, b in cycle.relates_to)
     return Finding(
-        Code.REFERENCE_CYCLE, Severity.WARNING, WhoCanFix.SPEC_AUTHOR,
+        Code.REFERENCE_CYCLE,
+        Severity.WARNING,
+        WhoCanFix.SPEC_AUTHOR,
         f"{len(cycle.tickets)} tickets block each other in a cycle: {', '.join(cycle.tickets)}. To give the export "
         f"an order, these links are 'relates to' instead of 'is blocked by': {demoted}. Build the bundles first, "
         "then add the reference fields that close the cycle.",
-        file=first.file if first else "", record=first.record if first else 0, line=first.line if first else 0,
-        value=", ".join(cycle.tickets))
+        file=first.file if first else "",
+        record=first.record if first else 0,
+        line=first.line if first else 0,
+        value=", ".join(cycle.tickets),
+    )
 
 
-def finish_ticket(draft: TicketDraft, prose: TicketProse, *, prose_flag: str | None = None,
-                  usage: dict[str, Any] | None = None) -> Ticket:
+def finish_ticket(
+    draft: TicketDraft, prose: TicketProse, *, prose_flag: str | None = None, usage: dict[str, Any] | None = None
+) -> Ticket:
     """A ticket from its draft and its prose; the description depends on nothing else."""
     description, attachments = describe(draft, prose)
-    return Ticket(key=draft.key, title=draft.title, area=draft.area, action=draft.action, labels=draft.labels,
-                  description=description, blocked_by=draft.blocked_by, relates_to=draft.relates_to,
-                  source=draft.source, findings=draft.findings, attachments=attachments, on_hold=draft.on_hold,
-                  prose_flag=prose_flag, usage=usage or {})
+    return Ticket(
+        key=draft.key,
+        title=draft.title,
+        area=draft.area,
+        action=draft.action,
+        labels=draft.labels,
+        description=description,
+        blocked_by=draft.blocked_by,
+        relates_to=draft.relates_to,
+        source=draft.source,
+        findings=draft.findings,
+        attachments=attachments,
+        on_hold=draft.on_hold,
+        prose_flag=prose_flag,
+        usage=usage or {},
+    )
 
 
 def _usage(usage: Usage) -> dict[str, Any]:
-    return {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-            "cost_usd": round(usage.cost_usd, 6)}
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cost_usd": round(usage.cost_usd, 6),
+    }
 
 
 def _finish(draft: TicketDraft, result: WriteResult) -> Ticket:
@@ -113,9 +148,16 @@ def _finish(draft: TicketDraft, result: WriteResult) -> Ticket:
     return finish_ticket(draft, result.prose, prose_flag=result.flagged, usage=usage)
 
 
-async def generate_tickets(intake: IntakeResult, *, writer: ProseWriter | None = None, site_name: str = "",
-                           site_description: str = "", concurrency: int = 8, on_ticket: OnTicket | None = None,
-                           is_cancelled: Callable[[], bool] | None = None) -> GenerationResult:
+async def generate_tickets(
+    intake: IntakeResult,
+    *,
+    writer: ProseWriter | None = None,
+    site_name: str = "",
+    site_description: str = "",
+    concurrency: int = 8,
+    on_ticket: OnTicket | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> GenerationResult:
     """Draft every ticket, have `writer` (offline by default) write its prose, and finish it.
 
     `on_ticket` sees each ticket as soon as it is finished (it may be a coroutine function); `is_cancelled` stops
@@ -133,7 +175,17 @@ async def generate_tickets(intake: IntakeResult, *, writer: ProseWriter | None =
 
     briefs = [brief_for(d, site_name=site_name, site_description=site_description) for d in drafts.drafts]
     report = await write_all(briefs, writer, concurrency=concurrency, on_result=landed, is_cancelled=is_cancelled)
-    usage = {**_usage(report.usage), "tickets": len(report.results), "flagged": report.flagged,
-             "models": sorted({f"{r.provider}/{r.model}" for r in report.results}), "pricing_note": report.pricing_note}
-    return GenerationResult(tuple(finished[d.key] for d in drafts.drafts if d.key in finished), drafts.findings,
-                            usage, drafts.cycles, report.not_written)
+    usage = {
+        **_usage(report.usage),
+        "tickets": len(report.results),
+        "flagged": report.flagged,
+        "models": sorted({f"{r.provider}/{r.model}" for r in report.results}),
+        "pricing_note": report.pricing_note,
+    }
+    return GenerationResult(
+        tuple(finished[d.key] for d in drafts.drafts if d.key in finished),
+        drafts.findings,
+        usage,
+        drafts.cycles,
+        report.not_written,
+    )

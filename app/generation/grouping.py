@@ -47,8 +47,11 @@ class Unit:
         on_hold = self.action is Action.HOLD
         single = len(self.subjects) == 1
         notes = [item.notes if single else f"{item.label}: {item.notes}" for item in self.subjects if item.notes]
-        held = [f"{item.label} ({item.source.file} record {item.source.record})"
-                for item in self.items if item.action is Action.HOLD and not on_hold]
+        held = [
+            f"{item.label} ({item.source.file} record {item.source.record})"
+            for item in self.items
+            if item.action is Action.HOLD and not on_hold
+        ]
         return TicketDraft(
             key=self.key,
             title=title(area, self.verb, self.subject, self.counts, on_hold),
@@ -115,19 +118,39 @@ class Grouper:
     def run(self) -> list[Unit]:
         m = self.model
         fieldless: list[SpecItem] = []
-        self._families(m.bundles, [_Section("Fields", "field", "bundle", "fields", _children(m.fields, "bundle"))],
-                       "bundle", fieldless.extend)
+        self._families(
+            m.bundles,
+            [_Section("Fields", "field", "bundle", "fields", _children(m.fields, "bundle"))],
+            "bundle",
+            fieldless.extend,
+        )
         if fieldless:
-            self._group(fieldless, "vocabularies", subject=plural("vocabulary", _distinct(fieldless)),
-                        kind="vocabularies", counts="no fields")
-        self._families(m.views, [_Section("Displays", "display", "view", "view_displays",
-                                          _children(m.displays, "view"))], "view")
+            self._group(
+                fieldless,
+                "vocabularies",
+                subject=plural("vocabulary", _distinct(fieldless)),
+                kind="vocabularies",
+                counts="no fields",
+            )
+        self._families(
+            m.views, [_Section("Displays", "display", "view", "view_displays", _children(m.displays, "view"))], "view"
+        )
         self._images()
         self._flat(m.roles, "roles", "roles")
-        self._families(m.workflows, [
-            _Section("States", "state", "workflow", "workflow_states", _children(m.states, "workflow")),
-            _Section("Transitions", "transition", "workflow", "workflow_transitions",
-                     _children(m.transitions, "workflow"))], "workflow")
+        self._families(
+            m.workflows,
+            [
+                _Section("States", "state", "workflow", "workflow_states", _children(m.states, "workflow")),
+                _Section(
+                    "Transitions",
+                    "transition",
+                    "workflow",
+                    "workflow_transitions",
+                    _children(m.transitions, "workflow"),
+                ),
+            ],
+            "workflow",
+        )
         self._flat(m.menus, "menus", "menus")
         for name, items in self.removals.items():
             self._removal_unit(name, items)
@@ -135,8 +158,13 @@ class Grouper:
 
     # Parents with children: bundles/fields, views/displays, workflows/states+transitions
 
-    def _families(self, parents: Sequence[SpecItem], sections: list[_Section], prefix: str,
-                  fieldless: Callable[[list[SpecItem]], None] | None = None) -> None:
+    def _families(
+        self,
+        parents: Sequence[SpecItem],
+        sections: list[_Section],
+        prefix: str,
+        fieldless: Callable[[list[SpecItem]], None] | None = None,
+    ) -> None:
         for key, rows in _by_key(parents).items():
             parent = rows[0]
             children = [(s, s.children.pop(key, [])) for s in sections]
@@ -148,44 +176,65 @@ class Grouper:
                 self._remove(section.removal, [c for c in items if c.action is Action.REMOVE])
             kept = [(s, [c for c in items if c.action is not Action.REMOVE]) for s, items in children]
             if parent.action in WORK:
-                if fieldless is not None and getattr(parent, "entity_type", "") == "taxonomy_term" and not any(
-                        items for _, items in kept):
+                if (
+                    fieldless is not None
+                    and getattr(parent, "entity_type", "") == "taxonomy_term"
+                    and not any(items for _, items in kept)
+                ):
                     fieldless(rows)
                     continue
                 self._family_unit(prefix, rows, kept, update=False)
             elif any(c.action in WORK for _, items in kept for c in items):
-                self._family_unit(prefix, rows, [(s, [c for c in items if c.action in WORK]) for s, items in kept],
-                                  update=True)
+                self._family_unit(
+                    prefix, rows, [(s, [c for c in items if c.action in WORK]) for s, items in kept], update=True
+                )
         for section in sections:  # children whose parent the spec does not define
             orphans = [c for items in section.children.values() for c in items]
             self._remove(section.removal, [c for c in orphans if c.action is Action.REMOVE])
             if work := [c for c in orphans if c.action in WORK]:
-                self._group(work, f"{section.removal}.unassigned", kind=section.noun,
-                            subject=f"{plural(section.noun, _distinct(work))} without a {prefix} in the spec")
+                self._group(
+                    work,
+                    f"{section.removal}.unassigned",
+                    kind=section.noun,
+                    subject=f"{plural(section.noun, _distinct(work))} without a {prefix} in the spec",
+                )
 
-    def _family_unit(self, prefix: str, rows: list[SpecItem], sections: list[tuple[_Section, list[SpecItem]]],
-                     update: bool) -> None:
+    def _family_unit(
+        self, prefix: str, rows: list[SpecItem], sections: list[tuple[_Section, list[SpecItem]]], update: bool
+    ) -> None:
         parent = rows[0]
         noun = noun_of(parent)
         scope = f"{parent.entity_type}." if isinstance(parent, Bundle) else ""
         action = Action.CHANGE if update else parent.action
-        tables = [settings_table(f"{parent.label} {noun} settings", parent, omit=("notes",)) if len(rows) == 1
-                  else rows_table(f"{parent.label} {noun} rows", rows, omit=("notes",))]
+        tables = [
+            settings_table(f"{parent.label} {noun} settings", parent, omit=("notes",))
+            if len(rows) == 1
+            else rows_table(f"{parent.label} {noun} rows", rows, omit=("notes",))
+        ]
         tables += [rows_table(s.title, items, omit=(s.parent_role,)) for s, items in sections if items]
         children = [c for _, items in sections for c in items]
         shown: list[SpecItem] = []
-        if bundles := [self.model.bundle_by_key[b] for b in getattr(parent, "bundles", ())
-                       if b in self.model.bundle_by_key]:
+        if bundles := [
+            self.model.bundle_by_key[b] for b in getattr(parent, "bundles", ()) if b in self.model.bundle_by_key
+        ]:
             tables.append(rows_table("Moderated bundles", bundles))
             shown = list(bundles)
         # An update changes an existing item: the parent row is context, not something this ticket delivers.
         owned = children if update else [*rows, *children]
-        self.units.append(Unit(
-            key=f"{prefix}.{scope}{parent.machine_name}.{'update' if update else _key_action(action)}",
-            action=action, verb="Update" if update else VERBS[action], kind=noun,
-            subject=f"{parent.label} {noun}", items=owned, tables=tables,
-            counts=", ".join(plural(s.noun, _distinct(items)) for s, items in sections),
-            subjects=[] if update else rows[:1], shown=[*shown, *(rows if update else [])]))
+        self.units.append(
+            Unit(
+                key=f"{prefix}.{scope}{parent.machine_name}.{'update' if update else _key_action(action)}",
+                action=action,
+                verb="Update" if update else VERBS[action],
+                kind=noun,
+                subject=f"{parent.label} {noun}",
+                items=owned,
+                tables=tables,
+                counts=", ".join(plural(s.noun, _distinct(items)) for s, items in sections),
+                subjects=[] if update else rows[:1],
+                shown=[*shown, *(rows if update else [])],
+            )
+        )
 
     # Images: one ticket per responsive style with its style family and matching view mode; leftovers grouped
 
@@ -205,25 +254,41 @@ class Grouper:
             assert isinstance(style, ResponsiveImageStyle)
             seeds = [s for s in (style.fallback_style, *style.image_styles) if s]
             family = [k for k in styles if owners.get(k) == style.key]
-            modes = [v for v in m.view_modes if v.machine_name == style.machine_name and v.action in WORK
-                     and v.key not in claimed_modes]
+            modes = [
+                v
+                for v in m.view_modes
+                if v.machine_name == style.machine_name and v.action in WORK and v.key not in claimed_modes
+            ]
             claimed_modes.update(v.key for v in modes)
             family_rows = [s for k in family for s in styles[k]]
             tables = [settings_table(f"{style.label} responsive image style settings", style, omit=("notes",))]
             tables += self._style_tables(family_rows, effects, "Image style family")
             if modes:
                 tables.append(rows_table("Matching view mode", modes))
-            elsewhere = [styles[s][0].label for s in dict.fromkeys(seeds) if s in styles and s not in family
-                         and styles[s][0].action in WORK]
+            elsewhere = [
+                styles[s][0].label
+                for s in dict.fromkeys(seeds)
+                if s in styles and s not in family and styles[s][0].action in WORK
+            ]
             remarks = [f"Also uses image styles built in other tickets: {', '.join(elsewhere)}."] if elsewhere else []
-            self.units.append(Unit(
-                key=f"responsive_image_style.{style.machine_name}.{_key_action(style.action)}", action=style.action,
-                verb=VERBS[style.action], kind="responsive image style",
-                subject=f"{style.label} responsive image style", items=[*rows, *family_rows, *modes,
-                                                                        *self._effects_of(family_rows, effects)],
-                tables=tables, counts=", ".join(filter(None, (plural("image style", len(family)),
-                                                              plural("view mode", len(modes)) if modes else ""))),
-                subjects=rows[:1], remarks=remarks))
+            self.units.append(
+                Unit(
+                    key=f"responsive_image_style.{style.machine_name}.{_key_action(style.action)}",
+                    action=style.action,
+                    verb=VERBS[style.action],
+                    kind="responsive image style",
+                    subject=f"{style.label} responsive image style",
+                    items=[*rows, *family_rows, *modes, *self._effects_of(family_rows, effects)],
+                    tables=tables,
+                    counts=", ".join(
+                        filter(
+                            None, (plural("image style", len(family)), plural("view mode", len(modes)) if modes else "")
+                        )
+                    ),
+                    subjects=rows[:1],
+                    remarks=remarks,
+                )
+            )
         leftover: list[SpecItem] = []
         for key, rows in styles.items():
             if rows[0].action is Action.REMOVE:
@@ -235,9 +300,13 @@ class Grouper:
         orphan_effects = [e for k, items in effects.items() if k not in owned for e in items if e.action in WORK]
         self._remove("image_effects", [e for items in effects.values() for e in items if e.action is Action.REMOVE])
         if leftover or orphan_effects:
-            self._group([*leftover, *self._effects_of(leftover, effects), *orphan_effects], "image_styles",
-                        kind="image styles", subject=plural("image style", _distinct(leftover)),
-                        tables=self._style_tables(leftover, effects, "Image styles", orphan_effects))
+            self._group(
+                [*leftover, *self._effects_of(leftover, effects), *orphan_effects],
+                "image_styles",
+                kind="image styles",
+                subject=plural("image style", _distinct(leftover)),
+                tables=self._style_tables(leftover, effects, "Image styles", orphan_effects),
+            )
         modes = [v for v in m.view_modes if v.key not in claimed_modes]
         self._flat(modes, "view_modes", "view modes")
 
@@ -246,8 +315,13 @@ class Grouper:
         keys = dict.fromkeys(s.key for s in styles)  # type: ignore[attr-defined]
         return [e for k in keys for e in effects.get(k, []) if e.action is not Action.REMOVE]
 
-    def _style_tables(self, styles: Sequence[SpecItem], effects: dict[Any, list[SpecItem]], heading: str,
-                      extra_effects: Sequence[SpecItem] = ()) -> list[Table]:
+    def _style_tables(
+        self,
+        styles: Sequence[SpecItem],
+        effects: dict[Any, list[SpecItem]],
+        heading: str,
+        extra_effects: Sequence[SpecItem] = (),
+    ) -> list[Table]:
         tables = [rows_table(heading, styles)] if styles else []
         if chosen := [*self._effects_of(styles, effects), *extra_effects]:
             tables.append(rows_table("Image effects", chosen))
@@ -260,13 +334,30 @@ class Grouper:
         if work := [i for i in items if i.action in WORK]:
             self._group(work, name, kind=kind, subject=plural(noun_of(work[0]), _distinct(work)))
 
-    def _group(self, items: list[SpecItem], name: str, *, kind: str, subject: str, counts: str = "",
-               tables: list[Table] | None = None) -> None:
+    def _group(
+        self,
+        items: list[SpecItem],
+        name: str,
+        *,
+        kind: str,
+        subject: str,
+        counts: str = "",
+        tables: list[Table] | None = None,
+    ) -> None:
         action = _group_action(items)
-        self.units.append(Unit(
-            key=f"{name}.{_key_action(action)}", action=action, verb=VERBS[action], kind=kind, subject=subject,
-            items=items, tables=tables or [rows_table(subject[0].upper() + subject[1:], items, omit=("notes",))],
-            counts=counts, subjects=list(items) if tables is None else []))
+        self.units.append(
+            Unit(
+                key=f"{name}.{_key_action(action)}",
+                action=action,
+                verb=VERBS[action],
+                kind=kind,
+                subject=subject,
+                items=items,
+                tables=tables or [rows_table(subject[0].upper() + subject[1:], items, omit=("notes",))],
+                counts=counts,
+                subjects=list(items) if tables is None else [],
+            )
+        )
 
     # Removals, grouped per kind
 
@@ -279,17 +370,26 @@ class Grouper:
         for item in items:
             by_noun.setdefault(noun_of(item), []).append(item)
         (noun, primary), *others = by_noun.items()
-        self.units.append(Unit(
-            key=f"remove.{name}", action=Action.REMOVE, verb=VERBS[Action.REMOVE], kind="removal",
-            subject=plural(noun, _distinct(primary)), items=items,
-            tables=[rows_table(plural(n, _distinct(group)).split(" ", 1)[1].capitalize(), group)
-                    for n, group in by_noun.items()],
-            counts=", ".join(plural(n, _distinct(group)) for n, group in others)))
+        self.units.append(
+            Unit(
+                key=f"remove.{name}",
+                action=Action.REMOVE,
+                verb=VERBS[Action.REMOVE],
+                kind="removal",
+                subject=plural(noun, _distinct(primary)),
+                items=items,
+                tables=[
+                    rows_table(plural(n, _distinct(group)).split(" ", 1)[1].capitalize(), group)
+                    for n, group in by_noun.items()
+                ],
+                counts=", ".join(plural(n, _distinct(group)) for n, group in others),
+            )
+        )
 
 
 def _seed_of(style: str, seeds: Iterable[str]) -> str | None:
     """The seed `style` is, or is a density/format variant of; None when it belongs to none of them."""
-    return next((seed for seed in seeds if style.startswith(seed) and _VARIANT.fullmatch(style[len(seed):])), None)
+    return next((seed for seed in seeds if style.startswith(seed) and _VARIANT.fullmatch(style[len(seed) :])), None)
 
 
 def _family_owners(responsive: Sequence[SpecItem], styles: dict[Hashable, list[SpecItem]]) -> dict[Hashable, str]:
@@ -306,8 +406,9 @@ def _family_owners(responsive: Sequence[SpecItem], styles: dict[Hashable, list[S
         seeds = [s for s in (style.fallback_style, *style.image_styles) if s]
         for key, rows in styles.items():
             if rows[0].action in WORK and _seed_of(str(key), seeds) is not None:
-                claims.setdefault(key, []).append((_seed_of(str(key), [style.machine_name]) is None,
-                                                   key != style.fallback_style, style.machine_name))
+                claims.setdefault(key, []).append(
+                    (_seed_of(str(key), [style.machine_name]) is None, key != style.fallback_style, style.machine_name)
+                )
     return {key: min(candidates)[2] for key, candidates in claims.items()}
 
 
@@ -322,4 +423,3 @@ def _children(items: Sequence[SpecItem], parent: str) -> dict[Any, list[SpecItem
 def group_units(model: SpecModel) -> list[Unit]:
     """The units of a spec model, in a deterministic order."""
     return Grouper(model).run()
-

@@ -25,8 +25,13 @@ AREAS: dict[SpecKind, str] = {
     SpecKind.MENUS: "Navigation",
 }
 
-_BUNDLE_NOUNS = {"node": "content type", "paragraph": "paragraph type", "block_content": "block type",
-                 "media": "media type", "taxonomy_term": "vocabulary"}
+_BUNDLE_NOUNS = {
+    "node": "content type",
+    "paragraph": "paragraph type",
+    "block_content": "block type",
+    "media": "media type",
+    "taxonomy_term": "vocabulary",
+}
 
 _NOUNS: dict[SpecKind, str] = {
     SpecKind.BUNDLES: "bundle",
@@ -44,8 +49,12 @@ _NOUNS: dict[SpecKind, str] = {
     SpecKind.MENUS: "menu",
 }
 
-VERBS: dict[Action, str] = {Action.BUILD: "Build", Action.HOLD: "Build", Action.CHANGE: "Change",
-                            Action.REMOVE: "Remove"}
+VERBS: dict[Action, str] = {
+    Action.BUILD: "Build",
+    Action.HOLD: "Build",
+    Action.CHANGE: "Change",
+    Action.REMOVE: "Remove",
+}
 
 
 def area_of(item: SpecItem) -> str:

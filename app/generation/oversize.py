@@ -25,8 +25,10 @@ def describe(draft: TicketDraft, prose: TicketProse) -> tuple[dict[str, Any], tu
             break
         attached.add(index)
         document = render(draft, prose, attached_tables=frozenset(attached))
-    attachments = [Attachment(table_filename(draft.tables[i], "csv"), "text/csv", draft.tables[i].to_csv())
-                   for i in sorted(attached)]
+    attachments = [
+        Attachment(table_filename(draft.tables[i], "csv"), "text/csv", draft.tables[i].to_csv())
+        for i in sorted(attached)
+    ]
     if attached:
         markdown = "\n".join(draft.tables[i].to_markdown() for i in sorted(attached))
         attachments.append(Attachment("tables.md", "text/markdown", f"# {draft.title}\n\n{markdown}"))

@@ -73,8 +73,14 @@ class ModelBuilder:
             menus=self._build(SpecKind.MENUS, self._simple(Menu)),
         )
 
-    def _build(self, kind: SpecKind, make: Callable[[Row], Any], *, scope: Callable[[Any], Hashable] | None = None,
-               duplicates: bool = True) -> tuple:
+    def _build(
+        self,
+        kind: SpecKind,
+        make: Callable[[Row], Any],
+        *,
+        scope: Callable[[Any], Hashable] | None = None,
+        duplicates: bool = True,
+    ) -> tuple:
         sheet = self.sheets.get(kind)
         if sheet is None:
             return ()
@@ -90,15 +96,21 @@ class ModelBuilder:
                 continue
             first = seen_keys.setdefault(item.key, item)
             if first is not item:
-                row.flag(Code.DUPLICATE_KEY, Severity.WARNING,
-                         f"{kind.value} {item.machine_name or item.label!r} is already defined at {first.source}.",
-                         "machine_name" if item.machine_name else "label")
+                row.flag(
+                    Code.DUPLICATE_KEY,
+                    Severity.WARNING,
+                    f"{kind.value} {item.machine_name or item.label!r} is already defined at {first.source}.",
+                    "machine_name" if item.machine_name else "label",
+                )
             elif item.label:
                 first = seen_labels.setdefault((item_scope, item.label.casefold()), item)
                 if first is not item:
-                    row.flag(Code.DUPLICATE_LABEL, Severity.WARNING,
-                             f"The label {item.label!r} is also used at {first.source}; references to it are "
-                             "ambiguous.", "label")
+                    row.flag(
+                        Code.DUPLICATE_LABEL,
+                        Severity.WARNING,
+                        f"The label {item.label!r} is also used at {first.source}; references to it are ambiguous.",
+                        "label",
+                    )
         return tuple(items)
 
     def _column_names(self, kind: SpecKind) -> dict[str, str]:
@@ -115,13 +127,20 @@ class ModelBuilder:
         entity_type = entity_type_of(type_label)
         if entity_type is None and type_label:
             row.flag(Code.INVALID_VALUE, Severity.WARNING, f"Unknown entity type {type_label!r}.", "entity_type")
-        return Bundle(**_base(row), entity_type=entity_type or to_machine_name(type_label),
-                      entity_type_label=type_label,
-                      description=row.get("description"))
+        return Bundle(
+            **_base(row),
+            entity_type=entity_type or to_machine_name(type_label),
+            entity_type_label=type_label,
+            description=row.get("description"),
+        )
 
     def _view(self, row: Row) -> View:
-        return View(**_base(row), base_table=row.get("base_table"), enabled=row.get("enabled"),
-                    description=row.get("description"))
+        return View(
+            **_base(row),
+            base_table=row.get("base_table"),
+            enabled=row.get("enabled"),
+            description=row.get("description"),
+        )
 
     def _workflow(self, row: Row) -> Workflow:
         bundles = [self._bundle_ref(row, "bundles", text) for text in split_list(row.get("bundles"))]
@@ -150,36 +169,54 @@ class ModelBuilder:
     def _display(self, row: Row) -> ViewDisplay:
         view = self._resolve(row, "view", SpecKind.VIEWS, [None], hint_role="view_lookup")
         self._check_lookup(row, "view_lookup", view)
-        return ViewDisplay(**_base(row), view=view or "", view_label=row.get("view"),
-                           display_plugin=row.get("display_plugin"))
+        return ViewDisplay(
+            **_base(row), view=view or "", view_label=row.get("view"), display_plugin=row.get("display_plugin")
+        )
 
     def _view_mode(self, row: Row) -> ViewMode:
         type_label = row.get("entity_type")
         entity_type = entity_type_of(type_label) or to_machine_name(type_label)
         base = _base(row)
         base["machine_name"] = base["machine_name"] or to_machine_name(base["label"], SpecKind.VIEW_MODES)
-        used_on = [self._resolve(row, "used_on", SpecKind.BUNDLES, [entity_type], text=text)
-                   for text in split_list(row.get("used_on"))]
-        return ViewMode(**base, entity_type=entity_type, entity_type_label=type_label, used_on=_present(used_on),
-                        format=row.get("format"))
+        used_on = [
+            self._resolve(row, "used_on", SpecKind.BUNDLES, [entity_type], text=text)
+            for text in split_list(row.get("used_on"))
+        ]
+        return ViewMode(
+            **base,
+            entity_type=entity_type,
+            entity_type_label=type_label,
+            used_on=_present(used_on),
+            format=row.get("format"),
+        )
 
     def _responsive(self, row: Row) -> ResponsiveImageStyle:
         fallback = self._resolve(row, "fallback", SpecKind.IMAGE_STYLES, [None], hint_role="fallback_lookup")
         self._check_lookup(row, "fallback_lookup", fallback)
-        styles = [self._resolve(row, "image_styles", SpecKind.IMAGE_STYLES, [None], text=text)
-                  for text in split_list(row.get("image_styles"))]
-        return ResponsiveImageStyle(**_base(row), breakpoint_group=row.get("breakpoint_group"),
-                                    breakpoints=row.get("breakpoints"), fallback_style=fallback or "",
-                                    image_styles=_present(styles))
+        styles = [
+            self._resolve(row, "image_styles", SpecKind.IMAGE_STYLES, [None], text=text)
+            for text in split_list(row.get("image_styles"))
+        ]
+        return ResponsiveImageStyle(
+            **_base(row),
+            breakpoint_group=row.get("breakpoint_group"),
+            breakpoints=row.get("breakpoints"),
+            fallback_style=fallback or "",
+            image_styles=_present(styles),
+        )
 
     def _effect(self, row: Row) -> ImageEffect:
         style = self._resolve(row, "image_style", SpecKind.IMAGE_STYLES, [None])
         weight = row.get("weight")
         base = _base(row)
         base["machine_name"] = base["machine_name"] or f"{row.record.number}"
-        return ImageEffect(**base, image_style=style or "", effect=row.get("label"),
-                           weight=int(weight) if re.fullmatch(r"-?\d+", weight) else None,
-                           settings=row.get("settings"))
+        return ImageEffect(
+            **base,
+            image_style=style or "",
+            effect=row.get("label"),
+            weight=int(weight) if re.fullmatch(r"-?\d+", weight) else None,
+            settings=row.get("settings"),
+        )
 
     def _state(self, row: Row) -> WorkflowState:
         workflow = self._resolve(row, "workflow", SpecKind.WORKFLOWS, [None])
@@ -187,12 +224,17 @@ class ModelBuilder:
 
     def _transition(self, row: Row) -> WorkflowTransition:
         workflow = self._resolve(row, "workflow", SpecKind.WORKFLOWS, [None]) or ""
-        from_states = [self._resolve(row, "from_state", SpecKind.WORKFLOW_STATES, [workflow], text=text)
-                       for text in split_list(row.get("from_state"))]
+        from_states = [
+            self._resolve(row, "from_state", SpecKind.WORKFLOW_STATES, [workflow], text=text)
+            for text in split_list(row.get("from_state"))
+        ]
         to_state = self._resolve(row, "to_state", SpecKind.WORKFLOW_STATES, [workflow])
-        return WorkflowTransition(**_base(row), workflow=workflow,
-                                  from_states=tuple(k[1] for k in _present(from_states)),
-                                  to_state=to_state[1] if to_state else "")
+        return WorkflowTransition(
+            **_base(row),
+            workflow=workflow,
+            from_states=tuple(k[1] for k in _present(from_states)),
+            to_state=to_state[1] if to_state else "",
+        )
 
     # References
 
@@ -201,8 +243,16 @@ class ModelBuilder:
         scopes = [entity_type] if entity_type else list(self.index[SpecKind.BUNDLES].scopes())
         return self._resolve(row, role, SpecKind.BUNDLES, scopes, text=label, hint_role="bundle_lookup")
 
-    def _resolve(self, row: Row, role: str, kind: SpecKind, scopes: Iterable[Hashable], *, text: str | None = None,
-                 hint_role: str = "") -> Any:
+    def _resolve(
+        self,
+        row: Row,
+        role: str,
+        kind: SpecKind,
+        scopes: Iterable[Hashable],
+        *,
+        text: str | None = None,
+        hint_role: str = "",
+    ) -> Any:
         """The key a label (or machine name) refers to, reporting unknown names and case differences."""
         text = row.get(role) if text is None else text
         if not text:
@@ -216,22 +266,37 @@ class ModelBuilder:
             key, canonical = index.find(scope, text)
             if key is not None:
                 if canonical is not None and canonical != " ".join(text.split()):
-                    row.flag(Code.LABEL_CASE_MISMATCH, Severity.INFO,
-                             f"{text!r} matches {canonical!r} only when case is ignored.", role, suggestion=canonical)
+                    row.flag(
+                        Code.LABEL_CASE_MISMATCH,
+                        Severity.INFO,
+                        f"{text!r} matches {canonical!r} only when case is ignored.",
+                        role,
+                        suggestion=canonical,
+                    )
                 return key
         suggestions = ([hint] if hint and any(index.find(s, hint)[0] for s in scopes) else []) + index.suggest(
-            scopes, text)
-        row.flag(Code.UNKNOWN_REFERENCE, Severity.WARNING, f"{text!r} does not exist in {kind.value}."
-                 + (f" Did you mean {suggestions[0]!r}?" if suggestions else ""), role,
-                 suggestion=", ".join(dict.fromkeys(suggestions)))
+            scopes, text
+        )
+        row.flag(
+            Code.UNKNOWN_REFERENCE,
+            Severity.WARNING,
+            f"{text!r} does not exist in {kind.value}." + (f" Did you mean {suggestions[0]!r}?" if suggestions else ""),
+            role,
+            suggestion=", ".join(dict.fromkeys(suggestions)),
+        )
         return None
 
     def _unchecked(self, row: Row, role: str, kind: SpecKind, scopes: list[Hashable], machine_name: str) -> Any:
         """Without the target's file a reference cannot be checked: keep it by machine name, say so once per file."""
         if (row.source.file, kind) not in self._unchecked_reported:
             self._unchecked_reported.add((row.source.file, kind))
-            row.flag(Code.UNCHECKED_REFERENCES, Severity.INFO, f"No {kind.value} file was uploaded, so references to "
-                     f"{kind.value} in this file are taken as written and not checked.", role)
+            row.flag(
+                Code.UNCHECKED_REFERENCES,
+                Severity.INFO,
+                f"No {kind.value} file was uploaded, so references to "
+                f"{kind.value} in this file are taken as written and not checked.",
+                role,
+            )
         scope = scopes[0] if len(scopes) == 1 else None
         if kind in (SpecKind.BUNDLES, SpecKind.WORKFLOW_STATES):
             return (scope, machine_name) if scope is not None else None
@@ -245,19 +310,41 @@ class ModelBuilder:
         machine_name = resolved[-1] if isinstance(resolved, tuple) else resolved
         name = row.sheet.column_name(role)
         if not raw:
-            row.flag(Code.LOOKUP_BLANK, Severity.INFO, f"The computed column {name} is blank.", role,
-                     suggestion=machine_name or "")
+            row.flag(
+                Code.LOOKUP_BLANK,
+                Severity.INFO,
+                f"The computed column {name} is blank.",
+                role,
+                suggestion=machine_name or "",
+            )
         elif is_error_literal(raw):
-            row.flag(Code.LOOKUP_ERROR, Severity.WARNING, f"The computed column {name} shows {raw}; the reference "
-                     "was taken from the label.", role, suggestion=machine_name or "")
+            row.flag(
+                Code.LOOKUP_ERROR,
+                Severity.WARNING,
+                f"The computed column {name} shows {raw}; the reference was taken from the label.",
+                role,
+                suggestion=machine_name or "",
+            )
         elif machine_name and raw != machine_name:
-            row.flag(Code.LOOKUP_MISMATCH, Severity.WARNING, f"The computed column {name} says {raw!r} but the label "
-                     f"refers to {machine_name!r}.", role, suggestion=machine_name)
+            row.flag(
+                Code.LOOKUP_MISMATCH,
+                Severity.WARNING,
+                f"The computed column {name} says {raw!r} but the label refers to {machine_name!r}.",
+                role,
+                suggestion=machine_name,
+            )
 
 
 def _base(row: Row) -> dict[str, Any]:
-    return {"label": row.get("label"), "machine_name": row.get("machine_name"), "status": row.status,
-            "action": row.action, "source": row.source, "notes": row.get("notes"), "cells": row.cells}
+    return {
+        "label": row.get("label"),
+        "machine_name": row.get("machine_name"),
+        "status": row.status,
+        "action": row.action,
+        "source": row.source,
+        "notes": row.get("notes"),
+        "cells": row.cells,
+    }
 
 
 def _present(keys: Iterable[Any]) -> tuple:
@@ -282,8 +369,9 @@ def _cardinality(row: Row) -> int | None:
     if value.isdigit() and int(value) > 0:
         return int(value)
     if value not in _NOT_APPLICABLE:
-        row.flag(Code.INVALID_VALUE, Severity.WARNING, f"Expected a number of values or *, found {value!r}.",
-                 "cardinality")
+        row.flag(
+            Code.INVALID_VALUE, Severity.WARNING, f"Expected a number of values or *, found {value!r}.", "cardinality"
+        )
     return None
 
 
@@ -295,12 +383,21 @@ def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Fi
         where = {"file": transition.source.file, "record": transition.source.record, "line": transition.source.line}
         earlier = first.setdefault(transition.key, transition)
         if earlier.to_state != transition.to_state:
-            findings.add(Code.TRANSITION_CONFLICT, lenient(Severity.WARNING, transition.action),
-                         f"Transition {transition.machine_name!r} goes to {transition.to_state!r} here but to "
-                         f"{earlier.to_state!r} at {earlier.source}.", value=transition.to_state, **where)
+            findings.add(
+                Code.TRANSITION_CONFLICT,
+                lenient(Severity.WARNING, transition.action),
+                f"Transition {transition.machine_name!r} goes to {transition.to_state!r} here but to "
+                f"{earlier.to_state!r} at {earlier.source}.",
+                value=transition.to_state,
+                **where,
+            )
         for state in transition.from_states:
             if (*transition.key, state) in seen:
-                findings.add(Code.DUPLICATE_KEY, lenient(Severity.WARNING, transition.action),
-                             f"Transition {transition.machine_name!r} from {state!r} is listed twice.", value=state,
-                             **where)
+                findings.add(
+                    Code.DUPLICATE_KEY,
+                    lenient(Severity.WARNING, transition.action),
+                    f"Transition {transition.machine_name!r} from {state!r} is listed twice.",
+                    value=state,
+                    **where,
+                )
             seen.add((*transition.key, state))

@@ -82,8 +82,9 @@ _KIND_SPECS: dict[SpecKind, tuple[Column, ...]] = {
     ),
     SpecKind.VIEW_DISPLAYS: (
         Column("view", ("view", "view name"), key=True, required=True, weight=2),
-        Column("label", ("title", "display", "display name", "display title", "label", "name"), key=True,
-               required=True),
+        Column(
+            "label", ("title", "display", "display name", "display title", "label", "name"), key=True, required=True
+        ),
         Column("machine_name", (*_MACHINE, "display id", "display machine name"), key=True, required=True),
         Column("display_plugin", ("display plugin", "display type", "plugin", "type"), weight=3),
         Column("view_lookup", ("view id", "view machine name"), lookup=True, weight=2),
@@ -107,8 +108,9 @@ _KIND_SPECS: dict[SpecKind, tuple[Column, ...]] = {
         Column("settings", ("effect settings", "configuration", "width height", "dimensions"), weight=2),
     ),
     SpecKind.RESPONSIVE_IMAGE_STYLES: (
-        Column("label", ("responsive style", "responsive image style", "name", "label"), key=True, required=True,
-               weight=3),
+        Column(
+            "label", ("responsive style", "responsive image style", "name", "label"), key=True, required=True, weight=3
+        ),
         Column("machine_name", _MACHINE, key=True, required=True),
         Column("breakpoint_group", ("breakpoint group",), weight=3),
         Column("breakpoints", ("breakpoints used", "breakpoints"), weight=3),

@@ -19,8 +19,9 @@ def _parse_types(values: tuple[str, ...], files: tuple[Path, ...]) -> dict[str, 
     for value in values:
         name, sep, kind = value.rpartition("=")
         if not sep or name not in known_names:
-            raise click.BadParameter(f"{value!r}: expected FILE=TYPE with FILE one of the given files.",
-                                     param_hint="--type")
+            raise click.BadParameter(
+                f"{value!r}: expected FILE=TYPE with FILE one of the given files.", param_hint="--type"
+            )
         try:
             overrides[known_names[name]] = SpecKind(kind.strip().lower())
         except ValueError:

@@ -22,8 +22,10 @@ class Cycle:
     edges: tuple[tuple[str, str, tuple[SourceRef, ...]], ...]
 
     def to_dict(self) -> dict[str, object]:
-        return {"nodes": list(self.nodes),
-                "edges": [{"from": a, "to": b, "sources": [asdict(s) for s in refs]} for a, b, refs in self.edges]}
+        return {
+            "nodes": list(self.nodes),
+            "edges": [{"from": a, "to": b, "sources": [asdict(s) for s in refs]} for a, b, refs in self.edges],
+        }
 
 
 class DependencyGraph:
@@ -56,8 +58,11 @@ class DependencyGraph:
 
     def bundle_graph(self) -> nx.DiGraph:
         """The graph with every field instance folded into its bundle, so entity references become bundle edges."""
-        owner = {node: dependency for node, dependency, data in self.digraph.edges(data=True)
-                 if data["relation"] == "field_of"}
+        owner = {
+            node: dependency
+            for node, dependency, data in self.digraph.edges(data=True)
+            if data["relation"] == "field_of"
+        }
         folded = nx.DiGraph()
         folded.add_nodes_from((n, d) for n, d in self.digraph.nodes(data=True) if n not in owner)
         for a, b, data in self.digraph.edges(data=True):
@@ -95,8 +100,10 @@ class DependencyGraph:
     def to_dict(self) -> dict[str, object]:
         return {
             "nodes": [{"id": n, **{k: str(v) for k, v in d.items()}} for n, d in self.digraph.nodes(data=True)],
-            "edges": [{"from": a, "to": b, "relation": d["relation"], "sources": [asdict(s) for s in d["sources"]]}
-                      for a, b, d in self.digraph.edges(data=True)],
+            "edges": [
+                {"from": a, "to": b, "relation": d["relation"], "sources": [asdict(s) for s in d["sources"]]}
+                for a, b, d in self.digraph.edges(data=True)
+            ],
             "cycles": [c.to_dict() for c in self.cycles()],
         }
 
@@ -104,8 +111,21 @@ class DependencyGraph:
 def build_graph(model: SpecModel) -> DependencyGraph:
     """Derive the edges exactly where the columns allow it."""
     graph = DependencyGraph()
-    for kind in ("bundles", "fields", "views", "displays", "view_modes", "image_styles", "image_effects",
-                 "responsive_image_styles", "roles", "workflows", "states", "transitions", "menus"):
+    for kind in (
+        "bundles",
+        "fields",
+        "views",
+        "displays",
+        "view_modes",
+        "image_styles",
+        "image_effects",
+        "responsive_image_styles",
+        "roles",
+        "workflows",
+        "states",
+        "transitions",
+        "menus",
+    ):
         for item in getattr(model, kind):
             graph.add_item(item, kind)
     bundle_id = {b.key: b.node_id for b in model.bundles}
@@ -132,8 +152,9 @@ def build_graph(model: SpecModel) -> DependencyGraph:
     return graph
 
 
-def _edges(graph: DependencyGraph, dependent: str, dependencies: Iterable[str | None], relation: str,
-           source: SourceRef) -> None:
+def _edges(
+    graph: DependencyGraph, dependent: str, dependencies: Iterable[str | None], relation: str, source: SourceRef
+) -> None:
     for dependency in dependencies:
         if dependency:
             graph.add_edge(dependent, dependency, relation, source)
@@ -146,7 +167,13 @@ def report_cycles(graph: DependencyGraph, findings: Findings) -> None:
         actions = {graph.digraph.nodes[n].get("action") for n in cycle.nodes}
         severity = Severity.INFO if actions <= {str(Action.REMOVE), str(Action.NONE)} else Severity.WARNING
         first = cycle.edges[-1][2][0]
-        findings.add(Code.REFERENCE_CYCLE, severity,
-                     f"{len(cycle.nodes)} bundles reference each other in a cycle: {path}. The export builds the "
-                     "bundles first and adds the closing reference fields after.",
-                     file=first.file, record=first.record, line=first.line, value=", ".join(cycle.nodes))
+        findings.add(
+            Code.REFERENCE_CYCLE,
+            severity,
+            f"{len(cycle.nodes)} bundles reference each other in a cycle: {path}. The export builds the "
+            "bundles first and adds the closing reference fields after.",
+            file=first.file,
+            record=first.record,
+            line=first.line,
+            value=", ".join(cycle.nodes),
+        )

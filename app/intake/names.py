@@ -13,8 +13,13 @@ from app.intake.model import SpecKind
 ERROR_LITERALS = frozenset({"#N/A", "#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#NUM!", "#NULL!", "#ERROR!", "#SPILL!"})
 _MACHINE_NAME = re.compile(r"[a-z0-9_]+")
 # Longest machine name Drupal accepts per kind; 32 unless Drupal allows more for that config entity.
-MAX_LENGTH: dict[SpecKind, int] = {SpecKind.VIEWS: 128, SpecKind.VIEW_DISPLAYS: 64, SpecKind.IMAGE_STYLES: 64,
-                                   SpecKind.RESPONSIVE_IMAGE_STYLES: 64, SpecKind.ROLES: 64}
+MAX_LENGTH: dict[SpecKind, int] = {
+    SpecKind.VIEWS: 128,
+    SpecKind.VIEW_DISPLAYS: 64,
+    SpecKind.IMAGE_STYLES: 64,
+    SpecKind.RESPONSIVE_IMAGE_STYLES: 64,
+    SpecKind.ROLES: 64,
+}
 DEFAULT_MAX_LENGTH = 32
 
 # Entity type labels as specs write them -> entity type machine name.
@@ -143,8 +148,9 @@ class NameIndex:
 
     def _narrowed(self, scopes: list[Hashable], text: str) -> list[str]:
         # Keep the cost per suggestion bounded on big specs: candidates sharing the query's rarest words first.
-        words = sorted(set(_WORD.findall(text.lower())),
-                       key=lambda w: sum(len(self._words[s].get(w, ())) for s in scopes))
+        words = sorted(
+            set(_WORD.findall(text.lower())), key=lambda w: sum(len(self._words[s].get(w, ())) for s in scopes)
+        )
         pool: list[str] = []
         for word in words:
             for scope in scopes:

@@ -67,8 +67,7 @@ class IntakeResult:
             "status_mapping": self.status_mapping.to_dict(),
         }
         if include_model:
-            data["model"] = {name: [asdict(item) for item in getattr(self.model, name)]
-                             for name in self.model.counts()}
+            data["model"] = {name: [asdict(item) for item in getattr(self.model, name)] for name in self.model.counts()}
             data["graph"] = self.graph.to_dict()
         return data
 
@@ -111,8 +110,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _intake(files: list[UploadedFile], overrides: dict[str, SpecKind], mapping: StatusMapping,
-            limits: IntakeLimits) -> IntakeResult:
+def _intake(
+    files: list[UploadedFile], overrides: dict[str, SpecKind], mapping: StatusMapping, limits: IntakeLimits
+) -> IntakeResult:
     findings = Findings()
     reports: list[FileReport] = []
     sheets: dict[SpecKind, Sheet] = {}
@@ -130,17 +130,29 @@ def _intake(files: list[UploadedFile], overrides: dict[str, SpecKind], mapping: 
         sheet = _accept_sheet(table, recognition, sheets, findings)
         if sheet is not None:
             sheets[sheet.kind] = sheet
-        reports.append(FileReport(upload.name, recognition.kind, recognition.confidence, recognition.candidates,
-                                  recognition.basis, table.encoding, table.delimiter, len(table.records),
-                                  table.physical_lines, used=sheet is not None))
+        reports.append(
+            FileReport(
+                upload.name,
+                recognition.kind,
+                recognition.confidence,
+                recognition.candidates,
+                recognition.basis,
+                table.encoding,
+                table.delimiter,
+                len(table.records),
+                table.physical_lines,
+                used=sheet is not None,
+            )
+        )
     model = ModelBuilder(sheets, findings, mapping).build()
     graph = build_graph(model)
     report_cycles(graph, findings)
     return IntakeResult(reports, list(findings), model, graph, mapping)
 
 
-def _accept_sheet(table: Table, recognition: Recognition, sheets: dict[SpecKind, Sheet], findings: Findings) -> (
-        Sheet | None):
+def _accept_sheet(
+    table: Table, recognition: Recognition, sheets: dict[SpecKind, Sheet], findings: Findings
+) -> Sheet | None:
     """Turn a recognised table into a sheet, or report why it cannot be used."""
     name = table.name
     candidates = ", ".join(f"{k.value} ({score:.2f})" for k, score in recognition.candidates) or "none"
@@ -148,39 +160,73 @@ def _accept_sheet(table: Table, recognition: Recognition, sheets: dict[SpecKind,
         findings.add(Code.EMPTY_FILE, Severity.BLOCKING, "The file has no rows.", file=name)
         return None
     if not recognition.header_found:
-        findings.add(Code.NO_HEADER_ROW, Severity.BLOCKING,
-                     "The first row is not a header row (no ID, X, Dev or QA column and no known column names). "
-                     "Export the sheet with its header row.", file=name, record=0, line=table.header.line,
-                     value=",".join(table.header.cells)[:200], suggestion=candidates)
+        findings.add(
+            Code.NO_HEADER_ROW,
+            Severity.BLOCKING,
+            "The first row is not a header row (no ID, X, Dev or QA column and no known column names). "
+            "Export the sheet with its header row.",
+            file=name,
+            record=0,
+            line=table.header.line,
+            value=",".join(table.header.cells)[:200],
+            suggestion=candidates,
+        )
         return None
     if recognition.kind is None:
-        findings.add(Code.UNRECOGNISED_FILE, Severity.BLOCKING,
-                     f"The columns do not match any kind of spec file; closest candidates: {candidates}. Set the "
-                     "file's type if you know it.", file=name, line=table.header.line, suggestion=candidates)
+        findings.add(
+            Code.UNRECOGNISED_FILE,
+            Severity.BLOCKING,
+            f"The columns do not match any kind of spec file; closest candidates: {candidates}. Set the "
+            "file's type if you know it.",
+            file=name,
+            line=table.header.line,
+            suggestion=candidates,
+        )
         return None
     kind = recognition.kind
     if kind in sheets:
-        findings.add(Code.DUPLICATE_TYPE, Severity.BLOCKING,
-                     f"{sheets[kind].table.name} is already the {kind.value} file; this file is not used. Remove one "
-                     f"or set this file's type. Candidates for this file: {candidates}.", file=name,
-                     value=kind.value, suggestion=candidates)
+        findings.add(
+            Code.DUPLICATE_TYPE,
+            Severity.BLOCKING,
+            f"{sheets[kind].table.name} is already the {kind.value} file; this file is not used. Remove one "
+            f"or set this file's type. Candidates for this file: {candidates}.",
+            file=name,
+            value=kind.value,
+            suggestion=candidates,
+        )
         return None
     if recognition.ambiguous:
-        findings.add(Code.AMBIGUOUS_TYPE, Severity.WARNING,
-                     f"Read as {kind.value} (confidence {recognition.confidence:.2f}), but the columns fit other "
-                     f"kinds almost as well: {candidates}. Set the file's type if this is wrong.", file=name,
-                     value=kind.value, suggestion=candidates)
+        findings.add(
+            Code.AMBIGUOUS_TYPE,
+            Severity.WARNING,
+            f"Read as {kind.value} (confidence {recognition.confidence:.2f}), but the columns fit other "
+            f"kinds almost as well: {candidates}. Set the file's type if this is wrong.",
+            file=name,
+            value=kind.value,
+            suggestion=candidates,
+        )
     roles, duplicates = map_headers(kind, table.header.cells)
     for index in duplicates:
-        findings.add(Code.DUPLICATE_COLUMN, Severity.WARNING, "This column name repeats; only the first is read.",
-                     file=name, line=table.header.line, column=table.header.cells[index].strip())
+        findings.add(
+            Code.DUPLICATE_COLUMN,
+            Severity.WARNING,
+            "This column name repeats; only the first is read.",
+            file=name,
+            line=table.header.line,
+            column=table.header.cells[index].strip(),
+        )
     missing = [c for c in kind_specific_columns(kind) if c.key and c.role not in roles]
     for column in missing:
-        findings.add(Code.MISSING_COLUMN, Severity.BLOCKING,
-                     f"A {kind.value} file needs a {column.synonyms[0]!r} column (also accepted: "
-                     f"{', '.join(repr(s) for s in column.synonyms[1:]) or 'no other name'}).", file=name,
-                     line=table.header.line, column=column.synonyms[0],
-                     suggestion=_closest_header(table.header.cells, column.synonyms))
+        findings.add(
+            Code.MISSING_COLUMN,
+            Severity.BLOCKING,
+            f"A {kind.value} file needs a {column.synonyms[0]!r} column (also accepted: "
+            f"{', '.join(repr(s) for s in column.synonyms[1:]) or 'no other name'}).",
+            file=name,
+            line=table.header.line,
+            column=column.synonyms[0],
+            suggestion=_closest_header(table.header.cells, column.synonyms),
+        )
     return None if missing else Sheet.of(table, kind, roles)
 
 

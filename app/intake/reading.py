@@ -82,8 +82,9 @@ def accept_uploads(files: list[UploadedFile], limits: IntakeLimits, findings: Fi
     for upload in files[: limits.max_files]:
         size = len(upload.data)
         if upload.name in seen_names:
-            findings.add(Code.DUPLICATE_FILE, Severity.BLOCKING, "Two files have this name; rename one.",
-                         file=upload.name)
+            findings.add(
+                Code.DUPLICATE_FILE, Severity.BLOCKING, "Two files have this name; rename one.", file=upload.name
+            )
             continue
         seen_names.add(upload.name)
         if size > limits.max_file_bytes:
@@ -135,8 +136,9 @@ def read_table(upload: UploadedFile, findings: Findings) -> Table | None:
         return None
     text, encoding, how = decoded
     if encoding not in ("utf-8", "ascii"):
-        findings.add(Code.ENCODING_DETECTED, Severity.INFO, f"Read as {encoding} ({how}).", file=upload.name,
-                     value=encoding)
+        findings.add(
+            Code.ENCODING_DETECTED, Severity.INFO, f"Read as {encoding} ({how}).", file=upload.name, value=encoding
+        )
     delimiter = sniff_delimiter(text)
     table = Table(upload.name, encoding, delimiter, header=None)
     _parse(text, table, findings)

@@ -18,14 +18,18 @@ def render_text(result: IntakeResult) -> str:
         lines.append("")
     for report in result.files:
         kind = f"{report.kind.value} ({report.basis}, confidence {report.confidence:.2f})" if report.kind else "?"
-        lines.append(f"{report.name}: {kind}; {report.record_count} records on {report.physical_line_count} lines"
-                     + (f"; {report.encoding}, delimiter {report.delimiter!r}" if report.encoding else ""))
+        lines.append(
+            f"{report.name}: {kind}; {report.record_count} records on {report.physical_line_count} lines"
+            + (f"; {report.encoding}, delimiter {report.delimiter!r}" if report.encoding else "")
+        )
         lines.extend(_finding_line(f) for f in _sorted(result.findings_for(report.name)))
         lines.append("")
     counts = {s: sum(1 for f in result.findings if f.severity is s) for s in Severity}
     verdict = "BLOCKED" if result.blocking else "OK"
-    lines.append(f"{verdict}: {counts[Severity.BLOCKING]} blocking, {counts[Severity.WARNING]} warnings, "
-                 f"{counts[Severity.INFO]} info.")
+    lines.append(
+        f"{verdict}: {counts[Severity.BLOCKING]} blocking, {counts[Severity.WARNING]} warnings, "
+        f"{counts[Severity.INFO]} info."
+    )
     return "\n".join(lines)
 
 
@@ -34,10 +38,15 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
 
 
 def _finding_line(finding: Finding) -> str:
-    where = f"record {finding.record} (line {finding.line})" if finding.record else (
-        f"line {finding.line}" if finding.line else "file")
+    where = (
+        f"record {finding.record} (line {finding.line})"
+        if finding.record
+        else (f"line {finding.line}" if finding.line else "file")
+    )
     column = f", {finding.column}" if finding.column else ""
     value = f" = {finding.value!r}" if finding.value else ""
     suggestion = f" Suggestion: {finding.suggestion}." if finding.suggestion else ""
-    return (f"  {finding.severity.value.upper():8} {finding.code.value} at {where}{column}{value}: {finding.message}"
-            f"{suggestion} [fix: {finding.who_can_fix.value}]")
+    return (
+        f"  {finding.severity.value.upper():8} {finding.code.value} at {where}{column}{value}: {finding.message}"
+        f"{suggestion} [fix: {finding.who_can_fix.value}]"
+    )

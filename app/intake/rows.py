@@ -79,8 +79,16 @@ class Row:
         value = self.raw(role).strip()
         return "" if is_error_literal(value) else value
 
-    def flag(self, code: Code, severity: Severity, message: str, role: str = "", *, value: str | None = None,
-             suggestion: str = "") -> None:
+    def flag(
+        self,
+        code: Code,
+        severity: Severity,
+        message: str,
+        role: str = "",
+        *,
+        value: str | None = None,
+        suggestion: str = "",
+    ) -> None:
         self.findings.add(
             code,
             lenient(severity, self.action),
@@ -111,24 +119,42 @@ def rows(sheet: Sheet, findings: Findings, mapping: StatusMapping) -> Iterator[R
         source = (sheet.table.name, record.number, record.line)
         if not any(i in content or (i < width and i not in mapped) for i in filled):
             if status:
-                findings.add(Code.STATUS_ON_EMPTY_ROW, Severity.INFO, "A status on an otherwise empty row; ignored.",
-                             file=source[0], record=source[1], line=source[2],
-                             column=sheet.column_name("status"), value=status)
+                findings.add(
+                    Code.STATUS_ON_EMPTY_ROW,
+                    Severity.INFO,
+                    "A status on an otherwise empty row; ignored.",
+                    file=source[0],
+                    record=source[1],
+                    line=source[2],
+                    column=sheet.column_name("status"),
+                    value=status,
+                )
             continue
         action = mapping.action_for(status)
         row = Row(sheet, record, findings, action or Action.NONE, status)
         if action is None:
-            row.flag(Code.UNKNOWN_STATUS, Severity.WARNING,
-                     f"Unknown status; known codes are {', '.join(mapping.codes)}. The row gets no ticket.", "status",
-                     suggestion=next((c for c in mapping.codes if status.lower().startswith(c)), ""))
+            row.flag(
+                Code.UNKNOWN_STATUS,
+                Severity.WARNING,
+                f"Unknown status; known codes are {', '.join(mapping.codes)}. The row gets no ticket.",
+                "status",
+                suggestion=next((c for c in mapping.codes if status.lower().startswith(c)), ""),
+            )
         if any(i >= width for i in filled):
-            row.flag(Code.RAGGED_ROW, Severity.WARNING,
-                     f"The row has {len(cells)} cells but the header {width}; values past the last column are ignored.",
-                     value=str(len(cells)))
+            row.flag(
+                Code.RAGGED_ROW,
+                Severity.WARNING,
+                f"The row has {len(cells)} cells but the header {width}; values past the last column are ignored.",
+                value=str(len(cells)),
+            )
         elif len(cells) < width and record is sheet.table.records[-1]:
             # Spreadsheet tools write every cell; a short last record usually means a cut-off file.
-            row.flag(Code.RAGGED_ROW, Severity.INFO, f"The last record has {len(cells)} of {width} cells; the file may "
-                     "be truncated.", value=str(len(cells)))
+            row.flag(
+                Code.RAGGED_ROW,
+                Severity.INFO,
+                f"The last record has {len(cells)} of {width} cells; the file may be truncated.",
+                value=str(len(cells)),
+            )
         _check_cells(row)
         yield row
 
@@ -143,28 +169,48 @@ def _check_cells(row: Row) -> None:
             continue
         raw = row.raw(column.role).strip()
         if is_error_literal(raw):
-            row.flag(Code.SPREADSHEET_ERROR, Severity.WARNING,
-                     f"The cell holds the spreadsheet error {raw}; it is read as empty.", column.role)
+            row.flag(
+                Code.SPREADSHEET_ERROR,
+                Severity.WARNING,
+                f"The cell holds the spreadsheet error {raw}; it is read as empty.",
+                column.role,
+            )
         elif column.role in _TEXT_ONLY and _NUMBER.fullmatch(raw):
-            row.flag(Code.VALUE_IN_WRONG_COLUMN, Severity.WARNING,
-                     f"A number in {row.sheet.column_name(column.role)}, which names a thing; it probably belongs in "
-                     "another column.", column.role)
+            row.flag(
+                Code.VALUE_IN_WRONG_COLUMN,
+                Severity.WARNING,
+                f"A number in {row.sheet.column_name(column.role)}, which names a thing; it probably belongs in "
+                "another column.",
+                column.role,
+            )
         elif not raw and column.required and row.to_build and not _base_field(row, column.role):
-            row.flag(Code.MISSING_VALUE, Severity.WARNING, f"{row.sheet.column_name(column.role)} is empty on a row "
-                     f"marked to be built.", column.role)
+            row.flag(
+                Code.MISSING_VALUE,
+                Severity.WARNING,
+                f"{row.sheet.column_name(column.role)} is empty on a row marked to be built.",
+                column.role,
+            )
     name = row.get("machine_name")
     if name and not _base_field(row, "machine_name"):
-        problem = "is a placeholder, which only base fields such as the title may use" if name == "-" else (
-            machine_name_problem(name, row.sheet.kind))
+        problem = (
+            "is a placeholder, which only base fields such as the title may use"
+            if name == "-"
+            else (machine_name_problem(name, row.sheet.kind))
+        )
         if problem:
-            row.flag(Code.INVALID_MACHINE_NAME, Severity.WARNING,
-                     f"Machine name {name!r} {problem}; Drupal allows lowercase letters, digits and underscores.",
-                     "machine_name",
-                     suggestion=to_machine_name(name if name != "-" else row.get("label"), row.sheet.kind))
+            row.flag(
+                Code.INVALID_MACHINE_NAME,
+                Severity.WARNING,
+                f"Machine name {name!r} {problem}; Drupal allows lowercase letters, digits and underscores.",
+                "machine_name",
+                suggestion=to_machine_name(name if name != "-" else row.get("label"), row.sheet.kind),
+            )
 
 
 def _base_field(row: Row, role: str) -> bool:
     # Fields rows for base fields (the entity label "Title") write "-" for machine name, storage and cardinality.
-    return row.sheet.kind is SpecKind.FIELDS and role in ("machine_name", "required", "cardinality", "reused") and (
-        row.get("machine_name") in ("-", "") and row.get("field_type").lower() == "entity label"
+    return (
+        row.sheet.kind is SpecKind.FIELDS
+        and role in ("machine_name", "required", "cardinality", "reused")
+        and (row.get("machine_name") in ("-", "") and row.get("field_type").lower() == "entity label")
     )

@@ -11,8 +11,9 @@ from app.intake.model import UNLIMITED, FieldInstance, FieldStorage
 Value = Callable[[FieldInstance], str]
 
 
-def build_storages(fields: tuple[FieldInstance, ...], findings: Findings, columns: dict[str, str]) -> tuple[
-        FieldStorage, ...]:
+def build_storages(
+    fields: tuple[FieldInstance, ...], findings: Findings, columns: dict[str, str]
+) -> tuple[FieldStorage, ...]:
     """Group instances into storages; report each storage whose instances disagree (one finding per storage).
 
     `columns` names the header of the "field_type" and "cardinality" roles, for the findings.
@@ -25,19 +26,35 @@ def build_storages(fields: tuple[FieldInstance, ...], findings: Findings, column
     for (entity_type, name), instances in groups.items():
         types = {f.field_type.casefold(): f.field_type for f in instances if f.field_type}
         cardinalities = {f.cardinality: None for f in instances if f.cardinality is not None}
-        storages.append(FieldStorage(entity_type, name, tuple(types.values()), tuple(cardinalities),
-                                     tuple(f.source for f in instances)))
+        storages.append(
+            FieldStorage(
+                entity_type, name, tuple(types.values()), tuple(cardinalities), tuple(f.source for f in instances)
+            )
+        )
         if len(types) > 1:
-            _report(findings, Code.STORAGE_TYPE_CONFLICT, "field type", columns.get("field_type", ""), instances,
-                    lambda f: f.field_type)
+            _report(
+                findings,
+                Code.STORAGE_TYPE_CONFLICT,
+                "field type",
+                columns.get("field_type", ""),
+                instances,
+                lambda f: f.field_type,
+            )
         if len(cardinalities) > 1:
-            _report(findings, Code.STORAGE_CARDINALITY_CONFLICT, "cardinality", columns.get("cardinality", ""),
-                    instances, lambda f: _cardinality_text(f.cardinality))
+            _report(
+                findings,
+                Code.STORAGE_CARDINALITY_CONFLICT,
+                "cardinality",
+                columns.get("cardinality", ""),
+                instances,
+                lambda f: _cardinality_text(f.cardinality),
+            )
     return tuple(storages)
 
 
-def _report(findings: Findings, code: Code, what: str, column: str, instances: list[FieldInstance],
-            value: Value) -> None:
+def _report(
+    findings: Findings, code: Code, what: str, column: str, instances: list[FieldInstance], value: Value
+) -> None:
     """One finding at the first instance that disagrees with the first, listing every value and where it is used."""
     filled = [f for f in instances if value(f)]
     first = filled[0]

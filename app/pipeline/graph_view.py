@@ -81,9 +81,14 @@ def layout(tickets: Sequence[GraphTicket]) -> GraphLayout:
             row = stacks.get(col, 0)
             stacks[col] = row + 1
             nodes[ticket.key] = Placed(
-                ticket.key, ticket.title, area,
-                LABEL_W + col * (NODE_W + COL_GAP), top + LANE_PAD + row * (NODE_H + ROW_GAP),
-                colours[area], ticket.key in in_cycle, ticket.excluded,
+                ticket.key,
+                ticket.title,
+                area,
+                LABEL_W + col * (NODE_W + COL_GAP),
+                top + LANE_PAD + row * (NODE_H + ROW_GAP),
+                colours[area],
+                ticket.key in in_cycle,
+                ticket.excluded,
             )
         height = 2 * LANE_PAD + max(stacks.values(), default=1) * (NODE_H + ROW_GAP) - ROW_GAP
         lanes.append((area, top, height, colours[area]))

@@ -63,15 +63,34 @@ def _ticket_checks(tickets: Sequence[TicketRecord]) -> list[Check]:
     ]
     dangling = sorted({t.key for t in exported for ref in t.blocked_by if ref not in keys})
     checks = [
-        Check("untitled", True, f"{len(untitled)} tickets have no usable title (empty or over {MAX_TITLE} characters).",
-              "Open each in Review and give it a title.", tickets=untitled),
-        Check("invalid_description", True, f"{len(invalid)} descriptions would be refused by Jira (not valid ADF or "
-              "too long).", "Open each in Review and shorten or fix the description.", tickets=invalid),
-        Check("bad_labels", True, f"{len(bad_labels)} tickets have labels Jira refuses (spaces or too long).",
-              "Open each in Review and fix its labels.", tickets=bad_labels),
-        Check("dangling_links", False, f"{len(dangling)} tickets are blocked by tickets you left out of the export; "
-              "those links are not created.", "Put the blocking tickets back, or accept that the links are dropped.",
-              tickets=dangling),
+        Check(
+            "untitled",
+            True,
+            f"{len(untitled)} tickets have no usable title (empty or over {MAX_TITLE} characters).",
+            "Open each in Review and give it a title.",
+            tickets=untitled,
+        ),
+        Check(
+            "invalid_description",
+            True,
+            f"{len(invalid)} descriptions would be refused by Jira (not valid ADF or too long).",
+            "Open each in Review and shorten or fix the description.",
+            tickets=invalid,
+        ),
+        Check(
+            "bad_labels",
+            True,
+            f"{len(bad_labels)} tickets have labels Jira refuses (spaces or too long).",
+            "Open each in Review and fix its labels.",
+            tickets=bad_labels,
+        ),
+        Check(
+            "dangling_links",
+            False,
+            f"{len(dangling)} tickets are blocked by tickets you left out of the export; those links are not created.",
+            "Put the blocking tickets back, or accept that the links are dropped.",
+            tickets=dangling,
+        ),
     ]
     return [check for check in checks if check.tickets]
 
@@ -86,28 +105,58 @@ async def check_readiness(
     """All the checks; `link_types` asks Jira (a failure to ask is reported as a warning, not raised)."""
     checks: list[Check] = []
     if blocking_findings:
-        checks.append(Check("blocking_findings", True, f"The spec files still have {blocking_findings} blocking "
-                            "findings.", "Go back to Upload, fix the files named there and upload them again."))
+        checks.append(
+            Check(
+                "blocking_findings",
+                True,
+                f"The spec files still have {blocking_findings} blocking findings.",
+                "Go back to Upload, fix the files named there and upload them again.",
+            )
+        )
     if generation is not None and generation.state in ACTIVE_TASK_STATES:
-        checks.append(Check("generation_running", True, "Tickets are still being drafted.",
-                            "Wait until generation finishes (or cancel it).", WhoCanFix.RETRY_LATER.value))
+        checks.append(
+            Check(
+                "generation_running",
+                True,
+                "Tickets are still being drafted.",
+                "Wait until generation finishes (or cancel it).",
+                WhoCanFix.RETRY_LATER.value,
+            )
+        )
     if not tickets:
         checks.append(Check("no_tickets", True, "There are no tickets yet.", "Generate the tickets first."))
     elif all(t.excluded for t in tickets):
-        checks.append(Check("all_excluded", True, "Every ticket is left out of the export.",
-                            "Put at least one ticket back in Review."))
+        checks.append(
+            Check(
+                "all_excluded",
+                True,
+                "Every ticket is left out of the export.",
+                "Put at least one ticket back in Review.",
+            )
+        )
     checks += _ticket_checks(tickets)
     try:
         names = {t.name.lower() for t in await link_types()}
     except JiraError as exc:
-        checks.append(Check("jira_unreachable", False, f"Jira's link types could not be checked: {exc.message}",
-                            "Try again in a minute; the export checks them again itself.",
-                            WhoCanFix.RETRY_LATER.value))
+        checks.append(
+            Check(
+                "jira_unreachable",
+                False,
+                f"Jira's link types could not be checked: {exc.message}",
+                "Try again in a minute; the export checks them again itself.",
+                WhoCanFix.RETRY_LATER.value,
+            )
+        )
     else:
         for name in REQUIRED_LINK_TYPES:
             if name.lower() not in names:
-                checks.append(Check(f"missing_link_type_{name.lower()}", True,
-                                    f"Jira has no issue link type named '{name}'.",
-                                    "A Jira admin can add it under Settings > Issues > Issue linking.",
-                                    WhoCanFix.JIRA_ADMIN.value))
+                checks.append(
+                    Check(
+                        f"missing_link_type_{name.lower()}",
+                        True,
+                        f"Jira has no issue link type named '{name}'.",
+                        "A Jira admin can add it under Settings > Issues > Issue linking.",
+                        WhoCanFix.JIRA_ADMIN.value,
+                    )
+                )
     return Readiness(checks, sum(1 for t in tickets if not t.excluded))

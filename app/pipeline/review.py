@@ -139,7 +139,10 @@ def edit_ticket(
     if not changes:
         return tickets.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key=key)
     return tickets.update(
-        tenant_id=scope.tenant_id, session_id=scope.session_id, key=key, expected_version=expected_version,
+        tenant_id=scope.tenant_id,
+        session_id=scope.session_id,
+        key=key,
+        expected_version=expected_version,
         changes=changes,
     )
 
@@ -164,7 +167,10 @@ def _change(
             return current
         try:
             return tickets.update(
-                tenant_id=scope.tenant_id, session_id=scope.session_id, key=key, expected_version=current.version,
+                tenant_id=scope.tenant_id,
+                session_id=scope.session_id,
+                key=key,
+                expected_version=current.version,
                 changes=changes,
             )
         except StaleTicketError:
@@ -188,7 +194,9 @@ def add_link(tickets: TicketRepository, scope: Scope, *, key: str, blocked_by: s
     if graph.has_node(blocked_by) and graph.has_node(key) and nx.has_path(graph, blocked_by, key):
         raise LinkCycleError([key, *nx.shortest_path(graph, blocked_by, key)])
     return _change(
-        tickets, scope, key,
+        tickets,
+        scope,
+        key,
         lambda current: {} if blocked_by in current.blocked_by else {"blocked_by": [*current.blocked_by, blocked_by]},
     )
 
@@ -196,9 +204,12 @@ def add_link(tickets: TicketRepository, scope: Scope, *, key: str, blocked_by: s
 def remove_link(tickets: TicketRepository, scope: Scope, *, key: str, blocked_by: str) -> TicketRecord:
     """Raises: NotFoundError when the ticket is not in this session."""
     return _change(
-        tickets, scope, key,
+        tickets,
+        scope,
+        key,
         lambda current: (
-            {"blocked_by": [k for k in current.blocked_by if k != blocked_by]} if blocked_by in current.blocked_by
+            {"blocked_by": [k for k in current.blocked_by if k != blocked_by]}
+            if blocked_by in current.blocked_by
             else {}
         ),
     )

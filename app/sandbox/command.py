@@ -18,20 +18,37 @@ _RATE = click.FloatRange(0, 1)
 @click.option("--port", default=8100, show_default=True, type=int, help="Port to listen on.")
 @click.option("--base-url", default=None, help="The sandbox's public URL, if not http://HOST:PORT.")
 @click.option("--app-url", default=DEFAULT_APP_URL, show_default=True, help="Our app's base URL (or descriptor URL).")
-@click.option("--install/--no-install", default=True, show_default=True,
-              help="Install the app once its descriptor answers (retrying for 30 s).")
-@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep installations and issues in this folder across restarts.")
+@click.option(
+    "--install/--no-install",
+    default=True,
+    show_default=True,
+    help="Install the app once its descriptor answers (retrying for 30 s).",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep installations and issues in this folder across restarts.",
+)
 @click.option("--project-key", default="DTG", show_default=True, help="Key of the sandbox project.")
 @click.option("--rate-limit", type=float, default=None, help="REST requests per second per app; unset: no limit.")
 @click.option("--burst", type=int, default=100, show_default=True, help="Requests allowed in a burst.")
 @click.option("--error-rate", type=_RATE, default=0.0, help="Fraction of REST calls answered 500/502/503.")
 @click.option("--timeout-rate", type=_RATE, default=0.0, help="Fraction of REST calls that hang.")
 @click.option("--timeout-seconds", type=float, default=60.0, show_default=True, help="How long a hang lasts.")
-@click.option("--drop-after-create-rate", type=_RATE, default=0.0,
-              help="Fraction of create calls that create the issues but lose the answer.")
-@click.option("--drop-mode", type=click.Choice(["disconnect", "error"]), default="disconnect", show_default=True,
-              help="Lose the answer by cutting the connection or by a 502.")
+@click.option(
+    "--drop-after-create-rate",
+    type=_RATE,
+    default=0.0,
+    help="Fraction of create calls that create the issues but lose the answer.",
+)
+@click.option(
+    "--drop-mode",
+    type=click.Choice(["disconnect", "error"]),
+    default="disconnect",
+    show_default=True,
+    help="Lose the answer by cutting the connection or by a 502.",
+)
 @click.option("--latency-ms", type=int, default=0, help="Delay added to every REST call.")
 @click.option("--search-lag-ms", type=int, default=0, help="How long a new issue stays invisible to JQL searches.")
 @click.option("--seed", type=int, default=None, help="Seed of the fault RNG, for reproducible runs.")
@@ -81,6 +98,8 @@ def sandbox_command(
     click.echo(f"  DTG_ALL_JS_URL={config.public_url}/atlassian-connect/all.js")
     click.echo(f"  DTG_FRAME_ANCESTORS={config.public_url}")
     if install:
-        click.echo(f"Installing from {config.descriptor_url} when it answers; then open "
-                   f"{config.public_url}/projects/{project_key}")
+        click.echo(
+            f"Installing from {config.descriptor_url} when it answers; then open "
+            f"{config.public_url}/projects/{project_key}"
+        )
     uvicorn.run(create_sandbox_app(config), host=host, port=port, log_level="info")

@@ -48,8 +48,10 @@ def _tokens(jql: str) -> list[str]:
     while position < len(jql.rstrip()):
         match = _TOKEN.match(jql, position)
         if match is None or match.end() == position:
-            raise JqlError(f"Error in the JQL Query: The character '{jql[position:].strip()[:1]}' is a reserved "
-                           f"JQL character. (line 1, character {position + 1})")
+            raise JqlError(
+                f"Error in the JQL Query: The character '{jql[position:].strip()[:1]}' is a reserved "
+                f"JQL character. (line 1, character {position + 1})"
+            )
         tokens.append(match.group(match.lastgroup or "word"))
         position = match.end()
     return tokens
@@ -83,8 +85,10 @@ def parse(jql: str) -> Query:
         if tokens[position].upper() == "ORDER":
             break
         if clauses and expect("'AND'").upper() != "AND":
-            raise JqlError(f"Error in the JQL Query: Expecting 'AND' but got '{tokens[position - 1]}'. "
-                           "(the sandbox supports AND only)")
+            raise JqlError(
+                f"Error in the JQL Query: Expecting 'AND' but got '{tokens[position - 1]}'. "
+                "(the sandbox supports AND only)"
+            )
         field = expect("a field name")
         operator = expect("an operator").upper()
         if operator == "NOT":

@@ -40,9 +40,7 @@ class SandboxRuntime:
         keys = InstallKeyPair.generate()
         http = http or httpx.AsyncClient(timeout=10.0)
         limiter = (
-            RateLimiter(config.rate_limit_per_second, config.rate_limit_burst)
-            if config.rate_limit_per_second
-            else None
+            RateLimiter(config.rate_limit_per_second, config.rate_limit_burst) if config.rate_limit_per_second else None
         )
         return cls(
             config=config,

@@ -183,4 +183,3 @@ class SandboxStore:
         }
         self._next_id = state["next_id"]
         self._next_number = state["next_number"]
-

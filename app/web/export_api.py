@@ -81,9 +81,7 @@ async def spec_zip(request: Request) -> Response:
 
 async def audit_trail(request: Request) -> Response:
     upload = await upload_session(request)
-    events = await blocking(
-        services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=upload.id
-    )
+    events = await blocking(services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=upload.id)
     return JSONResponse(
         {
             "events": [

@@ -93,11 +93,7 @@ async def export_summaries(request: Request) -> Response:
     repository = RetentionRepository(services(request).db)
     found = await blocking(repository.export_summaries, tenant_id=tenant_id(request), project_key=project_key(request))
     return JSONResponse(
-        {
-            "exports": [
-                {"sessionId": s.session_id, "exportedAt": _iso(s.exported_at), **s.summary} for s in found
-            ]
-        }
+        {"exports": [{"sessionId": s.session_id, "exportedAt": _iso(s.exported_at), **s.summary} for s in found]}
     )
 
 

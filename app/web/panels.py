@@ -109,8 +109,13 @@ async def upload_panel(request: Request) -> Response:
         grouped[finding.file or "The upload as a whole"][str(finding.severity)].append(finding.to_dict())
     counts = {s: sum(len(g[s]) for g in grouped.values()) for s in SEVERITIES}
     panel = UploadPanel(
-        upload, [f.to_dict() for f in result.files], {f.name: f.kind_override for f in stored}, dict(grouped),
-        counts["blocking"], counts["warning"], [k.value for k in SpecKind],
+        upload,
+        [f.to_dict() for f in result.files],
+        {f.name: f.kind_override for f in stored},
+        dict(grouped),
+        counts["blocking"],
+        counts["warning"],
+        [k.value for k in SpecKind],
     )
     return _render(request, "_upload.html", panel)
 
@@ -169,9 +174,7 @@ async def export_panel(request: Request) -> Response:
 
 async def activity_panel(request: Request) -> Response:
     upload = await upload_session(request)
-    events = await blocking(
-        services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=upload.id
-    )
+    events = await blocking(services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=upload.id)
     return _render(request, "_activity.html", {"session": upload, "events": events})
 
 

@@ -97,7 +97,9 @@ async def list_tickets(request: Request) -> Response:
 async def get_ticket(request: Request) -> Response:
     scope = await review_scope(request)
     ticket = await blocking(
-        services(request).tickets.get, tenant_id=scope.tenant_id, session_id=scope.session_id,
+        services(request).tickets.get,
+        tenant_id=scope.tenant_id,
+        session_id=scope.session_id,
         key=request.path_params["key"],
     )
     return JSONResponse(ticket_json(ticket))

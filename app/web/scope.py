@@ -51,8 +51,9 @@ async def blocking(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 async def upload_session(request: Request) -> UploadSession:
     """The session named in the path, if it belongs to the caller's tenant and project. Raises: NotFoundError."""
     key = project_key(request)
-    found = await blocking(services(request).sessions.get, int(request.path_params["session_id"]),
-                           tenant_id=tenant_id(request))
+    found = await blocking(
+        services(request).sessions.get, int(request.path_params["session_id"]), tenant_id=tenant_id(request)
+    )
     if found.project_key != key:
         raise NotFoundError("This upload session does not exist (sessions are kept 7 days).")
     return found

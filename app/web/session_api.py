@@ -131,7 +131,11 @@ async def set_kind(request: Request) -> Response:
     kind = body.get("kind") or None
     name = request.path_params["name"]
     await blocking(
-        set_file_kind, services(request).sessions, tenant_id=upload.tenant_id, session_id=upload.id, name=name,
+        set_file_kind,
+        services(request).sessions,
+        tenant_id=upload.tenant_id,
+        session_id=upload.id,
+        name=name,
         kind=kind,
     )
     await audit(request, upload.id, "file_type_set", file=name, kind=kind)
@@ -151,8 +155,7 @@ async def remove_file(request: Request) -> Response:
 
 async def intake_report(request: Request) -> Response:
     upload = await upload_session(request)
-    result = await blocking(validate_session, services(request), tenant_id=upload.tenant_id,
-                            session_id=upload.id)
+    result = await blocking(validate_session, services(request), tenant_id=upload.tenant_id, session_id=upload.id)
     return JSONResponse(result.to_dict(include_model=False))
 
 

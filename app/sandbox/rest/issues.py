@@ -50,11 +50,13 @@ async def create_issues_bulk(request: Request) -> Response:
         try:
             valid.append(validate_create(update, runtime.store, runtime.config.adf_schema_path))
         except CreateRejected as rejected:
-            errors.append({
-                "status": 400,
-                "failedElementNumber": number,
-                "elementErrors": {"errorMessages": rejected.messages, "errors": rejected.errors},
-            })
+            errors.append(
+                {
+                    "status": 400,
+                    "failedElementNumber": number,
+                    "elementErrors": {"errorMessages": rejected.messages, "errors": rejected.errors},
+                }
+            )
     created = await runtime.store.create_issues(valid)
     runtime.stats.issues_created += len(created)
     base = runtime.config.public_url

@@ -14,8 +14,9 @@ from app.sandbox.rest.representations import API
 async def create_issue_link(request: Request) -> Response:
     store = runtime_of(request).store
     body = await json_body(request)
-    if not isinstance(body, dict) or not all(isinstance(body.get(k), dict) for k in ("type", "inwardIssue",
-                                                                                     "outwardIssue")):
+    if not isinstance(body, dict) or not all(
+        isinstance(body.get(k), dict) for k in ("type", "inwardIssue", "outwardIssue")
+    ):
         raise JiraRequestError(400, "The issue link needs 'type', 'inwardIssue' and 'outwardIssue' objects.")
     wanted = body["type"]
     link_type = next((t for t in LINK_TYPES if wanted.get("id") == t.id or wanted.get("name") == t.name), None)

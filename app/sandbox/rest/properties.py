@@ -34,5 +34,7 @@ async def set_property(request: Request) -> Response:
     return Response(status_code=201 if created else 200)
 
 
-ROUTES = [(f"{API}/issue/{{issueIdOrKey}}/properties/{{propertyKey}}", get_property, ["GET"]),
-          (f"{API}/issue/{{issueIdOrKey}}/properties/{{propertyKey}}", set_property, ["PUT"])]
+ROUTES = [
+    (f"{API}/issue/{{issueIdOrKey}}/properties/{{propertyKey}}", get_property, ["GET"]),
+    (f"{API}/issue/{{issueIdOrKey}}/properties/{{propertyKey}}", set_property, ["PUT"]),
+]

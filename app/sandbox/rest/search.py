@@ -89,8 +89,7 @@ async def search(request: Request) -> Response:
     except JqlError as exc:
         raise JiraRequestError(400, str(exc)) from exc
     try:
-        start = int(base64.urlsafe_b64decode(str(body["nextPageToken"])).decode()) if body.get(
-            "nextPageToken") else 0
+        start = int(base64.urlsafe_b64decode(str(body["nextPageToken"])).decode()) if body.get("nextPageToken") else 0
         limit = min(int(body.get("maxResults") or DEFAULT_MAX_RESULTS), MAX_RESULTS)
     except ValueError as exc:
         raise JiraRequestError(400, "Invalid nextPageToken or maxResults.") from exc
@@ -101,7 +100,7 @@ async def search(request: Request) -> Response:
     found = [i for i in store.issues.values() if i.created <= indexed_until and all(p(i) for p in predicates)]
     for field, descending in reversed(query.order_by):
         found.sort(key=ORDER_KEYS[field], reverse=descending)
-    page = found[start:start + limit]
+    page = found[start : start + limit]
     # The enhanced search returns only ids unless fields are asked for.
     fields = requested_fields(body.get("fields"), default=())
     base = runtime.config.public_url
