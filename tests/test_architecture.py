@@ -1,0 +1,65 @@
+"""Dependencies point one way: entry points -> web -> pipeline -> adapters (db, jira, llm, connect) -> domain.
+
+Checked from the source with `ast`, so a forbidden import fails the suite instead of a review.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO
+
+pytestmark = [pytest.mark.unit, pytest.mark.web]
+
+APP = REPO / "app"
+ENTRY_POINTS = {"cli.py", "launch.py", "demo.py", "scheduler.py"}
+PURE_LIBRARIES = ("domain", "intake", "generation", "llm", "adf")
+OUTER_LAYERS = ("app.web", "app.pipeline", "app.db", "app.sandbox", "app.connect", "app.jira", "app.container")
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def _modules(*folders: str) -> list[Path]:
+    return sorted(p for folder in folders for p in (APP / folder).rglob("*.py"))
+
+
+def _offenders(paths: list[Path], forbidden: tuple[str, ...]) -> list[str]:
+    return [
+        f"{path.relative_to(REPO)} imports {name}"
+        for path in paths
+        for name in sorted(_imports(path))
+        if any(name == prefix or name.startswith(prefix + ".") for prefix in forbidden)
+    ]
+
+
+def test_only_entry_points_import_the_workers() -> None:
+    inside = [p for p in APP.rglob("*.py") if p.relative_to(APP).as_posix() not in ENTRY_POINTS]
+    assert _offenders(inside, ("workers",)) == []
+
+
+def test_pure_libraries_know_nothing_of_the_app_around_them() -> None:
+    assert _offenders(_modules(*PURE_LIBRARIES), OUTER_LAYERS) == []
+
+
+def test_use_cases_do_not_reach_up_into_the_web_layer_or_the_sandbox() -> None:
+    assert _offenders(_modules("pipeline", "db", "jira", "connect"), ("app.web", "app.sandbox")) == []
+
+
+def test_the_sandbox_is_reached_only_by_entry_points() -> None:
+    outside = [
+        p
+        for p in APP.rglob("*.py")
+        if "sandbox" not in p.relative_to(APP).parts and p.relative_to(APP).as_posix() not in ENTRY_POINTS
+    ]
+    assert _offenders(outside, ("app.sandbox",)) == []
