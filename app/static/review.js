@@ -100,6 +100,32 @@
     timer = setTimeout(function () { save(form, editorValues(form)); }, SAVE_DELAY);
   }
 
+  // Filtering happens in the page: the list holds every ticket of the session (about a hundred), so no round trip.
+  function applyFilter() {
+    const text = ($("#dtg-filter-text") || {}).value || "";
+    const kind = ($("#dtg-filter-kind") || {}).value || "";
+    const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+    let shown = 0;
+    let total = 0;
+    document.querySelectorAll(".dtg-area").forEach(function (area) {
+      let inArea = 0;
+      area.querySelectorAll(".dtg-ticket-row").forEach(function (row) {
+        const match = words.every(function (word) { return row.dataset.search.includes(word); }) &&
+          (!kind || row.dataset.kinds.split(" ").includes(kind));
+        row.hidden = !match;
+        inArea += match ? 1 : 0;
+        total += 1;
+      });
+      const badge = $("[data-field='area-count']", area);
+      badge.textContent = inArea === Number(badge.dataset.total) ? badge.dataset.total : inArea + " of " + badge.dataset.total;
+      area.hidden = inArea === 0;
+      shown += inArea;
+    });
+    const label = $("#dtg-filter [data-field='shown']");
+    if (label) { label.textContent = shown === total ? "" : shown + " of " + total + " tickets shown"; }
+    page.resize();
+  }
+
   function selected() {
     return Array.prototype.map.call(document.querySelectorAll(".dtg-select:checked"), function (box) { return box.value; });
   }
@@ -158,16 +184,19 @@
   });
 
   document.addEventListener("input", function (event) {
+    if (event.target.id === "dtg-filter-text") { applyFilter(); return; }
     const form = event.target.closest && event.target.closest("form.dtg-editor");
     if (form && event.target.dataset.field !== "new-blocker") { scheduleSave(form); }
   });
 
   document.addEventListener("change", function (event) {
     const el = event.target;
+    if (el.id === "dtg-filter-kind") { applyFilter(); return; }
     const form = el.closest && el.closest("form.dtg-editor");
     if (form && (el.type === "checkbox" || el.name === "assignee")) { scheduleSave(form); }
     if (el.classList.contains("dtg-select-area")) {
-      el.closest("details").querySelectorAll(".dtg-select").forEach(function (box) { box.checked = el.checked; });
+      el.closest("details").querySelectorAll(".dtg-ticket-row:not([hidden]) .dtg-select")
+        .forEach(function (box) { box.checked = el.checked; });
     }
     if (el.classList.contains("dtg-select") || el.classList.contains("dtg-select-area")) {
       const count = $("#dtg-bulk [data-field='selected']");

@@ -103,8 +103,14 @@ def _walk_through(page, sandbox_url: str) -> None:  # type: ignore[no-untyped-de
     frame.get_by_role("button", name="Review the").wait_for(timeout=WAIT_MS)
     _shot(page, "04-generated")
 
-    # Review: edit one ticket's title and see it saved.
+    # Review: find tickets with the filter, then edit one ticket's title and see it saved.
     frame.get_by_role("button", name="Review the").click()
+    frame.locator("#dtg-filter-text").wait_for(timeout=WAIT_MS)
+    total = frame.locator(".dtg-ticket-row").count()
+    frame.locator("#dtg-filter-text").fill("workflow")
+    frame.get_by_text(f"of {total} tickets shown").wait_for(timeout=WAIT_MS)
+    assert 0 < frame.locator(".dtg-ticket-row:visible").count() < total
+    frame.locator("#dtg-filter-text").fill("")
     frame.locator(".dtg-ticket-row a").first.click()
     editor = frame.locator("form.dtg-editor")
     editor.wait_for(timeout=WAIT_MS)
