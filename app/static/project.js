@@ -142,19 +142,25 @@
     }
   }
 
+  // Follows a task until it ends: the stream first; when it drops, one poll (so the bar never stalls) and then the
+  // stream again, backing off while the network is down. Each attempt asks Jira for a fresh context token.
   async function watchTask(box) {
     const id = box.dataset.task;
     if (state.watching[id]) { return; }
     state.watching[id] = true;
     let task = null;
+    let failures = 0;
     const onTask = function (next) { task = next; paint(box, next); };
-    try {
-      await stream(id, onTask);
-    } catch (error) { /* the stream dropped: fall back to polling below */ }
     while (!task || task.active) {
       if (!document.body.contains(box)) { delete state.watching[id]; return; }
-      try { onTask(await dtg.api("/api/tasks/" + id)); } catch (error) { $("[data-field='message']", box).textContent = error.message + " Retrying…"; }
-      if (task && task.active) { await new Promise(function (resolve) { setTimeout(resolve, 1500); }); }
+      try { await stream(id, onTask); failures = 0; } catch (error) { failures += 1; }
+      if (task && !task.active) { break; }
+      try { onTask(await dtg.api("/api/tasks/" + id)); } catch (error) {
+        $("[data-field='message']", box).textContent = error.message + " Retrying…";
+      }
+      if (task && task.active) {
+        await new Promise(function (resolve) { setTimeout(resolve, Math.min(1500 * Math.max(failures, 1), 10000)); });
+      }
     }
     delete state.watching[id];
     if (document.body.contains(box)) { reload(); }
