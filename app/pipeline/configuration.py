@@ -219,13 +219,15 @@ def _build(ports: ConfigurationPorts, tenant_id: int, stored: StoredSettings, ch
 def _llm_config(
     settings: Settings, provider: str, model: str = "", base_url: str | None = None, api_key: str | None = None
 ) -> LLMConfig:
-    """Fill what the tenant left empty from the environment, but only for the provider the environment names:
-    an OpenAI key must never be sent to Anthropic or to some other endpoint."""
+    """Fill what the tenant left empty from the environment, but only for the provider the environment names and
+    only towards the environment's own endpoint: the operator's key must never be sent to Anthropic, or to a base
+    URL a tenant's admin typed (that would hand the key to whoever runs that URL)."""
     same = provider == settings.llm_provider
+    own_endpoint = same and (base_url or None) in (None, settings.llm_base_url)
     return LLMConfig(
         provider=provider,  # type: ignore[arg-type]  # checked by LLMConfig itself
         model=model or (settings.llm_model if same else ""),
-        api_key=api_key or (settings.llm_api_key if same else None),
+        api_key=api_key or (settings.llm_api_key if own_endpoint else None),
         base_url=base_url or (settings.llm_base_url if same else None),
         concurrency=settings.llm_concurrency,
     )

@@ -21,7 +21,7 @@ from app.errors import NotFoundError
 from app.pipeline.generation import estimate, start_generation
 from app.pipeline.providers import choices, choose
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import audit, blocking, json_body, services, tenant_id, upload_session
+from app.web.scope import audit, blocking, json_body, project_key, services, tenant_id, upload_session
 
 POLL_SECONDS = 0.5
 # A stream ends after this long even if the task does not; the page reconnects and carries on.
@@ -44,10 +44,15 @@ def task_json(task: Task) -> dict[str, Any]:
 
 
 async def _task(request: Request) -> Task:
-    task = await blocking(services(request).tasks.get, request.path_params["task_id"], tenant_id=tenant_id(request))
-    if task is None:
-        raise NotFoundError("No such task in this Jira site.")
-    return task
+    """The task named in the path, if its session belongs to the caller's tenant and project. Raises: NotFoundError."""
+    key = project_key(request)
+    current = services(request)
+    task = await blocking(current.tasks.get, request.path_params["task_id"], tenant_id=tenant_id(request))
+    if task is not None and task.session_id is not None:
+        upload = await blocking(current.sessions.get, task.session_id, tenant_id=tenant_id(request))
+        if upload.project_key == key:
+            return task
+    raise NotFoundError("No such task in this Jira project.")
 
 
 async def task_status(request: Request) -> Response:

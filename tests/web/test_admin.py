@@ -25,7 +25,12 @@ from app.intake.model import Action
 from app.intake.status import SPEC_TOOL_LEGEND
 from app.jira.permissions import AdminCheck
 from app.main import create_app
-from app.pipeline.configuration import effective_default_labels, effective_llm_config, effective_status_mapping
+from app.pipeline.configuration import (
+    _llm_config,
+    effective_default_labels,
+    effective_llm_config,
+    effective_status_mapping,
+)
 from tests.support import RecordingQueue, make_settings, remember_secret
 from tests.web.conftest import BASE_URL, KEYS_URL, AppUnderTest, Jira, KeyServer
 
@@ -337,3 +342,20 @@ def test_effective_settings_merge_the_tenant_over_the_environment(site: Site) ->
     mapping = effective_status_mapping(services.tenant_settings, tenant)
     assert (mapping.action_for(" A "), mapping.action_for("d")) == (Action.BUILD, None)
     assert effective_default_labels(services, tenant) == ["drupal-build"]
+
+
+def test_the_operators_key_never_goes_to_a_base_url_a_tenant_typed(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path,
+        DTG_LLM_PROVIDER="openai_compatible",
+        DTG_LLM_MODEL="local",
+        DTG_LLM_BASE_URL="http://llm.internal/v1",
+        DTG_LLM_API_KEY=remember_secret("sk-operator-key-0123456789"),
+    )
+    assert _llm_config(settings, "openai_compatible").api_key == settings.llm_api_key
+    assert _llm_config(settings, "openai_compatible", "x", "http://llm.internal/v1").api_key == settings.llm_api_key
+    # Another endpoint gets no key of ours, only the one its admin typed.
+    assert _llm_config(settings, "openai_compatible", "x", "https://evil.example/v1").api_key is None
+    assert (
+        _llm_config(settings, "openai_compatible", "x", "https://evil.example/v1", "sk-theirs").api_key == "sk-theirs"
+    )

@@ -62,6 +62,12 @@ def test_cancel_and_other_tenants_tasks(app_under_test: AppUnderTest) -> None:
 
     assert stranger.post(f"/api/tasks/{task_id}/cancel").status_code == 404
     assert stranger.get(f"/api/tasks/{task_id}/events").status_code == 404
+    # The same site, another project: its people see neither the task nor can they cancel it.
+    other_project = {
+        "Authorization": me.headers({"jira": {"project": {"key": "OTHER", "id": "10001"}}})["Authorization"]
+    }
+    assert me.get(f"/api/tasks/{task_id}", headers=other_project).status_code == 404
+    assert me.post(f"/api/tasks/{task_id}/cancel", headers=other_project).status_code == 404
     assert me.post(f"/api/tasks/{task_id}/cancel").json() == {"cancelRequested": True}
 
 
