@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ PROPERTY_KEY = "dtg-ticket"
 BULK_SIZE = 50
 DEFAULT_POLICY = RetryPolicy()
 # Fields the director can fix by editing the ticket in review; any other refusal is the Jira admin's to fix.
+log = logging.getLogger(__name__)
+
 TICKET_FIELDS = {"summary", "description", "labels"}
 
 
@@ -51,13 +54,6 @@ class ExportConfigurationError(AppError):
 
     status_code = 409
     who_can_fix = WhoCanFix.JIRA_ADMIN
-
-
-class ExportBusyError(AppError):
-    """Another worker is exporting this session right now; the message is retried later."""
-
-    status_code = 409
-    who_can_fix = WhoCanFix.RETRY_LATER
 
 
 # Retrying these cannot help; actors list them in `throws=`.
@@ -101,7 +97,6 @@ async def run_export(
     """Run (or resume) an export task; a task that already ended is left alone, so redelivery is harmless.
 
     Raises:
-        ExportBusyError: another worker holds this session's export.
         JiraAuthError, JiraNotFoundError, ExportConfigurationError, NotFoundError: permanent; the task is failed.
         JiraUnavailableError, JiraRateLimitedError: still failing after retries; the task stays resumable.
     """
@@ -110,7 +105,10 @@ async def run_export(
         return
     with exclusive(services.engine, f"dtg-export:{task.session_id}") as held:
         if not held:
-            raise ExportBusyError("This session is being exported by another worker.")
+            # A duplicate delivery (or a stale re-queue racing a live run): the holder owns the task and finishes
+            # it; if the holder dies, its lock goes with it and starting the export again re-queues the task.
+            log.info("export task %s is running in another worker; this delivery steps aside", task_id)
+            return
         try:
             run = _Run.prepare(services, task, http or services.http, sleep, policy)
             await run.execute()
@@ -281,13 +279,15 @@ class _Run:
             try:
                 result = await self.retrying(self.client.bulk_create, updates, safe=False)
             except JiraUnavailableError:
-                # The issues may exist even though the answer was lost: look before creating them again.
+                # The issues may exist even though the answer was lost: look before creating them again, and
+                # also before giving up, so the retried message does not meet a search index that trails them.
                 unknown_outcomes += 1
-                if unknown_outcomes >= self.policy.attempts:
-                    raise
-                await self.sleep(self.policy.backoff(unknown_outcomes))
+                if unknown_outcomes < self.policy.attempts:
+                    await self.sleep(self.policy.backoff(unknown_outcomes))
                 await self.adopt_made(keys)
                 keys = [key for key in keys if key not in self.issues]
+                if keys and unknown_outcomes >= self.policy.attempts:
+                    raise
                 continue
             created = {keys[index]: (i.key, i.id) for index, i in result.created_by_index(len(keys)).items()}
             refused = {

@@ -9,8 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from app.db.locks import exclusive
 from app.db.tasks import TaskAlreadyRunningError
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraUnavailableError
@@ -303,3 +305,46 @@ async def test_an_export_whose_message_was_lost_can_be_started_again(world: Worl
     assert world.queue.exports == [lost, lost]
     await export(world, lost)
     assert_exported_exactly(world.runtime.store, world.tickets())
+
+
+@pytest.mark.anyio
+async def test_the_last_create_with_a_lost_answer_is_looked_for_before_giving_up(tmp_path: Path) -> None:
+    world = World(tmp_path, faults=FaultConfig(search_lag_ms=200))
+    await world.install()
+    world.add_tickets(synthetic_tickets(5, attachments_every=0))
+    task_id = world.start()
+    bulk_calls = 0
+    real_request = world.http.request
+
+    async def flaky(method: str, url: Any, **kwargs: Any) -> httpx.Response:
+        nonlocal bulk_calls
+        if "/issue/bulk" in str(url):
+            bulk_calls += 1
+            if bulk_calls < 3:  # Jira is down: nothing is created
+                return httpx.Response(502, request=httpx.Request(method, url))
+            if bulk_calls == 3:  # Jira is back and creates the issues, but this, the last try's, answer is lost
+                await real_request(method, url, **kwargs)
+                raise httpx.ReadTimeout("answer lost", request=httpx.Request(method, url))
+        return await real_request(method, url, **kwargs)
+
+    world.http.request = flaky  # type: ignore[method-assign]
+    policy = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01, index_lag_waits=(0.15, 0.3))
+    await run_export(world.services, task_id, http=world.http, policy=policy)
+
+    assert bulk_calls == 3
+    assert set(jira_issues_by_ticket(world.runtime.store).values()) == {1}
+    assert world.services.tasks.find(task_id).state == "done"
+    await world.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_duplicate_delivery_steps_aside_while_another_worker_exports(world: World) -> None:
+    world.add_tickets(synthetic_tickets(3, attachments_every=0))
+    task_id = world.start()
+    with exclusive(world.services.engine, f"dtg-export:{world.session_id}") as held:
+        assert held
+        await export(world, task_id)  # the duplicate: no error (so no retries that end by failing the live run)
+        assert world.services.tasks.find(task_id).state == "queued"
+        assert jira_issues_by_ticket(world.runtime.store) == {}
+    await export(world, task_id)
+    assert world.services.tasks.find(task_id).state == "done"
