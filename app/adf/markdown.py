@@ -263,7 +263,7 @@ def _adf_table(node: SyntaxTreeNode) -> Node:
             for cell in row.children:
                 inline = _adf_inline(cell.children[0]) if cell.children else []
                 kind = "tableHeader" if cell.type == "th" else "tableCell"
-                cells.append({"type": kind, "attrs": {}, "content": [_paragraph(inline)]})
+                cells.append({"type": kind, "content": [_paragraph(inline)]})
             rows.append({"type": "tableRow", "content": cells})
     return {"type": "table", "attrs": {"isNumberColumnEnabled": False, "layout": "default"}, "content": rows}
 

@@ -43,6 +43,11 @@ class Tenant(SQLModel, table=True):
 
 ACTIVE_TASK_STATES = ("queued", "running")
 
+# SQLite reuses the highest id once its row is deleted; these ids are named by data that outlives the row (the
+# session id in the Jira issues' `dtg-ticket` property, export summaries, audit events), so they must never come
+# back. PostgreSQL ignores the option (its sequences never reuse). Must be the last element of `__table_args__`.
+NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
+
 
 class Task(SQLModel, table=True):
     """A unit of background work with its progress, so the web app can show and resume it.
@@ -61,6 +66,7 @@ class Task(SQLModel, table=True):
             sqlite_where=text("state IN ('queued', 'running')"),
             postgresql_where=text("state IN ('queued', 'running')"),
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -86,6 +92,7 @@ class UploadSession(SQLModel, table=True):
     """One director's session on one project: uploaded spec files, drafted tickets, export."""
 
     __tablename__ = "upload_sessions"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenants.id", index=True)
@@ -119,7 +126,7 @@ class TicketRecord(SQLModel, table=True):
     """A drafted ticket. `key` is stable across re-runs of the same spec; `version` guards concurrent edits."""
 
     __tablename__ = "tickets"
-    __table_args__ = (UniqueConstraint("session_id", "key", name="uq_tickets_session_key"),)
+    __table_args__ = (UniqueConstraint("session_id", "key", name="uq_tickets_session_key"), NEVER_REUSE_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenants.id", index=True)
@@ -196,6 +203,7 @@ class AuditEvent(SQLModel, table=True):
     """Who (Jira account id) did what, when, in which tenant and session."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenants.id", index=True)

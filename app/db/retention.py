@@ -54,12 +54,14 @@ class RetentionRepository:
             if upload is None or _has_active_task(session, session_id):
                 return False
             summary = _export_summary(session, upload)
-            if summary is not None:
-                session.add(summary)
-            for table in _tables_referencing("upload_sessions", "session_id"):
-                session.execute(delete(table).where(table.c.session_id == session_id))
-            session.delete(upload)
+            # The summary's INSERT is flushed by the first DELETE below (autoflush), not by commit(): everything
+            # that writes belongs in the try, so a conflict rolls the whole session back.
             try:
+                if summary is not None:
+                    session.add(summary)
+                for table in _tables_referencing("upload_sessions", "session_id"):
+                    session.execute(delete(table).where(table.c.session_id == session_id))
+                session.delete(upload)
                 session.commit()
             except IntegrityError:
                 # Another clean-up kept the summary first (SQLite has no row locks): that one deletes the session.

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.db.engine import SessionFactory
 from app.db.heartbeats import HeartbeatRepository
@@ -61,9 +61,17 @@ def run_cleanup(db: SessionFactory, *, now: datetime | None = None) -> CleanupRe
 
 
 def _one(delete: Callable[..., bool], row_id: int, **cutoff: datetime) -> int:
-    """One session or tenant; a lock timeout (SQLite busy) leaves it for the next run instead of failing this one."""
+    """One session or tenant; a lock timeout (SQLite busy) leaves it for the next run instead of failing this one,
+    and a row that breaks a constraint is logged and skipped, so it cannot stop every later clean-up."""
     try:
         return int(bool(delete(row_id, **cutoff)))
     except OperationalError:
         log.warning("clean-up skipped a row it could not lock; the next run takes it", extra={"row": row_id})
+        return 0
+    except IntegrityError as exc:
+        # The driver's message names the constraint; the full error would also log the statement's parameters.
+        log.error(
+            "clean-up skipped a row that breaks a constraint; it needs a look",
+            extra={"row": row_id, "error": str(exc.orig)},
+        )
         return 0

@@ -17,10 +17,9 @@ from app.adf.markdown import to_adf
 from app.db.models import TicketRecord
 from app.db.tickets import StaleTicketError, TicketRepository
 from app.errors import AppError, ConflictError, WhoCanFix
-from app.generation import adf
+from app.generation import MAX_DESCRIPTION, adf
 
 # Jira's limit on a description, counted on the serialised ADF.
-MAX_DESCRIPTION = 32_767
 MAX_TITLE = 255
 MAX_LABEL = 255
 # How often a bulk change re-reads a ticket that another tab saved in between before giving up.

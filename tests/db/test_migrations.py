@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlmodel import SQLModel
 
 from app.db import models  # noqa: F401  (registers the tables)
@@ -52,6 +52,68 @@ def test_chain_on_sqlite(tmp_path: Path) -> None:
 @pytest.mark.db
 def test_chain_on_postgresql(postgres_url: str) -> None:
     _exercise_chain(postgres_url)
+
+
+def _insert_session(engine: Engine) -> int:
+    with engine.begin() as connection:
+        return int(
+            connection.execute(
+                text(
+                    "INSERT INTO upload_sessions (tenant_id, project_key, project_id, stage, site_name,"
+                    " site_description, created_at, last_activity_at)"
+                    " VALUES (1, 'DTG', '', 'upload', '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
+                )
+            ).scalar_one()
+        )
+
+
+def _exercise_autoincrement(url: str) -> None:
+    upgrade(url, "0005")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO tenants (client_key, shared_secret_encrypted, base_url, product_type, description,"
+                    " enabled, installed_at, updated_at)"
+                    " VALUES ('site-a', 'x', 'https://a', 'jira', '', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+        assert [_insert_session(engine), _insert_session(engine)] == [1, 2]
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO audit_events (tenant_id, session_id, action, detail, created_at)"
+                    " VALUES (1, 2, 'uploaded', '{}', CURRENT_TIMESTAMP)"
+                )
+            )
+
+        upgrade(url)
+
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT id FROM upload_sessions ORDER BY id")).scalars().all() == [1, 2]
+            assert connection.execute(text("SELECT session_id FROM audit_events")).scalar_one() == 2
+        assert _insert_session(engine) == 3
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM upload_sessions WHERE id = 3"))
+        assert _insert_session(engine) == 4  # not 3 again
+        downgrade(url, "0005")
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT count(*) FROM upload_sessions")).scalar_one() == 3
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.unit
+@pytest.mark.db
+def test_sqlite_ids_are_never_reused_after_the_upgrade_and_rows_survive_it(tmp_path: Path) -> None:
+    _exercise_autoincrement(f"sqlite:///{tmp_path / 'dtg.sqlite3'}")
+
+
+@pytest.mark.integration
+@pytest.mark.db
+def test_postgresql_ids_are_never_reused_and_the_upgrade_changes_nothing(postgres_url: str) -> None:
+    _exercise_autoincrement(postgres_url)
 
 
 @pytest.mark.unit

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from app.db.audit import AuditRepository
@@ -27,7 +28,7 @@ from app.db.tenants import TenantRepository
 from app.db.tickets import TicketRepository
 from app.domain.installation import InstallPayload
 from app.encryption import SecretBox
-from app.pipeline.retention import AUDIT_KEPT, SESSION_IDLE, UNINSTALL_GRACE, run_cleanup
+from app.pipeline.retention import AUDIT_KEPT, SESSION_IDLE, UNINSTALL_GRACE, _one, run_cleanup
 from app.web.scope import RETENTION_DAYS
 from tests.support import remember_secret
 
@@ -210,6 +211,58 @@ def test_a_reinstall_within_the_grace_keeps_the_data_and_takes_the_new_secret(si
     # Past the day the purge would have come, nothing of the tenant goes.
     assert run_cleanup(site.db, now=NOW + timedelta(days=2)).tenants == 0
     assert site.count(TicketRecord, session_id=upload) == 2
+
+
+@pytest.mark.unit
+def test_sqlite_never_hands_a_deleted_sessions_id_to_a_new_one(site: Site) -> None:
+    # A reused id would adopt the deleted session's Jira issues, export summary and audit events.
+    ids = [site.session_with_export(idle_for=timedelta(0)) for _ in range(3)]
+    assert ids == [1, 2, 3]
+    site.age_session(3, SESSION_IDLE * 2)
+    assert run_cleanup(site.db, now=NOW).sessions == 1
+
+    again = site.sessions.create(tenant_id=site.tenant_id, project_key="DTG")
+
+    assert again.id == 4
+    assert site.count(ExportSummary, session_id=4) == 0 and site.count(AuditEvent, session_id=4) == 0
+    site.age_session(4, SESSION_IDLE * 2)
+    assert run_cleanup(site.db, now=NOW).sessions == 1  # its own summary cannot collide with session 3's
+
+
+@pytest.mark.unit
+def test_sqlite_never_hands_a_deleted_tasks_id_to_a_new_one(site: Site) -> None:
+    ids = [site.tasks.create(tenant_id=site.tenant_id, kind=f"k{n}").id for n in range(3)]
+    assert ids == [1, 2, 3]
+    with site.db() as session:
+        session.execute(text("DELETE FROM tasks WHERE id = 3"))
+        session.commit()
+
+    assert site.tasks.create(tenant_id=site.tenant_id, kind="k3").id == 4
+
+
+@pytest.mark.unit
+def test_a_session_whose_summary_conflicts_is_rolled_back_and_the_clean_up_goes_on(site: Site) -> None:
+    blocked, other = (site.session_with_export(idle_for=SESSION_IDLE * 2) for _ in range(2))
+    # What a reused id left behind before the fix: a summary already kept under this session's id.
+    with site.db() as session:
+        session.add(ExportSummary(tenant_id=site.tenant_id, session_id=blocked, project_key="OLD"))
+        session.commit()
+
+    report = run_cleanup(site.db, now=NOW)
+
+    assert report.sessions == 1
+    assert site.count(UploadSession, id=other) == 0 and site.count(ExportSummary, session_id=other) == 1
+    # Nothing of the blocked session went: its deletes were rolled back with the summary's insert.
+    assert site.count(UploadSession, id=blocked) == 1 and site.count(TicketRecord, session_id=blocked) == 2
+    assert run_cleanup(site.db, now=NOW).sessions == 0  # later clean-ups still run
+
+
+@pytest.mark.unit
+def test_a_constraint_error_on_one_row_is_logged_and_skipped() -> None:
+    def broken(row_id: int, **cutoff: object) -> bool:
+        raise IntegrityError("DELETE ...", {}, Exception("FOREIGN KEY constraint failed"))
+
+    assert _one(broken, 7, before=NOW) == 0
 
 
 @pytest.mark.integration
