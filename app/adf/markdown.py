@@ -122,16 +122,18 @@ def _inline(content: list[Node], *, cell: bool = False) -> str:
         text = node.get("text") or (node.get("attrs") or {}).get("text") or ""
         if not text:
             continue
-        out.append(_marked(text, node.get("marks") or [], line_start=line_start and not cell))
+        out.append(_marked(text, node.get("marks") or [], line_start=line_start and not cell, in_cell=cell))
         line_start = False
     return "".join(out)
 
 
-def _marked(text: str, marks: list[Node], *, line_start: bool) -> str:
+def _marked(text: str, marks: list[Node], *, line_start: bool, in_cell: bool = False) -> str:
     kinds = {mark.get("type"): mark for mark in marks}
     if "code" in kinds:
         fence = "``" if "`" in text else "`"
-        body = f"{fence}{text}{fence}"
+        # In a GFM table a `|` ends the cell even inside a code span; `\|` is the escape GFM reads back as `|`.
+        code = text.replace("|", "\\|") if in_cell else text
+        body = f"{fence}{code}{fence}"
     else:
         # Emphasis markers must touch the text: move surrounding spaces outside them ("**On hold:** ").
         core = text.strip()

@@ -90,3 +90,10 @@ def test_html_is_escaped_when_rendered() -> None:
     html = str(adf_to_html(to_adf("<script>alert(1)</script>\n\n| <b>x</b> |\n| --- |\n| y |")))
 
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;" in html
+
+
+def test_a_pipe_in_code_inside_a_table_cell_survives_two_saves() -> None:
+    markdown = "| pattern | use |\n| --- | --- |\n| `^(a\\|b)$` | x |\n"
+    once = to_adf(markdown)
+    twice = to_adf(to_markdown(once))
+    assert cells(twice) == cells(once) == ["pattern", "use", "^(a|b)$", "x"]
