@@ -69,6 +69,24 @@ class TicketRepository:
             session.commit()
         return count
 
+    def save_generated(self, *, tenant_id: int, session_id: int, record: dict[str, Any], expected_version: int) -> bool:
+        """Write a ticket the model finished, unless it was edited since `expected_version`; then only note that
+        its prose is done, so the edit stays. Returns whether the model's text was stored."""
+        current = self.get(tenant_id=tenant_id, session_id=session_id, key=record["key"])
+        fields = {name: record[name] for name in DRAFT_FIELDS if name in record}
+        with self._sessions() as session:
+            result = session.execute(
+                update(TicketRecord)
+                .where(col(TicketRecord.id) == current.id, col(TicketRecord.version) == expected_version)
+                .values(**fields, version=expected_version + 1, updated_at=utcnow())
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                session.execute(
+                    update(TicketRecord).where(col(TicketRecord.id) == current.id).values(prose_written=True)
+                )
+            session.commit()
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
     def delete_except(self, *, tenant_id: int, session_id: int, keys: set[str]) -> int:
         """Drop tickets whose unit left the spec (a re-run after the spec changed)."""
         with self._sessions() as session:

@@ -113,8 +113,14 @@ async def run_generation(ports: GenerationPorts, task_id: int, *, writer: ProseW
 
     stored = {t.key: t for t in await asyncio.to_thread(ports.tickets.list, tenant_id=tenant_id, session_id=session_id)}
     position = {draft.key: index for index, draft in enumerate(drafts)}
+    # Done: the same draft with its prose written, or edited by the director (version > 1): review edits win over
+    # a later model answer as long as the spec behind the ticket did not change.
     done = {
-        d.key for d in drafts if d.key in stored and stored[d.key].prose_written and stored[d.key].draft == d.to_dict()
+        d.key
+        for d in drafts
+        if d.key in stored
+        and stored[d.key].draft == d.to_dict()
+        and (stored[d.key].prose_written or stored[d.key].version > 1)
     }
     pending = [d for d in drafts if d.key not in done]
     briefs = [brief_for(d, site_name=upload.site_name, site_description=upload.site_description) for d in pending]
@@ -128,6 +134,8 @@ async def run_generation(ports: GenerationPorts, task_id: int, *, writer: ProseW
         ports.tickets.delete_except, tenant_id=tenant_id, session_id=session_id, keys={d.key for d in drafts}
     )
 
+    saved = await asyncio.to_thread(ports.tickets.list, tenant_id=tenant_id, session_id=session_id)
+    placeholder_version = {t.key: t.version for t in saved}
     by_key = {d.key: d for d in pending}
     totals = {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "flagged": 0}
     written = len(done)
@@ -144,7 +152,15 @@ async def run_generation(ports: GenerationPorts, task_id: int, *, writer: ProseW
         }
         ticket = finish_ticket(draft, result.prose, prose_flag=result.flagged, usage=usage)
         record = _record(ticket, draft, position[draft.key], prose_written=True)
-        await asyncio.to_thread(ports.tickets.save_drafts, tenant_id=tenant_id, session_id=session_id, drafts=[record])
+        # Compare-and-set on the placeholder's version: a ticket the director edited meanwhile keeps the edit, and
+        # the version bump tells a tab still showing the placeholder that the text changed under it.
+        await asyncio.to_thread(
+            ports.tickets.save_generated,
+            tenant_id=tenant_id,
+            session_id=session_id,
+            record=record,
+            expected_version=placeholder_version[draft.key],
+        )
         written += 1
         totals["input_tokens"] += result.usage.input_tokens
         totals["output_tokens"] += result.usage.output_tokens

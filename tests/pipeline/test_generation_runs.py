@@ -170,3 +170,43 @@ def test_the_worker_writes_with_the_provider_chosen_at_start(workspace: Workspac
     )
     writer = writer_for_task(ports, start_generation(workspace, **scope, provider="anthropic"))
     assert writer is not None and writer.provider.name == "anthropic"
+
+
+class EditingWriter(CountingWriter):
+    """The director edits the first ticket while the model is still writing it."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.edited: str | None = None
+
+    async def write(self, brief: TicketBrief) -> WriteResult:
+        if self.edited is None:
+            self.edited = brief.key
+            self.workspace.tickets.update(
+                tenant_id=self.workspace.tenant_id,
+                session_id=self.workspace.session_id,
+                key=brief.key,
+                expected_version=1,
+                changes={"title": "The director's own title", "labels": ["keep-me"]},
+            )
+        return await super().write(brief)
+
+
+@pytest.mark.anyio
+async def test_review_edits_made_during_a_run_are_kept_and_a_rerun_keeps_them_too(workspace: Workspace) -> None:
+    workspace.upload_uwec()
+    scope = {"tenant_id": workspace.tenant_id, "session_id": workspace.session_id}
+    writer = EditingWriter(workspace)
+    await run_generation(workspace, start_generation(workspace, **scope), writer=writer, concurrency=1)
+
+    edited = workspace.tickets.get(**scope, key=writer.edited)
+    assert (edited.title, edited.labels, edited.prose_written) == ("The director's own title", ["keep-me"], True)
+    others = [t for t in workspace.tickets.list(**scope) if t.key != writer.edited]
+    # The model's text bumped their version, so a tab still showing the placeholder gets a conflict, not a loss.
+    assert {t.version for t in others} == {2}
+
+    rerun = CountingWriter()
+    await run_generation(workspace, start_generation(workspace, **scope), writer=rerun)
+    assert rerun.calls == []
+    assert workspace.tickets.get(**scope, key=writer.edited).title == "The director's own title"

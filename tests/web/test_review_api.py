@@ -28,7 +28,7 @@ def test_tickets_render_as_jira_shows_them_with_their_markdown(reviewed: tuple[D
 
     assert len(tickets) > 50
     assert "<table>" in ticket["html"] and "| --- |" in ticket["markdown"]
-    assert panel.status_code == 200 and 'data-version="1"' in panel.text
+    assert panel.status_code == 200 and f'data-version="{ticket["version"]}"' in panel.text
     assert review.status_code == 200 and "Content model" in review.text
 
 
@@ -36,14 +36,15 @@ def test_an_edit_saves_and_a_stale_version_gets_409_with_the_other_change(
     reviewed: tuple[Director, int, list[dict]],
 ) -> None:
     me, session_id, tickets = reviewed
-    key = tickets[0]["key"]
+    key, version = tickets[0]["key"], tickets[0]["version"]
     path = f"/api/sessions/{session_id}/tickets/{key}"
 
-    saved = me.patch(path, json={"version": 1, "title": "Build it", "markdown": "Hello **there**", "labels": ["a"]})
-    stale = me.patch(path, json={"version": 1, "title": "Mine"})
+    edit = {"version": version, "title": "Build it", "markdown": "Hello **there**", "labels": ["a"]}
+    saved = me.patch(path, json=edit)
+    stale = me.patch(path, json={"version": version, "title": "Mine"})
 
     assert saved.status_code == 200
-    assert saved.json()["version"] == 2 and saved.json()["title"] == "Build it"
+    assert saved.json()["version"] == version + 1 and saved.json()["title"] == "Build it"
     assert "<strong>there</strong>" in saved.json()["html"]
     assert stale.status_code == 409
     assert stale.json()["error"]["current"]["title"] == "Build it"
