@@ -19,6 +19,7 @@ from app.container import Services, build_services
 from app.pipeline.jobs import JobQueue
 from app.settings import Settings
 from app.web import admin, api, export_api, generation_api, lifecycle, ops_api, pages, panels, review_api, session_api
+from app.web.body_limit import BodyLimitMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.request_id import RequestIdMiddleware
 from app.web.routing import Auth, SecuredMount, SecuredRoute, check_policies
@@ -96,7 +97,7 @@ def create_app(
         routes=app_routes,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,  # type: ignore[arg-type]
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[Middleware(RequestIdMiddleware), Middleware(BodyLimitMiddleware)],
     )
     app.state.templates = Jinja2Templates(directory=ROOT / "templates")
     return app

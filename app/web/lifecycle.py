@@ -16,9 +16,10 @@ SignedInstallUseCase = Callable[..., Awaitable[Any]]
 
 async def _signed_install(request: Request, use_case: SignedInstallUseCase) -> Response:
     services = request.state.services
+    token = token_from(request, allow_query=False)  # before the body: an unsigned caller gets nothing read
     await use_case(
         await request.body(),
-        token_from(request, allow_query=False),
+        token,
         request.method,
         str(request.url),
         verifier=services.install_verifier,

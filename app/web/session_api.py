@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Message
 
 from app.db.models import UploadSession
 from app.errors import AppError
@@ -22,6 +20,7 @@ from app.pipeline.intake import (
     set_file_kind,
     validate_session,
 )
+from app.web.body_limit import limited
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import (
     RETENTION_DAYS,
@@ -75,24 +74,8 @@ async def get_session(request: Request) -> Response:
     return JSONResponse(session_json(await upload_session(request)))
 
 
-def _limited(receive: Callable[[], Awaitable[Message]], limit: int) -> Callable[[], Awaitable[Message]]:
-    """`receive` that refuses the request as soon as its body passes `limit` bytes, before reading the rest."""
-    seen = 0
-
-    async def limited_receive() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise UploadRejectedError(_too_large())
-        return message
-
-    return limited_receive
-
-
-def _too_large() -> str:
-    return (
+def _too_large() -> UploadRejectedError:
+    return UploadRejectedError(
         f"The upload is larger than a session allows ({LIMITS.max_total_bytes // (1024 * 1024)} MB in all, "
         f"{LIMITS.max_file_bytes // (1024 * 1024)} MB per file). Upload fewer or smaller files."
     )
@@ -105,9 +88,9 @@ async def upload_files(request: Request) -> Response:
         raise UnsupportedMediaError("Upload the CSV files as multipart/form-data (a file picker or drag and drop).")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_UPLOAD_BODY:
-        raise UploadRejectedError(_too_large())
-    limited = Request(request.scope, _limited(request.receive, MAX_UPLOAD_BODY))
-    form = await limited.form(max_files=LIMITS.max_files, max_fields=10)
+        raise _too_large()
+    limited_request = Request(request.scope, limited(request.receive, MAX_UPLOAD_BODY, _too_large))
+    form = await limited_request.form(max_files=LIMITS.max_files, max_fields=10)
     try:
         incoming = [
             IncomingFile(item.filename or "", await item.read())

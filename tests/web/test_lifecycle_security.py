@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 
 import jwt
 import pytest
@@ -175,3 +176,24 @@ def test_no_shared_secret_reaches_the_log(app_under_test: AppUnderTest, caplog: 
     app_under_test.client.get(jira.signed_path("/jira/project?projectKey=DTG"))
     assert jira.shared_secret not in caplog.text
     assert repr(app_under_test.services.tenants.find(jira.client_key)).count(jira.shared_secret) == 0
+
+
+def test_large_bodies_are_refused_before_anything_reads_them(app_under_test: AppUnderTest) -> None:
+    client = app_under_test.client
+    jira = app_under_test.jira()
+    huge = b"{" + b" " * (2 * 1024 * 1024) + b"}"
+    declared = client.post("/installed", content=huge, headers={"Authorization": f"JWT {jira.install_token()}"})
+    assert declared.status_code == 413
+    assert app_under_test.tenant_rows() == []
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit is counted as the body streams in
+        for _ in range(40):
+            yield b" " * 65536
+
+    jira.install()
+    token = jira.context_token(context={"jira": {"project": {"key": "DTG", "id": "10000"}}})
+    headers = {"Authorization": f"JWT {token}", "Content-Type": "application/json"}
+    session_id = client.post("/api/sessions", headers=headers).json()["id"]
+    streamed = client.post(f"/api/sessions/{session_id}/generate", content=chunks(), headers=headers)
+    assert streamed.status_code == 413
+    assert "larger than" in streamed.json()["error"]["message"]
