@@ -105,12 +105,14 @@ def test_tenant_a_cannot_read_tenant_b_tasks(app_under_test: AppUnderTest) -> No
     tenant_b.install()
     b = app_under_test.services.tenants.find(tenant_b.client_key)
     assert b is not None
-    task = app_under_test.services.tasks.create(tenant_id=b.id, kind="ping", total=1)
+    upload = app_under_test.services.sessions.create(tenant_id=b.id, project_key="DTG")
+    task = app_under_test.services.tasks.create(tenant_id=b.id, kind="generate", total=1, session_id=upload.id)
     client = app_under_test.client
+    project = {"context": {"jira": {"project": {"key": "DTG", "id": "10000"}}}}
 
-    own = client.get(f"/api/tasks/{task.id}", headers={"Authorization": f"JWT {tenant_b.context_token()}"})
-    other = client.get(f"/api/tasks/{task.id}", headers={"Authorization": f"JWT {tenant_a.context_token()}"})
-    assert own.status_code == 200 and own.json()["kind"] == "ping"
+    own = client.get(f"/api/tasks/{task.id}", headers={"Authorization": f"JWT {tenant_b.context_token(**project)}"})
+    other = client.get(f"/api/tasks/{task.id}", headers={"Authorization": f"JWT {tenant_a.context_token(**project)}"})
+    assert own.status_code == 200 and own.json()["kind"] == "generate"
     assert other.status_code == 404
 
 
