@@ -88,6 +88,7 @@ def demo_environment(environ: Mapping[str, str], *, app_port: int, sandbox_port:
     defaults = {
         "DTG_BASE_URL": f"http://127.0.0.1:{app_port}",
         "DTG_CONNECT_INSTALL_KEYS_URL": f"{sandbox_url}/connect-install-keys",
+        "DTG_JIRA_SITES": "127.0.0.1",
         "DTG_ALL_JS_URL": f"{sandbox_url}/atlassian-connect/all.js",
         "DTG_FRAME_ANCESTORS": sandbox_url,
     }

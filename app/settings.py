@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet
 
 ATLASSIAN_ALL_JS = "https://connect-cdn.atl-paas.net/all.js"
 ATLASSIAN_INSTALL_KEYS = "https://connect-install-keys.atlassian.com"
+DEFAULT_JIRA_SITES = "*.atlassian.net *.jira.com *.jira-dev.com"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ SETTINGS_DOC = (
     SettingDoc("DTG_ALL_JS_URL", ATLASSIAN_ALL_JS, "The Connect JavaScript API the pages load."),
     SettingDoc(
         "DTG_FRAME_ANCESTORS", "none", "Extra origins (space separated) allowed to frame the app, e.g. the sandbox."
+    ),
+    SettingDoc(
+        "DTG_JIRA_SITES",
+        DEFAULT_JIRA_SITES,
+        "Hosts (space separated, * wildcards) of the Jira sites the app installs on; anything else is refused.",
     ),
     SettingDoc("DTG_WORKER_THREADS", "4", "Threads of the in-process worker and of each `dtg worker` process."),
     SettingDoc(
@@ -85,6 +91,7 @@ class Settings:
     connect_install_keys_url: str
     all_js_url: str
     frame_ancestors: tuple[str, ...]
+    jira_sites: tuple[str, ...]
     worker_threads: int
     llm_provider: str = "offline"
     llm_model: str = ""
@@ -118,6 +125,7 @@ class Settings:
             connect_install_keys_url=(env.get("DTG_CONNECT_INSTALL_KEYS_URL") or ATLASSIAN_INSTALL_KEYS).rstrip("/"),
             all_js_url=env.get("DTG_ALL_JS_URL") or ATLASSIAN_ALL_JS,
             frame_ancestors=tuple((env.get("DTG_FRAME_ANCESTORS") or "").split()),
+            jira_sites=tuple((env.get("DTG_JIRA_SITES") or DEFAULT_JIRA_SITES).split()),
             worker_threads=int(env.get("DTG_WORKER_THREADS") or 4),
             llm_provider=env.get("DTG_LLM_PROVIDER") or "offline",
             llm_model=env.get("DTG_LLM_MODEL") or "",

@@ -161,6 +161,7 @@ def stack_environment(tmp_path: Path, *, app_url: str, sandbox_url: str) -> dict
         "DTG_BASE_URL": app_url,
         "DTG_SECRET_KEY": remember_secret(Fernet.generate_key().decode()),
         "DTG_CONNECT_INSTALL_KEYS_URL": f"{sandbox_url}/connect-install-keys",
+        "DTG_JIRA_SITES": "127.0.0.1",
         "DTG_ALL_JS_URL": f"{sandbox_url}/atlassian-connect/all.js",
         "DTG_FRAME_ANCESTORS": sandbox_url,
     }

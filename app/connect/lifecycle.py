@@ -8,7 +8,9 @@ on a tenant we no longer know.
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatch
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 
@@ -39,8 +41,34 @@ def _required_text(payload: dict[str, Any], key: str) -> str:
     return value
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def check_site(url: str, allowed: tuple[str, ...]) -> str:
+    """The site URL if its host is one the operator allows (https, or a loopback host such as the sandbox).
+
+    The install body is not covered by the token's qsh, and every later call to Jira goes to this URL: an
+    unchecked one would let any site owner point our server at hosts inside its network.
+    Raises: LifecyclePayloadError.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not any(fnmatch(host, pattern.lower()) for pattern in allowed):
+        raise LifecyclePayloadError(f"{host or url} is not a Jira site this app installs on (DTG_JIRA_SITES).")
+    if parts.scheme != "https" and not (parts.scheme == "http" and host in LOOPBACK):
+        raise LifecyclePayloadError("A Jira site must be reached over https.")
+    return url.rstrip("/")
+
+
 async def installed(
-    body: bytes, token: str, method: str, url: str, *, verifier: InstallTokenVerifier, tenants: TenantRepository
+    body: bytes,
+    token: str,
+    method: str,
+    url: str,
+    *,
+    verifier: InstallTokenVerifier,
+    tenants: TenantRepository,
+    allowed_sites: tuple[str, ...],
 ) -> Installation:
     """Verify a signed install and store (or refresh) the tenant; nothing is stored unless all checks pass."""
     payload = parse_payload(body)
@@ -48,11 +76,14 @@ async def installed(
     client_key = _required_text(payload, "clientKey")
     if claims["iss"] != client_key:
         raise AuthenticationError("The install token was issued for another Jira site.")
+    display = payload.get("displayUrl")
+    if display is not None and not isinstance(display, str):
+        raise LifecyclePayloadError("The lifecycle body's displayUrl must be text.")
     install = InstallPayload(
         client_key=client_key,
         shared_secret=_required_text(payload, "sharedSecret"),
-        base_url=_required_text(payload, "baseUrl").rstrip("/"),
-        display_url=(payload.get("displayUrl") or None),
+        base_url=check_site(_required_text(payload, "baseUrl"), allowed_sites),
+        display_url=check_site(display, allowed_sites) if display else None,
         product_type=str(payload.get("productType") or "jira"),
         description=str(payload.get("description") or ""),
         cloud_id=payload.get("cloudId") if isinstance(payload.get("cloudId"), str) else None,

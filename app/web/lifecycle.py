@@ -14,7 +14,7 @@ from app.web.routing import token_from
 SignedInstallUseCase = Callable[..., Awaitable[Any]]
 
 
-async def _signed_install(request: Request, use_case: SignedInstallUseCase) -> Response:
+async def _signed_install(request: Request, use_case: SignedInstallUseCase, **options: Any) -> Response:
     services = request.state.services
     token = token_from(request, allow_query=False)  # before the body: an unsigned caller gets nothing read
     await use_case(
@@ -24,12 +24,13 @@ async def _signed_install(request: Request, use_case: SignedInstallUseCase) -> R
         str(request.url),
         verifier=services.install_verifier,
         tenants=services.tenants,
+        **options,
     )
     return Response(status_code=204)
 
 
 async def installed(request: Request) -> Response:
-    return await _signed_install(request, lifecycle.installed)
+    return await _signed_install(request, lifecycle.installed, allowed_sites=request.state.services.settings.jira_sites)
 
 
 async def uninstalled(request: Request) -> Response:

@@ -197,6 +197,7 @@ def main() -> int:
     router_port = free_port()
     router = _key_router([f"http://127.0.0.1:{p}" for p in sandbox_ports], router_port)
     env["DTG_CONNECT_INSTALL_KEYS_URL"] = f"http://127.0.0.1:{router_port}/connect-install-keys"
+    env["DTG_JIRA_SITES"] = "127.0.0.1"
     processes: list[subprocess.Popen[bytes]] = []
 
     def start(args_: list[str], name: str) -> None:

@@ -108,6 +108,7 @@ def test_an_export_killed_ten_times_leaves_each_ticket_once_with_every_link(
         "DTG_SECRET_KEY": Fernet.generate_key().decode(),
         "DTG_BASE_URL": app_url,
         "DTG_CONNECT_INSTALL_KEYS_URL": f"{sandbox_url}/connect-install-keys",
+        "DTG_JIRA_SITES": "127.0.0.1",
         "DTG_REDIS_HEARTBEAT_TIMEOUT_MS": str(HEARTBEAT_MS),
         "DTG_JIRA_REQUESTS_PER_SECOND": "20",
     }

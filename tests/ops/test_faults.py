@@ -206,6 +206,7 @@ def test_postgres_restart_mid_export_ends_done_with_each_issue_and_link_once(
         DTG_REDIS_URL=own_redis_url,
         DTG_BASE_URL=app_url,
         DTG_CONNECT_INSTALL_KEYS_URL=f"{sandbox_url}/connect-install-keys",
+        DTG_JIRA_SITES="127.0.0.1",
         # Paced so the export of the ~110 tickets and their links lasts well over the outage.
         DTG_JIRA_REQUESTS_PER_SECOND="15",
     )
@@ -466,7 +467,12 @@ def test_web_process_killed_mid_upload_stores_nothing_half_and_a_reupload_valida
     app_port, sandbox_port = free_port(), free_port()
     app_url, sandbox_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{sandbox_port}"
     # The embedded deployment (SQLite in the data folder, in-process worker): the server is the whole product.
-    env = _env(tmp_path, DTG_BASE_URL=app_url, DTG_CONNECT_INSTALL_KEYS_URL=f"{sandbox_url}/connect-install-keys")
+    env = _env(
+        tmp_path,
+        DTG_BASE_URL=app_url,
+        DTG_CONNECT_INSTALL_KEYS_URL=f"{sandbox_url}/connect-install-keys",
+        DTG_JIRA_SITES="127.0.0.1",
+    )
     for name in ("DTG_DATABASE_URL", "DTG_REDIS_URL"):
         env.pop(name, None)
     database_url = Settings.from_env(env).database_url

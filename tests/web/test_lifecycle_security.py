@@ -197,3 +197,22 @@ def test_large_bodies_are_refused_before_anything_reads_them(app_under_test: App
     streamed = client.post(f"/api/sessions/{session_id}/generate", content=chunks(), headers=headers)
     assert streamed.status_code == 413
     assert "larger than" in streamed.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "site",
+    [
+        {"baseUrl": "http://10.0.0.5:8080/internal"},
+        {"baseUrl": "https://evil.example"},
+        {"baseUrl": "http://tenant-a.atlassian.net"},
+        {"displayUrl": "http://127.0.0.1:6379"},
+        {"displayUrl": 42},
+    ],
+    ids=["internal host", "not jira", "plain http", "display url", "display url not text"],
+)
+def test_an_install_naming_a_site_outside_jira_cloud_is_refused(app_under_test: AppUnderTest, site: dict) -> None:
+    # The body is not covered by the token's qsh, and every later call to Jira goes to baseUrl.
+    jira = app_under_test.jira()
+    response = jira.post_lifecycle("/installed", jira.install_token(), jira.payload(**site))
+    assert response.status_code == 400
+    assert app_under_test.tenant_rows() == []
