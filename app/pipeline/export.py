@@ -28,7 +28,14 @@ from app.db.locks import exclusive
 from app.db.models import ACTIVE_TASK_STATES, Task, TicketRecord, utcnow
 from app.errors import AppError, NotFoundError, WhoCanFix
 from app.jira.client import JiraClient
-from app.jira.errors import JiraAuthError, JiraError, JiraNotFoundError, JiraUnavailableError, describe
+from app.jira.errors import (
+    JiraAuthError,
+    JiraBadRequestError,
+    JiraError,
+    JiraNotFoundError,
+    JiraUnavailableError,
+    describe,
+)
 from app.jira.models import LinkType
 from app.jira.pacing import RetryPolicy, Sleep, TenantPacer, with_retries
 from app.pipeline.configuration import effective_default_labels
@@ -57,8 +64,11 @@ class ExportConfigurationError(AppError):
 
 
 # Retrying these cannot help; actors list them in `throws=`.
+# Retrying cannot help these; the task fails at once with Jira's message. A whole request Jira refuses (400, e.g.
+# JQL on a property it does not index) is one of them: per-ticket refusals come back inside the bulk answer.
 PERMANENT_ERRORS: tuple[type[Exception], ...] = (
     JiraAuthError,
+    JiraBadRequestError,
     JiraNotFoundError,
     ExportConfigurationError,
     NotFoundError,

@@ -190,14 +190,29 @@ def add_link(tickets: TicketRepository, scope: Scope, *, key: str, blocked_by: s
         raise InvalidEditError("A ticket cannot be blocked by itself.")
     tickets.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key=blocked_by)
     graph = _blocking_graph(tickets.list(tenant_id=scope.tenant_id, session_id=scope.session_id))
-    if graph.has_node(blocked_by) and graph.has_node(key) and nx.has_path(graph, blocked_by, key):
-        raise LinkCycleError([key, *nx.shortest_path(graph, blocked_by, key)])
-    return _change(
+    _refuse_cycle(graph, key, blocked_by)
+    record = _change(
         tickets,
         scope,
         key,
         lambda current: {} if blocked_by in current.blocked_by else {"blocked_by": [*current.blocked_by, blocked_by]},
     )
+    # Two people linking A to B and B to A at the same moment both pass the check above: look again after the
+    # write, and take this link back if it closed a cycle (at worst both are refused, never both kept).
+    try:
+        _refuse_cycle(
+            _blocking_graph(tickets.list(tenant_id=scope.tenant_id, session_id=scope.session_id)), key, blocked_by
+        )
+    except LinkCycleError:
+        remove_link(tickets, scope, key=key, blocked_by=blocked_by)
+        raise
+    return record
+
+
+def _refuse_cycle(graph: nx.DiGraph, key: str, blocked_by: str) -> None:
+    """Raises: LinkCycleError when `blocked_by` already waits, directly or not, for `key`."""
+    if graph.has_node(blocked_by) and graph.has_node(key) and nx.has_path(graph, blocked_by, key):
+        raise LinkCycleError([key, *nx.shortest_path(graph, blocked_by, key)])
 
 
 def remove_link(tickets: TicketRepository, scope: Scope, *, key: str, blocked_by: str) -> TicketRecord:

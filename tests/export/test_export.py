@@ -15,7 +15,7 @@ import pytest
 from app.db.locks import exclusive
 from app.db.tasks import TaskAlreadyRunningError
 from app.jira.client import JiraClient
-from app.jira.errors import JiraAuthError, JiraUnavailableError
+from app.jira.errors import JiraAuthError, JiraBadRequestError, JiraUnavailableError
 from app.jira.pacing import RetryPolicy
 from app.pipeline.export import ExportConfigurationError, export_results, run_export, start_export
 from app.sandbox.config import FaultConfig
@@ -348,3 +348,22 @@ async def test_a_duplicate_delivery_steps_aside_while_another_worker_exports(wor
         assert jira_issues_by_ticket(world.runtime.store) == {}
     await export(world, task_id)
     assert world.services.tasks.find(task_id).state == "done"
+
+
+@pytest.mark.anyio
+async def test_a_request_jira_refuses_as_a_whole_fails_the_task_at_once_with_jiras_message(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.add_tickets(synthetic_tickets(3, attachments_every=0))
+    task_id = world.start()
+
+    async def refused(*args: Any, **kwargs: Any) -> None:
+        raise JiraBadRequestError(
+            "Field 'issue.property[dtg-ticket].sessionId' does not exist.", messages=[], field_errors={}
+        )
+
+    monkeypatch.setattr(JiraClient, "search_by_property", refused)
+    with pytest.raises(JiraBadRequestError):  # permanent: Dramatiq does not retry it (actor `throws`)
+        await export(world, task_id)
+    task = world.services.tasks.find(task_id)
+    assert task.state == "failed" and "does not exist" in task.message

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import networkx as nx
 import pytest
 from cryptography.fernet import Fernet
 
 from app.db.engine import create_db_engine, session_factory
 from app.db.migrate import upgrade
+from app.db.models import TicketRecord
 from app.db.sessions import SessionRepository
 from app.db.tenants import TenantRepository
 from app.db.tickets import StaleTicketError, TicketRepository
@@ -119,3 +121,23 @@ def test_the_graph_puts_blockers_left_and_areas_in_lanes(tickets: tuple[TicketRe
     assert [lane[0] for lane in placed.lanes] == ["Content", "Views"]
     assert placed.nodes["c"].y >= placed.lanes[1][1]
     assert svg.count("class='dtg-node") == 4 and placed.cycles == []
+
+
+def test_a_link_that_closes_a_cycle_in_a_race_is_taken_back(
+    tickets: tuple[TicketRepository, review.Scope], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository, scope = tickets
+    real = review._blocking_graph
+    looks: list[str] = []
+
+    def stale_first(records: list[TicketRecord]) -> nx.DiGraph:
+        # The first look predates the other person's links (c waits for b, b for a).
+        looks.append("stale" if not looks else "fresh")
+        return nx.DiGraph() if len(looks) == 1 else real(records)
+
+    monkeypatch.setattr(review, "_blocking_graph", stale_first)
+
+    with pytest.raises(review.LinkCycleError):
+        review.add_link(repository, scope, key="a", blocked_by="c")
+    assert repository.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key="a").blocked_by == []
+    assert looks == ["stale", "fresh"]
