@@ -12,8 +12,7 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -137,15 +136,3 @@ def configure_logging(settings: Settings, *, default_format: str, stream: IO[str
     # One line per HTTP call to Jira or the model is noise at INFO; it stays available at DEBUG.
     if root.level > logging.DEBUG:
         logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
-@contextmanager
-def log_context(*, request_id: str | None, tenant: int | None) -> Iterator[None]:
-    """Run a block of work (a request, a message) under the given request id and tenant."""
-    request_token = request_id_var.set(request_id)
-    tenant_token = tenant_var.set(tenant)
-    try:
-        yield
-    finally:
-        tenant_var.reset(tenant_token)
-        request_id_var.reset(request_token)

@@ -175,3 +175,13 @@ def wait_for_install(sandbox_url: str, timeout: float = 60.0) -> None:
         return any(i["appKey"] == "drupal-ticket-generator" and i.get("installed", True) for i in answer)
 
     wait_until(installed, timeout, "the sandbox to install the app", every=0.2)
+
+
+def start_stack(
+    env: dict[str, str], log_dir: Path, *, app_port: int, sandbox_port: int, sandbox_options: tuple[str, ...] = ()
+) -> list[subprocess.Popen[bytes]]:
+    """`dtg serve` (at `env`'s DTG_BASE_URL) and a `dtg sandbox` that installs it, logging into `log_dir`."""
+    app = start_process([*DTG, "serve", "--port", str(app_port)], env, log_dir / "app.log")
+    sandbox_args = ["sandbox", "--port", str(sandbox_port), "--app-url", env["DTG_BASE_URL"], "--install"]
+    sandbox = start_process([*DTG, *sandbox_args, *sandbox_options], env, log_dir / "sandbox.log")
+    return [app, sandbox]

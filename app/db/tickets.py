@@ -160,12 +160,3 @@ class TicketRepository:
                 "reload it to see the other change."
             )
         return self.get(tenant_id=tenant_id, session_id=session_id, key=key)
-
-    def keys_with_prose(self, *, tenant_id: int, session_id: int) -> set[str]:
-        with self._sessions() as session:
-            query = select(TicketRecord.key).where(
-                TicketRecord.tenant_id == tenant_id,
-                TicketRecord.session_id == session_id,
-                col(TicketRecord.prose_written).is_(True),
-            )
-            return set(session.exec(query))

@@ -24,6 +24,7 @@ from app.generation.generate import (
     GenerationBlockedError,
     GenerationResult,
     draft_tickets,
+    finish_from_result,
     finish_ticket,
     generate_tickets,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "TicketCycle",
     "TicketDraft",
     "draft_tickets",
+    "finish_from_result",
     "finish_ticket",
     "generate_command",
     "generate_tickets",

@@ -143,7 +143,8 @@ def _usage(usage: Usage) -> dict[str, Any]:
     }
 
 
-def _finish(draft: TicketDraft, result: WriteResult) -> Ticket:
+def finish_from_result(draft: TicketDraft, result: WriteResult) -> Ticket:
+    """A ticket from its draft and the writer's result, with the call's usage recorded on it."""
     usage = {**_usage(result.usage), "provider": result.provider, "model": result.model, "attempts": result.attempts}
     return finish_ticket(draft, result.prose, prose_flag=result.flagged, usage=usage)
 
@@ -169,7 +170,7 @@ async def generate_tickets(
     finished: dict[str, Ticket] = {}
 
     async def landed(result: WriteResult) -> None:
-        finished[result.key] = ticket = _finish(by_key[result.key], result)
+        finished[result.key] = ticket = finish_from_result(by_key[result.key], result)
         if on_ticket is not None and inspect.isawaitable(outcome := on_ticket(ticket)):
             await outcome
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from app.generation.tables import Table
@@ -49,9 +49,6 @@ class TicketDraft:
     findings: tuple[dict[str, Any], ...] = ()
     blocked_by: tuple[str, ...] = ()
     relates_to: tuple[str, ...] = ()
-
-    def with_links(self, blocked_by: tuple[str, ...], relates_to: tuple[str, ...]) -> TicketDraft:
-        return replace(self, blocked_by=blocked_by, relates_to=relates_to)
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}

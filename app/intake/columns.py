@@ -40,7 +40,6 @@ COMMON = (
     Column("qa", ("qa",)),
     Column("notes", ("notes", "settings notes", "settings", "comments", "note")),
 )
-COMMON_ROLES = frozenset(c.role for c in COMMON)
 
 _MACHINE = ("machine name", "machine", "id name", "machinename")
 _KIND_SPECS: dict[SpecKind, tuple[Column, ...]] = {

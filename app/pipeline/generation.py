@@ -17,7 +17,7 @@ from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
 from app.db.tickets import TicketRepository
-from app.generation import GenerationBlockedError, draft_tickets, finish_ticket
+from app.generation import GenerationBlockedError, draft_tickets, finish_from_result, finish_ticket
 from app.generation.briefs import brief_for
 from app.generation.tickets import Ticket, TicketDraft
 from app.llm import LLMConfig, ProseWriter, WriteResult, build_writer, compose, estimate_cost, write_all
@@ -143,14 +143,7 @@ async def run_generation(ports: GenerationPorts, task_id: int, *, writer: ProseW
     async def landed(result: WriteResult) -> None:
         nonlocal written
         draft = by_key[result.key]
-        usage = {
-            "input_tokens": result.usage.input_tokens,
-            "output_tokens": result.usage.output_tokens,
-            "cost_usd": round(result.usage.cost_usd, 6),
-            "provider": result.provider,
-            "model": result.model,
-        }
-        ticket = finish_ticket(draft, result.prose, prose_flag=result.flagged, usage=usage)
+        ticket = finish_from_result(draft, result)
         record = _record(ticket, draft, position[draft.key], prose_written=True)
         # Compare-and-set on the placeholder's version: a ticket the director edited meanwhile keeps the edit, and
         # the version bump tells a tab still showing the placeholder that the text changed under it.

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import DTG, REPO, UWEC, free_port, stack_environment, start_process, stop_process, wait_for_install
+from tests.support import REPO, UWEC, free_port, stack_environment, start_stack, stop_process, wait_for_install
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.web]
 
@@ -44,11 +44,7 @@ def stack(tmp_path: Path) -> Iterator[str]:
     env = {**stack_environment(tmp_path, app_url=app_url, sandbox_url=sandbox_url), "DTG_LLM_PROVIDER": "offline"}
     env.pop("DTG_DATABASE_URL", None)
     env.pop("DTG_REDIS_URL", None)
-    commands = [
-        ([*DTG, "serve", "--port", str(app_port)], "app.log"),
-        ([*DTG, "sandbox", "--port", str(sandbox_port), "--app-url", app_url, "--install"], "sandbox.log"),
-    ]
-    processes = [start_process(args, env, tmp_path / log) for args, log in commands]
+    processes = start_stack(env, tmp_path, app_port=app_port, sandbox_port=sandbox_port)
     try:
         wait_for_install(sandbox_url)
         yield sandbox_url

@@ -29,7 +29,7 @@ from app.pipeline.export import PROPERTY_KEY, start_export
 from app.pipeline.export_plan import BLOCKS, plan_export
 from app.settings import Settings
 from tests.export.helpers import generate_uwec_tickets
-from tests.support import DTG, free_port, spawn_worker, start_process, stop_process, wait_until
+from tests.support import free_port, spawn_worker, start_stack, stop_process, wait_until
 from workers.broker import configure_broker
 from workers.queue import DramatiqJobQueue
 
@@ -113,14 +113,9 @@ def test_an_export_killed_ten_times_leaves_each_ticket_once_with_every_link(
         "DTG_JIRA_REQUESTS_PER_SECOND": "20",
     }
     upgrade(postgres_url)
-    servers = [
-        start_process([*DTG, "serve", "--port", str(app_port)], env, tmp_path / "app.log"),
-        start_process(
-            [*DTG, "sandbox", "--port", str(sandbox_port), "--app-url", app_url, "--install", "--latency-ms", "30"],
-            env,
-            tmp_path / "sandbox.log",
-        ),
-    ]
+    servers = start_stack(
+        env, tmp_path, app_port=app_port, sandbox_port=sandbox_port, sandbox_options=("--latency-ms", "30")
+    )
     settings = Settings.from_env(env)
     services = build_services(settings, DramatiqJobQueue(configure_broker(settings)))
     log = tmp_path / "worker.log"

@@ -15,7 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import DTG, free_port, stack_environment, start_process, stop_process, wait_for_install
+from tests.support import (
+    DTG,
+    free_port,
+    stack_environment,
+    start_process,
+    start_stack,
+    stop_process,
+    wait_for_install,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.connect, pytest.mark.slow]
 
@@ -40,14 +48,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
         processes.append(
             start_process([*DTG, "worker", "--processes", "1", "--threads", "2"], env, tmp_path / "worker.log")
         )
-    processes.append(start_process([*DTG, "serve", "--port", str(app_port)], env, tmp_path / "app.log"))
-    processes.append(
-        start_process(
-            [*DTG, "sandbox", "--port", str(sandbox_port), "--app-url", app_url, "--install"],
-            env,
-            tmp_path / "sandbox.log",
-        )
-    )
+    processes.extend(start_stack(env, tmp_path, app_port=app_port, sandbox_port=sandbox_port))
     try:
         yield Stack(app_url, sandbox_url, env)
     finally:

@@ -51,7 +51,7 @@ from app.settings import Settings
 from tests.conftest import PG_ADMIN_URL
 from tests.export.helpers import generate_uwec_tickets
 from tests.pipeline.conftest import make_workspace
-from tests.support import DTG, UWEC, free_port, spawn_worker, start_process, stop_process, wait_until
+from tests.support import DTG, UWEC, free_port, spawn_worker, start_process, start_stack, stop_process, wait_until
 from workers.broker import configure_broker
 from workers.queue import DramatiqJobQueue
 
@@ -211,14 +211,9 @@ def test_postgres_restart_mid_export_ends_done_with_each_issue_and_link_once(
         DTG_JIRA_REQUESTS_PER_SECOND="15",
     )
     upgrade(postgres_url)
-    processes = [
-        start_process([*DTG, "serve", "--port", str(app_port)], env, tmp_path / "app.log"),
-        start_process(
-            [*DTG, "sandbox", "--port", str(sandbox_port), "--app-url", app_url, "--install", "--latency-ms", "30"],
-            env,
-            tmp_path / "sandbox.log",
-        ),
-    ]
+    processes = start_stack(
+        env, tmp_path, app_port=app_port, sandbox_port=sandbox_port, sandbox_options=("--latency-ms", "30")
+    )
     settings = Settings.from_env(env)
     services = build_services(settings, DramatiqJobQueue(configure_broker(settings)))
     worker: subprocess.Popen[bytes] | None = None
@@ -477,10 +472,7 @@ def test_web_process_killed_mid_upload_stores_nothing_half_and_a_reupload_valida
         env.pop(name, None)
     database_url = Settings.from_env(env).database_url
     serve = [*DTG, "serve", "--port", str(app_port)]
-    app = start_process(serve, env, tmp_path / "app.log")
-    sandbox = start_process(
-        [*DTG, "sandbox", "--port", str(sandbox_port), "--app-url", app_url, "--install"], env, tmp_path / "sandbox.log"
-    )
+    app, sandbox = start_stack(env, tmp_path, app_port=app_port, sandbox_port=sandbox_port)
     names = list(UWEC_FILES)
     cut_in = names[len(names) // 2]
     try:
