@@ -96,7 +96,7 @@ def create_app(
     app = Starlette(
         routes=app_routes,
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=lifespan,  # type: ignore[arg-type]
+        lifespan=lifespan,
         middleware=[Middleware(RequestIdMiddleware), Middleware(BodyLimitMiddleware)],
     )
     app.state.templates = Jinja2Templates(directory=ROOT / "templates")

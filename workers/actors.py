@@ -29,7 +29,7 @@ async def generate(task_id: int) -> None:
     try:
         await run_generation(current, task_id, writer=writer, concurrency=current.settings.llm_concurrency)
     finally:
-        await writer.provider.aclose()
+        await writer.aclose()
 
 
 async def export(task_id: int) -> None:

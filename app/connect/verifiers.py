@@ -118,7 +118,8 @@ class _SharedSecretVerifier(ABC):
             raise AuthenticationError("The app is not installed on this Jira site.")
         claims = _decode(token, installation.shared_secret, algorithm="HS256", required=["exp", "iss", "qsh"])
         self._check_qsh(claims["qsh"], method, url)
-        context = claims.get("context") if isinstance(claims.get("context"), dict) else {}
+        context_claim = claims.get("context")
+        context = context_claim if isinstance(context_claim, dict) else {}
         subject = claims.get("sub")
         return ConnectIdentity(installation, subject if isinstance(subject, str) else None, context)
 

@@ -15,7 +15,7 @@ from typing import Any
 from app.generation.briefs import facts_for, machine_names_for
 from app.generation.naming import VERBS, area_of, labels_for, noun_of, plural, title
 from app.generation.tables import Table, rows_table, settings_table
-from app.generation.tickets import TicketDraft
+from app.generation.tickets import TicketAction, TicketDraft
 from app.intake.model import Action, Bundle, ResponsiveImageStyle, SpecItem, SpecModel
 
 WORK = frozenset({Action.BUILD, Action.CHANGE, Action.HOLD})
@@ -23,6 +23,14 @@ WORK = frozenset({Action.BUILD, Action.CHANGE, Action.HOLD})
 # Density and format variants of an image style, by this spec style's naming: 42x42 -> 42x42_1_5x, 42x42_2x,
 # 42x42_non-webp. A responsive style's family is its mapped styles plus these variants.
 _VARIANT = re.compile(r"(?:_\d+(?:_\d+)?x)?(?:[_-]non[-_]?webp)?")
+
+# What a unit's action makes of its ticket; units are only built for work, so Action.NONE has no entry.
+TICKET_ACTIONS: dict[Action, TicketAction] = {
+    Action.BUILD: "build",
+    Action.CHANGE: "change",
+    Action.REMOVE: "remove",
+    Action.HOLD: "hold",
+}
 
 
 @dataclass
@@ -56,7 +64,7 @@ class Unit:
             key=self.key,
             title=title(area, self.verb, self.subject, self.counts, on_hold),
             area=area,
-            action="hold" if on_hold else str(self.action),  # type: ignore[arg-type]
+            action="hold" if on_hold else TICKET_ACTIONS[self.action],
             labels=labels_for(area, self.action),
             kind=self.kind,
             subject=self.subject,
@@ -75,7 +83,7 @@ def _by_key(items: Iterable[SpecItem]) -> dict[Hashable, list[SpecItem]]:
     """Rows per scoped key, in first-seen order: duplicate rows join the first row's ticket."""
     groups: dict[Hashable, list[SpecItem]] = {}
     for item in items:
-        groups.setdefault(item.key, []).append(item)  # type: ignore[attr-defined]
+        groups.setdefault(item.key, []).append(item)
     return groups
 
 
@@ -93,7 +101,7 @@ def _key_action(action: Action) -> str:
 
 
 def _distinct(items: Sequence[SpecItem]) -> int:
-    return len({item.key for item in items})  # type: ignore[attr-defined]
+    return len({item.key for item in items})
 
 
 @dataclass(frozen=True)
@@ -296,7 +304,7 @@ class Grouper:
             elif rows[0].action in WORK and key not in claimed:
                 leftover.extend(rows)
         # Effects of existing styles (status x) still need building: they join the leftover ticket.
-        owned = claimed | {s.key for s in leftover}  # type: ignore[attr-defined]
+        owned = claimed | {s.key for s in leftover}
         orphan_effects = [e for k, items in effects.items() if k not in owned for e in items if e.action in WORK]
         self._remove("image_effects", [e for items in effects.values() for e in items if e.action is Action.REMOVE])
         if leftover or orphan_effects:
@@ -312,7 +320,7 @@ class Grouper:
 
     @staticmethod
     def _effects_of(styles: Sequence[SpecItem], effects: dict[Any, list[SpecItem]]) -> list[SpecItem]:
-        keys = dict.fromkeys(s.key for s in styles)  # type: ignore[attr-defined]
+        keys = dict.fromkeys(s.key for s in styles)
         return [e for k in keys for e in effects.get(k, []) if e.action is not Action.REMOVE]
 
     def _style_tables(

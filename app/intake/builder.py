@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
-from app.intake.findings import Code, Findings, Severity
+from app.intake.findings import Code, Findings, Severity, Where
 from app.intake.model import (
     UNLIMITED,
     Bundle,
@@ -31,6 +31,9 @@ from app.intake.names import NameIndex, entity_type_of, is_error_literal, split_
 from app.intake.rows import Row, Sheet, lenient, rows
 from app.intake.status import StatusMapping
 from app.intake.storages import build_storages
+
+Item = TypeVar("Item", bound=SpecItem)
+Key = TypeVar("Key", bound=Hashable)
 
 _YES = {"y", "yes", "true", "1", "x"}
 _NO = {"n", "no", "false", "0"}
@@ -76,17 +79,17 @@ class ModelBuilder:
     def _build(
         self,
         kind: SpecKind,
-        make: Callable[[Row], Any],
+        make: Callable[[Row], Item],
         *,
-        scope: Callable[[Any], Hashable] | None = None,
+        scope: Callable[[Item], Hashable] | None = None,
         duplicates: bool = True,
-    ) -> tuple:
+    ) -> tuple[Item, ...]:
         sheet = self.sheets.get(kind)
         if sheet is None:
             return ()
         seen_keys: dict[Hashable, SpecItem] = {}
         seen_labels: dict[tuple[Hashable, str], SpecItem] = {}
-        items = []
+        items: list[Item] = []
         for row in rows(sheet, self.findings, self.mapping):
             item = make(row)
             items.append(item)
@@ -119,7 +122,7 @@ class ModelBuilder:
 
     # Rows -> items, one method per kind
 
-    def _simple(self, cls: type[SpecItem]) -> Callable[[Row], SpecItem]:
+    def _simple(self, cls: type[Item]) -> Callable[[Row], Item]:
         return lambda row: cls(**_base(row))
 
     def _bundle(self, row: Row) -> Bundle:
@@ -241,7 +244,10 @@ class ModelBuilder:
     def _bundle_ref(self, row: Row, role: str, text: str) -> BundleKey | None:
         label, entity_type = split_reference(text)
         scopes = [entity_type] if entity_type else list(self.index[SpecKind.BUNDLES].scopes())
-        return self._resolve(row, role, SpecKind.BUNDLES, scopes, text=label, hint_role="bundle_lookup")
+        key: BundleKey | None = self._resolve(
+            row, role, SpecKind.BUNDLES, scopes, text=label, hint_role="bundle_lookup"
+        )
+        return key
 
     def _resolve(
         self,
@@ -347,7 +353,7 @@ def _base(row: Row) -> dict[str, Any]:
     }
 
 
-def _present(keys: Iterable[Any]) -> tuple:
+def _present(keys: Iterable[Key | None]) -> tuple[Key, ...]:
     return tuple(dict.fromkeys(k for k in keys if k is not None))
 
 
@@ -380,7 +386,11 @@ def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Fi
     first: dict[tuple[str, str], WorkflowTransition] = {}
     seen: set[tuple[str, str, str]] = set()
     for transition in transitions:
-        where = {"file": transition.source.file, "record": transition.source.record, "line": transition.source.line}
+        where: Where = {
+            "file": transition.source.file,
+            "record": transition.source.record,
+            "line": transition.source.line,
+        }
         earlier = first.setdefault(transition.key, transition)
         if earlier.to_state != transition.to_state:
             findings.add(

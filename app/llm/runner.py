@@ -93,7 +93,7 @@ def build_writer(
     """The writer for `config`: its provider behind our retry, validation and fallback policy.
 
     Share one writer among runs with the same configuration so its concurrency bound holds across them; close it
-    with `await writer.provider.aclose()` when it opened its own HTTP client.
+    with `await writer.aclose()` when it opened its own HTTP client.
     """
     return ResilientWriter(
         build_provider(config, http_client),

@@ -66,7 +66,7 @@ class ExportConfigurationError(AppError):
 # Retrying these cannot help; actors list them in `throws=`.
 # Retrying cannot help these; the task fails at once with Jira's message. A whole request Jira refuses (400, e.g.
 # JQL on a property it does not index) is one of them: per-ticket refusals come back inside the bulk answer.
-PERMANENT_ERRORS: tuple[type[Exception], ...] = (
+PERMANENT_ERRORS: tuple[type[AppError], ...] = (
     JiraAuthError,
     JiraBadRequestError,
     JiraNotFoundError,
@@ -125,7 +125,7 @@ async def run_export(
         except _Cancelled:
             services.tasks.finish(task_id, "Cancelled; export again to continue where it stopped.", state="cancelled")
         except PERMANENT_ERRORS as exc:
-            services.tasks.finish(task_id, exc.message, state="failed")  # type: ignore[attr-defined]
+            services.tasks.finish(task_id, exc.message, state="failed")
             raise
         except JiraError as exc:
             current = services.tasks.find(task_id)

@@ -22,8 +22,11 @@ _BOM_VARIANTS = {
 
 
 class SpecFileLike(Protocol):
-    name: str
-    data: bytes
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def data(self) -> bytes: ...
 
 
 class ExportedTicketLike(Protocol):

@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.templating import Jinja2Templates
 
 from app.adf.html import adf_to_html
 from app.adf.markdown import to_markdown
@@ -87,9 +88,8 @@ class ExportPanel:
 
 
 def _render(request: Request, template: str, panel: object) -> Response:
-    return request.app.state.templates.TemplateResponse(
-        request, template, {"panel": panel}, headers={"Cache-Control": "no-store"}
-    )
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, template, {"panel": panel}, headers={"Cache-Control": "no-store"})
 
 
 async def sessions_panel(request: Request) -> Response:

@@ -15,7 +15,8 @@ ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it.
 
 def caller(request: Request) -> Installation:
     """The installation the gate authenticated."""
-    return request.state.installation
+    installation: Installation = request.state.installation
+    return installation
 
 
 async def json_body(request: Request) -> Any:

@@ -8,10 +8,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.sandbox.models import Issue, Project
-from app.sandbox.rest.common import issue_in_path, json_body, runtime_of
+from app.sandbox.rest.common import issue_in_path, json_body
 from app.sandbox.rest.errors import JiraRequestError
 from app.sandbox.rest.representations import API, issue_json, requested_fields
 from app.sandbox.rest.validation import CreateRejected, validate_create
+from app.sandbox.runtime import runtime_of
 
 BULK_MAX = 50
 

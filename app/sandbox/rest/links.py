@@ -6,9 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.sandbox.models import LINK_TYPES, Issue
-from app.sandbox.rest.common import ISSUE_NOT_FOUND, json_body, runtime_of
+from app.sandbox.rest.common import ISSUE_NOT_FOUND, json_body
 from app.sandbox.rest.errors import JiraRequestError
 from app.sandbox.rest.representations import API
+from app.sandbox.runtime import runtime_of
 
 
 async def create_issue_link(request: Request) -> Response:

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.sandbox.models import ISSUE_TYPES, LINK_TYPES, USERS, Project
-from app.sandbox.rest.common import caller, runtime_of
+from app.sandbox.rest.common import caller
 from app.sandbox.rest.errors import JiraRequestError
 from app.sandbox.rest.representations import (
     API,
@@ -16,6 +16,7 @@ from app.sandbox.rest.representations import (
     project_ref_json,
     user_json,
 )
+from app.sandbox.runtime import runtime_of
 
 
 def _project_or_404(request: Request, key_or_id: str | None) -> Project:
