@@ -44,6 +44,7 @@ class Code(StrEnum):
     INVALID_MACHINE_NAME = "invalid_machine_name"
     VALUE_IN_WRONG_COLUMN = "value_in_wrong_column"
     INVALID_VALUE = "invalid_value"
+    UNMAPPED_VALUE = "unmapped_value"
     # Model level
     DUPLICATE_KEY = "duplicate_key"
     DUPLICATE_LABEL = "duplicate_label"

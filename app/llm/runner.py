@@ -8,16 +8,16 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
-
-from app.llm.anthropic_provider import AnthropicProvider
 from app.llm.base import LLMConfig, LLMError, ProseWriter, Provider, TicketBrief, Usage, WriteResult
 from app.llm.offline import OfflineProvider
-from app.llm.openai_provider import OpenAIProvider
 from app.llm.pricing import pricing_note, usage_for
 from app.llm.prompts import approx_prompt_tokens
 from app.llm.resilient import ResilientWriter, RetryPolicy, Sleep
+
+if TYPE_CHECKING:  # httpx loads click (its own CLI); the pure libraries import neither at run time
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,19 @@ def build_provider(
     config: LLMConfig, http_client: httpx.AsyncClient | None = None, *, close_client: bool = False
 ) -> Provider:
     """The provider `config` names; a shared `http_client` lets tests and the app choose the transport, and
-    `close_client` hands it over, to be closed with the provider."""
+    `close_client` hands it over, to be closed with the provider.
+
+    Each SDK is imported only when its provider is built: importing it costs a second, and the offline path (the
+    default, the tests, `dtg --help`) never needs it.
+    """
     match config.provider:
         case "openai" | "openai_compatible":
+            from app.llm.openai_provider import OpenAIProvider
+
             return OpenAIProvider.from_config(config, http_client, close_client=close_client)
         case "anthropic":
+            from app.llm.anthropic_provider import AnthropicProvider
+
             return AnthropicProvider.from_config(config, http_client, close_client=close_client)
         case _:
             return OfflineProvider()
