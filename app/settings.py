@@ -15,6 +15,10 @@ from cryptography.fernet import Fernet
 ATLASSIAN_ALL_JS = "https://connect-cdn.atl-paas.net/all.js"
 ATLASSIAN_INSTALL_KEYS = "https://connect-install-keys.atlassian.com"
 DEFAULT_JIRA_SITES = "*.atlassian.net *.jira.com *.jira-dev.com"
+FORGE_JWKS = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"
+# The nil app id of the committed manifest.yml; `forge register` gives the real one.
+FORGE_EXAMPLE_APP_ID = "ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000"
+FORGE_API_HOSTS = "api.atlassian.com"
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,24 @@ SETTINGS_DOC = (
         "DTG_JIRA_SITES",
         DEFAULT_JIRA_SITES,
         "Hosts (space separated, * wildcards) of the Jira sites the app installs on; anything else is refused.",
+    ),
+    SettingDoc(
+        "DTG_FORGE_APP_ID",
+        FORGE_EXAMPLE_APP_ID,
+        "The Forge app's id (an ARI from `forge register`): the audience every Forge Invocation Token must name.",
+    ),
+    SettingDoc(
+        "DTG_FORGE_JWKS_URL", FORGE_JWKS, "Where the public keys of Forge Invocation Tokens are fetched (by kid)."
+    ),
+    SettingDoc(
+        "DTG_FORGE_ISOLATED_CLOUD_JWKS_URL",
+        "unset",
+        "Keys of Forge tokens from Isolated Cloud (they carry icLabel); unset refuses such tokens.",
+    ),
+    SettingDoc(
+        "DTG_FORGE_API_HOSTS",
+        FORGE_API_HOSTS,
+        "Hosts (space separated, * wildcards) a Forge token's apiBaseUrl may name; Jira calls go nowhere else.",
     ),
     SettingDoc("DTG_WORKER_THREADS", "4", "Threads of the in-process worker and of each `dtg worker` process."),
     SettingDoc(
@@ -113,6 +135,10 @@ class Settings:
     log_level: str = "INFO"
     redis_heartbeat_timeout_ms: int = 15_000
     secret_key: str = field(default="", repr=False)
+    forge_app_id: str = FORGE_EXAMPLE_APP_ID
+    forge_jwks_url: str = FORGE_JWKS
+    forge_isolated_cloud_jwks_url: str | None = None
+    forge_api_hosts: tuple[str, ...] = (FORGE_API_HOSTS,)
 
     @property
     def is_sqlite(self) -> bool:
@@ -147,6 +173,10 @@ class Settings:
             log_format=(env.get("DTG_LOG_FORMAT") or "").lower() or None,
             log_level=(env.get("DTG_LOG_LEVEL") or "INFO").upper(),
             redis_heartbeat_timeout_ms=int(env.get("DTG_REDIS_HEARTBEAT_TIMEOUT_MS") or 15_000),
+            forge_app_id=env.get("DTG_FORGE_APP_ID") or FORGE_EXAMPLE_APP_ID,
+            forge_jwks_url=env.get("DTG_FORGE_JWKS_URL") or FORGE_JWKS,
+            forge_isolated_cloud_jwks_url=env.get("DTG_FORGE_ISOLATED_CLOUD_JWKS_URL") or None,
+            forge_api_hosts=tuple((env.get("DTG_FORGE_API_HOSTS") or FORGE_API_HOSTS).split()),
         )
 
 
