@@ -20,6 +20,8 @@ from app.db.tenants import TenantRepository
 from app.db.tickets import TicketRepository
 from app.domain.installation import Installation
 from app.encryption import SecretBox
+from app.forge.invocation import InvocationTokenVerifier
+from app.forge.keys import ForgeKeySet
 from app.jira.permissions import AdminCheck
 from app.pipeline.jobs import JobQueue
 from app.settings import Settings
@@ -40,6 +42,8 @@ class Services:
     install_verifier: InstallTokenVerifier
     request_verifier: RequestTokenVerifier
     context_verifier: ContextTokenVerifier
+    # Forge Invocation Tokens on every call of the Forge front (keys from Forge's JWKS, cached).
+    forge_verifier: InvocationTokenVerifier
     jobs: JobQueue
     # Where the per-tenant pace of Jira calls is counted: Redis, shared by every worker, or in this process.
     rate_limits: RateLimiterBackend
@@ -77,7 +81,17 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         ),
         request_verifier=RequestTokenVerifier(app_base_url=settings.base_url, lookup=find_active),
         context_verifier=ContextTokenVerifier(app_base_url=settings.base_url, lookup=find_active),
+        forge_verifier=forge_verifier(settings, http),
         jobs=jobs,
         rate_limits=RedisBackend(url=settings.redis_url) if settings.redis_url else StubBackend(),
         admin_check=AdminCheck(http, settings.app_key),
+    )
+
+
+def forge_verifier(settings: Settings, http: httpx.AsyncClient) -> InvocationTokenVerifier:
+    isolated = settings.forge_isolated_cloud_jwks_url
+    return InvocationTokenVerifier(
+        app_id=settings.forge_app_id,
+        keys=ForgeKeySet(settings.forge_jwks_url, http),
+        isolated_cloud_keys=ForgeKeySet(isolated, http) if isolated else None,
     )

@@ -28,19 +28,24 @@ from app.intake.model import (
     WorkflowTransition,
 )
 from app.intake.names import NameIndex, entity_type_of, is_error_literal, split_list, split_reference, to_machine_name
-from app.intake.rows import Row, Sheet, lenient, rows
+from app.intake.rows import NUMBER, Row, Sheet, lenient, rows
 from app.intake.status import StatusMapping
 from app.intake.storages import build_storages
-
-_YES = {"y", "yes", "true", "1", "x"}
-_NO = {"n", "no", "false", "0"}
-_NOT_APPLICABLE = {"", "-", "n/a", "na"}
+from app.intake.vocabulary import (
+    base_table_id,
+    display_plugin_id,
+    field_type_id,
+    parse_cardinality,
+    parse_enabled,
+    parse_flag,
+    widget_id,
+)
 
 
 class ModelBuilder:
     """Builds the model in dependency order, so every reference finds its target's index already filled."""
 
-    def __init__(self, sheets: dict[SpecKind, Sheet], findings: Findings, mapping: StatusMapping) -> None:
+    def __init__(self, sheets: dict[SpecKind, list[Sheet]], findings: Findings, mapping: StatusMapping) -> None:
         self.sheets = sheets
         self.findings = findings
         self.mapping = mapping
@@ -81,13 +86,10 @@ class ModelBuilder:
         scope: Callable[[Any], Hashable] | None = None,
         duplicates: bool = True,
     ) -> tuple:
-        sheet = self.sheets.get(kind)
-        if sheet is None:
-            return ()
         seen_keys: dict[Hashable, SpecItem] = {}
         seen_labels: dict[tuple[Hashable, str], SpecItem] = {}
         items = []
-        for row in rows(sheet, self.findings, self.mapping):
+        for row in (row for sheet in self.sheets.get(kind, ()) for row in rows(sheet, self.findings, self.mapping)):
             item = make(row)
             items.append(item)
             item_scope = scope(item) if scope else None
@@ -114,7 +116,7 @@ class ModelBuilder:
         return tuple(items)
 
     def _column_names(self, kind: SpecKind) -> dict[str, str]:
-        sheet = self.sheets.get(kind)
+        sheet = next(iter(self.sheets.get(kind, ())), None)
         return {role: sheet.column_name(role) for role in sheet.roles} if sheet else {}
 
     # Rows -> items, one method per kind
@@ -135,11 +137,16 @@ class ModelBuilder:
         )
 
     def _view(self, row: Row) -> View:
+        enabled, understood = parse_enabled(row.get("enabled"))
+        if not understood:
+            _unexpected(row, "enabled", "Enabled or Disabled")
         return View(
             **_base(row),
             base_table=row.get("base_table"),
             enabled=row.get("enabled"),
             description=row.get("description"),
+            base_table_id=_mapped(row, "base_table", base_table_id(row.get("base_table")), "base table"),
+            is_enabled=enabled,
         )
 
     def _workflow(self, row: Row) -> Workflow:
@@ -153,6 +160,7 @@ class ModelBuilder:
         base = _base(row)
         if base["machine_name"] == "-":
             base["machine_name"] = ""
+        type_id = _mapped(row, "field_type", field_type_id(row.get("field_type")), "field type")
         return FieldInstance(
             **base,
             bundle=bundle,
@@ -164,13 +172,21 @@ class ModelBuilder:
             reused=_flag(row, "reused"),
             field_group=row.get("field_group"),
             help_text=row.get("help_text"),
+            field_type_id=type_id,
+            widget_id=_mapped(row, "widget", widget_id(row.get("widget"), type_id), "widget"),
+            translatable=_flag(row, "translated"),
         )
 
     def _display(self, row: Row) -> ViewDisplay:
         view = self._resolve(row, "view", SpecKind.VIEWS, [None], hint_role="view_lookup")
         self._check_lookup(row, "view_lookup", view)
+        plugin = row.get("display_plugin")
         return ViewDisplay(
-            **_base(row), view=view or "", view_label=row.get("view"), display_plugin=row.get("display_plugin")
+            **_base(row),
+            view=view or "",
+            view_label=row.get("view"),
+            display_plugin=plugin,
+            display_plugin_id=_mapped(row, "display_plugin", display_plugin_id(plugin), "display plugin"),
         )
 
     def _view_mode(self, row: Row) -> ViewMode:
@@ -352,27 +368,41 @@ def _present(keys: Iterable[Any]) -> tuple:
 
 
 def _flag(row: Row, role: str) -> bool | None:
-    value = row.get(role).lower()
-    if value in _YES:
-        return True
-    if value in _NO:
+    """A yes/no cell; in a column written as a mark word or blank (`Required` / ""), blank means no."""
+    if role not in row.sheet.roles:
+        return None
+    text = row.get(role)
+    value, understood = parse_flag(text, role)
+    if not understood:
+        _unexpected(row, role, "y or n")
+    elif value is None and not text and role in row.sheet.mark_roles:
         return False
-    if value not in _NOT_APPLICABLE:
-        row.flag(Code.INVALID_VALUE, Severity.WARNING, f"Expected y or n, found {value!r}.", role)
-    return None
+    return value
 
 
 def _cardinality(row: Row) -> int | None:
-    value = row.get("cardinality").lower()
-    if value in ("*", "unlimited", "-1", "n"):
-        return UNLIMITED
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    if value not in _NOT_APPLICABLE:
+    value, understood = parse_cardinality(row.get("cardinality"))
+    if not understood:
+        _unexpected(row, "cardinality", "a number of values, * or Unlimited")
+    return UNLIMITED if value == UNLIMITED else value
+
+
+def _unexpected(row: Row, role: str, expected: str) -> None:
+    """A cell outside its column's vocabulary, quoted exactly as the spec has it."""
+    row.flag(Code.INVALID_VALUE, Severity.WARNING, f"Expected {expected}, found {row.raw(role)!r}.", role)
+
+
+def _mapped(row: Row, role: str, plugin_id: str | None, what: str) -> str:
+    """The Drupal id of a label; an unknown label is kept as written and noted once per cell."""
+    label = row.get(role)
+    if plugin_id is None and label and not NUMBER.fullmatch(label):  # a number is reported as misplaced instead
         row.flag(
-            Code.INVALID_VALUE, Severity.WARNING, f"Expected a number of values or *, found {value!r}.", "cardinality"
+            Code.UNMAPPED_VALUE,
+            Severity.INFO,
+            f"{row.raw(role)!r} is not a {what} this app knows; it is kept as written, without a Drupal id.",
+            role,
         )
-    return None
+    return plugin_id or ""
 
 
 def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Findings) -> None:

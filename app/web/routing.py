@@ -5,6 +5,8 @@ Policies:
 - SIGNED_INSTALL: `installed`/`uninstalled`, verified by the lifecycle use case itself (RS256).
 - JIRA_REQUEST: module pages and `enabled`/`disabled`: an HS256 token bound to this exact request.
 - CONTEXT: our JSON API: only context tokens from `AP.context.getToken()`.
+- FORGE_TRIGGER: Forge lifecycle events and scheduled triggers: a Forge Invocation Token (FIT) for our app id.
+- FORGE_UI: calls from the Forge Custom UI (invokeRemote/requestRemote): a FIT that names the calling user.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class Auth(StrEnum):
     SIGNED_INSTALL = "signed_install"
     JIRA_REQUEST = "jira_request"
     CONTEXT = "context"
+    FORGE_TRIGGER = "forge_trigger"
+    FORGE_UI = "forge_ui"
 
 
 class SecuredRoute(Route):
@@ -50,6 +54,13 @@ def token_from(request: Request, *, allow_query: bool) -> str:
     raise AuthenticationError("This request carries no Connect token; open the page from Jira.")
 
 
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer " and header[7:].strip():
+        return header[7:].strip()
+    raise AuthenticationError("This request carries no Forge invocation token.")
+
+
 def _guard(endpoint: Endpoint, auth: Auth) -> Endpoint:
     async def guarded(request: Request) -> Response:
         services = request.state.services
@@ -59,6 +70,10 @@ def _guard(endpoint: Endpoint, auth: Auth) -> Endpoint:
         elif auth is Auth.CONTEXT:
             token = token_from(request, allow_query=False)
             request.state.identity = await services.context_verifier.verify(token, request.method, str(request.url))
+        elif auth in (Auth.FORGE_TRIGGER, Auth.FORGE_UI):
+            request.state.forge = await services.forge_verifier.verify(bearer_token(request))
+            if auth is Auth.FORGE_UI and request.state.forge.account_id is None:
+                raise AuthenticationError("This call must come from a person using the app in Jira.")
         if auth in (Auth.JIRA_REQUEST, Auth.CONTEXT):
             # The tenant id (never the clientKey or anything secret) goes on every log line of this request.
             tenant_var.set(request.state.identity.installation.id)
