@@ -45,7 +45,7 @@ from app.intake.vocabulary import (
 class ModelBuilder:
     """Builds the model in dependency order, so every reference finds its target's index already filled."""
 
-    def __init__(self, sheets: dict[SpecKind, Sheet], findings: Findings, mapping: StatusMapping) -> None:
+    def __init__(self, sheets: dict[SpecKind, list[Sheet]], findings: Findings, mapping: StatusMapping) -> None:
         self.sheets = sheets
         self.findings = findings
         self.mapping = mapping
@@ -86,13 +86,10 @@ class ModelBuilder:
         scope: Callable[[Any], Hashable] | None = None,
         duplicates: bool = True,
     ) -> tuple:
-        sheet = self.sheets.get(kind)
-        if sheet is None:
-            return ()
         seen_keys: dict[Hashable, SpecItem] = {}
         seen_labels: dict[tuple[Hashable, str], SpecItem] = {}
         items = []
-        for row in rows(sheet, self.findings, self.mapping):
+        for row in (row for sheet in self.sheets.get(kind, ()) for row in rows(sheet, self.findings, self.mapping)):
             item = make(row)
             items.append(item)
             item_scope = scope(item) if scope else None
@@ -119,7 +116,7 @@ class ModelBuilder:
         return tuple(items)
 
     def _column_names(self, kind: SpecKind) -> dict[str, str]:
-        sheet = self.sheets.get(kind)
+        sheet = next(iter(self.sheets.get(kind, ())), None)
         return {role: sheet.column_name(role) for role in sheet.roles} if sheet else {}
 
     # Rows -> items, one method per kind

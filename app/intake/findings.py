@@ -33,6 +33,7 @@ class Code(StrEnum):
     UNRECOGNISED_FILE = "unrecognised_file"
     AMBIGUOUS_TYPE = "ambiguous_type"
     DUPLICATE_TYPE = "duplicate_type"
+    SPLIT_TAB = "split_tab"
     MISSING_COLUMN = "missing_column"
     DUPLICATE_COLUMN = "duplicate_column"
     # Row level

@@ -149,3 +149,119 @@ def test_uwec_values_map_without_notes(uwec, kit):
         "search_api_index_content",
     }
     assert SpecKind.VIEWS in {f.kind for f in uwec.files}
+
+
+DST_WORKFLOWS = [["Label", "Machine name", "Type"], ["Review", "review_flow", "Content moderation"]]
+DST_STATES = [
+    ["Workflow", "Label", "Machine name"],
+    ["Review", "Draft", "draft"],
+    ["Review", "Live", "live"],
+]
+DST_TRANSITIONS = [
+    ["Workflow", "Label", "Machine name", "From state", "To state"],
+    ["Review", "Go live", "go_live", "Draft", "Live"],
+    ["Review", "Back to draft", "back_to_draft", "Live", "Draft"],
+]
+DST_MENUS = [
+    ["Name", "Machine name", "Description"],
+    ["Sidebar", "sidebar-menu", "Links beside the content."],
+    ["Primary", "main", "Top level sections."],
+]
+DST_IMAGE_STYLES = [
+    ["Style name", "Machine name"],
+    ["Card (640×360)", "card_640x360"],
+    ["Square (300×300)", "square_300"],
+]
+DST_IMAGE_EFFECTS = [
+    ["Image style", "Effect", "Summary"],
+    ["Card (640×360)", "Scale and crop", "640×360"],
+    ["Square (300×300)", "Scale", "300×300 (upscaling allowed)"],
+]
+DST_ROLES = [["Name", "Machine name"], ["Site editor", "site_editor"], ["Reviewer", "reviewer"]]
+DST_SET = {
+    SpecKind.BUNDLES: DST_BUNDLES,
+    SpecKind.FIELDS: DST_FIELDS,
+    SpecKind.VIEWS: DST_VIEWS,
+    SpecKind.VIEW_DISPLAYS: DST_DISPLAYS,
+    SpecKind.WORKFLOWS: DST_WORKFLOWS,
+    SpecKind.WORKFLOW_STATES: DST_STATES,
+    SpecKind.WORKFLOW_TRANSITIONS: DST_TRANSITIONS,
+    SpecKind.MENUS: DST_MENUS,
+    SpecKind.IMAGE_STYLES: DST_IMAGE_STYLES,
+    SpecKind.IMAGE_EFFECTS: DST_IMAGE_EFFECTS,
+    SpecKind.ROLES: DST_ROLES,
+}
+
+# The Drupal Entity Generator template: Spec Tool columns with ID / X / Dev / QA, y / n flags, 1 / * values.
+DEG_BUNDLES = [
+    ["ID", "Name", "Machine name", "X", "Dev", "QA", "Description", "Example(s)", "Mod.", "Layout", "Trns.", "Migr.",
+     "Cmnt.", "Meta.", "Sched.", "Type", "URL alias pattern", "Settings/notes"],
+    ["", "Story", "story", "a", "", "", "A news story.", "", "y", "n", "n", "n", "n", "y", "n", "Content type",
+     "news/[node:title]", ""],
+    ["", "Tags", "tags", "a", "", "", "Free tagging.", "", "n", "n", "n", "n", "n", "n", "n", "Vocabulary", "", ""],
+]  # fmt: skip
+DEG_FIELDS = [
+    ["Bundle", "Field label", "Machine name", "X", "Dev", "QA", "Field group", "Field type", "Ref. bundle", "Req",
+     "Vals.", "Form widget", "Trns.", "Settings/notes", "Help text"],
+    ["Story (Content type)", "Tags", "field_tags", "a", "", "", "", "Entity reference", "Tags (Vocabulary)", "n", "*",
+     "Autocomplete (Tags style)", "n", "", ""],
+    ["Story (Content type)", "Lead", "field_lead", "a", "", "", "", "Text (plain, long)", "", "y", "1",
+     "Text area (multiple rows)", "y", "", "One paragraph."],
+]  # fmt: skip
+DEG_MENUS = [
+    ["Label", "Machine name", "X", "Description", "Dev", "QA", "Notes"],
+    ["Footer links", "footer-links", "a", "Links in the footer.", "", "", ""],
+]
+
+
+def _neutral(kit, tables: dict[SpecKind, list[list[str]]]) -> tuple[list[UploadedFile], dict[str, SpecKind]]:
+    # Reverse order, numbered names: neither the order nor the name says what a file is.
+    files, expected = [], {}
+    for i, (kind, rows) in enumerate(reversed(tables.items())):
+        files.append(UploadedFile(f"export{i}.csv", kit.csv_bytes(rows)))
+        expected[f"export{i}.csv"] = kind
+    return files, expected
+
+
+def test_the_whole_spec_tool_set_is_recognised_with_neutral_names(kit):
+    files, expected = _neutral(kit, DST_SET)
+    result = intake_files(files)
+    assert {f.name: f.kind for f in result.files} == expected
+    assert not result.blocking, [f for f in result.findings if f.severity == "blocking"]
+    assert all(f.runner_up is not f.kind for f in result.files)
+    # The generic Name + Machine name files are shown with what else they could be.
+    assert all(f.runner_up is not None for f in result.files if f.kind in (SpecKind.ROLES, SpecKind.MENUS))
+    counts = result.model.counts()
+    assert (counts["bundles"], counts["fields"], counts["menus"], counts["roles"], counts["image_effects"]) == (
+        4,
+        6,
+        2,
+        2,
+        2,
+    )
+    assert [t.to_state for t in result.model.transitions] == ["live", "draft"]
+
+
+def test_the_entity_generator_template_is_recognised_and_read(kit):
+    files, expected = _neutral(
+        kit, {SpecKind.BUNDLES: DEG_BUNDLES, SpecKind.FIELDS: DEG_FIELDS, SpecKind.MENUS: DEG_MENUS}
+    )
+    result = intake_files(files)
+    assert {f.name: f.kind for f in result.files} == expected
+    assert not kit.only(result, "invalid_value") and not kit.only(result, "unmapped_value")
+    tags, lead = result.model.fields
+    assert (tags.required, tags.cardinality, tags.widget_id) == (False, UNLIMITED, "entity_reference_autocomplete_tags")
+    assert tags.reference_targets == (("taxonomy_term", "tags"),)
+    assert (lead.required, lead.translatable, lead.cardinality) == (True, True, 1)
+
+
+def test_a_tie_on_headers_is_broken_by_the_file_name(kit):
+    # Two Name + Machine name files whose values say nothing: the names decide, and each is shown with the other.
+    plain = [["Name", "Machine name"], ["Alpha", "alpha"], ["Beta", "beta"]]
+    result = intake_files(
+        [UploadedFile("Menus.csv", kit.csv_bytes(plain)), UploadedFile("Roles.csv", kit.csv_bytes(plain[:2]))]
+    )
+    assert [(f.kind, f.basis) for f in result.files] == [
+        (SpecKind.MENUS, "headers and file name"),
+        (SpecKind.ROLES, "headers and file name"),
+    ]
