@@ -142,10 +142,16 @@ class NameIndex:
         self._machine: dict[Hashable, dict[str, Hashable]] = defaultdict(dict)
         self._display: dict[Hashable, list[str]] = defaultdict(list)
         self._words: dict[Hashable, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        self._colliding: dict[Hashable, dict[str, list[Hashable]]] = defaultdict(dict)
 
     def add(self, scope: Hashable, label: str, machine_name: str, key: Hashable) -> None:
         if label:
-            self._labels[scope].setdefault(label.casefold(), (key, label))
+            folded = " ".join(label.split()).casefold()
+            first = self._labels[scope].setdefault(folded, (key, label))[0]
+            if first != key:
+                keys = self._colliding[scope].setdefault(folded, [first])
+                if key not in keys:
+                    keys.append(key)
             self._display[scope].append(label)
             for word in set(_WORD.findall(label.lower())):
                 self._words[scope][word].append(label)
@@ -159,6 +165,10 @@ class NameIndex:
             return self._labels[scope][folded]
         key = self._machine[scope].get(folded)
         return key, None
+
+    def sharing_label(self, scope: Hashable, text: str) -> list[Hashable]:
+        """Every key whose item has this label, when more than one does (two views both called "Events")."""
+        return list(self._colliding[scope].get(" ".join(text.split()).casefold(), ()))
 
     def scopes(self) -> Iterable[Hashable]:
         return self._display.keys()

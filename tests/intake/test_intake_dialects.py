@@ -300,3 +300,65 @@ def test_machine_names_follow_each_kinds_drupal_rule(kit, kind, name, problem, s
         (finding,) = found
         assert problem in finding.message and finding.value == name and finding.suggestion == suggestion
         assert suggestion is not None and machine_name_problem(suggestion, kind) is None
+
+
+TWIN_VIEWS = [
+    ["Name", "Machine name", "Base table", "Status"],
+    ["Events", "events", "Content", "Enabled"],
+    ["Events", "events_archive", "Content", "Disabled"],
+    ["News", "news", "Content", "Enabled"],
+]
+
+
+def test_displays_of_views_sharing_a_label_follow_the_view_id(kit):
+    displays = [
+        ["View", "Title", "Machine name", "Display plugin", "View ID"],
+        ["Events", "Upcoming", "upcoming", "Block", "events"],
+        ["Events", "Past", "past", "Page", "events_archive"],
+        ["News", "Latest", "latest", "Block", "news"],
+    ]
+    result = intake_files(_files(kit, views=TWIN_VIEWS, displays=displays))
+    assert [(d.view, d.machine_name) for d in result.model.displays] == [
+        ("events", "upcoming"),
+        ("events_archive", "past"),
+        ("news", "latest"),
+    ]
+    assert not kit.only(result, "ambiguous_reference")
+    assert [d.machine_name for d in result.model.displays_of("events_archive")] == ["past"]
+
+
+def test_a_label_collision_without_a_hint_is_reported_on_both_views_and_assigns_nothing(kit):
+    displays = [
+        ["View", "Title", "Machine name", "Display plugin"],
+        ["Events", "Upcoming", "upcoming", "Block"],
+        ["Events", "Past", "past", "Page"],
+        ["News", "Latest", "latest", "Block"],
+    ]
+    result = intake_files(_files(kit, views=TWIN_VIEWS, displays=displays))
+    by_view = {d.machine_name: d.view for d in result.model.displays}
+    assert by_view == {"upcoming": "", "past": "", "latest": "news"}
+    assert not result.model.displays_of("events")  # never silently given to the first view
+    findings = kit.only(result, "ambiguous_reference")
+    on_displays = [f for f in findings if f.file == "displays.csv"]
+    on_views = [f for f in findings if f.file == "views.csv"]
+    assert [f.record for f in on_displays] == [1, 2]
+    assert "events, events_archive" in on_displays[0].message
+    assert sorted((f.record, f.suggestion) for f in on_views) == [(1, "events"), (2, "events_archive")]
+
+
+def test_a_file_with_headers_and_no_records_is_a_warning_that_names_it(kit):
+    result = intake_files(_files(kit, bundles=DST_BUNDLES, menus=[DST_MENUS[0]]))
+    (empty,) = kit.only(result, "no_records")
+    assert (empty.file, empty.severity) == ("menus.csv", "warning") and "menus.csv" in empty.message
+    assert not result.blocking
+
+
+def test_why_no_tickets_names_the_cause(kit):
+    headers_only = intake_files(_files(kit, menus=[DST_MENUS[0]], roles=[DST_ROLES[0]]))
+    assert "menus.csv, roles.csv" in headers_only.why_no_tickets() and "no records" in headers_only.why_no_tickets()
+    done = [["Name", "Machine name", "X"], ["Editor", "editor", "x"], ["Author", "author", "x"], ["Guest", "guest", ""]]
+    implemented = intake_files(_files(kit, roles=done))
+    reason = implemented.why_no_tickets()
+    assert "None of the 3 rows" in reason and "2 'x'" in reason and "1 'blank'" in reason
+    unreadable = intake_files([UploadedFile("a.csv", b"\x00\x01\x02" * 30)])
+    assert "No file could be read" in unreadable.why_no_tickets()
