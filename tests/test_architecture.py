@@ -17,7 +17,16 @@ pytestmark = [pytest.mark.unit, pytest.mark.web]
 APP = REPO / "app"
 ENTRY_POINTS = {"cli.py", "launch.py", "demo.py", "scheduler.py"}
 PURE_LIBRARIES = ("domain", "intake", "generation", "llm", "adf")
-OUTER_LAYERS = ("app.web", "app.pipeline", "app.db", "app.sandbox", "app.connect", "app.jira", "app.container")
+OUTER_LAYERS = (
+    "app.web",
+    "app.pipeline",
+    "app.db",
+    "app.sandbox",
+    "app.connect",
+    "app.forge",
+    "app.jira",
+    "app.container",
+)
 
 
 def _imports(path: Path) -> set[str]:
@@ -53,7 +62,7 @@ def test_pure_libraries_know_nothing_of_the_app_around_them() -> None:
 
 
 def test_use_cases_do_not_reach_up_into_the_web_layer_or_the_sandbox() -> None:
-    assert _offenders(_modules("pipeline", "db", "jira", "connect"), ("app.web", "app.sandbox")) == []
+    assert _offenders(_modules("pipeline", "db", "jira", "connect", "forge"), ("app.web", "app.sandbox")) == []
 
 
 def test_the_sandbox_is_reached_only_by_entry_points() -> None:

@@ -14,9 +14,11 @@ from app.intake.graph import DependencyGraph, build_graph, report_cycles
 from app.intake.model import SpecKind, SpecModel
 from app.intake.names import closest
 from app.intake.reading import IntakeLimits, Table, UploadedFile, accept_uploads, read_table
-from app.intake.recognition import Recognition, recognise
+from app.intake.recognition import Candidate, Recognition, recognise_all
 from app.intake.rows import Sheet
 from app.intake.status import StatusMapping
+
+_SAMPLE_RECORDS = 50  # records whose values help recognise a file
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,12 @@ class FileReport:
     record_count: int = 0
     physical_line_count: int = 0
     used: bool = False  # whether its rows went into the model
+    runner_up: SpecKind | None = None  # the best other kind for the file
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["kind"] = str(self.kind) if self.kind else None
+        data["runner_up"] = str(self.runner_up) if self.runner_up else None
         data["candidates"] = [{"kind": str(k), "score": s} for k, s in self.candidates]
         return data
 
@@ -114,22 +118,32 @@ def _intake(
     files: list[UploadedFile], overrides: dict[str, SpecKind], mapping: StatusMapping, limits: IntakeLimits
 ) -> IntakeResult:
     findings = Findings()
-    reports: list[FileReport] = []
-    sheets: dict[SpecKind, Sheet] = {}
     accepted = accept_uploads(files, limits, findings)
+    tables: dict[str, Table | None] = {}
     for upload in files:
-        if upload not in accepted:
-            reports.append(FileReport(upload.name))
-            continue
-        table = read_table(upload, findings)
+        if upload in accepted:
+            tables[upload.name] = read_table(upload, findings)
+    readable = [t for t in tables.values() if t is not None]
+    recognitions = dict(
+        zip(
+            (t.name for t in readable),
+            recognise_all([_candidate(t, overrides.get(t.name)) for t in readable]),
+            strict=True,
+        )
+    )
+    holders = {r.kind: name for name, r in recognitions.items() if r.kind is not None and not r.shares_with}
+    holders |= {r.kind: name for name, r in recognitions.items() if r.kind is not None and r.kind not in holders}
+    sheets: dict[SpecKind, list[Sheet]] = {}
+    reports: list[FileReport] = []
+    for upload in files:
+        table = tables.get(upload.name)
         if table is None:
             reports.append(FileReport(upload.name))
             continue
-        header = table.header.cells if table.header else ()
-        recognition = recognise(upload.name, header, overrides.get(upload.name))
-        sheet = _accept_sheet(table, recognition, sheets, findings)
+        recognition = recognitions[table.name]
+        sheet = _accept_sheet(table, recognition, holders, findings)
         if sheet is not None:
-            sheets[sheet.kind] = sheet
+            sheets.setdefault(sheet.kind, []).append(sheet)
         reports.append(
             FileReport(
                 upload.name,
@@ -142,6 +156,7 @@ def _intake(
                 len(table.records),
                 table.physical_lines,
                 used=sheet is not None,
+                runner_up=recognition.runner_up,
             )
         )
     model = ModelBuilder(sheets, findings, mapping).build()
@@ -150,8 +165,13 @@ def _intake(
     return IntakeResult(reports, list(findings), model, graph, mapping)
 
 
+def _candidate(table: Table, override: SpecKind | None) -> Candidate:
+    header = table.header.cells if table.header else ()
+    return Candidate(table.name, header, tuple(r.cells for r in table.records[:_SAMPLE_RECORDS]), override)
+
+
 def _accept_sheet(
-    table: Table, recognition: Recognition, sheets: dict[SpecKind, Sheet], findings: Findings
+    table: Table, recognition: Recognition, holders: dict[SpecKind, str], findings: Findings
 ) -> Sheet | None:
     """Turn a recognised table into a sheet, or report why it cannot be used."""
     name = table.name
@@ -172,6 +192,20 @@ def _accept_sheet(
             suggestion=candidates,
         )
         return None
+    best = recognition.candidates[0][0] if recognition.candidates else None
+    if recognition.kind is None and best is not None and best in holders:
+        other = next(((k, s) for k, s in recognition.candidates if k is not best and k not in holders), None)
+        findings.add(
+            Code.DUPLICATE_TYPE,
+            Severity.BLOCKING,
+            f"{holders[best]} fits {best.value} better and is the {best.value} file; this file is not used."
+            + (f" Its best other type is {other[0].value} ({other[1]:.2f})." if other else "")
+            + " Remove one, or set this file's type. Two halves of one tab need the same headers.",
+            file=name,
+            value=best.value,
+            suggestion=other[0].value if other else candidates,
+        )
+        return None
     if recognition.kind is None:
         findings.add(
             Code.UNRECOGNISED_FILE,
@@ -184,17 +218,6 @@ def _accept_sheet(
         )
         return None
     kind = recognition.kind
-    if kind in sheets:
-        findings.add(
-            Code.DUPLICATE_TYPE,
-            Severity.BLOCKING,
-            f"{sheets[kind].table.name} is already the {kind.value} file; this file is not used. Remove one "
-            f"or set this file's type. Candidates for this file: {candidates}.",
-            file=name,
-            value=kind.value,
-            suggestion=candidates,
-        )
-        return None
     if recognition.ambiguous:
         findings.add(
             Code.AMBIGUOUS_TYPE,
@@ -204,6 +227,14 @@ def _accept_sheet(
             file=name,
             value=kind.value,
             suggestion=candidates,
+        )
+    if recognition.shares_with:
+        findings.add(
+            Code.SPLIT_TAB,
+            Severity.INFO,
+            f"Read as one {kind.value} tab together with {recognition.shares_with} (same headers).",
+            file=name,
+            value=kind.value,
         )
     roles, duplicates = map_headers(kind, table.header.cells)
     for index in duplicates:

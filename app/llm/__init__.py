@@ -22,14 +22,14 @@ call finally fails, or whose second answer fails too, keeps the offline text and
 an auth error is never retried. The run always goes on.
 
 Seams: a `Provider` implements `complete(brief, feedback) -> (TicketProse, Usage)`, `ping()` and `aclose()`:
-`OfflineProvider` (templates, no network), `OpenAIProvider` (OpenAI and OpenAI-compatible base URLs, JSON schema
-`response_format`), `AnthropicProvider` (forced tool use), and `SimulatedProvider` (fixed latency, for tests and
-benchmarks). Errors: `LLMError` and its subclasses in `app.llm.base`.
+`OfflineProvider` (templates, no network), `openai_provider.OpenAIProvider` (OpenAI and OpenAI-compatible base
+URLs, JSON schema `response_format`), `anthropic_provider.AnthropicProvider` (forced tool use), and
+`SimulatedProvider` (fixed latency, for tests and benchmarks). The two SDK providers are not re-exported here: this
+package loads no SDK until `build_provider` needs one. Errors: `LLMError` and its subclasses in `app.llm.base`.
 """
 
 from __future__ import annotations
 
-from app.llm.anthropic_provider import AnthropicProvider
 from app.llm.base import (
     LLMAuthError,
     LLMConfig,
@@ -46,7 +46,6 @@ from app.llm.base import (
     WriteResult,
 )
 from app.llm.offline import OfflineProvider, compose
-from app.llm.openai_provider import OpenAIProvider
 from app.llm.resilient import ResilientWriter, RetryPolicy
 from app.llm.runner import (
     ConnectivityResult,
@@ -62,7 +61,6 @@ from app.llm.simulated import SimulatedProvider
 from app.llm.validation import check_prose
 
 __all__ = [
-    "AnthropicProvider",
     "ConnectivityResult",
     "CostEstimate",
     "LLMAuthError",
@@ -73,7 +71,6 @@ __all__ = [
     "LLMRateLimitedError",
     "LLMUnavailableError",
     "OfflineProvider",
-    "OpenAIProvider",
     "ProseWriter",
     "Provider",
     "ResilientWriter",

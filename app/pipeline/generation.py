@@ -17,13 +17,14 @@ from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
 from app.db.tickets import TicketRepository
+from app.egress import EgressRefusedError
 from app.generation import GenerationBlockedError, draft_tickets, finish_from_result, finish_ticket
 from app.generation.briefs import brief_for
 from app.generation.tickets import Ticket, TicketDraft
 from app.llm import LLMConfig, ProseWriter, WriteResult, build_writer, compose, estimate_cost, write_all
 from app.llm.base import LLMConfigError
 from app.llm.runner import CostEstimate
-from app.pipeline.configuration import ConfigurationPorts
+from app.pipeline.configuration import ConfigurationPorts, guarded_http_client
 from app.pipeline.intake import validate_session
 from app.pipeline.jobs import STALE_AFTER, JobQueue
 from app.pipeline.providers import choose
@@ -191,7 +192,9 @@ def writer_for_task(ports: ProviderPorts, task_id: int) -> ProseWriter | None:
         return None
     try:
         choice = choose(ports, task.tenant_id, task.detail.get("provider"))
-    except LLMConfigError as exc:
+        guarded = guarded_http_client(ports.settings, choice.config)
+    except (LLMConfigError, EgressRefusedError) as exc:
         ports.tasks.finish(task_id, f"{exc.message} Start the run again with another provider.", state="failed")
         return None
-    return build_writer(choice.config)
+    # The writer's provider closes the guarded client with itself (the actor calls `writer.provider.aclose()`).
+    return build_writer(choice.config, guarded, close_client=True)

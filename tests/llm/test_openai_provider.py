@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from app.llm import LLMConfig, OpenAIProvider, build_writer
+from app.llm import LLMConfig, build_writer
+from app.llm.openai_provider import OpenAIProvider
 
 if TYPE_CHECKING:
     from conftest import BriefFactory, RecordedSleep, Replies, ScriptedServer
