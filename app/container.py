@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.connect.verifiers import ContextTokenVerifier, InstallTokenVerifier, RequestTokenVerifier
 from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory, create_db_engine, session_factory
+from app.db.forge_installations import ForgeInstallationRepository, is_forge_client_key
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
@@ -34,6 +35,7 @@ class Services:
     db: SessionFactory
     http: httpx.AsyncClient
     tenants: TenantRepository
+    forge_installations: ForgeInstallationRepository
     tasks: TaskRepository
     sessions: SessionRepository
     tickets: TicketRepository
@@ -63,6 +65,8 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
 
     async def find_active(client_key: str) -> Installation | None:
+        if is_forge_client_key(client_key):  # Forge tenants are reached through Forge tokens only
+            return None
         return await run_in_threadpool(tenants.find, client_key)
 
     return Services(
@@ -71,6 +75,7 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         db=db,
         http=http,
         tenants=tenants,
+        forge_installations=ForgeInstallationRepository(db, secrets),
         tasks=TaskRepository(db),
         sessions=SessionRepository(db),
         tickets=TicketRepository(db),

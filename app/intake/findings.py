@@ -50,6 +50,7 @@ class Code(StrEnum):
     DUPLICATE_KEY = "duplicate_key"
     DUPLICATE_LABEL = "duplicate_label"
     UNKNOWN_REFERENCE = "unknown_reference"
+    AMBIGUOUS_REFERENCE = "ambiguous_reference"
     UNCHECKED_REFERENCES = "unchecked_references"
     LABEL_CASE_MISMATCH = "label_case_mismatch"
     LOOKUP_ERROR = "lookup_error"

@@ -10,6 +10,7 @@ import pytest
 
 from app.intake import SpecKind, UploadedFile, intake_files
 from app.intake.model import UNLIMITED
+from app.intake.names import machine_name_problem
 
 pytestmark = [pytest.mark.unit, pytest.mark.intake]
 
@@ -265,3 +266,81 @@ def test_a_tie_on_headers_is_broken_by_the_file_name(kit):
         (SpecKind.MENUS, "headers and file name"),
         (SpecKind.ROLES, "headers and file name"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "problem", "suggestion"),
+    [
+        (SpecKind.MENUS, "sidebar-menu", None, None),
+        (SpecKind.MENUS, "sidebar_menu", "'_'", "sidebar-menu"),
+        (SpecKind.IMAGE_STYLES, "card-640_wide", None, None),
+        (SpecKind.BUNDLES, "landing-page", "'-'", "landing_page"),
+        (SpecKind.FIELDS, "field_hero-image", "'-'", "field_hero_image"),
+        (SpecKind.FIELDS, "field_" + "a" * 26, None, None),
+        (SpecKind.FIELDS, "field_" + "a" * 27, "33 characters (at most 32)", "field_" + "a" * 26),
+        (SpecKind.VIEWS, "v" * 128, None, None),
+    ],
+)
+def test_machine_names_follow_each_kinds_drupal_rule(kit, kind, name, problem, suggestion):
+    tables = {
+        SpecKind.MENUS: [["Name", "Machine name", "Description"], ["Sidebar Menu", name, "Side links."]],
+        SpecKind.IMAGE_STYLES: [["Style name", "Machine name"], ["Card 640", name]],
+        SpecKind.BUNDLES: [["Name", "Machine name", "Type"], ["Landing Page", name, "Content type"]],
+        SpecKind.FIELDS: [
+            ["Bundle", "Field label", "Machine name", "Field type", "Required", "Cardinality"],
+            ["Page (Content type)", "Hero", name, "Image", "", "1"],
+        ],
+        SpecKind.VIEWS: [["Name", "Machine name", "Base table", "Status"], ["All", name, "Content", "Enabled"]],
+    }
+    result = intake_files([UploadedFile(f"{kind.value}.csv", kit.csv_bytes(tables[kind]))])
+    found = kit.only(result, "invalid_machine_name")
+    if problem is None:
+        assert not found
+    else:
+        (finding,) = found
+        assert problem in finding.message and finding.value == name and finding.suggestion == suggestion
+        assert suggestion is not None and machine_name_problem(suggestion, kind) is None
+
+
+TWIN_VIEWS = [
+    ["Name", "Machine name", "Base table", "Status"],
+    ["Events", "events", "Content", "Enabled"],
+    ["Events", "events_archive", "Content", "Disabled"],
+    ["News", "news", "Content", "Enabled"],
+]
+
+
+def test_displays_of_views_sharing_a_label_follow_the_view_id(kit):
+    displays = [
+        ["View", "Title", "Machine name", "Display plugin", "View ID"],
+        ["Events", "Upcoming", "upcoming", "Block", "events"],
+        ["Events", "Past", "past", "Page", "events_archive"],
+        ["News", "Latest", "latest", "Block", "news"],
+    ]
+    result = intake_files(_files(kit, views=TWIN_VIEWS, displays=displays))
+    assert [(d.view, d.machine_name) for d in result.model.displays] == [
+        ("events", "upcoming"),
+        ("events_archive", "past"),
+        ("news", "latest"),
+    ]
+    assert not kit.only(result, "ambiguous_reference")
+    assert [d.machine_name for d in result.model.displays_of("events_archive")] == ["past"]
+
+
+def test_a_label_collision_without_a_hint_is_reported_on_both_views_and_assigns_nothing(kit):
+    displays = [
+        ["View", "Title", "Machine name", "Display plugin"],
+        ["Events", "Upcoming", "upcoming", "Block"],
+        ["Events", "Past", "past", "Page"],
+        ["News", "Latest", "latest", "Block"],
+    ]
+    result = intake_files(_files(kit, views=TWIN_VIEWS, displays=displays))
+    by_view = {d.machine_name: d.view for d in result.model.displays}
+    assert by_view == {"upcoming": "", "past": "", "latest": "news"}
+    assert not result.model.displays_of("events")  # never silently given to the first view
+    findings = kit.only(result, "ambiguous_reference")
+    on_displays = [f for f in findings if f.file == "displays.csv"]
+    on_views = [f for f in findings if f.file == "views.csv"]
+    assert [f.record for f in on_displays] == [1, 2]
+    assert "events, events_archive" in on_displays[0].message
+    assert sorted((f.record, f.suggestion) for f in on_views) == [(1, "events"), (2, "events_archive")]
