@@ -3,19 +3,58 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from app.generation.command import generate_command
-from app.intake.command import validate_command
-from app.sandbox.command import sandbox_command
 from app.settings import Settings
 
+# Commands defined beside their library, loaded only when run: importing them pulls in the intake, generation and
+# sandbox (networkx, jsonschema, uvicorn...), which `dtg --help` and the other commands never need.
+# name -> (module:attribute, the one-line help `dtg --help` lists; tests/test_cli.py checks it matches the command)
+LAZY_COMMANDS = {
+    "generate": ("app.generation.command:generate_command", "Draft Jira tickets from spec CSV files."),
+    "sandbox": (
+        "app.sandbox.command:sandbox_command",
+        "Run a local stand-in for Jira Cloud that installs the app as Jira does.",
+    ),
+    "validate": ("app.intake.command:validate_command", "Validate spec CSV files."),
+}
 
-@click.group()
+
+class LazyGroup(click.Group):
+    """A group whose `LAZY_COMMANDS` are imported on first use; `--help` lists them from their declared help."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in LAZY_COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        return load_command(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(map(len, self.list_commands(ctx)))
+        rows = [
+            (name, click.Command(name, help=text).get_short_help_str(limit))
+            for name, (_, text) in LAZY_COMMANDS.items()
+        ]
+        rows += [(name, cmd.get_short_help_str(limit)) for name, cmd in self.commands.items() if not cmd.hidden]
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
+
+
+def load_command(name: str) -> click.Command:
+    module_name, attribute = LAZY_COMMANDS[name][0].split(":")
+    command = getattr(importlib.import_module(module_name), attribute)
+    assert isinstance(command, click.Command)
+    return command
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(package_name="drupal-ticket-generator", prog_name="dtg")
 def main() -> None:
     """Drupal Ticket Generator: turn a Drupal spec export into linked Jira issues."""
@@ -176,9 +215,28 @@ def db_downgrade(revision: str) -> None:
     click.echo(f"Database at {revision}.")
 
 
-main.add_command(validate_command)
-main.add_command(generate_command)
-main.add_command(sandbox_command)
+@main.command("forge-manifest")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the manifest here (default: print it).",
+)
+def forge_manifest(output: Path | None) -> None:
+    """Write the Forge manifest for this deployment (DTG_BASE_URL as the remote, DTG_FORGE_APP_ID as app.id)."""
+    from app.forge.manifest import ManifestSettingsError, manifest_text, render_manifest
+
+    settings = Settings.from_env()
+    try:
+        text = manifest_text(render_manifest(base_url=settings.base_url, app_id=settings.forge_app_id))
+    except ManifestSettingsError as exc:
+        raise click.ClickException(exc.message) from exc
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Forge manifest written to {output}.", err=True)
+
 
 if __name__ == "__main__":
     main()

@@ -11,13 +11,13 @@ Public API::
     validate_adf(document) -> list[str]            # schema violations; empty when valid
 
 Keys are scoped identities ("bundle.node.academic_program.build"), never row numbers, so a re-run of the same spec
-matches earlier tickets. `generate_command` is the `dtg generate` command (registered by app/cli.py).
+matches earlier tickets. `dtg generate` lives in app.generation.command, which only app/cli.py
+loads, so importing the library never loads click or a language-model SDK.
 """
 
 from __future__ import annotations
 
 from app.generation.adf import validate as validate_adf
-from app.generation.command import generate_command
 from app.generation.dependencies import TicketCycle, topological_order
 from app.generation.generate import (
     DraftSet,
@@ -46,7 +46,6 @@ __all__ = [
     "draft_tickets",
     "finish_from_result",
     "finish_ticket",
-    "generate_command",
     "generate_tickets",
     "topological_order",
     "validate_adf",

@@ -22,12 +22,12 @@ A pure library: no database, no web, no I/O beyond the bytes it is given. Public
 
 `intake_files` never raises on bad input (only ValueError for an override naming an unknown kind): every problem is
 a Finding. Record numbers count data records after the header (1-based); lines are physical lines (1-based, the
-header is usually line 1). The command `validate` (app.intake.command.validate_command) wraps it for `dtg`.
+header is usually line 1). The command `validate` (app.intake.command, loaded only by
+app/cli.py) wraps it for `dtg`, so importing the library never loads click.
 """
 
 from __future__ import annotations
 
-from app.intake.command import validate_command
 from app.intake.findings import Code, Finding, Severity
 from app.intake.graph import Cycle, DependencyGraph
 from app.intake.model import Action, SourceRef, SpecKind, SpecModel
@@ -52,5 +52,4 @@ __all__ = [
     "StatusMapping",
     "UploadedFile",
     "intake_files",
-    "validate_command",
 ]

@@ -16,20 +16,20 @@ Public API::
 
 Policy (`ResilientWriter`): one call per ticket, at most `config.concurrency` calls in flight per writer, each
 bounded by `config.timeout_s`. Rate limits (honouring Retry-After), timeouts and 5xx are retried up to
-`config.max_retries` times with full-jitter exponential backoff; the SDKs' own retries are off. An answer that is
+`config.max_retries` times as `app.retries` says; the SDKs' own retries are off. An answer that is
 malformed or fails `validation.check_prose` is asked for once more with the problems as feedback. A ticket whose
 call finally fails, or whose second answer fails too, keeps the offline text and `WriteResult.flagged` says why;
 an auth error is never retried. The run always goes on.
 
 Seams: a `Provider` implements `complete(brief, feedback) -> (TicketProse, Usage)`, `ping()` and `aclose()`:
-`OfflineProvider` (templates, no network), `OpenAIProvider` (OpenAI and OpenAI-compatible base URLs, JSON schema
-`response_format`), `AnthropicProvider` (forced tool use), and `SimulatedProvider` (fixed latency, for tests and
-benchmarks). Errors: `LLMError` and its subclasses in `app.llm.base`.
+`OfflineProvider` (templates, no network), `openai_provider.OpenAIProvider` (OpenAI and OpenAI-compatible base
+URLs, JSON schema `response_format`), `anthropic_provider.AnthropicProvider` (forced tool use), and
+`SimulatedProvider` (fixed latency, for tests and benchmarks). The two SDK providers are not re-exported here: this
+package loads no SDK until `build_provider` needs one. Errors: `LLMError` and its subclasses in `app.llm.base`.
 """
 
 from __future__ import annotations
 
-from app.llm.anthropic_provider import AnthropicProvider
 from app.llm.base import (
     LLMAuthError,
     LLMConfig,
@@ -46,8 +46,7 @@ from app.llm.base import (
     WriteResult,
 )
 from app.llm.offline import OfflineProvider, compose, default_persona
-from app.llm.openai_provider import OpenAIProvider
-from app.llm.resilient import ResilientWriter, RetryPolicy
+from app.llm.resilient import ResilientWriter
 from app.llm.runner import (
     ConnectivityResult,
     CostEstimate,
@@ -60,9 +59,9 @@ from app.llm.runner import (
 )
 from app.llm.simulated import SimulatedProvider
 from app.llm.validation import check_prose
+from app.retries import RetryPolicy
 
 __all__ = [
-    "AnthropicProvider",
     "ConnectivityResult",
     "CostEstimate",
     "LLMAuthError",
@@ -73,7 +72,6 @@ __all__ = [
     "LLMRateLimitedError",
     "LLMUnavailableError",
     "OfflineProvider",
-    "OpenAIProvider",
     "ProseWriter",
     "Provider",
     "ResilientWriter",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.generation import generate_command
+from app.generation.command import generate_command
 from tests.support import UWEC
 
 pytestmark = [pytest.mark.unit, pytest.mark.generation]

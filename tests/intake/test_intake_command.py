@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from app.intake import validate_command
+from app.intake.command import validate_command
 
 pytestmark = [pytest.mark.unit, pytest.mark.intake]
 

@@ -8,11 +8,9 @@ import httpx
 import pytest
 
 from app.llm import (
-    AnthropicProvider,
     LLMConfig,
     LLMConfigError,
     OfflineProvider,
-    OpenAIProvider,
     ResilientWriter,
     SimulatedProvider,
     TicketBrief,
@@ -23,6 +21,8 @@ from app.llm import (
     estimate_cost,
     write_all,
 )
+from app.llm.anthropic_provider import AnthropicProvider
+from app.llm.openai_provider import OpenAIProvider
 
 if TYPE_CHECKING:
     from conftest import BriefFactory, RecordedSleep, Replies, ScriptedServer

@@ -25,6 +25,24 @@ async def json_body(request: Request) -> Any:
         raise JiraRequestError(400, f"Unexpected character in the request body: {exc}") from exc
 
 
+def page_params(request: Request, *, default_limit: int, max_limit: int = 5000) -> tuple[int, int]:
+    """`startAt` and `maxResults` of an offset-paged list.
+
+    Raises:
+        JiraRequestError: 400 when either is not a non-negative number, or `maxResults` exceeds `max_limit`.
+    """
+    try:
+        start = int(request.query_params.get("startAt", 0))
+        limit = int(request.query_params.get("maxResults", default_limit))
+    except ValueError as exc:
+        raise JiraRequestError(400, "startAt and maxResults must be numbers.") from exc
+    if start < 0 or limit < 0:
+        raise JiraRequestError(400, "startAt and maxResults must not be negative.")
+    if limit > max_limit:
+        raise JiraRequestError(400, f"Parameter 'maxResults' must not exceed the limit '{max_limit}'")
+    return start, limit
+
+
 def issue_in_path(request: Request) -> Issue:
     issue = runtime_of(request).store.issue(request.path_params["issueIdOrKey"])
     if issue is None:

@@ -1,4 +1,5 @@
-"""`POST /issueLink`: link two issues; the link shows on both (see `IssueLink` for which side is which)."""
+"""`POST /issueLink`: link two issues; the link shows on both (see `IssueLink` for which side is which).
+`DELETE /issueLink/{linkId}` removes one."""
 
 from __future__ import annotations
 
@@ -37,4 +38,17 @@ async def create_issue_link(request: Request) -> Response:
     return Response(status_code=201)
 
 
-ROUTES = [(f"{API}/issueLink", create_issue_link, ["POST"])]
+async def delete_issue_link(request: Request) -> Response:
+    runtime = runtime_of(request)
+    link = next((k for k in runtime.store.links if k.id == request.path_params["linkId"]), None)
+    if link is None:
+        raise JiraRequestError(404, "No issue link with id '" + request.path_params["linkId"] + "' exists.")
+    await runtime.store.delete_link(link)
+    runtime.stats.links_deleted += 1
+    return Response(status_code=204)
+
+
+ROUTES = [
+    (f"{API}/issueLink", create_issue_link, ["POST"]),
+    (f"{API}/issueLink/{{linkId}}", delete_issue_link, ["DELETE"]),
+]

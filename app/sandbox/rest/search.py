@@ -46,8 +46,11 @@ def _field_values(store: SandboxStore) -> Any:
             return [issue.key, issue.id]
         if field == "labels":
             return list(issue.labels)
-        issue_type = store.issue_type(issue.issuetype_id)
-        return [issue_type.name, issue_type.id] if issue_type else []
+        if field == "parent":
+            parent = store.issues.get(issue.parent_id or "")
+            return [parent.key, parent.id] if parent else []
+        issue_type = store.issue_type_of(issue)
+        return [issue_type.name, issue_type.id]
 
     return values
 
@@ -102,7 +105,7 @@ async def search(request: Request) -> Response:
         found.sort(key=ORDER_KEYS[field], reverse=descending)
     page = found[start : start + limit]
     # The enhanced search returns only ids unless fields are asked for.
-    fields = requested_fields(body.get("fields"), default=())
+    fields = requested_fields(body.get("fields"), default=(), custom=store.custom_field_ids())
     base = runtime.config.public_url
     issues = [issue_json(i, store, base, fields, body.get("properties")) for i in page]
     answer: dict[str, Any] = {"issues": issues, "isLast": start + limit >= len(found)}
