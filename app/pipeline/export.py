@@ -27,6 +27,7 @@ from app.db.exports import ExportRepository
 from app.db.locks import exclusive
 from app.db.models import ACTIVE_TASK_STATES, Task, TicketRecord, utcnow
 from app.errors import AppError, NotFoundError, WhoCanFix
+from app.forge.jira_auth import system_auth
 from app.jira.client import JiraClient
 from app.jira.errors import (
     JiraAuthError,
@@ -212,7 +213,8 @@ class _Run:
         upload = services.sessions.get(task.session_id, tenant_id=task.tenant_id)
         settings = services.settings
         pacer = TenantPacer(services.rate_limits, installation.client_key, settings.jira_requests_per_second)
-        client = JiraClient(http, installation, settings.app_key, pacer=pacer)
+        auth = system_auth(services.forge_installations, installation)
+        client = JiraClient(http, installation, settings.app_key, pacer=pacer, auth=auth)
         labels = effective_default_labels(services, task.tenant_id)
         repo = ExportRepository(services.db)
         return cls(services, task, client, upload.project_key, sleep, policy, pacer, repo, labels)
