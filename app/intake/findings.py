@@ -24,6 +24,7 @@ class Code(StrEnum):
     TOO_MANY_FILES = "too_many_files"
     UPLOAD_TOO_LARGE = "upload_too_large"
     EMPTY_FILE = "empty_file"
+    NO_RECORDS = "no_records"
     BINARY_FILE = "binary_file"
     DUPLICATE_FILE = "duplicate_file"
     ENCODING_DETECTED = "encoding_detected"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -11,7 +12,7 @@ from app.intake.builder import ModelBuilder
 from app.intake.columns import kind_specific_columns, map_headers
 from app.intake.findings import Code, Finding, Findings, Severity
 from app.intake.graph import DependencyGraph, build_graph, report_cycles
-from app.intake.model import SpecKind, SpecModel
+from app.intake.model import Action, SpecKind, SpecModel
 from app.intake.names import closest
 from app.intake.reading import IntakeLimits, Table, UploadedFile, accept_uploads, read_table
 from app.intake.recognition import Candidate, Recognition, recognise_all
@@ -19,6 +20,8 @@ from app.intake.rows import Sheet
 from app.intake.status import StatusMapping
 
 _SAMPLE_RECORDS = 50  # records whose values help recognise a file
+# The model's collections that hold spec rows (storages are derived from fields).
+_ROW_COLLECTIONS = tuple(name for name in SpecModel.__dataclass_fields__ if name != "storages")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,30 @@ class IntakeResult:
 
     def findings_for(self, file: str) -> list[Finding]:
         return [f for f in self.findings if f.file == file]
+
+    def why_no_tickets(self) -> str:
+        """Why a spec with these rows gives no ticket to draft, in words a director can act on."""
+        used = [f.name for f in self.files if f.used]
+        if not used:
+            return "No file could be read as a spec file, so there is nothing to draft."
+        items = [item for name in _ROW_COLLECTIONS for item in getattr(self.model, name)]
+        if not items:
+            return (
+                f"The spec files ({', '.join(used)}) have no records, only headers or separator rows, so there is "
+                "nothing to draft. Export the tabs with their rows."
+            )
+        statuses = Counter(item.status.strip().lower() or "blank" for item in items)
+        listed = ", ".join(f"{count} {status!r}" for status, count in statuses.most_common())
+        work = [i for i in items if i.action is not Action.NONE]
+        if not work:
+            return (
+                f"None of the {len(items)} rows is marked for work (statuses: {listed}); rows implemented already "
+                "(x) or undecided (blank) get no ticket. Mark the rows to build a (approved) or c (changed)."
+            )
+        return (
+            f"{len(work)} of the {len(items)} rows are marked for work (statuses: {listed}), but none of them makes "
+            "a ticket with the site's status mapping."
+        )
 
     def to_dict(self, *, include_model: bool = True) -> dict[str, object]:
         data: dict[str, object] = {
@@ -234,6 +261,15 @@ def _accept_sheet(
             Severity.INFO,
             f"Read as one {kind.value} tab together with {recognition.shares_with} (same headers).",
             file=name,
+            value=kind.value,
+        )
+    if not table.records:
+        findings.add(
+            Code.NO_RECORDS,
+            Severity.WARNING,
+            f"{name} has a header row but no records, so nothing from it goes into the tickets.",
+            file=name,
+            line=table.header.line,
             value=kind.value,
         )
     roles, duplicates = map_headers(kind, table.header.cells)

@@ -18,6 +18,7 @@ from app.db.tasks import TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
 from app.db.tickets import TicketRepository
 from app.egress import EgressRefusedError
+from app.errors import AppError, WhoCanFix
 from app.generation import GenerationBlockedError, draft_tickets, finish_from_result, finish_ticket
 from app.generation.briefs import brief_for
 from app.generation.tickets import Ticket, TicketDraft
@@ -44,10 +45,21 @@ class GenerationPorts(Protocol):
     jobs: JobQueue
 
 
+class NothingToDraftError(AppError):
+    """The spec gives no ticket (no records, nothing approved, every row filtered): a run would draft nothing."""
+
+    status_code = 422
+    who_can_fix = WhoCanFix.SPEC_AUTHOR
+
+
 def _drafts(ports: GenerationPorts, *, tenant_id: int, session_id: int) -> tuple[TicketDraft, ...]:
-    """Raises: GenerationBlockedError when the stored files still have blocking findings."""
+    """Raises: GenerationBlockedError when the stored files still have blocking findings; NothingToDraftError when
+    they give no ticket, so a run never starts only to draft nothing."""
     intake = validate_session(ports, tenant_id=tenant_id, session_id=session_id)
-    return draft_tickets(intake).drafts
+    drafts = draft_tickets(intake).drafts
+    if not drafts:
+        raise NothingToDraftError(intake.why_no_tickets())
+    return drafts
 
 
 def estimate(ports: GenerationPorts, config: LLMConfig, *, tenant_id: int, session_id: int) -> CostEstimate:
@@ -72,6 +84,7 @@ def start_generation(
 
     Raises:
         GenerationBlockedError: blocking findings remain.
+        NothingToDraftError: the spec gives no ticket; the message says why.
         TaskAlreadyRunningError: a run for this session is already queued or running and made progress lately.
     """
     drafts = _drafts(ports, tenant_id=tenant_id, session_id=session_id)

@@ -344,3 +344,21 @@ def test_a_label_collision_without_a_hint_is_reported_on_both_views_and_assigns_
     assert [f.record for f in on_displays] == [1, 2]
     assert "events, events_archive" in on_displays[0].message
     assert sorted((f.record, f.suggestion) for f in on_views) == [(1, "events"), (2, "events_archive")]
+
+
+def test_a_file_with_headers_and_no_records_is_a_warning_that_names_it(kit):
+    result = intake_files(_files(kit, bundles=DST_BUNDLES, menus=[DST_MENUS[0]]))
+    (empty,) = kit.only(result, "no_records")
+    assert (empty.file, empty.severity) == ("menus.csv", "warning") and "menus.csv" in empty.message
+    assert not result.blocking
+
+
+def test_why_no_tickets_names_the_cause(kit):
+    headers_only = intake_files(_files(kit, menus=[DST_MENUS[0]], roles=[DST_ROLES[0]]))
+    assert "menus.csv, roles.csv" in headers_only.why_no_tickets() and "no records" in headers_only.why_no_tickets()
+    done = [["Name", "Machine name", "X"], ["Editor", "editor", "x"], ["Author", "author", "x"], ["Guest", "guest", ""]]
+    implemented = intake_files(_files(kit, roles=done))
+    reason = implemented.why_no_tickets()
+    assert "None of the 3 rows" in reason and "2 'x'" in reason and "1 'blank'" in reason
+    unreadable = intake_files([UploadedFile("a.csv", b"\x00\x01\x02" * 30)])
+    assert "No file could be read" in unreadable.why_no_tickets()

@@ -12,7 +12,7 @@ from app.db.tasks import TaskAlreadyRunningError, TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
 from app.generation.generate import GenerationBlockedError
 from app.llm import LLMConfig, TicketBrief, WriteResult, build_writer
-from app.pipeline.generation import run_generation, start_generation, writer_for_task
+from app.pipeline.generation import NothingToDraftError, run_generation, start_generation, writer_for_task
 from app.pipeline.intake import IncomingFile, add_files
 from app.settings import Settings
 from tests.pipeline.conftest import Workspace
@@ -114,6 +114,32 @@ def test_blocking_findings_stop_a_run_from_starting(workspace: Workspace) -> Non
     with pytest.raises(GenerationBlockedError, match="cannot be turned into tickets"):
         start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
     assert workspace.jobs.generations == []
+
+
+@pytest.mark.parametrize(
+    ("roles", "reason"),
+    [
+        (b"ID,Name,Machine name,X,Dev,QA,Notes\n", "have no records"),
+        (b"ID,Name,Machine name,X,Dev,QA,Notes\n,Editor,editor,x,,,\n,Author,author,,,,\n", "None of the 2 rows"),
+    ],
+    ids=["headers only", "nothing approved"],
+)
+def test_a_run_that_would_draft_nothing_says_why_and_does_not_start(
+    workspace: Workspace, roles: bytes, reason: str
+) -> None:
+    add_files(
+        workspace.sessions,
+        tenant_id=workspace.tenant_id,
+        session_id=workspace.session_id,
+        files=[IncomingFile("Userroles.csv", roles)],
+    )
+    with pytest.raises(NothingToDraftError, match=reason) as refused:
+        start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    assert refused.value.status_code == 422
+    assert workspace.jobs.generations == []
+    assert (
+        workspace.tasks.latest(tenant_id=workspace.tenant_id, session_id=workspace.session_id, kind="generate") is None
+    )
 
 
 @pytest.mark.anyio
