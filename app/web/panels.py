@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from app.adf.html import adf_to_html
 from app.adf.markdown import to_markdown
@@ -58,6 +58,7 @@ class ReviewPanel:
     total: int
     excluded: int
     task: Task | None
+    reviewed: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,14 @@ class ExportPanel:
 
 
 def _render(request: Request, template: str, panel: object) -> Response:
-    return request.app.state.templates.TemplateResponse(
-        request, template, {"panel": panel}, headers={"Cache-Control": "no-store"}
-    )
+    """HTML, or `{"html": ...}` for a caller that asks for JSON (every front's fetchJson, Forge's bridge included)."""
+    headers = {"Cache-Control": "no-store"}
+    templates = request.app.state.templates
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        html = templates.get_template(template).render(request=request, panel=panel)
+        return JSONResponse({"html": html}, headers=headers)
+    return templates.TemplateResponse(request, template, {"panel": panel}, headers=headers)
 
 
 async def sessions_panel(request: Request) -> Response:
@@ -141,7 +147,9 @@ async def review_panel(request: Request) -> Response:
     for ticket in tickets:
         areas[ticket.area or "Other"].append(ticket)
     excluded = sum(t.excluded for t in tickets)
-    return _render(request, "_review.html", ReviewPanel(upload, list(areas.items()), len(tickets), excluded, task))
+    reviewed = sum(t.reviewed for t in tickets)
+    panel = ReviewPanel(upload, list(areas.items()), len(tickets), excluded, task, reviewed)
+    return _render(request, "_review.html", panel)
 
 
 async def ticket_panel(request: Request) -> Response:

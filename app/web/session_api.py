@@ -102,9 +102,13 @@ async def upload_files(request: Request) -> Response:
     if not incoming:
         raise AppError("Choose at least one CSV file to upload.")
     stored = await blocking(
-        add_files, services(request).sessions, tenant_id=upload.tenant_id, session_id=upload.id, files=incoming
+        add_files,
+        services(request).sessions,
+        tenant_id=upload.tenant_id,
+        session_id=upload.id,
+        files=incoming,
+        account_id=request.state.identity.account_id,
     )
-    await audit(request, upload.id, "uploaded", files=stored)
     return JSONResponse({"stored": stored}, status_code=201)
 
 
