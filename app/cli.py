@@ -215,5 +215,28 @@ def db_downgrade(revision: str) -> None:
     click.echo(f"Database at {revision}.")
 
 
+@main.command("forge-manifest")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the manifest here (default: print it).",
+)
+def forge_manifest(output: Path | None) -> None:
+    """Write the Forge manifest for this deployment (DTG_BASE_URL as the remote, DTG_FORGE_APP_ID as app.id)."""
+    from app.forge.manifest import ManifestSettingsError, manifest_text, render_manifest
+
+    settings = Settings.from_env()
+    try:
+        text = manifest_text(render_manifest(base_url=settings.base_url, app_id=settings.forge_app_id))
+    except ManifestSettingsError as exc:
+        raise click.ClickException(exc.message) from exc
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Forge manifest written to {output}.", err=True)
+
+
 if __name__ == "__main__":
     main()

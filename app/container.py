@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.connect.verifiers import ContextTokenVerifier, InstallTokenVerifier, RequestTokenVerifier
 from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory, create_db_engine, session_factory
+from app.db.forge_installations import ForgeInstallationRepository, is_forge_client_key
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
@@ -20,6 +21,8 @@ from app.db.tenants import TenantRepository
 from app.db.tickets import TicketRepository
 from app.domain.installation import Installation
 from app.encryption import SecretBox
+from app.forge.invocation import InvocationTokenVerifier
+from app.forge.keys import ForgeKeySet
 from app.jira.permissions import AdminCheck
 from app.pipeline.jobs import JobQueue
 from app.settings import Settings
@@ -32,6 +35,7 @@ class Services:
     db: SessionFactory
     http: httpx.AsyncClient
     tenants: TenantRepository
+    forge_installations: ForgeInstallationRepository
     tasks: TaskRepository
     sessions: SessionRepository
     tickets: TicketRepository
@@ -40,6 +44,8 @@ class Services:
     install_verifier: InstallTokenVerifier
     request_verifier: RequestTokenVerifier
     context_verifier: ContextTokenVerifier
+    # Forge Invocation Tokens on every call of the Forge front (keys from Forge's JWKS, cached).
+    forge_verifier: InvocationTokenVerifier
     jobs: JobQueue
     # Where the per-tenant pace of Jira calls is counted: Redis, shared by every worker, or in this process.
     rate_limits: RateLimiterBackend
@@ -59,6 +65,8 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
 
     async def find_active(client_key: str) -> Installation | None:
+        if is_forge_client_key(client_key):  # Forge tenants are reached through Forge tokens only
+            return None
         return await run_in_threadpool(tenants.find, client_key)
 
     return Services(
@@ -67,6 +75,7 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         db=db,
         http=http,
         tenants=tenants,
+        forge_installations=ForgeInstallationRepository(db, secrets),
         tasks=TaskRepository(db),
         sessions=SessionRepository(db),
         tickets=TicketRepository(db),
@@ -77,7 +86,17 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         ),
         request_verifier=RequestTokenVerifier(app_base_url=settings.base_url, lookup=find_active),
         context_verifier=ContextTokenVerifier(app_base_url=settings.base_url, lookup=find_active),
+        forge_verifier=forge_verifier(settings, http),
         jobs=jobs,
         rate_limits=RedisBackend(url=settings.redis_url) if settings.redis_url else StubBackend(),
         admin_check=AdminCheck(http, settings.app_key),
+    )
+
+
+def forge_verifier(settings: Settings, http: httpx.AsyncClient) -> InvocationTokenVerifier:
+    isolated = settings.forge_isolated_cloud_jwks_url
+    return InvocationTokenVerifier(
+        app_id=settings.forge_app_id,
+        keys=ForgeKeySet(settings.forge_jwks_url, http),
+        isolated_cloud_keys=ForgeKeySet(isolated, http) if isolated else None,
     )

@@ -15,6 +15,10 @@ from cryptography.fernet import Fernet
 ATLASSIAN_ALL_JS = "https://connect-cdn.atl-paas.net/all.js"
 ATLASSIAN_INSTALL_KEYS = "https://connect-install-keys.atlassian.com"
 DEFAULT_JIRA_SITES = "*.atlassian.net *.jira.com *.jira-dev.com"
+FORGE_JWKS = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"
+# The nil app id of the committed manifest.yml; `forge register` gives the real one.
+FORGE_EXAMPLE_APP_ID = "ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000"
+FORGE_API_HOSTS = "api.atlassian.com"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,24 @@ SETTINGS_DOC = (
         DEFAULT_JIRA_SITES,
         "Hosts (space separated, * wildcards) of the Jira sites the app installs on; anything else is refused.",
     ),
+    SettingDoc(
+        "DTG_FORGE_APP_ID",
+        FORGE_EXAMPLE_APP_ID,
+        "The Forge app's id (an ARI from `forge register`): the audience every Forge Invocation Token must name.",
+    ),
+    SettingDoc(
+        "DTG_FORGE_JWKS_URL", FORGE_JWKS, "Where the public keys of Forge Invocation Tokens are fetched (by kid)."
+    ),
+    SettingDoc(
+        "DTG_FORGE_ISOLATED_CLOUD_JWKS_URL",
+        "unset",
+        "Keys of Forge tokens from Isolated Cloud (they carry icLabel); unset refuses such tokens.",
+    ),
+    SettingDoc(
+        "DTG_FORGE_API_HOSTS",
+        FORGE_API_HOSTS,
+        "Hosts (space separated, * wildcards) a Forge token's apiBaseUrl may name; Jira calls go nowhere else.",
+    ),
     SettingDoc("DTG_WORKER_THREADS", "4", "Threads of the in-process worker and of each `dtg worker` process."),
     SettingDoc(
         "DTG_LLM_PROVIDER",
@@ -61,6 +83,13 @@ SETTINGS_DOC = (
     SettingDoc("DTG_LLM_MODEL", "none", "Model name for the provider, e.g. gpt-4o-mini or claude-3-5-haiku-latest."),
     SettingDoc("DTG_LLM_API_KEY", "unset", "API key of the provider; never logged, never shown."),
     SettingDoc("DTG_LLM_BASE_URL", "unset", "Base URL of an OpenAI-compatible endpoint (local models)."),
+    SettingDoc(
+        "DTG_ALLOWED_LLM_HOSTS",
+        "none",
+        "Hosts (`*` wildcards) or IP networks that a tenant's OpenAI-compatible base URL may reach although they are "
+        "not on the public internet (loopback, private, link-local, CGNAT); everything else internal is refused.",
+    ),
+    SettingDoc("DTG_LLM_ALLOW_HTTP", "false", "Let a tenant's OpenAI-compatible base URL use plain http:// (true)."),
     SettingDoc("DTG_LLM_CONCURRENCY", "8", "Language model calls in flight at once per generation run."),
     SettingDoc(
         "DTG_JIRA_REQUESTS_PER_SECOND",
@@ -97,6 +126,8 @@ class Settings:
     llm_model: str = ""
     llm_base_url: str | None = None
     llm_concurrency: int = 8
+    allowed_llm_hosts: tuple[str, ...] = ()
+    llm_allow_http: bool = False
     llm_api_key: str | None = field(default=None, repr=False)
     jira_requests_per_second: float = 10.0
     # None: each command's own default (JSON for serve, worker and scheduler; text for the demo).
@@ -104,6 +135,10 @@ class Settings:
     log_level: str = "INFO"
     redis_heartbeat_timeout_ms: int = 15_000
     secret_key: str = field(default="", repr=False)
+    forge_app_id: str = FORGE_EXAMPLE_APP_ID
+    forge_jwks_url: str = FORGE_JWKS
+    forge_isolated_cloud_jwks_url: str | None = None
+    forge_api_hosts: tuple[str, ...] = (FORGE_API_HOSTS,)
 
     @property
     def is_sqlite(self) -> bool:
@@ -132,10 +167,16 @@ class Settings:
             llm_api_key=env.get("DTG_LLM_API_KEY") or None,
             llm_base_url=env.get("DTG_LLM_BASE_URL") or None,
             llm_concurrency=int(env.get("DTG_LLM_CONCURRENCY") or 8),
+            allowed_llm_hosts=tuple((env.get("DTG_ALLOWED_LLM_HOSTS") or "").split()),
+            llm_allow_http=(env.get("DTG_LLM_ALLOW_HTTP") or "").lower() in ("1", "true", "yes"),
             jira_requests_per_second=float(env.get("DTG_JIRA_REQUESTS_PER_SECOND") or 10),
             log_format=(env.get("DTG_LOG_FORMAT") or "").lower() or None,
             log_level=(env.get("DTG_LOG_LEVEL") or "INFO").upper(),
             redis_heartbeat_timeout_ms=int(env.get("DTG_REDIS_HEARTBEAT_TIMEOUT_MS") or 15_000),
+            forge_app_id=env.get("DTG_FORGE_APP_ID") or FORGE_EXAMPLE_APP_ID,
+            forge_jwks_url=env.get("DTG_FORGE_JWKS_URL") or FORGE_JWKS,
+            forge_isolated_cloud_jwks_url=env.get("DTG_FORGE_ISOLATED_CLOUD_JWKS_URL") or None,
+            forge_api_hosts=tuple((env.get("DTG_FORGE_API_HOSTS") or FORGE_API_HOSTS).split()),
         )
 
 

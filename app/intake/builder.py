@@ -17,6 +17,7 @@ from app.intake.model import (
     Menu,
     ResponsiveImageStyle,
     Role,
+    SourceRef,
     SpecItem,
     SpecKind,
     SpecModel,
@@ -28,27 +29,34 @@ from app.intake.model import (
     WorkflowTransition,
 )
 from app.intake.names import NameIndex, entity_type_of, is_error_literal, split_list, split_reference, to_machine_name
-from app.intake.rows import Row, Sheet, lenient, rows
+from app.intake.rows import NUMBER, Row, Sheet, lenient, rows
 from app.intake.status import StatusMapping
 from app.intake.storages import build_storages
+from app.intake.vocabulary import (
+    base_table_id,
+    display_plugin_id,
+    field_type_id,
+    parse_cardinality,
+    parse_enabled,
+    parse_flag,
+    widget_id,
+)
 
 Item = TypeVar("Item", bound=SpecItem)
 Key = TypeVar("Key", bound=Hashable)
-
-_YES = {"y", "yes", "true", "1", "x"}
-_NO = {"n", "no", "false", "0"}
-_NOT_APPLICABLE = {"", "-", "n/a", "na"}
 
 
 class ModelBuilder:
     """Builds the model in dependency order, so every reference finds its target's index already filled."""
 
-    def __init__(self, sheets: dict[SpecKind, Sheet], findings: Findings, mapping: StatusMapping) -> None:
+    def __init__(self, sheets: dict[SpecKind, list[Sheet]], findings: Findings, mapping: StatusMapping) -> None:
         self.sheets = sheets
         self.findings = findings
         self.mapping = mapping
         self.index: dict[SpecKind, NameIndex] = {kind: NameIndex() for kind in SpecKind}
         self._unchecked_reported: set[tuple[str, SpecKind]] = set()
+        self._collisions_reported: set[tuple[SpecKind, str]] = set()
+        self._sources: dict[tuple[SpecKind, Hashable], SourceRef] = {}
 
     def build(self) -> SpecModel:
         bundles = self._build(SpecKind.BUNDLES, self._bundle, scope=lambda b: b.entity_type)
@@ -84,17 +92,15 @@ class ModelBuilder:
         scope: Callable[[Item], Hashable] | None = None,
         duplicates: bool = True,
     ) -> tuple[Item, ...]:
-        sheet = self.sheets.get(kind)
-        if sheet is None:
-            return ()
         seen_keys: dict[Hashable, SpecItem] = {}
         seen_labels: dict[tuple[Hashable, str], SpecItem] = {}
         items: list[Item] = []
-        for row in rows(sheet, self.findings, self.mapping):
+        for row in (row for sheet in self.sheets.get(kind, ()) for row in rows(sheet, self.findings, self.mapping)):
             item = make(row)
             items.append(item)
             item_scope = scope(item) if scope else None
             self.index[kind].add(item_scope, item.label, item.machine_name, item.key)
+            self._sources.setdefault((kind, item.key), item.source)
             if not duplicates:
                 continue
             first = seen_keys.setdefault(item.key, item)
@@ -117,7 +123,7 @@ class ModelBuilder:
         return tuple(items)
 
     def _column_names(self, kind: SpecKind) -> dict[str, str]:
-        sheet = self.sheets.get(kind)
+        sheet = next(iter(self.sheets.get(kind, ())), None)
         return {role: sheet.column_name(role) for role in sheet.roles} if sheet else {}
 
     # Rows -> items, one method per kind
@@ -138,11 +144,16 @@ class ModelBuilder:
         )
 
     def _view(self, row: Row) -> View:
+        enabled, understood = parse_enabled(row.get("enabled"))
+        if not understood:
+            _unexpected(row, "enabled", "Enabled or Disabled")
         return View(
             **_base(row),
             base_table=row.get("base_table"),
             enabled=row.get("enabled"),
             description=row.get("description"),
+            base_table_id=_mapped(row, "base_table", base_table_id(row.get("base_table")), "base table"),
+            is_enabled=enabled,
         )
 
     def _workflow(self, row: Row) -> Workflow:
@@ -156,6 +167,7 @@ class ModelBuilder:
         base = _base(row)
         if base["machine_name"] == "-":
             base["machine_name"] = ""
+        type_id = _mapped(row, "field_type", field_type_id(row.get("field_type")), "field type")
         return FieldInstance(
             **base,
             bundle=bundle,
@@ -167,13 +179,21 @@ class ModelBuilder:
             reused=_flag(row, "reused"),
             field_group=row.get("field_group"),
             help_text=row.get("help_text"),
+            field_type_id=type_id,
+            widget_id=_mapped(row, "widget", widget_id(row.get("widget"), type_id), "widget"),
+            translatable=_flag(row, "translated"),
         )
 
     def _display(self, row: Row) -> ViewDisplay:
         view = self._resolve(row, "view", SpecKind.VIEWS, [None], hint_role="view_lookup")
         self._check_lookup(row, "view_lookup", view)
+        plugin = row.get("display_plugin")
         return ViewDisplay(
-            **_base(row), view=view or "", view_label=row.get("view"), display_plugin=row.get("display_plugin")
+            **_base(row),
+            view=view or "",
+            view_label=row.get("view"),
+            display_plugin=plugin,
+            display_plugin_id=_mapped(row, "display_plugin", display_plugin_id(plugin), "display plugin"),
         )
 
     def _view_mode(self, row: Row) -> ViewMode:
@@ -270,6 +290,9 @@ class ModelBuilder:
         index = self.index[kind]
         for scope in scopes:
             key, canonical = index.find(scope, text)
+            sharing = index.sharing_label(scope, text) if canonical is not None else []
+            if sharing:
+                return self._by_hint(row, role, kind, sharing, text, hint)
             if key is not None:
                 if canonical is not None and canonical != " ".join(text.split()):
                     row.flag(
@@ -290,6 +313,40 @@ class ModelBuilder:
             role,
             suggestion=", ".join(dict.fromkeys(suggestions)),
         )
+        return None
+
+    def _by_hint(self, row: Row, role: str, kind: SpecKind, sharing: list[Hashable], text: str, hint: str) -> Any:
+        """A label several items share: the machine-name hint decides; without one, nothing is assigned."""
+        names = {_machine_name_of(key): key for key in sharing}
+        if hint.casefold() in names:
+            return names[hint.casefold()]
+        what = kind.value.replace("_", " ")
+        listed = ", ".join(names)
+        row.flag(
+            Code.AMBIGUOUS_REFERENCE,
+            Severity.WARNING,
+            f"{text!r} is the label of {len(sharing)} {what} ({listed}), so this row is assigned to none of them. "
+            "Give the machine name in a lookup column (View ID) or rename one.",
+            role,
+            suggestion=listed,
+        )
+        if (kind, text.casefold()) not in self._collisions_reported:
+            self._collisions_reported.add((kind, text.casefold()))
+            for key in sharing:
+                source = self._sources[(kind, key)]
+                others = ", ".join(n for n, k in names.items() if k != key)
+                self.findings.add(
+                    Code.AMBIGUOUS_REFERENCE,
+                    Severity.WARNING,
+                    f"This {what.rstrip('s')} shares its label {text!r} with {others}; rows that name it by label "
+                    f"(first: {row.source}) are assigned to neither.",
+                    file=source.file,
+                    record=source.record,
+                    line=source.line,
+                    column=row.sheet.column_name(role),
+                    value=text,
+                    suggestion=_machine_name_of(key),
+                )
         return None
 
     def _unchecked(self, row: Row, role: str, kind: SpecKind, scopes: list[Hashable], machine_name: str) -> Any:
@@ -353,32 +410,51 @@ def _base(row: Row) -> dict[str, Any]:
     }
 
 
+def _machine_name_of(key: Hashable) -> str:
+    """The machine name in a key: the key itself, or its last part for scoped keys."""
+    return str(key[-1] if isinstance(key, tuple) else key).casefold()
+
+
 def _present(keys: Iterable[Key | None]) -> tuple[Key, ...]:
     return tuple(dict.fromkeys(k for k in keys if k is not None))
 
 
 def _flag(row: Row, role: str) -> bool | None:
-    value = row.get(role).lower()
-    if value in _YES:
-        return True
-    if value in _NO:
+    """A yes/no cell; in a column written as a mark word or blank (`Required` / ""), blank means no."""
+    if role not in row.sheet.roles:
+        return None
+    text = row.get(role)
+    value, understood = parse_flag(text, role)
+    if not understood:
+        _unexpected(row, role, "y or n")
+    elif value is None and not text and role in row.sheet.mark_roles:
         return False
-    if value not in _NOT_APPLICABLE:
-        row.flag(Code.INVALID_VALUE, Severity.WARNING, f"Expected y or n, found {value!r}.", role)
-    return None
+    return value
 
 
 def _cardinality(row: Row) -> int | None:
-    value = row.get("cardinality").lower()
-    if value in ("*", "unlimited", "-1", "n"):
-        return UNLIMITED
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    if value not in _NOT_APPLICABLE:
+    value, understood = parse_cardinality(row.get("cardinality"))
+    if not understood:
+        _unexpected(row, "cardinality", "a number of values, * or Unlimited")
+    return UNLIMITED if value == UNLIMITED else value
+
+
+def _unexpected(row: Row, role: str, expected: str) -> None:
+    """A cell outside its column's vocabulary, quoted exactly as the spec has it."""
+    row.flag(Code.INVALID_VALUE, Severity.WARNING, f"Expected {expected}, found {row.raw(role)!r}.", role)
+
+
+def _mapped(row: Row, role: str, plugin_id: str | None, what: str) -> str:
+    """The Drupal id of a label; an unknown label is kept as written and noted once per cell."""
+    label = row.get(role)
+    if plugin_id is None and label and not NUMBER.fullmatch(label):  # a number is reported as misplaced instead
         row.flag(
-            Code.INVALID_VALUE, Severity.WARNING, f"Expected a number of values or *, found {value!r}.", "cardinality"
+            Code.UNMAPPED_VALUE,
+            Severity.INFO,
+            f"{row.raw(role)!r} is not a {what} this app knows; it is kept as written, without a Drupal id.",
+            role,
         )
-    return None
+    return plugin_id or ""
 
 
 def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Findings) -> None:

@@ -115,14 +115,17 @@ class FieldInstance(SpecItem):
     """
 
     bundle: BundleKey | None  # None when the bundle reference could not be resolved
-    field_type: str = ""
+    field_type: str = ""  # as written: a label ("Entity reference") or a plugin id
     required: bool | None = None
     cardinality: int | None = None  # UNLIMITED for "*"
-    widget: str = ""
+    widget: str = ""  # as written
     reference_targets: tuple[BundleKey, ...] = ()
     reused: bool | None = None
     field_group: str = ""
     help_text: str = ""
+    field_type_id: str = ""  # Drupal's field type plugin id ("entity_reference"); "" when unknown or a base field
+    widget_id: str = ""  # Drupal's widget plugin id ("entity_reference_autocomplete"); "" when unknown or hidden
+    translatable: bool | None = None
 
     @property
     def is_base_field(self) -> bool:
@@ -168,9 +171,11 @@ class FieldStorage:
 class View(SpecItem):
     """A view. Key: machine name."""
 
-    base_table: str = ""
-    enabled: str = ""
+    base_table: str = ""  # as written ("Content")
+    enabled: str = ""  # as written ("Enabled")
     description: str = ""
+    base_table_id: str = ""  # Drupal's base table ("node_field_data"); "" when unknown
+    is_enabled: bool | None = None  # the status cell read as Enabled / Disabled
 
     @property
     def key(self) -> str:
@@ -187,7 +192,8 @@ class ViewDisplay(SpecItem):
 
     view: str
     view_label: str = ""  # as written in the row
-    display_plugin: str = ""
+    display_plugin: str = ""  # as written ("Block")
+    display_plugin_id: str = ""  # Drupal's display plugin id ("block"); "" when unknown
 
     @property
     def key(self) -> tuple[str, str]:

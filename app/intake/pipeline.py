@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -11,12 +13,18 @@ from app.intake.builder import ModelBuilder
 from app.intake.columns import kind_specific_columns, map_headers
 from app.intake.findings import Code, Finding, Findings, Severity
 from app.intake.graph import DependencyGraph, build_graph, report_cycles
-from app.intake.model import SpecKind, SpecModel
+from app.intake.model import Action, SpecKind, SpecModel
 from app.intake.names import closest
-from app.intake.reading import IntakeLimits, Table, UploadedFile, accept_uploads, read_table
-from app.intake.recognition import Recognition, recognise
+from app.intake.reading import IntakeLimits, Table, UploadedFile, accept_uploads, is_workbook, read_table
+from app.intake.recognition import Candidate, Recognition, file_hint, recognise_all
 from app.intake.rows import Sheet
 from app.intake.status import StatusMapping
+from app.intake.workbook import read_workbook
+
+_SAMPLE_RECORDS = 50  # records whose values help recognise a file
+# The model's collections that hold spec rows (storages are derived from fields).
+_NOT_SPEC_TAB = re.compile(r"overview|settings|behat|legend|instructions|read ?me|changelog|about|cover|summary")
+_ROW_COLLECTIONS = tuple(name for name in SpecModel.__dataclass_fields__ if name != "storages")
 
 
 @dataclass(frozen=True)
@@ -33,10 +41,13 @@ class FileReport:
     record_count: int = 0
     physical_line_count: int = 0
     used: bool = False  # whether its rows went into the model
+    runner_up: SpecKind | None = None  # the best other kind for the file
+    workbook: str = ""  # for a tab: the workbook it came from (its name is "<workbook> [<tab>]")
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["kind"] = str(self.kind) if self.kind else None
+        data["runner_up"] = str(self.runner_up) if self.runner_up else None
         data["candidates"] = [{"kind": str(k), "score": s} for k, s in self.candidates]
         return data
 
@@ -57,6 +68,30 @@ class IntakeResult:
 
     def findings_for(self, file: str) -> list[Finding]:
         return [f for f in self.findings if f.file == file]
+
+    def why_no_tickets(self) -> str:
+        """Why a spec with these rows gives no ticket to draft, in words a director can act on."""
+        used = [f.name for f in self.files if f.used]
+        if not used:
+            return "No file could be read as a spec file, so there is nothing to draft."
+        items = [item for name in _ROW_COLLECTIONS for item in getattr(self.model, name)]
+        if not items:
+            return (
+                f"The spec files ({', '.join(used)}) have no records, only headers or separator rows, so there is "
+                "nothing to draft. Export the tabs with their rows."
+            )
+        statuses = Counter(item.status.strip().lower() or "blank" for item in items)
+        listed = ", ".join(f"{count} {status!r}" for status, count in statuses.most_common())
+        work = [i for i in items if i.action is not Action.NONE]
+        if not work:
+            return (
+                f"None of the {len(items)} rows is marked for work (statuses: {listed}); rows implemented already "
+                "(x) or undecided (blank) get no ticket. Mark the rows to build a (approved) or c (changed)."
+            )
+        return (
+            f"{len(work)} of the {len(items)} rows are marked for work (statuses: {listed}), but none of them makes "
+            "a ticket with the site's status mapping."
+        )
 
     def to_dict(self, *, include_model: bool = True) -> dict[str, object]:
         data: dict[str, object] = {
@@ -114,48 +149,84 @@ def _intake(
     files: list[UploadedFile], overrides: dict[str, SpecKind], mapping: StatusMapping, limits: IntakeLimits
 ) -> IntakeResult:
     findings = Findings()
-    reports: list[FileReport] = []
-    sheets: dict[SpecKind, Sheet] = {}
     accepted = accept_uploads(files, limits, findings)
-    for upload in files:
-        if upload not in accepted:
-            reports.append(FileReport(upload.name))
-            continue
-        table = read_table(upload, findings)
-        if table is None:
-            reports.append(FileReport(upload.name))
-            continue
-        header = table.header.cells if table.header else ()
-        recognition = recognise(upload.name, header, overrides.get(upload.name))
-        sheet = _accept_sheet(table, recognition, sheets, findings)
-        if sheet is not None:
-            sheets[sheet.kind] = sheet
-        reports.append(
-            FileReport(
-                upload.name,
-                recognition.kind,
-                recognition.confidence,
-                recognition.candidates,
-                recognition.basis,
-                table.encoding,
-                table.delimiter,
-                len(table.records),
-                table.physical_lines,
-                used=sheet is not None,
-            )
+    tables: dict[str, list[Table]] = {upload.name: _tables(upload, limits, findings) for upload in accepted}
+    readable = [t for upload_tables in tables.values() for t in upload_tables]
+    recognitions = dict(
+        zip(
+            (t.name for t in readable),
+            recognise_all([_candidate(t, overrides.get(t.name)) for t in readable]),
+            strict=True,
         )
+    )
+    holders = {r.kind: name for name, r in recognitions.items() if r.kind is not None and not r.shares_with}
+    holders |= {r.kind: name for name, r in recognitions.items() if r.kind is not None and r.kind not in holders}
+    sheets: dict[SpecKind, list[Sheet]] = {}
+    reports: list[FileReport] = []
+    for upload in files:
+        if not tables.get(upload.name):
+            reports.append(FileReport(upload.name))
+        for table in tables.get(upload.name, ()):
+            recognition = recognitions[table.name]
+            sheet = _accept_sheet(table, recognition, holders, findings)
+            if sheet is not None:
+                sheets.setdefault(sheet.kind, []).append(sheet)
+            reports.append(
+                FileReport(
+                    table.name,
+                    recognition.kind,
+                    recognition.confidence,
+                    recognition.candidates,
+                    recognition.basis,
+                    table.encoding,
+                    table.delimiter,
+                    len(table.records),
+                    table.physical_lines,
+                    used=sheet is not None,
+                    runner_up=recognition.runner_up,
+                    workbook=table.workbook,
+                )
+            )
     model = ModelBuilder(sheets, findings, mapping).build()
     graph = build_graph(model)
     report_cycles(graph, findings)
     return IntakeResult(reports, list(findings), model, graph, mapping)
 
 
+def _tables(upload: UploadedFile, limits: IntakeLimits, findings: Findings) -> list[Table]:
+    """A CSV file is one table, a workbook one per visible tab; [] when nothing is readable."""
+    if is_workbook(upload.name):
+        return read_workbook(upload, limits, findings)
+    table = read_table(upload, findings)
+    return [table] if table is not None else []
+
+
+def _candidate(table: Table, override: SpecKind | None) -> Candidate:
+    header = table.header.cells if table.header else ()
+    sample = tuple(r.cells for r in table.records[:_SAMPLE_RECORDS])
+    # A tab is named by its tab name ("Fields"), not by its workbook's.
+    return Candidate(table.tab or table.name, header, sample, override)
+
+
 def _accept_sheet(
-    table: Table, recognition: Recognition, sheets: dict[SpecKind, Sheet], findings: Findings
+    table: Table, recognition: Recognition, holders: dict[SpecKind, str], findings: Findings
 ) -> Sheet | None:
     """Turn a recognised table into a sheet, or report why it cannot be used."""
     name = table.name
     candidates = ", ".join(f"{k.value} ({score:.2f})" for k, score in recognition.candidates) or "none"
+    best = recognition.candidates[0][0] if recognition.candidates else None
+    unusable = table.header is None or not recognition.header_found or recognition.kind is None
+    lost_its_kind = unusable and table.header is not None and recognition.header_found and best in holders
+    if table.tab and unusable and not lost_its_kind and not _meant_as_spec(table.tab):
+        # A workbook carries tabs that are no spec (the Spec Tool's Overview, Settings, Behat): noted, not blocking.
+        findings.add(
+            Code.SKIPPED_TAB,
+            Severity.INFO,
+            f"Not a spec tab (closest kinds: {candidates}); skipped. Name the tab after its kind if it is one.",
+            file=name,
+            value=table.tab,
+        )
+        return None
     if table.header is None:
         findings.add(Code.EMPTY_FILE, Severity.BLOCKING, "The file has no rows.", file=name)
         return None
@@ -172,6 +243,19 @@ def _accept_sheet(
             suggestion=candidates,
         )
         return None
+    if lost_its_kind and best is not None:
+        other = next(((k, s) for k, s in recognition.candidates if k is not best and k not in holders), None)
+        findings.add(
+            Code.DUPLICATE_TYPE,
+            Severity.BLOCKING,
+            f"{holders[best]} fits {best.value} better and is the {best.value} file; this file is not used."
+            + (f" Its best other type is {other[0].value} ({other[1]:.2f})." if other else "")
+            + " Remove one, or set this file's type. Two halves of one tab need the same headers.",
+            file=name,
+            value=best.value,
+            suggestion=other[0].value if other else candidates,
+        )
+        return None
     if recognition.kind is None:
         findings.add(
             Code.UNRECOGNISED_FILE,
@@ -184,17 +268,6 @@ def _accept_sheet(
         )
         return None
     kind = recognition.kind
-    if kind in sheets:
-        findings.add(
-            Code.DUPLICATE_TYPE,
-            Severity.BLOCKING,
-            f"{sheets[kind].table.name} is already the {kind.value} file; this file is not used. Remove one "
-            f"or set this file's type. Candidates for this file: {candidates}.",
-            file=name,
-            value=kind.value,
-            suggestion=candidates,
-        )
-        return None
     if recognition.ambiguous:
         findings.add(
             Code.AMBIGUOUS_TYPE,
@@ -204,6 +277,23 @@ def _accept_sheet(
             file=name,
             value=kind.value,
             suggestion=candidates,
+        )
+    if recognition.shares_with:
+        findings.add(
+            Code.SPLIT_TAB,
+            Severity.INFO,
+            f"Read as one {kind.value} tab together with {recognition.shares_with} (same headers).",
+            file=name,
+            value=kind.value,
+        )
+    if not table.records:
+        findings.add(
+            Code.NO_RECORDS,
+            Severity.WARNING,
+            f"{name} has a header row but no records, so nothing from it goes into the tickets.",
+            file=name,
+            line=table.header.line,
+            value=kind.value,
         )
     roles, duplicates = map_headers(kind, table.header.cells)
     for index in duplicates:
@@ -228,6 +318,11 @@ def _accept_sheet(
             suggestion=_closest_header(table.header.cells, column.synonyms),
         )
     return None if missing else Sheet.of(table, kind, roles)
+
+
+def _meant_as_spec(tab: str) -> bool:
+    """Whether a tab's name says it is a spec tab ("Fields", "Image styles"), so failing to read it must block."""
+    return file_hint(tab) is not None and not _NOT_SPEC_TAB.search(tab.lower())
 
 
 def _closest_header(header: tuple[str, ...], synonyms: tuple[str, ...]) -> str:

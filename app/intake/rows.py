@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from app.intake.columns import Column, kind_columns
 from app.intake.findings import Code, Findings, Severity
 from app.intake.model import Action, SourceRef, SpecKind
-from app.intake.names import is_error_literal, machine_name_problem, to_machine_name
+from app.intake.names import is_error_literal, machine_name_problem, machine_name_rule, to_machine_name
 from app.intake.reading import Record, Table
 from app.intake.status import StatusMapping
+from app.intake.vocabulary import MARK_WORDS, is_mark
 
 # Columns that do not make a row content: a row with only these filled is a separator.
 _NON_CONTENT = frozenset({"id", "status", "dev", "qa"})
 # Columns that name things: a bare number there slipped from a neighbouring column.
 _TEXT_ONLY = frozenset({"widget", "field_type", "entity_type", "display_plugin", "bundle", "ref_bundle"})
-_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 
 
 def lenient(severity: Severity, action: Action) -> Severity:
@@ -33,6 +34,7 @@ class Sheet:
     kind: SpecKind
     roles: dict[str, int]
     names: tuple[str, ...]  # header text per column; blank or repeated headers get "Column N"
+    mark_roles: frozenset[str] = frozenset()  # yes/no columns written as a word or blank (`Required` / "")
 
     @classmethod
     def of(cls, table: Table, kind: SpecKind, roles: dict[str, int]) -> Sheet:
@@ -41,7 +43,7 @@ class Sheet:
         for i, text in enumerate(header):
             text = text.strip()
             names.append(text if text and text not in names else f"Column {i + 1}")
-        return cls(table, kind, roles, tuple(names))
+        return cls(table, kind, roles, tuple(names), _mark_roles(table, roles))
 
     def columns(self) -> tuple[Column, ...]:
         return kind_columns(self.kind)
@@ -104,6 +106,16 @@ class Row:
     @property
     def to_build(self) -> bool:
         return self.action in (Action.BUILD, Action.CHANGE, Action.HOLD)
+
+
+def _mark_roles(table: Table, roles: dict[str, int]) -> frozenset[str]:
+    """The yes/no columns where some cell is the column's mark word: there a blank cell means no."""
+    marked = set()
+    for role in MARK_WORDS.keys() & roles.keys():
+        index = roles[role]
+        if any(index < len(r.cells) and is_mark(r.cells[index], role) for r in table.records):
+            marked.add(role)
+    return frozenset(marked)
 
 
 def rows(sheet: Sheet, findings: Findings, mapping: StatusMapping) -> Iterator[Row]:
@@ -175,7 +187,7 @@ def _check_cells(row: Row) -> None:
                 f"The cell holds the spreadsheet error {raw}; it is read as empty.",
                 column.role,
             )
-        elif column.role in _TEXT_ONLY and _NUMBER.fullmatch(raw):
+        elif column.role in _TEXT_ONLY and NUMBER.fullmatch(raw):
             row.flag(
                 Code.VALUE_IN_WRONG_COLUMN,
                 Severity.WARNING,
@@ -183,7 +195,13 @@ def _check_cells(row: Row) -> None:
                 "another column.",
                 column.role,
             )
-        elif not raw and column.required and row.to_build and not _base_field(row, column.role):
+        elif (
+            not raw
+            and column.required
+            and row.to_build
+            and column.role not in row.sheet.mark_roles
+            and not _base_field(row, column.role)
+        ):
             row.flag(
                 Code.MISSING_VALUE,
                 Severity.WARNING,
@@ -201,7 +219,8 @@ def _check_cells(row: Row) -> None:
             row.flag(
                 Code.INVALID_MACHINE_NAME,
                 Severity.WARNING,
-                f"Machine name {name!r} {problem}; Drupal allows lowercase letters, digits and underscores.",
+                f"Machine name {name!r} {problem}; Drupal allows {machine_name_rule(row.sheet.kind).allowed} in "
+                f"a {row.sheet.kind.value.replace('_', ' ').rstrip('s')} machine name.",
                 "machine_name",
                 suggestion=to_machine_name(name if name != "-" else row.get("label"), row.sheet.kind),
             )

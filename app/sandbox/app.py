@@ -57,6 +57,7 @@ def create_sandbox_app(config: SandboxConfig, *, http_client: httpx.AsyncClient 
         Route("/_sandbox/stats", control.stats),
         Route("/_sandbox/reset", control.reset, methods=["POST"]),
         Route("/_sandbox/attachments/{id}", control.attachment_download),
+        Route("/_sandbox/issues/{key}/edit", control.edit_issue_as_person, methods=["POST"]),
         Route("/atlassian-connect/all.js", control.all_js),
         Mount("/_sandbox/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         *rest_routes,

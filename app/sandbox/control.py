@@ -9,9 +9,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from app.sandbox.config import STATIC_DIR
-from app.sandbox.errors import NotInstalledError, SandboxError
+from app.sandbox.errors import NoSuchIssueError, NotInstalledError, SandboxError
 from app.sandbox.frames import origin_of, page_context
-from app.sandbox.models import Installation, user_for_role
+from app.sandbox.models import Installation, user_actor, user_for_role
+from app.sandbox.rest.errors import JiraRequestError
+from app.sandbox.rest.issues import apply_edit
 from app.sandbox.runtime import runtime_of
 from app.sandbox.stats import Stats
 from app.sandbox.tokens import context_token
@@ -102,6 +104,22 @@ async def reset(request: Request) -> Response:
     runtime = runtime_of(request)
     await runtime.store.reset_issues()
     runtime.stats = Stats()
+    return Response(status_code=204)
+
+
+async def edit_issue_as_person(request: Request) -> Response:
+    """`POST /_sandbox/issues/{key}/edit {"as": "developer", "fields": ..., "update": ...}`: someone edits the
+    issue in Jira, as a person would in the issue view, so tests can see how the app treats edits made by others."""
+    runtime = runtime_of(request)
+    issue = runtime.store.issue(request.path_params["key"])
+    if issue is None:
+        raise NoSuchIssueError(f"no issue {request.path_params['key']}")
+    body = await _json_object(request)
+    edit = {name: body[name] for name in ("fields", "update") if name in body}
+    try:
+        await apply_edit(runtime, issue, edit, user_actor(user_for_role(body.get("as"))))
+    except JiraRequestError as exc:
+        return exc.response()
     return Response(status_code=204)
 
 

@@ -17,3 +17,7 @@ class InstallError(SandboxError):
 
 class NotInstalledError(NotFoundError, SandboxError):
     """No installed app with that key."""
+
+
+class NoSuchIssueError(NotFoundError, SandboxError):
+    """A control endpoint named an issue the sandbox does not have."""

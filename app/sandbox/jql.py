@@ -23,7 +23,7 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _PROPERTY = re.compile(r"issue\.property\[(?P<key>[^\]]+)\](?:\.(?P<path>[\w.-]+))?$")
-FIELDS = ("project", "key", "issuekey", "labels", "issuetype", "id")
+FIELDS = ("project", "key", "issuekey", "labels", "issuetype", "id", "parent")
 
 
 class JqlError(ValueError):

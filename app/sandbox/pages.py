@@ -116,6 +116,11 @@ async def issue_page(request: Request) -> Response:
         row=row,
         attachments=attachments,
         description=adf_to_html(issue.description),
+        parent=runtime.store.issues.get(issue.parent_id or ""),
+        comments=[
+            {"author": c.author["displayName"], "created": c.created, "body": adf_to_html(c.body)}
+            for c in issue.comments
+        ],
         frame=frame,
     )
 

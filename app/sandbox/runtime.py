@@ -13,7 +13,7 @@ from app.sandbox.config import SandboxConfig
 from app.sandbox.faults import FaultInjector
 from app.sandbox.installer import Installer
 from app.sandbox.keys import InstallKeyPair
-from app.sandbox.models import ADMIN_USER, Project, SandboxUser, user_for_role
+from app.sandbox.models import ADMIN_USER, ISSUE_TYPES, Project, SandboxUser, sample_projects, user_for_role
 from app.sandbox.ratelimit import RateLimiter
 from app.sandbox.stats import Stats
 from app.sandbox.store import SandboxStore
@@ -35,8 +35,11 @@ class SandboxRuntime:
 
     @classmethod
     def build(cls, config: SandboxConfig, http: httpx.AsyncClient | None = None) -> SandboxRuntime:
-        project = Project(config.project_id, config.project_key, config.project_name, ADMIN_USER.account_id)
-        store = SandboxStore(project, config.state_dir)
+        main = Project(
+            config.project_id, config.project_key, config.project_name, ADMIN_USER.account_id, issue_types=ISSUE_TYPES
+        )
+        samples = [p for p in sample_projects(ADMIN_USER.account_id) if p.key != main.key and p.id != main.id]
+        store = SandboxStore([main, *samples], config.state_dir)
         keys = InstallKeyPair.generate()
         http = http or httpx.AsyncClient(timeout=10.0)
         limiter = (

@@ -15,6 +15,10 @@ class Stats:
     rate_limited: int = 0
     unauthorized: int = 0
     issues_created: int = 0
+    issues_updated: int = 0
+    comments_added: int = 0
+    links_deleted: int = 0
+    deletes_refused: int = 0
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -25,4 +29,8 @@ class Stats:
             "unauthorized": self.unauthorized,
             "faultsInjected": dict(self.faults),
             "issuesCreated": self.issues_created,
+            "issuesUpdated": self.issues_updated,
+            "commentsAdded": self.comments_added,
+            "linksDeleted": self.links_deleted,
+            "deletesRefused": self.deletes_refused,
         }

@@ -10,32 +10,45 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from app.sandbox.models import (
     ADMIN_USER,
-    ISSUE_TYPES,
     USERS,
     Attachment,
+    ChangeGroup,
+    Comment,
     Installation,
     Issue,
     IssueLink,
     IssueType,
     Project,
     SandboxUser,
+    jira_timestamp,
 )
 
 STATE_FILE = "sandbox-state.json"
 FIRST_ISSUE_ID = 10001
+FIRST_LINK_ID = 10000
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of an edit: its id, the name history shows, and the value before and after."""
+
+    field_id: str
+    name: str
+    before: Any
+    after: Any
 
 
 class SandboxStore:
-    def __init__(self, project: Project, state_dir: Path | None = None) -> None:
+    def __init__(self, projects: list[Project], state_dir: Path | None = None) -> None:
         self._lock = asyncio.Lock()
         self._state_dir = state_dir
-        self.projects: dict[str, Project] = {project.key: project}
+        self.projects: dict[str, Project] = {project.key: project for project in projects}
         self.installations: dict[str, Installation] = {}
         self._clear_issues()
         if state_dir is not None:
@@ -48,15 +61,27 @@ class SandboxStore:
         self._contents: dict[str, bytes] = {}
         self._next_id = FIRST_ISSUE_ID
         self._next_number: dict[str, int] = {}
+        # Counters, not list lengths: links can be deleted and ids are never reused.
+        self._next_link_id = FIRST_LINK_ID
+        self._next_record_id = FIRST_ISSUE_ID
 
     # Reads ---------------------------------------------------------------------------------------------
 
     def project(self, key_or_id: str) -> Project | None:
         return next((p for p in self.projects.values() if key_or_id in (p.key, p.id)), None)
 
-    def issue_type(self, id_or_name: str) -> IssueType | None:
-        """Every sandbox project has the same issue types."""
-        return next((t for t in ISSUE_TYPES if id_or_name in (t.id, t.name)), None)
+    def custom_field_ids(self) -> tuple[str, ...]:
+        return tuple(f.id for p in self.projects.values() for f in p.custom_fields)
+
+    def project_of(self, issue: Issue) -> Project:
+        project = self.project(issue.project_id)
+        assert project is not None  # issues are only created in existing projects
+        return project
+
+    def issue_type_of(self, issue: Issue) -> IssueType:
+        issue_type = self.project_of(issue).issue_type(issue.issuetype_id)
+        assert issue_type is not None  # validated on create
+        return issue_type
 
     def account_ids(self) -> set[str]:
         return {u.account_id for u in USERS}
@@ -117,10 +142,53 @@ class SandboxStore:
             for link in self.links:
                 if (link.type_id, link.inward_issue_id, link.outward_issue_id) == (type_id, inward.id, outward.id):
                     return link
-            link = IssueLink(str(len(self.links) + 10000), type_id, inward.id, outward.id)
+            link = IssueLink(str(self._next_link_id), type_id, inward.id, outward.id)
+            self._next_link_id += 1
             self.links.append(link)
             self._save()
             return link
+
+    async def delete_link(self, link: IssueLink) -> None:
+        async with self._lock:
+            self.links.remove(link)
+            self._save()
+
+    async def edit_issue(
+        self, issue: Issue, changes: list[FieldChange], properties: dict[str, Any], author: dict[str, str]
+    ) -> None:
+        """Apply validated field changes and properties; fields that really changed go into the history."""
+        async with self._lock:
+            items = []
+            for change in changes:
+                if change.before == change.after:
+                    continue
+                _assign(issue, change.field_id, change.after)
+                items.append(
+                    {
+                        "field": change.name,
+                        "fieldId": change.field_id,
+                        "fromString": _history_string(change.before),
+                        "toString": _history_string(change.after),
+                    }
+                )
+            issue.properties.update(properties)
+            if items:
+                issue.updated = jira_timestamp()
+                issue.changelog.append(ChangeGroup(self._record_id(), author, items, issue.updated))
+            self._save()
+
+    async def add_comment(self, issue: Issue, body: dict[str, Any], author: dict[str, str]) -> Comment:
+        async with self._lock:
+            comment = Comment(self._record_id(), author, body)
+            issue.comments.append(comment)
+            self._save()
+            return comment
+
+    def _record_id(self) -> str:
+        """Ids of comments and history entries (one sequence, as Jira's are unique site-wide)."""
+        record_id = str(self._next_record_id)
+        self._next_record_id += 1
+        return record_id
 
     async def add_attachment(self, issue: Issue, filename: str, mime_type: str, content: bytes) -> Attachment:
         async with self._lock:
@@ -160,6 +228,8 @@ class SandboxStore:
             "attachments": [asdict(a) for a in self.attachments.values()],
             "next_id": self._next_id,
             "next_number": self._next_number,
+            "next_link_id": self._next_link_id,
+            "next_record_id": self._next_record_id,
         }
         # Write then rename, so a crash mid-write never leaves a truncated state file.
         path = self._state_dir / STATE_FILE
@@ -183,3 +253,28 @@ class SandboxStore:
         }
         self._next_id = state["next_id"]
         self._next_number = state["next_number"]
+        self._next_link_id = state.get("next_link_id", FIRST_LINK_ID + len(self.links))
+        self._next_record_id = state.get("next_record_id", FIRST_ISSUE_ID)
+
+
+def _assign(issue: Issue, field_id: str, value: Any) -> None:
+    if field_id.startswith("customfield_"):
+        if value is None:
+            issue.custom.pop(field_id, None)
+        else:
+            issue.custom[field_id] = value
+    elif field_id == "parent":
+        issue.parent_id = value
+    elif field_id == "assignee":
+        issue.assignee_account_id = value
+    else:
+        setattr(issue, field_id, value)
+
+
+def _history_string(value: Any) -> str | None:
+    """How history shows a value: text as is, labels space-separated, documents and options as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return " ".join(value)
+    return json.dumps(value, sort_keys=True)

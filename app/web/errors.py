@@ -13,7 +13,7 @@ from app.errors import AppError
 
 log = logging.getLogger(__name__)
 
-_JSON_PREFIXES = ("/api/", "/installed", "/uninstalled", "/enabled", "/disabled")
+_JSON_PREFIXES = ("/api/", "/installed", "/uninstalled", "/enabled", "/disabled", "/forge/")
 
 
 def _wants_json(request: Request) -> bool:

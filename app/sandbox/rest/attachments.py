@@ -6,10 +6,9 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.sandbox.rest.common import issue_in_path
+from app.sandbox.rest.common import issue_in_path, runtime_of
 from app.sandbox.rest.errors import JiraRequestError
 from app.sandbox.rest.representations import API, attachment_json
-from app.sandbox.runtime import runtime_of
 
 
 async def add_attachments(request: Request) -> Response:

@@ -24,6 +24,9 @@ from app.sandbox.runtime import SandboxRuntime
 logger = logging.getLogger(__name__)
 
 CREATE_ENDPOINTS = {"POST /rest/api/3/issue", "POST /rest/api/3/issue/bulk"}
+# Connect scopes that allow deleting (each implies the ones below it).
+# @see https://developer.atlassian.com/cloud/jira/platform/scopes-for-connect-apps/
+DELETE_SCOPES = {"DELETE", "PROJECT_ADMIN", "ADMIN"}
 
 
 class DroppedConnection(httpx.RemoteProtocolError):
@@ -62,6 +65,13 @@ class RestGate:
             await response(scope, receive, counting_send)
             return
         scope.setdefault("state", {})["installation"] = installation
+        scopes = {str(name).upper() for name in installation.descriptor.get("scopes") or []}
+        if scope["method"] == "DELETE" and not scopes & DELETE_SCOPES:
+            message = (
+                f"The app {installation.app_key} may not delete: its descriptor does not declare the DELETE scope."
+            )
+            await jira_error(403, message)(scope, receive, counting_send)
+            return
 
         if runtime.limiter is not None:
             wait = runtime.limiter.take(installation.app_key)

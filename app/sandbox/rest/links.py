@@ -1,4 +1,5 @@
-"""`POST /issueLink`: link two issues; the link shows on both (see `IssueLink` for which side is which)."""
+"""`POST /issueLink`: link two issues; the link shows on both (see `IssueLink` for which side is which).
+`DELETE /issueLink/{linkId}` removes one."""
 
 from __future__ import annotations
 
@@ -6,10 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.sandbox.models import LINK_TYPES, Issue
-from app.sandbox.rest.common import ISSUE_NOT_FOUND, json_body
+from app.sandbox.rest.common import ISSUE_NOT_FOUND, json_body, runtime_of
 from app.sandbox.rest.errors import JiraRequestError
 from app.sandbox.rest.representations import API
-from app.sandbox.runtime import runtime_of
 
 
 async def create_issue_link(request: Request) -> Response:
@@ -38,4 +38,17 @@ async def create_issue_link(request: Request) -> Response:
     return Response(status_code=201)
 
 
-ROUTES = [(f"{API}/issueLink", create_issue_link, ["POST"])]
+async def delete_issue_link(request: Request) -> Response:
+    runtime = runtime_of(request)
+    link = next((k for k in runtime.store.links if k.id == request.path_params["linkId"]), None)
+    if link is None:
+        raise JiraRequestError(404, "No issue link with id '" + request.path_params["linkId"] + "' exists.")
+    await runtime.store.delete_link(link)
+    runtime.stats.links_deleted += 1
+    return Response(status_code=204)
+
+
+ROUTES = [
+    (f"{API}/issueLink", create_issue_link, ["POST"]),
+    (f"{API}/issueLink/{{linkId}}", delete_issue_link, ["DELETE"]),
+]

@@ -1,12 +1,15 @@
-"""Read-only REST resources: myself, project, create metadata, assignable users, issue link types."""
+"""Read-only REST resources: myself, project, create metadata (issue types and their fields), assignable users,
+issue link types."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.sandbox.models import ISSUE_TYPES, LINK_TYPES, USERS, Project
-from app.sandbox.rest.common import caller
+from app.sandbox.models import LINK_TYPES, USERS, CustomField, IssueType, Project
+from app.sandbox.rest.common import caller, page_params, runtime_of
 from app.sandbox.rest.errors import JiraRequestError
 from app.sandbox.rest.representations import (
     API,
@@ -16,7 +19,6 @@ from app.sandbox.rest.representations import (
     project_ref_json,
     user_json,
 )
-from app.sandbox.runtime import runtime_of
 
 
 def _project_or_404(request: Request, key_or_id: str | None) -> Project:
@@ -40,8 +42,8 @@ async def project(request: Request) -> Response:
         | {
             "description": "The sandbox project for Drupal site builds.",
             "lead": user_json(runtime.store.user(found.lead_account_id), base),
-            "issueTypes": [issue_type_json(t, base) for t in ISSUE_TYPES],
-            "style": "classic",
+            "issueTypes": [issue_type_json(t, base, found) for t in found.issue_types],
+            "style": found.style,
             "isPrivate": False,
             "assigneeType": "UNASSIGNED",
         }
@@ -49,11 +51,68 @@ async def project(request: Request) -> Response:
 
 
 async def create_meta_issue_types(request: Request) -> Response:
-    """`GET /issue/createmeta/{projectIdOrKey}/issuetypes`: a page of the project's issue types."""
-    _project_or_404(request, request.path_params["projectIdOrKey"])
+    """`GET /issue/createmeta/{projectIdOrKey}/issuetypes`: a page of the project's issue types.
+
+    @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-createmeta-projectidorkey-issuetypes-get
+    """
+    found = _project_or_404(request, request.path_params["projectIdOrKey"])
+    start, limit = page_params(request, default_limit=50, max_limit=200)
     base = runtime_of(request).config.public_url
-    types = [issue_type_json(t, base) for t in ISSUE_TYPES]
-    return JSONResponse({"issueTypes": types, "maxResults": 50, "startAt": 0, "total": len(types)})
+    types = [issue_type_json(t, base, found) for t in found.issue_types]
+    return JSONResponse(
+        {"issueTypes": types[start : start + limit], "maxResults": limit, "startAt": start, "total": len(types)}
+    )
+
+
+async def create_meta_fields(request: Request) -> Response:
+    """`GET /issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}`: a page of the fields a create of that
+    issue type takes, with which are required and whether they have a default."""
+    found = _project_or_404(request, request.path_params["projectIdOrKey"])
+    issue_type = next((t for t in found.issue_types if t.id == request.path_params["issueTypeId"]), None)
+    if issue_type is None:
+        raise JiraRequestError(404, "Issue type with id '" + request.path_params["issueTypeId"] + "' does not exist.")
+    start, limit = page_params(request, default_limit=50, max_limit=200)
+    fields = _create_fields(found, issue_type)
+    return JSONResponse(
+        {"fields": fields[start : start + limit], "maxResults": limit, "startAt": start, "total": len(fields)}
+    )
+
+
+def _field_meta(field_id: str, name: str, schema: dict[str, Any], *, required: bool) -> dict[str, Any]:
+    return {
+        "fieldId": field_id,
+        "key": field_id,
+        "name": name,
+        "required": required,
+        "hasDefaultValue": False,
+        "operations": ["add", "set", "remove"] if field_id == "labels" else ["set"],
+        "schema": schema,
+    }
+
+
+def _create_fields(project: Project, issue_type: IssueType) -> list[dict[str, Any]]:
+    fields = [
+        _field_meta("issuetype", "Issue Type", {"type": "issuetype", "system": "issuetype"}, required=True),
+        _field_meta("project", "Project", {"type": "project", "system": "project"}, required=True),
+        _field_meta("summary", "Summary", {"type": "string", "system": "summary"}, required=True),
+        _field_meta("description", "Description", {"type": "string", "system": "description"}, required=False),
+        _field_meta("labels", "Labels", {"type": "array", "items": "string", "system": "labels"}, required=False),
+        _field_meta("assignee", "Assignee", {"type": "user", "system": "assignee"}, required=False),
+    ]
+    if issue_type.hierarchy_level < 1:  # epics are the top of the hierarchy
+        fields.append(
+            _field_meta("parent", "Parent", {"type": "issuelink", "system": "parent"}, required=issue_type.subtask)
+        )
+    return fields + [_custom_meta(f, issue_type) for f in project.custom_fields if not issue_type.subtask]
+
+
+def _custom_meta(custom: CustomField, issue_type: IssueType) -> dict[str, Any]:
+    meta = _field_meta(custom.id, custom.name, custom.schema, required=issue_type.name in custom.required_on)
+    if custom.options:
+        meta["allowedValues"] = [
+            {"id": str(10100 + number), "value": option} for number, option in enumerate(custom.options)
+        ]
+    return meta
 
 
 async def assignable_users(request: Request) -> Response:
@@ -75,6 +134,7 @@ ROUTES = [
     (f"{API}/myself", myself, ["GET"]),
     (f"{API}/project/{{projectIdOrKey}}", project, ["GET"]),
     (f"{API}/issue/createmeta/{{projectIdOrKey}}/issuetypes", create_meta_issue_types, ["GET"]),
+    (f"{API}/issue/createmeta/{{projectIdOrKey}}/issuetypes/{{issueTypeId}}", create_meta_fields, ["GET"]),
     (f"{API}/user/assignable/search", assignable_users, ["GET"]),
     (f"{API}/issueLinkType", issue_link_types, ["GET"]),
 ]

@@ -13,10 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.sandbox.models import USERS, SandboxUser
-from app.sandbox.rest.common import json_body
+from app.sandbox.rest.common import json_body, runtime_of
 from app.sandbox.rest.errors import JiraRequestError
 from app.sandbox.rest.representations import API
-from app.sandbox.runtime import runtime_of
 
 # The global permissions Jira Cloud knows; an administrator holds the ones in ADMIN_GLOBAL, everyone the rest.
 GLOBAL_PERMISSIONS = frozenset(

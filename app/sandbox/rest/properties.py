@@ -7,11 +7,10 @@ import json
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.sandbox.rest.common import issue_in_path, json_body
+from app.sandbox.rest.common import issue_in_path, json_body, runtime_of
 from app.sandbox.rest.errors import JiraRequestError
 from app.sandbox.rest.representations import API
 from app.sandbox.rest.validation import PROPERTY_KEY_MAX, PROPERTY_VALUE_MAX_BYTES
-from app.sandbox.runtime import runtime_of
 
 
 async def get_property(request: Request) -> Response:

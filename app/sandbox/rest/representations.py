@@ -7,6 +7,8 @@ from typing import Any
 from app.sandbox.models import (
     LINK_TYPES,
     Attachment,
+    ChangeGroup,
+    Comment,
     Installation,
     Issue,
     IssueLink,
@@ -33,6 +35,8 @@ ISSUE_FIELDS = (
     "assignee",
     "created",
     "updated",
+    "parent",
+    "comment",
 )
 
 
@@ -74,16 +78,33 @@ def app_user_json(installation: Installation, base_url: str) -> dict[str, Any]:
     }
 
 
-def issue_type_json(issue_type: IssueType, base_url: str) -> dict[str, Any]:
+def actor_json(actor: dict[str, str], base_url: str) -> dict[str, Any]:
+    """`UserDetails` of whoever wrote a comment or made a change (a person or an app's bot user)."""
     return {
+        "self": f"{base_url}{API}/user?accountId={actor['accountId']}",
+        "accountId": actor["accountId"],
+        "accountType": actor["accountType"],
+        "displayName": actor["displayName"],
+        "active": True,
+        "timeZone": "Europe/London",
+        "avatarUrls": _avatars(base_url, "user", actor["accountId"]),
+    }
+
+
+def issue_type_json(issue_type: IssueType, base_url: str, project: Project | None = None) -> dict[str, Any]:
+    """A team-managed project's issue types are scoped to it (`scope`), as Jira shows them."""
+    answer: dict[str, Any] = {
         "self": f"{base_url}{API}/issuetype/{issue_type.id}",
         "id": issue_type.id,
         "name": issue_type.name,
         "description": issue_type.description,
         "iconUrl": f"{base_url}/images/issuetype/{issue_type.id}.svg",
-        "subtask": False,
+        "subtask": issue_type.subtask,
         "hierarchyLevel": issue_type.hierarchy_level,
     }
+    if project is not None and project.team_managed:
+        answer["scope"] = {"type": "PROJECT", "project": {"id": project.id}}
+    return answer
 
 
 def project_ref_json(project: Project, base_url: str) -> dict[str, Any]:
@@ -93,7 +114,7 @@ def project_ref_json(project: Project, base_url: str) -> dict[str, Any]:
         "key": project.key,
         "name": project.name,
         "projectTypeKey": "software",
-        "simplified": False,
+        "simplified": project.team_managed,
         "avatarUrls": _avatars(base_url, "project", project.id),
     }
 
@@ -122,9 +143,7 @@ def attachment_json(attachment: Attachment, user: SandboxUser, base_url: str) ->
 
 
 def _type_json(issue: Issue, store: SandboxStore, base_url: str) -> dict[str, Any]:
-    issue_type = store.issue_type(issue.issuetype_id)
-    assert issue_type is not None  # validated on create
-    return issue_type_json(issue_type, base_url)
+    return issue_type_json(store.issue_type_of(issue), base_url, store.project_of(issue))
 
 
 def _linked_issue_json(issue: Issue, store: SandboxStore, base_url: str) -> dict[str, Any]:
@@ -151,14 +170,43 @@ def _issue_link_json(link: IssueLink, issue: Issue, store: SandboxStore, base_ur
     }
 
 
-def requested_fields(names: list[str] | None, default: tuple[str, ...] = ISSUE_FIELDS) -> tuple[str, ...]:
-    """Jira's `fields` list: `*all`/`*navigable`, names, and `-name` to leave one out."""
+def comment_json(comment: Comment, issue: Issue, base_url: str) -> dict[str, Any]:
+    return {
+        "self": f"{base_url}{API}/issue/{issue.id}/comment/{comment.id}",
+        "id": comment.id,
+        "author": actor_json(comment.author, base_url),
+        "updateAuthor": actor_json(comment.author, base_url),
+        "body": comment.body,
+        "created": comment.created,
+        "updated": comment.created,
+        "jsdPublic": True,
+    }
+
+
+def change_group_json(group: ChangeGroup, base_url: str) -> dict[str, Any]:
+    """A `Changelog`; its items carry only the keys `ChangeDetails` allows (None values left out)."""
+    items = [
+        {k: v for k, v in item.items() if v is not None} | {"fieldtype": _field_type(item)} for item in group.items
+    ]
+    return {"id": group.id, "author": actor_json(group.author, base_url), "created": group.created, "items": items}
+
+
+def _field_type(item: dict[str, str | None]) -> str:
+    return "custom" if str(item.get("fieldId", "")).startswith("customfield_") else "jira"
+
+
+def requested_fields(
+    names: list[str] | None, default: tuple[str, ...] = ISSUE_FIELDS, custom: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """Jira's `fields` list: `*all`/`*navigable`, names, and `-name` to leave one out; `custom` are the custom
+    field ids the issue's project has."""
+    known = (*ISSUE_FIELDS, *custom)
     if not names:
         return default
     chosen = [n for n in names if n and not n.startswith("-")]
-    wanted = list(ISSUE_FIELDS) if any(n in ("*all", "*navigable") for n in chosen) else chosen
+    wanted = list(known) if any(n in ("*all", "*navigable") for n in chosen) else chosen
     excluded = {n[1:] for n in names if n.startswith("-")}
-    return tuple(n for n in wanted if n in ISSUE_FIELDS and n not in excluded)
+    return tuple(n for n in wanted if n in known and n not in excluded)
 
 
 def issue_json(
@@ -169,9 +217,9 @@ def issue_json(
     properties: list[str] | None = None,
 ) -> dict[str, Any]:
     """An `IssueBean` with the requested fields and, if asked, issue properties (`*all` for every one)."""
-    project = store.project(issue.project_id)
-    assert project is not None  # issues are only created in existing projects
+    project = store.project_of(issue)
     reporter = store.user(issue.reporter_account_id)
+    parent = store.issues.get(issue.parent_id) if issue.parent_id else None
     values: dict[str, Any] = {
         "summary": issue.summary,
         "description": issue.description,
@@ -186,14 +234,23 @@ def issue_json(
         if issue.assignee_account_id
         else None,
         "created": issue.created,
-        "updated": issue.created,
+        "updated": issue.updated,
+        "comment": {
+            "comments": [comment_json(c, issue, base_url) for c in issue.comments],
+            "maxResults": len(issue.comments),
+            "total": len(issue.comments),
+            "startAt": 0,
+        },
+        **{f.id: issue.custom.get(f.id) for f in project.custom_fields},
     }
+    if parent is not None:  # Jira leaves the field out of an issue without a parent
+        values["parent"] = _linked_issue_json(parent, store, base_url)
     answer: dict[str, Any] = {
         "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
         "id": issue.id,
         "self": f"{base_url}{API}/issue/{issue.id}",
         "key": issue.key,
-        "fields": {name: values[name] for name in fields},
+        "fields": {name: values[name] for name in fields if name in values},
     }
     if properties:
         wanted = (

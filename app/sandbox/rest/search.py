@@ -15,10 +15,9 @@ from starlette.responses import JSONResponse, Response
 
 from app.sandbox.jql import FIELDS, JqlError, Query, matcher, parse, property_path
 from app.sandbox.models import Installation, Issue, jira_timestamp
-from app.sandbox.rest.common import json_body
+from app.sandbox.rest.common import json_body, runtime_of
 from app.sandbox.rest.errors import JiraRequestError
 from app.sandbox.rest.representations import API, issue_json, requested_fields
-from app.sandbox.runtime import runtime_of
 from app.sandbox.store import SandboxStore
 
 MAX_RESULTS = 5000
@@ -52,8 +51,11 @@ def _field_values(store: SandboxStore) -> Any:
             return [issue.key, issue.id]
         if field == "labels":
             return list(issue.labels)
-        issue_type = store.issue_type(issue.issuetype_id)
-        return [issue_type.name, issue_type.id] if issue_type else []
+        if field == "parent":
+            parent = store.issues.get(issue.parent_id or "")
+            return [parent.key, parent.id] if parent else []
+        issue_type = store.issue_type_of(issue)
+        return [issue_type.name, issue_type.id]
 
     return values
 
@@ -108,7 +110,7 @@ async def search(request: Request) -> Response:
         found.sort(key=ORDER_KEYS[field], reverse=descending)
     page = found[start : start + limit]
     # The enhanced search returns only ids unless fields are asked for.
-    fields = requested_fields(body.get("fields"), default=())
+    fields = requested_fields(body.get("fields"), default=(), custom=store.custom_field_ids())
     base = runtime.config.public_url
     issues = [issue_json(i, store, base, fields, body.get("properties")) for i in page]
     answer: dict[str, Any] = {"issues": issues, "isLast": start + limit >= len(found)}

@@ -1,26 +1,32 @@
-"""Validating an issue-create payload as Jira does, field by field, with Jira's messages.
+"""Validating issue create and edit payloads as Jira does, field by field, with Jira's messages.
 
 @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-post
+@see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-put
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.adf.schema import validator_for
-from app.sandbox.models import ADMIN_USER, Project
-from app.sandbox.store import SandboxStore
+from app.adf.size import MAX_DESCRIPTION, description_size
+from app.sandbox.models import ADMIN_USER, CustomField, Issue, IssueType, Project
+from app.sandbox.store import FieldChange, SandboxStore
 
 SUMMARY_MAX = 255
-# Jira's limit for a rich-text field. Jira counts the stored (serialised) document, so we use
-# len(json.dumps(description)) — with its default separators and ASCII escapes — as the size.
-DESCRIPTION_MAX = 32_767
+# Jira's limit for a rich-text field, counted by the same rule as the product's (app/adf/size.py).
+DESCRIPTION_MAX = MAX_DESCRIPTION
 LABEL_MAX = 255
 PROPERTY_KEY_MAX = 255
 PROPERTY_VALUE_MAX_BYTES = 32_768
-SETTABLE_FIELDS = {"project", "issuetype", "summary", "description", "labels", "assignee"}
+# System fields a create may set; an edit may set these but the project and the issue type, plus custom fields.
+SETTABLE_FIELDS = {"project", "issuetype", "summary", "description", "labels", "assignee", "parent"}
+EDITABLE_FIELDS = SETTABLE_FIELDS - {"project", "issuetype"}
+HISTORY_NAMES = {"parent": "IssueParentAssociation"}
+WRONG_HIERARCHY = "Given parent work item does not belong to appropriate hierarchy."
 
 
 class CreateRejected(Exception):
@@ -30,6 +36,108 @@ class CreateRejected(Exception):
         super().__init__(json.dumps({"errors": errors, "errorMessages": messages or []}))
         self.errors = errors
         self.messages = messages or []
+
+
+@dataclass
+class _Fields:
+    """Checks field values for one project and issue type, collecting Jira's field errors as it goes."""
+
+    store: SandboxStore
+    adf_schema: Path
+    project: Project
+    issue_type: IssueType
+    editing: Issue | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def unknown(self, names: set[str], allowed: set[str]) -> None:
+        custom = {f.id for f in self.project.custom_fields}
+        for name in sorted(names - allowed - custom):
+            self.errors[name] = f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
+
+    def value(self, name: str, value: Any) -> Any:
+        """The value to store for field `name` (None when it is refused; the refusal is in `errors`)."""
+        check = getattr(self, f"_{name}", None)
+        if check is not None:
+            return check(value)
+        custom = self.project.custom_field(name)
+        assert custom is not None  # `unknown` refused every other name
+        return self._custom(custom, value)
+
+    def _summary(self, summary: Any) -> Any:
+        if not isinstance(summary, str) or not summary.strip():
+            self.errors["summary"] = "You must specify a summary of the issue."
+        elif len(summary) > SUMMARY_MAX:
+            self.errors["summary"] = "Summary must be less than 255 characters."
+        elif "\n" in summary or "\r" in summary:
+            self.errors["summary"] = "The summary is invalid because it contains newline characters."
+        return summary
+
+    def _description(self, description: Any) -> Any:
+        if description is None:
+            return None
+        if not isinstance(description, dict) or not validator_for(self.adf_schema).is_valid(description):
+            self.errors["description"] = (
+                "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+            )
+        elif description_size(description) > DESCRIPTION_MAX:
+            self.errors["description"] = (
+                "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
+            )
+        return description
+
+    def _labels(self, labels: Any) -> Any:
+        error = _label_error(labels)
+        if error:
+            self.errors["labels"] = error
+            return []
+        return list(labels)
+
+    def _assignee(self, assignee: Any) -> str | None:
+        if assignee is None:
+            return None
+        account_id = assignee.get("accountId") if isinstance(assignee, dict) else None
+        if not isinstance(account_id, str) or account_id not in self.store.account_ids():
+            self.errors["assignee"] = f"User '{account_id}' cannot be assigned issues."
+            return None
+        return account_id
+
+    def _parent(self, reference: Any) -> str | None:
+        """A parent one level up the hierarchy, in the same project (epic over standard, standard over subtask)."""
+        if reference is None or (isinstance(reference, dict) and reference.get("none") is True):
+            if self.issue_type.subtask:
+                self.errors["parent"] = "Could not find valid parent issue"
+            return None
+        wanted = str(reference.get("id") or reference.get("key") or "") if isinstance(reference, dict) else ""
+        parent = self.store.issue(wanted) if wanted else None
+        if parent is None or parent.project_id != self.project.id:
+            self.errors["parent"] = "Could not find valid parent issue"
+            return None
+        if self.store.issue_type_of(parent).hierarchy_level != self.issue_type.hierarchy_level + 1 or (
+            self.editing is not None and parent.id == self.editing.id
+        ):
+            self.errors["parent"] = WRONG_HIERARCHY
+            return None
+        return parent.id
+
+    def _custom(self, custom: CustomField, value: Any) -> Any:
+        if value is None:
+            return None
+        if custom.kind == "option":
+            choice = value.get("value") if isinstance(value, dict) else None
+            if choice not in custom.options:
+                self.errors[custom.id] = f"Specify a valid 'id' or 'name' for {custom.name}"
+                return None
+            return {"value": choice}
+        if not isinstance(value, str) or len(value) > SUMMARY_MAX:
+            self.errors[custom.id] = f"{custom.name}: a single line of text of at most 255 characters is expected."
+            return None
+        return value
+
+    def require_custom(self, values: dict[str, Any]) -> None:
+        """Custom fields required on this issue type must have a value."""
+        for custom in self.project.custom_fields:
+            if self.issue_type.name in custom.required_on and values.get(custom.id) is None:
+                self.errors.setdefault(custom.id, f"{custom.name} is required.")
 
 
 def validate_create(payload: Any, store: SandboxStore, adf_schema: Path) -> tuple[Project, dict[str, Any]]:
@@ -42,8 +150,6 @@ def validate_create(payload: Any, store: SandboxStore, adf_schema: Path) -> tupl
         raise CreateRejected({}, ["Issue create request must contain a 'fields' object."])
     fields = payload["fields"]
     errors: dict[str, str] = {}
-    for name in sorted(set(fields) - SETTABLE_FIELDS):
-        errors[name] = f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
 
     reference = fields.get("project") or {}
     project = (
@@ -54,52 +160,113 @@ def validate_create(payload: Any, store: SandboxStore, adf_schema: Path) -> tupl
 
     reference = fields.get("issuetype") or {}
     issue_type = (
-        store.issue_type(str(reference.get("id") or reference.get("name") or ""))
-        if isinstance(reference, dict)
+        project.issue_type(str(reference.get("id") or reference.get("name") or ""))
+        if isinstance(reference, dict) and project is not None
         else None
     )
     if issue_type is None:
         errors["issuetype"] = "Specify a valid issue type" if reference else "Specify an issue type"
 
-    summary = fields.get("summary")
-    if not isinstance(summary, str) or not summary.strip():
-        errors["summary"] = "You must specify a summary of the issue."
-    elif len(summary) > SUMMARY_MAX:
-        errors["summary"] = "Summary must be less than 255 characters."
-    elif "\n" in summary or "\r" in summary:
-        errors["summary"] = "The summary is invalid because it contains newline characters."
-
-    description = fields.get("description")
-    if description is not None:
-        if not isinstance(description, dict) or not validator_for(adf_schema).is_valid(description):
-            errors["description"] = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
-        elif len(json.dumps(description)) > DESCRIPTION_MAX:
-            errors["description"] = "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
-
-    labels = fields.get("labels", [])
-    label_error = _label_error(labels)
-    if label_error:
-        errors["labels"] = label_error
-
-    assignee = fields.get("assignee")
-    assignee_id = assignee.get("accountId") if isinstance(assignee, dict) else None
-    if assignee is not None and (not isinstance(assignee_id, str) or assignee_id not in store.account_ids()):
-        errors["assignee"] = f"User '{assignee_id}' cannot be assigned issues."
-
     messages = _property_errors(payload.get("properties", []))
-    if errors or messages:
+    if project is None or issue_type is None:
         raise CreateRejected(errors, messages)
-    assert project is not None and issue_type is not None  # or `errors` would name them
+    check = _Fields(store, adf_schema, project, issue_type)
+    check.unknown(set(fields), SETTABLE_FIELDS)
+    values = {
+        name: check.value(name, fields.get(name))
+        for name in ("summary", "description", "assignee", "parent", *(f.id for f in project.custom_fields))
+    }
+    labels = check.value("labels", fields.get("labels", []))
+    check.require_custom(values)
+    if check.errors or messages:
+        raise CreateRejected(check.errors, messages)
     draft = {
         "issuetype_id": issue_type.id,
-        "summary": summary,
-        "description": description,
-        "labels": list(labels),
+        "summary": values["summary"],
+        "description": values["description"],
+        "labels": labels,
         "reporter_account_id": ADMIN_USER.account_id,
-        "assignee_account_id": assignee_id,
+        "assignee_account_id": values["assignee"],
+        "parent_id": values["parent"],
+        "custom": {f.id: values[f.id] for f in project.custom_fields if values[f.id] is not None},
         "properties": {p["key"]: p["value"] for p in payload.get("properties", [])},
     }
     return project, draft
+
+
+def validate_edit(
+    payload: Any, store: SandboxStore, adf_schema: Path, issue: Issue
+) -> tuple[list[FieldChange], dict[str, Any]]:
+    """The field changes and properties of a valid edit (`fields`, `update` operations, `properties`).
+
+    Raises:
+        CreateRejected: with every field error found.
+    """
+    if not isinstance(payload, dict) or not any(k in payload for k in ("fields", "update", "properties")):
+        raise CreateRejected({}, ["Can not instantiate an edit from an empty request body."])
+    fields = payload.get("fields") or {}
+    updates = payload.get("update") or {}
+    if not isinstance(fields, dict) or not isinstance(updates, dict):
+        raise CreateRejected({}, ["'fields' and 'update' must be objects."])
+    project = store.project_of(issue)
+    check = _Fields(store, adf_schema, project, store.issue_type_of(issue), editing=issue)
+    check.unknown(set(fields) | set(updates), EDITABLE_FIELDS)
+    for name in sorted(set(fields) & set(updates)):
+        check.errors[name] = f"Field '{name}' cannot be set in both 'fields' and 'update'."
+    current = _current_values(issue, project)
+    wanted = dict(fields)
+    for name, operations in updates.items():
+        wanted[name] = _apply_operations(name, operations, current.get(name), check.errors)
+    messages = _property_errors(payload.get("properties", []))
+    if check.errors or messages:
+        raise CreateRejected(check.errors, messages)
+
+    changes = []
+    for name, value in wanted.items():
+        after = check.value(name, value)
+        custom = project.custom_field(name)
+        changes.append(
+            FieldChange(name, custom.name if custom else HISTORY_NAMES.get(name, name), current.get(name), after)
+        )
+    check.require_custom(current | {c.field_id: c.after for c in changes})
+    if check.errors:
+        raise CreateRejected(check.errors)
+    return changes, {p["key"]: p["value"] for p in payload.get("properties", [])}
+
+
+def _current_values(issue: Issue, project: Project) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "summary": issue.summary,
+        "description": issue.description,
+        "labels": list(issue.labels),
+        "assignee": issue.assignee_account_id,
+        "parent": issue.parent_id,
+    }
+    return values | {f.id: issue.custom.get(f.id) for f in project.custom_fields}
+
+
+def _apply_operations(name: str, operations: Any, current: Any, errors: dict[str, str]) -> Any:
+    """`update: {name: [{"set"|"add"|"remove": value}, ...]}`: `add`/`remove` for labels, `set` for any field.
+
+    A `set` of `parent` names the parent (`{"key": ...}`) or removes it (`{"none": true}`); the result is what
+    `fields` would have held.
+    """
+    if not isinstance(operations, list) or not all(isinstance(o, dict) and len(o) == 1 for o in operations):
+        errors[name] = f"The operations on '{name}' must be a list of single-verb objects."
+        return current
+    value = current
+    if name == "parent" and isinstance(current, str):
+        value = {"id": current}
+    for operation in operations:
+        [(verb, argument)] = operation.items()
+        if verb == "set":
+            value = argument
+        elif verb in ("add", "remove") and name == "labels" and isinstance(argument, str):
+            labels = [label for label in value if label != argument]
+            value = [*labels, argument] if verb == "add" else labels
+        else:
+            errors[name] = f"Operation '{verb}' is not supported on field '{name}'."
+    return value
 
 
 def _label_error(labels: Any) -> str | None:
