@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
 from typing import Any
+
+import dramatiq
 
 from app.db.models import utcnow
 from app.pipeline.export import PERMANENT_ERRORS, run_export
@@ -18,6 +21,7 @@ from app.pipeline.generation import run_generation, writer_for_task
 from app.pipeline.recovery import WORKER_GONE_AFTER
 from app.pipeline.retention import run_cleanup
 from app.pipeline.workers_check import complete_ping
+from app.retries import RetryLater
 from workers.runtime import services, worker_id
 
 log = logging.getLogger(__name__)
@@ -26,16 +30,29 @@ log = logging.getLogger(__name__)
 @asynccontextmanager
 async def running(task_id: int) -> AsyncIterator[bool]:
     """Whether this worker may run the task: it claims it unless a live worker has it (a duplicate message after a
-    take-over), and releases it when the run ends, fails or is retried."""
+    take-over), and releases it when the run ends, fails or is retried (not due again before a retry's delay)."""
     tasks, me = services().tasks, worker_id()
     claimed = await asyncio.to_thread(tasks.claim, task_id, worker_id=me, gone_before=utcnow() - WORKER_GONE_AFTER)
     if not claimed:
         log.info("task %s is not active or another worker runs it; nothing to do", task_id)
+    due_in = timedelta()
     try:
         yield claimed
+    except dramatiq.Retry as retry:
+        due_in = timedelta(milliseconds=retry.delay or 0)
+        raise
     finally:
         if claimed:
-            await asyncio.to_thread(tasks.release, task_id, worker_id=me)
+            await asyncio.to_thread(tasks.release, task_id, worker_id=me, due_in=due_in)
+
+
+@contextmanager
+def requeued_when_asked() -> Iterator[None]:
+    """A server asked for a pause too long to sleep through: the message comes back after it, the worker is free."""
+    try:
+        yield
+    except RetryLater as exc:
+        raise dramatiq.Retry(str(exc), delay=round(exc.delay * 1000)) from exc
 
 
 def ping(task_id: int) -> None:
@@ -49,7 +66,8 @@ async def generate(task_id: int) -> None:
         if writer is None:
             return
         try:
-            await run_generation(current, task_id, writer=writer, concurrency=current.settings.llm_concurrency)
+            with requeued_when_asked():
+                await run_generation(current, task_id, writer=writer, concurrency=current.settings.llm_concurrency)
         finally:
             await writer.provider.aclose()
 
@@ -57,7 +75,8 @@ async def generate(task_id: int) -> None:
 async def export(task_id: int) -> None:
     async with running(task_id) as claimed:
         if claimed:
-            await run_export(services(), task_id)
+            with requeued_when_asked():
+                await run_export(services(), task_id)
 
 
 def cleanup() -> None:
@@ -79,9 +98,10 @@ ACTORS: dict[Callable[..., Any], dict[str, Any]] = {
     task_failed: {"max_retries": 3},
     # Idempotent: a retry, or two scheduled runs overlapping, delete nothing twice.
     cleanup: {"max_retries": 3, "time_limit": 900_000},
-    # Transient Jira failures (and a session busy in another worker) are retried with backoff; the run resumes.
+    # Jira still failing after app.retries' in-process tries is retried with backoff (or after Jira's Retry-After);
+    # the run resumes. The 3 here is part of the bound stated in app/retries.py.
     export: {
-        "max_retries": 8,
+        "max_retries": 3,
         "min_backoff": 2_000,
         "max_backoff": 120_000,
         "time_limit": 3_600_000,

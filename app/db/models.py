@@ -163,6 +163,9 @@ class TicketRecord(SQLModel, table=True):
     # Review: who the director assigned (a Jira account id, and its display name for the page).
     assignee_account_id: str | None = Field(default=None, max_length=128)
     assignee_name: str | None = Field(default=None, max_length=255)
+    # Review progress: the director went through this ticket (and who did, as a Jira account id).
+    reviewed: bool = False
+    reviewed_by: str | None = Field(default=None, max_length=128)
 
 
 class ExportLink(SQLModel, table=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import or_, update
@@ -110,11 +110,17 @@ class TaskRepository:
             session.commit()
         return cast(CursorResult[Any], result).rowcount == 1
 
-    def release(self, task_id: int, *, worker_id: str) -> None:
-        """The worker stopped running the task (finished, failed or will be retried): anyone may claim it again."""
+    def release(self, task_id: int, *, worker_id: str, due_in: timedelta = timedelta()) -> None:
+        """The worker stopped running the task (finished, failed or will be retried): anyone may claim it again.
+
+        `due_in`: the delay of the retry's message; until then plus `take_over_orphans`' wait for a queued task,
+        the recovery does not take the message for lost.
+        """
         with self._sessions() as session:
             session.execute(
-                update(Task).where(col(Task.id) == task_id, col(Task.worker_id) == worker_id).values(worker_id=None)
+                update(Task)
+                .where(col(Task.id) == task_id, col(Task.worker_id) == worker_id)
+                .values(worker_id=None, updated_at=utcnow() + due_in)
             )
             session.commit()
 

@@ -13,7 +13,7 @@ from app.generation.dependencies import TicketCycle, link
 from app.generation.grouping import group_units
 from app.generation.oversize import describe
 from app.generation.tickets import Ticket, TicketDraft
-from app.intake import Code, Finding, IntakeResult, Severity
+from app.intake import Action, Code, Finding, IntakeResult, Severity
 from app.llm import LLMConfig, ProseWriter, TicketProse, Usage, WriteResult, build_writer, write_all
 
 OnTicket = Callable[[Ticket], Awaitable[None] | None]
@@ -83,11 +83,13 @@ def draft_tickets(intake: IntakeResult) -> DraftSet:
     for cycle, finding in zip(links.cycles, cycle_findings, strict=True):
         for key in cycle.tickets:
             per_ticket.setdefault(key, []).append(finding.to_dict())
+    removals = {unit.key for unit in units if unit.action is Action.REMOVE}
     drafts = tuple(
         replace(
-            unit.draft(),
+            unit.draft(intake.model),
             findings=tuple(per_ticket.get(unit.key, ())),
-            blocked_by=links.blocked_by[unit.key],
+            # Removing what exists never waits for new work; only another removal can be in its way.
+            blocked_by=tuple(k for k in links.blocked_by[unit.key] if unit.key not in removals or k in removals),
             relates_to=links.relates_to.get(unit.key, ()),
         )
         for unit in units

@@ -26,6 +26,8 @@ class Code(StrEnum):
     EMPTY_FILE = "empty_file"
     NO_RECORDS = "no_records"
     BINARY_FILE = "binary_file"
+    UNREADABLE_WORKBOOK = "unreadable_workbook"
+    SKIPPED_TAB = "skipped_tab"
     DUPLICATE_FILE = "duplicate_file"
     ENCODING_DETECTED = "encoding_detected"
     MALFORMED_CSV = "malformed_csv"

@@ -39,23 +39,28 @@ from app.jira.pacing import TenantPacer
 
 API = "/rest/api/3"
 SEARCH_PAGE_SIZE = 100
-# When Jira sends a 429 without a usable `Retry-After`, wait this long (seconds).
-DEFAULT_RETRY_AFTER = 5.0
 
 
 class JiraClient:
-    """A tenant's Jira, called as the app (Connect JWT with `iss` = our app key).
+    """A tenant's Jira, called as the app (Connect JWT with `iss` = our app key, or a Forge bearer token).
 
     `pacer`, when given, is awaited before every request so a long export stays under the tenant's rate limit.
     `requests` and `rate_limited` count what was sent and how many answers were 429s.
     """
 
     def __init__(
-        self, http: httpx.AsyncClient, installation: Installation, app_key: str, *, pacer: TenantPacer | None = None
+        self,
+        http: httpx.AsyncClient,
+        installation: Installation,
+        app_key: str,
+        *,
+        pacer: TenantPacer | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
+        """`auth` replaces the Connect JWT for Forge tenants (bearer tokens; their `base_url` is the apiBaseUrl)."""
         self._http = http
         self._base_url = installation.base_url.rstrip("/")
-        self._auth = ConnectJWTAuth(
+        self._auth = auth or ConnectJWTAuth(
             app_key=app_key, shared_secret=installation.shared_secret, tenant_base_url=self._base_url
         )
         self._pacer = pacer
@@ -242,10 +247,10 @@ def _translate(response: httpx.Response, what: str) -> JiraError:
     return JiraError(f"Jira answered {status} to {what}: {reason}", status=status)
 
 
-def _retry_after(header: str | None) -> float:
-    """`Retry-After` is seconds or an HTTP date."""
+def _retry_after(header: str | None) -> float | None:
+    """`Retry-After` is seconds or an HTTP date; None when absent or unreadable (the retry policy picks a wait)."""
     if not header:
-        return DEFAULT_RETRY_AFTER
+        return None
     try:
         return max(0.0, float(header))
     except ValueError:
@@ -253,7 +258,7 @@ def _retry_after(header: str | None) -> float:
     try:
         moment = email.utils.parsedate_to_datetime(header)
     except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER
+        return None
     return max(0.0, moment.timestamp() - time.time())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
 import time
@@ -14,7 +15,8 @@ from app.llm.base import LLMConfig, LLMError, ProseWriter, Provider, TicketBrief
 from app.llm.offline import OfflineProvider
 from app.llm.pricing import pricing_note, usage_for
 from app.llm.prompts import approx_prompt_tokens
-from app.llm.resilient import ResilientWriter, RetryPolicy, Sleep
+from app.llm.resilient import DEFAULT_POLICY, ResilientWriter
+from app.retries import Sleep
 
 if TYPE_CHECKING:  # httpx loads click (its own CLI); the pure libraries import neither at run time
     import httpx
@@ -106,7 +108,7 @@ def build_writer(
         build_provider(config, http_client, close_client=close_client),
         concurrency=config.concurrency,
         timeout_s=config.timeout_s,
-        policy=RetryPolicy(max_retries=config.max_retries),
+        policy=dataclasses.replace(DEFAULT_POLICY, attempts=config.max_retries + 1),
         sleep=sleep,
     )
 
