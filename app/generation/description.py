@@ -114,8 +114,18 @@ def _notes(notes: tuple[str, ...]) -> list[Node | None]:
     return [adf.heading("Notes from the spec"), *(adf.paragraph(adf.inline(note)) for note in notes)]
 
 
+_WHO = {
+    "spec_author": "the spec author can fix this",
+    "jira_admin": "the Jira admin can fix this",
+    "retry_later": "nobody needs to: retry later",
+    "developer": "the developer decides",
+    "director": "the director decides",
+}
+
+
 def finding_line(finding: dict[str, Any]) -> str:
-    """ "warning, UWEC_Fields.csv record 147, Machine name: ...message... Suggestion: ..." """
+    """ "warning, UWEC_Fields.csv record 147, Machine name: ...message... Suggestion: ... (the spec author can fix
+    this)" """
     where = ", ".join(
         filter(
             None,
@@ -127,7 +137,8 @@ def finding_line(finding: dict[str, Any]) -> str:
         )
     )
     suggestion = f" Suggestion: {finding['suggestion']}" if finding.get("suggestion") else ""
-    return f"{finding['severity']}, {where}: {finding['message']}{suggestion}"
+    who = f" ({_WHO[str(finding['who_can_fix'])]})" if str(finding.get("who_can_fix")) in _WHO else ""
+    return f"{finding['severity']}, {where}: {finding['message']}{suggestion}{who}"
 
 
 def _findings_panel(findings: tuple[dict[str, Any], ...], attached: bool) -> Node | None:
