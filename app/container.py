@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.connect.verifiers import ContextTokenVerifier, InstallTokenVerifier, RequestTokenVerifier
 from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory, create_db_engine, session_factory
+from app.db.export_settings import ExportSettingsRepository
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
@@ -38,6 +39,7 @@ class Services:
     sessions: SessionRepository
     tickets: TicketRepository
     tenant_settings: TenantSettingsRepository
+    export_settings: ExportSettingsRepository
     audit: AuditRepository
     install_verifier: InstallTokenVerifier
     request_verifier: RequestTokenVerifier
@@ -75,6 +77,7 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         sessions=SessionRepository(db),
         tickets=TicketRepository(db),
         tenant_settings=TenantSettingsRepository(db, secrets),
+        export_settings=ExportSettingsRepository(db),
         audit=AuditRepository(db),
         install_verifier=InstallTokenVerifier(
             keys_url=settings.connect_install_keys_url, app_base_url=settings.base_url, http=http

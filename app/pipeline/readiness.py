@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from app.db.models import ACTIVE_TASK_STATES, Task, TicketRecord
 from app.errors import ConflictError, WhoCanFix
 from app.jira.errors import JiraError
-from app.jira.models import LinkType
 from app.pipeline.review import MAX_LABEL, MAX_TITLE, description_problems
 
-REQUIRED_LINK_TYPES = ("Blocks", "Relates")
+if TYPE_CHECKING:  # project_fit builds its checks from ours
+    from app.pipeline.project_fit import ProjectFit
 
 
 class NotReadyError(ConflictError):
@@ -100,9 +101,10 @@ async def check_readiness(
     blocking_findings: int,
     tickets: Sequence[TicketRecord],
     generation: Task | None,
-    link_types: Callable[[], Awaitable[list[LinkType]]],
+    project_fit: Callable[[], Awaitable[ProjectFit]],
 ) -> Readiness:
-    """All the checks; `link_types` asks Jira (a failure to ask is reported as a warning, not raised)."""
+    """All the checks; `project_fit` asks Jira whether the project takes our issues (issue types, required
+    fields, link types); a failure to ask is reported as a warning, not raised."""
     checks: list[Check] = []
     if blocking_findings:
         checks.append(
@@ -136,27 +138,15 @@ async def check_readiness(
         )
     checks += _ticket_checks(tickets)
     try:
-        names = {t.name.lower() for t in await link_types()}
+        checks += (await project_fit()).checks
     except JiraError as exc:
         checks.append(
             Check(
                 "jira_unreachable",
                 False,
-                f"Jira's link types could not be checked: {exc.message}",
-                "Try again in a minute; the export checks them again itself.",
+                f"The Jira project could not be checked: {exc.message}",
+                "Try again in a minute; the export checks it again itself.",
                 WhoCanFix.RETRY_LATER.value,
             )
         )
-    else:
-        for name in REQUIRED_LINK_TYPES:
-            if name.lower() not in names:
-                checks.append(
-                    Check(
-                        f"missing_link_type_{name.lower()}",
-                        True,
-                        f"Jira has no issue link type named '{name}'.",
-                        "A Jira admin can add it under Settings > Issues > Issue linking.",
-                        WhoCanFix.JIRA_ADMIN.value,
-                    )
-                )
     return Readiness(checks, sum(1 for t in tickets if not t.excluded))
