@@ -14,6 +14,7 @@ from app.connect.verifiers import ContextTokenVerifier, InstallTokenVerifier, Re
 from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory, create_db_engine, session_factory
 from app.db.export_settings import ExportSettingsRepository
+from app.db.forge_installations import ForgeInstallationRepository, is_forge_client_key
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
@@ -35,6 +36,7 @@ class Services:
     db: SessionFactory
     http: httpx.AsyncClient
     tenants: TenantRepository
+    forge_installations: ForgeInstallationRepository
     tasks: TaskRepository
     sessions: SessionRepository
     tickets: TicketRepository
@@ -65,6 +67,8 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
 
     async def find_active(client_key: str) -> Installation | None:
+        if is_forge_client_key(client_key):  # Forge tenants are reached through Forge tokens only
+            return None
         return await run_in_threadpool(tenants.find, client_key)
 
     return Services(
@@ -73,6 +77,7 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         db=db,
         http=http,
         tenants=tenants,
+        forge_installations=ForgeInstallationRepository(db, secrets),
         tasks=TaskRepository(db),
         sessions=SessionRepository(db),
         tickets=TicketRepository(db),

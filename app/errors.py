@@ -14,6 +14,7 @@ class WhoCanFix(StrEnum):
     JIRA_ADMIN = "jira_admin"
     RETRY_LATER = "retry_later"
     DEVELOPER = "developer"
+    DIRECTOR = "director"
 
 
 class AppError(Exception):

@@ -18,7 +18,19 @@ from app.connect.descriptor import render_descriptor
 from app.container import Services, build_services
 from app.pipeline.jobs import JobQueue
 from app.settings import Settings
-from app.web import admin, api, export_api, generation_api, lifecycle, ops_api, pages, panels, review_api, session_api
+from app.web import (
+    admin,
+    api,
+    export_api,
+    forge,
+    generation_api,
+    lifecycle,
+    ops_api,
+    pages,
+    panels,
+    review_api,
+    session_api,
+)
 from app.web.body_limit import BodyLimitMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.request_id import RequestIdMiddleware
@@ -64,6 +76,7 @@ def routes() -> list[SecuredRoute | SecuredMount]:
         *panels.routes(),
         *admin.routes(),
         *ops_api.routes(),
+        *forge.routes(),
         SecuredMount("/static", app=StaticFiles(directory=ROOT / "app" / "static"), name="static"),
     ]
 

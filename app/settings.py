@@ -83,6 +83,13 @@ SETTINGS_DOC = (
     SettingDoc("DTG_LLM_MODEL", "none", "Model name for the provider, e.g. gpt-4o-mini or claude-3-5-haiku-latest."),
     SettingDoc("DTG_LLM_API_KEY", "unset", "API key of the provider; never logged, never shown."),
     SettingDoc("DTG_LLM_BASE_URL", "unset", "Base URL of an OpenAI-compatible endpoint (local models)."),
+    SettingDoc(
+        "DTG_ALLOWED_LLM_HOSTS",
+        "none",
+        "Hosts (`*` wildcards) or IP networks that a tenant's OpenAI-compatible base URL may reach although they are "
+        "not on the public internet (loopback, private, link-local, CGNAT); everything else internal is refused.",
+    ),
+    SettingDoc("DTG_LLM_ALLOW_HTTP", "false", "Let a tenant's OpenAI-compatible base URL use plain http:// (true)."),
     SettingDoc("DTG_LLM_CONCURRENCY", "8", "Language model calls in flight at once per generation run."),
     SettingDoc(
         "DTG_JIRA_REQUESTS_PER_SECOND",
@@ -119,6 +126,8 @@ class Settings:
     llm_model: str = ""
     llm_base_url: str | None = None
     llm_concurrency: int = 8
+    allowed_llm_hosts: tuple[str, ...] = ()
+    llm_allow_http: bool = False
     llm_api_key: str | None = field(default=None, repr=False)
     jira_requests_per_second: float = 10.0
     # None: each command's own default (JSON for serve, worker and scheduler; text for the demo).
@@ -158,6 +167,8 @@ class Settings:
             llm_api_key=env.get("DTG_LLM_API_KEY") or None,
             llm_base_url=env.get("DTG_LLM_BASE_URL") or None,
             llm_concurrency=int(env.get("DTG_LLM_CONCURRENCY") or 8),
+            allowed_llm_hosts=tuple((env.get("DTG_ALLOWED_LLM_HOSTS") or "").split()),
+            llm_allow_http=(env.get("DTG_LLM_ALLOW_HTTP") or "").lower() in ("1", "true", "yes"),
             jira_requests_per_second=float(env.get("DTG_JIRA_REQUESTS_PER_SECOND") or 10),
             log_format=(env.get("DTG_LOG_FORMAT") or "").lower() or None,
             log_level=(env.get("DTG_LOG_LEVEL") or "INFO").upper(),

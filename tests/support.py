@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -185,3 +187,54 @@ def start_stack(
     sandbox_args = ["sandbox", "--port", str(sandbox_port), "--app-url", env["DTG_BASE_URL"], "--install"]
     sandbox = start_process([*DTG, *sandbox_args, *sandbox_options], env, log_dir / "sandbox.log")
     return [app, sandbox]
+
+
+@dataclass
+class LoopbackServer:
+    """A real HTTP server on 127.0.0.1 that records each request and gives one fixed answer: the stand-in for an
+    endpoint a tenant types, so a test proves what reached the network (and what did not)."""
+
+    status: int = 200
+    body: bytes = b"{}"
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
+    requests: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)  # method, path, headers, body
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    _server: http.server.ThreadingHTTPServer | None = field(default=None, init=False, repr=False)
+
+    def __enter__(self) -> LoopbackServer:
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self._answer()
+
+            def do_POST(self) -> None:
+                self._answer()
+
+            def _answer(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                server.requests.append((self.command, self.path, dict(self.headers.items()), body))
+                self.send_response(server.status)
+                for name, value in server.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(server.body)))
+                self.end_headers()
+                self.wfile.write(server.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self._server.server_address[1])
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()

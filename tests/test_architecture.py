@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 from tests.support import REPO
@@ -72,3 +73,25 @@ def test_the_sandbox_is_reached_only_by_entry_points() -> None:
         if "sandbox" not in p.relative_to(APP).parts and p.relative_to(APP).as_posix() not in ENTRY_POINTS
     ]
     assert _offenders(outside, ("app.sandbox",)) == []
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    """Imports under TYPE_CHECKING count too: a circle there is a circle in the design."""
+    paths = sorted([*APP.rglob("*.py"), *(REPO / "workers").rglob("*.py")])
+    modules = {_module_name(p): p for p in paths}
+    graph: nx.DiGraph = nx.DiGraph()
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                # `from app.pipeline import export` imports the module app.pipeline.export.
+                targets = [f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in modules]
+                graph.add_edges_from((name, target) for target in targets or [node.module] if target in modules)
+            elif isinstance(node, ast.Import):
+                graph.add_edges_from((name, a.name) for a in node.names if a.name in modules)
+    graph.remove_edges_from(nx.selfloop_edges(graph))
+    assert sorted(sorted(cycle) for cycle in nx.simple_cycles(graph)) == []

@@ -7,14 +7,27 @@ module has to be imported in a particular order.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import dramatiq
 
 from app.pipeline.export import PERMANENT_ERRORS, run_export
 from app.pipeline.generation import run_generation, writer_for_task
 from app.pipeline.retention import run_cleanup
 from app.pipeline.workers_check import complete_ping
+from app.retries import RetryLater
 from workers.runtime import services
+
+
+@contextmanager
+def requeued_when_asked() -> Iterator[None]:
+    """A server asked for a pause too long to sleep through: the message comes back after it, the worker is free."""
+    try:
+        yield
+    except RetryLater as exc:
+        raise dramatiq.Retry(str(exc), delay=round(exc.delay * 1000)) from exc
 
 
 def ping(task_id: int) -> None:
@@ -27,13 +40,15 @@ async def generate(task_id: int) -> None:
     if writer is None:
         return
     try:
-        await run_generation(current, task_id, writer=writer, concurrency=current.settings.llm_concurrency)
+        with requeued_when_asked():
+            await run_generation(current, task_id, writer=writer, concurrency=current.settings.llm_concurrency)
     finally:
         await writer.provider.aclose()
 
 
 async def export(task_id: int) -> None:
-    await run_export(services(), task_id)
+    with requeued_when_asked():
+        await run_export(services(), task_id)
 
 
 def cleanup() -> None:
@@ -55,9 +70,10 @@ ACTORS: dict[Callable[..., Any], dict[str, Any]] = {
     task_failed: {"max_retries": 3},
     # Idempotent: a retry, or two scheduled runs overlapping, delete nothing twice.
     cleanup: {"max_retries": 3, "time_limit": 900_000},
-    # Transient Jira failures (and a session busy in another worker) are retried with backoff; the run resumes.
+    # Jira still failing after app.retries' in-process tries is retried with backoff (or after Jira's Retry-After);
+    # the run resumes. The 3 here is part of the bound stated in app/retries.py.
     export: {
-        "max_retries": 8,
+        "max_retries": 3,
         "min_backoff": 2_000,
         "max_backoff": 120_000,
         "time_limit": 3_600_000,

@@ -161,6 +161,9 @@ class TicketRecord(SQLModel, table=True):
     # Review: who the director assigned (a Jira account id, and its display name for the page).
     assignee_account_id: str | None = Field(default=None, max_length=128)
     assignee_name: str | None = Field(default=None, max_length=255)
+    # Review progress: the director went through this ticket (and who did, as a Jira account id).
+    reviewed: bool = False
+    reviewed_by: str | None = Field(default=None, max_length=128)
 
 
 class ExportLink(SQLModel, table=True):
@@ -257,3 +260,27 @@ class WorkerHeartbeat(SQLModel, table=True):
     host: str = Field(max_length=255)
     pid: int
     beat_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class ForgeInstallation(SQLModel, table=True):
+    """One installation of the Forge app on a site; its tenant is found again by `cloud_id` after a reinstall.
+
+    The newest system token (`x-forge-oauth-system`) is kept encrypted with its expiry: workers call Jira with it
+    long after the invocation that brought it has ended.
+    """
+
+    __tablename__ = "forge_installations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    installation_id: str = Field(max_length=255, unique=True, index=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    cloud_id: str = Field(max_length=255, index=True)
+    site_url: str = Field(max_length=1024)
+    api_base_url: str = Field(max_length=1024)
+    system_token_encrypted: str | None = None
+    system_token_expires_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    installed_at: datetime = _timestamp()  # type: ignore[assignment]
+    last_invoked_at: datetime = _timestamp()  # type: ignore[assignment]
+    uninstalled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

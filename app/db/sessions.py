@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import func, update
+from sqlalchemy.engine import CursorResult
 from sqlmodel import col, select
 
 from app.db.engine import SessionFactory
-from app.db.models import SpecFile, UploadSession, utcnow
+from app.db.models import AuditEvent, SpecFile, TicketRecord, UploadSession, utcnow
 from app.errors import NotFoundError
+
+
+@dataclass(frozen=True)
+class SessionContents:
+    """What a session holds, for the list of sessions: its file names, drafted tickets and those now in Jira."""
+
+    files: list[str]
+    tickets: int
+    exported: int
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,28 @@ class SessionRepository:
             )
             return list(session.exec(query))
 
+    def contents(self, session_ids: list[int], *, tenant_id: int) -> dict[int, SessionContents]:
+        """Two grouped queries for the whole list, whatever its length."""
+        with self._sessions() as session:
+            names = session.exec(
+                select(SpecFile.session_id, SpecFile.name)
+                .where(SpecFile.tenant_id == tenant_id, col(SpecFile.session_id).in_(session_ids))
+                .order_by(col(SpecFile.name))
+            ).all()
+            counts = session.exec(
+                select(TicketRecord.session_id, func.count(), func.count(col(TicketRecord.jira_key)))
+                .where(TicketRecord.tenant_id == tenant_id, col(TicketRecord.session_id).in_(session_ids))
+                .group_by(col(TicketRecord.session_id))
+            ).all()
+        files: dict[int, list[str]] = {session_id: [] for session_id in session_ids}
+        for session_id, name in names:
+            files[session_id].append(name)
+        tickets = {session_id: (total, exported) for session_id, total, exported in counts}
+        return {
+            session_id: SessionContents(files[session_id], *tickets.get(session_id, (0, 0)))
+            for session_id in session_ids
+        }
+
     def set_stage(self, session_id: int, *, tenant_id: int, stage: str) -> None:
         with self._sessions() as session:
             upload = session.exec(
@@ -98,6 +132,62 @@ class SessionRepository:
             stored.data, stored.sha256, stored.kind_override = data, hashlib.sha256(data).hexdigest(), kind_override
             stored.created_at = utcnow()
             session.add(stored)
+            session.commit()
+
+    def put_files(
+        self,
+        session_id: int,
+        *,
+        tenant_id: int,
+        files: Mapping[str, bytes],
+        check: Callable[[dict[str, int]], None],
+        stage: str,
+        audit: tuple[str | None, str, dict[str, Any]],
+    ) -> None:
+        """Add or replace `files` all or nothing, in one transaction with the stage change and the audit event
+        (`audit` = account id, action, detail).
+
+        `check(sizes)` sees the byte size of every file the session would then hold, by name, and raises to refuse
+        the lot. The transaction starts by writing the session row, which holds its lock (PostgreSQL's row lock,
+        SQLite's write lock) until the commit: concurrent uploads to one session are checked one after the other,
+        never against the same old state.
+        Raises: NotFoundError when the session does not exist in this tenant; whatever `check` raises.
+        """
+        with self._sessions() as session:
+            locked = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(UploadSession)
+                    .where(col(UploadSession.id) == session_id, col(UploadSession.tenant_id) == tenant_id)
+                    .values(stage=stage, last_activity_at=utcnow())
+                ),
+            )
+            if locked.rowcount != 1:
+                raise NotFoundError("This upload session does not exist (sessions are kept 7 days).")
+            query = select(SpecFile.name, func.length(SpecFile.data)).where(
+                SpecFile.session_id == session_id, SpecFile.tenant_id == tenant_id
+            )
+            sizes: dict[str, int] = {name: size for name, size in session.exec(query)}
+            check(sizes | {name: len(data) for name, data in files.items()})
+            existing = {
+                stored.name: stored
+                for stored in session.exec(
+                    select(SpecFile).where(SpecFile.session_id == session_id, col(SpecFile.name).in_(list(files)))
+                )
+            }
+            for name, data in files.items():
+                stored = existing.get(name) or SpecFile(
+                    tenant_id=tenant_id, session_id=session_id, name=name, data=b"", sha256=""
+                )
+                stored.data, stored.sha256, stored.kind_override = data, hashlib.sha256(data).hexdigest(), None
+                stored.created_at = utcnow()
+                session.add(stored)
+            account_id, action, detail = audit
+            session.add(
+                AuditEvent(
+                    tenant_id=tenant_id, session_id=session_id, account_id=account_id, action=action, detail=detail
+                )
+            )
             session.commit()
 
     def remove_file(self, session_id: int, *, tenant_id: int, name: str) -> bool:

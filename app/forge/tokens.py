@@ -8,22 +8,15 @@ Their `exp` is read so a worker knows when a stored token stops working. There i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import jwt
 from starlette.datastructures import Headers
 
+from app.domain.forge import OAuthToken
+
 SYSTEM_HEADER = "x-forge-oauth-system"
 USER_HEADER = "x-forge-oauth-user"
-
-
-@dataclass(frozen=True)
-class OAuthToken:
-    value: str = field(repr=False)
-    expires_at: int
-
-    def valid_for(self, seconds: float, *, now: float) -> bool:
-        return self.expires_at - now >= seconds
 
 
 @dataclass(frozen=True)

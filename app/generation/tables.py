@@ -7,14 +7,13 @@ headers in file order, minus bookkeeping columns, computed lookups and the colum
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from app.csv_safety import csv_text
 from app.intake.columns import kind_columns, map_headers
 from app.intake.model import (
     Bundle,
@@ -95,10 +94,8 @@ class Table:
         return cls(data["title"], tuple(tuple(Cell.from_dict(c) for c in row) for row in data["rows"]))
 
     def to_csv(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerows([cell.text for cell in row] for row in self.rows)
-        return buffer.getvalue()
+        """For an attachment people open in a spreadsheet: formula cells are made inert (`app.csv_safety`)."""
+        return csv_text([cell.text for cell in row] for row in self.rows)
 
     def to_markdown(self) -> str:
         """A GitHub-style table; markup in the values is escaped so that it reads as written in the spec."""

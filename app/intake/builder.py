@@ -17,6 +17,7 @@ from app.intake.model import (
     Menu,
     ResponsiveImageStyle,
     Role,
+    SourceRef,
     SpecItem,
     SpecKind,
     SpecModel,
@@ -45,12 +46,14 @@ from app.intake.vocabulary import (
 class ModelBuilder:
     """Builds the model in dependency order, so every reference finds its target's index already filled."""
 
-    def __init__(self, sheets: dict[SpecKind, Sheet], findings: Findings, mapping: StatusMapping) -> None:
+    def __init__(self, sheets: dict[SpecKind, list[Sheet]], findings: Findings, mapping: StatusMapping) -> None:
         self.sheets = sheets
         self.findings = findings
         self.mapping = mapping
         self.index: dict[SpecKind, NameIndex] = {kind: NameIndex() for kind in SpecKind}
         self._unchecked_reported: set[tuple[str, SpecKind]] = set()
+        self._collisions_reported: set[tuple[SpecKind, str]] = set()
+        self._sources: dict[tuple[SpecKind, Hashable], SourceRef] = {}
 
     def build(self) -> SpecModel:
         bundles = self._build(SpecKind.BUNDLES, self._bundle, scope=lambda b: b.entity_type)
@@ -86,17 +89,15 @@ class ModelBuilder:
         scope: Callable[[Any], Hashable] | None = None,
         duplicates: bool = True,
     ) -> tuple:
-        sheet = self.sheets.get(kind)
-        if sheet is None:
-            return ()
         seen_keys: dict[Hashable, SpecItem] = {}
         seen_labels: dict[tuple[Hashable, str], SpecItem] = {}
         items = []
-        for row in rows(sheet, self.findings, self.mapping):
+        for row in (row for sheet in self.sheets.get(kind, ()) for row in rows(sheet, self.findings, self.mapping)):
             item = make(row)
             items.append(item)
             item_scope = scope(item) if scope else None
             self.index[kind].add(item_scope, item.label, item.machine_name, item.key)
+            self._sources.setdefault((kind, item.key), item.source)
             if not duplicates:
                 continue
             first = seen_keys.setdefault(item.key, item)
@@ -119,7 +120,7 @@ class ModelBuilder:
         return tuple(items)
 
     def _column_names(self, kind: SpecKind) -> dict[str, str]:
-        sheet = self.sheets.get(kind)
+        sheet = next(iter(self.sheets.get(kind, ())), None)
         return {role: sheet.column_name(role) for role in sheet.roles} if sheet else {}
 
     # Rows -> items, one method per kind
@@ -283,6 +284,9 @@ class ModelBuilder:
         index = self.index[kind]
         for scope in scopes:
             key, canonical = index.find(scope, text)
+            sharing = index.sharing_label(scope, text) if canonical is not None else []
+            if sharing:
+                return self._by_hint(row, role, kind, sharing, text, hint)
             if key is not None:
                 if canonical is not None and canonical != " ".join(text.split()):
                     row.flag(
@@ -303,6 +307,40 @@ class ModelBuilder:
             role,
             suggestion=", ".join(dict.fromkeys(suggestions)),
         )
+        return None
+
+    def _by_hint(self, row: Row, role: str, kind: SpecKind, sharing: list[Hashable], text: str, hint: str) -> Any:
+        """A label several items share: the machine-name hint decides; without one, nothing is assigned."""
+        names = {_machine_name_of(key): key for key in sharing}
+        if hint.casefold() in names:
+            return names[hint.casefold()]
+        what = kind.value.replace("_", " ")
+        listed = ", ".join(names)
+        row.flag(
+            Code.AMBIGUOUS_REFERENCE,
+            Severity.WARNING,
+            f"{text!r} is the label of {len(sharing)} {what} ({listed}), so this row is assigned to none of them. "
+            "Give the machine name in a lookup column (View ID) or rename one.",
+            role,
+            suggestion=listed,
+        )
+        if (kind, text.casefold()) not in self._collisions_reported:
+            self._collisions_reported.add((kind, text.casefold()))
+            for key in sharing:
+                source = self._sources[(kind, key)]
+                others = ", ".join(n for n, k in names.items() if k != key)
+                self.findings.add(
+                    Code.AMBIGUOUS_REFERENCE,
+                    Severity.WARNING,
+                    f"This {what.rstrip('s')} shares its label {text!r} with {others}; rows that name it by label "
+                    f"(first: {row.source}) are assigned to neither.",
+                    file=source.file,
+                    record=source.record,
+                    line=source.line,
+                    column=row.sheet.column_name(role),
+                    value=text,
+                    suggestion=_machine_name_of(key),
+                )
         return None
 
     def _unchecked(self, row: Row, role: str, kind: SpecKind, scopes: list[Hashable], machine_name: str) -> Any:
@@ -364,6 +402,11 @@ def _base(row: Row) -> dict[str, Any]:
         "notes": row.get("notes"),
         "cells": row.cells,
     }
+
+
+def _machine_name_of(key: Hashable) -> str:
+    """The machine name in a key: the key itself, or its last part for scoped keys."""
+    return str(key[-1] if isinstance(key, tuple) else key).casefold()
 
 
 def _present(keys: Iterable[Any]) -> tuple:

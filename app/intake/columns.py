@@ -56,6 +56,8 @@ _KIND_SPECS: dict[SpecKind, tuple[Column, ...]] = {
         Column("meta", ("meta", "metatags"), weight=2),
         Column("scheduled", ("sched", "scheduled", "scheduling"), weight=2),
         Column("searched", ("srch", "search", "searchable"), weight=2),
+        Column("commented", ("cmnt", "commenting", "commented"), weight=2),
+        Column("examples", ("examples", "example"), weight=1),
     ),
     SpecKind.FIELDS: (
         Column("bundle", ("bundle", "content type", "entity bundle"), key=True, required=True, weight=2),
@@ -104,7 +106,7 @@ _KIND_SPECS: dict[SpecKind, tuple[Column, ...]] = {
         Column("label", ("effect", "effect name", "label", "name"), key=True, required=True, weight=2),
         Column("machine_name", _MACHINE),
         Column("weight", ("weight", "order"), weight=2),
-        Column("settings", ("effect settings", "configuration", "width height", "dimensions"), weight=2),
+        Column("settings", ("effect settings", "summary", "configuration", "width height", "dimensions"), weight=2),
     ),
     SpecKind.RESPONSIVE_IMAGE_STYLES: (
         Column(

@@ -24,6 +24,7 @@ class Code(StrEnum):
     TOO_MANY_FILES = "too_many_files"
     UPLOAD_TOO_LARGE = "upload_too_large"
     EMPTY_FILE = "empty_file"
+    NO_RECORDS = "no_records"
     BINARY_FILE = "binary_file"
     DUPLICATE_FILE = "duplicate_file"
     ENCODING_DETECTED = "encoding_detected"
@@ -33,6 +34,7 @@ class Code(StrEnum):
     UNRECOGNISED_FILE = "unrecognised_file"
     AMBIGUOUS_TYPE = "ambiguous_type"
     DUPLICATE_TYPE = "duplicate_type"
+    SPLIT_TAB = "split_tab"
     MISSING_COLUMN = "missing_column"
     DUPLICATE_COLUMN = "duplicate_column"
     # Row level
@@ -49,6 +51,7 @@ class Code(StrEnum):
     DUPLICATE_KEY = "duplicate_key"
     DUPLICATE_LABEL = "duplicate_label"
     UNKNOWN_REFERENCE = "unknown_reference"
+    AMBIGUOUS_REFERENCE = "ambiguous_reference"
     UNCHECKED_REFERENCES = "unchecked_references"
     LABEL_CASE_MISMATCH = "label_case_mismatch"
     LOOKUP_ERROR = "lookup_error"

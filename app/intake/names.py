@@ -6,21 +6,45 @@ import difflib
 import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
 from itertools import islice
 
 from app.intake.model import SpecKind
 
 ERROR_LITERALS = frozenset({"#N/A", "#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#NUM!", "#NULL!", "#ERROR!", "#SPILL!"})
-_MACHINE_NAME = re.compile(r"[a-z0-9_]+")
-# Longest machine name Drupal accepts per kind; 32 unless Drupal allows more for that config entity.
-MAX_LENGTH: dict[SpecKind, int] = {
-    SpecKind.VIEWS: 128,
-    SpecKind.VIEW_DISPLAYS: 64,
-    SpecKind.IMAGE_STYLES: 64,
-    SpecKind.RESPONSIVE_IMAGE_STYLES: 64,
-    SpecKind.ROLES: 64,
+
+
+@dataclass(frozen=True)
+class MachineNameRule:
+    """What Drupal accepts as the machine name of one kind: the characters besides a-z and 0-9, and a length."""
+
+    extra: str  # allowed characters besides lowercase letters and digits
+    max_length: int
+    separator: str  # what a suggestion puts between words
+
+    @property
+    def allowed(self) -> str:
+        names = {"_": "underscores", "-": "hyphens"}
+        return "lowercase letters, digits and " + " and ".join(names[ch] for ch in self.extra)
+
+
+_UNDERSCORES = MachineNameRule("_", 32, "_")
+# As Drupal's forms and config entities enforce them: bundles and field storages 32 characters (a field's name
+# counts its `field_` prefix), menus take hyphens and no underscores (menu names become CSS classes and paths),
+# image styles take both.
+MACHINE_NAME_RULES: dict[SpecKind, MachineNameRule] = {
+    SpecKind.VIEWS: MachineNameRule("_", 128, "_"),
+    SpecKind.VIEW_DISPLAYS: MachineNameRule("_", 64, "_"),
+    SpecKind.IMAGE_STYLES: MachineNameRule("_-", 64, "_"),
+    SpecKind.RESPONSIVE_IMAGE_STYLES: MachineNameRule("_", 64, "_"),
+    SpecKind.ROLES: MachineNameRule("_", 64, "_"),
+    SpecKind.MENUS: MachineNameRule("-", 32, "-"),
 }
-DEFAULT_MAX_LENGTH = 32
+
+
+def machine_name_rule(kind: SpecKind) -> MachineNameRule:
+    return MACHINE_NAME_RULES.get(kind, _UNDERSCORES)
+
 
 # Entity type labels as specs write them -> entity type machine name.
 ENTITY_TYPES: dict[str, str] = {
@@ -57,25 +81,27 @@ def entity_type_of(text: str) -> str | None:
 
 
 def machine_name_problem(name: str, kind: SpecKind) -> str | None:
-    """Why a machine name breaks Drupal's rule (lowercase letters, digits, underscores; a length limit), or None."""
-    limit = MAX_LENGTH.get(kind, DEFAULT_MAX_LENGTH)
+    """Why a machine name breaks its kind's rule (allowed characters, length), or None."""
+    rule = machine_name_rule(kind)
     problems = []
     if " " in name:
         problems.append("spaces")
     if any(ch.isupper() for ch in name):
         problems.append("capital letters")
-    others = sorted({ch for ch in name if not _MACHINE_NAME.fullmatch(ch.lower()) and ch != " "})
+    others = sorted({ch for ch in name.lower() if not ("a" <= ch <= "z" or ch.isdigit() or ch in rule.extra + " ")})
     if others:
         problems.append("the characters " + " ".join(repr(ch) for ch in others))
-    if len(name) > limit:
-        problems.append(f"{len(name)} characters (at most {limit})")
+    if len(name) > rule.max_length:
+        problems.append(f"{len(name)} characters (at most {rule.max_length})")
     return "has " + ", ".join(problems) if problems else None
 
 
 def to_machine_name(text: str, kind: SpecKind = SpecKind.BUNDLES) -> str:
-    """A valid machine name derived from a label or a broken machine name ("Editorial Access" -> "editorial_access")."""
-    name = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-    return name[: MAX_LENGTH.get(kind, DEFAULT_MAX_LENGTH)]
+    """A valid machine name derived from a label or a broken machine name ("Editorial Access" -> "editorial_access",
+    a menu's "Sidebar Menu" -> "sidebar-menu")."""
+    rule = machine_name_rule(kind)
+    name = re.sub(f"[^a-z0-9{re.escape(rule.extra)}]+", rule.separator, text.lower())
+    return name.strip("_-")[: rule.max_length].strip("_-")
 
 
 def split_reference(text: str) -> tuple[str, str | None]:
@@ -116,10 +142,16 @@ class NameIndex:
         self._machine: dict[Hashable, dict[str, Hashable]] = defaultdict(dict)
         self._display: dict[Hashable, list[str]] = defaultdict(list)
         self._words: dict[Hashable, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        self._colliding: dict[Hashable, dict[str, list[Hashable]]] = defaultdict(dict)
 
     def add(self, scope: Hashable, label: str, machine_name: str, key: Hashable) -> None:
         if label:
-            self._labels[scope].setdefault(label.casefold(), (key, label))
+            folded = " ".join(label.split()).casefold()
+            first = self._labels[scope].setdefault(folded, (key, label))[0]
+            if first != key:
+                keys = self._colliding[scope].setdefault(folded, [first])
+                if key not in keys:
+                    keys.append(key)
             self._display[scope].append(label)
             for word in set(_WORD.findall(label.lower())):
                 self._words[scope][word].append(label)
@@ -133,6 +165,10 @@ class NameIndex:
             return self._labels[scope][folded]
         key = self._machine[scope].get(folded)
         return key, None
+
+    def sharing_label(self, scope: Hashable, text: str) -> list[Hashable]:
+        """Every key whose item has this label, when more than one does (two views both called "Events")."""
+        return list(self._colliding[scope].get(" ".join(text.split()).casefold(), ()))
 
     def scopes(self) -> Iterable[Hashable]:
         return self._display.keys()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -11,12 +12,16 @@ from app.intake.builder import ModelBuilder
 from app.intake.columns import kind_specific_columns, map_headers
 from app.intake.findings import Code, Finding, Findings, Severity
 from app.intake.graph import DependencyGraph, build_graph, report_cycles
-from app.intake.model import SpecKind, SpecModel
+from app.intake.model import Action, SpecKind, SpecModel
 from app.intake.names import closest
 from app.intake.reading import IntakeLimits, Table, UploadedFile, accept_uploads, read_table
-from app.intake.recognition import Recognition, recognise
+from app.intake.recognition import Candidate, Recognition, recognise_all
 from app.intake.rows import Sheet
 from app.intake.status import StatusMapping
+
+_SAMPLE_RECORDS = 50  # records whose values help recognise a file
+# The model's collections that hold spec rows (storages are derived from fields).
+_ROW_COLLECTIONS = tuple(name for name in SpecModel.__dataclass_fields__ if name != "storages")
 
 
 @dataclass(frozen=True)
@@ -33,10 +38,12 @@ class FileReport:
     record_count: int = 0
     physical_line_count: int = 0
     used: bool = False  # whether its rows went into the model
+    runner_up: SpecKind | None = None  # the best other kind for the file
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["kind"] = str(self.kind) if self.kind else None
+        data["runner_up"] = str(self.runner_up) if self.runner_up else None
         data["candidates"] = [{"kind": str(k), "score": s} for k, s in self.candidates]
         return data
 
@@ -57,6 +64,30 @@ class IntakeResult:
 
     def findings_for(self, file: str) -> list[Finding]:
         return [f for f in self.findings if f.file == file]
+
+    def why_no_tickets(self) -> str:
+        """Why a spec with these rows gives no ticket to draft, in words a director can act on."""
+        used = [f.name for f in self.files if f.used]
+        if not used:
+            return "No file could be read as a spec file, so there is nothing to draft."
+        items = [item for name in _ROW_COLLECTIONS for item in getattr(self.model, name)]
+        if not items:
+            return (
+                f"The spec files ({', '.join(used)}) have no records, only headers or separator rows, so there is "
+                "nothing to draft. Export the tabs with their rows."
+            )
+        statuses = Counter(item.status.strip().lower() or "blank" for item in items)
+        listed = ", ".join(f"{count} {status!r}" for status, count in statuses.most_common())
+        work = [i for i in items if i.action is not Action.NONE]
+        if not work:
+            return (
+                f"None of the {len(items)} rows is marked for work (statuses: {listed}); rows implemented already "
+                "(x) or undecided (blank) get no ticket. Mark the rows to build a (approved) or c (changed)."
+            )
+        return (
+            f"{len(work)} of the {len(items)} rows are marked for work (statuses: {listed}), but none of them makes "
+            "a ticket with the site's status mapping."
+        )
 
     def to_dict(self, *, include_model: bool = True) -> dict[str, object]:
         data: dict[str, object] = {
@@ -114,22 +145,32 @@ def _intake(
     files: list[UploadedFile], overrides: dict[str, SpecKind], mapping: StatusMapping, limits: IntakeLimits
 ) -> IntakeResult:
     findings = Findings()
-    reports: list[FileReport] = []
-    sheets: dict[SpecKind, Sheet] = {}
     accepted = accept_uploads(files, limits, findings)
+    tables: dict[str, Table | None] = {}
     for upload in files:
-        if upload not in accepted:
-            reports.append(FileReport(upload.name))
-            continue
-        table = read_table(upload, findings)
+        if upload in accepted:
+            tables[upload.name] = read_table(upload, findings)
+    readable = [t for t in tables.values() if t is not None]
+    recognitions = dict(
+        zip(
+            (t.name for t in readable),
+            recognise_all([_candidate(t, overrides.get(t.name)) for t in readable]),
+            strict=True,
+        )
+    )
+    holders = {r.kind: name for name, r in recognitions.items() if r.kind is not None and not r.shares_with}
+    holders |= {r.kind: name for name, r in recognitions.items() if r.kind is not None and r.kind not in holders}
+    sheets: dict[SpecKind, list[Sheet]] = {}
+    reports: list[FileReport] = []
+    for upload in files:
+        table = tables.get(upload.name)
         if table is None:
             reports.append(FileReport(upload.name))
             continue
-        header = table.header.cells if table.header else ()
-        recognition = recognise(upload.name, header, overrides.get(upload.name))
-        sheet = _accept_sheet(table, recognition, sheets, findings)
+        recognition = recognitions[table.name]
+        sheet = _accept_sheet(table, recognition, holders, findings)
         if sheet is not None:
-            sheets[sheet.kind] = sheet
+            sheets.setdefault(sheet.kind, []).append(sheet)
         reports.append(
             FileReport(
                 upload.name,
@@ -142,6 +183,7 @@ def _intake(
                 len(table.records),
                 table.physical_lines,
                 used=sheet is not None,
+                runner_up=recognition.runner_up,
             )
         )
     model = ModelBuilder(sheets, findings, mapping).build()
@@ -150,8 +192,13 @@ def _intake(
     return IntakeResult(reports, list(findings), model, graph, mapping)
 
 
+def _candidate(table: Table, override: SpecKind | None) -> Candidate:
+    header = table.header.cells if table.header else ()
+    return Candidate(table.name, header, tuple(r.cells for r in table.records[:_SAMPLE_RECORDS]), override)
+
+
 def _accept_sheet(
-    table: Table, recognition: Recognition, sheets: dict[SpecKind, Sheet], findings: Findings
+    table: Table, recognition: Recognition, holders: dict[SpecKind, str], findings: Findings
 ) -> Sheet | None:
     """Turn a recognised table into a sheet, or report why it cannot be used."""
     name = table.name
@@ -172,6 +219,20 @@ def _accept_sheet(
             suggestion=candidates,
         )
         return None
+    best = recognition.candidates[0][0] if recognition.candidates else None
+    if recognition.kind is None and best is not None and best in holders:
+        other = next(((k, s) for k, s in recognition.candidates if k is not best and k not in holders), None)
+        findings.add(
+            Code.DUPLICATE_TYPE,
+            Severity.BLOCKING,
+            f"{holders[best]} fits {best.value} better and is the {best.value} file; this file is not used."
+            + (f" Its best other type is {other[0].value} ({other[1]:.2f})." if other else "")
+            + " Remove one, or set this file's type. Two halves of one tab need the same headers.",
+            file=name,
+            value=best.value,
+            suggestion=other[0].value if other else candidates,
+        )
+        return None
     if recognition.kind is None:
         findings.add(
             Code.UNRECOGNISED_FILE,
@@ -184,17 +245,6 @@ def _accept_sheet(
         )
         return None
     kind = recognition.kind
-    if kind in sheets:
-        findings.add(
-            Code.DUPLICATE_TYPE,
-            Severity.BLOCKING,
-            f"{sheets[kind].table.name} is already the {kind.value} file; this file is not used. Remove one "
-            f"or set this file's type. Candidates for this file: {candidates}.",
-            file=name,
-            value=kind.value,
-            suggestion=candidates,
-        )
-        return None
     if recognition.ambiguous:
         findings.add(
             Code.AMBIGUOUS_TYPE,
@@ -204,6 +254,23 @@ def _accept_sheet(
             file=name,
             value=kind.value,
             suggestion=candidates,
+        )
+    if recognition.shares_with:
+        findings.add(
+            Code.SPLIT_TAB,
+            Severity.INFO,
+            f"Read as one {kind.value} tab together with {recognition.shares_with} (same headers).",
+            file=name,
+            value=kind.value,
+        )
+    if not table.records:
+        findings.add(
+            Code.NO_RECORDS,
+            Severity.WARNING,
+            f"{name} has a header row but no records, so nothing from it goes into the tickets.",
+            file=name,
+            line=table.header.line,
+            value=kind.value,
         )
     roles, duplicates = map_headers(kind, table.header.cells)
     for index in duplicates:

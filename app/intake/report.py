@@ -17,7 +17,12 @@ def render_text(result: IntakeResult) -> str:
         lines.extend(_finding_line(f) for f in _sorted(general))
         lines.append("")
     for report in result.files:
-        kind = f"{report.kind.value} ({report.basis}, confidence {report.confidence:.2f})" if report.kind else "?"
+        runner_up = f", runner-up {report.runner_up.value}" if report.runner_up else ""
+        kind = (
+            f"{report.kind.value} ({report.basis}, confidence {report.confidence:.2f}{runner_up})"
+            if report.kind
+            else "?"
+        )
         lines.append(
             f"{report.name}: {kind}; {report.record_count} records on {report.physical_line_count} lines"
             + (f"; {report.encoding}, delimiter {report.delimiter!r}" if report.encoding else "")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from app.intake.columns import Column, kind_columns
 from app.intake.findings import Code, Findings, Severity
 from app.intake.model import Action, SourceRef, SpecKind
-from app.intake.names import is_error_literal, machine_name_problem, to_machine_name
+from app.intake.names import is_error_literal, machine_name_problem, machine_name_rule, to_machine_name
 from app.intake.reading import Record, Table
 from app.intake.status import StatusMapping
 from app.intake.vocabulary import MARK_WORDS, is_mark
@@ -219,7 +219,8 @@ def _check_cells(row: Row) -> None:
             row.flag(
                 Code.INVALID_MACHINE_NAME,
                 Severity.WARNING,
-                f"Machine name {name!r} {problem}; Drupal allows lowercase letters, digits and underscores.",
+                f"Machine name {name!r} {problem}; Drupal allows {machine_name_rule(row.sheet.kind).allowed} in "
+                f"a {row.sheet.kind.value.replace('_', ' ').rstrip('s')} machine name.",
                 "machine_name",
                 suggestion=to_machine_name(name if name != "-" else row.get("label"), row.sheet.kind),
             )

@@ -42,8 +42,6 @@ from app.jira.pacing import TenantPacer
 API = "/rest/api/3"
 SEARCH_PAGE_SIZE = 100
 CREATE_META_PAGE_SIZE = 200
-# When Jira sends a 429 without a usable `Retry-After`, wait this long (seconds).
-DEFAULT_RETRY_AFTER = 5.0
 
 
 class JiraClient:
@@ -275,10 +273,10 @@ def _translate(response: httpx.Response, what: str) -> JiraError:
     return JiraError(f"Jira answered {status} to {what}: {reason}", status=status)
 
 
-def _retry_after(header: str | None) -> float:
-    """`Retry-After` is seconds or an HTTP date."""
+def _retry_after(header: str | None) -> float | None:
+    """`Retry-After` is seconds or an HTTP date; None when absent or unreadable (the retry policy picks a wait)."""
     if not header:
-        return DEFAULT_RETRY_AFTER
+        return None
     try:
         return max(0.0, float(header))
     except ValueError:
@@ -286,7 +284,7 @@ def _retry_after(header: str | None) -> float:
     try:
         moment = email.utils.parsedate_to_datetime(header)
     except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER
+        return None
     return max(0.0, moment.timestamp() - time.time())
 
 

@@ -3,8 +3,9 @@
 JiraError
  ├── JiraAuthError            401/403: uninstalled, disabled, secret rotated, scope missing
  ├── JiraNotFoundError        404
- ├── JiraRateLimitedError     429, with the seconds Jira asked us to wait
+ ├── JiraRateLimitedError     429, with the seconds Jira asked us to wait (an `app.retries.RateLimited`)
  ├── JiraUnavailableError     5xx, timeouts, dropped connections: the call may or may not have happened
+ │                            (an `app.retries.OutcomeUnknown`)
  └── JiraBadRequestError      400: Jira's `errorMessages` and per-field `errors`
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.errors import AppError, WhoCanFix
+from app.retries import OutcomeUnknown, RateLimited
 
 
 class JiraError(AppError):
@@ -36,16 +38,16 @@ class JiraNotFoundError(JiraError):
     status_code = 404
 
 
-class JiraRateLimitedError(JiraError):
+class JiraRateLimitedError(JiraError, RateLimited):
     status_code = 503
     who_can_fix = WhoCanFix.RETRY_LATER
 
-    def __init__(self, message: str, *, retry_after: float, status: int | None = 429) -> None:
+    def __init__(self, message: str, *, retry_after: float | None, status: int | None = 429) -> None:
         super().__init__(message, status=status)
         self.retry_after = retry_after
 
 
-class JiraUnavailableError(JiraError):
+class JiraUnavailableError(JiraError, OutcomeUnknown):
     status_code = 503
     who_can_fix = WhoCanFix.RETRY_LATER
 

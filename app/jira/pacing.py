@@ -1,7 +1,6 @@
-"""Staying under a tenant's Jira rate limit instead of bouncing off it, and retrying what is safe to retry.
+"""Staying under a tenant's Jira rate limit instead of bouncing off it (retries are `app.retries`).
 
-Jira Cloud limits each app per tenant and answers 429 with `Retry-After` when a caller goes faster; it asks apps
-to honour that header and otherwise back off exponentially with jitter.
+Jira Cloud limits each app per tenant and answers 429 with `Retry-After` when a caller goes faster.
 @see https://developer.atlassian.com/cloud/jira/platform/rate-limiting/
 """
 
@@ -10,16 +9,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TypeVar
 
 from dramatiq.rate_limits import BucketRateLimiter, RateLimiterBackend
-
-from app.jira.errors import JiraRateLimitedError, JiraUnavailableError
-
-T = TypeVar("T")
-Sleep = Callable[[float], Awaitable[None]]
 
 
 class TenantPacer:
@@ -53,56 +44,3 @@ class TenantPacer:
     def hold(self, seconds: float) -> None:
         """After a 429, nobody in this process calls again before Jira's `Retry-After` has passed."""
         self._hold_until = max(self._hold_until, time.time() + seconds)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long to keep trying a call: 429s wait `Retry-After`; 5xx and timeouts back off with full jitter."""
-
-    attempts: int = 6
-    rate_limited_attempts: int = 30
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    # Jira's search index can trail a create by a few seconds: after a create whose outcome is unknown, the
-    # search for what it made is repeated after each of these waits (seconds) before concluding it made nothing.
-    index_lag_waits: tuple[float, ...] = (1.0, 1.5, 2.5)
-
-    def backoff(self, attempt: int) -> float:
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
-
-
-async def with_retries(
-    call: Callable[[], Awaitable[T]],
-    *,
-    policy: RetryPolicy,
-    sleep: Sleep,
-    pacer: TenantPacer | None = None,
-    retry_unavailable: bool = True,
-) -> T:
-    """Run `call`, waiting out 429s (always safe: Jira did nothing) and, if `retry_unavailable`, 5xx and timeouts.
-
-    Calls that create something pass `retry_unavailable=False`: after a 5xx the work may have been done, so the
-    caller must look before it tries again.
-
-    Raises:
-        JiraRateLimitedError: still limited after `policy.rate_limited_attempts` waits.
-        JiraUnavailableError: still failing after `policy.attempts` tries (or at once without `retry_unavailable`).
-        JiraError: any other failure, at once.
-    """
-    unavailable = limited = 0
-    while True:
-        try:
-            return await call()
-        except JiraRateLimitedError as exc:
-            limited += 1
-            if limited >= policy.rate_limited_attempts:
-                raise
-            delay = exc.retry_after + random.uniform(0, 0.25)
-            if pacer is not None:
-                pacer.hold(delay)
-            await sleep(delay)
-        except JiraUnavailableError:
-            unavailable += 1
-            if not retry_unavailable or unavailable >= policy.attempts:
-                raise
-            await sleep(policy.backoff(unavailable))

@@ -16,7 +16,7 @@ Public API::
 
 Policy (`ResilientWriter`): one call per ticket, at most `config.concurrency` calls in flight per writer, each
 bounded by `config.timeout_s`. Rate limits (honouring Retry-After), timeouts and 5xx are retried up to
-`config.max_retries` times with full-jitter exponential backoff; the SDKs' own retries are off. An answer that is
+`config.max_retries` times as `app.retries` says; the SDKs' own retries are off. An answer that is
 malformed or fails `validation.check_prose` is asked for once more with the problems as feedback. A ticket whose
 call finally fails, or whose second answer fails too, keeps the offline text and `WriteResult.flagged` says why;
 an auth error is never retried. The run always goes on.
@@ -46,7 +46,7 @@ from app.llm.base import (
     WriteResult,
 )
 from app.llm.offline import OfflineProvider, compose
-from app.llm.resilient import ResilientWriter, RetryPolicy
+from app.llm.resilient import ResilientWriter
 from app.llm.runner import (
     ConnectivityResult,
     CostEstimate,
@@ -59,6 +59,7 @@ from app.llm.runner import (
 )
 from app.llm.simulated import SimulatedProvider
 from app.llm.validation import check_prose
+from app.retries import RetryPolicy
 
 __all__ = [
     "ConnectivityResult",

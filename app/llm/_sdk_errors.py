@@ -8,6 +8,7 @@ from types import ModuleType
 
 import httpx
 
+from app.egress import EgressRefusedError
 from app.llm.base import LLMAuthError, LLMError, LLMRateLimitedError, LLMUnavailableError
 
 # Statuses worth another try: request timeout, conflict (both SDKs retry these themselves) and server errors.
@@ -22,9 +23,11 @@ def translate(exc: Exception, sdk: ModuleType, vendor: str) -> LLMError:
     if isinstance(exc, sdk.APITimeoutError):
         return LLMUnavailableError(f"{vendor} did not answer in time.")
     if isinstance(exc, sdk.APIConnectionError):
+        if isinstance(exc.__cause__, EgressRefusedError):  # the guard refused the call: say why, never retry
+            return LLMError(exc.__cause__.message)
         return LLMUnavailableError(f"{vendor} could not be reached.")
     if not isinstance(exc, sdk.APIStatusError):
-        return LLMError(f"{vendor} call failed: {exc}")
+        return LLMError(f"{vendor} call failed ({type(exc).__name__}).")
     status = exc.status_code
     if status in (401, 403):
         return LLMAuthError(
@@ -37,7 +40,10 @@ def translate(exc: Exception, sdk: ModuleType, vendor: str) -> LLMError:
     if status >= 500 or status in _TRANSIENT_STATUSES:
         return LLMUnavailableError(f"{vendor} had a server error ({status}).")
     # 400, 404, 422...: a wrong model name or a request the endpoint does not support; retrying will not help.
-    return LLMError(f"{vendor} refused the request ({status}): {exc.message}")
+    # Never the answer's body: an endpoint a tenant typed must not be readable through our error messages.
+    return LLMError(
+        f"{vendor} refused the request ({status}): check the model name and that the endpoint speaks the API."
+    )
 
 
 def retry_after_seconds(headers: httpx.Headers) -> float | None:

@@ -29,8 +29,11 @@ class AnthropicProvider:
         self._owns_client = owns_client
 
     @classmethod
-    def from_config(cls, config: LLMConfig, http_client: httpx.AsyncClient | None = None) -> AnthropicProvider:
-        """Build the SDK client for `config`; a shared `http_client` stays open when the provider closes."""
+    def from_config(
+        cls, config: LLMConfig, http_client: httpx.AsyncClient | None = None, *, close_client: bool = False
+    ) -> AnthropicProvider:
+        """Build the SDK client for `config`; a shared `http_client` stays open when the provider closes, unless
+        `close_client` hands it over."""
         client = anthropic.AsyncAnthropic(
             api_key=config.api_key,
             base_url=config.base_url,
@@ -38,7 +41,7 @@ class AnthropicProvider:
             max_retries=0,
             http_client=http_client,
         )
-        return cls(client, config.model, owns_client=http_client is None)
+        return cls(client, config.model, owns_client=http_client is None or close_client)
 
     async def complete(self, brief: TicketBrief, feedback: str | None) -> tuple[TicketProse, Usage]:
         message = await self._create(

@@ -8,6 +8,7 @@ Error tree::
           ├── LLMAuthError           the provider refused the key (401/403): never retried
           ├── LLMRateLimitedError    429: retried after `retry_after` seconds when the provider says so
           ├── LLMUnavailableError    timeout, connection failure or 5xx: retried with backoff
+          │                          (both retried as `app.retries` says)
           └── LLMOutputInvalidError  the answer is malformed or fails the checks: retried once with feedback
 """
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from app.errors import AppError, WhoCanFix
+from app.retries import OutcomeUnknown, RateLimited
 
 Action = Literal["build", "change", "remove", "hold"]
 ProviderName = Literal["offline", "openai", "anthropic", "openai_compatible"]
@@ -145,7 +147,7 @@ class LLMAuthError(LLMError):
     who_can_fix = WhoCanFix.JIRA_ADMIN
 
 
-class LLMRateLimitedError(LLMError):
+class LLMRateLimitedError(LLMError, RateLimited):
     """The provider asked us to slow down; `retry_after` is its hint in seconds, when it gave one."""
 
     status_code = 503
@@ -155,7 +157,7 @@ class LLMRateLimitedError(LLMError):
         self.retry_after = retry_after
 
 
-class LLMUnavailableError(LLMError):
+class LLMUnavailableError(LLMError, OutcomeUnknown):
     """The call timed out, could not connect, or the provider answered with a server error."""
 
     status_code = 503

@@ -37,8 +37,11 @@ class OpenAIProvider:
         self._limit_param = "max_completion_tokens" if name == "openai" else "max_tokens"
 
     @classmethod
-    def from_config(cls, config: LLMConfig, http_client: httpx.AsyncClient | None = None) -> OpenAIProvider:
-        """Build the SDK client for `config`; a shared `http_client` stays open when the provider closes."""
+    def from_config(
+        cls, config: LLMConfig, http_client: httpx.AsyncClient | None = None, *, close_client: bool = False
+    ) -> OpenAIProvider:
+        """Build the SDK client for `config`; a shared `http_client` stays open when the provider closes, unless
+        `close_client` hands it over."""
         compatible = config.provider == "openai_compatible"
         client = openai.AsyncOpenAI(
             # Local servers often need no key, but the SDK insists on one.
@@ -49,7 +52,8 @@ class OpenAIProvider:
             http_client=http_client,
         )
         label = f"The endpoint at {config.base_url}" if compatible else "OpenAI"
-        return cls(client, config.model, name=config.provider, label=label, owns_client=http_client is None)
+        owns = http_client is None or close_client
+        return cls(client, config.model, name=config.provider, label=label, owns_client=owns)
 
     async def complete(self, brief: TicketBrief, feedback: str | None) -> tuple[TicketProse, Usage]:
         completion = await self._create(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
 import time
@@ -14,7 +15,8 @@ from app.llm.base import LLMConfig, LLMError, ProseWriter, Provider, TicketBrief
 from app.llm.offline import OfflineProvider
 from app.llm.pricing import pricing_note, usage_for
 from app.llm.prompts import approx_prompt_tokens
-from app.llm.resilient import ResilientWriter, RetryPolicy, Sleep
+from app.llm.resilient import DEFAULT_POLICY, ResilientWriter
+from app.retries import Sleep
 
 if TYPE_CHECKING:  # httpx loads click (its own CLI); the pure libraries import neither at run time
     import httpx
@@ -68,8 +70,11 @@ class ConnectivityResult:
     message: str
 
 
-def build_provider(config: LLMConfig, http_client: httpx.AsyncClient | None = None) -> Provider:
-    """The provider `config` names; a shared `http_client` lets tests and the app choose the transport.
+def build_provider(
+    config: LLMConfig, http_client: httpx.AsyncClient | None = None, *, close_client: bool = False
+) -> Provider:
+    """The provider `config` names; a shared `http_client` lets tests and the app choose the transport, and
+    `close_client` hands it over, to be closed with the provider.
 
     Each SDK is imported only when its provider is built: importing it costs a second, and the offline path (the
     default, the tests, `dtg --help`) never needs it.
@@ -78,28 +83,32 @@ def build_provider(config: LLMConfig, http_client: httpx.AsyncClient | None = No
         case "openai" | "openai_compatible":
             from app.llm.openai_provider import OpenAIProvider
 
-            return OpenAIProvider.from_config(config, http_client)
+            return OpenAIProvider.from_config(config, http_client, close_client=close_client)
         case "anthropic":
             from app.llm.anthropic_provider import AnthropicProvider
 
-            return AnthropicProvider.from_config(config, http_client)
+            return AnthropicProvider.from_config(config, http_client, close_client=close_client)
         case _:
             return OfflineProvider()
 
 
 def build_writer(
-    config: LLMConfig, http_client: httpx.AsyncClient | None = None, *, sleep: Sleep = asyncio.sleep
+    config: LLMConfig,
+    http_client: httpx.AsyncClient | None = None,
+    *,
+    close_client: bool = False,
+    sleep: Sleep = asyncio.sleep,
 ) -> ResilientWriter:
     """The writer for `config`: its provider behind our retry, validation and fallback policy.
 
     Share one writer among runs with the same configuration so its concurrency bound holds across them; close it
-    with `await writer.provider.aclose()` when it opened its own HTTP client.
+    with `await writer.provider.aclose()` when it opened its own HTTP client or was handed one (`close_client`).
     """
     return ResilientWriter(
-        build_provider(config, http_client),
+        build_provider(config, http_client, close_client=close_client),
         concurrency=config.concurrency,
         timeout_s=config.timeout_s,
-        policy=RetryPolicy(max_retries=config.max_retries),
+        policy=dataclasses.replace(DEFAULT_POLICY, attempts=config.max_retries + 1),
         sleep=sleep,
     )
 
@@ -169,7 +178,8 @@ async def check_connectivity(config: LLMConfig, http_client: httpx.AsyncClient |
         return ConnectivityResult(False, f"No answer within {config.timeout_s:g} s.")
     except Exception as exc:  # the settings page must show something whatever went wrong
         log.exception("connectivity check failed unexpectedly")
-        return ConnectivityResult(False, f"The check failed unexpectedly: {exc}")
+        # Only the error's kind: its text may hold what the endpoint answered.
+        return ConnectivityResult(False, f"The check failed unexpectedly ({type(exc).__name__}).")
     if config.provider == "offline":
         return ConnectivityResult(True, "The offline writer needs no connection.")
     return ConnectivityResult(True, f"{config.model} answered in {time.perf_counter() - started:.1f} s.")

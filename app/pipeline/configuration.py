@@ -23,6 +23,7 @@ import httpx
 
 from app.db.audit import AuditRepository
 from app.db.tenant_settings import StoredSettings, TenantSettingsRepository
+from app.egress import CheckedURL, EgressPolicy, EgressRefusedError, check_url, pinned_client
 from app.errors import AppError, WhoCanFix
 from app.intake.model import Action
 from app.intake.status import SPEC_TOOL_LEGEND, StatusMapping
@@ -165,13 +166,15 @@ def save_settings(
 ) -> SettingsView:
     """Validate and store the form, and record who changed what (never the key) in the audit trail.
 
-    Raises: LLMConfigError (400) when the provider lacks a model, key or base URL.
+    Raises: LLMConfigError (400) when the provider lacks a model, key or base URL; EgressRefusedError (400) when
+    the base URL points somewhere the app does not call.
     """
     stored = ports.tenant_settings.get(tenant_id)
     choice = form.llm
-    _build(ports, tenant_id, stored, choice)  # refuses a provider that could not run, before anything is stored
-    # A key belongs to its provider: switching provider without a new key forgets the old one.
-    remove_key = choice.remove_api_key or (choice.provider != stored.provider and not choice.new_api_key)
+    # Refuses a provider that could not run, or an endpoint the app must not call, before anything is stored.
+    tenant_endpoint(ports.settings, _build(ports, tenant_id, stored, choice))
+    # A key belongs to its provider and endpoint: switching either without a new key forgets the old one.
+    remove_key = choice.remove_api_key or (not _same_endpoint(stored, choice) and not choice.new_api_key)
     saved = ports.tenant_settings.save(
         tenant_id,
         provider=choice.provider,
@@ -199,21 +202,56 @@ def save_settings(
 async def try_connection(
     ports: ConfigurationPorts, http: httpx.AsyncClient, *, tenant_id: int, choice: LLMChoice
 ) -> ConnectivityResult:
-    """One tiny call with the form's provider and the key just typed, else the stored one; never raises."""
+    """One tiny call with the form's provider and the key just typed, else the stored one; never raises.
+
+    A base URL the tenant typed is called only through the egress guard (`app.egress`), whose refusal is the answer.
+    """
     stored = await asyncio.to_thread(ports.tenant_settings.get, tenant_id)
     try:
-        config = await asyncio.to_thread(_build, ports, tenant_id, stored, choice)
-    except LLMConfigError as exc:
+        config = dataclasses.replace(
+            await asyncio.to_thread(_build, ports, tenant_id, stored, choice), timeout_s=CHECK_TIMEOUT_S
+        )
+        guarded = await asyncio.to_thread(guarded_http_client, ports.settings, config)
+    except (LLMConfigError, EgressRefusedError) as exc:
         return ConnectivityResult(False, exc.message)
-    return await check_connectivity(dataclasses.replace(config, timeout_s=CHECK_TIMEOUT_S), http)
+    if guarded is None:
+        return await check_connectivity(config, http)
+    async with guarded:
+        return await check_connectivity(config, guarded)
+
+
+def tenant_endpoint(settings: Settings, config: LLMConfig) -> CheckedURL | None:
+    """The checked base URL of `config` when a tenant typed it; None for a vendor's own endpoint or the operator's
+    `DTG_LLM_BASE_URL`, which need no guard.
+
+    Blocking (it resolves the host): call it from a thread in async code.
+    Raises: EgressRefusedError.
+    """
+    if config.base_url is None or config.base_url == settings.llm_base_url:
+        return None
+    return check_url(config.base_url, EgressPolicy(settings.llm_allow_http, settings.allowed_llm_hosts))
+
+
+def guarded_http_client(settings: Settings, config: LLMConfig) -> httpx.AsyncClient | None:
+    """The HTTP client for `tenant_endpoint`, pinned to its checked address (the caller closes it), or None.
+
+    Blocking, like `tenant_endpoint`. Raises: EgressRefusedError.
+    """
+    target = tenant_endpoint(settings, config)
+    return None if target is None else pinned_client(target, timeout=config.timeout_s)
 
 
 def _build(ports: ConfigurationPorts, tenant_id: int, stored: StoredSettings, choice: LLMChoice) -> LLMConfig:
-    """The config the choice would run with: the key typed, else the stored one while the provider is unchanged."""
+    """The config the choice would run with: the key typed, else the stored one, but only towards the provider and
+    base URL it was saved with (otherwise "Test connection" would hand the stored key to any URL an admin types)."""
     key = choice.new_api_key
-    if key is None and stored.has_api_key and not choice.remove_api_key and stored.provider == choice.provider:
+    if key is None and stored.has_api_key and not choice.remove_api_key and _same_endpoint(stored, choice):
         key = ports.tenant_settings.api_key(tenant_id)
     return _llm_config(ports.settings, choice.provider, choice.model, choice.base_url, key)
+
+
+def _same_endpoint(stored: StoredSettings, choice: LLMChoice) -> bool:
+    return stored.provider == choice.provider and (stored.base_url or None) == (choice.base_url or None)
 
 
 def _llm_config(

@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+from app.csv_safety import csv_text, inert_cell
 from app.intake.findings import Findings
 from app.intake.reading import UploadedFile, read_table
 
@@ -52,23 +53,6 @@ def spec_csvs_with_keys(files: Iterable[SpecFileLike], tickets: Iterable[Exporte
     return answer
 
 
-# OWASP's CSV injection advice: a cell a spreadsheet would run as a formula gets a leading `'` in the download, so
-# it opens as text. Plain numbers ("-1" is Drupal's unlimited cardinality) and the spec's lone "-" placeholders are
-# left alone. Only the download is changed; the stored upload, the tickets and Jira keep the text as written.
-# @see https://owasp.org/www-community/attacks/CSV_Injection
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def inert_cell(cell: str) -> str:
-    if len(cell) < 2 or not cell.startswith(_FORMULA_START):
-        return cell
-    try:
-        float(cell)
-    except ValueError:
-        return "'" + cell
-    return cell
-
-
 def _with_keys(name: str, data: bytes, keys: Mapping[int, str]) -> bytes:
     table = read_table(UploadedFile(name, data), Findings())
     if table is None:
@@ -83,15 +67,15 @@ def _with_keys(name: str, data: bytes, keys: Mapping[int, str]) -> bytes:
     for cells in reader:
         physical = lines[previous : reader.line_num]
         previous = reader.line_num
+        key = None
         if not header_seen:
             # Numbering as intake does: the first non-blank record is the header, records count from 1 after it.
             header_seen = any(cell.strip() for cell in cells)
             if header_seen:
                 id_column = next((i for i, cell in enumerate(cells) if cell.strip().lower() == "id"), None)
-            out += physical
-            continue
-        number += 1
-        key = keys.get(number)
+        else:
+            number += 1
+            key = keys.get(number)
         same_id = key is None or id_column is None or (id_column < len(cells) and cells[id_column] == key)
         inert = [inert_cell(cell) for cell in cells]
         if same_id and inert == cells:
@@ -103,10 +87,7 @@ def _with_keys(name: str, data: bytes, keys: Mapping[int, str]) -> bytes:
             cells += [""] * (id_column + 1 - len(cells))
             cells[id_column] = key
         last = physical[-1] if physical else ""
-        ending = last[len(last.rstrip("\r\n")) :]
-        buffer = io.StringIO()
-        csv.writer(buffer, delimiter=table.delimiter, lineterminator=ending).writerow(cells)
-        out.append(buffer.getvalue())
+        out.append(csv_text([cells], delimiter=table.delimiter, lineterminator=last[len(last.rstrip("\r\n")) :]))
     out += lines[previous:]
     return _encode("".join(out), table.encoding, data)
 

@@ -17,13 +17,15 @@ from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
 from app.db.tickets import TicketRepository
+from app.egress import EgressRefusedError
+from app.errors import AppError, WhoCanFix
 from app.generation import GenerationBlockedError, draft_tickets, finish_from_result, finish_ticket
 from app.generation.briefs import brief_for
 from app.generation.tickets import Ticket, TicketDraft
 from app.llm import LLMConfig, ProseWriter, WriteResult, build_writer, compose, estimate_cost, write_all
 from app.llm.base import LLMConfigError
 from app.llm.runner import CostEstimate
-from app.pipeline.configuration import ConfigurationPorts
+from app.pipeline.configuration import ConfigurationPorts, guarded_http_client
 from app.pipeline.intake import validate_session
 from app.pipeline.jobs import STALE_AFTER, JobQueue
 from app.pipeline.providers import choose
@@ -43,10 +45,21 @@ class GenerationPorts(Protocol):
     jobs: JobQueue
 
 
+class NothingToDraftError(AppError):
+    """The spec gives no ticket (no records, nothing approved, every row filtered): a run would draft nothing."""
+
+    status_code = 422
+    who_can_fix = WhoCanFix.SPEC_AUTHOR
+
+
 def _drafts(ports: GenerationPorts, *, tenant_id: int, session_id: int) -> tuple[TicketDraft, ...]:
-    """Raises: GenerationBlockedError when the stored files still have blocking findings."""
+    """Raises: GenerationBlockedError when the stored files still have blocking findings; NothingToDraftError when
+    they give no ticket, so a run never starts only to draft nothing."""
     intake = validate_session(ports, tenant_id=tenant_id, session_id=session_id)
-    return draft_tickets(intake).drafts
+    drafts = draft_tickets(intake).drafts
+    if not drafts:
+        raise NothingToDraftError(intake.why_no_tickets())
+    return drafts
 
 
 def estimate(ports: GenerationPorts, config: LLMConfig, *, tenant_id: int, session_id: int) -> CostEstimate:
@@ -71,6 +84,7 @@ def start_generation(
 
     Raises:
         GenerationBlockedError: blocking findings remain.
+        NothingToDraftError: the spec gives no ticket; the message says why.
         TaskAlreadyRunningError: a run for this session is already queued or running and made progress lately.
     """
     drafts = _drafts(ports, tenant_id=tenant_id, session_id=session_id)
@@ -191,7 +205,9 @@ def writer_for_task(ports: ProviderPorts, task_id: int) -> ProseWriter | None:
         return None
     try:
         choice = choose(ports, task.tenant_id, task.detail.get("provider"))
-    except LLMConfigError as exc:
+        guarded = guarded_http_client(ports.settings, choice.config)
+    except (LLMConfigError, EgressRefusedError) as exc:
         ports.tasks.finish(task_id, f"{exc.message} Start the run again with another provider.", state="failed")
         return None
-    return build_writer(choice.config)
+    # The writer's provider closes the guarded client with itself (the actor calls `writer.provider.aclose()`).
+    return build_writer(choice.config, guarded, close_client=True)

@@ -57,34 +57,41 @@ def add_files(
     tenant_id: int,
     session_id: int,
     files: list[IncomingFile],
+    account_id: str | None = None,
     limits: IntakeLimits = LIMITS,
 ) -> list[str]:
-    """Store the files (a file with the same name is replaced). Returns the stored names.
+    """Store the files (a file with the same name is replaced) and the "uploaded" audit event, all or nothing.
+    Returns the stored names.
 
     Raises:
         UploadRejectedError: a file is too large, or the session would pass its file count or total size;
-            nothing is stored then.
+            nothing is stored then. The limits hold under concurrent uploads to the same session.
     """
-    sessions.get(session_id, tenant_id=tenant_id)
     incoming = {safe_file_name(f.name): f.data for f in files}
     for name, data in incoming.items():
         if len(data) > limits.max_file_bytes:
             raise UploadRejectedError(
                 f"{name} has {len(data):,} bytes; a spec file may have at most {limits.max_file_bytes:,}."
             )
-    existing = {f.name: f.data for f in sessions.files(session_id, tenant_id=tenant_id)}
-    combined = {**existing, **incoming}
-    if len(combined) > limits.max_files:
-        raise UploadRejectedError(f"A session holds at most {limits.max_files} files; remove some first.")
-    total = sum(len(data) for data in combined.values())
-    if total > limits.max_total_bytes:
-        raise UploadRejectedError(
-            f"The files would add up to {total:,} bytes; a session holds at most {limits.max_total_bytes:,}."
-        )
-    for name, data in incoming.items():
-        sessions.put_file(session_id, tenant_id=tenant_id, name=name, data=data)
-    sessions.set_stage(session_id, tenant_id=tenant_id, stage="validate")
-    return sorted(incoming)
+
+    def within_limits(sizes: dict[str, int]) -> None:
+        if len(sizes) > limits.max_files:
+            raise UploadRejectedError(f"A session holds at most {limits.max_files} files; remove some first.")
+        if (total := sum(sizes.values())) > limits.max_total_bytes:
+            raise UploadRejectedError(
+                f"The files would add up to {total:,} bytes; a session holds at most {limits.max_total_bytes:,}."
+            )
+
+    names = sorted(incoming)
+    sessions.put_files(
+        session_id,
+        tenant_id=tenant_id,
+        files=incoming,
+        check=within_limits,
+        stage="validate",
+        audit=(account_id, "uploaded", {"files": names}),
+    )
+    return names
 
 
 def set_file_kind(sessions: SessionRepository, *, tenant_id: int, session_id: int, name: str, kind: str | None) -> None:

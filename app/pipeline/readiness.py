@@ -62,6 +62,7 @@ def _ticket_checks(tickets: Sequence[TicketRecord]) -> list[Check]:
     bad_labels = [
         t.key for t in exported if any(not label or " " in label or len(label) > MAX_LABEL for label in t.labels)
     ]
+    unreviewed = [t.key for t in exported if not t.reviewed]
     dangling = sorted({t.key for t in exported for ref in t.blocked_by if ref not in keys})
     checks = [
         Check(
@@ -84,6 +85,14 @@ def _ticket_checks(tickets: Sequence[TicketRecord]) -> list[Check]:
             f"{len(bad_labels)} tickets have labels Jira refuses (spaces or too long).",
             "Open each in Review and fix its labels.",
             tickets=bad_labels,
+        ),
+        Check(
+            "unreviewed",
+            False,
+            f"{len(unreviewed)} of {len(exported)} tickets are not marked reviewed yet.",
+            "Go through them in Review (r marks one reviewed), or export them as they are.",
+            who_can_fix=WhoCanFix.DIRECTOR.value,
+            tickets=unreviewed,
         ),
         Check(
             "dangling_links",

@@ -229,6 +229,20 @@ def remove_link(tickets: TicketRepository, scope: Scope, *, key: str, blocked_by
     )
 
 
+def set_reviewed(
+    tickets: TicketRepository, scope: Scope, *, key: str, reviewed: bool, account_id: str | None
+) -> TicketRecord:
+    """Mark a ticket reviewed (by `account_id`) or not. Raises: NotFoundError when it is not in this session."""
+    reviewer = (account_id or "")[:128] or None
+    changes = {"reviewed": reviewed, "reviewed_by": reviewer if reviewed else None}
+    return _change(
+        tickets,
+        scope,
+        key,
+        lambda current: {} if (current.reviewed, current.reviewed_by) == tuple(changes.values()) else changes,
+    )
+
+
 def bulk_label(
     tickets: TicketRepository, scope: Scope, *, keys: list[str], add: Iterable[str] = (), remove: Iterable[str] = ()
 ) -> list[TicketRecord]:

@@ -1,67 +1,61 @@
-// Shared page script: every call to our API carries a fresh context token from AP.context.getToken().
+// Shared page script: every call goes through window.DTGHost (host.js), which knows the Jira front around us.
 (function () {
   "use strict";
 
-  function contextToken() {
-    return new Promise(function (resolve, reject) {
-      if (!window.AP || !AP.context) { reject(new Error("Open this page from Jira.")); return; }
-      AP.context.getToken(function (token) { token ? resolve(token) : reject(new Error("No token from Jira.")); });
-    });
+  // The panels are HTML rendered by the server, answered as {html} so every front can carry them as JSON.
+  async function panel(path) { return (await DTGHost.fetchJson(path)).html; }
+
+  // A field the person must fix: the message sits next to the control (and is announced), not in a flag.
+  class FieldError extends Error {
+    constructor(control, message) { super(message); this.control = control; }
   }
 
-  // An Error with the HTTP status and the API's error object, so callers can react to 409s and the like.
-  function failure(response, body) {
-    const detail = body && body.error ? body.error : {};
-    const error = new Error(detail.message || "The app answered " + response.status + ". Please try again.");
-    error.status = response.status;
-    error.body = detail;
-    return error;
+  function clearFieldError(control) {
+    if (!control) { return; }
+    control.removeAttribute("aria-invalid");
+    const note = control.dtgErrorNote;
+    if (note) { note.remove(); control.dtgErrorNote = null; }
   }
 
-  async function request(path, options) {
-    const token = await contextToken();
-    const init = Object.assign({}, options || {});
-    init.headers = Object.assign({ Authorization: "JWT " + token, Accept: "application/json" }, init.headers || {});
-    if (init.json !== undefined) {
-      init.body = JSON.stringify(init.json);
-      init.headers["Content-Type"] = "application/json";
-      delete init.json;
+  function showFieldError(control, message) {
+    clearFieldError(control);
+    const note = document.createElement("span");
+    note.className = "dtg-field-error";
+    note.id = "dtg-error-" + Math.random().toString(36).slice(2);
+    note.setAttribute("role", "alert");
+    note.textContent = message;
+    control.setAttribute("aria-invalid", "true");
+    control.setAttribute("aria-describedby", note.id);
+    control.insertAdjacentElement("afterend", note);
+    control.dtgErrorNote = note;
+    control.focus();
+  }
+
+  // Where an action's failure goes: next to its field, or a flag that says what failed and why.
+  function report(error, title) {
+    if (error instanceof FieldError && error.control && document.body.contains(error.control)) {
+      showFieldError(error.control, error.message);
+    } else {
+      DTGHost.flag({ type: "error", title: error.flagTitle || title || "That did not work", body: error.message });
     }
-    let response;
-    try {
-      response = await fetch(path, init);
-    } catch (cause) {
-      throw new Error("The app could not be reached. Check your connection and try again.");
-    }
-    if (!response.ok) {
-      const isJson = (response.headers.get("content-type") || "").includes("json");
-      throw failure(response, isJson ? await response.json() : null);
-    }
-    return response;
   }
 
-  async function api(path, options) {
-    const response = await request(path, options);
-    return (response.headers.get("content-type") || "").includes("json") ? response.json() : null;
-  }
+  window.dtg = { panel: panel, FieldError: FieldError, clearFieldError: clearFieldError, report: report };
 
-  async function html(path) {
-    const response = await request(path, { headers: { Accept: "text/html" } });
-    return response.text();
-  }
-
-  window.dtg = { api: api, html: html, request: request, token: contextToken };
+  document.addEventListener("input", function (event) { clearFieldError(event.target); });
+  document.addEventListener("change", function (event) { clearFieldError(event.target); });
 
   document.addEventListener("DOMContentLoaded", function () {
+    DTGHost.resize();
     const status = document.getElementById("dtg-connection");
     if (!status) { return; }
-    api("/api/me").then(function (me) {
+    DTGHost.fetchJson("/api/me").then(function (me) {
       status.textContent = "Connected to " + me.siteUrl + ".";
       status.dataset.state = "connected";
     }).catch(function (error) {
       status.textContent = error.message;
       status.dataset.state = "failed";
+      report(error, "Not connected to Jira");
     });
-    if (window.AP && AP.resize) { AP.resize(); }
   });
 })();

@@ -47,7 +47,7 @@
     });
     const status = byId("dtg-key-status");
     status.textContent = keyStatusText(status, provider);
-    if (window.AP && AP.resize) { AP.resize(); }
+    DTGHost.resize();
   }
 
   function addRow(status, action) {
@@ -77,6 +77,7 @@
     showProviderFields();
   }
 
+  // The outcome shows beside the button that asked for it; failures are flagged too, wherever the person scrolled.
   async function run(button, result, pending, work) {
     button.disabled = true;
     setResult(result, "pending", pending);
@@ -84,16 +85,13 @@
       await work();
     } catch (error) {
       setResult(result, "error", error.message);
+      DTGHost.flag({ type: "error", title: button.textContent.trim() + ": failed", body: error.message });
     } finally {
       button.disabled = false;
     }
   }
 
-  function post(path, method, body) {
-    return window.dtg.api(path, {
-      method: method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-    });
-  }
+  function post(path, method, body) { return DTGHost.fetchJson(path, { method: method, body: body }); }
 
   document.addEventListener("DOMContentLoaded", function () {
     const form = byId("dtg-settings");
@@ -121,6 +119,7 @@
         const body = Object.assign(llmChoice(), { statusMapping: mappingRows(), labels: labels() });
         showSaved(await post("/api/admin/settings", "PUT", body));
         setResult(result, "ok", "Saved. New generation runs use these settings.");
+        DTGHost.flag({ type: "success", title: "Settings saved", body: "New generation runs use these settings." });
         byId("dtg-updated").textContent = "Last changed just now, by you.";
       });
     });

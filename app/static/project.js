@@ -1,9 +1,10 @@
 // The project page: sessions, tabs, upload, generation, export and live task progress.
 // Panels are HTML rendered by the server; this script swaps them in and wires their buttons to the JSON API.
+// Every call and every message goes through window.DTGHost (host.js), so the Forge front reuses this file.
 (function () {
   "use strict";
 
-  const state = { session: null, tab: null, watching: {} };
+  const state = { session: null, tab: null, watching: {}, loads: 0 };
   const TAB_OF_STAGE = { upload: "upload", validate: "upload", generate: "generate", review: "review", export: "export" };
   const $ = function (selector, root) { return (root || document).querySelector(selector); };
 
@@ -17,84 +18,103 @@
     try { return localStorage.getItem(storageKey()); } catch (e) { return null; }
   }
 
-  function flash(message, kind) {
-    const box = $("#dtg-flash");
-    box.textContent = message;
-    box.className = "dtg-flash dtg-flash-" + (kind || "error");
-    box.hidden = !message;
-    if (message && kind === "success") { setTimeout(function () { if (box.textContent === message) { box.hidden = true; } }, 4000); }
+  function notify(type, title, body) { DTGHost.flag({ type: type, title: title, body: body || "" }); }
+
+  // What the focused control is, in words that survive a re-render of its panel.
+  function focusDescriptor() {
+    const el = document.activeElement;
+    if (!el || el === document.body) { return null; }
+    if (el.id) { return "#" + CSS.escape(el.id); }
+    const parts = ["action", "key", "name", "tab", "blocker"].filter(function (name) { return el.dataset[name]; })
+      .map(function (name) { return "[data-" + name + "='" + CSS.escape(el.dataset[name]) + "']"; });
+    if (el.name) { parts.push("[name='" + CSS.escape(el.name) + "']"); }
+    return parts.length ? el.tagName.toLowerCase() + parts.join("") : null;
   }
 
-  function resize() { if (window.AP && AP.resize) { AP.resize(); } }
+  // Runs `work` (which replaces markup) and puts the focus back where it was, or on `fallback`.
+  async function keepingFocus(work, fallback) {
+    const where = focusDescriptor();
+    const result = await work();
+    const again = where && $(where);
+    const target = again || (fallback && $(fallback));
+    if (target && document.activeElement !== target) { target.focus({ preventScroll: !again }); }
+    return result;
+  }
 
-  // The list shows each session's stage, so it is refreshed whenever a panel loads.
   async function loadSessions() {
     const box = $("#dtg-sessions");
-    box.innerHTML = await dtg.html("/api/panels/sessions");
+    box.innerHTML = await dtg.panel("/api/panels/sessions");
     document.querySelectorAll("[data-session-row]").forEach(function (row) {
       row.classList.toggle("dtg-current", row.dataset.sessionRow === String(state.session));
     });
-    resize();
     return box;
   }
 
+  function showSessions(open) {
+    $("#dtg-sessions").hidden = !open;
+    $("#dtg-workspace").hidden = open;
+    if (open) { loadSessions().catch(function (error) { dtg.report(error, "The sessions could not be loaded"); }); }
+    DTGHost.resize();
+  }
+
   async function openSession(id, tab) {
-    const session = await dtg.api("/api/sessions/" + id);
+    const session = await DTGHost.fetchJson("/api/sessions/" + id);
     state.session = session.id;
     remember(session.id);
-    $("#dtg-workspace").hidden = false;
+    $("#dtg-session-name").textContent = session.name || "Session " + session.id;
+    showSessions(false);
     await showTab(tab || TAB_OF_STAGE[session.stage] || "upload");
   }
 
+  // Each load is numbered; an answer for a tab the person has already left is dropped, so the last click wins.
   async function showTab(tab) {
+    const load = ++state.loads;
     state.tab = tab;
     document.querySelectorAll(".dtg-tabs [data-tab]").forEach(function (button) {
-      button.setAttribute("aria-selected", String(button.dataset.tab === tab));
+      const selected = button.dataset.tab === tab;
+      button.setAttribute("aria-selected", String(selected));
+      button.tabIndex = selected ? 0 : -1;
     });
     const panel = $("#dtg-panel");
+    panel.setAttribute("aria-busy", "true");
+    const html = await dtg.panel("/api/sessions/" + state.session + "/panels/" + tab);
+    if (load !== state.loads) { return; }
     panel.dataset.tab = tab;
-    panel.innerHTML = await dtg.html("/api/sessions/" + state.session + "/panels/" + tab);
+    panel.setAttribute("aria-labelledby", "dtg-tab-" + tab);
+    panel.innerHTML = html;
+    panel.removeAttribute("aria-busy");
     document.dispatchEvent(new CustomEvent("dtg:panel", { detail: { tab: tab, panel: panel } }));
     panel.querySelectorAll(".dtg-task[data-active='true']").forEach(function (box) { watchTask(box); });
     if (tab === "generate") { estimate(); }
-    loadSessions().catch(function () { /* the list is a convenience; the panel already shows */ });
-    resize();
+    DTGHost.resize();
   }
 
-  function reload() { return state.session ? showTab(state.tab) : Promise.resolve(); }
+  function reload() { return state.session ? keepingFocus(function () { return showTab(state.tab); }) : Promise.resolve(); }
 
-  // ---- upload: multipart through XMLHttpRequest, whose upload events give a real progress bar
+  // ---- upload: the host's upload gives a real progress bar
   async function upload(files) {
     if (!files.length) { return; }
     const status = $("#dtg-upload-status");
     const bar = $("#dtg-upload-progress");
     const form = new FormData();
     Array.prototype.forEach.call(files, function (file) { form.append("files", file, file.name); });
-    const token = await dtg.token();
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/sessions/" + state.session + "/files");
-    xhr.setRequestHeader("Authorization", "JWT " + token);
-    xhr.setRequestHeader("Accept", "application/json");
     bar.hidden = false;
     bar.value = 0;
-    status.textContent = "Uploading " + files.length + " file(s)…";
-    xhr.upload.onprogress = function (event) {
-      if (event.lengthComputable) { bar.value = Math.round(100 * event.loaded / event.total); }
-    };
-    xhr.onerror = function () { status.textContent = "The upload failed: the connection was lost. Try again."; };
-    xhr.onload = function () {
-      let body = null;
-      try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
-      if (xhr.status >= 200 && xhr.status < 300) {
-        flash("Uploaded and checked " + body.stored.join(", ") + ".", "success");
-        reload();
-      } else {
-        bar.hidden = true;
-        status.textContent = body && body.error ? body.error.message : "The upload failed (" + xhr.status + ").";
-        status.className = "dtg-error-text";
-      }
-    };
-    xhr.send(form);
+    status.className = "dtg-muted";
+    status.textContent = "Uploading " + files.length + (files.length === 1 ? " file…" : " files…");
+    try {
+      const body = await DTGHost.upload("/api/sessions/" + state.session + "/files", form, function (loaded, total) {
+        bar.value = Math.round(100 * loaded / total);
+      });
+      notify("success", "Uploaded " + body.stored.length + (body.stored.length === 1 ? " file" : " files"),
+        "Checked " + body.stored.join(", ") + ".");
+      await reload();
+    } catch (error) {
+      bar.hidden = true;
+      status.textContent = error.message;
+      status.className = "dtg-error-text";
+      notify("error", "The upload failed", error.message);
+    }
   }
 
   function pickFiles() { const input = $("#dtg-file-input"); if (input) { input.click(); } }
@@ -105,14 +125,14 @@
     const out = $("#dtg-estimate");
     if (!select || !out) { return; }
     try {
-      const found = await dtg.api("/api/sessions/" + state.session + "/estimate?provider=" + encodeURIComponent(select.value));
+      const found = await DTGHost.fetchJson("/api/sessions/" + state.session + "/estimate?provider=" + encodeURIComponent(select.value));
       const cost = found.costUsd ? "about $" + found.costUsd.toFixed(2) : "no cost";
       out.textContent = found.tickets + " tickets, about " + (found.inputTokens + found.outputTokens).toLocaleString() +
         " tokens, " + cost + "." + (found.note ? " " + found.note : "");
-    } catch (error) { out.textContent = error.message; }
+    } catch (error) { out.textContent = error.message; out.className = "dtg-error-text"; }
   }
 
-  // ---- live task progress: an SSE stream read with fetch (the token must go in a header), polling as a fallback
+  // ---- live task progress: the stream of the task's changes, one poll whenever it drops
   function paint(box, task) {
     const set = function (name, value) { const el = $("[data-field='" + name + "']", box); if (el) { el.textContent = value; } };
     set("state", task.state);
@@ -123,27 +143,20 @@
     if (bar) { bar.max = task.total || 1; bar.value = task.done; }
   }
 
+  // Server-sent events read with fetch, as the token must go in a header. Connect only: a front without
+  // streaming (Forge's bridge) has no DTGHost.stream, and watchTask polls.
   async function stream(id, onTask) {
-    const response = await dtg.request("/api/tasks/" + id + "/events", { headers: { Accept: "text/event-stream" } });
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const chunk = await reader.read();
-      if (chunk.done) { return; }
-      buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n/g, "\n");
-      let end;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const data = buffer.slice(0, end).split("\n").filter(function (line) { return line.startsWith("data:"); })
-          .map(function (line) { return line.slice(5).trim(); }).join("\n");
-        buffer = buffer.slice(end + 2);
-        if (data) { onTask(JSON.parse(data)); }
-      }
-    }
+    if (!DTGHost.stream) { throw new Error("no stream"); }
+    await DTGHost.stream("/api/tasks/" + id + "/events", onTask);
   }
 
+  const FINISHED = {
+    generate: { done: "Tickets drafted", failed: "Generation failed", cancelled: "Generation cancelled" },
+    export: { done: "Export finished", failed: "The export failed", cancelled: "Export cancelled" },
+  };
+
   // Follows a task until it ends: the stream first; when it drops, one poll (so the bar never stalls) and then the
-  // stream again, backing off while the network is down. Each attempt asks Jira for a fresh context token.
+  // stream again, backing off while the network is down.
   async function watchTask(box) {
     const id = box.dataset.task;
     if (state.watching[id]) { return; }
@@ -155,7 +168,7 @@
       if (!document.body.contains(box)) { delete state.watching[id]; return; }
       try { await stream(id, onTask); failures = 0; } catch (error) { failures += 1; }
       if (task && !task.active) { break; }
-      try { onTask(await dtg.api("/api/tasks/" + id)); } catch (error) {
+      try { onTask(await DTGHost.fetchJson("/api/tasks/" + id)); } catch (error) {
         $("[data-field='message']", box).textContent = error.message + " Retrying…";
       }
       if (task && task.active) {
@@ -163,62 +176,151 @@
       }
     }
     delete state.watching[id];
+    announce(task);
     if (document.body.contains(box)) { reload(); }
   }
 
-  async function download() {
-    const response = await dtg.request("/api/sessions/" + state.session + "/export/spec.zip", { headers: { Accept: "application/zip" } });
-    const url = URL.createObjectURL(await response.blob());
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = (/filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "") || [])[1] || "spec.zip";
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  function announce(task) {
+    const titles = FINISHED[task.kind] || {};
+    if (titles[task.state]) {
+      notify(task.state === "done" ? "success" : task.state === "failed" ? "error" : "warning", titles[task.state],
+        task.message || task.done + " of " + task.total + " done.");
+    }
   }
+
+  // A run started here is announced when it ends, also when it ended before its panel was shown.
+  async function follow(taskId) {
+    await reload();
+    const box = $(".dtg-task[data-task='" + taskId + "']");
+    if (!box || box.dataset.active !== "true") { announce(await DTGHost.fetchJson("/api/tasks/" + taskId)); }
+  }
+
+  // A removed file stays restorable for a while: the row says so and offers Undo; the delete is sent only after.
+  const UNDO_MS = 8000;
+  const pendingRemovals = {};
+
+  async function commitRemoval(name) {
+    const pending = pendingRemovals[name];
+    if (!pending) { return; }
+    clearTimeout(pending.timer);
+    delete pendingRemovals[name];
+    try {
+      await DTGHost.fetchJson(pending.path, { method: "DELETE" });
+      notify("success", "Removed " + name, "The drafts made from it are now out of date; generate again to refresh them.");
+      if (state.session === pending.session) { await reload(); }
+    } catch (error) {
+      dtg.report(error, name + " was not removed");
+      await reload();
+    }
+  }
+
+  function removeFile(el) {
+    const name = el.dataset.name;
+    const row = el.closest("tr");
+    const path = "/api/sessions/" + state.session + "/files/" + encodeURIComponent(name);
+    pendingRemovals[name] = { path: path, session: state.session, timer: setTimeout(function () { commitRemoval(name); }, UNDO_MS) };
+    const cell = document.createElement("td");
+    cell.colSpan = row.cells.length;
+    cell.className = "dtg-undo-row";
+    const text = document.createElement("span");
+    text.textContent = name + " will be removed. ";
+    const undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "dtg-button";
+    undo.dataset.action = "undo-remove";
+    undo.dataset.name = name;
+    undo.textContent = "Undo";
+    cell.append(text, undo);
+    row.dataset.removing = "true";
+    row.replaceChildren(cell);
+    undo.focus();
+  }
+
+  async function undoRemoval(el) {
+    const pending = pendingRemovals[el.dataset.name];
+    if (pending) { clearTimeout(pending.timer); delete pendingRemovals[el.dataset.name]; }
+    notify("info", "Kept " + el.dataset.name, "Nothing was removed.");
+    await reload();
+  }
+
+  // Removals waiting for their undo time are sent before the page goes away.
+  window.addEventListener("pagehide", function () { Object.keys(pendingRemovals).forEach(commitRemoval); });
 
   const ACTIONS = {
     "new-session": async function () {
-      const session = await dtg.api("/api/sessions", { method: "POST" });
-      await loadSessions();
+      const session = await DTGHost.fetchJson("/api/sessions", { method: "POST", body: {} });
+      notify("success", "Session started", "Upload the spec's CSV exports.");
       await openSession(session.id, "upload");
+      const pick = $("[data-action='pick-files']");
+      if (pick) { pick.focus(); }
     },
     "open-session": function (el) { return openSession(el.dataset.session); },
-    tab: function (el) { return showTab(el.dataset.tab); },
-    "replace-file": pickFiles,
-    "remove-file": async function (el) {
-      await dtg.api("/api/sessions/" + state.session + "/files/" + encodeURIComponent(el.dataset.name), { method: "DELETE" });
-      flash("Removed " + el.dataset.name + ".", "success");
-      await reload();
+    "all-sessions": function () { showSessions(true); const first = $("#dtg-sessions button"); if (first) { first.focus(); } },
+    "delete-session": function (el) { el.closest("tr").querySelector(".dtg-confirm").hidden = false; $("[data-action='confirm-delete']", el.closest("tr")).focus(); },
+    "cancel-delete": function (el) { el.closest(".dtg-confirm").hidden = true; $("[data-action='delete-session']", el.closest("tr")).focus(); },
+    "confirm-delete": async function (el) {
+      const id = el.dataset.session;
+      await DTGHost.fetchJson("/api/sessions/" + id, { method: "DELETE" });
+      if (String(state.session) === id) { state.session = null; remember(null); }
+      notify("success", "Session deleted", el.dataset.label + " and its files and drafts are gone.");
+      await loadSessions();
+      const next = $("#dtg-sessions button");
+      if (next) { next.focus(); }
     },
+    tab: function (el) {
+      return showTab(el.dataset.tab).then(function () {
+        const tab = $(".dtg-tabs [data-tab='" + el.dataset.tab + "']");
+        if (el.closest("#dtg-panel") && tab) { tab.focus(); }
+      });
+    },
+    "pick-files": pickFiles,
+    "replace-file": pickFiles,
+    "remove-file": removeFile,
+    "undo-remove": undoRemoval,
     generate: async function () {
       const provider = $("#dtg-provider");
-      await dtg.api("/api/sessions/" + state.session + "/generate", { method: "POST", json: { provider: provider ? provider.value : null } });
-      await reload();
+      const started = await DTGHost.fetchJson("/api/sessions/" + state.session + "/generate", { method: "POST", body: { provider: provider ? provider.value : null } });
+      notify("info", "Drafting the tickets", "Progress shows below; you can leave the page and come back.");
+      await follow(started.taskId);
     },
     "cancel-task": async function (el) {
-      await dtg.api("/api/tasks/" + el.dataset.task + "/cancel", { method: "POST" });
-      flash("Cancelling; the run stops after the tickets in progress.", "success");
+      await DTGHost.fetchJson("/api/tasks/" + el.dataset.task + "/cancel", { method: "POST", body: {} });
+      notify("info", "Cancelling", "The run stops after the tickets in progress.");
     },
     export: async function () {
-      await dtg.api("/api/sessions/" + state.session + "/export", { method: "POST" });
-      await reload();
+      const started = await DTGHost.fetchJson("/api/sessions/" + state.session + "/export", { method: "POST", body: {} });
+      notify("info", "Export started", "Issues are created in dependency order; progress shows below.");
+      await follow(started.taskId);
     },
-    download: download,
+    download: function () { return DTGHost.download("/api/sessions/" + state.session + "/export/spec.zip"); },
   };
 
   // Other scripts (review.js) add their actions here.
-  window.dtgPage = { state: state, actions: ACTIONS, showTab: showTab, reload: reload, flash: flash, resize: resize, $: $ };
+  window.dtgPage = {
+    state: state, actions: ACTIONS, showTab: showTab, reload: reload, notify: notify, keepingFocus: keepingFocus, $: $,
+  };
 
   document.addEventListener("click", function (event) {
     const el = event.target.closest("[data-action]");
     if (!el || !ACTIONS[el.dataset.action]) { return; }
     event.preventDefault();
-    flash("");
-    el.disabled = el.tagName === "BUTTON" ? true : el.disabled;
-    Promise.resolve(ACTIONS[el.dataset.action](el)).catch(function (error) { flash(error.message); })
-      .finally(function () { if (document.body.contains(el) && el.tagName === "BUTTON") { el.disabled = false; } });
+    const busy = el.tagName === "BUTTON" && !el.disabled;
+    if (busy) { el.disabled = true; el.setAttribute("aria-busy", "true"); }
+    Promise.resolve().then(function () { return ACTIONS[el.dataset.action](el); })
+      .catch(function (error) { dtg.report(error, el.dataset.failure || (el.textContent.trim() + ": not done")); })
+      .finally(function () {
+        if (busy && document.body.contains(el)) { el.disabled = false; el.removeAttribute("aria-busy"); if (document.activeElement === document.body) { el.focus(); } }
+      });
+  });
+
+  // Tabs follow the ARIA pattern: arrow keys move between them.
+  document.addEventListener("keydown", function (event) {
+    const tab = event.target.closest && event.target.closest(".dtg-tabs [role=tab]");
+    if (!tab || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) { return; }
+    const tabs = Array.prototype.slice.call(document.querySelectorAll(".dtg-tabs [role=tab]"));
+    const next = tabs[(tabs.indexOf(tab) + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+    next.focus();
+    next.click();
   });
 
   document.addEventListener("change", function (event) {
@@ -226,8 +328,10 @@
     if (el.id === "dtg-file-input") { upload(el.files); el.value = ""; }
     else if (el.id === "dtg-provider") { estimate(); }
     else if (el.classList.contains("dtg-kind")) {
-      dtg.api("/api/sessions/" + state.session + "/files/" + encodeURIComponent(el.dataset.name) + "/kind",
-        { method: "PUT", json: { kind: el.value || null } }).then(reload).catch(function (error) { flash(error.message); });
+      DTGHost.fetchJson("/api/sessions/" + state.session + "/files/" + encodeURIComponent(el.dataset.name) + "/kind",
+        { method: "PUT", body: { kind: el.value || null } })
+        .then(function () { notify("success", "Type set for " + el.dataset.name, "The files were checked again."); return reload(); })
+        .catch(function (error) { dtg.report(error, "The type was not set"); });
     }
   });
 
@@ -241,11 +345,13 @@
     });
   });
 
+  window.addEventListener("resize", function () { DTGHost.resize(); });
+
   document.addEventListener("DOMContentLoaded", function () {
     loadSessions().then(function () {
       const last = remembered();
       if (last && $("[data-session-row='" + last + "']")) { return openSession(last); }
       return null;
-    }).catch(function (error) { flash(error.message); });
+    }).catch(function (error) { dtg.report(error, "The sessions could not be loaded"); });
   });
 })();

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from app.adf.html import adf_to_html
 from app.adf.markdown import to_markdown
 from app.db.models import Task, TicketRecord, UploadSession
+from app.db.sessions import SessionContents
 from app.errors import NotFoundError
 from app.intake import SpecKind
 from app.pipeline.export import ExportResults, export_results
@@ -26,6 +27,7 @@ from app.pipeline.readiness import Readiness
 from app.web.export_api import readiness_of
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import RETENTION_DAYS, blocking, project_key, services, tenant_id, upload_session
+from app.web.session_api import session_name
 
 SEVERITIES = ("blocking", "warning", "info")
 
@@ -58,6 +60,7 @@ class ReviewPanel:
     total: int
     excluded: int
     task: Task | None
+    reviewed: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,16 +90,46 @@ class ExportPanel:
 
 
 def _render(request: Request, template: str, panel: object) -> Response:
-    return request.app.state.templates.TemplateResponse(
-        request, template, {"panel": panel}, headers={"Cache-Control": "no-store"}
-    )
+    """HTML, or `{"html": ...}` for a caller that asks for JSON (every front's fetchJson, Forge's bridge included)."""
+    headers = {"Cache-Control": "no-store"}
+    templates = request.app.state.templates
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        html = templates.get_template(template).render(request=request, panel=panel)
+        return JSONResponse({"html": html}, headers=headers)
+    return templates.TemplateResponse(request, template, {"panel": panel}, headers=headers)
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    session: UploadSession
+    name: str
+    contents: SessionContents
+    stage: str
+
+
+def true_stage(upload: UploadSession, contents: SessionContents) -> str:
+    """The stage the data shows (drafts, issues in Jira), not only the last step someone took."""
+    if contents.exported:
+        return "export" if contents.exported >= contents.tickets else "partly_exported"
+    if contents.tickets:
+        return "review"
+    if upload.stage == "generate":
+        return "generate"
+    return "validate" if contents.files else "upload"
 
 
 async def sessions_panel(request: Request) -> Response:
-    found = await blocking(
-        services(request).sessions.list_for_project, tenant_id=tenant_id(request), project_key=project_key(request)
-    )
-    return _render(request, "_sessions.html", {"sessions": found, "retention_days": RETENTION_DAYS})
+    sessions = services(request).sessions
+    found = await blocking(sessions.list_for_project, tenant_id=tenant_id(request), project_key=project_key(request))
+    contents = await blocking(sessions.contents, [s.id for s in found if s.id], tenant_id=tenant_id(request))
+    rows = [
+        SessionRow(s, session_name(s, contents[s.id].files), contents[s.id], true_stage(s, contents[s.id]))
+        for s in found
+        if s.id
+    ]
+    me = request.state.identity.account_id
+    return _render(request, "_sessions.html", {"rows": rows, "me": me, "retention_days": RETENTION_DAYS})
 
 
 async def upload_panel(request: Request) -> Response:
@@ -141,7 +174,9 @@ async def review_panel(request: Request) -> Response:
     for ticket in tickets:
         areas[ticket.area or "Other"].append(ticket)
     excluded = sum(t.excluded for t in tickets)
-    return _render(request, "_review.html", ReviewPanel(upload, list(areas.items()), len(tickets), excluded, task))
+    reviewed = sum(t.reviewed for t in tickets)
+    panel = ReviewPanel(upload, list(areas.items()), len(tickets), excluded, task, reviewed)
+    return _render(request, "_review.html", panel)
 
 
 async def ticket_panel(request: Request) -> Response:

@@ -39,6 +39,7 @@ def ticket_json(ticket: TicketRecord, *, full: bool = True) -> dict[str, Any]:
         "findings": len(ticket.findings),
         "proseFlag": ticket.prose_flag,
         "jiraKey": ticket.jira_key,
+        "reviewed": ticket.reviewed,
     }
     if full:
         data["markdown"] = to_markdown(ticket.description)
@@ -139,6 +140,21 @@ async def remove_link(request: Request) -> Response:
     return JSONResponse(ticket_json(ticket, full=False))
 
 
+async def mark_reviewed(request: Request) -> Response:
+    """`{"reviewed": true|false}`: the director went through this ticket (or wants to look again)."""
+    scope = await review_scope(request)
+    reviewed = (await json_body(request)).get("reviewed")
+    if not isinstance(reviewed, bool):
+        raise AppError("'reviewed' must be true or false.")
+    key = request.path_params["key"]
+    account_id = request.state.identity.account_id
+    ticket = await blocking(
+        review.set_reviewed, services(request).tickets, scope, key=key, reviewed=reviewed, account_id=account_id
+    )
+    await audit(request, scope.session_id, "reviewed" if reviewed else "unreviewed", ticket=key)
+    return JSONResponse(ticket_json(ticket, full=False))
+
+
 async def bulk(request: Request) -> Response:
     """`action`: label (with `add`/`remove` lists), assign (with `assignee`), exclude or include."""
     scope = await review_scope(request)
@@ -184,6 +200,7 @@ def routes() -> list[SecuredRoute]:
         SecuredRoute(f"{base}/tickets", list_tickets, auth=Auth.CONTEXT),
         SecuredRoute(ticket, get_ticket, auth=Auth.CONTEXT),
         SecuredRoute(ticket, edit_ticket, auth=Auth.CONTEXT, methods=["PATCH"]),
+        SecuredRoute(f"{ticket}/reviewed", mark_reviewed, auth=Auth.CONTEXT, methods=["PUT"]),
         SecuredRoute(f"{ticket}/links", add_link, auth=Auth.CONTEXT, methods=["POST"]),
         SecuredRoute(f"{ticket}/links/{{blocker}}", remove_link, auth=Auth.CONTEXT, methods=["DELETE"]),
         SecuredRoute(f"{base}/bulk", bulk, auth=Auth.CONTEXT, methods=["POST"]),

@@ -7,6 +7,8 @@ Policies:
 - CONTEXT: our JSON API: only context tokens from `AP.context.getToken()`.
 - FORGE_TRIGGER: Forge lifecycle events and scheduled triggers: a Forge Invocation Token (FIT) for our app id.
 - FORGE_UI: calls from the Forge Custom UI (invokeRemote/requestRemote): a FIT that names the calling user.
+- FORGE_UNINSTALL: `preUninstall`: a FIT, answered even for an installation already marked uninstalled.
+Every Forge policy but the last stores the installation and its newest system token before the handler runs.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from app.connect.verifiers import AuthenticationError
+from app.forge import lifecycle as forge_lifecycle
+from app.forge.tokens import oauth_tokens
 from app.logs import tenant_var
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -31,6 +35,10 @@ class Auth(StrEnum):
     CONTEXT = "context"
     FORGE_TRIGGER = "forge_trigger"
     FORGE_UI = "forge_ui"
+    FORGE_UNINSTALL = "forge_uninstall"
+
+
+FORGE_POLICIES = (Auth.FORGE_TRIGGER, Auth.FORGE_UI, Auth.FORGE_UNINSTALL)
 
 
 class SecuredRoute(Route):
@@ -70,10 +78,18 @@ def _guard(endpoint: Endpoint, auth: Auth) -> Endpoint:
         elif auth is Auth.CONTEXT:
             token = token_from(request, allow_query=False)
             request.state.identity = await services.context_verifier.verify(token, request.method, str(request.url))
-        elif auth in (Auth.FORGE_TRIGGER, Auth.FORGE_UI):
+        elif auth in FORGE_POLICIES:
             request.state.forge = await services.forge_verifier.verify(bearer_token(request))
             if auth is Auth.FORGE_UI and request.state.forge.account_id is None:
                 raise AuthenticationError("This call must come from a person using the app in Jira.")
+            if auth is not Auth.FORGE_UNINSTALL:
+                request.state.forge_site = await forge_lifecycle.admit(
+                    request.state.forge,
+                    oauth_tokens(request.headers),
+                    installations=services.forge_installations,
+                    allowed_api_hosts=services.settings.forge_api_hosts,
+                )
+                tenant_var.set(request.state.forge_site.tenant_id)
         if auth in (Auth.JIRA_REQUEST, Auth.CONTEXT):
             # The tenant id (never the clientKey or anything secret) goes on every log line of this request.
             tenant_var.set(request.state.identity.installation.id)

@@ -57,13 +57,13 @@ def test_a_director_goes_from_csv_to_jira_issues_on_the_project_page(stack: str)
     SHOTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         try:
             _walk_through(page, stack)
         finally:
-            page.screenshot(path=str(SHOTS / "last.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "last.png"))
             browser.close()
         assert errors == []
 
@@ -74,20 +74,42 @@ def test_a_director_goes_from_csv_to_jira_issues_on_the_project_page(stack: str)
 
 
 def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def _flag(page, text: str):  # type: ignore[no-untyped-def]
+    """The Jira flag (AP.flag, shown by the sandbox host page in its corner) that contains `text`."""
+    flag = page.locator("#ap-flags .ap-flag", has_text=text).last
+    flag.wait_for(timeout=WAIT_MS)
+    return flag
+
+
+def _in_view(page, locator) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the element is inside the browser window, where the person can see it."""
+    box = locator.bounding_box()
+    viewport = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 40) <= viewport["height"]
 
 
 def _walk_through(page, sandbox_url: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{sandbox_url}/projects/DTG", wait_until="domcontentloaded")
     frame = page.frame_locator("iframe.ap-iframe")
     frame.get_by_text("Connected to").wait_for(timeout=WAIT_MS)
+    # sizeToParent: the frame fills the window below its top and does not grow with the content.
+    iframe = page.locator("iframe.ap-iframe")
+    height = iframe.bounding_box()["height"]
+    assert height <= 720
     _shot(page, "01-start")
 
     # Upload: a new session, the whole UWEC export at once; nothing blocks, so nothing needs fixing.
     frame.get_by_role("button", name="New upload session").click()
+    _flag(page, "Session started")
+    assert frame.locator("[data-action='pick-files']").evaluate("el => el === document.activeElement")
     frame.locator("#dtg-file-input").set_input_files(sorted(str(p) for p in UWEC.glob("*.csv")))
     frame.get_by_text("Nothing blocks.").wait_for(timeout=WAIT_MS)
     assert frame.locator("select.dtg-kind").count() == 11
+    uploaded = _flag(page, "Uploaded 11 files")
+    assert _in_view(page, uploaded)
     _shot(page, "02-uploaded")
 
     # Generate offline and watch the progress until the tickets are ready.
@@ -97,12 +119,14 @@ def _walk_through(page, sandbox_url: str) -> None:  # type: ignore[no-untyped-de
     _shot(page, "03-generate")
     frame.get_by_role("button", name="Generate tickets").click()
     frame.get_by_role("button", name="Review the").wait_for(timeout=WAIT_MS)
+    _flag(page, "Tickets drafted")
     _shot(page, "04-generated")
 
     # Review: find tickets with the filter, then edit one ticket's title and see it saved.
     frame.get_by_role("button", name="Review the").click()
     frame.locator("#dtg-filter-text").wait_for(timeout=WAIT_MS)
     total = frame.locator(".dtg-ticket-row").count()
+    frame.get_by_text(f"0 of {total} reviewed").first.wait_for(timeout=WAIT_MS)
     frame.locator("#dtg-filter-text").fill("workflow")
     frame.get_by_text(f"of {total} tickets shown").wait_for(timeout=WAIT_MS)
     assert 0 < frame.locator(".dtg-ticket-row:visible").count() < total
@@ -110,37 +134,93 @@ def _walk_through(page, sandbox_url: str) -> None:  # type: ignore[no-untyped-de
     frame.locator(".dtg-ticket-row a").first.click()
     editor = frame.locator("form.dtg-editor")
     editor.wait_for(timeout=WAIT_MS)
+    assert editor.locator("[data-field='position']").inner_text() == f"1 of {total}"
     title = editor.locator("input[name=title]")
     title.fill("Edited by the end-to-end test: build the Academic Program content type")
     frame.locator("[data-field='save-state'][data-kind='saved']").wait_for(timeout=WAIT_MS)
     _shot(page, "05-edited")
 
-    # Links: add one "blocked by" link in the editor, then remove it again.
+    # The editor sits beside the list and stays in view for a ticket low in the list; the frame does not grow.
+    frame.locator(".dtg-ticket-row a").nth(total - 3).click()
+    frame.locator(f"form.dtg-editor [data-field='position']:text-is('{total - 2} of {total}')").wait_for(
+        timeout=WAIT_MS
+    )
+    assert _in_view(page, frame.locator("form.dtg-editor input[name=title]"))
+    assert iframe.bounding_box()["height"] == height
+    list_box = frame.locator(".dtg-ticket-list").bounding_box()
+    pane_box = frame.locator("#dtg-ticket").bounding_box()
+    assert pane_box["x"] >= list_box["x"] + list_box["width"] - 1
+    split = frame.locator(".dtg-split")
+    markdown_box = split.locator("textarea").bounding_box()
+    preview_box = split.locator("[data-field='preview']").bounding_box()
+    assert preview_box["x"] > markdown_box["x"] + markdown_box["width"] - 1  # side by side
+    _shot(page, "06-low-in-the-list")
+
+    # Moving through the list: next/previous buttons and the j/k keys; mark reviewed with r moves on.
+    frame.locator(".dtg-ticket-row a").first.click()
+    frame.locator("form.dtg-editor [data-field='position']:text-is('1 of " + str(total) + "')").wait_for(
+        timeout=WAIT_MS
+    )
+    frame.get_by_role("button", name="Next →").click()
+    frame.locator(f"form.dtg-editor [data-field='position']:text-is('2 of {total}')").wait_for(timeout=WAIT_MS)
+    assert frame.get_by_role("button", name="Next →").evaluate("el => el === document.activeElement")
+    frame.locator("#dtg-editor-heading").focus()
+    page.keyboard.press("j")
+    frame.locator(f"form.dtg-editor [data-field='position']:text-is('3 of {total}')").wait_for(timeout=WAIT_MS)
+    page.keyboard.press("k")
+    frame.locator(f"form.dtg-editor [data-field='position']:text-is('2 of {total}')").wait_for(timeout=WAIT_MS)
+    frame.get_by_role("button", name="Mark reviewed").click()
+    frame.locator(f"form.dtg-editor [data-field='position']:text-is('3 of {total}')").wait_for(timeout=WAIT_MS)
+    frame.get_by_text(f"1 of {total} reviewed").first.wait_for(timeout=WAIT_MS)
+    page.keyboard.press("r")
+    frame.locator(f"form.dtg-editor [data-field='position']:text-is('4 of {total}')").wait_for(timeout=WAIT_MS)
+    frame.get_by_text(f"2 of {total} reviewed").first.wait_for(timeout=WAIT_MS)
+    assert frame.locator(".dtg-ticket-row[data-reviewed='true']").count() == 2
+    page.keyboard.press("?")
+    frame.locator("#dtg-shortcuts[open]").wait_for(timeout=WAIT_MS)
+    _shot(page, "07-shortcuts")
+    page.keyboard.press("Escape")
+    _shot(page, "08-reviewed")
+
+    # Links: the picker finds a blocker by typing part of its title; the outcome is a flag in view.
+    editor = frame.locator("form.dtg-editor")
     chips = editor.locator(".dtg-chip").count()
-    editor.locator("[data-field='new-blocker']").select_option(index=5)
+    choices = editor.locator("#dtg-blocker-choices option").evaluate_all("options => options.map(o => o.value)")
+    blocker = next(title for title in choices if "image style" in title.lower())  # image styles block no bundle
+    editor.locator("[data-field='new-blocker']").fill(blocker)
     editor.get_by_role("button", name="Add link").click()
-    frame.get_by_text("Link added.").wait_for(timeout=WAIT_MS)
+    added = _flag(page, "Link added")
+    assert _in_view(page, added)
     editor = frame.locator("form.dtg-editor")
     assert editor.locator(".dtg-chip").count() == chips + 1
-    _shot(page, "06-linked")
+    assert editor.locator("[data-field='new-blocker']").evaluate("el => el === document.activeElement")
+    _shot(page, "09-linked")
     editor.locator(".dtg-chip-x").last.click()
-    frame.get_by_text("Link removed.").wait_for(timeout=WAIT_MS)
+    _flag(page, "Link removed")
     assert frame.locator("form.dtg-editor .dtg-chip").count() == chips
+
+    # A field error shows next to its field: "Add link" with nothing chosen.
+    frame.locator("form.dtg-editor").get_by_role("button", name="Add link").click()
+    frame.locator("form.dtg-editor .dtg-field-error").wait_for(timeout=WAIT_MS)
+    assert frame.locator("form.dtg-editor [data-field='new-blocker'][aria-invalid='true']").count() == 1
+    _shot(page, "10-field-error")
 
     frame.get_by_role("tab", name="4. Dependencies").click()
     frame.locator("svg.dtg-graph").wait_for(timeout=WAIT_MS)
-    _shot(page, "07-dependencies")
+    _shot(page, "11-dependencies")
 
-    # Export: readiness, start, live progress, results with links to the issues.
+    # Export: readiness warns about unreviewed tickets without blocking, then live progress and results.
     frame.get_by_role("tab", name="5. Export").click()
-    frame.get_by_role("button", name="Export").first.wait_for(timeout=WAIT_MS)
-    _shot(page, "08-readiness")
+    frame.get_by_text("tickets are not marked reviewed yet").wait_for(timeout=WAIT_MS)
+    _shot(page, "12-readiness")
     frame.locator("[data-action='export']").click()
+    _flag(page, "Export started")
     frame.locator(".dtg-task .dtg-lozenge-success").wait_for(timeout=WAIT_MS * 3)
+    _flag(page, "Export finished")
     frame.get_by_text(re.compile(r"^(\d+) of \1 tickets are in Jira\.$")).first.wait_for(timeout=WAIT_MS)
     assert frame.locator("a[href*='/browse/DTG-']").count() > 50
-    _shot(page, "09-exported")
+    _shot(page, "13-exported")
 
     frame.get_by_role("tab", name="Activity").click()
     frame.get_by_text("exported").first.wait_for(timeout=WAIT_MS)
-    _shot(page, "10-activity")
+    _shot(page, "14-activity")

@@ -24,7 +24,7 @@ from app.db.migrate import upgrade
 from app.db.models import TicketRecord
 from app.domain.installation import InstallPayload
 from app.pipeline.export import PROPERTY_KEY, start_export
-from app.pipeline.export_plan import BLOCKS, plan_export
+from app.pipeline.export.plan import BLOCKS, plan_export
 from app.pipeline.generation import run_generation, start_generation, writer_for_task
 from app.pipeline.intake import IncomingFile, add_files, open_session
 from app.sandbox import SandboxConfig, create_sandbox_app

@@ -26,7 +26,7 @@ from app.db.migrate import upgrade
 from app.db.models import Task
 from app.jira.client import JiraClient
 from app.pipeline.export import PROPERTY_KEY, start_export
-from app.pipeline.export_plan import BLOCKS, plan_export
+from app.pipeline.export.plan import BLOCKS, plan_export
 from app.settings import Settings
 from tests.export.helpers import generate_uwec_tickets
 from tests.support import free_port, spawn_worker, start_stack, stop_process, wait_until

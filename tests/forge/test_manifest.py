@@ -14,7 +14,9 @@ from click.testing import CliRunner
 
 from app.cli import main
 from app.connect.descriptor import render_descriptor
-from app.forge.manifest import ManifestSettingsError, manifest_text, render_manifest
+from app.forge.manifest import ManifestSettingsError, endpoint_routes, manifest_text, render_manifest
+from app.main import routes
+from app.web.routing import FORGE_POLICIES, SecuredRoute
 from tests.support import REPO
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.forge]
@@ -120,3 +122,15 @@ def test_dtg_forge_manifest_writes_the_deployments_manifest(tmp_path: Path, monk
     monkeypatch.setenv("DTG_BASE_URL", "http://127.0.0.1:8000")
     refused = CliRunner().invoke(main, ["forge-manifest"])
     assert refused.exit_code == 1 and "https" in refused.output
+
+
+def test_every_trigger_endpoint_is_a_forge_route_that_checks_the_invocation_token() -> None:
+    manifest = render_manifest(base_url=BASE_URL, app_id=APP_ID)
+    registered = {route.path: route for route in routes() if isinstance(route, SecuredRoute)}
+
+    paths = endpoint_routes(manifest)
+
+    assert set(paths) == {"lifecycle-remote", "schedule-remote", "uninstall-remote"}
+    for path in paths.values():
+        assert registered[path].auth in FORGE_POLICIES
+        assert registered[path].methods is not None and "POST" in registered[path].methods

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from app.domain.forge import ForgeInvocationSite, ForgeSite, OAuthToken
 from app.forge.invocation import InvocationTokenVerifier
 from app.forge.keys import ForgeKeySet
 from app.sandbox.forge.signing import ForgeInstallation, ForgeSigner
@@ -32,6 +33,13 @@ SITE = ForgeInstallation(
 )
 
 
+class InMemoryInstallations:
+    """Stands in for the repository (tests/forge/test_lifecycle.py runs the real one on PostgreSQL)."""
+
+    def record_invocation(self, site: ForgeInvocationSite, system_token: OAuthToken | None) -> ForgeSite:
+        return ForgeSite(7, site.installation_id, site.cloud_id, site.site_url, site.api_base_url)
+
+
 async def echo(request: Request) -> Response:
     return JSONResponse({"installation": request.state.forge.installation_id, "user": request.state.forge.account_id})
 
@@ -45,7 +53,9 @@ def signer() -> ForgeSigner:
 def client(signer: ForgeSigner) -> TestClient:
     http = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=signer.jwks())))
     services = SimpleNamespace(
-        forge_verifier=InvocationTokenVerifier(app_id=APP_ID, keys=ForgeKeySet("https://keys.test/jwks", http))
+        forge_verifier=InvocationTokenVerifier(app_id=APP_ID, keys=ForgeKeySet("https://keys.test/jwks", http)),
+        forge_installations=InMemoryInstallations(),
+        settings=SimpleNamespace(forge_api_hosts=("api.atlassian.com",)),
     )
 
     @contextlib.asynccontextmanager

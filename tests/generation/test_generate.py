@@ -73,7 +73,7 @@ def _small_spec() -> IntakeResult:
 
 @pytest.mark.anyio
 async def test_a_failed_call_is_flagged_and_keeps_the_offline_text(anyio_backend: str) -> None:
-    writer = ResilientWriter(_Down(), policy=RetryPolicy(max_retries=0))
+    writer = ResilientWriter(_Down(), policy=RetryPolicy(attempts=1))
     result = await generate_tickets(_small_spec(), writer=writer)
     assert [t.prose_flag is not None for t in result.tickets] == [True, True]
     assert result.usage["flagged"] == 2

@@ -10,6 +10,7 @@ import pytest
 
 from app.intake import SpecKind, UploadedFile, intake_files
 from app.intake.model import UNLIMITED
+from app.intake.names import machine_name_problem
 
 pytestmark = [pytest.mark.unit, pytest.mark.intake]
 
@@ -149,3 +150,215 @@ def test_uwec_values_map_without_notes(uwec, kit):
         "search_api_index_content",
     }
     assert SpecKind.VIEWS in {f.kind for f in uwec.files}
+
+
+DST_WORKFLOWS = [["Label", "Machine name", "Type"], ["Review", "review_flow", "Content moderation"]]
+DST_STATES = [
+    ["Workflow", "Label", "Machine name"],
+    ["Review", "Draft", "draft"],
+    ["Review", "Live", "live"],
+]
+DST_TRANSITIONS = [
+    ["Workflow", "Label", "Machine name", "From state", "To state"],
+    ["Review", "Go live", "go_live", "Draft", "Live"],
+    ["Review", "Back to draft", "back_to_draft", "Live", "Draft"],
+]
+DST_MENUS = [
+    ["Name", "Machine name", "Description"],
+    ["Sidebar", "sidebar-menu", "Links beside the content."],
+    ["Primary", "main", "Top level sections."],
+]
+DST_IMAGE_STYLES = [
+    ["Style name", "Machine name"],
+    ["Card (640×360)", "card_640x360"],
+    ["Square (300×300)", "square_300"],
+]
+DST_IMAGE_EFFECTS = [
+    ["Image style", "Effect", "Summary"],
+    ["Card (640×360)", "Scale and crop", "640×360"],
+    ["Square (300×300)", "Scale", "300×300 (upscaling allowed)"],
+]
+DST_ROLES = [["Name", "Machine name"], ["Site editor", "site_editor"], ["Reviewer", "reviewer"]]
+DST_SET = {
+    SpecKind.BUNDLES: DST_BUNDLES,
+    SpecKind.FIELDS: DST_FIELDS,
+    SpecKind.VIEWS: DST_VIEWS,
+    SpecKind.VIEW_DISPLAYS: DST_DISPLAYS,
+    SpecKind.WORKFLOWS: DST_WORKFLOWS,
+    SpecKind.WORKFLOW_STATES: DST_STATES,
+    SpecKind.WORKFLOW_TRANSITIONS: DST_TRANSITIONS,
+    SpecKind.MENUS: DST_MENUS,
+    SpecKind.IMAGE_STYLES: DST_IMAGE_STYLES,
+    SpecKind.IMAGE_EFFECTS: DST_IMAGE_EFFECTS,
+    SpecKind.ROLES: DST_ROLES,
+}
+
+# The Drupal Entity Generator template: Spec Tool columns with ID / X / Dev / QA, y / n flags, 1 / * values.
+DEG_BUNDLES = [
+    ["ID", "Name", "Machine name", "X", "Dev", "QA", "Description", "Example(s)", "Mod.", "Layout", "Trns.", "Migr.",
+     "Cmnt.", "Meta.", "Sched.", "Type", "URL alias pattern", "Settings/notes"],
+    ["", "Story", "story", "a", "", "", "A news story.", "", "y", "n", "n", "n", "n", "y", "n", "Content type",
+     "news/[node:title]", ""],
+    ["", "Tags", "tags", "a", "", "", "Free tagging.", "", "n", "n", "n", "n", "n", "n", "n", "Vocabulary", "", ""],
+]  # fmt: skip
+DEG_FIELDS = [
+    ["Bundle", "Field label", "Machine name", "X", "Dev", "QA", "Field group", "Field type", "Ref. bundle", "Req",
+     "Vals.", "Form widget", "Trns.", "Settings/notes", "Help text"],
+    ["Story (Content type)", "Tags", "field_tags", "a", "", "", "", "Entity reference", "Tags (Vocabulary)", "n", "*",
+     "Autocomplete (Tags style)", "n", "", ""],
+    ["Story (Content type)", "Lead", "field_lead", "a", "", "", "", "Text (plain, long)", "", "y", "1",
+     "Text area (multiple rows)", "y", "", "One paragraph."],
+]  # fmt: skip
+DEG_MENUS = [
+    ["Label", "Machine name", "X", "Description", "Dev", "QA", "Notes"],
+    ["Footer links", "footer-links", "a", "Links in the footer.", "", "", ""],
+]
+
+
+def _neutral(kit, tables: dict[SpecKind, list[list[str]]]) -> tuple[list[UploadedFile], dict[str, SpecKind]]:
+    # Reverse order, numbered names: neither the order nor the name says what a file is.
+    files, expected = [], {}
+    for i, (kind, rows) in enumerate(reversed(tables.items())):
+        files.append(UploadedFile(f"export{i}.csv", kit.csv_bytes(rows)))
+        expected[f"export{i}.csv"] = kind
+    return files, expected
+
+
+def test_the_whole_spec_tool_set_is_recognised_with_neutral_names(kit):
+    files, expected = _neutral(kit, DST_SET)
+    result = intake_files(files)
+    assert {f.name: f.kind for f in result.files} == expected
+    assert not result.blocking, [f for f in result.findings if f.severity == "blocking"]
+    assert all(f.runner_up is not f.kind for f in result.files)
+    # The generic Name + Machine name files are shown with what else they could be.
+    assert all(f.runner_up is not None for f in result.files if f.kind in (SpecKind.ROLES, SpecKind.MENUS))
+    counts = result.model.counts()
+    assert (counts["bundles"], counts["fields"], counts["menus"], counts["roles"], counts["image_effects"]) == (
+        4,
+        6,
+        2,
+        2,
+        2,
+    )
+    assert [t.to_state for t in result.model.transitions] == ["live", "draft"]
+
+
+def test_the_entity_generator_template_is_recognised_and_read(kit):
+    files, expected = _neutral(
+        kit, {SpecKind.BUNDLES: DEG_BUNDLES, SpecKind.FIELDS: DEG_FIELDS, SpecKind.MENUS: DEG_MENUS}
+    )
+    result = intake_files(files)
+    assert {f.name: f.kind for f in result.files} == expected
+    assert not kit.only(result, "invalid_value") and not kit.only(result, "unmapped_value")
+    tags, lead = result.model.fields
+    assert (tags.required, tags.cardinality, tags.widget_id) == (False, UNLIMITED, "entity_reference_autocomplete_tags")
+    assert tags.reference_targets == (("taxonomy_term", "tags"),)
+    assert (lead.required, lead.translatable, lead.cardinality) == (True, True, 1)
+
+
+def test_a_tie_on_headers_is_broken_by_the_file_name(kit):
+    # Two Name + Machine name files whose values say nothing: the names decide, and each is shown with the other.
+    plain = [["Name", "Machine name"], ["Alpha", "alpha"], ["Beta", "beta"]]
+    result = intake_files(
+        [UploadedFile("Menus.csv", kit.csv_bytes(plain)), UploadedFile("Roles.csv", kit.csv_bytes(plain[:2]))]
+    )
+    assert [(f.kind, f.basis) for f in result.files] == [
+        (SpecKind.MENUS, "headers and file name"),
+        (SpecKind.ROLES, "headers and file name"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "problem", "suggestion"),
+    [
+        (SpecKind.MENUS, "sidebar-menu", None, None),
+        (SpecKind.MENUS, "sidebar_menu", "'_'", "sidebar-menu"),
+        (SpecKind.IMAGE_STYLES, "card-640_wide", None, None),
+        (SpecKind.BUNDLES, "landing-page", "'-'", "landing_page"),
+        (SpecKind.FIELDS, "field_hero-image", "'-'", "field_hero_image"),
+        (SpecKind.FIELDS, "field_" + "a" * 26, None, None),
+        (SpecKind.FIELDS, "field_" + "a" * 27, "33 characters (at most 32)", "field_" + "a" * 26),
+        (SpecKind.VIEWS, "v" * 128, None, None),
+    ],
+)
+def test_machine_names_follow_each_kinds_drupal_rule(kit, kind, name, problem, suggestion):
+    tables = {
+        SpecKind.MENUS: [["Name", "Machine name", "Description"], ["Sidebar Menu", name, "Side links."]],
+        SpecKind.IMAGE_STYLES: [["Style name", "Machine name"], ["Card 640", name]],
+        SpecKind.BUNDLES: [["Name", "Machine name", "Type"], ["Landing Page", name, "Content type"]],
+        SpecKind.FIELDS: [
+            ["Bundle", "Field label", "Machine name", "Field type", "Required", "Cardinality"],
+            ["Page (Content type)", "Hero", name, "Image", "", "1"],
+        ],
+        SpecKind.VIEWS: [["Name", "Machine name", "Base table", "Status"], ["All", name, "Content", "Enabled"]],
+    }
+    result = intake_files([UploadedFile(f"{kind.value}.csv", kit.csv_bytes(tables[kind]))])
+    found = kit.only(result, "invalid_machine_name")
+    if problem is None:
+        assert not found
+    else:
+        (finding,) = found
+        assert problem in finding.message and finding.value == name and finding.suggestion == suggestion
+        assert suggestion is not None and machine_name_problem(suggestion, kind) is None
+
+
+TWIN_VIEWS = [
+    ["Name", "Machine name", "Base table", "Status"],
+    ["Events", "events", "Content", "Enabled"],
+    ["Events", "events_archive", "Content", "Disabled"],
+    ["News", "news", "Content", "Enabled"],
+]
+
+
+def test_displays_of_views_sharing_a_label_follow_the_view_id(kit):
+    displays = [
+        ["View", "Title", "Machine name", "Display plugin", "View ID"],
+        ["Events", "Upcoming", "upcoming", "Block", "events"],
+        ["Events", "Past", "past", "Page", "events_archive"],
+        ["News", "Latest", "latest", "Block", "news"],
+    ]
+    result = intake_files(_files(kit, views=TWIN_VIEWS, displays=displays))
+    assert [(d.view, d.machine_name) for d in result.model.displays] == [
+        ("events", "upcoming"),
+        ("events_archive", "past"),
+        ("news", "latest"),
+    ]
+    assert not kit.only(result, "ambiguous_reference")
+    assert [d.machine_name for d in result.model.displays_of("events_archive")] == ["past"]
+
+
+def test_a_label_collision_without_a_hint_is_reported_on_both_views_and_assigns_nothing(kit):
+    displays = [
+        ["View", "Title", "Machine name", "Display plugin"],
+        ["Events", "Upcoming", "upcoming", "Block"],
+        ["Events", "Past", "past", "Page"],
+        ["News", "Latest", "latest", "Block"],
+    ]
+    result = intake_files(_files(kit, views=TWIN_VIEWS, displays=displays))
+    by_view = {d.machine_name: d.view for d in result.model.displays}
+    assert by_view == {"upcoming": "", "past": "", "latest": "news"}
+    assert not result.model.displays_of("events")  # never silently given to the first view
+    findings = kit.only(result, "ambiguous_reference")
+    on_displays = [f for f in findings if f.file == "displays.csv"]
+    on_views = [f for f in findings if f.file == "views.csv"]
+    assert [f.record for f in on_displays] == [1, 2]
+    assert "events, events_archive" in on_displays[0].message
+    assert sorted((f.record, f.suggestion) for f in on_views) == [(1, "events"), (2, "events_archive")]
+
+
+def test_a_file_with_headers_and_no_records_is_a_warning_that_names_it(kit):
+    result = intake_files(_files(kit, bundles=DST_BUNDLES, menus=[DST_MENUS[0]]))
+    (empty,) = kit.only(result, "no_records")
+    assert (empty.file, empty.severity) == ("menus.csv", "warning") and "menus.csv" in empty.message
+    assert not result.blocking
+
+
+def test_why_no_tickets_names_the_cause(kit):
+    headers_only = intake_files(_files(kit, menus=[DST_MENUS[0]], roles=[DST_ROLES[0]]))
+    assert "menus.csv, roles.csv" in headers_only.why_no_tickets() and "no records" in headers_only.why_no_tickets()
+    done = [["Name", "Machine name", "X"], ["Editor", "editor", "x"], ["Author", "author", "x"], ["Guest", "guest", ""]]
+    implemented = intake_files(_files(kit, roles=done))
+    reason = implemented.why_no_tickets()
+    assert "None of the 3 rows" in reason and "2 'x'" in reason and "1 'blank'" in reason
+    unreadable = intake_files([UploadedFile("a.csv", b"\x00\x01\x02" * 30)])
+    assert "No file could be read" in unreadable.why_no_tickets()

@@ -80,19 +80,40 @@ def test_lookup_disagreeing_with_label(kit):
 def test_file_name_decides_between_generic_headers_and_override(kit):
     data = kit.uwec_bytes("UWEC_Userroles.csv")
     assert intake_files([UploadedFile("UWEC_Userroles.csv", data)]).files[0].kind is SpecKind.ROLES
+    # Name + Machine name fit roles, image styles and menus alike; the values (administrator, content_editor, no
+    # dimensions) decide, and the runner-up is shown.
     unnamed = intake_files([UploadedFile("export (3).csv", data)])
-    assert unnamed.files[0].kind is SpecKind.IMAGE_STYLES  # headers alone: Name + Machine name
-    assert SpecKind.ROLES in [k for k, _ in unnamed.files[0].candidates]
+    assert (unnamed.files[0].kind, unnamed.files[0].runner_up) == (SpecKind.ROLES, SpecKind.IMAGE_STYLES)
     overridden = intake_files([UploadedFile("export (3).csv", data)], type_overrides={"export (3).csv": "roles"})
     assert (overridden.files[0].kind, overridden.files[0].basis) == (SpecKind.ROLES, "override")
     assert len(overridden.model.roles) == 8
 
 
-def test_two_files_of_one_type(kit):
-    files = [*kit.uwec_files(), UploadedFile("More fields.csv", kit.uwec_bytes(F) + b"\r\n")]
-    result = intake_files(files)
+def test_two_halves_of_one_tab_are_both_kept(kit, uwec):
+    header, *rows = kit.uwec_rows(F)
+    halves = [kit.csv_bytes([header, *rows[:300]]), kit.csv_bytes([header, *rows[300:]])]
+    files = [f for f in kit.uwec_files() if f.name != F]
+    result = intake_files([*files, UploadedFile("Fields 1.csv", halves[0]), UploadedFile("Fields 2.csv", halves[1])])
+    assert not result.blocking
+    assert {f.name: f.kind for f in result.files if f.name.startswith("Fields")} == {
+        "Fields 1.csv": SpecKind.FIELDS,
+        "Fields 2.csv": SpecKind.FIELDS,
+    }
+    assert len(result.model.fields) == len(uwec.model.fields)
+    assert {f.source.file for f in result.model.fields} == {"Fields 1.csv", "Fields 2.csv"}
+    assert len(kit.only(result, "split_tab")) == 2
+
+
+def test_a_second_file_of_one_type_with_other_headers_is_reported_with_its_best_other_type(kit):
+    rows = kit.uwec_rows(F)
+    rows[0] = [h for h in rows[0] if h != "Help text"]
+    rows[1:] = [r[:16] + r[17:] for r in rows[1:]]
+    result = intake_files([*kit.uwec_files(), UploadedFile("More fields.csv", kit.csv_bytes(rows))])
     (dup,) = kit.only(result, "duplicate_type")
-    assert dup.file == "More fields.csv" and dup.severity is Severity.BLOCKING and "fields" in dup.suggestion
+    assert dup.file == "More fields.csv" and dup.severity is Severity.BLOCKING
+    assert "UWEC_Fields.csv" in dup.message and dup.value == "fields"
+    report = next(f for f in result.files if f.name == "More fields.csv")
+    assert report.kind is None and not report.used and report.runner_up is not None
 
 
 def test_status_mapping_is_configurable(kit):
@@ -123,3 +144,14 @@ def test_required_cells_on_rows_to_build_and_lenient_removals(kit):
     assert (missing.record, missing.column, missing.severity) == (1, "Machine name", Severity.WARNING)
     event = next(f for f in kit.only(result, "invalid_machine_name") if f.value == "Event Type")
     assert event.severity is Severity.INFO
+
+
+def test_the_best_match_keeps_its_kind_whatever_the_names_and_order(kit):
+    # A roles file whose name says "image" comes first; the real image styles file (a perfect match) is unnamed.
+    files = [
+        UploadedFile("Image team roles.csv", kit.uwec_bytes("UWEC_Userroles.csv")),
+        UploadedFile("export.csv", kit.uwec_bytes("UWEC_Imagestyles.csv")),
+    ]
+    result = intake_files(files)
+    assert [f.kind for f in result.files] == [SpecKind.ROLES, SpecKind.IMAGE_STYLES]
+    assert not result.blocking and len(result.model.image_styles) == 103

@@ -91,7 +91,8 @@ def test_invalid_machine_names(uwec, kit):
     assert bad[("UWEC_CustomViews.csv", "contact/hours")].severity is Severity.INFO  # marked for deletion
     assert bad[("UWEC_CustomViewsDisplays.csv", "by department")].suggestion == "by_department"
     assert bad[("UWEC_CustomViewsDisplays.csv", "Sitewide")].record == 1
-    assert bad[("UWEC_Imagestyles.csv", "42x42_non-webp")].suggestion == "42x42_non_webp"
+    # Image styles may use hyphens, as Drupal allows there.
+    assert not [f for f in bad if f[0] == "UWEC_Imagestyles.csv" and "-" in f[1]]
     assert bad[(F, "-")].record == 373  # "Widgets" has no machine name and is not a base field
 
 

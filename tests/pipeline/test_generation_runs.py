@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,11 +12,11 @@ from app.db.tasks import TaskAlreadyRunningError, TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
 from app.generation.generate import GenerationBlockedError
 from app.llm import LLMConfig, TicketBrief, WriteResult, build_writer
-from app.pipeline.generation import run_generation, start_generation, writer_for_task
+from app.pipeline.generation import NothingToDraftError, run_generation, start_generation, writer_for_task
 from app.pipeline.intake import IncomingFile, add_files
 from app.settings import Settings
 from tests.pipeline.conftest import Workspace
-from tests.support import make_settings
+from tests.support import LoopbackServer, make_settings
 
 pytestmark = [pytest.mark.unit, pytest.mark.generation]
 
@@ -115,6 +116,32 @@ def test_blocking_findings_stop_a_run_from_starting(workspace: Workspace) -> Non
     assert workspace.jobs.generations == []
 
 
+@pytest.mark.parametrize(
+    ("roles", "reason"),
+    [
+        (b"ID,Name,Machine name,X,Dev,QA,Notes\n", "have no records"),
+        (b"ID,Name,Machine name,X,Dev,QA,Notes\n,Editor,editor,x,,,\n,Author,author,,,,\n", "None of the 2 rows"),
+    ],
+    ids=["headers only", "nothing approved"],
+)
+def test_a_run_that_would_draft_nothing_says_why_and_does_not_start(
+    workspace: Workspace, roles: bytes, reason: str
+) -> None:
+    add_files(
+        workspace.sessions,
+        tenant_id=workspace.tenant_id,
+        session_id=workspace.session_id,
+        files=[IncomingFile("Userroles.csv", roles)],
+    )
+    with pytest.raises(NothingToDraftError, match=reason) as refused:
+        start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    assert refused.value.status_code == 422
+    assert workspace.jobs.generations == []
+    assert (
+        workspace.tasks.latest(tenant_id=workspace.tenant_id, session_id=workspace.session_id, kind="generate") is None
+    )
+
+
 @pytest.mark.anyio
 async def test_a_rerun_after_the_spec_changed_rewrites_only_what_changed(workspace: Workspace) -> None:
     workspace.upload_uwec()
@@ -210,3 +237,47 @@ async def test_review_edits_made_during_a_run_are_kept_and_a_rerun_keeps_them_to
     await run_generation(workspace, start_generation(workspace, **scope), writer=rerun)
     assert rerun.calls == []
     assert workspace.tickets.get(**scope, key=writer.edited).title == "The director's own title"
+
+
+@pytest.mark.anyio
+async def test_a_run_calls_a_stored_base_url_only_through_the_egress_guard(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """A base URL stored while the operator allowed it (or before the guard) is checked again when a run starts."""
+    workspace.upload_uwec()
+    scope = {"tenant_id": workspace.tenant_id, "session_id": workspace.session_id}
+    with LoopbackServer(body=_completion()) as endpoint:
+        workspace.tenant_settings.save(
+            workspace.tenant_id,
+            provider="openai_compatible",
+            model="llama3.1:8b",
+            base_url=f"{endpoint.url}/v1",
+            status_mapping={},
+            default_labels=[],
+            updated_by="admin",
+            new_api_key="sk-local-key",
+        )
+        closed = ProviderPorts(
+            make_settings(tmp_path, DTG_LLM_ALLOW_HTTP="1"), workspace.tenant_settings, None, workspace.tasks
+        )
+        refused_task = start_generation(workspace, **scope, provider="openai_compatible")
+        assert writer_for_task(closed, refused_task) is None
+        task = workspace.tasks.get(refused_task, tenant_id=workspace.tenant_id)
+        assert task.state == "failed" and "internal address (127.0.0.1)" in task.message
+        assert endpoint.requests == []
+
+        allowing = make_settings(tmp_path, DTG_ALLOWED_LLM_HOSTS="127.0.0.1", DTG_LLM_ALLOW_HTTP="1")
+        ports = ProviderPorts(allowing, workspace.tenant_settings, None, workspace.tasks)
+        writer = writer_for_task(ports, start_generation(workspace, **scope, provider="openai_compatible"))
+        assert writer is not None
+        await writer.provider.ping()
+        await writer.provider.aclose()
+        [(_, path, headers, _)] = endpoint.requests
+        assert (path, headers["Authorization"]) == ("/v1/chat/completions", "Bearer sk-local-key")
+
+
+def _completion() -> bytes:
+    choice = {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "OK"}}
+    return json.dumps(
+        {"id": "c", "object": "chat.completion", "created": 0, "model": "m", "choices": [choice]}
+    ).encode()

@@ -31,7 +31,7 @@ from app.pipeline.configuration import (
     effective_llm_config,
     effective_status_mapping,
 )
-from tests.support import RecordingQueue, make_settings, remember_secret
+from tests.support import LoopbackServer, RecordingQueue, make_settings, remember_secret
 from tests.web.conftest import BASE_URL, KEYS_URL, AppUnderTest, Jira, KeyServer
 
 pytestmark = [pytest.mark.unit, pytest.mark.web]
@@ -135,7 +135,17 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    settings = make_settings(tmp_path, DTG_BASE_URL=BASE_URL, DTG_CONNECT_INSTALL_KEYS_URL=KEYS_URL)
+    yield from _site(tmp_path)
+
+
+@pytest.fixture
+def loopback_site(tmp_path: Path) -> Iterator[Site]:
+    """A site on a server whose operator lets tenants' base URLs reach this machine's loopback over http."""
+    yield from _site(tmp_path, DTG_ALLOWED_LLM_HOSTS="127.0.0.1", DTG_LLM_ALLOW_HTTP="true")
+
+
+def _site(tmp_path: Path, **environment: str) -> Iterator[Site]:
+    settings = make_settings(tmp_path, DTG_BASE_URL=BASE_URL, DTG_CONNECT_INSTALL_KEYS_URL=KEYS_URL, **environment)
     upgrade(settings.database_url)
     internet = FakeInternet(KeyServer(), settings.app_key, admins={PAGE_USER, API_USER})
     queue = RecordingQueue()
@@ -236,7 +246,8 @@ def test_the_key_is_stored_encrypted_and_never_returned_or_logged(site: Site, ca
     assert SECRET_KEY not in str(detail) and json.loads(detail)["api_key"] == "replaced"
 
 
-def test_the_key_is_kept_replaced_removed_or_forgotten_with_its_provider(site: Site) -> None:
+def test_the_key_is_kept_replaced_removed_or_forgotten_with_its_provider(loopback_site: Site) -> None:
+    site = loopback_site
     tenant = site.tenant_id()
     keys = site.app.services.tenant_settings
     site.api("PUT", "/api/admin/settings", json=OPENAI)
@@ -255,7 +266,7 @@ def test_the_key_is_kept_replaced_removed_or_forgotten_with_its_provider(site: S
         json={
             "provider": "openai_compatible",
             "model": "llama3.1:8b",
-            "baseUrl": "http://localhost:11434/v1",
+            "baseUrl": "http://127.0.0.1:11434/v1",
             "statusMapping": OPENAI["statusMapping"],
         },
     )
@@ -428,3 +439,92 @@ def test_the_configure_page_carries_the_issue_settings_form(site: Site) -> None:
     assert 'id="dtg-export-settings"' in page and 'id="dtg-field-defaults"' in page
     assert "/static/export-settings.js" in page
     assert site.app.client.get("/static/export-settings.js").status_code == 200
+
+
+COMPATIBLE = {"provider": "openai_compatible", "model": "llama3.1:8b", "statusMapping": OPENAI["statusMapping"]}
+
+
+@pytest.fixture
+def endpoint() -> Iterator[LoopbackServer]:
+    """A real OpenAI-compatible endpoint on this machine's loopback."""
+    with LoopbackServer(body=openai_completion().content) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1:{port}", "localhost:{port}", "127.1:{port}", "0x7f000001:{port}", "[::ffff:127.0.0.1]:{port}"],
+)
+def test_a_base_url_on_an_internal_address_is_refused_and_never_called(
+    site: Site, endpoint: LoopbackServer, host: str
+) -> None:
+    base_url = f"https://{host.format(port=endpoint.port)}/v1"
+    body = COMPATIBLE | {"baseUrl": base_url, "apiKey": "sk-typed"}
+
+    saved = site.api("PUT", "/api/admin/settings", json=body)
+    checked = site.api("POST", "/api/admin/settings/check", json=body)
+
+    assert saved.status_code == 400 and "internal address" in saved.json()["error"]["message"]
+    assert checked.status_code == 200 and checked.json()["ok"] is False
+    assert "internal address" in checked.json()["message"] and "DTG_ALLOWED_LLM_HOSTS" in checked.json()["message"]
+    assert endpoint.requests == []  # the server was listening: nothing reached it
+    assert site.settings_row() == [] and site.audit_rows() == []
+
+
+@pytest.mark.parametrize("base_url", ["https://169.254.169.254/v1", "https://10.0.0.1/v1", "https://100.64.0.1/v1"])
+def test_metadata_private_and_cgnat_addresses_are_refused_on_save(site: Site, base_url: str) -> None:
+    saved = site.api("PUT", "/api/admin/settings", json=COMPATIBLE | {"baseUrl": base_url})
+    assert saved.status_code == 400 and "internal address" in saved.json()["error"]["message"]
+    assert site.settings_row() == []
+
+
+def test_plain_http_is_refused_unless_the_operator_allows_it(site: Site) -> None:
+    saved = site.api("PUT", "/api/admin/settings", json=COMPATIBLE | {"baseUrl": "http://llm.example/v1"})
+    assert saved.status_code == 400 and "plain http is off" in saved.json()["error"]["message"]
+
+
+def test_a_loopback_endpoint_the_operator_allows_is_called_with_the_typed_key(
+    loopback_site: Site, endpoint: LoopbackServer
+) -> None:
+    body = COMPATIBLE | {"baseUrl": f"{endpoint.url}/v1", "apiKey": "sk-typed-for-loopback"}
+
+    checked = loopback_site.api("POST", "/api/admin/settings/check", json=body)
+
+    assert checked.json()["ok"] is True and "llama3.1:8b answered" in checked.json()["message"]
+    [(method, path, headers, _)] = endpoint.requests
+    assert (method, path, headers["Authorization"]) == ("POST", "/v1/chat/completions", "Bearer sk-typed-for-loopback")
+
+
+def test_an_endpoints_answer_is_never_echoed(loopback_site: Site, endpoint: LoopbackServer) -> None:
+    endpoint.status, endpoint.body = 400, b'{"error": {"message": "INTERNAL-ONLY redis_version:7.2.4"}}'
+    body = COMPATIBLE | {"baseUrl": f"{endpoint.url}/v1"}
+
+    checked = loopback_site.api("POST", "/api/admin/settings/check", json=body).json()
+
+    assert checked["ok"] is False and "(400)" in checked["message"]
+    assert "INTERNAL-ONLY" not in checked["message"] and "redis_version" not in checked["message"]
+    endpoint.status, endpoint.headers = 302, {"Location": "http://169.254.169.254/latest/meta-data"}
+    redirected = loopback_site.api("POST", "/api/admin/settings/check", json=body).json()
+    assert redirected["ok"] is False and "redirect (302); it is not followed" in redirected["message"]
+
+
+def test_the_stored_key_goes_only_to_the_base_url_it_was_saved_with(loopback_site: Site) -> None:
+    site, stored_key = loopback_site, remember_secret("sk-stored-for-endpoint-a-0123456789")
+    with (
+        LoopbackServer(body=openai_completion().content) as saved_with,
+        LoopbackServer(body=openai_completion().content) as elsewhere,
+    ):
+        site.api(
+            "PUT", "/api/admin/settings", json=COMPATIBLE | {"baseUrl": f"{saved_with.url}/v1", "apiKey": stored_key}
+        )
+
+        same = site.api("POST", "/api/admin/settings/check", json=COMPATIBLE | {"baseUrl": f"{saved_with.url}/v1"})
+        other = site.api("POST", "/api/admin/settings/check", json=COMPATIBLE | {"baseUrl": f"{elsewhere.url}/v1"})
+
+        assert same.json()["ok"] is True and other.json()["ok"] is True
+        assert saved_with.requests[0][2]["Authorization"] == f"Bearer {stored_key}"
+        assert stored_key not in str(elsewhere.requests) and len(elsewhere.requests) == 1
+        # Saving another base URL without a new key forgets the key, so generation cannot send it there either.
+        moved = site.api("PUT", "/api/admin/settings", json=COMPATIBLE | {"baseUrl": f"{elsewhere.url}/v1"})
+        assert moved.json()["apiKeyStored"] is False
+        assert site.app.services.tenant_settings.api_key(site.tenant_id()) is None

@@ -139,3 +139,54 @@ def test_another_tenant_cannot_read_or_edit_the_tickets(
     assert stranger.get(path).status_code == 404
     assert stranger.patch(path, json={"version": 1, "title": "x"}).status_code == 404
     assert stranger.get(f"/api/sessions/{session_id}/graph.svg").status_code == 404
+
+
+def test_marking_reviewed_is_counted_per_area_and_readiness_warns_about_the_rest(
+    reviewed: tuple[Director, int, list[dict]],
+) -> None:
+    me, session_id, tickets = reviewed
+    first, second = tickets[0], tickets[1]
+    path = f"/api/sessions/{session_id}/tickets"
+
+    marked = me.put(f"{path}/{first['key']}/reviewed", json={"reviewed": True})
+    me.put(f"{path}/{second['key']}/reviewed", json={"reviewed": True})
+    taken_back = me.put(f"{path}/{second['key']}/reviewed", json={"reviewed": False})
+    review = me.get(f"/api/sessions/{session_id}/panels/review").text
+    ready = me.get(f"/api/sessions/{session_id}/readiness").json()
+
+    assert marked.status_code == 200 and marked.json()["reviewed"] is True
+    assert marked.json()["version"] == first["version"] + 1  # an open editor sees the mark as a change
+    assert taken_back.json()["reviewed"] is False
+    assert f"1 of {len(tickets)} reviewed" in review
+    in_area = [t for t in tickets if t["area"] == first["area"]]
+    assert f"1 of {len(in_area)} reviewed" in review
+    warning = next(c for c in ready["checks"] if c["code"] == "unreviewed")
+    assert ready["ready"] is True and warning["blocking"] is False
+    assert first["key"] not in warning["tickets"] and second["key"] in warning["tickets"]
+    assert f"{len(tickets) - 1} of {len(tickets)} tickets are not marked reviewed" in warning["message"]
+    events = me.get(f"/api/sessions/{session_id}/audit").json()["events"]
+    assert [e["action"] for e in events[:2]] == ["unreviewed", "reviewed"]
+
+
+@pytest.mark.parametrize("body", [{}, {"reviewed": "yes"}, {"reviewed": None}])
+def test_a_reviewed_mark_must_be_true_or_false(reviewed: tuple[Director, int, list[dict]], body: dict) -> None:
+    me, session_id, tickets = reviewed
+    answer = me.put(f"/api/sessions/{session_id}/tickets/{tickets[0]['key']}/reviewed", json=body)
+    after = me.get(f"/api/sessions/{session_id}/tickets/{tickets[0]['key']}").json()
+    assert answer.status_code == 400 and "true or false" in answer.json()["error"]["message"]
+    assert after["reviewed"] is False and after["version"] == tickets[0]["version"]
+
+
+def test_a_reviewed_mark_on_an_unknown_ticket_is_404(reviewed: tuple[Director, int, list[dict]]) -> None:
+    me, session_id, _ = reviewed
+    answer = me.put(f"/api/sessions/{session_id}/tickets/no-such-ticket/reviewed", json={"reviewed": True})
+    assert answer.status_code == 404
+
+
+def test_panels_come_as_json_for_a_front_that_asks_for_json(reviewed: tuple[Director, int, list[dict]]) -> None:
+    me, session_id, tickets = reviewed
+    as_json = me.get(f"/api/sessions/{session_id}/panels/review", headers={"Accept": "application/json"})
+    as_html = me.get(f"/api/sessions/{session_id}/panels/review", headers={"Accept": "text/html"})
+    assert as_json.headers["content-type"].startswith("application/json")
+    assert as_json.json()["html"] == as_html.text
+    assert tickets[0]["title"] in as_json.json()["html"]

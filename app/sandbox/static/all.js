@@ -107,10 +107,12 @@
   };
   window.AP = AP;
 
-  // Like the real all.js, keep the iframe as tall as its content unless the page opts out
-  // with <script src=".../all.js" data-options="resize:false">.
+  // Like the real all.js: data-options="sizeToParent:true" makes the iframe fill the page below it (and never grow
+  // with its content); otherwise the iframe is kept as tall as its content unless the page says "resize:false".
   var options = (script && script.getAttribute("data-options")) || "";
-  if (!/resize:\s*false/.test(options) && window.ResizeObserver) {
+  if (/sizeToParent:\s*true/.test(options)) {
+    AP.sizeToParent();
+  } else if (!/resize:\s*false/.test(options) && window.ResizeObserver) {
     var scheduled = false;
     new ResizeObserver(function () {
       if (scheduled) return;

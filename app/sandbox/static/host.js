@@ -29,6 +29,16 @@
     send(frame, { dtg: "ap-event", name: "flag.close", flagId: flagId });
   }
 
+  // A frame that asked to fill its parent keeps filling it when the window changes size.
+  function fitToParent(frame) {
+    var top = frame.getBoundingClientRect().top + window.scrollY;
+    frame.style.height = Math.max(320, window.innerHeight - top - 16) + "px";
+  }
+
+  window.addEventListener("resize", function () {
+    document.querySelectorAll("iframe.ap-iframe[data-size-to-parent]").forEach(fitToParent);
+  });
+
   var handlers = {
     getToken: function (frame) {
       return fetch("/_sandbox/context-token", {
@@ -56,8 +66,8 @@
       if (args.width) frame.style.width = String(args.width).replace(/^(\d+)$/, "$1px");
     },
     sizeToParent: function (frame) {
-      var top = frame.getBoundingClientRect().top + window.scrollY;
-      frame.style.height = Math.max(200, window.innerHeight - top - 16) + "px";
+      frame.dataset.sizeToParent = "true";
+      fitToParent(frame);
     },
     "flag.create": function (frame, args) {
       var flagId = nextFlagId++;

@@ -8,26 +8,23 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
-from app.jira.errors import JiraBadRequestError, JiraNotFoundError, JiraUnavailableError
+from app.jira.errors import JiraBadRequestError, JiraNotFoundError
 from app.jira.models import LinkType
-from app.pipeline.export_plan import BLOCKS, PlannedLink
-
-if TYPE_CHECKING:
-    from app.pipeline.export import _Run
+from app.pipeline.export.context import ExportContext
+from app.pipeline.export.plan import BLOCKS, PlannedLink
 
 BATCH = 24
 CONCURRENCY = 8
 
 
 class LinkStep:
-    def __init__(self, run: _Run, planned: list[PlannedLink], types: dict[str, LinkType]) -> None:
-        self._run = run
+    def __init__(self, context: ExportContext, planned: list[PlannedLink], types: dict[str, LinkType]) -> None:
+        self._context = context
         self._types = types
         self.total = len(planned)
         # Links to a ticket Jira refused cannot be made; they are counted as failures.
-        self._links = [link for link in planned if link.from_key in run.issues and link.to_key in run.issues]
+        self._links = [link for link in planned if link.from_key in context.issues and link.to_key in context.issues]
         self.failures: list[tuple[PlannedLink, str]] = [
             (link, "A linked ticket is not in Jira.") for link in planned if link not in self._links
         ]
@@ -41,18 +38,18 @@ class LinkStep:
         blocker blocks the blocked", and the blocked issue shows "is blocked by" the blocker.
         @see https://developer.atlassian.com/cloud/jira/platform/issue-linking-model/
         """
-        issues = self._run.issues
+        issues = self._context.issues
         if link.kind == BLOCKS:
             return issues[link.to_key][0], issues[link.from_key][0]
         return issues[link.from_key][0], issues[link.to_key][0]
 
     async def execute(self) -> None:
-        run = self._run
-        states = run.repo.link_states(**run.scope)
+        context = self._context
+        states = context.repo.link_states(**context.scope)
         done = {link for link in self._links if states.get(link.id) == "done"}
         sent = [link for link in self._links if states.get(link.id) == "sent"]
         confirmed = await self.confirm(sent) if sent else set()
-        run.repo.mark_links(**run.scope, links=[link.id for link in confirmed], state="done")
+        context.repo.mark_links(**context.scope, links=[link.id for link in confirmed], state="done")
         done |= confirmed
         self.done = len(done)
         todo = [link for link in self._links if link not in done]
@@ -63,50 +60,48 @@ class LinkStep:
                 return await self.create(link)
 
         for start in range(0, len(todo), BATCH):
-            run.stop_if_cancelled()
+            context.stop_if_cancelled()
             batch = todo[start : start + BATCH]
-            run.repo.mark_links(**run.scope, links=[link.id for link in batch], state="sent")
+            context.repo.mark_links(**context.scope, links=[link.id for link in batch], state="sent")
             outcomes = await asyncio.gather(*map(create, batch), return_exceptions=True)
             made = [link for link, outcome in zip(batch, outcomes, strict=True) if outcome is True]
-            run.repo.mark_links(**run.scope, links=[link.id for link in made], state="done")
+            context.repo.mark_links(**context.scope, links=[link.id for link in made], state="done")
             self.created += len(made)
             self.done += len(made)
-            run.report("Linking issues", links_done=self.done, links_total=self.total)
+            context.report("Linking issues", links_done=self.done, links_total=self.total)
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):
                     raise outcome
 
     async def create(self, link: PlannedLink) -> bool:
         """True once Jira has the link; False (recorded) when Jira refuses it for good."""
-        run = self._run
+        context = self._context
         inward, outward = self.sides(link)
         type_id = self._types[link.kind].id
-        failures = 0
-        while True:
-            try:
-                await run.retrying(run.client.create_link, type_id, inward_key=inward, outward_key=outward, safe=False)
-                return True
-            except JiraUnavailableError:
-                failures += 1
-                if failures >= run.policy.attempts:
-                    raise
-                await run.sleep(run.policy.backoff(failures))
-                if link in await self.confirm([link]):
-                    return True
-            except (JiraNotFoundError, JiraBadRequestError) as exc:
-                self.failures.append((link, exc.message))
-                return False
+
+        async def post() -> None:
+            await context.client.create_link(type_id, inward_key=inward, outward_key=outward)
+
+        async def look() -> bool:
+            return link in await self.confirm([link])
+
+        try:
+            await context.retrier.create_once(post, look)
+        except (JiraNotFoundError, JiraBadRequestError) as exc:
+            self.failures.append((link, exc.message))
+            return False
+        return True
 
     async def confirm(self, links: list[PlannedLink]) -> set[PlannedLink]:
         """The links Jira already has, read from each outward issue's `issuelinks`."""
-        run = self._run
+        context = self._context
         by_outward: dict[str, list[PlannedLink]] = defaultdict(list)
         for link in links:
             by_outward[self.sides(link)[1]].append(link)
         found: set[PlannedLink] = set()
         for outward, candidates in by_outward.items():
             try:
-                issue = await run.retrying(run.client.get_issue, outward, fields=("issuelinks",))
+                issue = await context.read(context.client.get_issue, outward, fields=("issuelinks",))
             except JiraNotFoundError:
                 continue
             # Seen from the outward issue, the partner of a link we posted is its `inwardIssue`.

@@ -1,0 +1,167 @@
+"""Forge installations: the only repository that sees Forge system tokens, and only encrypted.
+
+A Forge tenant is a `tenants` row keyed `forge:{cloudId}`: the cloudId is stable across reinstalls (the
+installationId is not), so a site that reinstalls finds its sessions again, and retention purges it like any tenant.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from secrets import token_urlsafe
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.db.engine import SessionFactory
+from app.db.models import ForgeInstallation, Tenant, utcnow
+from app.domain.forge import ForgeInvocationSite, ForgeSite, OAuthToken
+from app.encryption import SecretBox
+
+FORGE_CLIENT_KEY_PREFIX = "forge:"
+
+
+def forge_client_key(cloud_id: str) -> str:
+    return FORGE_CLIENT_KEY_PREFIX + cloud_id
+
+
+def is_forge_client_key(client_key: str) -> bool:
+    return client_key.startswith(FORGE_CLIENT_KEY_PREFIX)
+
+
+class ForgeInstallationRepository:
+    def __init__(self, sessions: SessionFactory, secrets: SecretBox) -> None:
+        self._sessions = sessions
+        self._secrets = secrets
+
+    def record_invocation(self, site: ForgeInvocationSite, system_token: OAuthToken | None) -> ForgeSite | None:
+        """Store the installation (and its tenant) on first sight and keep the newest system token.
+
+        None when this installation was uninstalled: its calls are refused from then on (a reinstall brings a new
+        installationId). Two first calls at once: the loser of the insert race reads the winner's row.
+        """
+        for _ in range(2):
+            try:
+                return self._record(site, system_token)
+            except IntegrityError:
+                continue
+        return self._record(site, system_token)
+
+    def _record(self, site: ForgeInvocationSite, system_token: OAuthToken | None) -> ForgeSite | None:
+        with self._sessions() as session:
+            row = session.exec(
+                select(ForgeInstallation).where(ForgeInstallation.installation_id == site.installation_id)
+            ).first()
+            if row is not None and row.uninstalled_at is not None:
+                return None
+            now = utcnow()
+            if row is None:
+                tenant = _tenant_for(session, site, self._secrets)
+                assert tenant.id is not None
+                row = ForgeInstallation(
+                    installation_id=site.installation_id,
+                    tenant_id=tenant.id,
+                    cloud_id=site.cloud_id,
+                    site_url=site.site_url,
+                    api_base_url=site.api_base_url,
+                )
+            row.site_url = site.site_url
+            row.api_base_url = site.api_base_url
+            row.last_invoked_at = now
+            if system_token is not None and _newer(system_token, row.system_token_expires_at):
+                row.system_token_encrypted = self._secrets.encrypt(system_token.value)
+                row.system_token_expires_at = datetime.fromtimestamp(system_token.expires_at, UTC)
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            return _site(row)
+
+    def find(self, installation_id: str) -> ForgeSite | None:
+        with self._sessions() as session:
+            row = session.exec(
+                select(ForgeInstallation).where(
+                    ForgeInstallation.installation_id == installation_id,
+                    col(ForgeInstallation.uninstalled_at).is_(None),
+                )
+            ).first()
+            return None if row is None else _site(row)
+
+    def newest_system_token(self, tenant_id: int) -> OAuthToken | None:
+        """The system token of this tenant's active installation that lives longest; never another tenant's."""
+        with self._sessions() as session:
+            row = session.exec(
+                select(ForgeInstallation)
+                .where(
+                    ForgeInstallation.tenant_id == tenant_id,
+                    col(ForgeInstallation.uninstalled_at).is_(None),
+                    col(ForgeInstallation.system_token_encrypted).is_not(None),
+                )
+                .order_by(col(ForgeInstallation.system_token_expires_at).desc())
+            ).first()
+            if row is None or row.system_token_encrypted is None or row.system_token_expires_at is None:
+                return None
+            expires = _aware(row.system_token_expires_at)
+            return OAuthToken(self._secrets.decrypt(row.system_token_encrypted), int(expires.timestamp()))
+
+    def mark_uninstalled(self, installation_id: str) -> bool:
+        """Idempotent. The tenant is marked uninstalled too (the 30-day purge) once no installation of it is left."""
+        with self._sessions() as session:
+            row = session.exec(
+                select(ForgeInstallation).where(ForgeInstallation.installation_id == installation_id)
+            ).first()
+            if row is None:
+                return False
+            if row.uninstalled_at is None:
+                row.uninstalled_at = utcnow()
+                row.system_token_encrypted = None  # a token of an uninstalled app is of no further use
+                session.add(row)
+                session.flush()
+            others = session.exec(
+                select(ForgeInstallation.id).where(
+                    ForgeInstallation.tenant_id == row.tenant_id, col(ForgeInstallation.uninstalled_at).is_(None)
+                )
+            ).first()
+            tenant = session.get(Tenant, row.tenant_id)
+            if others is None and tenant is not None and tenant.uninstalled_at is None:
+                tenant.uninstalled_at = utcnow()
+                tenant.updated_at = tenant.uninstalled_at
+                session.add(tenant)
+            session.commit()
+            return True
+
+
+def _tenant_for(session: Session, site: ForgeInvocationSite, secrets: SecretBox) -> Tenant:
+    client_key = forge_client_key(site.cloud_id)
+    tenant = session.exec(select(Tenant).where(Tenant.client_key == client_key)).first()
+    if tenant is None:
+        # A Forge tenant signs nothing with a shared secret; a random one nobody knows fills the column, so no Connect
+        # token can ever verify against it.
+        unknown_secret = secrets.encrypt(token_urlsafe(32))
+        tenant = Tenant(client_key=client_key, shared_secret_encrypted=unknown_secret, base_url=site.api_base_url)
+    tenant.base_url = site.api_base_url
+    tenant.display_url = site.site_url
+    tenant.cloud_id = site.cloud_id
+    tenant.uninstalled_at = None
+    tenant.enabled = True
+    tenant.updated_at = utcnow()
+    session.add(tenant)
+    session.flush()
+    return tenant
+
+
+def _newer(token: OAuthToken, stored_expiry: datetime | None) -> bool:
+    return stored_expiry is None or token.expires_at > _aware(stored_expiry).timestamp()
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without their zone; they were written in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _site(row: ForgeInstallation) -> ForgeSite:
+    return ForgeSite(
+        tenant_id=row.tenant_id,
+        installation_id=row.installation_id,
+        cloud_id=row.cloud_id,
+        site_url=row.site_url,
+        api_base_url=row.api_base_url,
+    )

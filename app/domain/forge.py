@@ -1,0 +1,36 @@
+"""A Forge tenant as the rest of the app sees it: a site's installation of the Forge app and its tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class OAuthToken:
+    """A token Forge sent for calling Atlassian's APIs, with its expiry (epoch seconds)."""
+
+    value: str = field(repr=False)
+    expires_at: int
+
+    def valid_for(self, seconds: float, *, now: float) -> bool:
+        return self.expires_at - now >= seconds
+
+
+@dataclass(frozen=True)
+class ForgeSite:
+    tenant_id: int
+    installation_id: str
+    cloud_id: str
+    site_url: str
+    # Where this site's Jira REST API is reached (`https://api.atlassian.com/ex/jira/{cloudId}`).
+    api_base_url: str
+
+
+@dataclass(frozen=True)
+class ForgeInvocationSite:
+    """What a verified invocation says about the installation, before it is stored."""
+
+    installation_id: str
+    cloud_id: str
+    site_url: str
+    api_base_url: str

@@ -1,0 +1,59 @@
+"""What every verified Forge invocation does first: store its installation and its newest system token.
+
+Forge gives no refresh endpoint for the system token; every call and the hourly scheduled trigger bring a fresh one,
+so keeping the newest is how a worker always has one. Events and triggers time out after 5 s and are retried four
+times: storing is all they wait for, anything longer is enqueued.
+@see https://developer.atlassian.com/platform/forge/remote/essentials/
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+
+from app.connect.lifecycle import LifecyclePayloadError, check_site
+from app.connect.verifiers import AuthenticationError
+from app.db.forge_installations import ForgeInstallationRepository
+from app.domain.forge import ForgeInvocationSite, ForgeSite
+from app.forge.invocation import ForgeInvocation
+from app.forge.tokens import ForgeTokens
+
+
+def invocation_site(invocation: ForgeInvocation, *, allowed_api_hosts: tuple[str, ...]) -> ForgeInvocationSite:
+    """The installation named by a verified FIT. Raises: AuthenticationError, LifecyclePayloadError.
+
+    The API base URL is signed by Forge, but every later Jira call (with this tenant's tokens) goes there, so it must
+    be a host the operator allows and must name the token's own site: `.../ex/jira/{cloudId}`.
+    """
+    if invocation.cloud_id is None:
+        raise AuthenticationError("The Forge invocation token names no site (cloudId).")
+    api_base_url = check_site(invocation.api_base_url, allowed_api_hosts)
+    if urlsplit(api_base_url).path.rstrip("/") != f"/ex/jira/{invocation.cloud_id}":
+        raise LifecyclePayloadError("The Forge invocation token's API base URL is not its own site's Jira API.")
+    return ForgeInvocationSite(
+        installation_id=invocation.installation_id,
+        cloud_id=invocation.cloud_id,
+        site_url=invocation.site_url or api_base_url,
+        api_base_url=api_base_url,
+    )
+
+
+async def admit(
+    invocation: ForgeInvocation,
+    tokens: ForgeTokens,
+    *,
+    installations: ForgeInstallationRepository,
+    allowed_api_hosts: tuple[str, ...],
+) -> ForgeSite:
+    """Store the invocation's installation and system token. Raises: AuthenticationError when it was uninstalled."""
+    site = invocation_site(invocation, allowed_api_hosts=allowed_api_hosts)
+    stored = await run_in_threadpool(installations.record_invocation, site, tokens.system)
+    if stored is None:
+        raise AuthenticationError("This Forge installation was uninstalled; install the app again.")
+    return stored
+
+
+async def uninstalling(invocation: ForgeInvocation, *, installations: ForgeInstallationRepository) -> None:
+    """`preUninstall` (55 s, best effort): the tenant keeps its data for the same 30 days as a Connect uninstall."""
+    await run_in_threadpool(installations.mark_uninstalled, invocation.installation_id)

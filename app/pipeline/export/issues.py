@@ -1,0 +1,118 @@
+"""The export's first step: one Jira issue per ticket, 50 a call, each exactly once.
+
+Every issue carries the `dtg-ticket` property {ticketKey, sessionId, exportId}, set in the create call itself.
+Before creating, and after any create whose outcome is unknown, the run asks Jira which issues carry it and
+records those instead of creating them again. Keys are stored per ticket as soon as Jira answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.db.models import TicketRecord
+from app.errors import WhoCanFix
+from app.jira.errors import describe
+from app.jira.models import BulkCreateResult
+from app.pipeline.export.context import ExportContext
+
+PROPERTY_KEY = "dtg-ticket"
+# Jira's limit per bulk create call.
+# @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-bulk-post
+BULK_SIZE = 50
+# Fields the director can fix by editing the ticket in review; any other refusal is the Jira admin's to fix.
+TICKET_FIELDS = {"summary", "description", "labels"}
+
+
+class IssueStep:
+    def __init__(self, context: ExportContext) -> None:
+        self._context = context
+
+    async def execute(self, order: list[str]) -> None:
+        """Create the issues of `order` not yet in Jira, in that order."""
+        context = self._context
+        pending = [key for key in order if key not in context.issues]
+        for start in range(0, len(pending), BULK_SIZE):
+            context.stop_if_cancelled()
+            await self.create_chunk(pending[start : start + BULK_SIZE])
+            context.report("Creating issues")
+
+    async def adopt_existing(self, keys: list[str] | None = None) -> None:
+        """Record issues that already carry our property (from a run that crashed, or a lost answer)."""
+        context = self._context
+        conditions: dict[str, Any] = {"sessionId": str(context.task.session_id)}
+        if keys is not None:
+            conditions["ticketKey"] = keys
+        found = await context.read(context.client.search_by_property, PROPERTY_KEY, conditions)
+        adopted: dict[str, tuple[str, str]] = {}
+        for issue in found:  # oldest first: if Jira somehow holds two, the first one wins
+            ticket_key = (issue.properties.get(PROPERTY_KEY) or {}).get("ticketKey")
+            if ticket_key in context.tickets and ticket_key not in context.issues and ticket_key not in adopted:
+                adopted[ticket_key] = (issue.key, issue.id)
+        context.repo.record_issues(**context.scope, issues=adopted)
+        context.issues.update(adopted)
+        context.count("existed", len(adopted))
+
+    async def create_chunk(self, keys: list[str]) -> None:
+        context = self._context
+
+        def missing() -> list[str]:
+            return [key for key in keys if key not in context.issues]
+
+        async def create() -> None:
+            todo = missing()
+            updates = [self.issue_update(context.tickets[key]) for key in todo]
+            self.record(todo, await context.client.bulk_create(updates))
+
+        async def look() -> bool:
+            await self.adopt_made(missing())
+            return not missing()
+
+        await context.retrier.create_once(create, look)
+
+    async def adopt_made(self, keys: list[str]) -> None:
+        """After a create whose outcome is unknown: adopt what it made, searching again while the search index
+        may still trail it, so an issue created a moment ago is not taken for one never created."""
+        context = self._context
+        await self.adopt_existing(keys)
+        for wait in context.retrier.policy.index_lag_waits:
+            missing = [key for key in keys if key not in context.issues]
+            if not missing:
+                return
+            await context.retrier.sleep(wait)
+            await self.adopt_existing(missing)
+
+    def record(self, keys: list[str], result: BulkCreateResult) -> None:
+        context = self._context
+        created = {keys[index]: (i.key, i.id) for index, i in result.created_by_index(len(keys)).items()}
+        refused = {
+            keys[e.index]: (describe(e.messages, e.field_errors), _who_can_fix(e.field_errors))
+            for e in result.errors
+            if 0 <= e.index < len(keys)
+        }
+        context.repo.record_issues(**context.scope, issues=created)
+        context.repo.record_errors(**context.scope, errors=refused)
+        context.issues.update(created)
+        context.created_now.update(created)
+        context.errors.update(refused)
+
+    def issue_update(self, ticket: TicketRecord) -> dict[str, Any]:
+        context = self._context
+        fields: dict[str, Any] = {
+            "project": {"key": context.project_key},
+            "issuetype": {"name": "Task"},
+            "summary": ticket.title,
+            # The admin's default labels ride along on every issue (sorted, so a re-run sends the same payload).
+            "labels": sorted({*ticket.labels, *context.default_labels}),
+        }
+        if ticket.assignee_account_id:
+            fields["assignee"] = {"accountId": ticket.assignee_account_id}
+        if ticket.description:
+            fields["description"] = ticket.description
+        value = {"ticketKey": ticket.key, "sessionId": str(ticket.session_id), "exportId": str(context.task.id)}
+        return {"fields": fields, "properties": [{"key": PROPERTY_KEY, "value": value}]}
+
+
+def _who_can_fix(field_errors: dict[str, str]) -> str:
+    if field_errors and set(field_errors) <= TICKET_FIELDS:
+        return WhoCanFix.SPEC_AUTHOR.value
+    return WhoCanFix.JIRA_ADMIN.value

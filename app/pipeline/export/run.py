@@ -1,0 +1,177 @@
+"""Starting an export and running it: the steps in order, and how a run ends (done, cancelled, failed, retried)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+
+import httpx
+
+from app.container import Services
+from app.db.exports import ExportRepository
+from app.db.locks import exclusive
+from app.db.models import ACTIVE_TASK_STATES, Task, utcnow
+from app.errors import NotFoundError
+from app.jira.client import JiraClient
+from app.jira.errors import JiraAuthError, JiraBadRequestError, JiraError, JiraNotFoundError
+from app.jira.models import LinkType
+from app.jira.pacing import TenantPacer
+from app.pipeline.configuration import effective_default_labels
+from app.pipeline.export.attachments import AttachmentStep
+from app.pipeline.export.context import Cancelled, ExportConfigurationError, ExportContext
+from app.pipeline.export.issues import IssueStep
+from app.pipeline.export.links import LinkStep
+from app.pipeline.export.plan import ExportPlan, plan_export
+from app.pipeline.jobs import STALE_AFTER
+from app.retries import Retrier, RetryLater, RetryPolicy, Sleep
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POLICY = RetryPolicy()
+
+# Retrying cannot help these; the task fails at once with Jira's message, and actors list them in `throws=`. A
+# whole request Jira refuses (400, e.g. JQL on a property it does not index) is one of them: per-ticket refusals
+# come back inside the bulk answer.
+PERMANENT_ERRORS: tuple[type[Exception], ...] = (
+    JiraAuthError,
+    JiraBadRequestError,
+    JiraNotFoundError,
+    ExportConfigurationError,
+    NotFoundError,
+)
+
+
+def start_export(services: Services, tenant_id: int, session_id: int, *, stale_after: timedelta = STALE_AFTER) -> int:
+    """Create the export task (or take back one whose message was lost) and hand it to a worker.
+
+    Raises:
+        NotFoundError: no such session in this tenant.
+        TaskAlreadyRunningError: an export of this session is already queued or running and made progress lately.
+    """
+    services.sessions.get(session_id, tenant_id=tenant_id)
+    total = len(ExportRepository(services.db).tickets(tenant_id=tenant_id, session_id=session_id))
+    task = services.tasks.create_or_claim_stale(
+        tenant_id=tenant_id, session_id=session_id, kind="export", stale_before=utcnow() - stale_after, total=total
+    )
+    assert task.id is not None
+    services.jobs.enqueue_export(task.id)
+    return task.id
+
+
+async def run_export(
+    services: Services,
+    task_id: int,
+    *,
+    http: httpx.AsyncClient | None = None,
+    sleep: Sleep = asyncio.sleep,
+    policy: RetryPolicy = DEFAULT_POLICY,
+) -> None:
+    """Run (or resume) an export task; a task that already ended is left alone, so redelivery is harmless.
+
+    Raises:
+        JiraAuthError, JiraNotFoundError, ExportConfigurationError, NotFoundError: permanent; the task is failed.
+        JiraUnavailableError, JiraRateLimitedError, RetryLater: still failing after retries; the task stays
+            resumable.
+    """
+    task = services.tasks.find(task_id)
+    if task is None or task.state not in ACTIVE_TASK_STATES or task.session_id is None or task.tenant_id is None:
+        return
+    with exclusive(services.engine, f"dtg-export:{task.session_id}") as held:
+        if not held:
+            # A duplicate delivery (or a stale re-queue racing a live run): the holder owns the task and finishes
+            # it; if the holder dies, its lock goes with it and starting the export again re-queues the task.
+            log.info("export task %s is running in another worker; this delivery steps aside", task_id)
+            return
+        try:
+            await _execute(_prepare(services, task, http or services.http, sleep, policy))
+        except Cancelled:
+            services.tasks.finish(task_id, "Cancelled; export again to continue where it stopped.", state="cancelled")
+        except PERMANENT_ERRORS as exc:
+            services.tasks.finish(task_id, exc.message, state="failed")  # type: ignore[attr-defined]
+            raise
+        except (JiraError, RetryLater) as exc:
+            current = services.tasks.find(task_id)
+            detail = {**(current.detail if current else {}), "last_error": str(exc)}
+            services.tasks.progress(
+                task_id, done=task.done, total=task.total, current="Waiting to retry", detail=detail
+            )
+            raise
+
+
+def _prepare(
+    services: Services, task: Task, http: httpx.AsyncClient, sleep: Sleep, policy: RetryPolicy
+) -> ExportContext:
+    assert task.tenant_id is not None and task.session_id is not None
+    installation = services.tenants.get(task.tenant_id)
+    if installation is None:
+        raise ExportConfigurationError(
+            "The app is no longer installed on this Jira site; a Jira admin must install it again."
+        )
+    upload = services.sessions.get(task.session_id, tenant_id=task.tenant_id)
+    settings = services.settings
+    pacer = TenantPacer(services.rate_limits, installation.client_key, settings.jira_requests_per_second)
+    return ExportContext(
+        services=services,
+        task=task,
+        client=JiraClient(http, installation, settings.app_key, pacer=pacer),
+        retrier=Retrier(policy, sleep=sleep, on_rate_limited=pacer.hold),
+        repo=ExportRepository(services.db),
+        project_key=upload.project_key,
+        default_labels=effective_default_labels(services, task.tenant_id),
+    )
+
+
+async def _execute(context: ExportContext) -> None:
+    records = context.repo.tickets(**context.scope)
+    context.tickets = {t.key: t for t in records}
+    context.issues = {t.key: (t.jira_key, t.jira_id or "") for t in records if t.jira_key}
+    context.counts["existed"] = len(context.issues)
+    plan = plan_export(records)
+    context.report("Checking the Jira project")
+    await context.read(context.client.project, context.project_key)
+    link_types = await context.read(context.client.issue_link_types)
+    blocks, relates = _link_type(link_types, "Blocks"), _link_type(link_types, "Relates")
+    context.repo.clear_errors(**context.scope)
+    issues = IssueStep(context)
+    await issues.adopt_existing()
+    await issues.execute(plan.order)
+    context.stop_if_cancelled()
+    await AttachmentStep(context).execute()
+    links = LinkStep(context, plan.links, {"blocks": blocks, "relates": relates})
+    await links.execute()
+    _finish(context, plan, links)
+
+
+def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep) -> None:
+    summary = {
+        "created": len(context.created_now),
+        "already_existed": context.counts["existed"],
+        "failed": len(context.errors),
+        "links": links.created,
+        "links_total": links.total,
+        "links_failed": len(links.failures),
+        "attachments": context.counts.get("attachments", 0),
+        "duration_seconds": round(time.monotonic() - context.started, 3),
+        "requests": context.client.requests,
+        "rate_limited": context.client.rate_limited,
+        "broken_cycle_edges": [list(edge) for edge in plan.broken_cycle_edges],
+        "dangling_references": [list(pair) for pair in plan.dangling],
+    }
+    context.report("Done", links_done=links.done, links_total=links.total, summary=summary)
+    failed = len(context.errors) + len(links.failures)
+    message = f"{len(context.issues)} of {len(context.tickets)} tickets are in Jira" + (
+        f"; {failed} need attention." if failed else "."
+    )
+    context.services.tasks.finish(context.task_id, message)
+
+
+def _link_type(types: list[LinkType], name: str) -> LinkType:
+    found = next((t for t in types if t.name.lower() == name.lower()), None)
+    if found is None:
+        raise ExportConfigurationError(
+            f"Jira has no issue link type named '{name}'. A Jira admin can add it under Settings > Issues > "
+            "Issue linking, then export again."
+        )
+    return found

@@ -1,0 +1,37 @@
+"""Routes of the Forge front: lifecycle events, the scheduled trigger and `preUninstall`, each a POST with a FIT.
+
+The route policy (`Auth.FORGE_TRIGGER`) verifies the FIT and stores the installation and its system token before
+these handlers run, so each only answers: Forge waits 5 s and retries four times, and wants JSON back.
+@see https://developer.atlassian.com/platform/forge/events-reference/life-cycle/
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from app.forge import lifecycle
+from app.web.routing import Auth, SecuredRoute
+
+
+async def lifecycle_event(request: Request) -> Response:
+    """`avi:forge:installed:app` and `avi:forge:upgraded:app`: the installation is stored by now."""
+    return JSONResponse({"installed": True})
+
+
+async def scheduled(request: Request) -> Response:
+    """The hourly trigger: its only job is the fresh system token the policy has stored."""
+    return JSONResponse({"tokenStored": True})
+
+
+async def uninstalling(request: Request) -> Response:
+    await lifecycle.uninstalling(request.state.forge, installations=request.state.services.forge_installations)
+    return JSONResponse({"uninstalled": True})
+
+
+def routes() -> list[SecuredRoute]:
+    return [
+        SecuredRoute("/forge/lifecycle", lifecycle_event, auth=Auth.FORGE_TRIGGER, methods=["POST"]),
+        SecuredRoute("/forge/scheduled", scheduled, auth=Auth.FORGE_TRIGGER, methods=["POST"]),
+        SecuredRoute("/forge/uninstalling", uninstalling, auth=Auth.FORGE_UNINSTALL, methods=["POST"]),
+    ]
