@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from app.db.export_settings import StoredExportSettings
 from app.errors import AppError, WhoCanFix
 from app.jira.models import CreateMetaField, CreateMetaIssueType, LinkType
-from app.pipeline.readiness import Check
+from app.pipeline.checks import Check
 
 TICKET_TYPES = ("Task", "Story")
 REQUIRED_LINK_TYPES = ("Blocks", "Relates")

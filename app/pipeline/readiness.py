@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass
 
 from app.db.models import ACTIVE_TASK_STATES, Task, TicketRecord
 from app.errors import ConflictError, WhoCanFix
 from app.jira.errors import JiraError
+from app.pipeline.checks import Check
+from app.pipeline.project_fit import ProjectFit
 from app.pipeline.review import MAX_LABEL, MAX_TITLE, description_problems
-
-if TYPE_CHECKING:  # project_fit builds its checks from ours
-    from app.pipeline.project_fit import ProjectFit
 
 
 class NotReadyError(ConflictError):
@@ -22,18 +20,6 @@ class NotReadyError(ConflictError):
         first = next(c for c in readiness.checks if c.blocking)
         super().__init__(f"The export cannot start yet: {first.message} {first.todo}")
         self.details = readiness.to_dict()
-
-
-@dataclass(frozen=True)
-class Check:
-    """One readiness problem: `blocking` stops the export, a warning only informs."""
-
-    code: str
-    blocking: bool
-    message: str
-    todo: str
-    who_can_fix: str = WhoCanFix.SPEC_AUTHOR.value
-    tickets: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
