@@ -26,6 +26,7 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,22 @@ class UploadedFile:
 
 @dataclass(frozen=True)
 class IntakeLimits:
-    """Upload limits; the defaults are the product's (2 MB per file, 25 files, 50 MB per upload set)."""
+    """Upload limits; the defaults are the product's (2 MB per CSV file or tab, 10 MB per workbook, 25 files, 50 MB
+    per upload set)."""
 
-    max_file_bytes: int = 2 * 1024 * 1024
+    max_file_bytes: int = 2 * 1024 * 1024  # a CSV file, or one tab of a workbook
     max_files: int = 25
     max_total_bytes: int = 50 * 1024 * 1024
+    max_workbook_bytes: int = 10 * 1024 * 1024  # an .xlsx or .ods workbook, all tabs together
+
+    def max_bytes_for(self, name: str) -> int:
+        """The size limit of one uploaded file: a workbook's, or a CSV file's."""
+        return self.max_workbook_bytes if is_workbook(name) else self.max_file_bytes
+
+
+def is_workbook(name: str) -> bool:
+    """Whether a file is a spreadsheet workbook (read tab by tab) rather than a CSV export."""
+    return name.lower().endswith(WORKBOOK_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,8 @@ class Table:
     header: Record | None
     records: list[Record] = field(default_factory=list)
     physical_lines: int = 0
+    workbook: str = ""  # for a workbook's tab: the workbook's file name
+    tab: str = ""  # and the tab's name
 
 
 def accept_uploads(files: list[UploadedFile], limits: IntakeLimits, findings: Findings) -> list[UploadedFile]:
@@ -87,11 +101,11 @@ def accept_uploads(files: list[UploadedFile], limits: IntakeLimits, findings: Fi
             )
             continue
         seen_names.add(upload.name)
-        if size > limits.max_file_bytes:
+        if size > limits.max_bytes_for(upload.name):
             findings.add(
                 Code.FILE_TOO_LARGE,
                 Severity.BLOCKING,
-                f"The file has {size:,} bytes; the limit is {limits.max_file_bytes:,}.",
+                f"The file has {size:,} bytes; the limit is {limits.max_bytes_for(upload.name):,}.",
                 file=upload.name,
                 value=str(size),
             )

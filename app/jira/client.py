@@ -45,18 +45,25 @@ CREATE_META_PAGE_SIZE = 200
 
 
 class JiraClient:
-    """A tenant's Jira, called as the app (Connect JWT with `iss` = our app key).
+    """A tenant's Jira, called as the app (Connect JWT with `iss` = our app key, or a Forge bearer token).
 
     `pacer`, when given, is awaited before every request so a long export stays under the tenant's rate limit.
     `requests` and `rate_limited` count what was sent and how many answers were 429s.
     """
 
     def __init__(
-        self, http: httpx.AsyncClient, installation: Installation, app_key: str, *, pacer: TenantPacer | None = None
+        self,
+        http: httpx.AsyncClient,
+        installation: Installation,
+        app_key: str,
+        *,
+        pacer: TenantPacer | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
+        """`auth` replaces the Connect JWT for Forge tenants (bearer tokens; their `base_url` is the apiBaseUrl)."""
         self._http = http
         self._base_url = installation.base_url.rstrip("/")
-        self._auth = ConnectJWTAuth(
+        self._auth = auth or ConnectJWTAuth(
             app_key=app_key, shared_secret=installation.shared_secret, tenant_base_url=self._base_url
         )
         self._pacer = pacer

@@ -101,7 +101,8 @@ async def get_session(request: Request) -> Response:
 def _too_large() -> UploadRejectedError:
     return UploadRejectedError(
         f"The upload is larger than a session allows ({LIMITS.max_total_bytes // (1024 * 1024)} MB in all, "
-        f"{LIMITS.max_file_bytes // (1024 * 1024)} MB per file). Upload fewer or smaller files."
+        f"{LIMITS.max_file_bytes // (1024 * 1024)} MB per CSV file, {LIMITS.max_workbook_bytes // (1024 * 1024)} "
+        "MB per workbook). Upload fewer or smaller files."
     )
 
 

@@ -14,6 +14,7 @@ from app.db.exports import ExportRepository
 from app.db.locks import exclusive
 from app.db.models import ACTIVE_TASK_STATES, Task, utcnow
 from app.errors import NotFoundError
+from app.forge.jira_auth import system_auth
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraBadRequestError, JiraError, JiraNotFoundError
 from app.jira.models import LinkType
@@ -115,7 +116,13 @@ def _prepare(
     return ExportContext(
         services=services,
         task=task,
-        client=JiraClient(http, installation, settings.app_key, pacer=pacer),
+        client=JiraClient(
+            http,
+            installation,
+            settings.app_key,
+            pacer=pacer,
+            auth=system_auth(services.forge_installations, installation),
+        ),
         retrier=Retrier(policy, sleep=sleep, on_rate_limited=pacer.hold),
         repo=ExportRepository(services.db),
         project_key=upload.project_key,
