@@ -204,6 +204,21 @@ class TenantSettings(SQLModel, table=True):
     updated_at: datetime = _timestamp()  # type: ignore[assignment]
 
 
+class ExportSettings(SQLModel, table=True):
+    """How a Jira admin wants issues created: which issue types, epics per area or none, and values for the fields
+    the project requires that Jira has no default for (by field id, as the admin typed them)."""
+
+    __tablename__ = "export_settings"
+
+    tenant_id: int = Field(foreign_key="tenants.id", primary_key=True)
+    ticket_issue_type: str = Field(default="Task", max_length=255)
+    area_issue_type: str = Field(default="Epic", max_length=255)
+    epics_enabled: bool = True
+    field_defaults: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_by: str | None = Field(default=None, max_length=128)
+    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
 class AuditEvent(SQLModel, table=True):
     """Who (Jira account id) did what, when, in which tenant and session."""
 
