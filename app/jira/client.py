@@ -39,6 +39,7 @@ from app.jira.pacing import TenantPacer
 
 API = "/rest/api/3"
 SEARCH_PAGE_SIZE = 100
+CREATE_META_PAGE_SIZE = 200
 
 
 class JiraClient:
@@ -72,6 +73,23 @@ class JiraClient:
         """Raises: JiraError."""
         body = await self._call("GET", "/issueLinkType")
         return [self._parse(LinkType, item) for item in body.get("issueLinkTypes", [])]
+
+    async def create_field_ids(self, project_key: str, issue_type_name: str) -> set[str]:
+        """The fields a create of that issue type in that project may set: those on its create screen.
+
+        `issuelinks` among them means a create may carry `update.issuelinks`.
+        @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-createmeta-projectidorkey-issuetypes-issuetypeid-get
+
+        Raises:
+            JiraNotFoundError: no such project, or it has no issue type of that name.
+            JiraError: any other failure.
+        """
+        path = f"/issue/createmeta/{project_key}/issuetypes"
+        types = await self._all_pages(path, "issueTypes")
+        type_id = next((str(t.get("id")) for t in types if t.get("name") == issue_type_name), None)
+        if type_id is None:
+            raise JiraNotFoundError(f"Project {project_key} has no issue type named '{issue_type_name}'.")
+        return {str(f.get("fieldId")) for f in await self._all_pages(f"{path}/{type_id}", "fields")}
 
     async def bulk_create(self, issue_updates: list[dict[str, Any]]) -> BulkCreateResult:
         """Create up to 50 issues; refused elements come back in `errors`, the others are created.
@@ -178,6 +196,16 @@ class JiraClient:
         """
         link = {"type": {"id": type_id}, "inwardIssue": {"key": inward_key}, "outwardIssue": {"key": outward_key}}
         await self._call("POST", "/issueLink", json=link)
+
+    async def _all_pages(self, path: str, items: str) -> list[dict[str, Any]]:
+        """Every item of a `startAt`/`maxResults` paged list."""
+        found: list[dict[str, Any]] = []
+        while True:
+            body = await self._call("GET", path, params={"startAt": len(found), "maxResults": CREATE_META_PAGE_SIZE})
+            page = [item for item in body.get(items) or [] if isinstance(item, dict)]
+            found += page
+            if not page or len(found) >= int(body.get("total", 0)):
+                return found
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         if self._pacer is not None:

@@ -57,6 +57,8 @@ class SandboxConfig:
     project_key: str = "DTG"
     project_id: str = "10000"
     project_name: str = "Drupal Site Build"
+    # Off: the main project's create screen lacks "Linked issues", as on many Jira sites; links are separate calls.
+    links_on_create_screen: bool = True
     cloud_id: str = "5f6e7d8c-0000-4000-8000-00000000d7a0"
     state_dir: Path | None = None
     rate_limit_per_second: float | None = None

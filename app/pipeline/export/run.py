@@ -21,7 +21,7 @@ from app.jira.pacing import TenantPacer
 from app.pipeline.configuration import effective_default_labels
 from app.pipeline.export.attachments import AttachmentStep
 from app.pipeline.export.context import Cancelled, ExportConfigurationError, ExportContext
-from app.pipeline.export.issues import IssueStep
+from app.pipeline.export.issues import ISSUE_TYPE, IssueStep
 from app.pipeline.export.links import LinkStep
 from app.pipeline.export.plan import ExportPlan, plan_export
 from app.pipeline.jobs import STALE_AFTER
@@ -133,8 +133,9 @@ async def _execute(context: ExportContext) -> None:
     await context.read(context.client.project, context.project_key)
     link_types = await context.read(context.client.issue_link_types)
     blocks, relates = _link_type(link_types, "Blocks"), _link_type(link_types, "Relates")
+    create_fields = await context.read(context.client.create_field_ids, context.project_key, ISSUE_TYPE)
     context.repo.clear_errors(**context.scope)
-    issues = IssueStep(context)
+    issues = IssueStep(context, plan.links, blocks if "issuelinks" in create_fields else None)
     await issues.adopt_existing()
     await issues.execute(plan.order)
     context.stop_if_cancelled()
@@ -149,7 +150,8 @@ def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep) -> None:
         "created": len(context.created_now),
         "already_existed": context.counts["existed"],
         "failed": len(context.errors),
-        "links": links.created,
+        "links": links.created + context.counts.get("links_in_create", 0),
+        "links_in_create": context.counts.get("links_in_create", 0),
         "links_total": links.total,
         "links_failed": len(links.failures),
         "attachments": context.counts.get("attachments", 0),
