@@ -12,8 +12,17 @@ from sqlalchemy.engine import CursorResult
 from sqlmodel import col, select
 
 from app.db.engine import SessionFactory
-from app.db.models import AuditEvent, SpecFile, UploadSession, utcnow
+from app.db.models import AuditEvent, SpecFile, TicketRecord, UploadSession, utcnow
 from app.errors import NotFoundError
+
+
+@dataclass(frozen=True)
+class SessionContents:
+    """What a session holds, for the list of sessions: its file names, drafted tickets and those now in Jira."""
+
+    files: list[str]
+    tickets: int
+    exported: int
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,28 @@ class SessionRepository:
                 .order_by(col(UploadSession.last_activity_at).desc())
             )
             return list(session.exec(query))
+
+    def contents(self, session_ids: list[int], *, tenant_id: int) -> dict[int, SessionContents]:
+        """Two grouped queries for the whole list, whatever its length."""
+        with self._sessions() as session:
+            names = session.exec(
+                select(SpecFile.session_id, SpecFile.name)
+                .where(SpecFile.tenant_id == tenant_id, col(SpecFile.session_id).in_(session_ids))
+                .order_by(col(SpecFile.name))
+            ).all()
+            counts = session.exec(
+                select(TicketRecord.session_id, func.count(), func.count(col(TicketRecord.jira_key)))
+                .where(TicketRecord.tenant_id == tenant_id, col(TicketRecord.session_id).in_(session_ids))
+                .group_by(col(TicketRecord.session_id))
+            ).all()
+        files: dict[int, list[str]] = {session_id: [] for session_id in session_ids}
+        for session_id, name in names:
+            files[session_id].append(name)
+        tickets = {session_id: (total, exported) for session_id, total, exported in counts}
+        return {
+            session_id: SessionContents(files[session_id], *tickets.get(session_id, (0, 0)))
+            for session_id in session_ids
+        }
 
     def set_stage(self, session_id: int, *, tenant_id: int, stage: str) -> None:
         with self._sessions() as session:

@@ -66,4 +66,6 @@ def brief_for(draft: TicketDraft, *, site_name: str = "", site_description: str 
         notes=draft.notes,
         site_name=site_name,
         site_description=site_description,
+        persona=draft.persona,
+        criteria=draft.criteria,
     )

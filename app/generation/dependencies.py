@@ -63,6 +63,14 @@ def ticket_graph(units: Sequence[Unit], graph: DependencyGraph) -> nx.DiGraph:
             relations, sources = edges.setdefault(pair, (set(), []))  # type: ignore[arg-type]
             relations.add(data["relation"])
             sources.extend(s for s in data["sources"] if s not in sources)
+    # Uses the spec's references do not spell out (an image style group read by its label) block as well.
+    for unit in units:
+        for item in unit.uses:
+            if (used_by := owner.get(getattr(item, "node_id", ""))) and used_by != unit.key:
+                relations, sources = edges.setdefault((unit.key, used_by), (set(), []))
+                relations.add("uses")
+                if item.source not in sources:
+                    sources.append(item.source)
     folded = nx.DiGraph()
     # Sorted insertion makes every traversal below independent of row order, so re-runs break the same links.
     folded.add_nodes_from(sorted(unit.key for unit in units))

@@ -26,6 +26,8 @@ class Code(StrEnum):
     EMPTY_FILE = "empty_file"
     NO_RECORDS = "no_records"
     BINARY_FILE = "binary_file"
+    UNREADABLE_WORKBOOK = "unreadable_workbook"
+    SKIPPED_TAB = "skipped_tab"
     DUPLICATE_FILE = "duplicate_file"
     ENCODING_DETECTED = "encoding_detected"
     MALFORMED_CSV = "malformed_csv"
@@ -60,6 +62,7 @@ class Code(StrEnum):
     STORAGE_TYPE_CONFLICT = "storage_type_conflict"
     STORAGE_CARDINALITY_CONFLICT = "storage_cardinality_conflict"
     TRANSITION_CONFLICT = "transition_conflict"
+    STATUS_CONTRADICTION = "status_contradiction"  # statuses that cannot all hold (found by ticket generation)
     REFERENCE_CYCLE = "reference_cycle"
 
 

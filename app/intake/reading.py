@@ -15,6 +15,7 @@ from app.intake.findings import Code, Findings, Severity
 DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_CHARS = 64 * 1024
 _SNIFF_RECORDS = 50
+_FEW_HIGH_BYTES = 0.02  # share of bytes >= 0x80 below which non-UTF-8 text is taken as Windows-1252
 # Single-byte Western code pages that charset-normalizer cannot tell apart on short text; spreadsheet tools on
 # Windows write Windows-1252, so it is the honest pick among them when it decodes the bytes.
 _WESTERN = {"cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman", "cp850", "cp437", "iso8859_2", "ascii"}
@@ -26,6 +27,7 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,22 @@ class UploadedFile:
 
 @dataclass(frozen=True)
 class IntakeLimits:
-    """Upload limits; the defaults are the product's (2 MB per file, 25 files, 50 MB per upload set)."""
+    """Upload limits; the defaults are the product's (2 MB per CSV file or tab, 10 MB per workbook, 25 files, 50 MB
+    per upload set)."""
 
-    max_file_bytes: int = 2 * 1024 * 1024
+    max_file_bytes: int = 2 * 1024 * 1024  # a CSV file, or one tab of a workbook
     max_files: int = 25
     max_total_bytes: int = 50 * 1024 * 1024
+    max_workbook_bytes: int = 10 * 1024 * 1024  # an .xlsx or .ods workbook, all tabs together
+
+    def max_bytes_for(self, name: str) -> int:
+        """The size limit of one uploaded file: a workbook's, or a CSV file's."""
+        return self.max_workbook_bytes if is_workbook(name) else self.max_file_bytes
+
+
+def is_workbook(name: str) -> bool:
+    """Whether a file is a spreadsheet workbook (read tab by tab) rather than a CSV export."""
+    return name.lower().endswith(WORKBOOK_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,8 @@ class Table:
     header: Record | None
     records: list[Record] = field(default_factory=list)
     physical_lines: int = 0
+    workbook: str = ""  # for a workbook's tab: the workbook's file name
+    tab: str = ""  # and the tab's name
 
 
 def accept_uploads(files: list[UploadedFile], limits: IntakeLimits, findings: Findings) -> list[UploadedFile]:
@@ -87,11 +102,11 @@ def accept_uploads(files: list[UploadedFile], limits: IntakeLimits, findings: Fi
             )
             continue
         seen_names.add(upload.name)
-        if size > limits.max_file_bytes:
+        if size > limits.max_bytes_for(upload.name):
             findings.add(
                 Code.FILE_TOO_LARGE,
                 Severity.BLOCKING,
-                f"The file has {size:,} bytes; the limit is {limits.max_file_bytes:,}.",
+                f"The file has {size:,} bytes; the limit is {limits.max_bytes_for(upload.name):,}.",
                 file=upload.name,
                 value=str(size),
             )
@@ -175,6 +190,13 @@ def _decode(data: bytes) -> tuple[str, str, str] | None:
         return data.decode("utf-8"), "utf-8", "valid UTF-8"
     except UnicodeDecodeError:
         pass
+    if sum(1 for byte in data if byte >= 0x80) <= _FEW_HIGH_BYTES * len(data):
+        # Mostly ASCII with a few Western characters (a dash, an accent): charset-normalizer reads such short runs
+        # as multibyte Asian text as often as not; a spreadsheet export that is not UTF-8 is Windows-1252.
+        try:
+            return data.decode("cp1252"), "cp1252", "not UTF-8; few non-ASCII bytes, read as Windows-1252"
+        except UnicodeDecodeError:
+            pass
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
         return None

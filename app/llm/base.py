@@ -38,6 +38,8 @@ class TicketBrief:
     notes: tuple[str, ...] = ()
     site_name: str = ""
     site_description: str = ""
+    persona: str = ""  # who the story is for, chosen from the data ("a site administrator")
+    criteria: tuple[str, ...] = ()  # the criteria the data already gives; the writer adds only what notes imply
 
 
 @dataclass(frozen=True)

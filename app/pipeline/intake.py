@@ -15,6 +15,7 @@ from app.db.sessions import SessionRepository
 from app.db.tenant_settings import TenantSettingsRepository
 from app.errors import AppError, WhoCanFix
 from app.intake import IntakeLimits, IntakeResult, SpecKind, UploadedFile, intake_files
+from app.intake.reading import is_workbook
 from app.pipeline.configuration import effective_status_mapping
 
 LIMITS = IntakeLimits()
@@ -69,9 +70,10 @@ def add_files(
     """
     incoming = {safe_file_name(f.name): f.data for f in files}
     for name, data in incoming.items():
-        if len(data) > limits.max_file_bytes:
+        if len(data) > limits.max_bytes_for(name):
             raise UploadRejectedError(
-                f"{name} has {len(data):,} bytes; a spec file may have at most {limits.max_file_bytes:,}."
+                f"{name} has {len(data):,} bytes; a {'workbook' if is_workbook(name) else 'CSV file'} may have at "
+                f"most {limits.max_bytes_for(name):,}."
             )
 
     def within_limits(sizes: dict[str, int]) -> None:

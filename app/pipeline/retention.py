@@ -20,6 +20,8 @@ from app.db.engine import SessionFactory
 from app.db.heartbeats import HeartbeatRepository
 from app.db.models import utcnow
 from app.db.retention import RetentionRepository
+from app.db.sessions import SessionRepository
+from app.errors import ConflictError
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,25 @@ AUDIT_KEPT = timedelta(days=90)
 UNINSTALL_GRACE = timedelta(days=30)
 PINGS_KEPT = timedelta(days=1)
 HEARTBEATS_KEPT = timedelta(days=1)
+
+
+class SessionBusyError(ConflictError):
+    """A generation or export run is still working in the session."""
+
+
+def delete_session_now(db: SessionFactory, sessions: SessionRepository, *, tenant_id: int, session_id: int) -> None:
+    """The director deletes a session at once, as the clean-up would after 7 idle days (its export summary stays).
+
+    Raises:
+        NotFoundError: the session is not this tenant's.
+        SessionBusyError: a run is in progress in it.
+    """
+    sessions.get(session_id, tenant_id=tenant_id)
+    # "Idle before tomorrow" holds for every session: the clean-up's delete, without its waiting time.
+    if not RetentionRepository(db).delete_session(session_id, idle_before=utcnow() + timedelta(days=1)):
+        raise SessionBusyError(
+            "A generation or export run is still working in this session. Cancel it or let it finish, then delete."
+        )
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from starlette.templating import Jinja2Templates
 
 from app.sandbox.config import SandboxConfig
 from app.sandbox.faults import FaultInjector
+from app.sandbox.forge.signing import ForgeSigner
+from app.sandbox.forge.site import SandboxForge
 from app.sandbox.installer import Installer
 from app.sandbox.keys import InstallKeyPair
 from app.sandbox.models import ADMIN_USER, ISSUE_TYPES, Project, SandboxUser, sample_projects, user_for_role
@@ -32,6 +34,8 @@ class SandboxRuntime:
     limiter: RateLimiter | None
     stats: Stats
     templates: Jinja2Templates
+    # The sandbox as Forge: used when the app is installed through its Forge front.
+    forge: SandboxForge
 
     @classmethod
     def build(cls, config: SandboxConfig, http: httpx.AsyncClient | None = None) -> SandboxRuntime:
@@ -60,6 +64,7 @@ class SandboxRuntime:
             limiter=limiter,
             stats=Stats(),
             templates=Jinja2Templates(directory=TEMPLATES_DIR),
+            forge=SandboxForge(ForgeSigner(config.forge_app_id), config.cloud_id, config.public_url, http),
         )
 
 

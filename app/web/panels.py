@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from app.adf.html import adf_to_html
 from app.adf.markdown import to_markdown
 from app.db.models import Task, TicketRecord, UploadSession
+from app.db.sessions import SessionContents
 from app.errors import NotFoundError
 from app.intake import SpecKind
 from app.pipeline.export import ExportResults, export_results
@@ -26,6 +27,7 @@ from app.pipeline.readiness import Readiness
 from app.web.export_api import readiness_of
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import RETENTION_DAYS, blocking, project_key, services, tenant_id, upload_session
+from app.web.session_api import session_name
 
 SEVERITIES = ("blocking", "warning", "info")
 
@@ -98,11 +100,36 @@ def _render(request: Request, template: str, panel: object) -> Response:
     return templates.TemplateResponse(request, template, {"panel": panel}, headers=headers)
 
 
+@dataclass(frozen=True)
+class SessionRow:
+    session: UploadSession
+    name: str
+    contents: SessionContents
+    stage: str
+
+
+def true_stage(upload: UploadSession, contents: SessionContents) -> str:
+    """The stage the data shows (drafts, issues in Jira), not only the last step someone took."""
+    if contents.exported:
+        return "export" if contents.exported >= contents.tickets else "partly_exported"
+    if contents.tickets:
+        return "review"
+    if upload.stage == "generate":
+        return "generate"
+    return "validate" if contents.files else "upload"
+
+
 async def sessions_panel(request: Request) -> Response:
-    found = await blocking(
-        services(request).sessions.list_for_project, tenant_id=tenant_id(request), project_key=project_key(request)
-    )
-    return _render(request, "_sessions.html", {"sessions": found, "retention_days": RETENTION_DAYS})
+    sessions = services(request).sessions
+    found = await blocking(sessions.list_for_project, tenant_id=tenant_id(request), project_key=project_key(request))
+    contents = await blocking(sessions.contents, [s.id for s in found if s.id], tenant_id=tenant_id(request))
+    rows = [
+        SessionRow(s, session_name(s, contents[s.id].files), contents[s.id], true_stage(s, contents[s.id]))
+        for s in found
+        if s.id
+    ]
+    me = request.state.identity.account_id
+    return _render(request, "_sessions.html", {"rows": rows, "me": me, "retention_days": RETENTION_DAYS})
 
 
 async def upload_panel(request: Request) -> Response:

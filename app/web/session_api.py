@@ -20,6 +20,7 @@ from app.pipeline.intake import (
     set_file_kind,
     validate_session,
 )
+from app.pipeline.retention import delete_session_now
 from app.web.body_limit import limited
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import (
@@ -38,9 +39,26 @@ from app.web.scope import (
 MAX_UPLOAD_BODY = LIMITS.max_total_bytes + 1024 * 1024
 
 
-def session_json(upload: UploadSession) -> dict[str, Any]:
+def session_name(upload: UploadSession, files: list[str]) -> str:
+    """A name people recognise: the files' shared prefix ("UWEC spec"), else the first file, else the number."""
+    stems = [name.rsplit(".", 1)[0] for name in files]
+    # The shared leading characters of all names: those of the first and the last in sort order.
+    first, last = min(stems, default=""), max(stems, default="")
+    same = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), min(len(first), len(last)))
+    prefix = first[:same].rstrip(" _-.")
+    if len(prefix) >= 2:
+        return f"{prefix} spec"
+    if stems:
+        return stems[0] + (f" and {len(stems) - 1} more" if len(stems) > 1 else "")
+    return f"Session {upload.id} (no files yet)"
+
+
+def session_json(upload: UploadSession, files: list[str]) -> dict[str, Any]:
     return {
         "id": upload.id,
+        "name": session_name(upload, files),
+        "files": len(files),
+        "createdBy": upload.created_by,
         "projectKey": upload.project_key,
         "stage": upload.stage,
         "createdAt": upload.created_at.isoformat(),
@@ -53,7 +71,11 @@ async def list_sessions(request: Request) -> Response:
     found = await blocking(
         services(request).sessions.list_for_project, tenant_id=tenant_id(request), project_key=project_key(request)
     )
-    return JSONResponse({"sessions": [session_json(s) for s in found], "retentionDays": RETENTION_DAYS})
+    contents = await blocking(
+        services(request).sessions.contents, [s.id for s in found if s.id], tenant_id=tenant_id(request)
+    )
+    rows = [session_json(s, contents[s.id].files) for s in found if s.id]
+    return JSONResponse({"sessions": rows, "retentionDays": RETENTION_DAYS})
 
 
 async def create_session(request: Request) -> Response:
@@ -67,17 +89,20 @@ async def create_session(request: Request) -> Response:
         account_id=request.state.identity.account_id,
     )
     await audit(request, upload.id, "opened")
-    return JSONResponse(session_json(upload), status_code=201)
+    return JSONResponse(session_json(upload, []), status_code=201)
 
 
 async def get_session(request: Request) -> Response:
-    return JSONResponse(session_json(await upload_session(request)))
+    upload = await upload_session(request)
+    contents = await blocking(services(request).sessions.contents, [upload.id], tenant_id=upload.tenant_id)
+    return JSONResponse(session_json(upload, contents[upload.id].files))
 
 
 def _too_large() -> UploadRejectedError:
     return UploadRejectedError(
         f"The upload is larger than a session allows ({LIMITS.max_total_bytes // (1024 * 1024)} MB in all, "
-        f"{LIMITS.max_file_bytes // (1024 * 1024)} MB per file). Upload fewer or smaller files."
+        f"{LIMITS.max_file_bytes // (1024 * 1024)} MB per CSV file, {LIMITS.max_workbook_bytes // (1024 * 1024)} "
+        "MB per workbook). Upload fewer or smaller files."
     )
 
 
@@ -140,6 +165,14 @@ async def remove_file(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def delete_session(request: Request) -> Response:
+    upload = await upload_session(request)
+    current = services(request)
+    await blocking(delete_session_now, current.db, current.sessions, tenant_id=upload.tenant_id, session_id=upload.id)
+    await audit(request, None, "session_deleted", session=upload.id)
+    return Response(status_code=204)
+
+
 async def intake_report(request: Request) -> Response:
     upload = await upload_session(request)
     result = await blocking(validate_session, services(request), tenant_id=upload.tenant_id, session_id=upload.id)
@@ -152,6 +185,7 @@ def routes() -> list[SecuredRoute]:
         SecuredRoute("/api/sessions", list_sessions, auth=Auth.CONTEXT),
         SecuredRoute("/api/sessions", create_session, auth=Auth.CONTEXT, methods=["POST"]),
         SecuredRoute(base, get_session, auth=Auth.CONTEXT),
+        SecuredRoute(base, delete_session, auth=Auth.CONTEXT, methods=["DELETE"]),
         SecuredRoute(f"{base}/files", upload_files, auth=Auth.CONTEXT, methods=["POST"]),
         SecuredRoute(f"{base}/files/{{name}}/kind", set_kind, auth=Auth.CONTEXT, methods=["PUT"]),
         SecuredRoute(f"{base}/files/{{name}}", remove_file, auth=Auth.CONTEXT, methods=["DELETE"]),

@@ -227,7 +227,7 @@ async def test_dropped_answers_after_create_are_found_by_the_property_search(tmp
 
 @pytest.mark.anyio
 async def test_a_429_storm_is_waited_out_as_retry_after_asks(tmp_path: Path) -> None:
-    world = World(tmp_path, rate_limit_per_second=30, rate_limit_burst=4)
+    world = World(tmp_path, rate_limit_per_second=5, rate_limit_burst=2)
     await world.install()
     waits: list[float] = []
 

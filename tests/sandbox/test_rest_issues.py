@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 import pytest
+
+from app.adf import MAX_DESCRIPTION, description_size
 
 pytestmark = [pytest.mark.unit, pytest.mark.export]
 
@@ -85,6 +88,20 @@ async def test_invalid_fields_are_answered_as_jira_field_errors(
     body = response.json()
     assert message in body["errors"][field]
     assert body["errorMessages"] == []
+
+
+@pytest.mark.anyio
+async def test_the_description_limit_counts_the_json_as_sent_compact_and_unescaped(jira: httpx.AsyncClient) -> None:
+    """Same rule as the product's (app/adf/size.py): 'é' counts once, not as the six characters of \\u00e9."""
+    frame = description_size(adf(""))
+    at_limit = adf("é" * (MAX_DESCRIPTION - frame))
+    assert description_size(at_limit) == MAX_DESCRIPTION and len(json.dumps(at_limit)) > MAX_DESCRIPTION
+    accepted = await jira.post("/rest/api/3/issue", json={"fields": fields(description=at_limit)})
+    assert accepted.status_code == 201, accepted.text
+    over = await jira.post(
+        "/rest/api/3/issue", json={"fields": fields(description=adf("é" * (MAX_DESCRIPTION - frame + 1)))}
+    )
+    assert over.status_code == 400 and "32,767" in over.json()["errors"]["description"]
 
 
 @pytest.mark.anyio

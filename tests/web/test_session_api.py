@@ -158,3 +158,31 @@ def test_project_context_comes_from_the_token_not_the_url(app_under_test: AppUnd
 
     assert [s["id"] for s in listed.json()["sessions"]] == [session_id]
     assert listed.json()["sessions"][0]["projectKey"] == "DTG"
+
+
+def test_sessions_are_named_after_their_files_with_the_stage_their_data_shows(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    drafted, empty = me.generated_session(), me.new_session()
+
+    listed = {s["id"]: s for s in me.get("/api/sessions").json()["sessions"]}
+    panel = me.get("/api/panels/sessions").text
+
+    assert listed[drafted]["name"] == "UWEC spec" and listed[drafted]["files"] == 11
+    assert listed[empty]["name"] == f"Session {empty} (no files yet)" and listed[empty]["files"] == 0
+    assert "UWEC spec" in panel and "In review" in panel and "by you" in panel
+    assert "Checking files" not in panel  # the stored stage says so after a re-check; the drafts say review
+
+
+def test_a_deleted_session_is_gone_with_its_files_and_tickets(app_under_test: AppUnderTest) -> None:
+    me, stranger = director(app_under_test), director(app_under_test)
+    kept, deleted = me.new_session(), me.generated_session()
+
+    refused = stranger.delete(f"/api/sessions/{deleted}")
+    answer = me.delete(f"/api/sessions/{deleted}")
+
+    assert refused.status_code == 404
+    assert answer.status_code == 204
+    assert me.get(f"/api/sessions/{deleted}").status_code == 404
+    assert me.get(f"/api/sessions/{deleted}/tickets").status_code == 404
+    assert [s["id"] for s in me.get("/api/sessions").json()["sessions"]] == [kept]
+    assert me.delete(f"/api/sessions/{deleted}").status_code == 404

@@ -14,6 +14,7 @@ from app.db.exports import ExportRepository
 from app.db.locks import exclusive
 from app.db.models import ACTIVE_TASK_STATES, Task, utcnow
 from app.errors import NotFoundError
+from app.forge.jira_auth import system_auth
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraBadRequestError, JiraError, JiraNotFoundError
 from app.jira.models import LinkType
@@ -115,7 +116,13 @@ def _prepare(
     return ExportContext(
         services=services,
         task=task,
-        client=JiraClient(http, installation, settings.app_key, pacer=pacer),
+        client=JiraClient(
+            http,
+            installation,
+            settings.app_key,
+            pacer=pacer,
+            auth=system_auth(services.forge_installations, installation),
+        ),
         retrier=Retrier(policy, sleep=sleep, on_rate_limited=pacer.hold),
         repo=ExportRepository(services.db),
         project_key=upload.project_key,
@@ -133,9 +140,9 @@ async def _execute(context: ExportContext) -> None:
     await context.read(context.client.project, context.project_key)
     link_types = await context.read(context.client.issue_link_types)
     blocks, relates = _link_type(link_types, "Blocks"), _link_type(link_types, "Relates")
-    create_fields = await context.read(context.client.create_field_ids, context.project_key, ISSUE_TYPE)
+    links_on_create = await _create_screen_has_linked_issues(context)
     context.repo.clear_errors(**context.scope)
-    issues = IssueStep(context, plan.links, blocks if "issuelinks" in create_fields else None)
+    issues = IssueStep(context, plan.links, blocks if links_on_create else None)
     await issues.adopt_existing()
     await issues.execute(plan.order)
     context.stop_if_cancelled()
@@ -143,6 +150,16 @@ async def _execute(context: ExportContext) -> None:
     links = LinkStep(context, plan.links, {"blocks": blocks, "relates": relates})
     await links.execute()
     _finish(context, plan, links)
+
+
+async def _create_screen_has_linked_issues(context: ExportContext) -> bool:
+    """Whether creates may carry `update.issuelinks`: Jira takes them when create-meta lists `issuelinks`."""
+    types = await context.read(context.client.create_meta_issue_types, context.project_key)
+    task = next((t for t in types if t.name == ISSUE_TYPE), None)
+    if task is None:
+        return False
+    fields = await context.read(context.client.create_meta_fields, context.project_key, task.id)
+    return any(f.field_id == "issuelinks" for f in fields)
 
 
 def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep) -> None:

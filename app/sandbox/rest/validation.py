@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from app.adf.schema import validator_for
+from app.adf.size import MAX_DESCRIPTION, description_size
 from app.sandbox.models import ADMIN_USER, LINK_TYPES, CustomField, Issue, IssueType, Project
 from app.sandbox.store import FieldChange, NewLink, SandboxStore
 
 SUMMARY_MAX = 255
-# Jira's limit for a rich-text field. Jira counts the stored (serialised) document, so we use
-# len(json.dumps(description)) — with its default separators and ASCII escapes — as the size.
-DESCRIPTION_MAX = 32_767
+# Jira's limit for a rich-text field, counted by the same rule as the product's (app/adf/size.py).
+DESCRIPTION_MAX = MAX_DESCRIPTION
 LABEL_MAX = 255
 PROPERTY_KEY_MAX = 255
 PROPERTY_VALUE_MAX_BYTES = 32_768
@@ -79,7 +79,7 @@ class _Fields:
             self.errors["description"] = (
                 "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
             )
-        elif len(json.dumps(description)) > DESCRIPTION_MAX:
+        elif description_size(description) > DESCRIPTION_MAX:
             self.errors["description"] = (
                 "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
             )
