@@ -31,6 +31,7 @@ def render(
     attached_criteria: bool = False,
     hidden_summaries: frozenset[int] = frozenset(),
     text_summaries: frozenset[int] = frozenset(),
+    attached_behat: bool = False,
 ) -> Node:
     """The ADF description; the tables at `attached_tables` (indexes) and, if `attached_findings`, the findings and,
     if `attached_criteria`, the data's criteria are replaced by a pointer to their attachment."""
@@ -42,6 +43,7 @@ def render(
         *_notes(draft.notes),
         adf.heading("Success criteria"),
         *_criteria(draft, prose, attached_criteria),
+        *_behat(draft, attached_behat),
         _findings_panel(draft.findings, attached_findings),
         adf.heading("Source"),
         adf.paragraph(adf.inline(source_text(draft.source))),
@@ -99,6 +101,16 @@ def _configuration(
 
 
 CRITERIA_FILE = "success-criteria.md"
+BEHAT_FILE = "acceptance.feature"
+
+
+def _behat(draft: TicketDraft, attached: bool) -> list[Node | None]:
+    if not draft.behat:
+        return []
+    heading = adf.heading("Acceptance tests (Drupal Spec Tool, Behat)")
+    if attached:
+        return [heading, adf.paragraph(adf.inline(f"Too long for the description: see the attached {BEHAT_FILE}."))]
+    return [heading, adf.code_block(draft.behat.rstrip("\n"), "gherkin")]
 
 
 def _criteria(draft: TicketDraft, prose: TicketProse, attached: bool) -> list[Node | None]:
@@ -114,8 +126,18 @@ def _notes(notes: tuple[str, ...]) -> list[Node | None]:
     return [adf.heading("Notes from the spec"), *(adf.paragraph(adf.inline(note)) for note in notes)]
 
 
+_WHO = {
+    "spec_author": "the spec author can fix this",
+    "jira_admin": "the Jira admin can fix this",
+    "retry_later": "nobody needs to: retry later",
+    "developer": "the developer decides",
+    "director": "the director decides",
+}
+
+
 def finding_line(finding: dict[str, Any]) -> str:
-    """ "warning, UWEC_Fields.csv record 147, Machine name: ...message... Suggestion: ..." """
+    """ "warning, UWEC_Fields.csv record 147, Machine name: ...message... Suggestion: ... (the spec author can fix
+    this)" """
     where = ", ".join(
         filter(
             None,
@@ -127,7 +149,8 @@ def finding_line(finding: dict[str, Any]) -> str:
         )
     )
     suggestion = f" Suggestion: {finding['suggestion']}" if finding.get("suggestion") else ""
-    return f"{finding['severity']}, {where}: {finding['message']}{suggestion}"
+    who = f" ({_WHO[str(finding['who_can_fix'])]})" if str(finding.get("who_can_fix")) in _WHO else ""
+    return f"{finding['severity']}, {where}: {finding['message']}{suggestion}{who}"
 
 
 def _findings_panel(findings: tuple[dict[str, Any], ...], attached: bool) -> Node | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from app.errors import AppError, WhoCanFix
 from app.generation.briefs import brief_for
+from app.generation.defects import contradictions, storage_conflicts
 from app.generation.dependencies import TicketCycle, link
 from app.generation.grouping import group_units
 from app.generation.oversize import describe
@@ -80,6 +81,11 @@ def draft_tickets(intake: IntakeResult) -> DraftSet:
     for finding in intake.findings:
         if key := owner.get((finding.file, finding.record)):
             per_ticket.setdefault(key, []).append(finding.to_dict())
+    for key, shared in storage_conflicts(intake.findings, intake.model, owner).items():
+        per_ticket.setdefault(key, []).extend(f.to_dict() for f in shared)
+    contradicted = [(unit.key, finding) for unit in units for finding in contradictions(unit)]
+    for key, finding in contradicted:
+        per_ticket.setdefault(key, []).append(finding.to_dict())
     for cycle, finding in zip(links.cycles, cycle_findings, strict=True):
         for key in cycle.tickets:
             per_ticket.setdefault(key, []).append(finding.to_dict())
@@ -94,7 +100,7 @@ def draft_tickets(intake: IntakeResult) -> DraftSet:
         )
         for unit in units
     )
-    return DraftSet(drafts, (*intake.findings, *cycle_findings), links.cycles)
+    return DraftSet(drafts, (*intake.findings, *(f for _, f in contradicted), *cycle_findings), links.cycles)
 
 
 def _cycle_finding(cycle: TicketCycle) -> Finding:

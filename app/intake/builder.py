@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
-from app.intake.findings import Code, Findings, Severity, Where
+from app.intake.findings import Code, Findings, Severity
 from app.intake.model import (
     UNLIMITED,
     Bundle,
@@ -462,11 +462,7 @@ def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Fi
     first: dict[tuple[str, str], WorkflowTransition] = {}
     seen: set[tuple[str, str, str]] = set()
     for transition in transitions:
-        where: Where = {
-            "file": transition.source.file,
-            "record": transition.source.record,
-            "line": transition.source.line,
-        }
+        where = transition.source
         earlier = first.setdefault(transition.key, transition)
         if earlier.to_state != transition.to_state:
             findings.add(
@@ -475,7 +471,9 @@ def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Fi
                 f"Transition {transition.machine_name!r} goes to {transition.to_state!r} here but to "
                 f"{earlier.to_state!r} at {earlier.source}.",
                 value=transition.to_state,
-                **where,
+                file=where.file,
+                record=where.record,
+                line=where.line,
             )
         for state in transition.from_states:
             if (*transition.key, state) in seen:
@@ -484,6 +482,8 @@ def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Fi
                     lenient(Severity.WARNING, transition.action),
                     f"Transition {transition.machine_name!r} from {state!r} is listed twice.",
                     value=state,
-                    **where,
+                    file=where.file,
+                    record=where.record,
+                    line=where.line,
                 )
             seen.add((*transition.key, state))

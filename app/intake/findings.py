@@ -63,6 +63,7 @@ class Code(StrEnum):
     STORAGE_TYPE_CONFLICT = "storage_type_conflict"
     STORAGE_CARDINALITY_CONFLICT = "storage_cardinality_conflict"
     TRANSITION_CONFLICT = "transition_conflict"
+    STATUS_CONTRADICTION = "status_contradiction"  # statuses that cannot all hold (found by ticket generation)
     REFERENCE_CYCLE = "reference_cycle"
 
 

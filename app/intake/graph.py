@@ -37,11 +37,14 @@ class DependencyGraph:
 
     def __init__(self, digraph: nx.DiGraph[str] | None = None) -> None:
         self.digraph = digraph if digraph is not None else nx.DiGraph()
+        self._folded: nx.DiGraph[str] | None = None  # the bundle graph, folded once and dropped when an edge is added
 
     def add_item(self, item: SpecItem, kind: str) -> None:
+        self._folded = None
         self.digraph.add_node(item.node_id, kind=kind, label=item.label, action=str(item.action), source=item.source)
 
     def add_edge(self, dependent: str, dependency: str, relation: str, source: SourceRef) -> None:
+        self._folded = None
         # Edges only join items the spec defines; a reference to nothing is a finding, not a node.
         if dependent not in self.digraph or dependency not in self.digraph:
             return
@@ -56,7 +59,15 @@ class DependencyGraph:
             self.digraph.add_edge(dependent, dependency, relation=relation, sources=[source])
 
     def bundle_graph(self) -> nx.DiGraph[str]:
-        """The graph with every field instance folded into its bundle, so entity references become bundle edges."""
+        """The graph with every field instance folded into its bundle, so entity references become bundle edges.
+
+        Folded once per graph (the cycle report, the JSON and the cycle list all need it); do not modify it.
+        """
+        if self._folded is None:
+            self._folded = self._fold()
+        return self._folded
+
+    def _fold(self) -> nx.DiGraph[str]:
         owner = {
             node: dependency
             for node, dependency, data in self.digraph.edges(data=True)
