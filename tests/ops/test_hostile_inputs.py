@@ -16,8 +16,8 @@ from app.generation.tables import Cell, Table
 from app.llm import LLMConfig, build_writer
 from app.main import routes
 from app.pipeline.export_csv import spec_csvs_with_keys
-from app.pipeline.intake import safe_file_name
 from app.pipeline.generation import run_generation
+from app.pipeline.intake import safe_file_name
 from app.web.routing import Auth, SecuredRoute
 from tests.support import REPO
 from tests.web.conftest import AppUnderTest
