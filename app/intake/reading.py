@@ -6,6 +6,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 
 import charset_normalizer
@@ -27,7 +28,8 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters other than tab, newline, return
+_HIGH_BYTE = re.compile(b"[\x80-\xff]")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 
 
@@ -223,7 +225,7 @@ def _decode(data: bytes) -> tuple[str, str, str] | None:
         return data.decode("utf-8"), "utf-8", "valid UTF-8"
     except UnicodeDecodeError:
         pass
-    if sum(1 for byte in data if byte >= 0x80) <= _FEW_HIGH_BYTES * len(data):
+    if len(_HIGH_BYTE.findall(data)) <= _FEW_HIGH_BYTES * len(data):
         # Mostly ASCII with a few Western characters (a dash, an accent): charset-normalizer reads such short runs
         # as multibyte Asian text as often as not; a spreadsheet export that is not UTF-8 is Windows-1252.
         try:
@@ -247,7 +249,7 @@ def _decode(data: bytes) -> tuple[str, str, str] | None:
 
 def _looks_binary(text: str) -> bool:
     sample = text[:_SNIFF_CHARS]
-    controls = sum(1 for ch in sample if ch < " " and ch not in _ALLOWED_CONTROLS)
+    controls = len(_CONTROL.findall(sample))
     return "\x00" in sample or controls > max(2, len(sample) // 100)
 
 
