@@ -19,6 +19,7 @@ from app.pipeline.configuration import (
     settings_view,
     try_connection,
 )
+from app.web.forge_identity import user_auth
 from app.web.routing import Auth, SecuredRoute
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,9 @@ async def require_admin(request: Request) -> None:
     if not identity.account_id:
         raise refused
     try:
-        admin = await request.state.services.admin_check.is_admin(identity.installation, identity.account_id)
+        admin = await request.state.services.admin_check.is_admin(
+            identity.installation, identity.account_id, auth=user_auth(request)
+        )
     except JiraError as exc:
         log.warning("admin check failed for tenant %s: %s", identity.installation.id, type(exc).__name__)
         raise AdminCheckUnavailableError(

@@ -16,6 +16,7 @@ from app.pipeline.export import export_csvs, export_results, start_export
 from app.pipeline.generation import KIND as GENERATION
 from app.pipeline.intake import validate_session
 from app.pipeline.readiness import Readiness, check_readiness
+from app.web.forge_identity import user_auth
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import audit, blocking, services, upload_session
 
@@ -27,7 +28,9 @@ async def readiness_of(request: Request, upload: UploadSession) -> Readiness:
     intake = await blocking(validate_session, current, **scope)
     tickets = await blocking(current.tickets.list, **scope)
     generation = await blocking(current.tasks.latest, kind=GENERATION, **scope)
-    client = JiraClient(current.http, request.state.identity.installation, current.settings.app_key)
+    client = JiraClient(
+        current.http, request.state.identity.installation, current.settings.app_key, auth=user_auth(request)
+    )
     return await check_readiness(
         blocking_findings=sum(1 for f in intake.findings if f.severity is Severity.BLOCKING),
         tickets=tickets,
