@@ -80,6 +80,8 @@ class Task(SQLModel, table=True):
     message: str = Field(default="", max_length=2048)
     cancel_requested: bool = False
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The worker process running it (its `worker_heartbeats` id), None while it waits in the queue.
+    worker_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = _timestamp()  # type: ignore[assignment]
     updated_at: datetime = _timestamp()  # type: ignore[assignment]
 
@@ -198,6 +200,21 @@ class TenantSettings(SQLModel, table=True):
     llm_base_url: str | None = Field(default=None, max_length=1024)
     status_mapping: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     default_labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_by: str | None = Field(default=None, max_length=128)
+    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+
+
+class ExportSettings(SQLModel, table=True):
+    """How a Jira admin wants issues created: which issue types, epics per area or none, and values for the fields
+    the project requires that Jira has no default for (by field id, as the admin typed them)."""
+
+    __tablename__ = "export_settings"
+
+    tenant_id: int = Field(foreign_key="tenants.id", primary_key=True)
+    ticket_issue_type: str = Field(default="Task", max_length=255)
+    area_issue_type: str = Field(default="Epic", max_length=255)
+    epics_enabled: bool = True
+    field_defaults: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_by: str | None = Field(default=None, max_length=128)
     updated_at: datetime = _timestamp()  # type: ignore[assignment]
 

@@ -127,7 +127,9 @@ def split_reference(text: str) -> tuple[str, str | None]:
 
 def split_list(text: str) -> list[str]:
     """Split "A (x), B, C" on commas, semicolons and newlines outside brackets; trimmed, empty parts dropped."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch in "([":
             depth += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
@@ -110,7 +110,7 @@ class IntakeResult:
 def intake_files(
     files: list[UploadedFile],
     *,
-    type_overrides: dict[str, str | SpecKind] | None = None,
+    type_overrides: Mapping[str, str | SpecKind] | None = None,
     status_mapping: StatusMapping | None = None,
     limits: IntakeLimits | None = None,
 ) -> IntakeResult:

@@ -15,6 +15,7 @@ from app.intake.findings import Code, Findings, Severity
 DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_CHARS = 64 * 1024
 _SNIFF_RECORDS = 50
+_FEW_HIGH_BYTES = 0.02  # share of bytes >= 0x80 below which non-UTF-8 text is taken as Windows-1252
 # Single-byte Western code pages that charset-normalizer cannot tell apart on short text; spreadsheet tools on
 # Windows write Windows-1252, so it is the honest pick among them when it decodes the bytes.
 _WESTERN = {"cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman", "cp850", "cp437", "iso8859_2", "ascii"}
@@ -189,6 +190,13 @@ def _decode(data: bytes) -> tuple[str, str, str] | None:
         return data.decode("utf-8"), "utf-8", "valid UTF-8"
     except UnicodeDecodeError:
         pass
+    if sum(1 for byte in data if byte >= 0x80) <= _FEW_HIGH_BYTES * len(data):
+        # Mostly ASCII with a few Western characters (a dash, an accent): charset-normalizer reads such short runs
+        # as multibyte Asian text as often as not; a spreadsheet export that is not UTF-8 is Windows-1252.
+        try:
+            return data.decode("cp1252"), "cp1252", "not UTF-8; few non-ASCII bytes, read as Windows-1252"
+        except UnicodeDecodeError:
+            pass
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
         return None

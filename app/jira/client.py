@@ -28,6 +28,8 @@ from app.jira.models import (
     AttachmentRef,
     BulkCreateResult,
     BulkElementError,
+    CreateMetaField,
+    CreateMetaIssueType,
     FoundIssue,
     IssueLinkRef,
     JiraIssue,
@@ -39,6 +41,7 @@ from app.jira.pacing import TenantPacer
 
 API = "/rest/api/3"
 SEARCH_PAGE_SIZE = 100
+CREATE_META_PAGE_SIZE = 200
 
 
 class JiraClient:
@@ -79,6 +82,36 @@ class JiraClient:
         """Raises: JiraError."""
         body = await self._call("GET", "/issueLinkType")
         return [self._parse(LinkType, item) for item in body.get("issueLinkTypes", [])]
+
+    async def create_meta_issue_types(self, project_key: str) -> list[CreateMetaIssueType]:
+        """The issue types a project offers for creating, through all pages.
+
+        @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-createmeta-projectidorkey-issuetypes-get
+
+        Raises: JiraNotFoundError when the project does not exist or the app cannot see it; JiraError.
+        """
+        items = await self._offset_pages(f"/issue/createmeta/{project_key}/issuetypes", "issueTypes")
+        return [self._parse(CreateMetaIssueType, item) for item in items]
+
+    async def create_meta_fields(self, project_key: str, issue_type_id: str) -> list[CreateMetaField]:
+        """The fields a create of that issue type takes in that project, through all pages.
+
+        @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-createmeta-projectidorkey-issuetypes-issuetypeid-get
+
+        Raises: JiraNotFoundError; JiraError.
+        """
+        items = await self._offset_pages(f"/issue/createmeta/{project_key}/issuetypes/{issue_type_id}", "fields")
+        return [self._parse(CreateMetaField, item) for item in items]
+
+    async def _offset_pages(self, path: str, items_key: str) -> list[Any]:
+        """Every item of a `startAt`/`maxResults`/`total` paged list (create-meta answers at most 200 a page)."""
+        items: list[Any] = []
+        while True:
+            body = await self._call("GET", path, params={"startAt": len(items), "maxResults": CREATE_META_PAGE_SIZE})
+            page = body.get(items_key) or []
+            items += page
+            if not page or len(items) >= int(body.get("total", 0)):
+                return items
 
     async def bulk_create(self, issue_updates: list[dict[str, Any]]) -> BulkCreateResult:
         """Create up to 50 issues; refused elements come back in `errors`, the others are created.

@@ -22,7 +22,7 @@ from app.jira.pacing import TenantPacer
 from app.pipeline.configuration import effective_default_labels
 from app.pipeline.export.attachments import AttachmentStep
 from app.pipeline.export.context import Cancelled, ExportConfigurationError, ExportContext
-from app.pipeline.export.issues import IssueStep
+from app.pipeline.export.issues import ISSUE_TYPE, IssueStep
 from app.pipeline.export.links import LinkStep
 from app.pipeline.export.plan import ExportPlan, plan_export
 from app.pipeline.jobs import STALE_AFTER
@@ -140,8 +140,9 @@ async def _execute(context: ExportContext) -> None:
     await context.read(context.client.project, context.project_key)
     link_types = await context.read(context.client.issue_link_types)
     blocks, relates = _link_type(link_types, "Blocks"), _link_type(link_types, "Relates")
+    links_on_create = await _create_screen_has_linked_issues(context)
     context.repo.clear_errors(**context.scope)
-    issues = IssueStep(context)
+    issues = IssueStep(context, plan.links, blocks if links_on_create else None)
     await issues.adopt_existing()
     await issues.execute(plan.order)
     context.stop_if_cancelled()
@@ -151,12 +152,23 @@ async def _execute(context: ExportContext) -> None:
     _finish(context, plan, links)
 
 
+async def _create_screen_has_linked_issues(context: ExportContext) -> bool:
+    """Whether creates may carry `update.issuelinks`: Jira takes them when create-meta lists `issuelinks`."""
+    types = await context.read(context.client.create_meta_issue_types, context.project_key)
+    task = next((t for t in types if t.name == ISSUE_TYPE), None)
+    if task is None:
+        return False
+    fields = await context.read(context.client.create_meta_fields, context.project_key, task.id)
+    return any(f.field_id == "issuelinks" for f in fields)
+
+
 def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep) -> None:
     summary = {
         "created": len(context.created_now),
         "already_existed": context.counts["existed"],
         "failed": len(context.errors),
-        "links": links.created,
+        "links": links.created + context.counts.get("links_in_create", 0),
+        "links_in_create": context.counts.get("links_in_create", 0),
         "links_total": links.total,
         "links_failed": len(links.failures),
         "attachments": context.counts.get("attachments", 0),
