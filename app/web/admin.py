@@ -28,6 +28,7 @@ from app.pipeline.export_settings import (
     save_export_settings,
 )
 from app.web.forge_identity import user_auth
+from app.web.input_guard import refuse_control_characters
 from app.web.routing import Auth, SecuredRoute
 
 log = logging.getLogger(__name__)
@@ -70,9 +71,11 @@ async def require_admin(request: Request) -> None:
 
 async def _json_body(request: Request) -> Any:
     try:
-        return await request.json()
+        body = await request.json()
     except (ValueError, RecursionError) as exc:  # RecursionError: a hostile, deeply nested body
         raise SettingsValidationError("The request body is not valid JSON.") from exc
+    refuse_control_characters(body)
+    return body
 
 
 async def get_settings(request: Request) -> Response:
