@@ -410,7 +410,11 @@ class Grouper:
                 subject=plural(noun, _distinct(primary)),
                 items=items,
                 tables=[
-                    rows_table(plural(n, _distinct(group)).split(" ", 1)[1].capitalize(), group)
+                    rows_table(
+                        plural(n, _distinct(group)).split(" ", 1)[1].capitalize(),
+                        group,
+                        summary_roles=FIELD_SUMMARY if n == "field" else (),
+                    )
                     for n, group in by_noun.items()
                 ],
                 counts=", ".join(plural(n, _distinct(group)) for n, group in others),
