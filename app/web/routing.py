@@ -69,6 +69,9 @@ def bearer_token(request: Request) -> str:
     raise AuthenticationError("This request carries no Forge invocation token.")
 
 
+_ENABLE_CALLBACKS = ("/enabled", "/disabled")
+
+
 def _guard(endpoint: Endpoint, auth: Auth) -> Endpoint:
     async def guarded(request: Request) -> Response:
         services = request.state.services
@@ -91,6 +94,10 @@ def _guard(endpoint: Endpoint, auth: Auth) -> Endpoint:
                 )
                 tenant_var.set(request.state.forge_site.tenant_id)
         if auth in (Auth.JIRA_REQUEST, Auth.CONTEXT):
+            # A site that disabled the app is treated as one that uninstalled it (its data is kept): only the
+            # callback that enables it again gets through.
+            if not request.state.identity.installation.enabled and request.url.path not in _ENABLE_CALLBACKS:
+                raise AuthenticationError("The app is disabled on this Jira site; a Jira admin can enable it again.")
             # The tenant id (never the clientKey or anything secret) goes on every log line of this request.
             tenant_var.set(request.state.identity.installation.id)
         return await endpoint(request)
