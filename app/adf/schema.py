@@ -57,7 +57,8 @@ def validator_for(schema_path: Path) -> Validator:
         yield from stock(validator, alternatives, instance, node_schema)
 
     cls = jsonschema.validators.extend(jsonschema.Draft4Validator, {"anyOf": any_of})
-    return cls(schema)  # type: ignore[no-any-return]
+    validator: Validator = cls(schema)
+    return validator
 
 
 @lru_cache(maxsize=4)

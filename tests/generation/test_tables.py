@@ -108,3 +108,22 @@ def test_html_in_a_cell_is_shown_as_code(uwec_result: GenerationResult) -> None:
     assert all(node["marks"] == [{"type": "code"}] for node in nodes)
     plain = [n for n in cells if n["text"] == "Smart date range"]
     assert plain and all("marks" not in n for n in plain)
+
+
+def test_no_field_row_is_only_in_an_attachment(uwec_drafts: DraftSet, uwec_result: GenerationResult) -> None:
+    rows_checked = 0
+    for draft, ticket in zip(uwec_drafts.drafts, uwec_result.tickets, strict=True):
+        shown = [{c for _, c in row} for table in adf_tables(ticket.description) for row in grid(table)]
+        shown += [
+            {cell.strip() for cell in line.split("|")}
+            for node in ticket.description["content"]
+            if node["type"] == "codeBlock"
+            for line in plain_text(node).splitlines()
+        ]
+        for table in (t for t in draft.tables if t.title == "Fields"):
+            header = [c.text for c in table.rows[0]]
+            columns = [header.index(h) for h in ("Field label", "Machine name", "Field type")]
+            for row in table.rows[1:]:
+                assert any({row[i].text for i in columns} <= cells for cells in shown), (draft.key, row[0].text)
+                rows_checked += 1
+    assert rows_checked == 484
