@@ -87,8 +87,9 @@ class InvocationTokenVerifier:
         return _invocation(claims)
 
 
-def _object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+def _object(claim: object) -> dict[str, Any]:
+    """A claim that should be a JSON object, or an empty one."""
+    return claim if isinstance(claim, dict) else {}
 
 
 def _invocation(claims: dict[str, Any]) -> ForgeInvocation:
@@ -115,7 +116,8 @@ def _invocation(claims: dict[str, Any]) -> ForgeInvocation:
 
 
 def _installation_cloud_id(app: dict[str, Any]) -> str | None:
-    for item in _object(app.get("installation")).get("contexts") or []:
+    contexts = (app.get("installation") or {}).get("contexts") if isinstance(app.get("installation"), dict) else None
+    for item in contexts or []:
         if isinstance(item, dict) and isinstance(item.get("cloudId"), str):
             return str(item["cloudId"])
     return None
