@@ -55,6 +55,7 @@ class TicketDraft:
     findings: tuple[dict[str, Any], ...] = ()
     blocked_by: tuple[str, ...] = ()
     relates_to: tuple[str, ...] = ()
+    blockers: tuple[str, ...] = ()  # the titles of `blocked_by`, for the writer
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -79,6 +80,7 @@ class TicketDraft:
             "machine_names",
             "blocked_by",
             "relates_to",
+            "blockers",
         ):
             values[name] = tuple(data.get(name, ()))
         return cls(**values)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import charset_normalizer
 
 from app.intake.findings import Code, Findings, Severity
+from app.text_controls import CONTROL_CHARACTERS
 
 DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_CHARS = 64 * 1024
@@ -81,6 +82,38 @@ class Table:
     physical_lines: int = 0
     workbook: str = ""  # for a workbook's tab: the workbook's file name
     tab: str = ""  # and the tab's name
+
+
+def remove_control_characters(table: Table, findings: Findings) -> None:
+    """Remove NUL and other invisible control characters from every cell of `table` (a CSV file's or a workbook
+    tab's), with one warning saying how many and where the first was; the stored upload keeps its bytes."""
+    removed, first = 0, None
+
+    def cleaned(record: Record) -> Record:
+        nonlocal removed, first
+        cells, before = [], removed
+        for cell in record.cells:
+            text, count = CONTROL_CHARACTERS.subn("", cell)
+            removed += count
+            cells.append(text)
+        if removed == before:
+            return record
+        first = first or record
+        return Record(record.number, record.line, tuple(cells))
+
+    if table.header is not None:
+        table.header = cleaned(table.header)
+    table.records = [cleaned(record) for record in table.records]
+    if first is not None:
+        findings.add(
+            Code.CONTROL_CHARACTERS,
+            Severity.WARNING,
+            f"{removed} invisible control character{'s' if removed > 1 else ''} (such as NUL) removed from the "
+            "cells; the first is in this record. Check that the export is not damaged.",
+            file=table.name,
+            record=first.number,
+            line=first.line,
+        )
 
 
 def accept_uploads(files: list[UploadedFile], limits: IntakeLimits, findings: Findings) -> list[UploadedFile]:
