@@ -219,5 +219,5 @@ def writer_for_task(ports: ProviderPorts, task_id: int) -> ProseWriter | None:
     except (LLMConfigError, EgressRefusedError) as exc:
         ports.tasks.finish(task_id, f"{exc.message} Start the run again with another provider.", state="failed")
         return None
-    # The writer's provider closes the guarded client with itself (the actor calls `writer.provider.aclose()`).
+    # The writer's provider closes the guarded client with itself (the actor calls `writer.aclose()`).
     return build_writer(choice.config, guarded, close_client=True)

@@ -13,7 +13,7 @@ from app.container import Services
 from app.db.exports import ExportRepository
 from app.db.locks import exclusive
 from app.db.models import ACTIVE_TASK_STATES, Task, utcnow
-from app.errors import NotFoundError
+from app.errors import AppError, NotFoundError
 from app.forge.jira_auth import system_auth
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraBadRequestError, JiraError, JiraNotFoundError
@@ -35,7 +35,7 @@ DEFAULT_POLICY = RetryPolicy()
 # Retrying cannot help these; the task fails at once with Jira's message, and actors list them in `throws=`. A
 # whole request Jira refuses (400, e.g. JQL on a property it does not index) is one of them: per-ticket refusals
 # come back inside the bulk answer.
-PERMANENT_ERRORS: tuple[type[Exception], ...] = (
+PERMANENT_ERRORS: tuple[type[AppError], ...] = (
     JiraAuthError,
     JiraBadRequestError,
     JiraNotFoundError,
@@ -90,7 +90,7 @@ async def run_export(
         except Cancelled:
             services.tasks.finish(task_id, "Cancelled; export again to continue where it stopped.", state="cancelled")
         except PERMANENT_ERRORS as exc:
-            services.tasks.finish(task_id, exc.message, state="failed")  # type: ignore[attr-defined]
+            services.tasks.finish(task_id, exc.message, state="failed")
             raise
         except (JiraError, RetryLater) as exc:
             current = services.tasks.find(task_id)
