@@ -8,7 +8,6 @@ import httpx
 from dramatiq.rate_limits import RateLimiterBackend
 from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 from sqlalchemy.engine import Engine
-from starlette.concurrency import run_in_threadpool
 
 from app.connect.verifiers import ContextTokenVerifier, InstallTokenVerifier, RequestTokenVerifier
 from app.db.audit import AuditRepository
@@ -25,6 +24,7 @@ from app.encryption import SecretBox
 from app.forge.invocation import InvocationTokenVerifier
 from app.forge.keys import ForgeKeySet
 from app.jira.permissions import AdminCheck
+from app.offload import offload
 from app.pipeline.jobs import JobQueue
 from app.settings import Settings
 
@@ -69,7 +69,7 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
     async def find_active(client_key: str) -> Installation | None:
         if is_forge_client_key(client_key):  # Forge tenants are reached through Forge tokens only
             return None
-        return await run_in_threadpool(tenants.find, client_key)
+        return await offload(tenants.find, client_key)
 
     return Services(
         settings=settings,

@@ -21,6 +21,7 @@ from app.db.models import ACTIVE_TASK_STATES, Task
 from app.jira.client import JiraClient
 from app.launch import DemoStack, demo_environment, demo_stack
 from app.logs import configure_logging
+from app.offload import offload
 from app.pipeline.dry_run import dry_run
 from app.pipeline.export import PROPERTY_KEY, export_results
 from app.pipeline.generation import start_generation
@@ -194,7 +195,7 @@ async def _wait(services: Services, task_id: int, what: str, echo: Echo, report:
     shown, last_shown = "", 0.0
     task: Task | None = None
     while time.monotonic() < deadline:
-        task = await asyncio.to_thread(services.tasks.find, task_id)
+        task = await offload(services.tasks.find, task_id)
         if task is None or task.state not in ACTIVE_TASK_STATES:
             break
         line = f"  {what}: {task.done}/{task.total} {task.current}".rstrip()

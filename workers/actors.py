@@ -6,7 +6,6 @@ module has to be imported in a particular order.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -16,6 +15,7 @@ from typing import Any
 import dramatiq
 
 from app.db.models import utcnow
+from app.offload import offload
 from app.pipeline.export import PERMANENT_ERRORS, run_export
 from app.pipeline.generation import run_generation, writer_for_task
 from app.pipeline.recovery import WORKER_GONE_AFTER
@@ -32,7 +32,7 @@ async def running(task_id: int) -> AsyncIterator[bool]:
     """Whether this worker may run the task: it claims it unless a live worker has it (a duplicate message after a
     take-over), and releases it when the run ends, fails or is retried (not due again before a retry's delay)."""
     tasks, me = services().tasks, worker_id()
-    claimed = await asyncio.to_thread(tasks.claim, task_id, worker_id=me, gone_before=utcnow() - WORKER_GONE_AFTER)
+    claimed = await offload(tasks.claim, task_id, worker_id=me, gone_before=utcnow() - WORKER_GONE_AFTER)
     if not claimed:
         log.info("task %s is not active or another worker runs it; nothing to do", task_id)
     due_in = timedelta()
@@ -43,7 +43,7 @@ async def running(task_id: int) -> AsyncIterator[bool]:
         raise
     finally:
         if claimed:
-            await asyncio.to_thread(tasks.release, task_id, worker_id=me, due_in=due_in)
+            await offload(tasks.release, task_id, worker_id=me, due_in=due_in)
 
 
 @contextmanager
@@ -62,7 +62,7 @@ def ping(task_id: int) -> None:
 async def generate(task_id: int) -> None:
     current = services()
     async with running(task_id) as claimed:
-        writer = await asyncio.to_thread(writer_for_task, current, task_id) if claimed else None
+        writer = await offload(writer_for_task, current, task_id) if claimed else None
         if writer is None:
             return
         try:

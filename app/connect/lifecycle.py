@@ -12,12 +12,11 @@ from fnmatch import fnmatch
 from typing import Any
 from urllib.parse import urlsplit
 
-from starlette.concurrency import run_in_threadpool
-
 from app.connect.verifiers import AuthenticationError, ConnectIdentity, InstallTokenVerifier
 from app.db.tenants import TenantRepository
 from app.domain.installation import Installation, InstallPayload
 from app.errors import AppError
+from app.offload import offload
 from app.text_controls import CONTROL_CHARACTERS
 
 
@@ -91,7 +90,7 @@ async def installed(
         description=str(payload.get("description") or ""),
         cloud_id=payload.get("cloudId") if isinstance(payload.get("cloudId"), str) else None,
     )
-    return await run_in_threadpool(tenants.save_installed, install)
+    return await offload(tenants.save_installed, install)
 
 
 async def uninstalled(
@@ -101,11 +100,11 @@ async def uninstalled(
     claims = await verifier.verify(token, method, url)
     if claims["iss"] != _required_text(payload, "clientKey"):
         raise AuthenticationError("The uninstall token was issued for another Jira site.")
-    await run_in_threadpool(tenants.mark_uninstalled, claims["iss"])
+    await offload(tenants.mark_uninstalled, claims["iss"])
 
 
 async def enabled_changed(body: bytes, identity: ConnectIdentity, *, enabled: bool, tenants: TenantRepository) -> None:
     payload = parse_payload(body)
     if payload.get("clientKey") not in (None, identity.installation.client_key):
         raise AuthenticationError("The token was issued for another Jira site.")
-    await run_in_threadpool(tenants.set_enabled, identity.installation.client_key, enabled)
+    await offload(tenants.set_enabled, identity.installation.client_key, enabled)

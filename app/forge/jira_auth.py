@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import httpx
-from starlette.concurrency import run_in_threadpool
 
 from app.db.forge_installations import ForgeInstallationRepository
 from app.domain.forge import OAuthToken
 from app.domain.installation import Installation
 from app.jira.auth import ForgeBearerAuth
+from app.offload import offload
 
 
 def system_auth(installations: ForgeInstallationRepository, installation: Installation) -> httpx.Auth | None:
@@ -18,6 +18,6 @@ def system_auth(installations: ForgeInstallationRepository, installation: Instal
     site = installations.active_site(installation.id)
 
     async def newest() -> OAuthToken | None:
-        return await run_in_threadpool(installations.newest_system_token, installation.id)
+        return await offload(installations.newest_system_token, installation.id)
 
     return ForgeBearerAuth(newest, installed_at=site.installed_at if site is not None else 0.0)

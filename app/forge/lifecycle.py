@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from starlette.concurrency import run_in_threadpool
-
 from app.connect.lifecycle import LifecyclePayloadError, check_site
 from app.connect.verifiers import AuthenticationError
 from app.db.forge_installations import ForgeInstallationRepository
 from app.domain.forge import ForgeInvocationSite, ForgeSite
 from app.forge.invocation import ForgeInvocation
 from app.forge.tokens import ForgeTokens
+from app.offload import offload
 
 
 def invocation_site(invocation: ForgeInvocation, *, allowed_api_hosts: tuple[str, ...]) -> ForgeInvocationSite:
@@ -48,7 +47,7 @@ async def admit(
 ) -> ForgeSite:
     """Store the invocation's installation and system token. Raises: AuthenticationError when it was uninstalled."""
     site = invocation_site(invocation, allowed_api_hosts=allowed_api_hosts)
-    stored = await run_in_threadpool(installations.record_invocation, site, tokens.system)
+    stored = await offload(installations.record_invocation, site, tokens.system)
     if stored is None:
         raise AuthenticationError("This Forge installation was uninstalled; install the app again.")
     return stored
@@ -56,4 +55,4 @@ async def admit(
 
 async def uninstalling(invocation: ForgeInvocation, *, installations: ForgeInstallationRepository) -> None:
     """`preUninstall` (55 s, best effort): the tenant keeps its data for the same 30 days as a Connect uninstall."""
-    await run_in_threadpool(installations.mark_uninstalled, invocation.installation_id)
+    await offload(installations.mark_uninstalled, invocation.installation_id)

@@ -12,7 +12,6 @@ The configure page calls `settings_view`, `save_settings` and `try_connection`. 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +28,7 @@ from app.intake.status import SPEC_TOOL_LEGEND, StatusMapping
 from app.llm import ConnectivityResult, LLMConfig, LLMConfigError, check_connectivity
 from app.llm.base import parse_provider
 from app.llm.providers import PROVIDER_NAMES
+from app.offload import offload
 from app.pipeline.ports import ConfigurationPorts
 from app.settings import Settings
 
@@ -199,12 +199,10 @@ async def try_connection(
 
     A base URL the tenant typed is called only through the egress guard (`app.egress`), whose refusal is the answer.
     """
-    stored = await asyncio.to_thread(ports.tenant_settings.get, tenant_id)
+    stored = await offload(ports.tenant_settings.get, tenant_id)
     try:
-        config = dataclasses.replace(
-            await asyncio.to_thread(_build, ports, tenant_id, stored, choice), timeout_s=CHECK_TIMEOUT_S
-        )
-        guarded = await asyncio.to_thread(guarded_http_client, ports.settings, config)
+        config = dataclasses.replace(await offload(_build, ports, tenant_id, stored, choice), timeout_s=CHECK_TIMEOUT_S)
+        guarded = await offload(guarded_http_client, ports.settings, config)
     except (LLMConfigError, EgressRefusedError) as exc:
         return ConnectivityResult(False, exc.message)
     if guarded is None:

@@ -8,12 +8,12 @@ Jira shows its key and no request.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from app.db.export_settings import ExportSettingsRepository
 from app.db.tickets import TicketRepository
+from app.offload import offload
 from app.pipeline.configuration import effective_default_labels
 from app.pipeline.export.plan import BLOCKS, plan_export
 from app.pipeline.issue_requests import CreateTarget, epic_area, epic_request, ticket_request
@@ -52,9 +52,9 @@ async def dry_run(ports: DryRunPorts, jira: CreateMeta, *, tenant_id: int, sessi
 
     Raises: JiraError when Jira cannot be asked about the project.
     """
-    records = await asyncio.to_thread(ports.tickets.list, tenant_id=tenant_id, session_id=session_id)
-    settings = await asyncio.to_thread(ports.export_settings.get, tenant_id)
-    labels = await asyncio.to_thread(effective_default_labels, ports, tenant_id)
+    records = await offload(ports.tickets.list, tenant_id=tenant_id, session_id=session_id)
+    settings = await offload(ports.export_settings.get, tenant_id)
+    labels = await offload(effective_default_labels, ports, tenant_id)
     tickets = [t for t in records if not t.excluded]
     fit = await check_project_fit(jira, project_key, settings)
     target = CreateTarget(project_key, fit, labels, settings.ticket_issue_type)

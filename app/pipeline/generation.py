@@ -7,7 +7,6 @@ unchanged and whose prose is already written is never written again.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from app.generation.tickets import Ticket, TicketDraft
 from app.llm import LLMConfig, ProseWriter, WriteResult, build_writer, compose, estimate_cost, write_all
 from app.llm.base import LLMConfigError
 from app.llm.runner import CostEstimate
+from app.offload import offload
 from app.pipeline.configuration import guarded_http_client
 from app.pipeline.intake import validate_session
 from app.pipeline.jobs import STALE_AFTER
@@ -110,19 +110,19 @@ def _record(ticket: Ticket, draft: TicketDraft, position: int, *, prose_written:
 
 async def run_generation(ports: GenerationPorts, task_id: int, *, writer: ProseWriter, concurrency: int = 8) -> None:
     """Run (or resume) generation task `task_id`; a task that already ended is left alone."""
-    task = await asyncio.to_thread(ports.tasks.get_active, task_id)
+    task = await offload(ports.tasks.get_active, task_id)
     if task is None:
         return
     assert task.tenant_id is not None and task.session_id is not None
     tenant_id, session_id = task.tenant_id, task.session_id
     try:
-        upload = await asyncio.to_thread(ports.sessions.get, session_id, tenant_id=tenant_id)
-        drafts = await asyncio.to_thread(_drafts, ports, tenant_id=tenant_id, session_id=session_id)
+        upload = await offload(ports.sessions.get, session_id, tenant_id=tenant_id)
+        drafts = await offload(_drafts, ports, tenant_id=tenant_id, session_id=session_id)
     except GenerationBlockedError as exc:
-        await asyncio.to_thread(ports.tasks.finish, task_id, exc.message, state="failed")
+        await offload(ports.tasks.finish, task_id, exc.message, state="failed")
         return
 
-    stored = {t.key: t for t in await asyncio.to_thread(ports.tickets.list, tenant_id=tenant_id, session_id=session_id)}
+    stored = {t.key: t for t in await offload(ports.tickets.list, tenant_id=tenant_id, session_id=session_id)}
     position = {draft.key: index for index, draft in enumerate(drafts)}
     # Done: the same draft with its prose written, or edited by the director (version > 1): review edits win over
     # a later model answer as long as the spec behind the ticket did not change.
@@ -140,12 +140,10 @@ async def run_generation(ports: GenerationPorts, task_id: int, *, writer: ProseW
         _record(finish_ticket(draft, compose(brief)), draft, position[draft.key], prose_written=False)
         for draft, brief in zip(pending, briefs, strict=True)
     ]
-    await asyncio.to_thread(ports.tickets.save_drafts, tenant_id=tenant_id, session_id=session_id, drafts=placeholders)
-    await asyncio.to_thread(
-        ports.tickets.delete_except, tenant_id=tenant_id, session_id=session_id, keys={d.key for d in drafts}
-    )
+    await offload(ports.tickets.save_drafts, tenant_id=tenant_id, session_id=session_id, drafts=placeholders)
+    await offload(ports.tickets.delete_except, tenant_id=tenant_id, session_id=session_id, keys={d.key for d in drafts})
 
-    saved = await asyncio.to_thread(ports.tickets.list, tenant_id=tenant_id, session_id=session_id)
+    saved = await offload(ports.tickets.list, tenant_id=tenant_id, session_id=session_id)
     placeholder_version = {t.key: t.version for t in saved}
     by_key = {d.key: d for d in pending}
     totals = {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "flagged": 0}
@@ -158,7 +156,7 @@ async def run_generation(ports: GenerationPorts, task_id: int, *, writer: ProseW
         record = _record(ticket, draft, position[draft.key], prose_written=True)
         # Compare-and-set on the placeholder's version: a ticket the director edited meanwhile keeps the edit, and
         # the version bump tells a tab still showing the placeholder that the text changed under it.
-        await asyncio.to_thread(
+        await offload(
             ports.tickets.save_generated,
             tenant_id=tenant_id,
             session_id=session_id,
@@ -170,11 +168,11 @@ async def run_generation(ports: GenerationPorts, task_id: int, *, writer: ProseW
         totals["output_tokens"] += result.usage.output_tokens
         totals["cost_usd"] = round(totals["cost_usd"] + result.usage.cost_usd, 6)
         totals["flagged"] += result.flagged is not None
-        await asyncio.to_thread(
+        await offload(
             ports.tasks.progress, task_id, done=written, total=len(drafts), current=draft.title, detail=dict(totals)
         )
 
-    await asyncio.to_thread(ports.tasks.progress, task_id, done=written, total=len(drafts), detail=dict(totals))
+    await offload(ports.tasks.progress, task_id, done=written, total=len(drafts), detail=dict(totals))
     report = await write_all(
         briefs,
         writer,
@@ -184,10 +182,10 @@ async def run_generation(ports: GenerationPorts, task_id: int, *, writer: ProseW
     )
     if report.cancelled:
         message = f"Cancelled: {written} of {len(drafts)} tickets have their text; the others keep the offline text."
-        await asyncio.to_thread(ports.tasks.finish, task_id, message, state="cancelled")
+        await offload(ports.tasks.finish, task_id, message, state="cancelled")
     else:
-        await asyncio.to_thread(ports.tasks.finish, task_id, f"{len(drafts)} tickets drafted.")
-    await asyncio.to_thread(ports.sessions.set_stage, session_id, tenant_id=tenant_id, stage="review")
+        await offload(ports.tasks.finish, task_id, f"{len(drafts)} tickets drafted.")
+    await offload(ports.sessions.set_stage, session_id, tenant_id=tenant_id, stage="review")
     log.info("generation task %s ended: %s of %s tickets written", task_id, written, len(drafts))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -11,6 +10,7 @@ from app.db.models import ACTIVE_TASK_STATES, Task, TicketRecord
 from app.errors import ConflictError, WhoCanFix
 from app.intake import Severity
 from app.jira.errors import JiraError
+from app.offload import offload
 from app.pipeline.activity import record_step
 from app.pipeline.checks import Check
 from app.pipeline.export import start_export
@@ -158,10 +158,10 @@ async def check_readiness(
 async def assess_readiness(ports: ExportPorts, scope: Scope, jira: CreateMeta, project_key: str) -> Readiness:
     """Every check of `check_readiness` for a stored session; `jira` is asked about the project as the caller."""
     where = {"tenant_id": scope.tenant_id, "session_id": scope.session_id}
-    intake = await asyncio.to_thread(validate_session, ports, **where)
-    tickets = await asyncio.to_thread(ports.tickets.list, **where)
-    generation = await asyncio.to_thread(ports.tasks.latest, kind=GENERATION, **where)
-    settings = await asyncio.to_thread(ports.export_settings.get, scope.tenant_id)
+    intake = await offload(validate_session, ports, **where)
+    tickets = await offload(ports.tickets.list, **where)
+    generation = await offload(ports.tasks.latest, kind=GENERATION, **where)
+    settings = await offload(ports.export_settings.get, scope.tenant_id)
     return await check_readiness(
         blocking_findings=sum(1 for f in intake.findings if f.severity is Severity.BLOCKING),
         tickets=tickets,
@@ -176,7 +176,7 @@ async def export_session(ports: ExportPorts, scope: Scope, actor: Actor, jira: C
     Raises: NotReadyError when a check blocks; TaskAlreadyRunningError when an export of the session is running.
     """
     (await assess_readiness(ports, scope, jira, project_key)).raise_unless_ready()
-    task_id = await asyncio.to_thread(start_export, ports, scope.tenant_id, scope.session_id)
-    await asyncio.to_thread(ports.sessions.set_stage, scope.session_id, tenant_id=scope.tenant_id, stage="export")
-    await asyncio.to_thread(record_step, ports, scope, actor, "exported", task=task_id)
+    task_id = await offload(start_export, ports, scope.tenant_id, scope.session_id)
+    await offload(ports.sessions.set_stage, scope.session_id, tenant_id=scope.tenant_id, stage="export")
+    await offload(record_step, ports, scope, actor, "exported", task=task_id)
     return task_id

@@ -6,13 +6,13 @@ import logging
 import re
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.errors import AppError, WhoCanFix
 from app.jira.client import JiraClient
 from app.jira.errors import JiraError
+from app.offload import offload
 from app.pipeline.configuration import (
     LLMChoice,
     SettingsForm,
@@ -80,7 +80,7 @@ async def _json_body(request: Request) -> Any:
 
 async def get_settings(request: Request) -> Response:
     await require_admin(request)
-    view = await run_in_threadpool(settings_view, request.state.services, request.state.identity.installation.id)
+    view = await offload(settings_view, request.state.services, request.state.identity.installation.id)
     return JSONResponse(view.to_dict())
 
 
@@ -88,7 +88,7 @@ async def put_settings(request: Request) -> Response:
     await require_admin(request)
     form = SettingsForm.from_json(await _json_body(request))
     identity = request.state.identity
-    view = await run_in_threadpool(
+    view = await offload(
         save_settings,
         request.state.services,
         tenant_id=identity.installation.id,
@@ -112,7 +112,7 @@ async def check_connection(request: Request) -> Response:
 async def get_export_settings(request: Request) -> Response:
     await require_admin(request)
     services = request.state.services
-    stored = await run_in_threadpool(services.export_settings.get, request.state.identity.installation.id)
+    stored = await offload(services.export_settings.get, request.state.identity.installation.id)
     return JSONResponse(export_settings_json(stored))
 
 
@@ -120,7 +120,7 @@ async def put_export_settings(request: Request) -> Response:
     await require_admin(request)
     form = ExportSettingsForm.from_json(await _json_body(request))
     identity = request.state.identity
-    saved = await run_in_threadpool(
+    saved = await offload(
         save_export_settings,
         request.state.services,
         tenant_id=identity.installation.id,
@@ -138,7 +138,7 @@ async def export_project_fields(request: Request) -> Response:
         raise SettingsValidationError(f"{key[:20]!r} is not a Jira project key (capital letters and digits).")
     services = request.state.services
     installation = request.state.identity.installation
-    stored = await run_in_threadpool(services.export_settings.get, installation.id)
+    stored = await offload(services.export_settings.get, installation.id)
     client = JiraClient(services.http, installation, services.settings.app_key, auth=user_auth(request))
     return JSONResponse(await project_fields(client, key, stored))
 

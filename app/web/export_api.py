@@ -11,12 +11,13 @@ from starlette.responses import JSONResponse, Response
 
 from app.db.models import UploadSession
 from app.jira.client import JiraClient
+from app.offload import offload
 from app.pipeline.dry_run import dry_run
 from app.pipeline.export import export_csvs, export_results
 from app.pipeline.readiness import Readiness, assess_readiness, export_session
 from app.web.forge_identity import user_auth
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import actor, blocking, scope_of, services, upload_session
+from app.web.scope import actor, scope_of, services, stored_id, upload_session
 
 
 def _jira(request: Request) -> JiraClient:
@@ -43,9 +44,9 @@ async def export_dry_run(request: Request) -> Response:
     client = JiraClient(
         current.http, request.state.identity.installation, current.settings.app_key, auth=user_auth(request)
     )
-    assert upload.id is not None
+    assert stored_id(upload) is not None
     found = await dry_run(
-        current, client, tenant_id=upload.tenant_id, session_id=upload.id, project_key=upload.project_key
+        current, client, tenant_id=upload.tenant_id, session_id=stored_id(upload), project_key=upload.project_key
     )
     return JSONResponse(found.to_dict())
 
@@ -61,7 +62,7 @@ async def start(request: Request) -> Response:
 
 async def results(request: Request) -> Response:
     upload = await upload_session(request)
-    found = await blocking(export_results, services(request), upload.tenant_id, upload.id)
+    found = await offload(export_results, services(request), upload.tenant_id, stored_id(upload))
     return JSONResponse(
         {
             "state": found.state,
@@ -74,7 +75,7 @@ async def results(request: Request) -> Response:
 
 async def spec_zip(request: Request) -> Response:
     upload = await upload_session(request)
-    files = await blocking(export_csvs, services(request), upload.tenant_id, upload.id)
+    files = await offload(export_csvs, services(request), upload.tenant_id, stored_id(upload))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in sorted(files.items()):
@@ -89,7 +90,9 @@ async def spec_zip(request: Request) -> Response:
 
 async def audit_trail(request: Request) -> Response:
     upload = await upload_session(request)
-    events = await blocking(services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=upload.id)
+    events = await offload(
+        services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=stored_id(upload)
+    )
     return JSONResponse(
         {
             "events": [

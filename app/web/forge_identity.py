@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from app.connect.verifiers import AuthenticationError, ConnectIdentity
@@ -20,6 +19,7 @@ from app.forge import lifecycle
 from app.forge.tokens import oauth_tokens
 from app.jira.auth import ForgeBearerAuth, static_token
 from app.logs import tenant_var
+from app.offload import offload
 
 
 def bearer_token(request: Request) -> str:
@@ -57,7 +57,7 @@ async def identity(request: Request) -> ConnectIdentity:
     """The caller of a Custom UI request, as a context token would name it. Raises: AuthenticationError."""
     await admit(request, needs_user=True)
     site: ForgeSite = request.state.forge_site
-    installation = await run_in_threadpool(request.state.services.tenants.get, site.tenant_id)
+    installation = await offload(request.state.services.tenants.get, site.tenant_id)
     if installation is None:
         raise AuthenticationError("The app is not installed on this Jira site.")
     extension = request.state.forge.context.get("extension") or {}

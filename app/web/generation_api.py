@@ -18,10 +18,11 @@ from starlette.responses import JSONResponse, Response
 
 from app.db.models import ACTIVE_TASK_STATES, Task
 from app.errors import NotFoundError
+from app.offload import offload
 from app.pipeline.generation import acceptance_feature, estimate, start_generation
 from app.pipeline.providers import choices, choose
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import audit, blocking, json_body, project_key, services, tenant_id, upload_session
+from app.web.scope import audit, json_body, project_key, services, stored_id, tenant_id, upload_session
 
 POLL_SECONDS = 0.5
 # A stream ends after this long even if the task does not; the page reconnects and carries on.
@@ -47,9 +48,9 @@ async def _task(request: Request) -> Task:
     """The task named in the path, if its session belongs to the caller's tenant and project. Raises: NotFoundError."""
     key = project_key(request)
     current = services(request)
-    task = await blocking(current.tasks.get, request.path_params["task_id"], tenant_id=tenant_id(request))
+    task = await offload(current.tasks.get, request.path_params["task_id"], tenant_id=tenant_id(request))
     if task is not None and task.session_id is not None:
-        upload = await blocking(current.sessions.get, task.session_id, tenant_id=tenant_id(request))
+        upload = await offload(current.sessions.get, task.session_id, tenant_id=tenant_id(request))
         if upload.project_key == key:
             return task
     raise NotFoundError("No such task in this Jira project.")
@@ -61,6 +62,8 @@ async def task_status(request: Request) -> Response:
 
 async def task_events(request: Request) -> Response:
     first = await _task(request)
+    assert first.id is not None  # a stored task always has one
+    task_id = first.id
 
     async def events() -> AsyncIterator[dict[str, str]]:
         task: Task | None = first
@@ -75,7 +78,7 @@ async def task_events(request: Request) -> Response:
             if task.state not in ACTIVE_TASK_STATES:
                 return
             await asyncio.sleep(POLL_SECONDS)
-            task = await blocking(services(request).tasks.get, first.id, tenant_id=tenant_id(request))
+            task = await offload(services(request).tasks.get, task_id, tenant_id=tenant_id(request))
 
     return EventSourceResponse(events(), ping=15, headers={"Cache-Control": "no-store"})
 
@@ -83,7 +86,7 @@ async def task_events(request: Request) -> Response:
 async def cancel_task(request: Request) -> Response:
     task = await _task(request)
     assert task.id is not None
-    cancelled = await blocking(services(request).tasks.request_cancel, task.id, tenant_id=tenant_id(request))
+    cancelled = await offload(services(request).tasks.request_cancel, task.id, tenant_id=tenant_id(request))
     if cancelled:
         await audit(request, task.session_id, "cancelled", kind=task.kind, task=task.id)
     return JSONResponse({"cancelRequested": cancelled})
@@ -92,7 +95,9 @@ async def cancel_task(request: Request) -> Response:
 async def acceptance_tests(request: Request) -> Response:
     """The session's spec as one Behat .feature file in the Drupal Spec Tool's format, as a download."""
     upload = await upload_session(request)
-    text = await blocking(acceptance_feature, services(request), tenant_id=upload.tenant_id, session_id=upload.id)
+    text = await offload(
+        acceptance_feature, services(request), tenant_id=upload.tenant_id, session_id=stored_id(upload)
+    )
     return Response(
         text,
         media_type="text/x-gherkin; charset=utf-8",
@@ -107,8 +112,8 @@ async def estimate_cost(request: Request) -> Response:
     upload = await upload_session(request)
     current = services(request)
     name = request.query_params.get("provider")
-    choice = await blocking(choose, current, upload.tenant_id, name)
-    found = await blocking(estimate, current, choice.config, tenant_id=upload.tenant_id, session_id=upload.id)
+    choice = await offload(choose, current, upload.tenant_id, name)
+    found = await offload(estimate, current, choice.config, tenant_id=upload.tenant_id, session_id=stored_id(upload))
     return JSONResponse(
         {
             "provider": choice.name,
@@ -124,7 +129,7 @@ async def estimate_cost(request: Request) -> Response:
 
 async def provider_choices(request: Request) -> Response:
     current = services(request)
-    found = await blocking(choices, current, tenant_id(request))
+    found = await offload(choices, current, tenant_id(request))
     return JSONResponse({"providers": [{"name": c.name, "label": c.label} for c in found]})
 
 
@@ -132,11 +137,11 @@ async def generate(request: Request) -> Response:
     upload = await upload_session(request)
     body = await json_body(request)
     current = services(request)
-    choice = await blocking(choose, current, upload.tenant_id, body.get("provider"))
-    task_id = await blocking(
-        start_generation, current, tenant_id=upload.tenant_id, session_id=upload.id, provider=choice.name
+    choice = await offload(choose, current, upload.tenant_id, body.get("provider"))
+    task_id = await offload(
+        start_generation, current, tenant_id=upload.tenant_id, session_id=stored_id(upload), provider=choice.name
     )
-    await audit(request, upload.id, "generated", task=task_id, provider=choice.name)
+    await audit(request, stored_id(upload), "generated", task=task_id, provider=choice.name)
     return JSONResponse({"taskId": task_id}, status_code=202)
 
 

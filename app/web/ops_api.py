@@ -16,8 +16,9 @@ from app.container import Services
 from app.db.heartbeats import HeartbeatRepository
 from app.db.models import utcnow
 from app.db.retention import RetentionRepository
+from app.offload import offload
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import blocking, project_key, services, tenant_id
+from app.web.scope import project_key, services, tenant_id
 
 # Workers beat every 15 s (workers/heartbeat.py): four missed beats in a row means none is alive.
 WORKER_FRESH = timedelta(minutes=1)
@@ -79,7 +80,7 @@ def readiness(current: Services) -> dict[str, Check]:
 
 
 async def readyz(request: Request) -> Response:
-    checks = await blocking(readiness, services(request))
+    checks = await offload(readiness, services(request))
     ready = all(c.ok for c in checks.values())
     body = {
         "status": "ready" if ready else "not ready",
@@ -91,7 +92,7 @@ async def readyz(request: Request) -> Response:
 async def export_summaries(request: Request) -> Response:
     """Exports of this project whose upload sessions have been deleted (7 days after their last activity)."""
     repository = RetentionRepository(services(request).db)
-    found = await blocking(repository.export_summaries, tenant_id=tenant_id(request), project_key=project_key(request))
+    found = await offload(repository.export_summaries, tenant_id=tenant_id(request), project_key=project_key(request))
     return JSONResponse(
         {"exports": [{"sessionId": s.session_id, "exportedAt": _iso(s.exported_at), **s.summary} for s in found]}
     )

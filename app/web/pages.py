@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from app.offload import offload
 from app.pipeline.configuration import settings_view
 from app.pipeline.glance import issue_glance as glance_of
 from app.web.admin import require_admin
@@ -29,7 +29,7 @@ async def project_page(request: Request) -> Response:
 
 async def issue_glance(request: Request) -> Response:
     page = GlancePage.from_request(request, title="Drupal spec")
-    glance = await run_in_threadpool(
+    glance = await offload(
         glance_of,
         request.state.services,
         tenant_id=request.state.identity.installation.id,
@@ -41,6 +41,6 @@ async def issue_glance(request: Request) -> Response:
 
 async def configure_page(request: Request) -> Response:
     await require_admin(request)
-    view = await run_in_threadpool(settings_view, request.state.services, request.state.identity.installation.id)
+    view = await offload(settings_view, request.state.services, request.state.identity.installation.id)
     page = ConfigurePage.from_request(request, title="Settings")
     return _render(request, "configure.html", replace(page, settings=view))

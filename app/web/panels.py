@@ -19,6 +19,7 @@ from app.db.models import Task, TicketRecord, UploadSession
 from app.db.sessions import SessionContents
 from app.errors import NotFoundError
 from app.intake import SpecKind
+from app.offload import offload
 from app.pipeline.export import ExportResults, export_results
 from app.pipeline.generation import KIND as GENERATION
 from app.pipeline.graph_view import layout, render_svg
@@ -27,7 +28,7 @@ from app.pipeline.providers import ProviderChoice, choices
 from app.pipeline.readiness import Readiness
 from app.web.export_api import readiness_of
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import RETENTION_DAYS, blocking, project_key, services, tenant_id, upload_session
+from app.web.scope import RETENTION_DAYS, project_key, services, stored_id, tenant_id, upload_session
 from app.web.session_api import session_name
 
 SEVERITIES = ("blocking", "warning", "info")
@@ -122,8 +123,8 @@ def true_stage(upload: UploadSession, contents: SessionContents) -> str:
 
 async def sessions_panel(request: Request) -> Response:
     sessions = services(request).sessions
-    found = await blocking(sessions.list_for_project, tenant_id=tenant_id(request), project_key=project_key(request))
-    contents = await blocking(sessions.contents, [s.id for s in found if s.id], tenant_id=tenant_id(request))
+    found = await offload(sessions.list_for_project, tenant_id=tenant_id(request), project_key=project_key(request))
+    contents = await offload(sessions.contents, [s.id for s in found if s.id], tenant_id=tenant_id(request))
     rows = [
         SessionRow(s, session_name(s, contents[s.id].files), contents[s.id], true_stage(s, contents[s.id]))
         for s in found
@@ -136,8 +137,10 @@ async def sessions_panel(request: Request) -> Response:
 async def upload_panel(request: Request) -> Response:
     upload = await upload_session(request)
     sessions = services(request).sessions
-    stored = await blocking(sessions.files, upload.id, tenant_id=upload.tenant_id)
-    result = await blocking(validate_session, services(request), tenant_id=upload.tenant_id, session_id=upload.id)
+    stored = await offload(sessions.files, stored_id(upload), tenant_id=upload.tenant_id)
+    result = await offload(
+        validate_session, services(request), tenant_id=upload.tenant_id, session_id=stored_id(upload)
+    )
     grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: {s: [] for s in SEVERITIES})
     for finding in result.findings:
         grouped[finding.file or "The upload as a whole"][str(finding.severity)].append(finding.to_dict())
@@ -157,20 +160,20 @@ async def upload_panel(request: Request) -> Response:
 async def generate_panel(request: Request) -> Response:
     upload = await upload_session(request)
     current = services(request)
-    scope = {"tenant_id": upload.tenant_id, "session_id": upload.id}
-    result = await blocking(validate_session, current, **scope)
-    task = await blocking(current.tasks.latest, kind=GENERATION, **scope)
-    tickets = await blocking(current.tickets.list, **scope)
-    providers = await blocking(choices, current, upload.tenant_id)
+    scope = {"tenant_id": upload.tenant_id, "session_id": stored_id(upload)}
+    result = await offload(validate_session, current, **scope)
+    task = await offload(current.tasks.latest, kind=GENERATION, **scope)
+    tickets = await offload(current.tickets.list, **scope)
+    providers = await offload(choices, current, upload.tenant_id)
     return _render(request, "_generate.html", GeneratePanel(upload, providers, task, len(tickets), result.blocking))
 
 
 async def review_panel(request: Request) -> Response:
     upload = await upload_session(request)
     current = services(request)
-    scope = {"tenant_id": upload.tenant_id, "session_id": upload.id}
-    tickets = await blocking(current.tickets.list, **scope)
-    task = await blocking(current.tasks.latest, kind=GENERATION, **scope)
+    scope = {"tenant_id": upload.tenant_id, "session_id": stored_id(upload)}
+    tickets = await offload(current.tickets.list, **scope)
+    task = await offload(current.tasks.latest, kind=GENERATION, **scope)
     areas: dict[str, list[TicketRecord]] = defaultdict(list)
     for ticket in tickets:
         areas[ticket.area or "Other"].append(ticket)
@@ -182,7 +185,7 @@ async def review_panel(request: Request) -> Response:
 
 async def ticket_panel(request: Request) -> Response:
     upload = await upload_session(request)
-    tickets = await blocking(services(request).tickets.list, tenant_id=upload.tenant_id, session_id=upload.id)
+    tickets = await offload(services(request).tickets.list, tenant_id=upload.tenant_id, session_id=stored_id(upload))
     titles = {t.key: t.title for t in tickets}
     ticket = next((t for t in tickets if t.key == request.path_params["key"]), None)
     if ticket is None:
@@ -193,7 +196,7 @@ async def ticket_panel(request: Request) -> Response:
 
 async def graph_panel(request: Request) -> Response:
     upload = await upload_session(request)
-    tickets = await blocking(services(request).tickets.list, tenant_id=upload.tenant_id, session_id=upload.id)
+    tickets = await offload(services(request).tickets.list, tenant_id=upload.tenant_id, session_id=stored_id(upload))
     placed = layout(tickets)
     panel = GraphPanel(upload, str(render_svg(placed)), tickets, placed.cycles, len(placed.relates))
     return _render(request, "_graph.html", panel)
@@ -203,14 +206,16 @@ async def export_panel(request: Request) -> Response:
     upload = await upload_session(request)
     current = services(request)
     ready = await readiness_of(request, upload)
-    task = await blocking(current.tasks.latest, tenant_id=upload.tenant_id, session_id=upload.id, kind="export")
-    results = await blocking(export_results, current, upload.tenant_id, upload.id)
+    task = await offload(current.tasks.latest, tenant_id=upload.tenant_id, session_id=stored_id(upload), kind="export")
+    results = await offload(export_results, current, upload.tenant_id, stored_id(upload))
     return _render(request, "_export.html", ExportPanel(upload, ready, task, results))
 
 
 async def activity_panel(request: Request) -> Response:
     upload = await upload_session(request)
-    events = await blocking(services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=upload.id)
+    events = await offload(
+        services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=stored_id(upload)
+    )
     return _render(request, "_activity.html", {"session": upload, "events": events})
 
 

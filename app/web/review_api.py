@@ -13,11 +13,12 @@ from app.db.models import TicketRecord
 from app.db.tickets import StaleTicketError
 from app.errors import AppError
 from app.jira.users import ReviewJiraClient
+from app.offload import offload
 from app.pipeline import review
 from app.pipeline.graph_view import layout, render_svg
 from app.web.forge_identity import user_auth
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import audit, blocking, json_body, project_key, review_scope, services
+from app.web.scope import audit, json_body, project_key, review_scope, services
 
 MAX_BULK = 500
 
@@ -92,13 +93,13 @@ def parse_edit(body: dict[str, Any]) -> tuple[int, review.TicketEdit]:
 
 async def list_tickets(request: Request) -> Response:
     scope = await review_scope(request)
-    found = await blocking(services(request).tickets.list, tenant_id=scope.tenant_id, session_id=scope.session_id)
+    found = await offload(services(request).tickets.list, tenant_id=scope.tenant_id, session_id=scope.session_id)
     return JSONResponse({"tickets": [ticket_json(t, full=False) for t in found]})
 
 
 async def get_ticket(request: Request) -> Response:
     scope = await review_scope(request)
-    ticket = await blocking(
+    ticket = await offload(
         services(request).tickets.get,
         tenant_id=scope.tenant_id,
         session_id=scope.session_id,
@@ -113,10 +114,10 @@ async def edit_ticket(request: Request) -> Response:
     key = request.path_params["key"]
     tickets = services(request).tickets
     try:
-        ticket = await blocking(review.edit_ticket, tickets, scope, key=key, expected_version=version, edit=edit)
+        ticket = await offload(review.edit_ticket, tickets, scope, key=key, expected_version=version, edit=edit)
     except StaleTicketError as exc:
         # The page shows the other change and lets the person reload it or overwrite it explicitly.
-        latest = await blocking(tickets.get, tenant_id=scope.tenant_id, session_id=scope.session_id, key=key)
+        latest = await offload(tickets.get, tenant_id=scope.tenant_id, session_id=scope.session_id, key=key)
         error = {"status": 409, "title": "Changed elsewhere", "message": exc.message, "current": ticket_json(latest)}
         return JSONResponse({"error": error}, status_code=409)
     changed = [name for name, value in vars(edit).items() if value is not None]
@@ -128,7 +129,7 @@ async def add_link(request: Request) -> Response:
     scope = await review_scope(request)
     blocker = _text(await json_body(request), "blockedBy") or ""
     key = request.path_params["key"]
-    ticket = await blocking(review.add_link, services(request).tickets, scope, key=key, blocked_by=blocker)
+    ticket = await offload(review.add_link, services(request).tickets, scope, key=key, blocked_by=blocker)
     await audit(request, scope.session_id, "linked", ticket=key, blocked_by=blocker)
     return JSONResponse(ticket_json(ticket, full=False))
 
@@ -136,7 +137,7 @@ async def add_link(request: Request) -> Response:
 async def remove_link(request: Request) -> Response:
     scope = await review_scope(request)
     key, blocker = request.path_params["key"], request.path_params["blocker"]
-    ticket = await blocking(review.remove_link, services(request).tickets, scope, key=key, blocked_by=blocker)
+    ticket = await offload(review.remove_link, services(request).tickets, scope, key=key, blocked_by=blocker)
     await audit(request, scope.session_id, "unlinked", ticket=key, blocked_by=blocker)
     return JSONResponse(ticket_json(ticket, full=False))
 
@@ -149,7 +150,7 @@ async def mark_reviewed(request: Request) -> Response:
         raise AppError("'reviewed' must be true or false.")
     key = request.path_params["key"]
     account_id = request.state.identity.account_id
-    ticket = await blocking(
+    ticket = await offload(
         review.set_reviewed, services(request).tickets, scope, key=key, reviewed=reviewed, account_id=account_id
     )
     await audit(request, scope.session_id, "reviewed" if reviewed else "unreviewed", ticket=key)
@@ -165,15 +166,15 @@ async def bulk(request: Request) -> Response:
         add, remove = body.get("add") or [], body.get("remove") or []
         if not isinstance(add, list) or not isinstance(remove, list):
             raise AppError("'add' and 'remove' must be lists of labels.")
-        changed = await blocking(review.bulk_label, tickets, scope, keys=keys, add=add, remove=remove)
+        changed = await offload(review.bulk_label, tickets, scope, keys=keys, add=add, remove=remove)
         detail: dict[str, Any] = {"add": add, "remove": remove}
     elif action == "assign":
         person = body.get("assignee") or {}
         account_id, name = str(person.get("accountId") or ""), str(person.get("name") or "")
-        changed = await blocking(review.bulk_assign, tickets, scope, keys=keys, account_id=account_id, name=name)
+        changed = await offload(review.bulk_assign, tickets, scope, keys=keys, account_id=account_id, name=name)
         detail = {"assignee": account_id or None}
     elif action in ("exclude", "include"):
-        changed = await blocking(review.set_excluded, tickets, scope, keys=keys, excluded=action == "exclude")
+        changed = await offload(review.set_excluded, tickets, scope, keys=keys, excluded=action == "exclude")
         detail = {}
     else:
         raise AppError("Unknown bulk action; use label, assign, exclude or include.")
@@ -192,7 +193,7 @@ async def assignable_users(request: Request) -> Response:
 
 async def graph_svg(request: Request) -> Response:
     scope = await review_scope(request)
-    found = await blocking(services(request).tickets.list, tenant_id=scope.tenant_id, session_id=scope.session_id)
+    found = await offload(services(request).tickets.list, tenant_id=scope.tenant_id, session_id=scope.session_id)
     return Response(str(render_svg(layout(found))), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

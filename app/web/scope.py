@@ -6,15 +6,14 @@ session of another tenant or another project is answered exactly like a session 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from app.container import Services
 from app.db.models import UploadSession
 from app.errors import AppError, NotFoundError
+from app.offload import offload
 from app.pipeline.activity import record_step, record_tenant_step
 from app.pipeline.ports import Actor, Scope
 from app.web.input_guard import refuse_control_characters
@@ -46,15 +45,10 @@ def project_key(request: Request) -> str:
     return key
 
 
-async def blocking(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a database call off the event loop."""
-    return await run_in_threadpool(call, *args, **kwargs)
-
-
 async def upload_session(request: Request) -> UploadSession:
     """The session named in the path, if it belongs to the caller's tenant and project. Raises: NotFoundError."""
     key = project_key(request)
-    found = await blocking(
+    found = await offload(
         services(request).sessions.get, int(request.path_params["session_id"]), tenant_id=tenant_id(request)
     )
     if found.project_key != key:
@@ -62,9 +56,14 @@ async def upload_session(request: Request) -> UploadSession:
     return found
 
 
+def stored_id(upload: UploadSession) -> int:
+    """The id of a stored session (SQLModel declares it optional only for rows not saved yet)."""
+    assert upload.id is not None
+    return upload.id
+
+
 def scope_of(upload: UploadSession) -> Scope:
-    assert upload.id is not None  # a stored session always has one
-    return Scope(upload.tenant_id, upload.id)
+    return Scope(upload.tenant_id, stored_id(upload))
 
 
 async def review_scope(request: Request) -> Scope:
@@ -79,10 +78,10 @@ def actor(request: Request) -> Actor:
 async def audit(request: Request, session_id: int | None, action: str, **detail: Any) -> None:
     """For the handlers whose use case does not record its own step yet (see app/pipeline/activity.py)."""
     if session_id is None:
-        await blocking(record_tenant_step, services(request), tenant_id(request), actor(request), action, **detail)
+        await offload(record_tenant_step, services(request), tenant_id(request), actor(request), action, **detail)
     else:
         scope = Scope(tenant_id(request), session_id)
-        await blocking(record_step, services(request), scope, actor(request), action, **detail)
+        await offload(record_step, services(request), scope, actor(request), action, **detail)
 
 
 async def json_body(request: Request) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from app.db.models import UploadSession
 from app.errors import AppError
+from app.offload import offload
 from app.pipeline.intake import (
     LIMITS,
     IncomingFile,
@@ -31,11 +32,11 @@ from app.web.scope import (
     UnsupportedMediaError,
     actor,
     audit,
-    blocking,
     json_body,
     project_key,
     scope_of,
     services,
+    stored_id,
     tenant_id,
     upload_session,
 )
@@ -55,12 +56,12 @@ def session_name(upload: UploadSession, files: list[str]) -> str:
         return f"{prefix} spec"
     if stems:
         return stems[0] + (f" and {len(stems) - 1} more" if len(stems) > 1 else "")
-    return f"Session {upload.id} (no files yet)"
+    return f"Session {stored_id(upload)} (no files yet)"
 
 
 def session_json(upload: UploadSession, files: list[str]) -> dict[str, Any]:
     return {
-        "id": upload.id,
+        "id": stored_id(upload),
         "name": session_name(upload, files),
         "files": len(files),
         "createdBy": upload.created_by,
@@ -73,10 +74,10 @@ def session_json(upload: UploadSession, files: list[str]) -> dict[str, Any]:
 
 
 async def list_sessions(request: Request) -> Response:
-    found = await blocking(
+    found = await offload(
         services(request).sessions.list_for_project, tenant_id=tenant_id(request), project_key=project_key(request)
     )
-    contents = await blocking(
+    contents = await offload(
         services(request).sessions.contents, [s.id for s in found if s.id], tenant_id=tenant_id(request)
     )
     rows = [session_json(s, contents[s.id].files) for s in found if s.id]
@@ -85,7 +86,7 @@ async def list_sessions(request: Request) -> Response:
 
 async def create_session(request: Request) -> Response:
     context = (request.state.identity.context or {}).get("jira") or {}
-    upload = await blocking(
+    upload = await offload(
         open_session,
         services(request).sessions,
         tenant_id=tenant_id(request),
@@ -93,15 +94,14 @@ async def create_session(request: Request) -> Response:
         project_id=str((context.get("project") or {}).get("id", "")),
         account_id=request.state.identity.account_id,
     )
-    await audit(request, upload.id, "opened")
+    await audit(request, stored_id(upload), "opened")
     return JSONResponse(session_json(upload, []), status_code=201)
 
 
 async def get_session(request: Request) -> Response:
     upload = await upload_session(request)
-    assert upload.id is not None  # a stored session always has one
-    contents = await blocking(services(request).sessions.contents, [upload.id], tenant_id=upload.tenant_id)
-    return JSONResponse(session_json(upload, contents[upload.id].files))
+    contents = await offload(services(request).sessions.contents, [stored_id(upload)], tenant_id=upload.tenant_id)
+    return JSONResponse(session_json(upload, contents[stored_id(upload)].files))
 
 
 def _too_large() -> UploadRejectedError:
@@ -132,11 +132,11 @@ async def upload_files(request: Request) -> Response:
         await form.close()
     if not incoming:
         raise AppError("Choose at least one CSV file to upload.")
-    stored = await blocking(
+    stored = await offload(
         add_files,
         services(request).sessions,
         tenant_id=upload.tenant_id,
-        session_id=upload.id,
+        session_id=stored_id(upload),
         files=incoming,
         account_id=request.state.identity.account_id,
     )
@@ -148,35 +148,39 @@ async def set_kind(request: Request) -> Response:
     body = await json_body(request)
     kind = body.get("kind") or None
     name = request.path_params["name"]
-    await blocking(
+    await offload(
         set_file_kind,
         services(request).sessions,
         tenant_id=upload.tenant_id,
-        session_id=upload.id,
+        session_id=stored_id(upload),
         name=name,
         kind=kind,
     )
-    await audit(request, upload.id, "file_type_set", file=name, kind=kind)
+    await audit(request, stored_id(upload), "file_type_set", file=name, kind=kind)
     return JSONResponse({"name": name, "kind": kind})
 
 
 async def remove_file(request: Request) -> Response:
     upload = await upload_session(request)
-    await blocking(remove_file_step, services(request), scope_of(upload), actor(request), request.path_params["name"])
+    await offload(remove_file_step, services(request), scope_of(upload), actor(request), request.path_params["name"])
     return Response(status_code=204)
 
 
 async def delete_session(request: Request) -> Response:
     upload = await upload_session(request)
     current = services(request)
-    await blocking(delete_session_now, current.db, current.sessions, tenant_id=upload.tenant_id, session_id=upload.id)
-    await audit(request, None, "session_deleted", session=upload.id)
+    await offload(
+        delete_session_now, current.db, current.sessions, tenant_id=upload.tenant_id, session_id=stored_id(upload)
+    )
+    await audit(request, None, "session_deleted", session=stored_id(upload))
     return Response(status_code=204)
 
 
 async def intake_report(request: Request) -> Response:
     upload = await upload_session(request)
-    result = await blocking(validate_session, services(request), tenant_id=upload.tenant_id, session_id=upload.id)
+    result = await offload(
+        validate_session, services(request), tenant_id=upload.tenant_id, session_id=stored_id(upload)
+    )
     return JSONResponse(result.to_dict(include_model=False))
 
 
