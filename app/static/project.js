@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  const state = { session: null, tab: null, watching: {}, loads: 0 };
+  const state = { session: null, tab: null, watching: {}, following: {}, loads: 0 };
   const TAB_OF_STAGE = { upload: "upload", validate: "upload", generate: "generate", review: "review", export: "export" };
   const $ = function (selector, root) { return (root || document).querySelector(selector); };
 
@@ -85,6 +85,13 @@
     panel.removeAttribute("aria-busy");
     document.dispatchEvent(new CustomEvent("dtg:panel", { detail: { tab: tab, panel: panel } }));
     panel.querySelectorAll(".dtg-task[data-active='true']").forEach(function (box) { watchTask(box); });
+    // A run started here that ended before its panel showed it is still announced (once).
+    panel.querySelectorAll(".dtg-task[data-active='false']").forEach(function (box) {
+      if (state.following[box.dataset.task]) {
+        DTGHost.fetchJson("/api/tasks/" + box.dataset.task).then(function (task) { announce(task, box.dataset.task); })
+          .catch(function () { /* the panel shows it */ });
+      }
+    });
     if (tab === "generate") { estimate(); }
     DTGHost.resize();
   }
@@ -176,11 +183,14 @@
       }
     }
     delete state.watching[id];
-    announce(task);
+    announce(task, id);
     if (document.body.contains(box)) { reload(); }
   }
 
-  function announce(task) {
+  // `id` from the task's box: the stream's events need not carry it.
+  function announce(task, id) {
+    if (!state.following[id]) { return; }
+    delete state.following[id];
     const titles = FINISHED[task.kind] || {};
     if (titles[task.state]) {
       notify(task.state === "done" ? "success" : task.state === "failed" ? "error" : "warning", titles[task.state],
@@ -188,11 +198,10 @@
     }
   }
 
-  // A run started here is announced when it ends, also when it ended before its panel was shown.
-  async function follow(taskId) {
-    await reload();
-    const box = $(".dtg-task[data-task='" + taskId + "']");
-    if (!box || box.dataset.active !== "true") { announce(await DTGHost.fetchJson("/api/tasks/" + taskId)); }
+  // A run started here is announced when it ends, whichever panel render or watcher sees the end.
+  function follow(taskId) {
+    state.following[taskId] = true;
+    return reload();
   }
 
   // A removed file stays restorable for a while: the row says so and offers Undo; the delete is sent only after.

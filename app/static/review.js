@@ -63,10 +63,16 @@
     const pane = $("#dtg-ticket");
     pane.innerHTML = html;
     pane.scrollTop = 0;
+    scrollableTables(pane);
     showPosition(key);
     assignees();
     const target = focusTarget && $(focusTarget, pane);
     if (target) { target.focus({ preventScroll: true }); }
+  }
+
+  // A wide table scrolls inside its cell, so a keyboard must be able to reach it to scroll it.
+  function scrollableTables(root) {
+    root.querySelectorAll(".dtg-adf table").forEach(function (table) { table.tabIndex = 0; });
   }
 
   function currentKey() { const form = $("form.dtg-editor"); return form ? form.dataset.key : null; }
@@ -135,6 +141,7 @@
       const ticket = await DTGHost.fetchJson(ticketPath(form.dataset.key), { method: "PATCH", body: body });
       form.dataset.version = ticket.version;
       $("[data-field='preview']", form).innerHTML = ticket.html;
+      scrollableTables(form);
       const link = $(".dtg-ticket-row[data-key='" + CSS.escape(ticket.key) + "'] a");
       if (link) { link.firstChild.textContent = ticket.title; }
       saveState(form, "Saved", "saved");
