@@ -57,11 +57,17 @@
     DTGHost.resize();
   }
 
+  // The name follows the files ("UWEC spec"), so it is asked for again after they change.
+  async function showSessionName() {
+    const session = await DTGHost.fetchJson("/api/sessions/" + state.session);
+    $("#dtg-session-name").textContent = session.name;
+    return session;
+  }
+
   async function openSession(id, tab) {
-    const session = await DTGHost.fetchJson("/api/sessions/" + id);
-    state.session = session.id;
+    state.session = Number(id);
+    const session = await showSessionName();
     remember(session.id);
-    $("#dtg-session-name").textContent = session.name || "Session " + session.id;
     showSessions(false);
     await showTab(tab || TAB_OF_STAGE[session.stage] || "upload");
   }
@@ -115,7 +121,7 @@
       });
       notify("success", "Uploaded " + body.stored.length + (body.stored.length === 1 ? " file" : " files"),
         "Checked " + body.stored.join(", ") + ".");
-      await reload();
+      await Promise.all([reload(), showSessionName()]);
     } catch (error) {
       bar.hidden = true;
       status.textContent = error.message;
@@ -216,7 +222,7 @@
     try {
       await DTGHost.fetchJson(pending.path, { method: "DELETE" });
       notify("success", "Removed " + name, "The drafts made from it are now out of date; generate again to refresh them.");
-      if (state.session === pending.session) { await reload(); }
+      if (state.session === pending.session) { await Promise.all([reload(), showSessionName()]); }
     } catch (error) {
       dtg.report(error, name + " was not removed");
       await reload();

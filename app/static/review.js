@@ -51,7 +51,7 @@
       if (current) { link.setAttribute("aria-current", "true"); } else { link.removeAttribute("aria-current"); }
     });
     const row = $(".dtg-ticket-row[data-key='" + CSS.escape(key) + "']");
-    if (row) { row.scrollIntoView({ block: "nearest" }); }
+    if (row) { dtg.reveal($(".dtg-ticket-list"), row, false); }
   }
 
   // Opens a ticket in the editor beside the list. A later open wins over an earlier one still loading.
@@ -346,6 +346,9 @@
     if (el.classList.contains("dtg-select") || el.classList.contains("dtg-select-area")) {
       const count = $("#dtg-bulk [data-field='selected']");
       if (count) { count.textContent = selected().length + " selected"; dtg.clearFieldError(count); }
+      // The bulk bar takes room only while there is something to change.
+      const bar = $("#dtg-bulk");
+      if (bar) { bar.hidden = selected().length === 0; }
     }
   });
 
