@@ -16,12 +16,12 @@ from app.settings import Settings
 # sandbox (networkx, jsonschema, uvicorn...), which `dtg --help` and the other commands never need.
 # name -> (module:attribute, the one-line help `dtg --help` lists; tests/test_cli.py checks it matches the command)
 LAZY_COMMANDS = {
-    "generate": ("app.generation.command:generate_command", "Draft Jira tickets from spec CSV files."),
+    "generate": ("app.generation.command:generate_command", "Draft Jira tickets from spec CSV files or workbooks."),
     "sandbox": (
         "app.sandbox.command:sandbox_command",
         "Run a local stand-in for Jira Cloud that installs the app as Jira does.",
     ),
-    "validate": ("app.intake.command:validate_command", "Validate spec CSV files."),
+    "validate": ("app.intake.command:validate_command", "Validate spec CSV files or workbooks (.xlsx, .ods)."),
 }
 
 
@@ -103,15 +103,38 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None) -> None:
     default=None,
     help="Folder of spec CSV exports for --headless (default: the UWEC sample in ../shared).",
 )
-def demo(port: int, sandbox_port: int, headless: bool, spec: Path | None) -> None:
+@click.option(
+    "--project",
+    default="DTG",
+    show_default=True,
+    help="Sandbox project for --headless: DTG (company-managed), TEAM (team-managed) or REQ (required fields).",
+)
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="ID=VALUE",
+    help="A value for a field the project requires (as the admin sets on the configure page), e.g. "
+    "customfield_10050=Web. Repeatable.",
+)
+@click.option("--dry-run", is_flag=True, help="With --headless: print each create request, export nothing.")
+def demo(
+    port: int,
+    sandbox_port: int,
+    headless: bool,
+    spec: Path | None,
+    project: str,
+    fields: tuple[str, ...],
+    dry_run: bool,
+) -> None:
     """Run the app and the Jira sandbox together, install the app, and print where to open it."""
     import asyncio
 
     if headless:
-        _headless_demo(port, sandbox_port, spec)
+        _headless_demo(port, sandbox_port, spec, project.upper(), dict(_field_value(f) for f in fields), dry_run)
         return
-    if spec is not None:
-        raise click.UsageError("--spec goes with --headless.")
+    if spec is not None or dry_run or fields or project != "DTG":
+        raise click.UsageError("--spec, --project, --field and --dry-run go with --headless.")
 
     from app.launch import serve_demo
 
@@ -125,12 +148,22 @@ def demo(port: int, sandbox_port: int, headless: bool, spec: Path | None) -> Non
     asyncio.run(serve_demo(app_port=port, sandbox_port=sandbox_port, on_ready=ready))
 
 
-def _headless_demo(port: int, sandbox_port: int, spec: Path | None) -> None:
+def _field_value(option: str) -> tuple[str, str]:
+    field_id, equals, value = option.partition("=")
+    if not equals or not field_id.strip():
+        raise click.BadParameter(f"{option!r} is not ID=VALUE", param_hint="--field")
+    return field_id.strip(), value.strip()
+
+
+def _headless_demo(
+    port: int, sandbox_port: int, spec: Path | None, project: str, fields: dict[str, str], dry_run: bool
+) -> None:
     import asyncio
     import tempfile
 
-    from app.demo import default_spec_dir, run_headless
+    from app.demo import HeadlessOptions, default_spec_dir, run_headless
 
+    options = HeadlessOptions(project_key=project, field_defaults=fields, dry_run=dry_run)
     spec_dir = spec or default_spec_dir()
     if spec_dir is None:
         raise click.UsageError("The UWEC sample is not at ../shared/sample_data/uwec; pass --spec DIR.")
@@ -139,7 +172,14 @@ def _headless_demo(port: int, sandbox_port: int, spec: Path | None) -> None:
         if not environ.get("DTG_DATA_DIR"):  # a throwaway database, so the demo leaves nothing behind
             environ["DTG_DATA_DIR"] = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="dtg-demo-"))
         report = asyncio.run(
-            run_headless(environ, app_port=port, sandbox_port=sandbox_port, spec_dir=spec_dir, echo=click.echo)
+            run_headless(
+                environ,
+                app_port=port,
+                sandbox_port=sandbox_port,
+                spec_dir=spec_dir,
+                echo=click.echo,
+                options=options,
+            )
         )
     for line in report.lines():
         click.echo(line)

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.connect.verifiers import ContextTokenVerifier, InstallTokenVerifier, RequestTokenVerifier
 from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory, create_db_engine, session_factory
+from app.db.export_settings import ExportSettingsRepository
 from app.db.forge_installations import ForgeInstallationRepository, is_forge_client_key
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
@@ -41,6 +42,7 @@ class Services:
     sessions: SessionRepository
     tickets: TicketRepository
     tenant_settings: TenantSettingsRepository
+    export_settings: ExportSettingsRepository
     audit: AuditRepository
     install_verifier: InstallTokenVerifier
     request_verifier: RequestTokenVerifier
@@ -83,12 +85,20 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         sessions=SessionRepository(db),
         tickets=TicketRepository(db),
         tenant_settings=TenantSettingsRepository(db, secrets),
+        export_settings=ExportSettingsRepository(db),
         audit=AuditRepository(db),
         install_verifier=InstallTokenVerifier(
-            keys_url=settings.connect_install_keys_url, app_base_url=settings.base_url, http=http
+            keys_url=settings.connect_install_keys_url,
+            app_base_url=settings.base_url,
+            http=http,
+            max_lifetime_s=settings.jwt_max_lifetime_s,
         ),
-        request_verifier=RequestTokenVerifier(app_base_url=settings.base_url, lookup=find_active),
-        context_verifier=ContextTokenVerifier(app_base_url=settings.base_url, lookup=find_active),
+        request_verifier=RequestTokenVerifier(
+            app_base_url=settings.base_url, lookup=find_active, max_lifetime_s=settings.jwt_max_lifetime_s
+        ),
+        context_verifier=ContextTokenVerifier(
+            app_base_url=settings.base_url, lookup=find_active, max_lifetime_s=settings.jwt_max_lifetime_s
+        ),
         forge_verifier=forge_verifier(settings, http),
         jobs=jobs,
         rate_limits=RedisBackend(url=settings.redis_url) if settings.redis_url else StubBackend(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -17,8 +18,10 @@ from pathlib import Path
 
 from app.container import Services, build_services
 from app.db.models import ACTIVE_TASK_STATES, Task
+from app.jira.client import JiraClient
 from app.launch import DemoStack, demo_environment, demo_stack
 from app.logs import configure_logging
+from app.pipeline.dry_run import dry_run
 from app.pipeline.export import PROPERTY_KEY, export_results, start_export
 from app.pipeline.generation import start_generation
 from app.pipeline.intake import IncomingFile, add_files, open_session, validate_session
@@ -28,6 +31,16 @@ from workers.queue import DramatiqJobQueue
 SAMPLE_SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "sample_data" / "uwec"
 TASK_TIMEOUT_SECONDS = 600.0
 Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class HeadlessOptions:
+    """Which sandbox project to export into, values for the fields it requires, and whether to only show the
+    create requests (a dry run)."""
+
+    project_key: str = "DTG"
+    field_defaults: dict[str, str] = field(default_factory=dict)
+    dry_run: bool = False
 
 
 @dataclass
@@ -42,9 +55,13 @@ class DemoReport:
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     project_url: str = ""
+    dry_run: bool = False
+    epics: int = 0
 
     @property
     def ok(self) -> bool:
+        if self.dry_run:
+            return not self.failures and self.issues == 0
         return not self.failures and self.issues == sum(self.tickets.values()) > 0
 
     def lines(self) -> list[str]:
@@ -66,7 +83,13 @@ class DemoReport:
 
 
 async def run_headless(
-    environ: Mapping[str, str], *, app_port: int, sandbox_port: int, spec_dir: Path, echo: Echo
+    environ: Mapping[str, str],
+    *,
+    app_port: int,
+    sandbox_port: int,
+    spec_dir: Path,
+    echo: Echo,
+    options: HeadlessOptions = HeadlessOptions(),
 ) -> DemoReport:
     """Start everything, run the flow on the CSV files in `spec_dir`, stop everything, and report."""
     env = demo_environment(environ, app_port=app_port, sandbox_port=sandbox_port)
@@ -79,16 +102,20 @@ async def run_headless(
     services = build_services(settings, DramatiqJobQueue(stack.broker))
     serving = asyncio.create_task(stack.serve())
     try:
-        return await _flow(stack, services, spec_dir, echo)
+        started = time.monotonic()
+        report = await _flow(stack, services, spec_dir, echo, options)
+        report.seconds = time.monotonic() - started
+        return report
     finally:
         stack.stop()
         await serving
         await services.aclose()
 
 
-async def _flow(stack: DemoStack, services: Services, spec_dir: Path, echo: Echo) -> DemoReport:
-    started = time.monotonic()
-    report = DemoReport(project_url=stack.project_url)
+async def _flow(
+    stack: DemoStack, services: Services, spec_dir: Path, echo: Echo, options: HeadlessOptions
+) -> DemoReport:
+    report = DemoReport(project_url=stack.project_url, dry_run=options.dry_run)
     echo(f"Starting the Jira sandbox on {stack.sandbox_config.public_url} and the app on {stack.settings.base_url}")
     client_key = await stack.installed_client_key()
     tenant = services.tenants.find(client_key) if client_key else None
@@ -97,13 +124,16 @@ async def _flow(stack: DemoStack, services: Services, spec_dir: Path, echo: Echo
         return report
     echo("The app is installed in the sandbox.")
 
-    config = stack.sandbox_config
+    project = stack.sandbox.state.sandbox.store.project(options.project_key)
+    if project is None:
+        report.failures.append(f"The sandbox has no project {options.project_key} (it has DTG, TEAM and REQ).")
+        return report
+    report.project_url = stack.project_url.rsplit("/", 1)[0] + f"/{project.key}"
+    if options.field_defaults:  # what the admin would type on the configure page
+        stored = services.export_settings.get(tenant.id)
+        services.export_settings.save(tenant.id, dataclasses.replace(stored, field_defaults=options.field_defaults))
     upload = open_session(
-        services.sessions,
-        tenant_id=tenant.id,
-        project_key=config.project_key,
-        project_id=config.project_id,
-        account_id=None,
+        services.sessions, tenant_id=tenant.id, project_key=project.key, project_id=project.id, account_id=None
     )
     assert upload.id is not None
     paths = sorted(spec_dir.glob("*.csv"))
@@ -122,14 +152,33 @@ async def _flow(stack: DemoStack, services: Services, spec_dir: Path, echo: Echo
         return report
     report.tickets = Counter(t.area for t in services.tickets.list(tenant_id=tenant.id, session_id=upload.id))
 
+    if not await _project_fits(services, tenant.id, upload.id, project.key, echo, report):
+        return report
     export = start_export(services, tenant.id, upload.id)
     await _wait(services, export, "Exporting to the Jira sandbox", echo, report)
     results = export_results(services, tenant.id, upload.id)
     report.failures += [f"{t.key}: {t.error}" for t in results.tickets if t.error]
     report.links_planned = int(results.summary.get("links_total", 0))
     _count_in_sandbox(stack, upload.id, report)
-    report.seconds = time.monotonic() - started
     return report
+
+
+async def _project_fits(
+    services: Services, tenant_id: int, session_id: int, project_key: str, echo: Echo, report: DemoReport
+) -> bool:
+    """The project check the export panel shows; with --dry-run also every create request (then False: stop)."""
+    installation = services.tenants.get(tenant_id)
+    assert installation is not None
+    client = JiraClient(services.http, installation, services.settings.app_key)
+    found = await dry_run(services, client, tenant_id=tenant_id, session_id=session_id, project_key=project_key)
+    for check in found.checks:
+        echo(f"  Project {project_key}: {check['message']} {check['todo']}")
+    if report.dry_run:  # one JSON object per line: each epic, then each ticket with its request and links
+        for entry in [*found.epics, *found.tickets]:
+            echo(json.dumps(entry, sort_keys=True))
+    if not found.ready:
+        report.failures.append(f"Project {project_key} does not take the export as set up (see above).")
+    return found.ready and not report.dry_run
 
 
 async def _wait(services: Services, task_id: int, what: str, echo: Echo, report: DemoReport) -> bool:

@@ -33,6 +33,7 @@ from app.web import (
 )
 from app.web.body_limit import BodyLimitMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
+from app.web.input_guard import ControlCharacterMiddleware
 from app.web.request_id import RequestIdMiddleware
 from app.web.routing import Auth, SecuredMount, SecuredRoute, check_policies
 
@@ -109,8 +110,12 @@ def create_app(
     app = Starlette(
         routes=app_routes,
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=lifespan,  # type: ignore[arg-type]
-        middleware=[Middleware(RequestIdMiddleware), Middleware(BodyLimitMiddleware)],
+        lifespan=lifespan,
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(ControlCharacterMiddleware),
+            Middleware(BodyLimitMiddleware),
+        ],
     )
     app.state.templates = Jinja2Templates(directory=ROOT / "templates")
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -48,3 +49,38 @@ def test_headless_demo_without_a_spec_folder_is_a_usage_error(tmp_path: Path) ->
     command = [*DTG, "demo", "--headless", "--spec", str(missing)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "nowhere" in done.stderr
+
+
+def _headless(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    if not UWEC.is_dir():
+        pytest.skip("the UWEC sample is not beside the repository")
+    env = {**os.environ, "DTG_DATA_DIR": str(tmp_path / "data")}
+    ports = ["--port", str(free_port()), "--sandbox-port", str(free_port())]
+    return subprocess.run(
+        [*DTG, "demo", "--headless", *ports, *options], env=env, capture_output=True, text=True, timeout=240
+    )
+
+
+def test_a_project_with_required_fields_blocks_the_export_before_anything_is_written(tmp_path: Path) -> None:
+    blocked = _headless(tmp_path / "blocked", "--project", "REQ")
+    assert blocked.returncode == 1
+    assert (
+        "Project REQ: Project REQ requires 'Cost centre' (customfield_10050) on Task and Epic issues" in blocked.stdout
+    )
+    assert "configure page (one of: Web, Brand)" in blocked.stdout
+    assert _number("Issues in the sandbox", blocked.stdout) == 0
+
+
+def test_the_dry_run_prints_each_create_request_and_exports_nothing(tmp_path: Path) -> None:
+    done = _headless(tmp_path, "--project", "TEAM", "--dry-run")
+    assert done.returncode == 0, done.stdout + done.stderr
+    entries = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    epics = [e for e in entries if "area" in e]
+    tickets = [e for e in entries if "key" in e]
+    assert {e["area"] for e in epics} >= {"Content model", "Views"}
+    assert len(tickets) == _number("Tickets", done.stdout)
+    # The team-managed project's own issue type ids, and each ticket placed under its area's epic.
+    assert {e["request"]["fields"]["issuetype"]["id"] for e in epics} == {"10100"}
+    assert {t["request"]["fields"]["issuetype"]["id"] for t in tickets} == {"10101"}
+    assert all("epic, created first" in t["request"]["fields"]["parent"]["key"] for t in tickets)
+    assert _number("Issues in the sandbox", done.stdout) == 0

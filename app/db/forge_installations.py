@@ -14,10 +14,8 @@ from sqlmodel import Session, col, select
 
 from app.db.engine import SessionFactory
 from app.db.models import ForgeInstallation, Tenant, utcnow
-from app.domain.forge import ForgeInvocationSite, ForgeSite, OAuthToken
+from app.domain.forge import FORGE_CLIENT_KEY_PREFIX, ForgeInvocationSite, ForgeSite, OAuthToken
 from app.encryption import SecretBox
-
-FORGE_CLIENT_KEY_PREFIX = "forge:"
 
 
 def forge_client_key(cloud_id: str) -> str:
@@ -82,6 +80,16 @@ class ForgeInstallationRepository:
                     ForgeInstallation.installation_id == installation_id,
                     col(ForgeInstallation.uninstalled_at).is_(None),
                 )
+            ).first()
+            return None if row is None else _site(row)
+
+    def active_site(self, tenant_id: int) -> ForgeSite | None:
+        """The tenant's newest active installation (a reinstall leaves the old one behind until preUninstall)."""
+        with self._sessions() as session:
+            row = session.exec(
+                select(ForgeInstallation)
+                .where(ForgeInstallation.tenant_id == tenant_id, col(ForgeInstallation.uninstalled_at).is_(None))
+                .order_by(col(ForgeInstallation.installed_at).desc())
             ).first()
             return None if row is None else _site(row)
 
@@ -164,4 +172,5 @@ def _site(row: ForgeInstallation) -> ForgeSite:
         cloud_id=row.cloud_id,
         site_url=row.site_url,
         api_base_url=row.api_base_url,
+        installed_at=_aware(row.installed_at).timestamp(),
     )

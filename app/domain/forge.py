@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# A Forge tenant's `client_key`: there is no Connect client key, and the cloudId is stable across reinstalls.
+FORGE_CLIENT_KEY_PREFIX = "forge:"
+
 
 @dataclass(frozen=True)
 class OAuthToken:
@@ -24,6 +27,8 @@ class ForgeSite:
     site_url: str
     # Where this site's Jira REST API is reached (`https://api.atlassian.com/ex/jira/{cloudId}`).
     api_base_url: str
+    # When this installation was first seen (epoch seconds): Atlassian may still be granting its scopes for a while.
+    installed_at: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.domain.forge import FORGE_CLIENT_KEY_PREFIX
+
 
 @dataclass(frozen=True)
 class Installation:
@@ -14,6 +16,11 @@ class Installation:
     shared_secret: str = field(repr=False)
     enabled: bool = True
     active: bool = True
+
+    @property
+    def is_forge(self) -> bool:
+        """Installed through the Forge front: Jira is called with Forge's bearer tokens, not Connect JWTs."""
+        return self.client_key.startswith(FORGE_CLIENT_KEY_PREFIX)
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@ interpreted. ADF forbids empty text nodes, so empty values become empty paragrap
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
 
-from app.adf.schema import SCHEMA_PATH, validator_for
+from app.adf.schema import SCHEMA_PATH, adf_is_valid, validator_for
+from app.adf.size import description_size
 from app.generation.tables import Table
 
 Node = dict[str, Any]
@@ -72,8 +73,22 @@ def task_list(items: list[str], local_id: str) -> Node | None:
     }
 
 
+def code_block(value: str, language: str = "") -> Node | None:
+    """Preformatted text (newlines kept); None when empty."""
+    if not value:
+        return None
+    node: Node = {"type": "codeBlock", "content": [{"type": "text", "text": value}]}
+    if language:
+        node["attrs"] = {"language": language}
+    return node
+
+
 def panel(panel_type: str, *content: Node | None) -> Node:
     return {"type": "panel", "attrs": {"panelType": panel_type}, "content": [c for c in content if c is not None]}
+
+
+# A cell holding markup (help text with <strong>, <code>) is shown as code, so it reads as written, not as prose.
+_MARKUP = re.compile(r"</?[a-zA-Z][^<>]*>")
 
 
 def table(spec: Table) -> Node:
@@ -81,7 +96,10 @@ def table(spec: Table) -> Node:
     rows = []
     for row in spec.rows:
         cells = [
-            {"type": "tableHeader" if cell.is_heading else "tableCell", "content": [paragraph(inline(cell.text))]}
+            {
+                "type": "tableHeader" if cell.is_heading else "tableCell",
+                "content": [paragraph(inline(cell.text, *(("code",) if _MARKUP.search(cell.text) else ())))],
+            }
             for cell in row
         ]
         rows.append({"type": "tableRow", "content": cells})
@@ -102,10 +120,12 @@ def plain_text(node: Node) -> str:
 
 
 def size(document: Node) -> int:
-    """The description's size as Jira counts it against its 32,767-character limit: the serialised JSON."""
-    return len(json.dumps(document))
+    """The description's size as Jira counts it against its 32,767-character limit (see app/adf/size.py)."""
+    return description_size(document)
 
 
 def validate(document: Node) -> list[str]:
     """Every schema violation in `document` (empty when it is valid ADF), each with its JSON path."""
+    if adf_is_valid(SCHEMA_PATH)(document):  # the compiled check is fast; listing errors is only for the rare no
+        return []
     return [f"{error.json_path}: {error.message}" for error in validator_for(SCHEMA_PATH).iter_errors(document)]

@@ -28,17 +28,22 @@ def render(
     *,
     attached_tables: frozenset[int] = frozenset(),
     attached_findings: bool = False,
+    attached_criteria: bool = False,
+    hidden_summaries: frozenset[int] = frozenset(),
+    text_summaries: frozenset[int] = frozenset(),
+    attached_behat: bool = False,
 ) -> Node:
-    """The ADF description; the tables at `attached_tables` (indexes) and, if `attached_findings`, the findings are
-    replaced by a pointer to their attachment."""
+    """The ADF description; the tables at `attached_tables` (indexes) and, if `attached_findings`, the findings and,
+    if `attached_criteria`, the data's criteria are replaced by a pointer to their attachment."""
     return adf.doc(
         adf.heading("User story"),
         adf.paragraph(adf.inline(prose.user_story)),
         _hold_panel(draft),
-        *_configuration(draft, attached_tables),
+        *_configuration(draft, attached_tables, hidden_summaries, text_summaries),
         *_notes(draft.notes),
         adf.heading("Success criteria"),
-        adf.task_list(list(prose.success_criteria), "success-criteria"),
+        *_criteria(draft, prose, attached_criteria),
+        *_behat(draft, attached_behat),
         _findings_panel(draft.findings, attached_findings),
         adf.heading("Source"),
         adf.paragraph(adf.inline(source_text(draft.source))),
@@ -63,13 +68,26 @@ def _hold_panel(draft: TicketDraft) -> Node | None:
     return None
 
 
-def _configuration(draft: TicketDraft, attached: frozenset[int]) -> list[Node | None]:
+def _configuration(
+    draft: TicketDraft, attached: frozenset[int], hidden: frozenset[int], as_text: frozenset[int]
+) -> list[Node | None]:
     if not draft.tables and not draft.remarks:
         return []
     nodes: list[Node | None] = [adf.heading("Configuration")]
     for index, table in enumerate(draft.tables):
         nodes.append(adf.heading(table.title, 4))
-        if index in attached:
+        summary = table.summary() if index not in hidden else None
+        if index not in attached:
+            nodes.append(adf.table(table))
+        elif summary is not None:
+            # As plain text the summary costs a tenth of a table's ADF, which is what keeps 40 fields readable inline.
+            nodes.append(adf.code_block(summary.to_text()) if index in as_text else adf.table(summary))
+            nodes.append(
+                adf.paragraph(
+                    adf.inline(f"Every column of this table is in the attached {table_filename(table, 'csv')}.")
+                )
+            )
+        else:
             nodes.append(
                 adf.paragraph(
                     adf.inline(
@@ -78,10 +96,28 @@ def _configuration(draft: TicketDraft, attached: frozenset[int]) -> list[Node | 
                     )
                 )
             )
-        else:
-            nodes.append(adf.table(table))
     nodes.extend(adf.paragraph(adf.inline(remark)) for remark in draft.remarks)
     return nodes
+
+
+CRITERIA_FILE = "success-criteria.md"
+BEHAT_FILE = "acceptance.feature"
+
+
+def _behat(draft: TicketDraft, attached: bool) -> list[Node | None]:
+    if not draft.behat:
+        return []
+    heading = adf.heading("Acceptance tests (Drupal Spec Tool, Behat)")
+    if attached:
+        return [heading, adf.paragraph(adf.inline(f"Too long for the description: see the attached {BEHAT_FILE}."))]
+    return [heading, adf.code_block(draft.behat.rstrip("\n"), "gherkin")]
+
+
+def _criteria(draft: TicketDraft, prose: TicketProse, attached: bool) -> list[Node | None]:
+    if not attached:
+        return [adf.task_list([*draft.criteria, *prose.success_criteria], "success-criteria")]
+    pointer = f"{len(draft.criteria)} criteria from the spec rows, too many for the description: see {CRITERIA_FILE}."
+    return [adf.paragraph(adf.inline(pointer)), adf.task_list(list(prose.success_criteria), "success-criteria")]
 
 
 def _notes(notes: tuple[str, ...]) -> list[Node | None]:
@@ -90,8 +126,18 @@ def _notes(notes: tuple[str, ...]) -> list[Node | None]:
     return [adf.heading("Notes from the spec"), *(adf.paragraph(adf.inline(note)) for note in notes)]
 
 
+_WHO = {
+    "spec_author": "the spec author can fix this",
+    "jira_admin": "the Jira admin can fix this",
+    "retry_later": "nobody needs to: retry later",
+    "developer": "the developer decides",
+    "director": "the director decides",
+}
+
+
 def finding_line(finding: dict[str, Any]) -> str:
-    """ "warning, UWEC_Fields.csv record 147, Machine name: ...message... Suggestion: ..." """
+    """ "warning, UWEC_Fields.csv record 147, Machine name: ...message... Suggestion: ... (the spec author can fix
+    this)" """
     where = ", ".join(
         filter(
             None,
@@ -103,7 +149,8 @@ def finding_line(finding: dict[str, Any]) -> str:
         )
     )
     suggestion = f" Suggestion: {finding['suggestion']}" if finding.get("suggestion") else ""
-    return f"{finding['severity']}, {where}: {finding['message']}{suggestion}"
+    who = f" ({_WHO[str(finding['who_can_fix'])]})" if str(finding.get("who_can_fix")) in _WHO else ""
+    return f"{finding['severity']}, {where}: {finding['message']}{suggestion}{who}"
 
 
 def _findings_panel(findings: tuple[dict[str, Any], ...], attached: bool) -> Node | None:

@@ -9,11 +9,12 @@ from typing import Any
 
 from app.errors import AppError, WhoCanFix
 from app.generation.briefs import brief_for
+from app.generation.defects import contradictions, storage_conflicts
 from app.generation.dependencies import TicketCycle, link
 from app.generation.grouping import group_units
 from app.generation.oversize import describe
 from app.generation.tickets import Ticket, TicketDraft
-from app.intake import Code, Finding, IntakeResult, Severity
+from app.intake import Action, Code, Finding, IntakeResult, Severity
 from app.llm import LLMConfig, ProseWriter, TicketProse, Usage, WriteResult, build_writer, write_all
 
 OnTicket = Callable[[Ticket], Awaitable[None] | None]
@@ -80,19 +81,30 @@ def draft_tickets(intake: IntakeResult) -> DraftSet:
     for finding in intake.findings:
         if key := owner.get((finding.file, finding.record)):
             per_ticket.setdefault(key, []).append(finding.to_dict())
+    for key, shared in storage_conflicts(intake.findings, intake.model, owner).items():
+        per_ticket.setdefault(key, []).extend(f.to_dict() for f in shared)
+    contradicted = [(unit.key, finding) for unit in units for finding in contradictions(unit)]
+    for key, finding in contradicted:
+        per_ticket.setdefault(key, []).append(finding.to_dict())
     for cycle, finding in zip(links.cycles, cycle_findings, strict=True):
         for key in cycle.tickets:
             per_ticket.setdefault(key, []).append(finding.to_dict())
-    drafts = tuple(
-        replace(
-            unit.draft(),
-            findings=tuple(per_ticket.get(unit.key, ())),
-            blocked_by=links.blocked_by[unit.key],
-            relates_to=links.relates_to.get(unit.key, ()),
+    removals = {unit.key for unit in units if unit.action is Action.REMOVE}
+    plain = {unit.key: unit.draft(intake.model) for unit in units}
+    drafts = []
+    for unit in units:
+        # Removing what exists never waits for new work; only another removal can be in its way.
+        blocked_by = tuple(k for k in links.blocked_by[unit.key] if unit.key not in removals or k in removals)
+        drafts.append(
+            replace(
+                plain[unit.key],
+                findings=tuple(per_ticket.get(unit.key, ())),
+                blocked_by=blocked_by,
+                relates_to=links.relates_to.get(unit.key, ()),
+                blockers=tuple(plain[k].title for k in blocked_by),
+            )
         )
-        for unit in units
-    )
-    return DraftSet(drafts, (*intake.findings, *cycle_findings), links.cycles)
+    return DraftSet(tuple(drafts), (*intake.findings, *(f for _, f in contradicted), *cycle_findings), links.cycles)
 
 
 def _cycle_finding(cycle: TicketCycle) -> Finding:

@@ -12,17 +12,31 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.generation.behat import ticket_feature
 from app.generation.briefs import facts_for, machine_names_for
+from app.generation.criteria import criteria_for
 from app.generation.naming import VERBS, area_of, labels_for, noun_of, plural, title
-from app.generation.tables import Table, rows_table, settings_table
-from app.generation.tickets import TicketDraft
+from app.generation.personas import persona_for
+from app.generation.tables import Table, cell_by_role, rows_table, settings_table
+from app.generation.tickets import TicketAction, TicketDraft
 from app.intake.model import Action, Bundle, ResponsiveImageStyle, SpecItem, SpecModel
+from app.intake.names import split_list
 
 WORK = frozenset({Action.BUILD, Action.CHANGE, Action.HOLD})
+# What a developer needs to see of every field without opening an attachment.
+FIELD_SUMMARY = ("label", "machine_name", "field_type", "required", "cardinality", "widget", "ref_bundle")
 
 # Density and format variants of an image style, by this spec style's naming: 42x42 -> 42x42_1_5x, 42x42_2x,
 # 42x42_non-webp. A responsive style's family is its mapped styles plus these variants.
 _VARIANT = re.compile(r"(?:_\d+(?:_\d+)?x)?(?:[_-]non[-_]?webp)?")
+
+# What a unit's action makes of its ticket; units are only built for work, so Action.NONE has no entry.
+TICKET_ACTIONS: dict[Action, TicketAction] = {
+    Action.BUILD: "build",
+    Action.CHANGE: "change",
+    Action.REMOVE: "remove",
+    Action.HOLD: "hold",
+}
 
 
 @dataclass
@@ -40,8 +54,10 @@ class Unit:
     subjects: list[SpecItem] = field(default_factory=list)  # the items the ticket is about; their notes are shown
     shown: list[SpecItem] = field(default_factory=list)  # context rows delivered elsewhere
     remarks: list[str] = field(default_factory=list)
+    dropped: list[SpecItem] = field(default_factory=list)  # rows marked d inside new work: not to be built
+    uses: list[SpecItem] = field(default_factory=list)  # rows built elsewhere that this work needs first
 
-    def draft(self) -> TicketDraft:
+    def draft(self, model: SpecModel) -> TicketDraft:
         """The draft without findings and links (those need every unit)."""
         area = area_of(self.items[0] if self.items else self.shown[0])
         on_hold = self.action is Action.HOLD
@@ -52,11 +68,12 @@ class Unit:
             for item in self.items
             if item.action is Action.HOLD and not on_hold
         ]
+        heading = title(area, self.verb, self.subject, self.counts, on_hold)
         return TicketDraft(
             key=self.key,
-            title=title(area, self.verb, self.subject, self.counts, on_hold),
+            title=heading,
             area=area,
-            action="hold" if on_hold else str(self.action),  # type: ignore[arg-type]
+            action="hold" if on_hold else TICKET_ACTIONS[self.action],
             labels=labels_for(area, self.action),
             kind=self.kind,
             subject=self.subject,
@@ -64,6 +81,9 @@ class Unit:
             notes=tuple(notes),
             remarks=tuple(self.remarks),
             held=tuple(held),
+            criteria=criteria_for(self.items, model, removal=self.action is Action.REMOVE, dropped=self.dropped),
+            persona=persona_for(self.kind, [*self.items, *self.shown], notes, model),
+            behat="" if self.action is Action.REMOVE else ticket_feature(heading, self.items, model),
             on_hold=on_hold,
             facts=facts_for(self.subjects, self.tables),
             machine_names=machine_names_for([*self.items, *self.shown]),
@@ -75,7 +95,7 @@ def _by_key(items: Iterable[SpecItem]) -> dict[Hashable, list[SpecItem]]:
     """Rows per scoped key, in first-seen order: duplicate rows join the first row's ticket."""
     groups: dict[Hashable, list[SpecItem]] = {}
     for item in items:
-        groups.setdefault(item.key, []).append(item)  # type: ignore[attr-defined]
+        groups.setdefault(item.key, []).append(item)
     return groups
 
 
@@ -93,7 +113,7 @@ def _key_action(action: Action) -> str:
 
 
 def _distinct(items: Sequence[SpecItem]) -> int:
-    return len({item.key for item in items})  # type: ignore[attr-defined]
+    return len({item.key for item in items})
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,7 @@ class _Section:
     parent_role: str  # the child's column naming the parent: redundant inside the parent's ticket
     removal: str  # removal group for removed children of kept parents
     children: dict[Any, list[SpecItem]]
+    summary_roles: tuple[str, ...] = ()  # the columns that stay inline when the table is attached
 
 
 class Grouper:
@@ -120,7 +141,7 @@ class Grouper:
         fieldless: list[SpecItem] = []
         self._families(
             m.bundles,
-            [_Section("Fields", "field", "bundle", "fields", _children(m.fields, "bundle"))],
+            [_Section("Fields", "field", "bundle", "fields", _children(m.fields, "bundle"), FIELD_SUMMARY)],
             "bundle",
             fieldless.extend,
         )
@@ -172,8 +193,10 @@ class Grouper:
                 removal = f"bundle.{parent.entity_type}" if isinstance(parent, Bundle) else prefix + "s"
                 self._remove(removal, [*rows, *(c for _, items in children for c in items)])
                 continue
-            for section, items in children:
-                self._remove(section.removal, [c for c in items if c.action is Action.REMOVE])
+            removed = [c for _, items in children for c in items if c.action is Action.REMOVE]
+            if exists_today(parent):
+                for section, items in children:
+                    self._remove(section.removal, [c for c in items if c.action is Action.REMOVE])
             kept = [(s, [c for c in items if c.action is not Action.REMOVE]) for s, items in children]
             if parent.action in WORK:
                 if (
@@ -183,7 +206,7 @@ class Grouper:
                 ):
                     fieldless(rows)
                     continue
-                self._family_unit(prefix, rows, kept, update=False)
+                self._family_unit(prefix, rows, kept, update=False, dropped=[] if exists_today(parent) else removed)
             elif any(c.action in WORK for _, items in kept for c in items):
                 self._family_unit(
                     prefix, rows, [(s, [c for c in items if c.action in WORK]) for s, items in kept], update=True
@@ -200,7 +223,12 @@ class Grouper:
                 )
 
     def _family_unit(
-        self, prefix: str, rows: list[SpecItem], sections: list[tuple[_Section, list[SpecItem]]], update: bool
+        self,
+        prefix: str,
+        rows: list[SpecItem],
+        sections: list[tuple[_Section, list[SpecItem]]],
+        update: bool,
+        dropped: Sequence[SpecItem] = (),
     ) -> None:
         parent = rows[0]
         noun = noun_of(parent)
@@ -211,7 +239,11 @@ class Grouper:
             if len(rows) == 1
             else rows_table(f"{parent.label} {noun} rows", rows, omit=("notes",))
         ]
-        tables += [rows_table(s.title, items, omit=(s.parent_role,)) for s, items in sections if items]
+        tables += [
+            rows_table(s.title, items, omit=(s.parent_role,), summary_roles=s.summary_roles)
+            for s, items in sections
+            if items
+        ]
         children = [c for _, items in sections for c in items]
         shown: list[SpecItem] = []
         if bundles := [
@@ -233,6 +265,7 @@ class Grouper:
                 counts=", ".join(plural(s.noun, _distinct(items)) for s, items in sections),
                 subjects=[] if update else rows[:1],
                 shown=[*shown, *(rows if update else [])],
+                dropped=list(dropped),
             )
         )
 
@@ -252,7 +285,7 @@ class Grouper:
             if style.action not in WORK:
                 continue
             assert isinstance(style, ResponsiveImageStyle)
-            seeds = [s for s in (style.fallback_style, *style.image_styles) if s]
+            seeds = _seeds(style, styles)
             family = [k for k in styles if owners.get(k) == style.key]
             modes = [
                 v
@@ -265,11 +298,8 @@ class Grouper:
             tables += self._style_tables(family_rows, effects, "Image style family")
             if modes:
                 tables.append(rows_table("Matching view mode", modes))
-            elsewhere = [
-                styles[s][0].label
-                for s in dict.fromkeys(seeds)
-                if s in styles and s not in family and styles[s][0].action in WORK
-            ]
+            used = [styles[s][0] for s in seeds if s in styles and s not in family and styles[s][0].action in WORK]
+            elsewhere = [s.label for s in used]
             remarks = [f"Also uses image styles built in other tickets: {', '.join(elsewhere)}."] if elsewhere else []
             self.units.append(
                 Unit(
@@ -287,6 +317,7 @@ class Grouper:
                     ),
                     subjects=rows[:1],
                     remarks=remarks,
+                    uses=used,
                 )
             )
         leftover: list[SpecItem] = []
@@ -296,7 +327,7 @@ class Grouper:
             elif rows[0].action in WORK and key not in claimed:
                 leftover.extend(rows)
         # Effects of existing styles (status x) still need building: they join the leftover ticket.
-        owned = claimed | {s.key for s in leftover}  # type: ignore[attr-defined]
+        owned = claimed | {s.key for s in leftover}
         orphan_effects = [e for k, items in effects.items() if k not in owned for e in items if e.action in WORK]
         self._remove("image_effects", [e for items in effects.values() for e in items if e.action is Action.REMOVE])
         if leftover or orphan_effects:
@@ -312,7 +343,7 @@ class Grouper:
 
     @staticmethod
     def _effects_of(styles: Sequence[SpecItem], effects: dict[Any, list[SpecItem]]) -> list[SpecItem]:
-        keys = dict.fromkeys(s.key for s in styles)  # type: ignore[attr-defined]
+        keys = dict.fromkeys(s.key for s in styles)
         return [e for k in keys for e in effects.get(k, []) if e.action is not Action.REMOVE]
 
     def _style_tables(
@@ -379,12 +410,37 @@ class Grouper:
                 subject=plural(noun, _distinct(primary)),
                 items=items,
                 tables=[
-                    rows_table(plural(n, _distinct(group)).split(" ", 1)[1].capitalize(), group)
+                    rows_table(
+                        plural(n, _distinct(group)).split(" ", 1)[1].capitalize(),
+                        group,
+                        summary_roles=FIELD_SUMMARY if n == "field" else (),
+                    )
                     for n, group in by_noun.items()
                 ],
                 counts=", ".join(plural(n, _distinct(group)) for n, group in others),
             )
         )
+
+
+def exists_today(item: SpecItem) -> bool:
+    """Whether the site has the item now (implemented, or changed since): only then is there anything to remove."""
+    return item.status.strip().lower() in ("x", "c")
+
+
+def _label_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def _seeds(style: ResponsiveImageStyle, styles: dict[Hashable, list[SpecItem]]) -> list[str]:
+    """The image styles a responsive style names: its fallback, the styles intake resolved, and for each group name
+    every style whose label starts with it, punctuation aside ("Banner" -> "Banner Desk", "200x200 Non Crop" ->
+    "200x200 (Non Crop) 2x"), which is what an image style group means."""
+    seeds = [s for s in (style.fallback_style, *style.image_styles) if s]
+    labels = {_label_key(rows[0].label): str(key) for key, rows in styles.items()}
+    for text in split_list(cell_by_role(style, "image_styles")):
+        if wanted := _label_key(text):
+            seeds.extend(key for label, key in labels.items() if label.startswith(wanted))
+    return list(dict.fromkeys(seeds))
 
 
 def _seed_of(style: str, seeds: Iterable[str]) -> str | None:
@@ -403,7 +459,7 @@ def _family_owners(responsive: Sequence[SpecItem], styles: dict[Hashable, list[S
     for style in responsive:
         if style.action not in WORK or not isinstance(style, ResponsiveImageStyle):
             continue
-        seeds = [s for s in (style.fallback_style, *style.image_styles) if s]
+        seeds = _seeds(style, styles)
         for key, rows in styles.items():
             if rows[0].action in WORK and _seed_of(str(key), seeds) is not None:
                 claims.setdefault(key, []).append(

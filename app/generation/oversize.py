@@ -1,39 +1,98 @@
-"""Descriptions over Jira's limit: the tables (and if need be the findings) move into attachments."""
+"""Descriptions over Jira's limit: tables, then findings, then the rows' criteria move into attachments.
+
+A table with summary columns (the field table) keeps them inline when the whole table is attached, so every field's
+label, machine name, type, required flag, values, widget and target stay readable in the issue.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
+from app.adf import MAX_DESCRIPTION
 from app.generation import adf
-from app.generation.description import finding_line, render, table_filename
+from app.generation.description import BEHAT_FILE, CRITERIA_FILE, finding_line, render, table_filename
 from app.generation.tickets import Attachment, TicketDraft
 from app.llm import TicketProse
 
-# Jira rejects a description over 32,767 characters. We count len(json.dumps(adf)), the serialised ADF, which is
-# what the REST call carries and is never shorter than the text Jira counts, so staying under it is safe.
-MAX_DESCRIPTION = 32_767
+
+@dataclass(frozen=True)
+class _Layout:
+    """What of a description is attached instead of shown."""
+
+    tables: frozenset[int] = frozenset()
+    findings: bool = False
+    criteria: bool = False
+    text_summaries: frozenset[int] = frozenset()  # attached tables whose summary is shown as plain text
+    behat: bool = False
+    summaries: frozenset[int] = frozenset()  # attached tables whose summary columns are hidden too
 
 
 def describe(draft: TicketDraft, prose: TicketProse) -> tuple[dict[str, Any], tuple[Attachment, ...]]:
-    """The description and its attachments: inline when it fits; else the largest tables move into attachments
-    one by one until it fits, and the findings too if the tables were not enough."""
-    attached: set[int] = set()
-    document = render(draft, prose)
+    """The description and its attachments: inline when it fits; else the Behat check and the largest tables move
+    into attachments one
+    by one (keeping their summary columns as a table, then as plain text), then the findings, the criteria, then
+    the summaries; tables that fit again after that come back inline, smallest first."""
+
+    def document(layout: _Layout) -> dict[str, Any]:
+        return render(
+            draft,
+            prose,
+            attached_tables=layout.tables,
+            attached_findings=layout.findings,
+            attached_criteria=layout.criteria,
+            hidden_summaries=layout.summaries,
+            text_summaries=layout.text_summaries,
+            attached_behat=layout.behat,
+        )
+
+    def fits(layout: _Layout) -> bool:
+        return adf.size(document(layout)) <= MAX_DESCRIPTION
+
+    # The Behat check goes first: it repeats the tables, and the session's .feature file carries it too.
+    layout = _Layout(behat=bool(draft.behat) and not fits(_Layout()))
     by_size = sorted(range(len(draft.tables)), key=lambda i: (-adf.size(adf.table(draft.tables[i])), i))
     for index in by_size:
-        if adf.size(document) <= MAX_DESCRIPTION:
+        if fits(layout):
             break
-        attached.add(index)
-        document = render(draft, prose, attached_tables=frozenset(attached))
+        layout = replace(layout, tables=layout.tables | {index})
+    summarised = [i for i in by_size if draft.tables[i].summary_headers]
+    for index in summarised:
+        if fits(layout):
+            break
+        layout = replace(layout, text_summaries=layout.text_summaries | {index})
+    if not fits(layout) and draft.findings:
+        layout = replace(layout, findings=True)
+    if not fits(layout) and draft.criteria:
+        layout = replace(layout, criteria=True)
+    for index in summarised:
+        if fits(layout):
+            break
+        layout = replace(layout, summaries=layout.summaries | {index})
+    for index in reversed(by_size):
+        if index in layout.tables and fits(smaller := replace(layout, tables=layout.tables - {index})):
+            layout = smaller
+    if layout.behat and fits(inline := replace(layout, behat=False)):
+        layout = inline
+    return document(layout), _attachments(draft, layout)
+
+
+def _attachments(draft: TicketDraft, layout: _Layout) -> tuple[Attachment, ...]:
+    attached = sorted(layout.tables)
     attachments = [
-        Attachment(table_filename(draft.tables[i], "csv"), "text/csv", draft.tables[i].to_csv())
-        for i in sorted(attached)
+        Attachment(table_filename(draft.tables[i], "csv"), "text/csv", draft.tables[i].to_csv()) for i in attached
     ]
     if attached:
-        markdown = "\n".join(draft.tables[i].to_markdown() for i in sorted(attached))
+        markdown = "\n".join(draft.tables[i].to_markdown() for i in attached)
         attachments.append(Attachment("tables.md", "text/markdown", f"# {draft.title}\n\n{markdown}"))
-    if adf.size(document) > MAX_DESCRIPTION:
+    if layout.findings:
         lines = "\n".join(f"- {finding_line(f)}" for f in draft.findings)
         attachments.append(Attachment("findings.md", "text/markdown", f"# Spec findings: {draft.title}\n\n{lines}\n"))
-        document = render(draft, prose, attached_tables=frozenset(attached), attached_findings=True)
-    return document, tuple(attachments)
+    if layout.behat:
+        attachments.append(Attachment(BEHAT_FILE, "text/x-gherkin", draft.behat))
+    if layout.criteria:
+        checklist = "\n".join(f"- [ ] {criterion}" for criterion in draft.criteria)
+        attachments.append(
+            Attachment(CRITERIA_FILE, "text/markdown", f"# Success criteria: {draft.title}\n\n{checklist}\n")
+        )
+    return tuple(attachments)

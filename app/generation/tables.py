@@ -52,6 +52,23 @@ KIND_OF: dict[type[SpecItem], SpecKind] = {
 # Jira keys and people's initials are tracking, not configuration; they would only go stale in a ticket.
 _BOOKKEEPING = frozenset({"id", "dev", "qa"})
 
+# Spreadsheet abbreviations, spelled out for the ticket by column role ("X" -> "Spec status", "Mod." -> "Moderated").
+# Only the heading changes: values are copied exactly and each cell still names its source header.
+SPELLED_OUT: dict[str, str] = {
+    "status": "Spec status",  # the X column; "Status" is a view's own column (Enabled/Disabled)
+    "moderated": "Moderated",
+    "layout": "Layout Builder",
+    "translated": "Translatable",
+    "migrated": "Migrated",
+    "meta": "Metatags",
+    "scheduled": "Scheduled",
+    "searched": "Searchable",
+    "required": "Required",
+    "cardinality": "Cardinality",
+    "ref_bundle": "Reference target",
+    "widget": "Form widget",
+}
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -80,6 +97,15 @@ class Table:
 
     title: str
     rows: tuple[tuple[Cell, ...], ...]
+    # Headers of the columns that stay in the description when the whole table must go into an attachment.
+    summary_headers: tuple[str, ...] = ()
+
+    def summary(self) -> Table | None:
+        """The table with only its summary columns, or None when it has none."""
+        if not self.summary_headers or not self.rows:
+            return None
+        keep = [i for i, cell in enumerate(self.rows[0]) if cell.text in self.summary_headers]
+        return Table(self.title, tuple(tuple(row[i] for i in keep) for row in self.rows))
 
     @property
     def record_count(self) -> int:
@@ -87,11 +113,25 @@ class Table:
         return len({(c.file, c.record) for row in self.rows for c in row if not c.is_heading})
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "rows": [[cell.to_dict() for cell in row] for row in self.rows]}
+        return {
+            "title": self.title,
+            "rows": [[cell.to_dict() for cell in row] for row in self.rows],
+            "summary_headers": list(self.summary_headers),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Table:
-        return cls(data["title"], tuple(tuple(Cell.from_dict(c) for c in row) for row in data["rows"]))
+        rows = tuple(tuple(Cell.from_dict(c) for c in row) for row in data["rows"])
+        return cls(data["title"], rows, tuple(data.get("summary_headers", ())))
+
+    def to_text(self) -> str:
+        """A fixed-width plain-text table (for a code block): columns padded, one line per row."""
+        lines = [[" ".join(cell.text.split()) for cell in row] for row in self.rows]
+        widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))] if lines else []
+        text = [" | ".join(value.ljust(width) for value, width in zip(line, widths, strict=True)) for line in lines]
+        if text:
+            text.insert(1, "-+-".join("-" * width for width in widths))
+        return "\n".join(line.rstrip() for line in text)
 
     def to_csv(self) -> str:
         """For an attachment people open in a spreadsheet: formula cells are made inert (`app.csv_safety`)."""
@@ -124,6 +164,17 @@ def _lookup_roles(kind: SpecKind) -> frozenset[str]:
     return frozenset(column.role for column in kind_columns(kind) if column.lookup)
 
 
+def cell_by_role(item: SpecItem, role: str) -> str:
+    """The stripped cell of `item` in the column whose role is `role` ("moderated", "url_alias"), "" when absent."""
+    roles = _roles(KIND_OF[type(item)], tuple(item.cells))
+    return next((text.strip() for header, text in item.cells.items() if roles.get(header) == role), "")
+
+
+def heading_of(item: SpecItem, header: str) -> str:
+    """The heading a ticket shows for one of `item`'s source headers."""
+    return SPELLED_OUT.get(_roles(KIND_OF[type(item)], tuple(item.cells)).get(header, ""), header)
+
+
 def columns_of(item: SpecItem, omit: Iterable[str] = ()) -> list[str]:
     """The headers of `item`'s row that a ticket shows, in file order."""
     kind = KIND_OF[type(item)]
@@ -137,19 +188,34 @@ def value_cell(item: SpecItem, header: str) -> Cell:
     return Cell(item.cells.get(header, "").strip(), item.source.file, item.source.record, header)
 
 
-def rows_table(title: str, items: Sequence[SpecItem], omit: Iterable[str] = ()) -> Table:
-    """One row per item, one column per shown header (the union over the items, in first-seen order)."""
+def rows_table(
+    title: str, items: Sequence[SpecItem], omit: Iterable[str] = (), summary_roles: Iterable[str] = ()
+) -> Table:
+    """One row per item, one column per shown header (the union over the items, in first-seen order); the columns
+    of `summary_roles` are the table's summary (what stays inline when the whole table is attached)."""
     omit = tuple(omit)
     headers: dict[str, None] = {}
     for item in items:
         headers.update(dict.fromkeys(columns_of(item, omit)))
     # A column empty on every row says nothing, and each empty cell still costs Jira's size limit ~90 characters.
     headers = {h: None for h in headers if any(item.cells.get(h, "").strip() for item in items)}
-    heading_row = tuple(Cell(header) for header in headers)
+    first = items[0] if items else None
+    heading_row = tuple(Cell(heading_of(first, header) if first else header) for header in headers)
     body = tuple(tuple(value_cell(item, header) for header in headers) for item in items)
-    return Table(title, (heading_row, *body))
+    wanted = set(summary_roles)
+    roles = _roles(KIND_OF[type(first)], tuple(first.cells)) if first else {}
+    summary = tuple(cell.text for cell, header in zip(heading_row, headers, strict=True) if roles.get(header) in wanted)
+    return Table(title, (heading_row, *body), summary)
 
 
 def settings_table(title: str, item: SpecItem, omit: Iterable[str] = ()) -> Table:
     """One item as setting/value pairs: its headers down the left, its cells on the right."""
-    return Table(title, tuple((Cell(header), value_cell(item, header)) for header in columns_of(item, omit)))
+    # An empty setting says nothing (as an empty column in a rows table), so its row is left out.
+    return Table(
+        title,
+        tuple(
+            (Cell(heading_of(item, header)), value_cell(item, header))
+            for header in columns_of(item, omit)
+            if item.cells.get(header, "").strip()
+        ),
+    )

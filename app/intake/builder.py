@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from app.intake.findings import Code, Findings, Severity
 from app.intake.model import (
@@ -41,6 +41,9 @@ from app.intake.vocabulary import (
     parse_flag,
     widget_id,
 )
+
+Item = TypeVar("Item", bound=SpecItem)
+Key = TypeVar("Key", bound=Hashable)
 
 
 class ModelBuilder:
@@ -84,14 +87,14 @@ class ModelBuilder:
     def _build(
         self,
         kind: SpecKind,
-        make: Callable[[Row], Any],
+        make: Callable[[Row], Item],
         *,
-        scope: Callable[[Any], Hashable] | None = None,
+        scope: Callable[[Item], Hashable] | None = None,
         duplicates: bool = True,
-    ) -> tuple:
+    ) -> tuple[Item, ...]:
         seen_keys: dict[Hashable, SpecItem] = {}
         seen_labels: dict[tuple[Hashable, str], SpecItem] = {}
-        items = []
+        items: list[Item] = []
         for row in (row for sheet in self.sheets.get(kind, ()) for row in rows(sheet, self.findings, self.mapping)):
             item = make(row)
             items.append(item)
@@ -125,7 +128,7 @@ class ModelBuilder:
 
     # Rows -> items, one method per kind
 
-    def _simple(self, cls: type[SpecItem]) -> Callable[[Row], SpecItem]:
+    def _simple(self, cls: type[Item]) -> Callable[[Row], Item]:
         return lambda row: cls(**_base(row))
 
     def _bundle(self, row: Row) -> Bundle:
@@ -261,7 +264,10 @@ class ModelBuilder:
     def _bundle_ref(self, row: Row, role: str, text: str) -> BundleKey | None:
         label, entity_type = split_reference(text)
         scopes = [entity_type] if entity_type else list(self.index[SpecKind.BUNDLES].scopes())
-        return self._resolve(row, role, SpecKind.BUNDLES, scopes, text=label, hint_role="bundle_lookup")
+        key: BundleKey | None = self._resolve(
+            row, role, SpecKind.BUNDLES, scopes, text=label, hint_role="bundle_lookup"
+        )
+        return key
 
     def _resolve(
         self,
@@ -409,7 +415,7 @@ def _machine_name_of(key: Hashable) -> str:
     return str(key[-1] if isinstance(key, tuple) else key).casefold()
 
 
-def _present(keys: Iterable[Any]) -> tuple:
+def _present(keys: Iterable[Key | None]) -> tuple[Key, ...]:
     return tuple(dict.fromkeys(k for k in keys if k is not None))
 
 
@@ -456,7 +462,7 @@ def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Fi
     first: dict[tuple[str, str], WorkflowTransition] = {}
     seen: set[tuple[str, str, str]] = set()
     for transition in transitions:
-        where = {"file": transition.source.file, "record": transition.source.record, "line": transition.source.line}
+        where = transition.source
         earlier = first.setdefault(transition.key, transition)
         if earlier.to_state != transition.to_state:
             findings.add(
@@ -465,7 +471,9 @@ def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Fi
                 f"Transition {transition.machine_name!r} goes to {transition.to_state!r} here but to "
                 f"{earlier.to_state!r} at {earlier.source}.",
                 value=transition.to_state,
-                **where,
+                file=where.file,
+                record=where.record,
+                line=where.line,
             )
         for state in transition.from_states:
             if (*transition.key, state) in seen:
@@ -474,6 +482,8 @@ def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Fi
                     lenient(Severity.WARNING, transition.action),
                     f"Transition {transition.machine_name!r} from {state!r} is listed twice.",
                     value=state,
-                    **where,
+                    file=where.file,
+                    record=where.record,
+                    line=where.line,
                 )
             seen.add((*transition.key, state))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 from app.errors import WhoCanFix
 
@@ -26,10 +27,13 @@ class Code(StrEnum):
     EMPTY_FILE = "empty_file"
     NO_RECORDS = "no_records"
     BINARY_FILE = "binary_file"
+    UNREADABLE_WORKBOOK = "unreadable_workbook"
+    SKIPPED_TAB = "skipped_tab"
     DUPLICATE_FILE = "duplicate_file"
     ENCODING_DETECTED = "encoding_detected"
     MALFORMED_CSV = "malformed_csv"
     UNBALANCED_QUOTES = "unbalanced_quotes"
+    CONTROL_CHARACTERS = "control_characters"
     NO_HEADER_ROW = "no_header_row"
     UNRECOGNISED_FILE = "unrecognised_file"
     AMBIGUOUS_TYPE = "ambiguous_type"
@@ -60,6 +64,7 @@ class Code(StrEnum):
     STORAGE_TYPE_CONFLICT = "storage_type_conflict"
     STORAGE_CARDINALITY_CONFLICT = "storage_cardinality_conflict"
     TRANSITION_CONFLICT = "transition_conflict"
+    STATUS_CONTRADICTION = "status_contradiction"  # statuses that cannot all hold (found by ticket generation)
     REFERENCE_CYCLE = "reference_cycle"
 
 
@@ -82,6 +87,16 @@ class Finding:
         return {key: str(value) if isinstance(value, StrEnum) else value for key, value in asdict(self).items()}
 
 
+class Where(TypedDict, total=False):
+    """Where a finding is: the optional fields of `Finding` but the value, which `Findings.add` takes apart."""
+
+    file: str
+    record: int
+    line: int
+    column: str
+    suggestion: str
+
+
 class Findings(list[Finding]):
     """An ordered list of findings with a short way to add one."""
 
@@ -92,9 +107,10 @@ class Findings(list[Finding]):
         message: str,
         *,
         who_can_fix: WhoCanFix = WhoCanFix.SPEC_AUTHOR,
-        **where: object,
+        value: str = "",
+        **where: Unpack[Where],
     ) -> Finding:
-        finding = Finding(code, severity, who_can_fix, message, **where)  # type: ignore[arg-type]
+        finding = Finding(code, severity, who_can_fix, message, value=value, **where)
         self.append(finding)
         return finding
 

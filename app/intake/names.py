@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import islice
+
+from rapidfuzz import fuzz, process
 
 from app.intake.model import SpecKind
 
@@ -21,6 +23,10 @@ class MachineNameRule:
     extra: str  # allowed characters besides lowercase letters and digits
     max_length: int
     separator: str  # what a suggestion puts between words
+
+    @cached_property
+    def valid(self) -> re.Pattern[str]:
+        return re.compile(f"[a-z0-9{re.escape(self.extra)}]*")
 
     @property
     def allowed(self) -> str:
@@ -66,7 +72,10 @@ ENTITY_TYPES: dict[str, str] = {
     "comment type": "comment",
 }
 _REFERENCE = re.compile(r"^(?P<label>.*?)\s*\((?P<type>[^()]*)\)\s*$", re.DOTALL)
-_SUGGEST_POOL = 100  # difflib costs grow with the pool; bigger pools are narrowed to names sharing a rare word
+_SUGGEST_POOL = (
+    100  # bigger pools are narrowed to names sharing a rare word, so a suggestion costs the same on any spec
+)
+_CUTOFF = 60  # similarity (0..100) below which a name is no suggestion
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -83,6 +92,8 @@ def entity_type_of(text: str) -> str | None:
 def machine_name_problem(name: str, kind: SpecKind) -> str | None:
     """Why a machine name breaks its kind's rule (allowed characters, length), or None."""
     rule = machine_name_rule(kind)
+    if rule.valid.fullmatch(name) and len(name) <= rule.max_length:
+        return None
     problems = []
     if " " in name:
         problems.append("spaces")
@@ -116,7 +127,9 @@ def split_reference(text: str) -> tuple[str, str | None]:
 
 def split_list(text: str) -> list[str]:
     """Split "A (x), B, C" on commas, semicolons and newlines outside brackets; trimmed, empty parts dropped."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch in "([":
             depth += 1
@@ -143,6 +156,7 @@ class NameIndex:
         self._display: dict[Hashable, list[str]] = defaultdict(list)
         self._words: dict[Hashable, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         self._colliding: dict[Hashable, dict[str, list[Hashable]]] = defaultdict(dict)
+        self._indexed: dict[Hashable, int] = defaultdict(int)  # labels of a scope already in `_words`
 
     def add(self, scope: Hashable, label: str, machine_name: str, key: Hashable) -> None:
         if label:
@@ -153,8 +167,6 @@ class NameIndex:
                 if key not in keys:
                     keys.append(key)
             self._display[scope].append(label)
-            for word in set(_WORD.findall(label.lower())):
-                self._words[scope][word].append(label)
         if machine_name:
             self._machine[scope].setdefault(machine_name.casefold(), key)
 
@@ -184,6 +196,12 @@ class NameIndex:
 
     def _narrowed(self, scopes: list[Hashable], text: str) -> list[str]:
         # Keep the cost per suggestion bounded on big specs: candidates sharing the query's rarest words first.
+        # The word index is built on the first suggestion, not on every add: most specs need few suggestions.
+        for scope in scopes:
+            for label in self._display[scope][self._indexed[scope] :]:
+                for word in set(_WORD.findall(label.lower())):
+                    self._words[scope][word].append(label)
+            self._indexed[scope] = len(self._display[scope])
         words = sorted(
             set(_WORD.findall(text.lower())), key=lambda w: sum(len(self._words[s].get(w, ())) for s in scopes)
         )
@@ -199,41 +217,13 @@ class NameIndex:
 
 
 def closest(text: str, pool: list[str], n: int = 3) -> list[str]:
-    """difflib's closest matches, case-insensitively; failing that, labels containing the text or contained in it."""
+    """The closest labels by edit similarity (rapidfuzz, case-insensitive); failing that, labels containing the text
+    or contained in it."""
     by_folded = {p.casefold(): p for p in pool}
-    matches = close_matches(text.casefold(), list(by_folded), n)
+    folded = text.casefold()
+    found = process.extract(folded, list(by_folded), scorer=fuzz.ratio, limit=n, score_cutoff=_CUTOFF)
+    matches = [match for match, _, _ in found]
     if not matches:
-        # A label contained in the other ("Program" -> "Academic Program") is a good guess difflib misses.
-        folded = text.casefold()
+        # A label contained in the other ("Program" -> "Academic Program") is a good guess edit distance misses.
         matches = [p for p in by_folded if folded and (folded in p or p in folded)][:n]
     return [by_folded[m] for m in matches]
-
-
-def close_matches(word: str, possibilities: list[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
-    """Exactly difflib.get_close_matches(word, possibilities, n, cutoff), with far fewer ratio() calls.
-
-    difflib computes the costly ratio() for every candidate passing the cheap bounds, and on big specs the narrowed
-    pool is full of near-identical names that all pass. quick_ratio() is an upper bound of ratio() (same formula,
-    more matches counted), so trying candidates in falling quick_ratio() order lets us stop once the bound drops
-    below the n-th best score: no later candidate can enter the top n. Ties in score still go to the greater
-    string, as in difflib, because a candidate whose bound equals the n-th score is still tried.
-    """
-    matcher = difflib.SequenceMatcher()
-    matcher.set_seq2(word)
-    bounded: list[tuple[float, str]] = []
-    for candidate in possibilities:
-        matcher.set_seq1(candidate)
-        if matcher.real_quick_ratio() >= cutoff and (bound := matcher.quick_ratio()) >= cutoff:
-            bounded.append((bound, candidate))
-    bounded.sort(key=lambda pair: pair[0], reverse=True)
-    best: list[tuple[float, str]] = []
-    for bound, candidate in bounded:
-        if len(best) == n and bound < best[-1][0]:
-            break
-        matcher.set_seq1(candidate)
-        score = matcher.ratio()
-        if score >= cutoff:
-            best.append((score, candidate))
-            best.sort(reverse=True)
-            del best[n:]
-    return [candidate for _, candidate in best]

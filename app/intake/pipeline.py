@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gc
+import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
@@ -14,13 +15,23 @@ from app.intake.findings import Code, Finding, Findings, Severity
 from app.intake.graph import DependencyGraph, build_graph, report_cycles
 from app.intake.model import Action, SpecKind, SpecModel
 from app.intake.names import closest
-from app.intake.reading import IntakeLimits, Table, UploadedFile, accept_uploads, read_table
-from app.intake.recognition import Candidate, Recognition, recognise_all
+from app.intake.reading import (
+    IntakeLimits,
+    Table,
+    UploadedFile,
+    accept_uploads,
+    is_workbook,
+    read_table,
+    remove_control_characters,
+)
+from app.intake.recognition import Candidate, Recognition, file_hint, recognise_all
 from app.intake.rows import Sheet
 from app.intake.status import StatusMapping
+from app.intake.workbook import read_workbook
 
 _SAMPLE_RECORDS = 50  # records whose values help recognise a file
 # The model's collections that hold spec rows (storages are derived from fields).
+_NOT_SPEC_TAB = re.compile(r"overview|settings|behat|legend|instructions|read ?me|changelog|about|cover|summary")
 _ROW_COLLECTIONS = tuple(name for name in SpecModel.__dataclass_fields__ if name != "storages")
 
 
@@ -39,6 +50,7 @@ class FileReport:
     physical_line_count: int = 0
     used: bool = False  # whether its rows went into the model
     runner_up: SpecKind | None = None  # the best other kind for the file
+    workbook: str = ""  # for a tab: the workbook it came from (its name is "<workbook> [<tab>]")
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -106,7 +118,7 @@ class IntakeResult:
 def intake_files(
     files: list[UploadedFile],
     *,
-    type_overrides: dict[str, str | SpecKind] | None = None,
+    type_overrides: Mapping[str, str | SpecKind] | None = None,
     status_mapping: StatusMapping | None = None,
     limits: IntakeLimits | None = None,
 ) -> IntakeResult:
@@ -146,11 +158,8 @@ def _intake(
 ) -> IntakeResult:
     findings = Findings()
     accepted = accept_uploads(files, limits, findings)
-    tables: dict[str, Table | None] = {}
-    for upload in files:
-        if upload in accepted:
-            tables[upload.name] = read_table(upload, findings)
-    readable = [t for t in tables.values() if t is not None]
+    tables: dict[str, list[Table]] = {upload.name: _tables(upload, limits, findings) for upload in accepted}
+    readable = [t for upload_tables in tables.values() for t in upload_tables]
     recognitions = dict(
         zip(
             (t.name for t in readable),
@@ -163,38 +172,51 @@ def _intake(
     sheets: dict[SpecKind, list[Sheet]] = {}
     reports: list[FileReport] = []
     for upload in files:
-        table = tables.get(upload.name)
-        if table is None:
+        if not tables.get(upload.name):
             reports.append(FileReport(upload.name))
-            continue
-        recognition = recognitions[table.name]
-        sheet = _accept_sheet(table, recognition, holders, findings)
-        if sheet is not None:
-            sheets.setdefault(sheet.kind, []).append(sheet)
-        reports.append(
-            FileReport(
-                upload.name,
-                recognition.kind,
-                recognition.confidence,
-                recognition.candidates,
-                recognition.basis,
-                table.encoding,
-                table.delimiter,
-                len(table.records),
-                table.physical_lines,
-                used=sheet is not None,
-                runner_up=recognition.runner_up,
+        for table in tables.get(upload.name, ()):
+            recognition = recognitions[table.name]
+            sheet = _accept_sheet(table, recognition, holders, findings)
+            if sheet is not None:
+                sheets.setdefault(sheet.kind, []).append(sheet)
+            reports.append(
+                FileReport(
+                    table.name,
+                    recognition.kind,
+                    recognition.confidence,
+                    recognition.candidates,
+                    recognition.basis,
+                    table.encoding,
+                    table.delimiter,
+                    len(table.records),
+                    table.physical_lines,
+                    used=sheet is not None,
+                    runner_up=recognition.runner_up,
+                    workbook=table.workbook,
+                )
             )
-        )
     model = ModelBuilder(sheets, findings, mapping).build()
     graph = build_graph(model)
     report_cycles(graph, findings)
     return IntakeResult(reports, list(findings), model, graph, mapping)
 
 
+def _tables(upload: UploadedFile, limits: IntakeLimits, findings: Findings) -> list[Table]:
+    """A CSV file is one table, a workbook one per visible tab; [] when nothing is readable."""
+    if is_workbook(upload.name):
+        tables = read_workbook(upload, limits, findings)
+    else:
+        tables = [table] if (table := read_table(upload, findings)) is not None else []
+    for table in tables:
+        remove_control_characters(table, findings)
+    return tables
+
+
 def _candidate(table: Table, override: SpecKind | None) -> Candidate:
     header = table.header.cells if table.header else ()
-    return Candidate(table.name, header, tuple(r.cells for r in table.records[:_SAMPLE_RECORDS]), override)
+    sample = tuple(r.cells for r in table.records[:_SAMPLE_RECORDS])
+    # A tab is named by its tab name ("Fields"), not by its workbook's.
+    return Candidate(table.tab or table.name, header, sample, override)
 
 
 def _accept_sheet(
@@ -203,6 +225,19 @@ def _accept_sheet(
     """Turn a recognised table into a sheet, or report why it cannot be used."""
     name = table.name
     candidates = ", ".join(f"{k.value} ({score:.2f})" for k, score in recognition.candidates) or "none"
+    best = recognition.candidates[0][0] if recognition.candidates else None
+    unusable = table.header is None or not recognition.header_found or recognition.kind is None
+    lost_its_kind = unusable and table.header is not None and recognition.header_found and best in holders
+    if table.tab and unusable and not lost_its_kind and not _meant_as_spec(table.tab):
+        # A workbook carries tabs that are no spec (the Spec Tool's Overview, Settings, Behat): noted, not blocking.
+        findings.add(
+            Code.SKIPPED_TAB,
+            Severity.INFO,
+            f"Not a spec tab (closest kinds: {candidates}); skipped. Name the tab after its kind if it is one.",
+            file=name,
+            value=table.tab,
+        )
+        return None
     if table.header is None:
         findings.add(Code.EMPTY_FILE, Severity.BLOCKING, "The file has no rows.", file=name)
         return None
@@ -219,8 +254,7 @@ def _accept_sheet(
             suggestion=candidates,
         )
         return None
-    best = recognition.candidates[0][0] if recognition.candidates else None
-    if recognition.kind is None and best is not None and best in holders:
+    if lost_its_kind and best is not None:
         other = next(((k, s) for k, s in recognition.candidates if k is not best and k not in holders), None)
         findings.add(
             Code.DUPLICATE_TYPE,
@@ -295,6 +329,11 @@ def _accept_sheet(
             suggestion=_closest_header(table.header.cells, column.synonyms),
         )
     return None if missing else Sheet.of(table, kind, roles)
+
+
+def _meant_as_spec(tab: str) -> bool:
+    """Whether a tab's name says it is a spec tab ("Fields", "Image styles"), so failing to read it must block."""
+    return file_hint(tab) is not None and not _NOT_SPEC_TAB.search(tab.lower())
 
 
 def _closest_header(header: tuple[str, ...], synonyms: tuple[str, ...]) -> str:

@@ -6,15 +6,18 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 
 import charset_normalizer
 
 from app.intake.findings import Code, Findings, Severity
+from app.text_controls import CONTROL_CHARACTERS
 
 DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_CHARS = 64 * 1024
 _SNIFF_RECORDS = 50
+_FEW_HIGH_BYTES = 0.02  # share of bytes >= 0x80 below which non-UTF-8 text is taken as Windows-1252
 # Single-byte Western code pages that charset-normalizer cannot tell apart on short text; spreadsheet tools on
 # Windows write Windows-1252, so it is the honest pick among them when it decodes the bytes.
 _WESTERN = {"cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman", "cp850", "cp437", "iso8859_2", "ascii"}
@@ -25,7 +28,9 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters other than tab, newline, return
+_HIGH_BYTE = re.compile(b"[\x80-\xff]")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 
 
 @dataclass(frozen=True)
@@ -38,11 +43,22 @@ class UploadedFile:
 
 @dataclass(frozen=True)
 class IntakeLimits:
-    """Upload limits; the defaults are the product's (2 MB per file, 25 files, 50 MB per upload set)."""
+    """Upload limits; the defaults are the product's (2 MB per CSV file or tab, 10 MB per workbook, 25 files, 50 MB
+    per upload set)."""
 
-    max_file_bytes: int = 2 * 1024 * 1024
+    max_file_bytes: int = 2 * 1024 * 1024  # a CSV file, or one tab of a workbook
     max_files: int = 25
     max_total_bytes: int = 50 * 1024 * 1024
+    max_workbook_bytes: int = 10 * 1024 * 1024  # an .xlsx or .ods workbook, all tabs together
+
+    def max_bytes_for(self, name: str) -> int:
+        """The size limit of one uploaded file: a workbook's, or a CSV file's."""
+        return self.max_workbook_bytes if is_workbook(name) else self.max_file_bytes
+
+
+def is_workbook(name: str) -> bool:
+    """Whether a file is a spreadsheet workbook (read tab by tab) rather than a CSV export."""
+    return name.lower().endswith(WORKBOOK_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,40 @@ class Table:
     header: Record | None
     records: list[Record] = field(default_factory=list)
     physical_lines: int = 0
+    workbook: str = ""  # for a workbook's tab: the workbook's file name
+    tab: str = ""  # and the tab's name
+
+
+def remove_control_characters(table: Table, findings: Findings) -> None:
+    """Remove NUL and other invisible control characters from every cell of `table` (a CSV file's or a workbook
+    tab's), with one warning saying how many and where the first was; the stored upload keeps its bytes."""
+    removed, first = 0, None
+
+    def cleaned(record: Record) -> Record:
+        nonlocal removed, first
+        cells, before = [], removed
+        for cell in record.cells:
+            text, count = CONTROL_CHARACTERS.subn("", cell)
+            removed += count
+            cells.append(text)
+        if removed == before:
+            return record
+        first = first or record
+        return Record(record.number, record.line, tuple(cells))
+
+    if table.header is not None:
+        table.header = cleaned(table.header)
+    table.records = [cleaned(record) for record in table.records]
+    if first is not None:
+        findings.add(
+            Code.CONTROL_CHARACTERS,
+            Severity.WARNING,
+            f"{removed} invisible control character{'s' if removed > 1 else ''} (such as NUL) removed from the "
+            "cells; the first is in this record. Check that the export is not damaged.",
+            file=table.name,
+            record=first.number,
+            line=first.line,
+        )
 
 
 def accept_uploads(files: list[UploadedFile], limits: IntakeLimits, findings: Findings) -> list[UploadedFile]:
@@ -87,11 +137,11 @@ def accept_uploads(files: list[UploadedFile], limits: IntakeLimits, findings: Fi
             )
             continue
         seen_names.add(upload.name)
-        if size > limits.max_file_bytes:
+        if size > limits.max_bytes_for(upload.name):
             findings.add(
                 Code.FILE_TOO_LARGE,
                 Severity.BLOCKING,
-                f"The file has {size:,} bytes; the limit is {limits.max_file_bytes:,}.",
+                f"The file has {size:,} bytes; the limit is {limits.max_bytes_for(upload.name):,}.",
                 file=upload.name,
                 value=str(size),
             )
@@ -175,6 +225,13 @@ def _decode(data: bytes) -> tuple[str, str, str] | None:
         return data.decode("utf-8"), "utf-8", "valid UTF-8"
     except UnicodeDecodeError:
         pass
+    if len(_HIGH_BYTE.findall(data)) <= _FEW_HIGH_BYTES * len(data):
+        # Mostly ASCII with a few Western characters (a dash, an accent): charset-normalizer reads such short runs
+        # as multibyte Asian text as often as not; a spreadsheet export that is not UTF-8 is Windows-1252.
+        try:
+            return data.decode("cp1252"), "cp1252", "not UTF-8; few non-ASCII bytes, read as Windows-1252"
+        except UnicodeDecodeError:
+            pass
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
         return None
@@ -192,7 +249,7 @@ def _decode(data: bytes) -> tuple[str, str, str] | None:
 
 def _looks_binary(text: str) -> bool:
     sample = text[:_SNIFF_CHARS]
-    controls = sum(1 for ch in sample if ch < " " and ch not in _ALLOWED_CONTROLS)
+    controls = len(_CONTROL.findall(sample))
     return "\x00" in sample or controls > max(2, len(sample) // 100)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from app.intake.columns import Column, kind_columns
 from app.intake.findings import Code, Findings, Severity
@@ -48,6 +49,15 @@ class Sheet:
     def columns(self) -> tuple[Column, ...]:
         return kind_columns(self.kind)
 
+    @cached_property
+    def role_items(self) -> tuple[tuple[str, int], ...]:
+        return tuple(self.roles.items())
+
+    @cached_property
+    def checked_columns(self) -> tuple[tuple[Column, int], ...]:
+        """The mapped columns whose cells every row checks (computed lookups are only hints)."""
+        return tuple((c, self.roles[c.role]) for c in self.columns() if c.role in self.roles and not c.lookup)
+
     def column_name(self, role: str) -> str:
         index = self.roles.get(role)
         return self.names[index] if index is not None else ""
@@ -63,6 +73,9 @@ class Row:
         self.action = action
         self.status = status
         self.source = SourceRef(sheet.table.name, record.number, record.line)
+        # Every mapped cell trimmed once, spreadsheet errors read as empty: the builder asks for each several times.
+        cells, count = record.cells, len(record.cells)
+        self._values = {role: _clean(cells[i]) if i < count else "" for role, i in sheet.role_items}
 
     @property
     def cells(self) -> dict[str, str]:
@@ -78,8 +91,7 @@ class Row:
 
     def get(self, role: str) -> str:
         """The trimmed cell; spreadsheet error values read as empty (they are reported once per row)."""
-        value = self.raw(role).strip()
-        return "" if is_error_literal(value) else value
+        return self._values.get(role, "")
 
     def flag(
         self,
@@ -121,15 +133,17 @@ def _mark_roles(table: Table, roles: dict[str, int]) -> frozenset[str]:
 def rows(sheet: Sheet, findings: Findings, mapping: StatusMapping) -> Iterator[Row]:
     """The content rows of a sheet, after the row checks; separator rows are skipped."""
     width = len(sheet.names)
-    content = [i for role, i in sheet.roles.items() if role not in _NON_CONTENT and not _is_lookup(sheet, role)]
     mapped = set(sheet.roles.values())
+    content = {i for role, i in sheet.roles.items() if role not in _NON_CONTENT and not _is_lookup(sheet, role)}
+    # A row is content when a cell is filled in a content column or in a column no role claims (extra columns).
+    counts = set(range(width)) - mapped | content
     status_index = sheet.roles.get("status")
     for record in sheet.table.records:
         cells = record.cells
         status = cells[status_index].strip() if status_index is not None and status_index < len(cells) else ""
-        filled = [i for i, c in enumerate(cells) if c.strip() and not is_error_literal(c)]
+        filled = [i for i, c in enumerate(cells) if c and not c.isspace() and not ("#" in c and is_error_literal(c))]
         source = (sheet.table.name, record.number, record.line)
-        if not any(i in content or (i < width and i not in mapped) for i in filled):
+        if counts.isdisjoint(filled):
             if status:
                 findings.add(
                     Code.STATUS_ON_EMPTY_ROW,
@@ -175,12 +189,17 @@ def _is_lookup(sheet: Sheet, role: str) -> bool:
     return any(c.role == role and c.lookup for c in sheet.columns())
 
 
+def _clean(cell: str) -> str:
+    """A cell trimmed, with spreadsheet error values (#N/A, #VALUE!) read as empty."""
+    value = cell.strip()
+    return "" if value[:1] == "#" and is_error_literal(value) else value
+
+
 def _check_cells(row: Row) -> None:
-    for column in row.sheet.columns():
-        if column.role not in row.sheet.roles or column.lookup:
-            continue
-        raw = row.raw(column.role).strip()
-        if is_error_literal(raw):
+    cells = row.record.cells
+    for column, index in row.sheet.checked_columns:
+        raw = cells[index].strip() if index < len(cells) else ""
+        if raw[:1] == "#" and is_error_literal(raw):
             row.flag(
                 Code.SPREADSHEET_ERROR,
                 Severity.WARNING,

@@ -1,12 +1,17 @@
-"""Signing our calls to a tenant's Jira as the app (Connect JWT, `iss` = our app key)."""
+"""Authenticating our calls to a tenant's Jira: Connect JWTs (`iss` = our app key) or Forge bearer tokens."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import asyncio
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from datetime import UTC, datetime
 
 import httpx
 
 from app.connect.tokens import sign_request_token
+from app.domain.forge import OAuthToken
+from app.jira.errors import JiraAuthError
 
 
 class ConnectJWTAuth(httpx.Auth):
@@ -32,3 +37,75 @@ class ConnectJWTAuth(httpx.Auth):
         )
         request.headers["Authorization"] = f"JWT {token}"
         yield request
+
+
+TokenSource = Callable[[], Awaitable[OAuthToken | None]]
+# Right after an install Atlassian may still be granting the app's scopes and answer 401/403 for a while.
+GRANT_WINDOW_SECONDS = 300.0
+GRANT_RETRY_DELAYS = (2.0, 5.0, 10.0, 20.0)
+# A token about to expire is not sent: the call would fail half-way through a chunk of creates.
+MIN_TOKEN_VALIDITY_SECONDS = 60.0
+
+
+class ForgeTokenExpiredError(JiraAuthError):
+    """No Forge token that stays valid long enough: Forge brings one with each use of the app and every hour."""
+
+
+class ForgeBearerAuth(httpx.Auth):
+    """`Authorization: Bearer <token>` with a Forge OAuth token, read from `token` before every request.
+
+    `token` gives the newest token (a long export picks up the one the hourly trigger stored meanwhile). A 401/403
+    within `GRANT_WINDOW_SECONDS` of `installed_at` is retried after a pause, with the newest token.
+    @see https://developer.atlassian.com/platform/forge/remote/calling-product-apis/
+    """
+
+    def __init__(
+        self,
+        token: TokenSource,
+        *,
+        installed_at: float = 0.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._token = token
+        self._installed_at = installed_at
+        self._clock = clock
+        self._sleep = sleep
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        await self._authorize(request)
+        response = yield request
+        for delay in GRANT_RETRY_DELAYS:
+            if response.status_code not in (401, 403) or self._clock() - self._installed_at > GRANT_WINDOW_SECONDS:
+                return
+            await response.aclose()
+            await self._sleep(delay)
+            await self._authorize(request)
+            response = yield request
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        raise RuntimeError("ForgeBearerAuth reads its token asynchronously; use an httpx.AsyncClient.")
+
+    async def _authorize(self, request: httpx.Request) -> None:
+        token = await self._token()
+        now = self._clock()
+        if token is None or not token.valid_for(MIN_TOKEN_VALIDITY_SECONDS, now=now):
+            expired = "" if token is None else f" (the newest expired or expires at {_utc(token.expires_at)})"
+            raise ForgeTokenExpiredError(
+                f"Jira cannot be called for this site: no valid Forge token{expired}. Forge sends a new one whenever "
+                "someone opens the app and with its hourly trigger; open the app in Jira, then start again."
+            )
+        request.headers["Authorization"] = f"Bearer {token.value}"
+
+
+def static_token(token: OAuthToken | None) -> TokenSource:
+    """A source for the token of one call (the user token of a Custom UI request)."""
+
+    async def source() -> OAuthToken | None:
+        return token
+
+    return source
+
+
+def _utc(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")

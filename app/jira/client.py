@@ -8,7 +8,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
@@ -28,9 +28,12 @@ from app.jira.models import (
     AttachmentRef,
     BulkCreateResult,
     BulkElementError,
+    CreateMetaField,
+    CreateMetaIssueType,
     FoundIssue,
     IssueLinkRef,
     JiraIssue,
+    JiraModel,
     JiraProject,
     JiraUser,
     LinkType,
@@ -38,22 +41,31 @@ from app.jira.models import (
 from app.jira.pacing import TenantPacer
 
 API = "/rest/api/3"
+Model = TypeVar("Model", bound=JiraModel)
 SEARCH_PAGE_SIZE = 100
+CREATE_META_PAGE_SIZE = 200
 
 
 class JiraClient:
-    """A tenant's Jira, called as the app (Connect JWT with `iss` = our app key).
+    """A tenant's Jira, called as the app (Connect JWT with `iss` = our app key, or a Forge bearer token).
 
     `pacer`, when given, is awaited before every request so a long export stays under the tenant's rate limit.
     `requests` and `rate_limited` count what was sent and how many answers were 429s.
     """
 
     def __init__(
-        self, http: httpx.AsyncClient, installation: Installation, app_key: str, *, pacer: TenantPacer | None = None
+        self,
+        http: httpx.AsyncClient,
+        installation: Installation,
+        app_key: str,
+        *,
+        pacer: TenantPacer | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
+        """`auth` replaces the Connect JWT for Forge tenants (bearer tokens; their `base_url` is the apiBaseUrl)."""
         self._http = http
         self._base_url = installation.base_url.rstrip("/")
-        self._auth = ConnectJWTAuth(
+        self._auth = auth or ConnectJWTAuth(
             app_key=app_key, shared_secret=installation.shared_secret, tenant_base_url=self._base_url
         )
         self._pacer = pacer
@@ -72,6 +84,36 @@ class JiraClient:
         """Raises: JiraError."""
         body = await self._call("GET", "/issueLinkType")
         return [self._parse(LinkType, item) for item in body.get("issueLinkTypes", [])]
+
+    async def create_meta_issue_types(self, project_key: str) -> list[CreateMetaIssueType]:
+        """The issue types a project offers for creating, through all pages.
+
+        @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-createmeta-projectidorkey-issuetypes-get
+
+        Raises: JiraNotFoundError when the project does not exist or the app cannot see it; JiraError.
+        """
+        items = await self._offset_pages(f"/issue/createmeta/{project_key}/issuetypes", "issueTypes")
+        return [self._parse(CreateMetaIssueType, item) for item in items]
+
+    async def create_meta_fields(self, project_key: str, issue_type_id: str) -> list[CreateMetaField]:
+        """The fields a create of that issue type takes in that project, through all pages.
+
+        @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-createmeta-projectidorkey-issuetypes-issuetypeid-get
+
+        Raises: JiraNotFoundError; JiraError.
+        """
+        items = await self._offset_pages(f"/issue/createmeta/{project_key}/issuetypes/{issue_type_id}", "fields")
+        return [self._parse(CreateMetaField, item) for item in items]
+
+    async def _offset_pages(self, path: str, items_key: str) -> list[Any]:
+        """Every item of a `startAt`/`maxResults`/`total` paged list (create-meta answers at most 200 a page)."""
+        items: list[Any] = []
+        while True:
+            body = await self._call("GET", path, params={"startAt": len(items), "maxResults": CREATE_META_PAGE_SIZE})
+            page = body.get(items_key) or []
+            items += page
+            if not page or len(items) >= int(body.get("total", 0)):
+                return items
 
     async def bulk_create(self, issue_updates: list[dict[str, Any]]) -> BulkCreateResult:
         """Create up to 50 issues; refused elements come back in `errors`, the others are created.
@@ -201,7 +243,7 @@ class JiraClient:
         raise _translate(response, f"{method} {path}")
 
     @staticmethod
-    def _parse(model: Any, data: Any) -> Any:
+    def _parse(model: type[Model], data: Any) -> Model:
         try:
             return model.model_validate(data)
         except ValidationError as exc:

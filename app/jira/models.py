@@ -85,3 +85,34 @@ class FoundIssue(JiraModel):
     id: str
     key: str
     properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class CreateMetaIssueType(JiraModel):
+    """An issue type a project offers for creating; `hierarchy_level` 1 is an epic, 0 standard, -1 a subtask."""
+
+    id: str
+    name: str
+    hierarchy_level: int = Field(default=0, alias="hierarchyLevel")
+    subtask: bool = False
+
+
+class FieldSchema(JiraModel):
+    type: str
+    items: str | None = None
+    system: str | None = None
+    custom: str | None = None
+
+
+class CreateMetaField(JiraModel):
+    """A field of a create screen: whether it must be given, whether Jira fills it itself, what it accepts."""
+
+    field_id: str = Field(alias="fieldId")
+    name: str
+    required: bool
+    has_default_value: bool = Field(default=False, alias="hasDefaultValue")
+    schema_: FieldSchema = Field(alias="schema")
+    allowed_values: list[dict[str, Any]] = Field(default_factory=list, alias="allowedValues")
+
+    def allowed_names(self) -> list[str]:
+        """What a person picks from: each allowed value's `value` or `name`."""
+        return [str(v.get("value") or v.get("name")) for v in self.allowed_values if v.get("value") or v.get("name")]

@@ -45,7 +45,7 @@ from app.llm.base import (
     Usage,
     WriteResult,
 )
-from app.llm.offline import OfflineProvider, compose
+from app.llm.offline import OfflineProvider, compose, default_persona
 from app.llm.resilient import ResilientWriter
 from app.llm.runner import (
     ConnectivityResult,
@@ -87,6 +87,7 @@ __all__ = [
     "check_connectivity",
     "check_prose",
     "compose",
+    "default_persona",
     "estimate_cost",
     "write_all",
 ]

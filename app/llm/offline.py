@@ -1,122 +1,59 @@
 """The offline writer: deterministic templates that need no network, no key and cost nothing.
 
 It is the default provider and the fallback for any ticket whose model call fails, so its text must always pass
-`validation.check_prose`: the templates contain no machine names, and facts are quoted as given.
+`validation.check_prose`: the templates contain no machine names, and notes are quoted as given. The criteria the
+rows imply are the draft's own (app/generation/criteria.py); this writer adds the story and the notes' sentences.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 
 from app.llm.base import TicketBrief, TicketProse, Usage
 from app.llm.validation import MAX_CRITERIA, MAX_CRITERION_CHARS, MAX_STORY_CHARS
 
-
-@dataclass(frozen=True)
-class _KindText:
-    role: str
-    benefit: str
-    checks: tuple[str, ...]
-
-
-_BUNDLE_CHECKS = (
-    (
-        "Every field in the field table exists with the listed label, machine name, type, required setting and "
-        "number of values."
-    ),
-    "An item of the {subject} can be created, edited and viewed with test values in every field.",
-)
-
-_KINDS: dict[str, _KindText] = {
-    "content type": _KindText(
-        "a content editor", "I can publish {name} content with consistent, structured information", _BUNDLE_CHECKS
-    ),
-    "paragraph type": _KindText(
-        "a content editor", "I can compose pages from a reusable {name} component", _BUNDLE_CHECKS
-    ),
-    "block type": _KindText(
-        "a content editor", "I can place reusable {name} blocks wherever the layout needs them", _BUNDLE_CHECKS
-    ),
-    "media type": _KindText(
-        "a content editor", "I can upload, describe and reuse {name} media across the site", _BUNDLE_CHECKS
-    ),
-    "vocabulary": _KindText(
-        "a content editor", "content can be tagged and filtered consistently with {name} terms", _BUNDLE_CHECKS
-    ),
-    "view": _KindText(
-        "a site visitor",
-        "I can find and browse the content it lists",
-        (
-            "Each display in the display table exists with the path, format, filters and sorting listed for it.",
-            "With test content in place, each display lists only the items its filters select, in the listed order.",
-        ),
-    ),
-    "workflow": _KindText(
-        "a content manager",
-        "content is reviewed at the right stages before it is published",
-        (
-            "Every state and transition in the tables exists with the listed label.",
-            "Each transition is offered only to the roles listed for it, and refused to everyone else.",
-            "Content of each moderated type starts in the listed default state and follows only listed transitions.",
-        ),
-    ),
-    "responsive image style": _KindText(
-        "a site visitor",
-        "images load at a size that suits my screen without slowing the page down",
-        (
-            "The breakpoint mappings and the fallback image style match the table.",
-            "A page using it serves a smaller image on a narrow screen than on a wide one.",
-        ),
-    ),
-    "image styles": _KindText(
-        "a site builder",
-        "every image on the site is derived at a consistent, predictable size",
-        (
-            "Each listed image style exists with the listed effects, in order.",
-            "A test image rendered through each style has the listed dimensions.",
-        ),
-    ),
-    "view modes": _KindText(
-        "a site builder",
-        "content can be displayed consistently in each context that needs it",
-        (
-            "Each listed view mode exists and is enabled on the bundles listed for it.",
-            "Each view mode shows the fields the table lists for it, in order.",
-        ),
-    ),
-    "roles": _KindText(
-        "a site administrator",
-        "each person can do exactly what their job needs and nothing more",
-        (
-            "Each role in the table exists with the listed label and machine name.",
-            "Each role has the permissions the notes imply, and no others.",
-            "A test account with each role can do its intended tasks and is refused the rest.",
-        ),
-    ),
-    "removal": _KindText(
-        "a site maintainer",
-        "the site carries no unused configuration",
-        (
-            "Each listed item is gone, and no view, display or other configuration still refers to it.",
-            "Content stored in the removed items was backed up or confirmed disposable before removal.",
-        ),
-    ),
+# What each kind of work gives the person the story is for; the person comes from the data (brief.persona).
+_BENEFITS: dict[str, str] = {
+    "content type": "{name} content can be published with consistent, structured information",
+    "paragraph type": "pages can be composed from a reusable {name} component",
+    "block type": "reusable {name} blocks can be placed wherever the layout needs them",
+    "media type": "{name} media can be uploaded, described and reused across the site",
+    "vocabulary": "content can be tagged and filtered consistently with {name} terms",
+    "vocabularies": "content can be tagged and filtered consistently",
+    "view": "the content it lists can be found and browsed",
+    "workflow": "content is reviewed at the right stages before it is published",
+    "responsive image style": "images load at a size that suits the screen without slowing the page down",
+    "image styles": "every image on the site is derived at a consistent, predictable size",
+    "view modes": "content can be displayed consistently in each context that needs it",
+    "roles": "each person can do exactly what their job needs and nothing more",
+    "removal": "the site carries no unused configuration",
 }
+_GENERIC_BENEFIT = "the site matches its specification"
 
-_GENERIC = _KindText(
-    "a site builder",
-    "the site matches its specification",
-    (
-        "The {subject} matches every row of the configuration tables.",
-        "The {subject} works end to end with test content.",
-    ),
-)
+# Who each kind of work usually serves, when the data names no one better (see app/generation/personas.py).
+_PERSONAS: dict[str, str] = {
+    "content type": "a content editor",
+    "paragraph type": "a content editor",
+    "vocabulary": "a content editor",
+    "vocabularies": "a content editor",
+    "block type": "a site builder",
+    "media type": "a site builder",
+    "view": "a site visitor",
+    "workflow": "a content manager",
+    "responsive image style": "a site visitor",
+    "image styles": "a site builder",
+    "view modes": "a site builder",
+    "roles": "a site administrator",
+    "menus": "a site builder",
+    "removal": "a site maintainer",
+}
 
 # Bundle kinds arrive with entity-specific wording ("taxonomy vocabulary", "custom block type").
 _ALIASES = {
     "taxonomy vocabulary": "vocabulary",
     "custom block type": "block type",
     "role": "roles",
+    "user role": "roles",
     "user roles": "roles",
     "image style": "image styles",
     "view mode": "view modes",
@@ -124,34 +61,22 @@ _ALIASES = {
 }
 
 _WANT = {
-    "build": "the {subject} built as specified",
-    "change": "the existing {subject} updated to match the revised specification",
+    "build": "the {subject} set up on the site",
+    "change": "the existing {subject} changed to match the revised specification",
     "remove": "the {subject} removed from the site",
-    "hold": "the {subject} ready to build once its open questions are settled",
+    "hold": "the {subject} settled and then set up on the site",
 }
 
-# How a fact from the data becomes a checklist item for each kind of work.
-_FACT_LEAD = {
-    "build": "Matches the spec: ",
-    "change": "Updated per the spec: ",
-    "remove": "Removed: ",
-    "hold": "Confirmed before building: ",
+# Checks the action itself calls for, beyond what the rows say.
+_ACTION_CHECKS = {
+    "build": (),
+    "change": ("Content created before the change keeps all its values after the update.",),
+    "remove": ("Content stored in the removed items was backed up or confirmed disposable before removal.",),
+    "hold": ("The open questions are answered on this ticket before work starts.",),
 }
 
-_CLOSING = {
-    "build": ("The configuration is exported to the codebase and imports cleanly on a fresh install.",),
-    "change": (
-        "Existing content keeps all its values after the update.",
-        "The changed configuration is exported to the codebase and imports cleanly.",
-    ),
-    "remove": ("The configuration export no longer contains the removed items and imports cleanly.",),
-    "hold": (
-        "The open questions are answered on this ticket before work starts.",
-        "The configuration is exported to the codebase and imports cleanly on a fresh install.",
-    ),
-}
-
-_NOTES_CHECK = "Each note from the spec is addressed or answered on this ticket."
+_NOTE_LEAD = "Done as the spec notes: "
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
 class OfflineProvider:
@@ -171,22 +96,34 @@ class OfflineProvider:
 
 
 def compose(brief: TicketBrief) -> TicketProse:
-    """Write a user story and success criteria from the brief's kind, action and facts."""
+    """A user story for the brief's persona and a criterion per sentence of the notes the data criteria lack."""
     kind = _ALIASES.get(brief.kind.lower(), brief.kind.lower())
     # A removal ticket is removal work whatever status the rows had, unless it is on hold.
     action = "remove" if kind == "removal" and brief.action != "hold" else brief.action
-    # Removing something serves the maintainer whatever it is, so removal wording wins over the kind's.
-    text = _KINDS["removal"] if action == "remove" else _KINDS.get(kind, _GENERIC)
     subject = _one_line(brief.subject)
     values = {"subject": subject, "name": _without_kind(subject, brief.kind)}
-    role, want, benefit = text.role, _WANT[action].format(**values), text.benefit.format(**values)
-    story = _clip(f"As {role}, I want {want}, so that {benefit}.", MAX_STORY_CHARS)
+    benefit = (_BENEFITS["removal"] if action == "remove" else _BENEFITS.get(kind, _GENERIC_BENEFIT)).format(**values)
+    persona = _one_line(brief.persona) or default_persona(kind)
+    story = _clip(f"As {persona}, I want {_WANT[action].format(**values)}, so that {benefit}.", MAX_STORY_CHARS)
+    checks = [*_ACTION_CHECKS[action], *(_NOTE_LEAD + _sentence(line) for line in uncovered_notes(brief))]
+    return TicketProse(story, tuple(_clip(item, MAX_CRITERION_CHARS) for item in checks[:MAX_CRITERIA]))
 
-    checks = [check.format(**values) for check in text.checks]
-    closing = [*_CLOSING[action], *([_NOTES_CHECK] if brief.notes else [])]
-    facts = [_FACT_LEAD[action] + _sentence(fact) for fact in _distinct_lines(brief.facts)]
-    facts = facts[: MAX_CRITERIA - len(checks) - len(closing)]
-    return TicketProse(story, tuple(_clip(item, MAX_CRITERION_CHARS) for item in (*checks, *facts, *closing)))
+
+def default_persona(kind: str) -> str:
+    """The usual audience of a kind of work: "a content editor" for a content type, "a site builder" otherwise."""
+    kind = kind.lower()
+    return _PERSONAS.get(_ALIASES.get(kind, kind), "a site builder")
+
+
+def uncovered_notes(brief: TicketBrief) -> list[str]:
+    """The sentences of the brief's notes that no data criterion already quotes, each on one line."""
+    covered = " ".join(brief.criteria)
+    sentences: list[str] = []
+    for note in _distinct_lines(brief.notes):
+        if note in covered or note.split(": ", 1)[-1] in covered:
+            continue
+        sentences.extend(part for part in _SENTENCE_END.split(note) if part.strip())
+    return sentences
 
 
 def _without_kind(subject: str, kind: str) -> str:

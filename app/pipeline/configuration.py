@@ -28,9 +28,10 @@ from app.errors import AppError, WhoCanFix
 from app.intake.model import Action
 from app.intake.status import SPEC_TOOL_LEGEND, StatusMapping
 from app.llm import ConnectivityResult, LLMConfig, LLMConfigError, check_connectivity
+from app.llm.base import parse_provider
+from app.llm.providers import PROVIDER_NAMES
 from app.settings import Settings
 
-PROVIDERS = ("offline", "openai", "anthropic", "openai_compatible")
 ACTIONS = tuple(str(action) for action in Action)
 MAX_LABELS = 20
 LABEL_MAX_LENGTH = 255
@@ -69,9 +70,9 @@ class LLMChoice:
         """Raises: SettingsValidationError with a message the admin can act on."""
         body = _object(body)
         provider = _text(body, "provider")
-        if provider not in PROVIDERS:
+        if provider not in PROVIDER_NAMES:
             raise SettingsValidationError(
-                f"Unknown language model provider {provider!r}: choose one of {', '.join(PROVIDERS)}."
+                f"Unknown language model provider {provider!r}: choose one of {', '.join(PROVIDER_NAMES)}."
             )
         model = _text(body, "model")
         if len(model) > 128:
@@ -263,7 +264,7 @@ def _llm_config(
     same = provider == settings.llm_provider
     own_endpoint = same and (base_url or None) in (None, settings.llm_base_url)
     return LLMConfig(
-        provider=provider,  # type: ignore[arg-type]  # checked by LLMConfig itself
+        provider=parse_provider(provider),
         model=model or (settings.llm_model if same else ""),
         api_key=api_key or (settings.llm_api_key if own_endpoint else None),
         base_url=base_url or (settings.llm_base_url if same else None),

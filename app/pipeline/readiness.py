@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from app.db.models import ACTIVE_TASK_STATES, Task, TicketRecord
 from app.errors import ConflictError, WhoCanFix
 from app.jira.errors import JiraError
-from app.jira.models import LinkType
+from app.pipeline.checks import Check
+from app.pipeline.project_fit import ProjectFit
 from app.pipeline.review import MAX_LABEL, MAX_TITLE, description_problems
-
-REQUIRED_LINK_TYPES = ("Blocks", "Relates")
 
 
 class NotReadyError(ConflictError):
@@ -21,18 +20,6 @@ class NotReadyError(ConflictError):
         first = next(c for c in readiness.checks if c.blocking)
         super().__init__(f"The export cannot start yet: {first.message} {first.todo}")
         self.details = readiness.to_dict()
-
-
-@dataclass(frozen=True)
-class Check:
-    """One readiness problem: `blocking` stops the export, a warning only informs."""
-
-    code: str
-    blocking: bool
-    message: str
-    todo: str
-    who_can_fix: str = WhoCanFix.SPEC_AUTHOR.value
-    tickets: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -109,9 +96,10 @@ async def check_readiness(
     blocking_findings: int,
     tickets: Sequence[TicketRecord],
     generation: Task | None,
-    link_types: Callable[[], Awaitable[list[LinkType]]],
+    project_fit: Callable[[], Awaitable[ProjectFit]],
 ) -> Readiness:
-    """All the checks; `link_types` asks Jira (a failure to ask is reported as a warning, not raised)."""
+    """All the checks; `project_fit` asks Jira whether the project takes our issues (issue types, required
+    fields, link types); a failure to ask is reported as a warning, not raised."""
     checks: list[Check] = []
     if blocking_findings:
         checks.append(
@@ -145,27 +133,15 @@ async def check_readiness(
         )
     checks += _ticket_checks(tickets)
     try:
-        names = {t.name.lower() for t in await link_types()}
+        checks += (await project_fit()).checks
     except JiraError as exc:
         checks.append(
             Check(
                 "jira_unreachable",
                 False,
-                f"Jira's link types could not be checked: {exc.message}",
-                "Try again in a minute; the export checks them again itself.",
+                f"The Jira project could not be checked: {exc.message}",
+                "Try again in a minute; the export checks it again itself.",
                 WhoCanFix.RETRY_LATER.value,
             )
         )
-    else:
-        for name in REQUIRED_LINK_TYPES:
-            if name.lower() not in names:
-                checks.append(
-                    Check(
-                        f"missing_link_type_{name.lower()}",
-                        True,
-                        f"Jira has no issue link type named '{name}'.",
-                        "A Jira admin can add it under Settings > Issues > Issue linking.",
-                        WhoCanFix.JIRA_ADMIN.value,
-                    )
-                )
     return Readiness(checks, sum(1 for t in tickets if not t.excluded))

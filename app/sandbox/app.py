@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from app.sandbox import control, pages
 from app.sandbox.config import STATIC_DIR, SandboxConfig
 from app.sandbox.errors import InstallError, SandboxError
+from app.sandbox.forge import control as forge_control
 from app.sandbox.keys import install_key
 from app.sandbox.rest import rest_routes
 from app.sandbox.rest.errors import JiraRequestError
@@ -59,6 +60,7 @@ def create_sandbox_app(config: SandboxConfig, *, http_client: httpx.AsyncClient 
         Route("/_sandbox/attachments/{id}", control.attachment_download),
         Route("/_sandbox/issues/{key}/edit", control.edit_issue_as_person, methods=["POST"]),
         Route("/atlassian-connect/all.js", control.all_js),
+        *forge_control.ROUTES,
         Mount("/_sandbox/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         *rest_routes,
     ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.adf.schema import SCHEMA_PATH
+from app.settings import FORGE_EXAMPLE_APP_ID
 
 DEFAULT_APP_URL = "http://127.0.0.1:8000"
 DESCRIPTOR_PATH = "/atlassian-connect.json"
@@ -57,7 +58,11 @@ class SandboxConfig:
     project_key: str = "DTG"
     project_id: str = "10000"
     project_name: str = "Drupal Site Build"
+    # Off: the main project's create screen lacks "Linked issues", as on many Jira sites; links are separate calls.
+    links_on_create_screen: bool = True
     cloud_id: str = "5f6e7d8c-0000-4000-8000-00000000d7a0"
+    # The Forge mode's app id: the audience of the invocation tokens it signs (the app's DTG_FORGE_APP_ID).
+    forge_app_id: str = FORGE_EXAMPLE_APP_ID
     state_dir: Path | None = None
     rate_limit_per_second: float | None = None
     rate_limit_burst: int = 100

@@ -11,6 +11,8 @@ from starlette.templating import Jinja2Templates
 
 from app.sandbox.config import SandboxConfig
 from app.sandbox.faults import FaultInjector
+from app.sandbox.forge.signing import ForgeSigner
+from app.sandbox.forge.site import SandboxForge
 from app.sandbox.installer import Installer
 from app.sandbox.keys import InstallKeyPair
 from app.sandbox.models import ADMIN_USER, ISSUE_TYPES, Project, SandboxUser, sample_projects, user_for_role
@@ -32,11 +34,18 @@ class SandboxRuntime:
     limiter: RateLimiter | None
     stats: Stats
     templates: Jinja2Templates
+    # The sandbox as Forge: used when the app is installed through its Forge front.
+    forge: SandboxForge
 
     @classmethod
     def build(cls, config: SandboxConfig, http: httpx.AsyncClient | None = None) -> SandboxRuntime:
         main = Project(
-            config.project_id, config.project_key, config.project_name, ADMIN_USER.account_id, issue_types=ISSUE_TYPES
+            config.project_id,
+            config.project_key,
+            config.project_name,
+            ADMIN_USER.account_id,
+            issue_types=ISSUE_TYPES,
+            links_on_create_screen=config.links_on_create_screen,
         )
         samples = [p for p in sample_projects(ADMIN_USER.account_id) if p.key != main.key and p.id != main.id]
         store = SandboxStore([main, *samples], config.state_dir)
@@ -55,11 +64,13 @@ class SandboxRuntime:
             limiter=limiter,
             stats=Stats(),
             templates=Jinja2Templates(directory=TEMPLATES_DIR),
+            forge=SandboxForge(ForgeSigner(config.forge_app_id), config.cloud_id, config.public_url, http),
         )
 
 
 def runtime_of(request: Request) -> SandboxRuntime:
-    return request.app.state.sandbox
+    runtime: SandboxRuntime = request.app.state.sandbox
+    return runtime
 
 
 def user_of(request: Request) -> SandboxUser:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.errors import AppError, WhoCanFix
+from app.jira.client import JiraClient
 from app.jira.errors import JiraError
 from app.pipeline.configuration import (
     LLMChoice,
@@ -19,9 +21,19 @@ from app.pipeline.configuration import (
     settings_view,
     try_connection,
 )
+from app.pipeline.export_settings import (
+    ExportSettingsForm,
+    export_settings_json,
+    project_fields,
+    save_export_settings,
+)
+from app.web.forge_identity import user_auth
+from app.web.input_guard import refuse_control_characters
 from app.web.routing import Auth, SecuredRoute
 
 log = logging.getLogger(__name__)
+# Jira project keys: a capital letter, then capitals, digits or underscores (it goes into a REST path).
+PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,19}$")
 
 
 class NotJiraAdminError(AppError):
@@ -45,7 +57,9 @@ async def require_admin(request: Request) -> None:
     if not identity.account_id:
         raise refused
     try:
-        admin = await request.state.services.admin_check.is_admin(identity.installation, identity.account_id)
+        admin = await request.state.services.admin_check.is_admin(
+            identity.installation, identity.account_id, auth=user_auth(request)
+        )
     except JiraError as exc:
         log.warning("admin check failed for tenant %s: %s", identity.installation.id, type(exc).__name__)
         raise AdminCheckUnavailableError(
@@ -57,9 +71,11 @@ async def require_admin(request: Request) -> None:
 
 async def _json_body(request: Request) -> Any:
     try:
-        return await request.json()
+        body = await request.json()
     except (ValueError, RecursionError) as exc:  # RecursionError: a hostile, deeply nested body
         raise SettingsValidationError("The request body is not valid JSON.") from exc
+    refuse_control_characters(body)
+    return body
 
 
 async def get_settings(request: Request) -> Response:
@@ -93,9 +109,46 @@ async def check_connection(request: Request) -> Response:
     return JSONResponse({"ok": result.ok, "message": result.message})
 
 
+async def get_export_settings(request: Request) -> Response:
+    await require_admin(request)
+    services = request.state.services
+    stored = await run_in_threadpool(services.export_settings.get, request.state.identity.installation.id)
+    return JSONResponse(export_settings_json(stored))
+
+
+async def put_export_settings(request: Request) -> Response:
+    await require_admin(request)
+    form = ExportSettingsForm.from_json(await _json_body(request))
+    identity = request.state.identity
+    saved = await run_in_threadpool(
+        save_export_settings,
+        request.state.services,
+        tenant_id=identity.installation.id,
+        account_id=identity.account_id,
+        form=form,
+    )
+    return JSONResponse(export_settings_json(saved))
+
+
+async def export_project_fields(request: Request) -> Response:
+    """`?project=KEY`: what that project requires with the saved settings, so the admin can fill the gaps."""
+    await require_admin(request)
+    key = request.query_params.get("project", "")
+    if not PROJECT_KEY.match(key):
+        raise SettingsValidationError(f"{key[:20]!r} is not a Jira project key (capital letters and digits).")
+    services = request.state.services
+    installation = request.state.identity.installation
+    stored = await run_in_threadpool(services.export_settings.get, installation.id)
+    client = JiraClient(services.http, installation, services.settings.app_key, auth=user_auth(request))
+    return JSONResponse(await project_fields(client, key, stored))
+
+
 def routes() -> list[SecuredRoute]:
     return [
         SecuredRoute("/api/admin/settings", get_settings, auth=Auth.CONTEXT),
         SecuredRoute("/api/admin/settings", put_settings, auth=Auth.CONTEXT, methods=["PUT"]),
         SecuredRoute("/api/admin/settings/check", check_connection, auth=Auth.CONTEXT, methods=["POST"]),
+        SecuredRoute("/api/admin/export-settings", get_export_settings, auth=Auth.CONTEXT),
+        SecuredRoute("/api/admin/export-settings", put_export_settings, auth=Auth.CONTEXT, methods=["PUT"]),
+        SecuredRoute("/api/admin/export-settings/project", export_project_fields, auth=Auth.CONTEXT),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 from dataclasses import asdict
@@ -12,10 +13,13 @@ from starlette.responses import JSONResponse, Response
 from app.db.models import UploadSession
 from app.intake import Severity
 from app.jira.client import JiraClient
+from app.pipeline.dry_run import dry_run
 from app.pipeline.export import export_csvs, export_results, start_export
 from app.pipeline.generation import KIND as GENERATION
 from app.pipeline.intake import validate_session
+from app.pipeline.project_fit import check_project_fit
 from app.pipeline.readiness import Readiness, check_readiness
+from app.web.forge_identity import user_auth
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import audit, blocking, services, upload_session
 
@@ -27,17 +31,34 @@ async def readiness_of(request: Request, upload: UploadSession) -> Readiness:
     intake = await blocking(validate_session, current, **scope)
     tickets = await blocking(current.tickets.list, **scope)
     generation = await blocking(current.tasks.latest, kind=GENERATION, **scope)
-    client = JiraClient(current.http, request.state.identity.installation, current.settings.app_key)
+    client = JiraClient(
+        current.http, request.state.identity.installation, current.settings.app_key, auth=user_auth(request)
+    )
+    settings = await blocking(current.export_settings.get, upload.tenant_id)
     return await check_readiness(
         blocking_findings=sum(1 for f in intake.findings if f.severity is Severity.BLOCKING),
         tickets=tickets,
         generation=generation,
-        link_types=client.issue_link_types,
+        project_fit=functools.partial(check_project_fit, client, upload.project_key, settings),
     )
 
 
 async def readiness(request: Request) -> Response:
     return JSONResponse((await readiness_of(request, await upload_session(request))).to_dict())
+
+
+async def export_dry_run(request: Request) -> Response:
+    """Each create request the export would send, changing nothing."""
+    upload = await upload_session(request)
+    current = services(request)
+    client = JiraClient(
+        current.http, request.state.identity.installation, current.settings.app_key, auth=user_auth(request)
+    )
+    assert upload.id is not None
+    found = await dry_run(
+        current, client, tenant_id=upload.tenant_id, session_id=upload.id, project_key=upload.project_key
+    )
+    return JSONResponse(found.to_dict())
 
 
 async def start(request: Request) -> Response:
@@ -99,5 +120,6 @@ def routes() -> list[SecuredRoute]:
         SecuredRoute(f"{base}/export", start, auth=Auth.CONTEXT, methods=["POST"]),
         SecuredRoute(f"{base}/export", results, auth=Auth.CONTEXT),
         SecuredRoute(f"{base}/export/spec.zip", spec_zip, auth=Auth.CONTEXT),
+        SecuredRoute(f"{base}/export/dry-run", export_dry_run, auth=Auth.CONTEXT),
         SecuredRoute(f"{base}/audit", audit_trail, auth=Auth.CONTEXT),
     ]

@@ -94,6 +94,7 @@ async def create_session(request: Request) -> Response:
 
 async def get_session(request: Request) -> Response:
     upload = await upload_session(request)
+    assert upload.id is not None  # a stored session always has one
     contents = await blocking(services(request).sessions.contents, [upload.id], tenant_id=upload.tenant_id)
     return JSONResponse(session_json(upload, contents[upload.id].files))
 
@@ -101,7 +102,8 @@ async def get_session(request: Request) -> Response:
 def _too_large() -> UploadRejectedError:
     return UploadRejectedError(
         f"The upload is larger than a session allows ({LIMITS.max_total_bytes // (1024 * 1024)} MB in all, "
-        f"{LIMITS.max_file_bytes // (1024 * 1024)} MB per file). Upload fewer or smaller files."
+        f"{LIMITS.max_file_bytes // (1024 * 1024)} MB per CSV file, {LIMITS.max_workbook_bytes // (1024 * 1024)} "
+        "MB per workbook). Upload fewer or smaller files."
     )
 
 

@@ -139,3 +139,34 @@ def test_a_connect_token_naming_a_forge_tenant_opens_nothing(forge_app: ForgeApp
     answer = forge_app.client.get("/api/me", headers={"Authorization": f"JWT {token}"})
 
     assert answer.status_code == 401 and "not installed" in answer.json()["error"]["message"]
+
+
+@pytest.mark.anyio
+async def test_each_tenants_jira_calls_carry_its_own_stored_token(forge_app: ForgeApp) -> None:
+    import httpx
+
+    from app.forge.jira_auth import system_auth
+    from app.jira.client import JiraClient
+
+    globex = site("globex")
+    tokens = {ACME.cloud_id: forge_app.signer.oauth_token(ACME), globex.cloud_id: forge_app.signer.oauth_token(globex)}
+    forge_app.call("/forge/lifecycle", ACME, system_token=tokens[ACME.cloud_id])
+    forge_app.call("/forge/lifecycle", globex, system_token=tokens[globex.cloud_id])
+    seen: list[tuple[str, str]] = []
+
+    def jira(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, request.headers["authorization"]))
+        return httpx.Response(200, json={"accountId": "bot"})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(jira))
+    services = forge_app.services
+    for (tenant_id,) in forge_app.rows("SELECT id FROM tenants ORDER BY id"):
+        installation = services.tenants.get(tenant_id)
+        assert installation is not None and installation.is_forge
+        auth = system_auth(services.forge_installations, installation)
+        await JiraClient(http, installation, "unused", auth=auth).myself()
+
+    assert seen == [
+        ("/ex/jira/cloud-acme/rest/api/3/myself", f"Bearer {tokens['cloud-acme']}"),
+        ("/ex/jira/cloud-globex/rest/api/3/myself", f"Bearer {tokens['cloud-globex']}"),
+    ]

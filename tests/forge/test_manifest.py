@@ -134,3 +134,21 @@ def test_every_trigger_endpoint_is_a_forge_route_that_checks_the_invocation_toke
     for path in paths.values():
         assert registered[path].auth in FORGE_POLICIES
         assert registered[path].methods is not None and "POST" in registered[path].methods
+
+
+def test_the_manifest_indexes_the_same_issue_property_values_as_the_connect_descriptor() -> None:
+    manifest = render_manifest(base_url=BASE_URL, app_id=APP_ID)
+    descriptor = render_descriptor(base_url=BASE_URL, app_key="dtg")
+
+    forge = {
+        (module["propertyKey"], value["path"], value["type"])
+        for module in manifest["modules"]["jira:entityProperty"]
+        for value in module["values"]
+    }
+    connect = {
+        (configuration["propertyKey"], extraction["objectName"], extraction["type"])
+        for module in descriptor["modules"]["jiraEntityProperties"]
+        for configuration in module["keyConfigurations"]
+        for extraction in configuration["extractions"]
+    }
+    assert forge == connect and forge

@@ -22,12 +22,20 @@ pytestmark = [pytest.mark.unit, pytest.mark.generation]
 
 
 def test_the_prose_goes_into_the_description(uwec_drafts: DraftSet, uwec_result: GenerationResult) -> None:
-    ticket = uwec_result.tickets[0]
-    prose = compose(brief_for(uwec_drafts.drafts[0]))
+    # Announcement: a ticket whose tables and criteria all fit inline.
+    index = next(i for i, d in enumerate(uwec_drafts.drafts) if d.key == "bundle.node.announcement.build")
+    ticket, draft = uwec_result.tickets[index], uwec_drafts.drafts[index]
+    prose = compose(brief_for(draft))
     story = ticket.description["content"][1]
     assert story["content"][0]["text"] == prose.user_story
     tasks = next(n for n in ticket.description["content"] if n["type"] == "taskList")
-    assert [item["content"][0]["text"] for item in tasks["content"]] == list(prose.success_criteria)
+    # The data's criteria first, then the writer's (for what the notes say in prose).
+    expected = [*draft.criteria, *prose.success_criteria]
+    assert (
+        len(draft.criteria) == 13
+        and prose.success_criteria[-1] == "Done as the spec notes: Set metatags for no index/nofollow, etc."
+    )
+    assert [item["content"][0]["text"] for item in tasks["content"]] == expected
     assert ticket.prose_flag is None and ticket.usage["provider"] == "offline"
     assert uwec_result.usage["tickets"] == 109 and uwec_result.usage["cost_usd"] == 0
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
-
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
-from app.intake.names import close_matches
+from app.intake.names import closest
+
+pytestmark = [pytest.mark.unit, pytest.mark.intake]
 
 
 def test_owner_lookups_match_a_scan(uwec):
@@ -25,17 +27,25 @@ def test_owner_lookups_match_a_scan(uwec):
         assert model.transition_groups(workflow) == {name: tuple(rows) for name, rows in groups.items()}
 
 
-def test_close_matches_is_difflib_on_uwec_labels(uwec):
-    labels = list(dict.fromkeys(item.label.casefold() for item in (*uwec.model.bundles, *uwec.model.fields)))
-    for word in [*labels[::7], "all", "story categories", "image styles", "x"]:
-        for n in (1, 3):
-            assert close_matches(word, labels, n) == difflib.get_close_matches(word, labels, n, 0.6)
+def test_closest_suggests_near_misses_case_insensitively(uwec):
+    labels = list(dict.fromkeys(item.label for item in uwec.model.bundles))
+    assert closest("academic programme", labels, 1) == ["Academic Program"]
+    assert closest("LANDING PAGE", labels, 1) == ["Landing Page"]
+    assert closest("zzzzqqq", labels) == []
+    # No close spelling: a label containing the text is the guess.
+    assert closest("Program", ["Academic Program", "Events"]) == ["Academic Program"]
 
 
-# A small alphabet makes near-ties in score, where the order of candidates matters, common.
+# A small alphabet makes near-ties in score common.
 _TEXT = st.text(alphabet="abc d", max_size=8)
 
 
 @given(word=_TEXT, pool=st.lists(_TEXT, max_size=30, unique=True), n=st.integers(1, 4))
-def test_close_matches_is_difflib(word, pool, n):
-    assert close_matches(word, pool, n) == difflib.get_close_matches(word, pool, n, 0.6)
+def test_closest_gives_the_best_scores_first_from_the_pool(word, pool, n):
+    found = closest(word, pool, n)
+    assert len(found) <= n and set(found) <= set(pool)
+    scores = [fuzz.ratio(word.casefold(), f.casefold()) for f in found]
+    if scores and max(scores) >= 60:
+        assert scores == sorted(scores, reverse=True) and min(scores) >= 60
+        best_possible = sorted((fuzz.ratio(word.casefold(), p.casefold()) for p in pool), reverse=True)
+        assert scores == best_possible[: len(scores)]

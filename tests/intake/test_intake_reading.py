@@ -126,3 +126,12 @@ def test_total_upload_limit_and_duplicate_content(kit):
     small = intake_files(files, limits=IntakeLimits(max_total_bytes=100_000))
     (over,) = kit.only(small, "upload_too_large")
     assert over.file == F and over.severity is Severity.BLOCKING
+
+
+def test_a_windows_1252_export_with_a_few_dashes_is_not_read_as_asian_text(kit):
+    # charset-normalizer alone takes this file (one em dash in 14 kB) for Big5-HKSCS and turns "this—hold" into a
+    # CJK character.
+    text = kit.uwec_bytes("UWEC_Bundles.csv").decode("utf-8")
+    result = intake_files([UploadedFile("UWEC_Bundles.csv", text.encode("cp1252"))])
+    assert result.files[0].encoding == "cp1252"
+    assert any("this—hold" in b.notes for b in result.model.bundles)

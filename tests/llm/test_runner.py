@@ -50,7 +50,7 @@ async def test_results_come_back_in_input_order_whatever_order_they_finish_in(ma
 
     assert [result.key for result in report.results] == [brief.key for brief in briefs]
     assert sorted(finished) == sorted(brief.key for brief in briefs)
-    assert report.results[3].prose.user_story.startswith("As a content editor, I want the Type 3 content type")
+    assert report.results[3].prose.user_story.startswith("As a content editor, I want the Type 3 content type set up")
     assert not report.cancelled and report.flagged == 0
 
 

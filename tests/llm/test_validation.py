@@ -41,6 +41,8 @@ def test_an_answer_is_trimmed() -> None:
 
 def test_a_sound_answer_passes(make_brief: BriefFactory) -> None:
     assert check_prose(TicketProse(STORY, CRITERIA), make_brief()) == []
+    # The data gives the checkable criteria; a ticket whose notes say nothing more needs none from the writer.
+    assert check_prose(TicketProse(STORY, ()), make_brief()) == []
 
 
 @pytest.mark.parametrize(
@@ -48,8 +50,7 @@ def test_a_sound_answer_passes(make_brief: BriefFactory) -> None:
     [
         (TicketProse("", CRITERIA), "user story is empty"),
         (TicketProse("x" * 401, CRITERIA), "401 characters"),
-        (TicketProse(STORY, ("only one",)), "2 to 12 success criteria, not 1"),
-        (TicketProse(STORY, tuple(f"c{n}" for n in range(13))), "not 13"),
+        (TicketProse(STORY, tuple(f"c{n}" for n in range(13))), "0 to 12 success criteria, not 13"),
         (TicketProse(STORY, ("ok", "y" * 301)), "criterion 2 is 301 characters"),
         (TicketProse(STORY, ("Same thing.", "same thing.")), "the same"),
         (TicketProse(STORY + "\nSecond line.", CRITERIA), "single line"),

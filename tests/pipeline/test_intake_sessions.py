@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pytest
 
 from app.db.sessions import SessionRepository
@@ -123,3 +126,30 @@ def test_the_admins_status_mapping_is_applied(store: tuple[SessionRepository, in
         r.machine_name: r.action for r in validate_session(ports, tenant_id=tenant, session_id=session).model.roles
     }
     assert mapped["administrator"] == "change"
+
+
+def test_a_workbook_is_stored_whole_and_validated_tab_by_tab(
+    store: tuple[SessionRepository, int, int], ports: Workspace
+) -> None:
+    repo, tenant, session = store
+    book = openpyxl.Workbook()
+    book.active.title = "User roles"
+    for line in (UWEC / "UWEC_Userroles.csv").read_text("utf-8").splitlines():
+        book.active.append(line.split(","))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("spec.xlsx", buffer.getvalue())])
+    result = validate_session(ports, tenant_id=tenant, session_id=session)
+    assert [(f.name, f.kind) for f in result.files] == [("spec.xlsx [User roles]", SpecKind.ROLES)]
+    assert len(result.model.roles) == 8
+
+
+def test_a_workbook_has_its_own_size_limit(store: tuple[SessionRepository, int, int]) -> None:
+    repo, tenant, session = store
+    limits = IntakeLimits(max_file_bytes=100, max_workbook_bytes=1000)
+    add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("a.xlsx", b"x" * 900)], limits=limits)
+    with pytest.raises(UploadRejectedError, match="a CSV file may have at most 100"):
+        add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("b.csv", b"x" * 900)], limits=limits)
+    with pytest.raises(UploadRejectedError, match="a workbook may have at most 1,000"):
+        add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("c.ods", b"x" * 1001)], limits=limits)
+    assert [f.name for f in repo.files(session, tenant_id=tenant)] == ["a.xlsx"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 import pytest
+
+from app.adf import MAX_DESCRIPTION, description_size
 
 pytestmark = [pytest.mark.unit, pytest.mark.export]
 
@@ -85,6 +88,20 @@ async def test_invalid_fields_are_answered_as_jira_field_errors(
     body = response.json()
     assert message in body["errors"][field]
     assert body["errorMessages"] == []
+
+
+@pytest.mark.anyio
+async def test_the_description_limit_counts_the_json_as_sent_compact_and_unescaped(jira: httpx.AsyncClient) -> None:
+    """Same rule as the product's (app/adf/size.py): 'é' counts once, not as the six characters of \\u00e9."""
+    frame = description_size(adf(""))
+    at_limit = adf("é" * (MAX_DESCRIPTION - frame))
+    assert description_size(at_limit) == MAX_DESCRIPTION and len(json.dumps(at_limit)) > MAX_DESCRIPTION
+    accepted = await jira.post("/rest/api/3/issue", json={"fields": fields(description=at_limit)})
+    assert accepted.status_code == 201, accepted.text
+    over = await jira.post(
+        "/rest/api/3/issue", json={"fields": fields(description=adf("é" * (MAX_DESCRIPTION - frame + 1)))}
+    )
+    assert over.status_code == 400 and "32,767" in over.json()["errors"]["description"]
 
 
 @pytest.mark.anyio
@@ -218,3 +235,30 @@ async def test_issue_pages_list_issues_and_render_adf_tables_escaped(
     assert "<table><tr><th><p>Machine name</p></th></tr>" in page.text
     assert "&lt;script&gt;field_body&lt;/script&gt;" in page.text and "<script>field_body" not in page.text
     assert "/jira/glance?issueKey=DTG-1&amp;projectKey=DTG" in page.text
+
+
+@pytest.mark.anyio
+async def test_a_create_carries_links_only_where_the_create_screen_has_linked_issues(jira: httpx.AsyncClient) -> None:
+    blocker = await create(jira, summary="Build vocabulary")
+    carried = {"issuelinks": [{"add": {"type": {"name": "Blocks"}, "inwardIssue": {"key": blocker["key"]}}}]}
+    meta = (await jira.get("/rest/api/3/issue/createmeta/DTG/issuetypes/10001")).json()
+    assert "issuelinks" in {f["fieldId"] for f in meta["fields"]}
+    response = await jira.post(
+        "/rest/api/3/issue/bulk", json={"issueUpdates": [{"fields": fields(), "update": carried}]}
+    )
+    assert response.status_code == 201, response.text
+    [blocked] = response.json()["issues"]
+    on_blocked = (await jira.get(f"/rest/api/3/issue/{blocked['key']}")).json()["fields"]["issuelinks"]
+    assert [(link["type"]["inward"], link["inwardIssue"]["key"]) for link in on_blocked] == [
+        ("is blocked by", blocker["key"])
+    ]
+
+    # The team-managed project's create screen lacks the field: create-meta omits it and Jira refuses the create.
+    team = fields(project={"key": "TEAM"})
+    meta = (await jira.get("/rest/api/3/issue/createmeta/TEAM/issuetypes/10101")).json()
+    assert "issuelinks" not in {f["fieldId"] for f in meta["fields"]}
+    refused = await jira.post("/rest/api/3/issue", json={"fields": team, "update": carried})
+    assert refused.status_code == 400 and "issuelinks" in refused.json()["errors"]
+    missing = {"issuelinks": [{"add": {"type": {"name": "Blocks"}, "inwardIssue": {"key": "DTG-999"}}}]}
+    unknown = await jira.post("/rest/api/3/issue", json={"fields": fields(), "update": missing})
+    assert unknown.status_code == 400 and "issuelinks" in unknown.json()["errors"]

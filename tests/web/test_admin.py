@@ -372,6 +372,75 @@ def test_the_operators_key_never_goes_to_a_base_url_a_tenant_typed(tmp_path: Pat
     )
 
 
+def test_export_settings_default_to_task_under_epic_and_are_saved_with_an_audit_event(site: Site) -> None:
+    assert site.api("GET", "/api/admin/export-settings").json() == {
+        "ticketIssueType": "Task",
+        "areaIssueType": "Epic",
+        "epicsEnabled": True,
+        "fieldDefaults": {},
+        "updatedBy": None,
+    }
+    form = {
+        "ticketIssueType": "Story",
+        "areaIssueType": "Epic",
+        "epicsEnabled": False,
+        "fieldDefaults": {"customfield_10050": " Web ", "customfield_10051": ""},
+    }
+    saved = site.api("PUT", "/api/admin/export-settings", json=form)
+    assert saved.status_code == 200
+    assert saved.json() | {"updatedBy": None} == form | {
+        "fieldDefaults": {"customfield_10050": "Web"},
+        "updatedBy": None,
+    }
+    assert site.api("GET", "/api/admin/export-settings").json()["ticketIssueType"] == "Story"
+    assert site.app.services.export_settings.get(site.tenant_id()).field_defaults == {"customfield_10050": "Web"}
+    [(action, account, _)] = site.audit_rows()
+    assert (action, account) == ("configured_export", API_USER)
+    # Another site sees its own defaults, not these.
+    other = site.site("https://tenant-b.atlassian.net")
+    assert site.api("GET", "/api/admin/export-settings", jira=other).json()["ticketIssueType"] == "Task"
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"ticketIssueType": "Bug"}, "Task or Story"),
+        ({"areaIssueType": "  "}, "name such as 'Epic'"),
+        ({"epicsEnabled": "yes"}, "true or false"),
+        ({"fieldDefaults": {"summary": "x"}}, "fills 'summary' itself"),
+        ({"fieldDefaults": {"custom field": "x"}}, "not a Jira field id"),
+        ({"fieldDefaults": {"customfield_1": 5}}, "must be text"),
+        ({"fieldDefaults": ["customfield_1"]}, "must be an object"),
+    ],
+)
+def test_bad_export_settings_are_refused_and_change_nothing(site: Site, form: dict[str, Any], message: str) -> None:
+    answer = site.api("PUT", "/api/admin/export-settings", json=form)
+    assert answer.status_code == 400 and message in answer.json()["error"]["message"]
+    assert site.app.services.export_settings.get(site.tenant_id()).ticket_issue_type == "Task"
+    assert site.audit_rows() == []
+
+
+def test_export_settings_and_project_checks_are_for_admins_only(site: Site) -> None:
+    refused = site.api("GET", "/api/admin/export-settings/project?project=../myself")
+    assert refused.status_code == 400 and "not a Jira project key" in refused.json()["error"]["message"]
+    site.internet.admins.clear()
+    site.app.services.admin_check = AdminCheck(site.app.services.http, "drupal-ticket-generator")
+    for method, path in [
+        ("GET", "/api/admin/export-settings"),
+        ("PUT", "/api/admin/export-settings"),
+        ("GET", "/api/admin/export-settings/project?project=DTG"),
+    ]:
+        assert site.api(method, path, json={}).status_code == 403, path
+    assert site.audit_rows() == []
+
+
+def test_the_configure_page_carries_the_issue_settings_form(site: Site) -> None:
+    page = site.app.client.get(site.jira.signed_path("/jira/configure")).text
+    assert 'id="dtg-export-settings"' in page and 'id="dtg-field-defaults"' in page
+    assert "/static/export-settings.js" in page
+    assert site.app.client.get("/static/export-settings.js").status_code == 200
+
+
 COMPATIBLE = {"provider": "openai_compatible", "model": "llama3.1:8b", "statusMapping": OPENAI["statusMapping"]}
 
 

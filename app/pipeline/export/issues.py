@@ -3,6 +3,11 @@
 Every issue carries the `dtg-ticket` property {ticketKey, sessionId, exportId}, set in the create call itself.
 Before creating, and after any create whose outcome is unknown, the run asks Jira which issues carry it and
 records those instead of creating them again. Keys are stored per ticket as soon as Jira answers.
+
+When the project's create screen has the Linked issues field (create-meta lists `issuelinks`), an issue's
+"is blocked by" links to issues already in Jira ride in its create (`update.issuelinks`), so they cost no call of
+their own. Such a link is recorded `sent` before the create and `done` once Jira answered it; a create whose answer
+was lost leaves it `sent`, and the link step looks at the issue before posting it again.
 """
 
 from __future__ import annotations
@@ -12,28 +17,38 @@ from typing import Any
 from app.db.models import TicketRecord
 from app.errors import WhoCanFix
 from app.jira.errors import describe
-from app.jira.models import BulkCreateResult
+from app.jira.models import BulkCreateResult, LinkType
 from app.pipeline.export.context import ExportContext
+from app.pipeline.export.plan import BLOCKS, PlannedLink, plan_chunks
 
 PROPERTY_KEY = "dtg-ticket"
 # Jira's limit per bulk create call.
 # @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-bulk-post
 BULK_SIZE = 50
+ISSUE_TYPE = "Task"
 # Fields the director can fix by editing the ticket in review; any other refusal is the Jira admin's to fix.
 TICKET_FIELDS = {"summary", "description", "labels"}
 
 
 class IssueStep:
-    def __init__(self, context: ExportContext) -> None:
+    """`links_type` is the Blocks link type when creates may carry links (create-meta lists `issuelinks`)."""
+
+    def __init__(self, context: ExportContext, links: list[PlannedLink], links_type: LinkType | None) -> None:
         self._context = context
+        self._links = links
+        self._links_type = links_type
+        self._blockers: dict[str, list[PlannedLink]] = {}
+        for link in links:
+            if link.kind == BLOCKS:
+                self._blockers.setdefault(link.from_key, []).append(link)
 
     async def execute(self, order: list[str]) -> None:
-        """Create the issues of `order` not yet in Jira, in that order."""
+        """Create the issues of `order` not yet in Jira, blockers in earlier calls where the 50-a-call limit allows."""
         context = self._context
         pending = [key for key in order if key not in context.issues]
-        for start in range(0, len(pending), BULK_SIZE):
+        for chunk in plan_chunks(pending, self._links, BULK_SIZE):
             context.stop_if_cancelled()
-            await self.create_chunk(pending[start : start + BULK_SIZE])
+            await self.create_chunk(chunk)
             context.report("Creating issues")
 
     async def adopt_existing(self, keys: list[str] | None = None) -> None:
@@ -60,8 +75,15 @@ class IssueStep:
 
         async def create() -> None:
             todo = missing()
-            updates = [self.issue_update(context.tickets[key]) for key in todo]
+            carried = {key: self.links_to_carry(key) for key in todo}
+            context.repo.mark_links(
+                **context.scope, links=[li.id for ls in carried.values() for li in ls], state="sent"
+            )
+            updates = [self.issue_update(context.tickets[key], carried[key]) for key in todo]
             self.record(todo, await context.client.bulk_create(updates))
+            made = [link.id for key in todo if key in context.created_now for link in carried[key]]
+            context.repo.mark_links(**context.scope, links=made, state="done")
+            context.count("links_in_create", len(made))
 
         async def look() -> bool:
             await self.adopt_made(missing())
@@ -95,11 +117,17 @@ class IssueStep:
         context.created_now.update(created)
         context.errors.update(refused)
 
-    def issue_update(self, ticket: TicketRecord) -> dict[str, Any]:
+    def links_to_carry(self, key: str) -> list[PlannedLink]:
+        """The ticket's "is blocked by" links whose blocker is in Jira already, if creates may carry links."""
+        if self._links_type is None:
+            return []
+        return [link for link in self._blockers.get(key, []) if link.to_key in self._context.issues]
+
+    def issue_update(self, ticket: TicketRecord, carried: list[PlannedLink]) -> dict[str, Any]:
         context = self._context
         fields: dict[str, Any] = {
             "project": {"key": context.project_key},
-            "issuetype": {"name": "Task"},
+            "issuetype": {"name": ISSUE_TYPE},
             "summary": ticket.title,
             # The admin's default labels ride along on every issue (sorted, so a re-run sends the same payload).
             "labels": sorted({*ticket.labels, *context.default_labels}),
@@ -109,7 +137,21 @@ class IssueStep:
         if ticket.description:
             fields["description"] = ticket.description
         value = {"ticketKey": ticket.key, "sessionId": str(ticket.session_id), "exportId": str(context.task.id)}
-        return {"fields": fields, "properties": [{"key": PROPERTY_KEY, "value": value}]}
+        update: dict[str, Any] = {"fields": fields, "properties": [{"key": PROPERTY_KEY, "value": value}]}
+        if carried and self._links_type is not None:
+            # The blocker is the link's inward issue, so the new issue is the outward one and shows "is blocked by".
+            update["update"] = {
+                "issuelinks": [
+                    {
+                        "add": {
+                            "type": {"id": self._links_type.id},
+                            "inwardIssue": {"key": context.issues[link.to_key][0]},
+                        }
+                    }
+                    for link in carried
+                ]
+            }
+        return update
 
 
 def _who_can_fix(field_errors: dict[str, str]) -> str:

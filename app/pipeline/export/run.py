@@ -13,7 +13,8 @@ from app.container import Services
 from app.db.exports import ExportRepository
 from app.db.locks import exclusive
 from app.db.models import ACTIVE_TASK_STATES, Task, utcnow
-from app.errors import NotFoundError
+from app.errors import AppError, NotFoundError
+from app.forge.jira_auth import system_auth
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraBadRequestError, JiraError, JiraNotFoundError
 from app.jira.models import LinkType
@@ -21,7 +22,7 @@ from app.jira.pacing import TenantPacer
 from app.pipeline.configuration import effective_default_labels
 from app.pipeline.export.attachments import AttachmentStep
 from app.pipeline.export.context import Cancelled, ExportConfigurationError, ExportContext
-from app.pipeline.export.issues import IssueStep
+from app.pipeline.export.issues import ISSUE_TYPE, IssueStep
 from app.pipeline.export.links import LinkStep
 from app.pipeline.export.plan import ExportPlan, plan_export
 from app.pipeline.jobs import STALE_AFTER
@@ -34,7 +35,7 @@ DEFAULT_POLICY = RetryPolicy()
 # Retrying cannot help these; the task fails at once with Jira's message, and actors list them in `throws=`. A
 # whole request Jira refuses (400, e.g. JQL on a property it does not index) is one of them: per-ticket refusals
 # come back inside the bulk answer.
-PERMANENT_ERRORS: tuple[type[Exception], ...] = (
+PERMANENT_ERRORS: tuple[type[AppError], ...] = (
     JiraAuthError,
     JiraBadRequestError,
     JiraNotFoundError,
@@ -89,7 +90,7 @@ async def run_export(
         except Cancelled:
             services.tasks.finish(task_id, "Cancelled; export again to continue where it stopped.", state="cancelled")
         except PERMANENT_ERRORS as exc:
-            services.tasks.finish(task_id, exc.message, state="failed")  # type: ignore[attr-defined]
+            services.tasks.finish(task_id, exc.message, state="failed")
             raise
         except (JiraError, RetryLater) as exc:
             current = services.tasks.find(task_id)
@@ -115,7 +116,13 @@ def _prepare(
     return ExportContext(
         services=services,
         task=task,
-        client=JiraClient(http, installation, settings.app_key, pacer=pacer),
+        client=JiraClient(
+            http,
+            installation,
+            settings.app_key,
+            pacer=pacer,
+            auth=system_auth(services.forge_installations, installation),
+        ),
         retrier=Retrier(policy, sleep=sleep, on_rate_limited=pacer.hold),
         repo=ExportRepository(services.db),
         project_key=upload.project_key,
@@ -133,8 +140,9 @@ async def _execute(context: ExportContext) -> None:
     await context.read(context.client.project, context.project_key)
     link_types = await context.read(context.client.issue_link_types)
     blocks, relates = _link_type(link_types, "Blocks"), _link_type(link_types, "Relates")
+    links_on_create = await _create_screen_has_linked_issues(context)
     context.repo.clear_errors(**context.scope)
-    issues = IssueStep(context)
+    issues = IssueStep(context, plan.links, blocks if links_on_create else None)
     await issues.adopt_existing()
     await issues.execute(plan.order)
     context.stop_if_cancelled()
@@ -144,12 +152,23 @@ async def _execute(context: ExportContext) -> None:
     _finish(context, plan, links)
 
 
+async def _create_screen_has_linked_issues(context: ExportContext) -> bool:
+    """Whether creates may carry `update.issuelinks`: Jira takes them when create-meta lists `issuelinks`."""
+    types = await context.read(context.client.create_meta_issue_types, context.project_key)
+    task = next((t for t in types if t.name == ISSUE_TYPE), None)
+    if task is None:
+        return False
+    fields = await context.read(context.client.create_meta_fields, context.project_key, task.id)
+    return any(f.field_id == "issuelinks" for f in fields)
+
+
 def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep) -> None:
     summary = {
         "created": len(context.created_now),
         "already_existed": context.counts["existed"],
         "failed": len(context.errors),
-        "links": links.created,
+        "links": links.created + context.counts.get("links_in_create", 0),
+        "links_in_create": context.counts.get("links_in_create", 0),
         "links_total": links.total,
         "links_failed": len(links.failures),
         "attachments": context.counts.get("attachments", 0),

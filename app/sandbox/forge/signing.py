@@ -49,19 +49,22 @@ class ForgeInstallation:
 
 
 class ForgeSigner:
-    """Signs FITs with the current key; after `rotate()` the previous key stays published until the next rotation."""
+    """Signs FITs with the current key and publishes it with the next one, as a key server announces rotations.
+
+    `rotate()` signs with the announced key from then on; the retired one stays published until the next rotation.
+    """
 
     def __init__(self, app_id: str) -> None:
         self.app_id = app_id
-        self._keys = [SigningKey.generate()]
+        self._keys = [SigningKey.generate(), SigningKey.generate()]  # [..., current, upcoming]
         self._oauth_secret = secrets.token_urlsafe(32)
 
     @property
     def current(self) -> SigningKey:
-        return self._keys[-1]
+        return self._keys[-2]
 
     def rotate(self) -> SigningKey:
-        self._keys = [self._keys[-1], SigningKey.generate()]
+        self._keys = [*self._keys[-2:], SigningKey.generate()]
         return self.current
 
     def jwks(self) -> dict[str, Any]:

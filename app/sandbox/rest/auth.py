@@ -6,13 +6,18 @@
 from __future__ import annotations
 
 import hmac
+import re
 
 import jwt
 from starlette.requests import Request
 
 from app.connect.qsh import query_string_hash
+from app.sandbox.forge.site import SandboxForge
 from app.sandbox.models import Installation
 from app.sandbox.store import SandboxStore
+
+# The Forge apps' way in, as at https://api.atlassian.com/ex/jira/{cloudId}/rest/api/3/...
+FORGE_API = re.compile(r"^/ex/jira/(?P<cloud_id>[^/]+)(?P<rest>/rest/.*)$")
 
 
 class JiraAuthError(Exception):
@@ -50,4 +55,20 @@ def authenticate(request: Request, store: SandboxStore, jira_base_url: str) -> I
     expected = query_string_hash(request.method, str(request.url), jira_base_url)
     if not hmac.compare_digest(str(claims["qsh"]), expected):
         raise JiraAuthError("the qsh claim does not match this request")
+    return installation
+
+
+def authenticate_forge(request: Request, forge: SandboxForge, cloud_id: str) -> Installation:
+    """The Forge app whose bearer token (system or user, issued by the sandbox for this site) signs this request.
+
+    Raises: JiraAuthError for a missing, expired, forged or another site's token, or a site that is not this one.
+    """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise JiraAuthError("expected an 'Authorization: Bearer <token>' header")
+    if cloud_id != forge.cloud_id:
+        raise JiraAuthError(f"no site with cloudId {cloud_id!r}")
+    installation = forge.rest_installation(token)
+    if installation is None:
+        raise JiraAuthError("the bearer token is expired, forged or not for this site")
     return installation

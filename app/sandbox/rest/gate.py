@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.sandbox.faults import Fault
 from app.sandbox.rest import rest_routes
-from app.sandbox.rest.auth import JiraAuthError, authenticate
+from app.sandbox.rest.auth import FORGE_API, JiraAuthError, authenticate, authenticate_forge
 from app.sandbox.rest.errors import jira_error
 from app.sandbox.runtime import SandboxRuntime
 
@@ -43,9 +43,18 @@ class RestGate:
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/rest/"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        forge_api = FORGE_API.match(scope["path"])
+        if forge_api is None and not scope["path"].startswith("/rest/"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if forge_api is not None:
+            # The same handlers serve both: `/ex/jira/{cloudId}/rest/...` is `/rest/...` of that site.
+            rest = forge_api.group("rest")
+            scope = {**scope, "path": rest, "raw_path": rest.encode()}
         runtime = self.runtime
         stats = runtime.stats
         endpoint = f"{scope['method']} {_route_path(scope)}"
@@ -56,12 +65,15 @@ class RestGate:
                 stats.statuses[message["status"]] += 1
             await send(message)
 
-        request = Request(scope)
         try:
-            installation = authenticate(request, runtime.store, runtime.config.public_url)
+            if forge_api is not None:
+                installation = authenticate_forge(request, runtime.forge, forge_api.group("cloud_id"))
+            else:
+                installation = authenticate(request, runtime.store, runtime.config.public_url)
         except JiraAuthError as exc:
             stats.unauthorized += 1
-            response = jira_error(401, f"Authentication failed: {exc}", headers={"WWW-Authenticate": "JWT"})
+            scheme = "Bearer" if forge_api is not None else "JWT"
+            response = jira_error(401, f"Authentication failed: {exc}", headers={"WWW-Authenticate": scheme})
             await response(scope, receive, counting_send)
             return
         scope.setdefault("state", {})["installation"] = installation
@@ -108,7 +120,8 @@ def _route_path(scope: Scope) -> str:
         match, _ = route.matches(scope)
         if match is not Match.NONE:
             return route.path
-    return scope["path"]
+    path: str = scope["path"]
+    return path
 
 
 def _dropping_send(send: Send, mode: str) -> Send:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,12 +22,16 @@ from app.sandbox.store import SandboxStore
 
 MAX_RESULTS = 5000
 DEFAULT_MAX_RESULTS = 50
-ORDER_KEYS = {"key": lambda i: int(i.id), "id": lambda i: int(i.id), "created": lambda i: (i.created, int(i.id))}
+ORDER_KEYS: dict[str, Callable[[Issue], int | tuple[str, int]]] = {
+    "key": lambda i: int(i.id),
+    "id": lambda i: int(i.id),
+    "created": lambda i: (i.created, int(i.id)),
+}
 
 
 def _indexed_properties(installations: list[Installation]) -> set[tuple[str, str]]:
     """(propertyKey, objectName) pairs the apps index with `jiraEntityProperties` modules on issues."""
-    indexed = set()
+    indexed: set[tuple[str, str]] = set()
     for installation in installations:
         for module in (installation.descriptor.get("modules") or {}).get("jiraEntityProperties", []):
             if module.get("entityType", "issue") != "issue":
@@ -55,9 +60,9 @@ def _field_values(store: SandboxStore) -> Any:
     return values
 
 
-def _check(query: Query, store: SandboxStore, require_indexed: bool) -> None:
+def _check(query: Query, store: SandboxStore, require_indexed: bool, forge_indexed: set[tuple[str, str]]) -> None:
     """Jira rejects unknown fields, unknown projects and (unless indexed by an app) property paths."""
-    indexed = _indexed_properties([i for i in store.installations.values() if i.installed])
+    indexed = _indexed_properties([i for i in store.installations.values() if i.installed]) | forge_indexed
     for clause in query.clauses:
         prop = property_path(clause.field)
         if prop is None and clause.field.lower() not in FIELDS:
@@ -88,7 +93,7 @@ async def search(request: Request) -> Response:
                 body[key] = params[key].split(",")
     try:
         query = parse(str(body.get("jql") or ""))
-        _check(query, store, runtime.config.require_indexed_properties)
+        _check(query, store, runtime.config.require_indexed_properties, runtime.forge.indexed_properties())
     except JqlError as exc:
         raise JiraRequestError(400, str(exc)) from exc
     try:

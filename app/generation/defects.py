@@ -1,0 +1,97 @@
+"""Spec defects that only show across rows, put on every ticket they concern.
+
+- Statuses that contradict each other: a bundle or view still to be built whose children are marked implemented
+  (x), or marked to be deleted (d): a new bundle has neither fields that exist nor fields to remove.
+- A field storage shared by several bundles with conflicting types or cardinalities: intake reports it once, at the
+  row that disagrees; every ticket holding an instance of that storage must know, since any of them may be the
+  one to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from app.errors import WhoCanFix
+from app.generation.criteria import named
+from app.generation.grouping import Unit
+from app.generation.naming import noun_of, plural
+from app.intake import Code, Finding, Severity
+from app.intake.model import Action, Bundle, FieldInstance, SpecItem, SpecModel, View
+
+_STORAGE_CODES = frozenset({Code.STORAGE_TYPE_CONFLICT, Code.STORAGE_CARDINALITY_CONFLICT})
+
+
+def _listed(items: Sequence[SpecItem]) -> str:
+    shown = ", ".join(named(i) for i in items[:8])
+    return shown + (f" and {len(items) - 8} more" if len(items) > 8 else "")
+
+
+def _contradiction(parent: SpecItem, message: str, children: Sequence[SpecItem]) -> Finding:
+    return Finding(
+        Code.STATUS_CONTRADICTION,
+        Severity.WARNING,
+        WhoCanFix.SPEC_AUTHOR,
+        message,
+        file=parent.source.file,
+        record=parent.source.record,
+        line=parent.source.line,
+        column="X",
+        value=", ".join(sorted({c.status.strip() for c in children})),
+    )
+
+
+def contradictions(unit: Unit) -> list[Finding]:
+    """Status contradictions inside one ticket: children marked x or d under a parent still to be built."""
+    parent = next((i for i in unit.items if isinstance(i, Bundle | View)), None)
+    if parent is None or parent.action not in (Action.BUILD, Action.HOLD):
+        return []
+    noun = noun_of(parent)
+    children = [i for i in unit.items if i is not parent and not isinstance(i, Bundle | View)]
+    # A base field (the title) comes with every bundle, so "implemented" is true of it even on a new one.
+    built = [
+        c
+        for c in children
+        if c.status.strip().lower() == "x" and not (isinstance(c, FieldInstance) and c.is_base_field)
+    ]
+    findings = []
+    if built:
+        scope = "all" if len(built) == len(children) else f"{len(built)} of the {len(children)}"
+        findings.append(
+            _contradiction(
+                parent,
+                f"The {noun} {named(parent)} is marked to be built (status {parent.status.strip()}), but {scope} "
+                f"of its rows are marked implemented already (x): {_listed(built)}. A new {noun} has nothing built "
+                f"yet: mark those rows a, or mark the {noun} x or c if it exists.",
+                built,
+            )
+        )
+    if unit.dropped:
+        findings.append(
+            _contradiction(
+                parent,
+                f"{plural(noun_of(unit.dropped[0]), len(unit.dropped)).capitalize()} of the new {noun} {named(parent)} "
+                f"{'is' if len(unit.dropped) == 1 else 'are'} marked to be deleted (d): {_listed(unit.dropped)}. "
+                f"Nothing of a new {noun} exists to delete; this ticket leaves "
+                f"{'it' if len(unit.dropped) == 1 else 'them'} out. Clear the status, or mark the {noun} x or c if "
+                "it exists.",
+                unit.dropped,
+            )
+        )
+    return findings
+
+
+def storage_conflicts(
+    findings: Iterable[Finding], model: SpecModel, owner: dict[tuple[str, int], str]
+) -> dict[str, list[Finding]]:
+    """Each storage conflict, for every ticket owning an instance of the storage (not only the disagreeing row's)."""
+    storage_of = {(s.file, s.record): storage for storage in model.storages for s in storage.sources}
+    spread: dict[str, list[Finding]] = {}
+    for finding in findings:
+        storage = storage_of.get((finding.file, finding.record)) if finding.code in _STORAGE_CODES else None
+        if storage is None:
+            continue
+        tickets = dict.fromkeys(owner[(s.file, s.record)] for s in storage.sources if (s.file, s.record) in owner)
+        for key in tickets:
+            if key != owner.get((finding.file, finding.record)):
+                spread.setdefault(key, []).append(finding)
+    return spread

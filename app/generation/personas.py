@@ -1,0 +1,62 @@
+"""Who a ticket's user story is for, chosen from the data: access notes, role names, the kind, a view's displays.
+
+Order of evidence: a note that restricts access ("Site admins can add/edit/delete only", "logged in users") wins,
+then a spec role named in the notes ("Marketing editor ... can use"), then what the kind and, for views, the
+displays imply (admin paths, entity reference selection lists), then the kind's usual audience.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from app.intake.model import Role, SpecItem, SpecModel, View, ViewDisplay
+from app.llm import default_persona
+
+_ADMIN_NOTE = re.compile(r"\b(site )?admin(istrator)?s?\b[^.]*\bonly\b|\bonly (site )?admin", re.IGNORECASE)
+_LOGGED_IN = re.compile(r"\blogged[ -]in\b|\bauthenticated users?\b", re.IGNORECASE)
+
+
+def _article(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def _role_named(text: str, roles: Sequence[Role]) -> str | None:
+    """The spec role whose label the text names first; generic roles (administrator, anonymous) are not evidence."""
+    found = [
+        (match.start(), role.label)
+        for role in roles
+        if role.machine_name not in ("administrator", "anonymous", "authenticated")
+        and (match := re.search(rf"\b{re.escape(role.label)}\b", text, re.IGNORECASE))
+    ]
+    return _article(min(found)[1].lower()) if found else None
+
+
+def _view_persona(items: Iterable[SpecItem]) -> str | None:
+    displays = [i for i in items if isinstance(i, ViewDisplay)]
+    views = [i for i in items if isinstance(i, View)]
+    text = " ".join(f"{i.label} {i.machine_name} {i.cells.get('Path', '')}" for i in (*views, *displays)).lower()
+    if "/admin" in text or re.search(r"\badmin\b", text):
+        return "a site administrator"
+    plugins = {d.display_plugin.strip().lower() for d in displays if d.display_plugin.strip()}
+    if plugins and plugins <= {"entity reference", "entity_reference"}:
+        return "a content editor"
+    if plugins and plugins <= {"rest export", "rest_export", "feed", "data export"}:
+        return "a developer integrating with the site"
+    return None
+
+
+def persona_for(kind: str, items: Sequence[SpecItem], notes: Iterable[str], model: SpecModel) -> str:
+    """The person the user story speaks for, from the ticket's rows and its subject's (and a view's displays') notes."""
+    if kind in ("roles", "user role", "removal"):
+        return default_persona(kind)
+    text = " ".join([*notes, *(i.notes for i in items if isinstance(i, ViewDisplay))])
+    if _ADMIN_NOTE.search(text):
+        return "a site administrator"
+    if role := _role_named(text, model.roles):
+        return role
+    if _LOGGED_IN.search(text):
+        return "a logged-in user"
+    if kind == "view" and (persona := _view_persona(items)):
+        return persona
+    return default_persona(kind)

@@ -1,0 +1,102 @@
+"""The create requests we send to Jira, built in one place so the export sends exactly what the dry run shows.
+
+A ticket becomes an issue of the type the admin chose (its id in this project, as create-meta gave it), with
+the admin's default labels and field defaults, `parent` set to its area's epic when epics are on, and the
+`dtg-ticket` issue property that lets any later run find it. An area becomes an epic the same way.
+
+`parent` takes the epic's key in company- and team-managed projects alike in Jira Cloud's current API.
+@see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-post
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from app.generation.naming import slug
+from app.pipeline.project_fit import ProjectFit
+
+PROPERTY_KEY = "dtg-ticket"
+REMOVALS = "Removals"
+EPIC_KEY_PREFIX = "epic:"
+
+
+class Ticket(Protocol):
+    """The parts of a ticket a create request needs (`TicketRecord` has them)."""
+
+    key: str
+    session_id: int
+    title: str
+    area: str
+    action: str
+    labels: list[str]
+    description: dict[str, Any]
+    assignee_account_id: str | None
+
+
+@dataclass(frozen=True)
+class CreateTarget:
+    """Where and how issues are created: the project, what the project check found, the admin's labels."""
+
+    project_key: str
+    fit: ProjectFit
+    default_labels: list[str]
+    fallback_type: str = "Task"
+
+    def issue_type(self, *, epic: bool) -> dict[str, str]:
+        chosen = self.fit.area_type if epic else self.fit.ticket_type
+        return {"id": chosen.id} if chosen is not None else {"name": self.fallback_type}
+
+    def base_fields(self, *, epic: bool) -> dict[str, Any]:
+        issue_type = self.issue_type(epic=epic)
+        extra = self.fit.fields_for(issue_type["id"]) if "id" in issue_type else {}
+        return {"project": {"key": self.project_key}, "issuetype": issue_type, **extra}
+
+    def labels(self, own: list[str]) -> list[str]:
+        # Sorted, so a re-run sends the same payload.
+        return sorted({*own, *self.default_labels})
+
+
+def epic_area(ticket: Ticket) -> str:
+    """The epic a ticket goes under: its area, except that removal work has an epic of its own."""
+    return REMOVALS if ticket.action == "remove" else ticket.area
+
+
+def epic_key(area: str) -> str:
+    """The stable key an area's epic carries in its issue property (never the key of a ticket)."""
+    return EPIC_KEY_PREFIX + slug(area)
+
+
+def ticket_request(ticket: Ticket, target: CreateTarget, *, export_id: str, parent_key: str | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        **target.base_fields(epic=False),
+        "summary": ticket.title,
+        "labels": target.labels(ticket.labels),
+    }
+    if ticket.assignee_account_id:
+        fields["assignee"] = {"accountId": ticket.assignee_account_id}
+    if ticket.description:
+        fields["description"] = ticket.description
+    if parent_key:
+        fields["parent"] = {"key": parent_key}
+    return _with_property(fields, ticket.key, ticket.session_id, export_id)
+
+
+def epic_request(area: str, target: CreateTarget, *, session_id: int, export_id: str) -> dict[str, Any]:
+    text = f"The {area.lower()} work of this Drupal site build: every ticket of the area is a child of this epic."
+    fields = {
+        **target.base_fields(epic=True),
+        "summary": area,
+        "labels": target.labels([slug(area)]),
+        "description": {
+            "type": "doc",
+            "version": 1,
+            "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}],
+        },
+    }
+    return _with_property(fields, epic_key(area), session_id, export_id)
+
+
+def _with_property(fields: dict[str, Any], key: str, session_id: int, export_id: str) -> dict[str, Any]:
+    value = {"ticketKey": key, "sessionId": str(session_id), "exportId": export_id}
+    return {"fields": fields, "properties": [{"key": PROPERTY_KEY, "value": value}]}

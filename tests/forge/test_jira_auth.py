@@ -1,0 +1,109 @@
+"""Jira calls for Forge tenants: bearer tokens to {apiBaseUrl}/rest/api/3, grant-time retries, clear expiry."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from app.domain.forge import OAuthToken
+from app.domain.installation import Installation
+from app.jira.auth import ForgeBearerAuth, ForgeTokenExpiredError, static_token
+from app.jira.client import JiraClient
+from app.jira.errors import JiraAuthError
+
+pytestmark = [pytest.mark.unit, pytest.mark.forge, pytest.mark.anyio]
+
+API_BASE = "https://api.atlassian.com/ex/jira/cloud-1"
+FORGE_TENANT = Installation(
+    id=3, client_key="forge:cloud-1", base_url=API_BASE, display_url="https://acme.atlassian.net", shared_secret="x"
+)
+
+
+class ForgeJira:
+    """Answers /myself for one bearer token; refuses the first `refusals` calls as a site still granting scopes."""
+
+    def __init__(self, token: str, *, refusals: int = 0) -> None:
+        self.token = token
+        self.refusals = refusals
+        self.seen: list[tuple[str, str]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append((str(request.url), request.headers.get("authorization", "")))
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return httpx.Response(401, json={"errorMessages": ["bad token"]})
+        if self.refusals:
+            self.refusals -= 1
+            return httpx.Response(403, json={"errorMessages": ["scopes not granted yet"]})
+        return httpx.Response(200, json={"accountId": "app-bot", "displayName": "DTG"})
+
+
+def _token(value: str, *, lives: float) -> OAuthToken:
+    return OAuthToken(value, int(time.time() + lives))
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+def _client(jira: ForgeJira, auth: httpx.Auth) -> JiraClient:
+    return JiraClient(httpx.AsyncClient(transport=httpx.MockTransport(jira)), FORGE_TENANT, "unused", auth=auth)
+
+
+async def test_calls_go_to_the_api_base_url_with_the_bearer_token() -> None:
+    jira = ForgeJira("system-1")
+    auth = ForgeBearerAuth(static_token(_token("system-1", lives=3600)), sleep=_no_sleep)
+
+    me = await _client(jira, auth).myself()
+
+    assert me.account_id == "app-bot"
+    assert jira.seen == [(f"{API_BASE}/rest/api/3/myself", "Bearer system-1")]
+
+
+async def test_each_call_reads_the_newest_token() -> None:
+    tokens = iter([_token("old", lives=3600), _token("new", lives=7200)])
+    jira = ForgeJira("new")
+
+    async def newest() -> OAuthToken:
+        return next(tokens)
+
+    client = _client(jira, ForgeBearerAuth(newest, sleep=_no_sleep))
+    with pytest.raises(JiraAuthError):
+        await client.myself()
+    await client.myself()
+
+    assert [header for _, header in jira.seen] == ["Bearer old", "Bearer new"]
+
+
+async def test_a_refusal_right_after_install_is_retried() -> None:
+    jira = ForgeJira("system-1", refusals=2)
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+
+    auth = ForgeBearerAuth(static_token(_token("system-1", lives=3600)), installed_at=time.time() - 10, sleep=sleep)
+
+    assert (await _client(jira, auth).myself()).account_id == "app-bot"
+    assert len(jira.seen) == 3 and pauses == [2.0, 5.0]
+
+
+async def test_a_refusal_long_after_install_is_not_retried() -> None:
+    jira = ForgeJira("system-1", refusals=1)
+    auth = ForgeBearerAuth(static_token(_token("system-1", lives=3600)), installed_at=time.time() - 3600)
+
+    with pytest.raises(JiraAuthError):
+        await _client(jira, auth).myself()
+    assert len(jira.seen) == 1
+
+
+@pytest.mark.parametrize("token", [None, _token("dying", lives=30), _token("dead", lives=-600)])
+async def test_without_a_token_that_stays_valid_nothing_is_sent_and_the_error_says_why(
+    token: OAuthToken | None,
+) -> None:
+    jira = ForgeJira("dying")
+
+    with pytest.raises(ForgeTokenExpiredError, match=r"no valid Forge token.*hourly trigger"):
+        await _client(jira, ForgeBearerAuth(static_token(token))).myself()
+    assert jira.seen == []

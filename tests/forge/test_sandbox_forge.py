@@ -1,0 +1,86 @@
+"""The sandbox as Forge: it installs the app through the lifecycle trigger, fires the hourly trigger, rotates its
+keys, and serves REST under /ex/jira/{cloudId}/rest/api/3 to bearer tokens only; the export runs through it.
+
+Both apps run in this process (ASGI transports both ways): the app verifies the sandbox's FITs against the JWKS
+it fetches from the sandbox, and calls the sandbox's REST API with the system token the sandbox issued.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.pipeline.export import export_results, run_export, start_export
+from app.retries import RetryPolicy
+from app.sandbox.forge.signing import ForgeSigner
+from tests.export.helpers import assert_exported_exactly, synthetic_tickets
+from tests.forge.conftest import SANDBOX_APP_ID as APP_ID
+from tests.forge.conftest import ForgeWorld
+
+pytestmark = [pytest.mark.integration, pytest.mark.forge, pytest.mark.anyio]
+
+FAST = RetryPolicy(attempts=8, base_delay=0.001, max_delay=0.01)
+
+
+async def test_the_sandbox_installs_the_forge_app_and_the_export_runs_with_bearer_tokens(world: ForgeWorld) -> None:
+    installed = await world.sandbox.post("/_sandbox/forge/install")
+    assert installed.status_code == 200, installed.text
+    assert world.runtime.forge.calls == [("/forge/lifecycle", 200)]
+    tenant_id = world.tenant_id()
+    upload = world.services.sessions.create(tenant_id=tenant_id, project_key="DTG")
+    assert upload.id is not None
+    world.services.tickets.save_drafts(tenant_id=tenant_id, session_id=upload.id, drafts=synthetic_tickets(30))
+
+    task_id = start_export(world.services, tenant_id, upload.id)
+    await run_export(world.services, task_id, http=world.sandbox, policy=FAST)
+
+    tickets = world.services.tickets.list(tenant_id=tenant_id, session_id=upload.id)
+    assert_exported_exactly(world.runtime.store, tickets)
+    assert export_results(world.services, tenant_id, upload.id).summary["created"] == 30
+    stats = world.runtime.stats
+    assert stats.unauthorized == 0 and stats.requests["POST /rest/api/3/issue/bulk"] >= 1
+
+
+async def test_the_sandbox_rest_api_refuses_expired_forged_and_foreign_tokens(world: ForgeWorld) -> None:
+    await world.sandbox.post("/_sandbox/forge/install")
+    forge = world.runtime.forge
+    assert forge.installation is not None
+    valid = forge.signer.oauth_token(forge.installation)
+    expired = forge.signer.oauth_token(forge.installation, ttl_seconds=-60)
+    other_site = forge.signer.oauth_token(
+        type(forge.installation)("ari:cloud:ecosystem::installation/x", "cloud-other", "https://x", "https://x")
+    )
+    forged = ForgeSigner(APP_ID).oauth_token(forge.installation)  # same claims, another signer's secret
+
+    assert (await world.rest("/myself", valid)).status_code == 200
+    for token in (expired, other_site, forged, None):
+        answer = await world.rest("/myself", token)
+        assert answer.status_code == 401, token
+    assert (await world.rest("/myself", valid, cloud_id="cloud-other")).status_code == 401
+    connect_style = await world.sandbox.get("/rest/api/3/myself", headers={"Authorization": f"Bearer {valid}"})
+    assert connect_style.status_code == 401  # the Connect API wants its JWT, not a Forge token
+
+
+async def test_the_hourly_trigger_and_a_key_rotation_keep_the_tenant_reachable(world: ForgeWorld) -> None:
+    await world.sandbox.post("/_sandbox/forge/install")
+    tenant_id = world.tenant_id()
+    first = world.services.forge_installations.newest_system_token(tenant_id)
+    assert first is not None
+
+    rotated = await world.sandbox.post("/_sandbox/forge/rotate")
+    fired = await world.sandbox.post("/_sandbox/forge/scheduled")
+
+    assert rotated.status_code == 200 and fired.status_code == 200, fired.text
+    assert world.runtime.forge.calls[-1] == ("/forge/scheduled", 200)
+    newest = world.services.forge_installations.newest_system_token(tenant_id)
+    assert newest is not None and newest.expires_at >= first.expires_at
+    assert (await world.rest("/myself", newest.value)).status_code == 200
+
+
+async def test_a_reinstall_through_the_sandbox_keeps_the_tenant(world: ForgeWorld) -> None:
+    await world.sandbox.post("/_sandbox/forge/install")
+    first_installation, tenant_id = world.installation_id(), world.tenant_id()
+
+    await world.sandbox.post("/_sandbox/forge/install")
+
+    assert world.installation_id() != first_installation
+    assert world.tenant_id() == tenant_id

@@ -1,0 +1,161 @@
+"""Success criteria from the data, one checkable statement per item; removals only of what exists; personas."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.generation import DraftSet, draft_tickets
+from app.intake import UploadedFile
+from tests.generation.helpers import intake
+
+pytestmark = [pytest.mark.unit, pytest.mark.generation]
+
+
+def _draft(drafts: DraftSet, key: str) -> tuple[str, ...]:
+    return next(d for d in drafts.drafts if d.key == key).criteria
+
+
+def test_a_field_criterion_names_type_required_values_widget_targets_and_notes(uwec_drafts: DraftSet) -> None:
+    criteria = _draft(uwec_drafts, "bundle.node.academic_program.build")
+    assert (
+        "Field Program Image (field_image): Entity reference, optional, 1 value, widget Media library, references "
+        "Image (media type), reuses the existing field storage, help text as in the table; the spec notes: Render "
+        "as 730x840." in criteria
+    )
+    assert "Field Title (base field): Entity label, widget Textfield." in criteria
+    # One criterion per field row, the bundle's own three and a "do not build" line per row marked d.
+    assert len([c for c in criteria if c.startswith("Field ")]) == 41
+    assert len([c for c in criteria if c.startswith("Do not build")]) == 2 and len(criteria) == 46
+
+
+def test_bundle_settings_are_said_in_words(uwec_drafts: DraftSet) -> None:
+    criteria = _draft(uwec_drafts, "bundle.node.academic_program.build")
+    assert criteria[:3] == (
+        "The content type Academic Program (academic_program) exists with the description 'Add program pages for "
+        "majors and minors'.",
+        "Academic Program settings: content moderation on, Layout Builder on, content migration from the current "
+        "site on, metatags on, scheduled publishing off, site search indexing on.",
+        "New Academic Program items get URL aliases from the pattern "
+        "academics/programs/[node:field_degree_level]/[node:title].",
+    )
+    # "-" means no pattern: no criterion claims one.
+    assert not any("URL aliases" in c for c in _draft(uwec_drafts, "bundle.media.icon.build"))
+
+
+def test_views_workflows_styles_and_roles_have_one_criterion_per_item(uwec_drafts: DraftSet) -> None:
+    view = _draft(uwec_drafts, "view.bios.build")
+    assert view[0] == "The view Profiles (bios) exists with base table Content, status Enabled."
+    assert (
+        "Display Department Faculty (department_faculty) uses the Block display plugin; the spec notes: Shows "
+        "random three teasers specific to the department, must have image to appear." in view
+    )
+    workflow = _draft(uwec_drafts, "workflow.marketing.build")
+    assert workflow[:2] == (
+        "The workflow Marketing (marketing) of type Content moderation exists.",
+        "The workflow has exactly the states Draft (draft), In review (review), Published (published), "
+        "Archived (archived).",
+    )
+    assert (
+        "Transition Publish (publish) goes from Draft, In review, Published, Archived to Published; the spec "
+        "notes: Site admin can use." in workflow
+    )
+    responsive = _draft(uwec_drafts, "responsive_image_style.42x42.build")
+    assert responsive[0] == (
+        "Responsive image style 42x42 (42x42) uses breakpoint group Citizen Patterns, breakpoints Mobile (1, 1.5x, "
+        "2x), fallback image style 42x42 Non-WebP (42x42_non-webp)."
+    )
+    assert (
+        "Image style 42x42 1.5x (42x42_1_5x) applies: Focal point scale and crop to 63x63, Image Style Quality 50%, "
+        "convert to WebP." in responsive
+    )
+    assert _draft(uwec_drafts, "roles.build")[0] == (
+        "Role Site Admin (site_admin) exists; the spec notes: Access to all content on all domains."
+    )
+
+
+def test_removals_are_only_of_what_exists_and_name_each_item(uwec_drafts: DraftSet) -> None:
+    by_key = {d.key: d for d in uwec_drafts.drafts}
+    fields = by_key["remove.fields"]
+    # Only fields of bundles that exist today (x or c); none of a bundle still to be built or on hold.
+    assert fields.criteria[0] == (
+        "Field Image (field_caption) is removed from Image (media type), with nothing left referring to it."
+    )
+    assert len([c for c in fields.criteria if c.startswith("Field ")]) == 4
+    for draft in uwec_drafts.drafts:
+        if draft.action == "remove":
+            assert all(by_key[b].action == "remove" for b in draft.blocked_by), draft.key
+    displays = by_key["remove.view_displays"].criteria
+    assert displays[0].startswith("Display By Placement Tag (by_tag) is removed from the Contact view")
+
+
+def test_rows_marked_d_inside_new_work_are_do_not_build_lines(uwec_drafts: DraftSet) -> None:
+    announcement = _draft(uwec_drafts, "bundle.node.announcement.build")
+    assert (
+        "Do not build field Sitewide (field_sitewide): the spec marks it to be deleted (d) inside new work."
+        in announcement
+    )
+    profiles = _draft(uwec_drafts, "view.bios.build")
+    assert profiles[-1].startswith("Do not build display All Staff (all_staff)")
+
+
+def test_personas_follow_the_access_notes_roles_and_kind(uwec_drafts: DraftSet) -> None:
+    persona = {d.key: d.persona for d in uwec_drafts.drafts}
+    assert persona["bundle.node.announcement.build"] == "a site administrator"  # "Site admins can add/edit/delete only"
+    assert persona["bundle.block_content.formatted_promo.build"] == "a site administrator"  # "Only site admins ..."
+    assert persona["bundle.node.academic_program.build"] == "a content editor"
+    assert persona["bundle.media.icon.build"] == "a site builder"
+    assert persona["view.bios.build"] == "a site visitor"
+    assert persona["workflow.marketing.build"] == "a content manager"
+    assert persona["roles.build"] == "a site administrator"
+    assert persona["remove.fields"] == "a site maintainer"
+
+
+def test_a_view_whose_displays_select_content_for_editors_is_for_editors() -> None:
+    views = (
+        "ID,View name,Machine name,X,Base table,Status\n"
+        ",Related,related,a,Content,Enabled\n"
+        ",Staff admin,staff_admin,a,Users,Enabled\n"
+        ",Members,members,a,Content,Enabled\n"
+    )
+    displays = (
+        "ID,View,Title,Machine name,X,Display plugin,Notes\n"
+        ",Related,Picker,picker,a,Entity Reference,\n"
+        ",Staff admin,Page,page,a,Page,\n"
+        ",Members,Page,page,a,Page,Shown to logged in users only\n"
+    )
+    drafts = draft_tickets(
+        intake([UploadedFile("Views.csv", views.encode()), UploadedFile("ViewsDisplays.csv", displays.encode())])
+    )
+    persona = {d.key: d.persona for d in drafts.drafts}
+    assert persona == {
+        "view.related.build": "a content editor",
+        "view.staff_admin.build": "a site administrator",
+        "view.members.build": "a logged-in user",
+    }
+
+
+def test_a_responsive_style_is_blocked_by_the_ticket_building_a_style_its_group_names() -> None:
+    styles = (
+        "ID,Style name,Machine name,X,Notes\n"
+        ",Hero Desk,hero_desk,a,Crop 1920x800\n"
+        ",Hero Mobile,hero_mobile,a,Crop 400x400\n"
+    )
+    responsive = (
+        "ID,Responsive style,Machine Name,Breakpoint Group,Breakpoints Used,Fallback Style,Image Style Group(s),X\n"
+        ",Hero,hero,Theme,Desk,Hero Desk,Hero,a\n"
+        ",Hero Mobile,hero_mobile,Theme,Mobile,Hero Mobile,Hero Mobile,a\n"
+    )
+    drafts = draft_tickets(
+        intake(
+            [
+                UploadedFile("Imagestyles.csv", styles.encode()),
+                UploadedFile("ResponsiveImageStyles.csv", responsive.encode()),
+            ]
+        )
+    )
+    by_key = {d.key: d for d in drafts.drafts}
+    hero = by_key["responsive_image_style.hero.build"]
+    # "Hero" is no style's label: it is the group of styles whose labels start with it, one built by the other ticket.
+    assert [row[1].text for row in hero.tables[1].rows[1:]] == ["hero_desk"]
+    assert hero.blocked_by == ("responsive_image_style.hero_mobile.build",)
+    assert "Also uses image styles built in other tickets: Hero Mobile." in hero.remarks
