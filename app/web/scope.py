@@ -15,7 +15,7 @@ from starlette.requests import Request
 from app.container import Services
 from app.db.models import UploadSession
 from app.errors import AppError, NotFoundError
-from app.pipeline.review import Scope
+from app.pipeline.ports import Scope
 from app.web.input_guard import refuse_control_characters
 
 T = TypeVar("T")
