@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory
+from app.db.export_settings import ExportSettingsRepository
 from app.db.forge_installations import ForgeInstallationRepository
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
@@ -45,11 +46,14 @@ class Actor:
 SYSTEM = Actor()
 
 
-class ActivityPorts(Protocol):
+class AuditPorts(Protocol):
+    audit: AuditRepository
+
+
+class ActivityPorts(AuditPorts, Protocol):
     """What recording a step needs: the session to touch and the audit trail."""
 
     sessions: SessionRepository
-    audit: AuditRepository
 
 
 class ConfigurationPorts(Protocol):
@@ -89,6 +93,7 @@ class ExportPorts(GenerationPorts, ConfigurationPorts, Protocol):
     tenants: TenantRepository
     forge_installations: ForgeInstallationRepository
     rate_limits: RateLimiterBackend
+    export_settings: ExportSettingsRepository
 
     @property
     def db(self) -> SessionFactory: ...
