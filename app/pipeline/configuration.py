@@ -16,12 +16,11 @@ import asyncio
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from app.db.audit import AuditRepository
 from app.db.tenant_settings import StoredSettings, TenantSettingsRepository
 from app.egress import CheckedURL, EgressPolicy, EgressRefusedError, check_url, pinned_client
 from app.errors import AppError, WhoCanFix
@@ -30,6 +29,7 @@ from app.intake.status import SPEC_TOOL_LEGEND, StatusMapping
 from app.llm import ConnectivityResult, LLMConfig, LLMConfigError, check_connectivity
 from app.llm.base import parse_provider
 from app.llm.providers import PROVIDER_NAMES
+from app.pipeline.ports import ConfigurationPorts
 from app.settings import Settings
 
 ACTIONS = tuple(str(action) for action in Action)
@@ -45,14 +45,6 @@ class SettingsValidationError(AppError):
 
     status_code = 400
     who_can_fix = WhoCanFix.JIRA_ADMIN
-
-
-class ConfigurationPorts(Protocol):
-    """What these use cases need; `Services` provides it."""
-
-    settings: Settings
-    tenant_settings: TenantSettingsRepository
-    audit: AuditRepository
 
 
 @dataclass(frozen=True)

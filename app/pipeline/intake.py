@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Protocol
 
 from app.db.models import UploadSession
 from app.db.sessions import SessionRepository
-from app.db.tenant_settings import TenantSettingsRepository
 from app.errors import AppError, WhoCanFix
 from app.intake import IntakeLimits, IntakeResult, SpecKind, UploadedFile, intake_files
 from app.intake.reading import is_workbook
+from app.pipeline.activity import record_step
 from app.pipeline.configuration import effective_status_mapping
+from app.pipeline.ports import ActivityPorts, Actor, IntakePorts, Scope
 from app.text_controls import BIDI_CONTROLS, CONTROL_CHARACTERS
 
 LIMITS = IntakeLimits()
@@ -111,13 +111,6 @@ def set_file_kind(sessions: SessionRepository, *, tenant_id: int, session_id: in
     sessions.put_file(session_id, tenant_id=tenant_id, name=name, data=stored[name].data, kind_override=kind)
 
 
-class IntakePorts(Protocol):
-    """What validating a session needs; `Services` provides it."""
-
-    sessions: SessionRepository
-    tenant_settings: TenantSettingsRepository
-
-
 def validate_session(ports: IntakePorts, *, tenant_id: int, session_id: int) -> IntakeResult:
     """Read the stored files with their type overrides and the status mapping the tenant's admin set."""
     stored = ports.sessions.files(session_id, tenant_id=tenant_id)
@@ -127,3 +120,11 @@ def validate_session(ports: IntakePorts, *, tenant_id: int, session_id: int) -> 
         type_overrides=overrides,
         status_mapping=effective_status_mapping(ports.tenant_settings, tenant_id),
     )
+
+
+def remove_file(ports: ActivityPorts, scope: Scope, actor: Actor, name: str) -> None:
+    """Take a file out of the session; what is left must be validated again. Raises: AppError for no such file."""
+    if not ports.sessions.remove_file(scope.session_id, tenant_id=scope.tenant_id, name=name):
+        raise AppError(f"There is no file named {name} in this session.")
+    ports.sessions.set_stage(scope.session_id, tenant_id=scope.tenant_id, stage="validate")
+    record_step(ports, scope, actor, "file_removed", file=name)

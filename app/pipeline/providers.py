@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from app.llm import LLMConfig
 from app.llm.base import LLMConfigError
 from app.llm.providers import PROVIDERS
-from app.pipeline.configuration import ConfigurationPorts, effective_llm_config
+from app.pipeline.configuration import effective_llm_config
+from app.pipeline.ports import ConfigurationPorts
 
 OFFLINE = LLMConfig()
 

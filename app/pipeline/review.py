@@ -18,6 +18,7 @@ from app.db.models import TicketRecord
 from app.db.tickets import StaleTicketError, TicketRepository
 from app.errors import AppError, ConflictError, WhoCanFix
 from app.generation import MAX_DESCRIPTION, adf
+from app.pipeline.ports import Scope
 
 # Jira's limit on a description, counted on the serialised ADF.
 MAX_TITLE = 255
@@ -56,12 +57,6 @@ class TicketEdit:
     assignee: tuple[str, str] | None = None
     on_hold: bool | None = None
     excluded: bool | None = None
-
-
-@dataclass(frozen=True)
-class Scope:
-    tenant_id: int
-    session_id: int
 
 
 def clean_title(title: str) -> str:

@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app.pipeline.export import run_export, start_export
 from app.pipeline.export.plan import BLOCKS, RELATES, plan_export
+from tests.bench.spread import spread
 from tests.export.helpers import SANDBOX_URL, World, generate_uwec_tickets, jira_issues_by_ticket
 
 TARGET = 1.3
@@ -121,10 +122,6 @@ async def _export(world: World, session_id: int, pace: float) -> tuple[int, int,
         return requests, floor, wall, (floor - 1) / pace, max(0, floor - burst) / pace
 
 
-def _spread(values: list[float]) -> str:
-    return f"min {min(values):.2f} / median {statistics.median(values):.2f} / max {max(values):.2f}"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -136,10 +133,10 @@ def main() -> int:
     request_ratios = [r / f for r, f in zip(requests, floors, strict=True)]
     time_ratios = [w / p for w, p in zip(walls, paced, strict=True)]
     print(f"UWEC export, {args.runs} runs at {args.pace:g} requests/s (sandbox burst {max(1, int(args.pace))})")
-    print(f"requests       {_spread([float(r) for r in requests])}   floor {floors[0]}")
-    print(f"requests/floor {_spread(request_ratios)}")
-    print(f"wall s         {_spread(walls)}   floor {paced[0]:.2f} s at the pace, {bucket[0]:.2f} s with the burst")
-    print(f"wall/floor     {_spread(time_ratios)}   target <= {TARGET}")
+    print(f"requests       {spread([float(r) for r in requests])}   floor {floors[0]}")
+    print(f"requests/floor {spread(request_ratios)}")
+    print(f"wall s         {spread(walls)}   floor {paced[0]:.2f} s at the pace, {bucket[0]:.2f} s with the burst")
+    print(f"wall/floor     {spread(time_ratios)}   target <= {TARGET}")
     return 0 if statistics.median(time_ratios) <= TARGET else 1
 
 

@@ -87,10 +87,13 @@ def test_every_field_row_keeps_label_machine_name_and_type_inline(uwec_result: G
 def test_abbreviated_headings_are_spelled_out_and_values_kept(uwec_drafts: DraftSet) -> None:
     announcement = next(d for d in uwec_drafts.drafts if d.key == "bundle.node.announcement.build")
     settings = {row[0].text: (row[1].text, row[1].header) for row in announcement.tables[0].rows}
-    assert settings["Status"] == ("a", "X") and settings["Moderated"] == ("y", "Mod.")
-    assert settings["Translatable"] == ("", "Trns.") and settings["Searchable"] == ("n", "Srch.")
+    assert settings["Spec status"] == ("a", "X") and settings["Moderated"] == ("y", "Mod.")
+    assert settings["Searchable"] == ("n", "Srch.") and "Translatable" not in settings  # empty: left out
     headings = [c.text for c in announcement.tables[1].rows[0]]
-    assert {"Required", "Cardinality", "Status"} <= set(headings) and not {"Req'd", "Vals.", "X"} & set(headings)
+    assert {"Required", "Cardinality", "Spec status"} <= set(headings) and not {"Req'd", "Vals.", "X"} & set(headings)
+    view = next(d for d in uwec_drafts.drafts if d.key == "view.departments.build")
+    view_settings = {row[0].text: row[1].text for row in view.tables[0].rows}
+    assert view_settings["Spec status"] == "a" and view_settings["Status"] == "Enabled"
 
 
 def test_bookkeeping_columns_and_lookups_are_left_out(uwec_drafts: DraftSet) -> None:

@@ -8,11 +8,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from app.container import Services
 from app.db.exports import ExportRepository
 from app.db.models import Task, TicketRecord
 from app.errors import AppError, WhoCanFix
 from app.jira.client import JiraClient
+from app.pipeline.ports import ExportPorts
 from app.retries import Retrier
 
 T = TypeVar("T")
@@ -37,7 +37,7 @@ class ExportContext:
     `created_now` are those this run created (they have no attachments or links yet).
     """
 
-    services: Services
+    services: ExportPorts
     task: Task
     client: JiraClient
     retrier: Retrier

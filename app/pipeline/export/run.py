@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import httpx
 
-from app.container import Services
 from app.db.exports import ExportRepository
 from app.db.locks import exclusive
 from app.db.models import ACTIVE_TASK_STATES, Task, utcnow
@@ -26,6 +25,7 @@ from app.pipeline.export.issues import ISSUE_TYPE, IssueStep
 from app.pipeline.export.links import LinkStep
 from app.pipeline.export.plan import ExportPlan, plan_export
 from app.pipeline.jobs import STALE_AFTER
+from app.pipeline.ports import ExportPorts
 from app.retries import Retrier, RetryLater, RetryPolicy, Sleep
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,9 @@ PERMANENT_ERRORS: tuple[type[AppError], ...] = (
 )
 
 
-def start_export(services: Services, tenant_id: int, session_id: int, *, stale_after: timedelta = STALE_AFTER) -> int:
+def start_export(
+    services: ExportPorts, tenant_id: int, session_id: int, *, stale_after: timedelta = STALE_AFTER
+) -> int:
     """Create the export task (or take back one whose message was lost) and hand it to a worker.
 
     Raises:
@@ -62,7 +64,7 @@ def start_export(services: Services, tenant_id: int, session_id: int, *, stale_a
 
 
 async def run_export(
-    services: Services,
+    services: ExportPorts,
     task_id: int,
     *,
     http: httpx.AsyncClient | None = None,
@@ -102,7 +104,7 @@ async def run_export(
 
 
 def _prepare(
-    services: Services, task: Task, http: httpx.AsyncClient, sleep: Sleep, policy: RetryPolicy
+    services: ExportPorts, task: Task, http: httpx.AsyncClient, sleep: Sleep, policy: RetryPolicy
 ) -> ExportContext:
     assert task.tenant_id is not None and task.session_id is not None
     installation = services.tenants.get(task.tenant_id)
