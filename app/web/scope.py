@@ -16,6 +16,7 @@ from app.errors import AppError, NotFoundError
 from app.offload import offload
 from app.pipeline.activity import record_step, record_tenant_step
 from app.pipeline.ports import Actor, Scope
+from app.web.body_schemas import check
 from app.web.input_guard import refuse_control_characters
 
 T = TypeVar("T")
@@ -84,8 +85,12 @@ async def audit(request: Request, session_id: int | None, action: str, **detail:
         await offload(record_step, services(request), scope, actor(request), action, **detail)
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object. Raises: AppError (400/415) for another content type or malformed JSON."""
+async def json_body(request: Request, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The request's JSON object, checked against `schema` (app/web/body_schemas.py) when given.
+
+    Raises: AppError (400/415) for another content type, malformed JSON, control characters, or a body that does
+    not fit the schema (the message names the field).
+    """
     if "application/json" not in request.headers.get("content-type", ""):
         raise UnsupportedMediaError("Send this request as JSON (Content-Type: application/json).")
     try:
@@ -95,6 +100,8 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise AppError("The request body must be a JSON object.")
     refuse_control_characters(body)
+    if schema is not None:
+        check(body, schema)
     return body
 
 
