@@ -14,8 +14,8 @@ from app.errors import WhoCanFix
 from app.jira.errors import describe
 from app.jira.models import BulkCreateResult
 from app.pipeline.export.context import ExportContext
+from app.pipeline.issue_requests import PROPERTY_KEY, epic_area, epic_key, ticket_request
 
-PROPERTY_KEY = "dtg-ticket"
 # Jira's limit per bulk create call.
 # @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-bulk-post
 BULK_SIZE = 50
@@ -96,20 +96,14 @@ class IssueStep:
         context.errors.update(refused)
 
     def issue_update(self, ticket: TicketRecord) -> dict[str, Any]:
+        """The create request the dry run shows: issue type and field values from the project check, the parent
+        epic of the ticket's area when epics are on."""
         context = self._context
-        fields: dict[str, Any] = {
-            "project": {"key": context.project_key},
-            "issuetype": {"name": "Task"},
-            "summary": ticket.title,
-            # The admin's default labels ride along on every issue (sorted, so a re-run sends the same payload).
-            "labels": sorted({*ticket.labels, *context.default_labels}),
-        }
-        if ticket.assignee_account_id:
-            fields["assignee"] = {"accountId": ticket.assignee_account_id}
-        if ticket.description:
-            fields["description"] = ticket.description
-        value = {"ticketKey": ticket.key, "sessionId": str(ticket.session_id), "exportId": str(context.task.id)}
-        return {"fields": fields, "properties": [{"key": PROPERTY_KEY, "value": value}]}
+        assert context.target is not None
+        parent = context.epics.get(epic_key(epic_area(ticket))) if context.target.fit.epics else None
+        return ticket_request(
+            ticket, context.target, export_id=str(context.task_id), parent_key=parent[0] if parent else None
+        )
 
 
 def _who_can_fix(field_errors: dict[str, str]) -> str:

@@ -17,15 +17,17 @@ from app.errors import NotFoundError
 from app.forge.jira_auth import system_auth
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraBadRequestError, JiraError, JiraNotFoundError
-from app.jira.models import LinkType
 from app.jira.pacing import TenantPacer
 from app.pipeline.configuration import effective_default_labels
 from app.pipeline.export.attachments import AttachmentStep
 from app.pipeline.export.context import Cancelled, ExportConfigurationError, ExportContext
+from app.pipeline.export.epics import EpicStep
 from app.pipeline.export.issues import IssueStep
 from app.pipeline.export.links import LinkStep
 from app.pipeline.export.plan import ExportPlan, plan_export
+from app.pipeline.issue_requests import CreateTarget
 from app.pipeline.jobs import STALE_AFTER
+from app.pipeline.project_fit import check_project_fit
 from app.retries import Retrier, RetryLater, RetryPolicy, Sleep
 
 log = logging.getLogger(__name__)
@@ -138,15 +140,21 @@ async def _execute(context: ExportContext) -> None:
     plan = plan_export(records)
     context.report("Checking the Jira project")
     await context.read(context.client.project, context.project_key)
-    link_types = await context.read(context.client.issue_link_types)
-    blocks, relates = _link_type(link_types, "Blocks"), _link_type(link_types, "Relates")
+    settings = context.services.export_settings.get(context.scope["tenant_id"])
+    fit = await context.read(check_project_fit, context.client, context.project_key, settings)
+    first_blocking = next((check for check in fit.checks if check.blocking), None)
+    if first_blocking is not None:
+        raise ExportConfigurationError(f"{first_blocking.message} {first_blocking.todo}")
+    context.target = CreateTarget(context.project_key, fit, context.default_labels, settings.ticket_issue_type)
     context.repo.clear_errors(**context.scope)
     issues = IssueStep(context)
     await issues.adopt_existing()
+    await EpicStep(context).execute(plan.order)
+    context.stop_if_cancelled()
     await issues.execute(plan.order)
     context.stop_if_cancelled()
     await AttachmentStep(context).execute()
-    links = LinkStep(context, plan.links, {"blocks": blocks, "relates": relates})
+    links = LinkStep(context, plan.links, {"blocks": fit.link_types["blocks"], "relates": fit.link_types["relates"]})
     await links.execute()
     _finish(context, plan, links)
 
@@ -155,6 +163,7 @@ def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep) -> None:
     summary = {
         "created": len(context.created_now),
         "already_existed": context.counts["existed"],
+        "epics": len(context.epics),
         "failed": len(context.errors),
         "links": links.created,
         "links_total": links.total,
@@ -172,13 +181,3 @@ def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep) -> None:
         f"; {failed} need attention." if failed else "."
     )
     context.services.tasks.finish(context.task_id, message)
-
-
-def _link_type(types: list[LinkType], name: str) -> LinkType:
-    found = next((t for t in types if t.name.lower() == name.lower()), None)
-    if found is None:
-        raise ExportConfigurationError(
-            f"Jira has no issue link type named '{name}'. A Jira admin can add it under Settings > Issues > "
-            "Issue linking, then export again."
-        )
-    return found
