@@ -11,7 +11,7 @@ import pytest
 from app.db.export_settings import StoredExportSettings
 from app.pipeline.dry_run import dry_run
 from app.pipeline.export_settings import project_fields
-from app.pipeline.issue_requests import CreateTarget, epic_request, ticket_request
+from app.pipeline.issue_requests import PROPERTY_KEY, CreateTarget, content_hash, epic_request, ticket_request
 from app.pipeline.project_fit import ProjectFitError, check_project_fit
 from app.pipeline.readiness import check_readiness
 from tests.export.helpers import World, synthetic_tickets
@@ -173,3 +173,23 @@ async def test_the_configure_page_lists_the_fields_a_project_asks_for(world: Wor
     }
     assert by_id["customfield_10051"]["requiredOn"] == ["Epic"] and by_id["customfield_10051"]["value"] == ""
     assert [c["code"] for c in listed["checks"]] == ["required_field_customfield_10051"]
+
+
+@pytest.mark.anyio
+async def test_each_issue_carries_the_hash_of_what_we_sent_and_an_edit_in_jira_changes_it(world: World) -> None:
+    world.add_tickets(synthetic_tickets(2, attachments_every=0))
+    target = CreateTarget("DTG", await check_project_fit(client_of(world), "DTG", DEFAULTS), [])
+    first, second = world.tickets()
+    result = await client_of(world).bulk_create(
+        [ticket_request(t, target, export_id="1", parent_key=None) for t in (first, second)]
+    )
+    edited, untouched = (world.runtime.store.issue(i.key) for i in result.issues)
+    assert edited is not None and untouched is not None
+    for issue in (edited, untouched):
+        assert issue.properties[PROPERTY_KEY]["sentHash"] == content_hash(issue.summary, issue.description)
+    response = await world.http.post(
+        f"http://jira.test/_sandbox/issues/{edited.key}/edit", json={"fields": {"summary": "Renamed by hand"}}
+    )
+    assert response.status_code == 204
+    assert edited.properties[PROPERTY_KEY]["sentHash"] != content_hash(edited.summary, edited.description)
+    assert untouched.properties[PROPERTY_KEY]["sentHash"] == content_hash(untouched.summary, untouched.description)
