@@ -85,10 +85,17 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         export_settings=ExportSettingsRepository(db),
         audit=AuditRepository(db),
         install_verifier=InstallTokenVerifier(
-            keys_url=settings.connect_install_keys_url, app_base_url=settings.base_url, http=http
+            keys_url=settings.connect_install_keys_url,
+            app_base_url=settings.base_url,
+            http=http,
+            max_lifetime_s=settings.jwt_max_lifetime_s,
         ),
-        request_verifier=RequestTokenVerifier(app_base_url=settings.base_url, lookup=find_active),
-        context_verifier=ContextTokenVerifier(app_base_url=settings.base_url, lookup=find_active),
+        request_verifier=RequestTokenVerifier(
+            app_base_url=settings.base_url, lookup=find_active, max_lifetime_s=settings.jwt_max_lifetime_s
+        ),
+        context_verifier=ContextTokenVerifier(
+            app_base_url=settings.base_url, lookup=find_active, max_lifetime_s=settings.jwt_max_lifetime_s
+        ),
         forge_verifier=forge_verifier(settings, http),
         jobs=jobs,
         rate_limits=RedisBackend(url=settings.redis_url) if settings.redis_url else StubBackend(),

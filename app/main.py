@@ -33,6 +33,7 @@ from app.web import (
 )
 from app.web.body_limit import BodyLimitMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
+from app.web.input_guard import ControlCharacterMiddleware
 from app.web.request_id import RequestIdMiddleware
 from app.web.routing import Auth, SecuredMount, SecuredRoute, check_policies
 
@@ -110,7 +111,11 @@ def create_app(
         routes=app_routes,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,  # type: ignore[arg-type]
-        middleware=[Middleware(RequestIdMiddleware), Middleware(BodyLimitMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(ControlCharacterMiddleware),
+            Middleware(BodyLimitMiddleware),
+        ],
     )
     app.state.templates = Jinja2Templates(directory=ROOT / "templates")
     return app

@@ -74,6 +74,11 @@ SETTINGS_DOC = (
         FORGE_API_HOSTS,
         "Hosts (space separated, * wildcards) a Forge token's apiBaseUrl may name; Jira calls go nowhere else.",
     ),
+    SettingDoc(
+        "DTG_JWT_MAX_LIFETIME_SECONDS",
+        "3600",
+        "Longest lifetime (exp - iat) of a Jira token the app accepts; Atlassian's tokens live minutes.",
+    ),
     SettingDoc("DTG_WORKER_THREADS", "4", "Threads of the in-process worker and of each `dtg worker` process."),
     SettingDoc(
         "DTG_LLM_PROVIDER",
@@ -128,6 +133,7 @@ class Settings:
     llm_concurrency: int = 8
     allowed_llm_hosts: tuple[str, ...] = ()
     llm_allow_http: bool = False
+    jwt_max_lifetime_s: int = 3600
     llm_api_key: str | None = field(default=None, repr=False)
     jira_requests_per_second: float = 10.0
     # None: each command's own default (JSON for serve, worker and scheduler; text for the demo).
@@ -169,6 +175,7 @@ class Settings:
             llm_concurrency=int(env.get("DTG_LLM_CONCURRENCY") or 8),
             allowed_llm_hosts=tuple((env.get("DTG_ALLOWED_LLM_HOSTS") or "").split()),
             llm_allow_http=(env.get("DTG_LLM_ALLOW_HTTP") or "").lower() in ("1", "true", "yes"),
+            jwt_max_lifetime_s=int(env.get("DTG_JWT_MAX_LIFETIME_SECONDS") or 3600),
             jira_requests_per_second=float(env.get("DTG_JIRA_REQUESTS_PER_SECOND") or 10),
             log_format=(env.get("DTG_LOG_FORMAT") or "").lower() or None,
             log_level=(env.get("DTG_LOG_LEVEL") or "INFO").upper(),

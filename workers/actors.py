@@ -7,18 +7,43 @@ module has to be imported in a particular order.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
 from typing import Any
 
 import dramatiq
 
+from app.db.models import utcnow
 from app.pipeline.export import PERMANENT_ERRORS, run_export
 from app.pipeline.generation import run_generation, writer_for_task
+from app.pipeline.recovery import WORKER_GONE_AFTER
 from app.pipeline.retention import run_cleanup
 from app.pipeline.workers_check import complete_ping
 from app.retries import RetryLater
-from workers.runtime import services
+from workers.runtime import services, worker_id
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def running(task_id: int) -> AsyncIterator[bool]:
+    """Whether this worker may run the task: it claims it unless a live worker has it (a duplicate message after a
+    take-over), and releases it when the run ends, fails or is retried (not due again before a retry's delay)."""
+    tasks, me = services().tasks, worker_id()
+    claimed = await asyncio.to_thread(tasks.claim, task_id, worker_id=me, gone_before=utcnow() - WORKER_GONE_AFTER)
+    if not claimed:
+        log.info("task %s is not active or another worker runs it; nothing to do", task_id)
+    due_in = timedelta()
+    try:
+        yield claimed
+    except dramatiq.Retry as retry:
+        due_in = timedelta(milliseconds=retry.delay or 0)
+        raise
+    finally:
+        if claimed:
+            await asyncio.to_thread(tasks.release, task_id, worker_id=me, due_in=due_in)
 
 
 @contextmanager
@@ -36,19 +61,22 @@ def ping(task_id: int) -> None:
 
 async def generate(task_id: int) -> None:
     current = services()
-    writer = await asyncio.to_thread(writer_for_task, current, task_id)
-    if writer is None:
-        return
-    try:
-        with requeued_when_asked():
-            await run_generation(current, task_id, writer=writer, concurrency=current.settings.llm_concurrency)
-    finally:
-        await writer.provider.aclose()
+    async with running(task_id) as claimed:
+        writer = await asyncio.to_thread(writer_for_task, current, task_id) if claimed else None
+        if writer is None:
+            return
+        try:
+            with requeued_when_asked():
+                await run_generation(current, task_id, writer=writer, concurrency=current.settings.llm_concurrency)
+        finally:
+            await writer.provider.aclose()
 
 
 async def export(task_id: int) -> None:
-    with requeued_when_asked():
-        await run_export(services(), task_id)
+    async with running(task_id) as claimed:
+        if claimed:
+            with requeued_when_asked():
+                await run_export(services(), task_id)
 
 
 def cleanup() -> None:

@@ -2,6 +2,8 @@
 
 `/readyz` is ready only if some worker beat within the last minute. A thread, not a message, does the beating,
 so a worker busy with a long export still counts as alive; one that dies stops beating, and its row ages out.
+After each beat the thread takes over the tasks of workers that stopped beating (app/pipeline/recovery.py); the
+embedded worker, its deployment's only one, first queues again every task a previous process left unfinished.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import dramatiq
 from dramatiq.middleware import Middleware
 
 from app.db.heartbeats import HeartbeatRepository
-from workers.runtime import services
+from app.pipeline.recovery import recover_orphaned_tasks, requeue_unfinished
+from workers.runtime import services, worker_id
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +31,17 @@ class HeartbeatMiddleware(Middleware):
 
     def __init__(self, interval: float = INTERVAL_SECONDS) -> None:
         self.interval = interval
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._repository: HeartbeatRepository | None = None
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
-        self._repository = HeartbeatRepository(services().db)
+        current = services()
+        self._repository = HeartbeatRepository(current.db)
+        if current.settings.redis_url is None:
+            requeued = requeue_unfinished(current)
+            if requeued:
+                log.warning("queued again %s tasks left unfinished by the previous process", requeued)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, args=(self._repository,), name="dtg-heartbeat", daemon=True)
         self._thread.start()
@@ -46,14 +53,15 @@ class HeartbeatMiddleware(Middleware):
         if self._repository is None:
             return
         try:
-            self._repository.forget(self.worker_id)
+            self._repository.forget(worker_id())
         except Exception:  # shutting down: the row ages out anyway
             log.warning("could not remove the worker heartbeat", exc_info=True)
 
     def _run(self, repository: HeartbeatRepository) -> None:
         while True:
             try:
-                repository.beat(self.worker_id, host=socket.gethostname(), pid=os.getpid())
+                repository.beat(worker_id(), host=socket.gethostname(), pid=os.getpid())
+                recover_orphaned_tasks(services())
             except Exception:  # the database may be restarting; the next beat tries again
                 log.warning("worker heartbeat failed", exc_info=True)
             if self._stop.wait(self.interval):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +16,7 @@ from app.pipeline.jobs import JobQueue
 from app.settings import Settings
 
 _services: Services | None = None
+_worker_ids: dict[int, str] = {}
 
 
 class ServicesMiddleware(Middleware):
@@ -31,6 +35,12 @@ class ServicesMiddleware(Middleware):
         if _services is not None:
             _services.engine.dispose()
             _services = None
+
+
+def worker_id() -> str:
+    """This worker process's id, in `worker_heartbeats` and on the tasks it runs. New at every start (the uuid),
+    so a restarted container with the same host name and pid is never taken for the worker that died."""
+    return _worker_ids.setdefault(os.getpid(), f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}")
 
 
 def services() -> Services:

@@ -18,6 +18,7 @@ from app.connect.verifiers import AuthenticationError, ConnectIdentity, InstallT
 from app.db.tenants import TenantRepository
 from app.domain.installation import Installation, InstallPayload
 from app.errors import AppError
+from app.text_controls import CONTROL_CHARACTERS
 
 
 class LifecyclePayloadError(AppError):
@@ -38,6 +39,8 @@ def _required_text(payload: dict[str, Any], key: str) -> str:
     value = payload.get(key)
     if not isinstance(value, str) or not value.strip():
         raise LifecyclePayloadError(f"The lifecycle body has no {key}.")
+    if CONTROL_CHARACTERS.search(value):
+        raise LifecyclePayloadError(f"The lifecycle body's {key} contains a control character.")
     return value
 
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,10 @@ from app.errors import AppError, WhoCanFix
 
 # Leeway for clock skew between Jira and us; Atlassian recommends keeping it small.
 LEEWAY_SECONDS = 30
-_KID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# Atlassian's tokens live minutes; a token valid for longer was minted to be replayed (DTG_JWT_MAX_LIFETIME_SECONDS).
+MAX_LIFETIME_SECONDS = 3600
+# The key server's ids are UUIDs: letters, digits, `-` and `_` only, so a `kid` can never be `..`, a path or a URL.
+_KID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 InstallationLookup = Callable[[str], Awaitable[Installation | None]]
 
@@ -55,10 +59,18 @@ class ConnectIdentity:
 
 
 class InstallTokenVerifier:
-    def __init__(self, *, keys_url: str, app_base_url: str, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        *,
+        keys_url: str,
+        app_base_url: str,
+        http: httpx.AsyncClient,
+        max_lifetime_s: int = MAX_LIFETIME_SECONDS,
+    ) -> None:
         self._keys_url = keys_url.rstrip("/")
         self._app_base_url = app_base_url
         self._http = http
+        self._max_lifetime_s = max_lifetime_s
         self._keys: dict[str, str] = {}
 
     async def verify(self, token: str, method: str, url: str) -> dict[str, Any]:
@@ -76,7 +88,12 @@ class InstallTokenVerifier:
             raise AuthenticationError("The install token has no valid key id (kid).")
         public_key = await self._public_key(kid)
         claims = _decode(
-            token, public_key, algorithm="RS256", audience=self._app_base_url, required=["exp", "iss", "qsh", "aud"]
+            token,
+            public_key,
+            algorithm="RS256",
+            audience=self._app_base_url,
+            required=["exp", "iss", "qsh", "aud"],
+            max_lifetime_s=self._max_lifetime_s,
         )
         if claims["qsh"] != query_string_hash(method, url, self._app_base_url):
             raise AuthenticationError("The install token was signed for another request.")
@@ -99,9 +116,12 @@ class InstallTokenVerifier:
 class _SharedSecretVerifier(ABC):
     """Decode unverified, find the tenant by `iss`, verify with its shared secret, then check `qsh`."""
 
-    def __init__(self, *, app_base_url: str, lookup: InstallationLookup) -> None:
+    def __init__(
+        self, *, app_base_url: str, lookup: InstallationLookup, max_lifetime_s: int = MAX_LIFETIME_SECONDS
+    ) -> None:
         self._app_base_url = app_base_url
         self._lookup = lookup
+        self._max_lifetime_s = max_lifetime_s
 
     async def verify(self, token: str, method: str, url: str) -> ConnectIdentity:
         """Raises: AuthenticationError when the token is not valid for this tenant and request."""
@@ -116,7 +136,13 @@ class _SharedSecretVerifier(ABC):
         installation = await self._lookup(issuer)
         if installation is None:
             raise AuthenticationError("The app is not installed on this Jira site.")
-        claims = _decode(token, installation.shared_secret, algorithm="HS256", required=["exp", "iss", "qsh"])
+        claims = _decode(
+            token,
+            installation.shared_secret,
+            algorithm="HS256",
+            required=["exp", "iss", "qsh"],
+            max_lifetime_s=self._max_lifetime_s,
+        )
         self._check_qsh(claims["qsh"], method, url)
         context = claims.get("context") if isinstance(claims.get("context"), dict) else {}
         subject = claims.get("sub")
@@ -148,8 +174,18 @@ def _unverified_header(token: str) -> dict[str, Any]:
 
 
 def _decode(
-    token: str, key: str, *, algorithm: str, required: list[str], audience: str | None = None
+    token: str, key: str, *, algorithm: str, required: list[str], max_lifetime_s: int, audience: str | None = None
 ) -> dict[str, Any]:
+    """The verified claims of a token that lives at most `max_lifetime_s` (from `iat`, or from now without one)."""
+    claims = _verified(token, key, algorithm=algorithm, required=required, audience=audience)
+    issued = claims.get("iat")
+    start = issued if isinstance(issued, int | float) and not isinstance(issued, bool) else time.time()
+    if claims["exp"] - start > max_lifetime_s + LEEWAY_SECONDS:
+        raise AuthenticationError(f"The token lives longer than {max_lifetime_s} s; Jira's tokens live minutes.")
+    return claims
+
+
+def _verified(token: str, key: str, *, algorithm: str, required: list[str], audience: str | None) -> dict[str, Any]:
     # The algorithm is pinned: the header's `alg` is never trusted (no `none`, no RS/HS confusion).
     try:
         return jwt.decode(

@@ -80,6 +80,8 @@ class Task(SQLModel, table=True):
     message: str = Field(default="", max_length=2048)
     cancel_requested: bool = False
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The worker process running it (its `worker_heartbeats` id), None while it waits in the queue.
+    worker_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = _timestamp()  # type: ignore[assignment]
     updated_at: datetime = _timestamp()  # type: ignore[assignment]
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.db.engine import SessionFactory
-from app.db.models import ACTIVE_TASK_STATES, Task, Tenant, utcnow
+from app.db.models import ACTIVE_TASK_STATES, Task, Tenant, WorkerHeartbeat, utcnow
 from app.errors import ConflictError
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,72 @@ class TaskRepository:
             session.commit()
         return self.find(claimed[0]) if claimed else None
 
+    def claim(self, task_id: int, *, worker_id: str, gone_before: datetime) -> bool:
+        """Make `worker_id` the runner of the active task, if no live worker runs it (none does, or its worker has not
+        beaten since `gone_before`). False: the task ended, or a live worker has it (a duplicate message)."""
+        with self._sessions() as session:
+            result = session.execute(
+                update(Task)
+                .where(
+                    col(Task.id) == task_id,
+                    col(Task.state).in_(ACTIVE_TASK_STATES),
+                    or_(col(Task.worker_id).is_(None), col(Task.worker_id).not_in(_live_workers(gone_before))),
+                )
+                .values(worker_id=worker_id)
+            )
+            session.commit()
+        return cast(CursorResult[Any], result).rowcount == 1
+
+    def release(self, task_id: int, *, worker_id: str, due_in: timedelta = timedelta()) -> None:
+        """The worker stopped running the task (finished, failed or will be retried): anyone may claim it again.
+
+        `due_in`: the delay of the retry's message; until then plus `take_over_orphans`' wait for a queued task,
+        the recovery does not take the message for lost.
+        """
+        with self._sessions() as session:
+            session.execute(
+                update(Task)
+                .where(col(Task.id) == task_id, col(Task.worker_id) == worker_id)
+                .values(worker_id=None, updated_at=utcnow() + due_in)
+            )
+            session.commit()
+
+    def take_over_orphans(self, *, gone_before: datetime, queued_before: datetime) -> list[Task]:
+        """Active tasks whose worker stopped beating before `gone_before`, or that no worker took since
+        `queued_before` (their message was lost), each returned to exactly one caller with its runner cleared and
+        its clock reset, so the caller re-enqueues (or ends) it once. Any tenant's: for the workers' recovery."""
+        orphaned = or_(
+            # IS NOT NULL too: `NULL NOT IN (no rows)` is true in SQL.
+            col(Task.worker_id).is_not(None) & col(Task.worker_id).not_in(_live_workers(gone_before)),
+            (col(Task.worker_id).is_(None)) & (col(Task.updated_at) < queued_before),
+        )
+        with self._sessions() as session:
+            candidates = list(session.exec(select(Task).where(col(Task.state).in_(ACTIVE_TASK_STATES), orphaned)))
+            taken: list[Task] = []
+            for task in candidates:
+                # Conditional on what was seen: when two workers recover at once, one of them wins each task.
+                same_runner = (
+                    col(Task.worker_id).is_(None) if task.worker_id is None else col(Task.worker_id) == task.worker_id
+                )
+                result = session.execute(
+                    update(Task)
+                    .where(col(Task.id) == task.id, col(Task.state).in_(ACTIVE_TASK_STATES), same_runner, orphaned)
+                    .values(worker_id=None, updated_at=utcnow())
+                )
+                if cast(CursorResult[Any], result).rowcount == 1:
+                    taken.append(task)
+            session.commit()
+        return taken
+
+    def release_unfinished(self) -> list[Task]:
+        """Every queued or running task, of any tenant, with its runner cleared: what an embedded process starting
+        must queue again (it is its deployment's only worker, so whoever ran them is gone)."""
+        with self._sessions() as session:
+            unfinished = list(session.exec(select(Task).where(col(Task.state).in_(ACTIVE_TASK_STATES))))
+            session.execute(update(Task).where(col(Task.state).in_(ACTIVE_TASK_STATES)).values(worker_id=None))
+            session.commit()
+            return unfinished
+
     def get(self, task_id: int, *, tenant_id: int | None) -> Task | None:
         with self._sessions() as session:
             query = select(Task).where(Task.id == task_id)
@@ -141,7 +209,8 @@ class TaskRepository:
             task = session.exec(select(Task).where(Task.id == task_id, Task.tenant_id == tenant_id)).first()
             if task is None or task.state not in ACTIVE_TASK_STATES:
                 return False
-            task.cancel_requested, task.updated_at = True, utcnow()
+            # `updated_at` is left alone: asking to cancel must not make a task whose worker is gone look alive.
+            task.cancel_requested = True
             session.add(task)
             session.commit()
             return True
@@ -167,3 +236,8 @@ class TaskRepository:
                 task.done = task.total
             session.add(task)
             session.commit()
+
+
+def _live_workers(gone_before: datetime) -> SelectOfScalar[str]:
+    """The ids of the workers that have beaten since `gone_before`, as a subquery."""
+    return select(WorkerHeartbeat.worker_id).where(col(WorkerHeartbeat.beat_at) >= gone_before)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from app.generation.description import finding_line
 from app.generation.tables import Table
 from app.generation.tickets import TicketDraft
 from app.intake.model import Action, SpecItem
@@ -52,6 +53,26 @@ def machine_names_for(items: Iterable[SpecItem]) -> tuple[str, ...]:
     return tuple(sorted(name for name in names if name))
 
 
+def names_for(draft: TicketDraft) -> tuple[str, ...]:
+    """Per table, its rows as "label = machine_name"; a machine name a finding calls invalid is marked so."""
+    invalid = {str(f.get("value", "")) for f in draft.findings if f.get("code") == "invalid_machine_name"}
+    lines = []
+    for table in draft.tables:
+        if not table.rows or not all(cell.is_heading for cell in table.rows[0]):
+            continue
+        header = [cell.text.lower() for cell in table.rows[0]]
+        if "machine name" not in header:
+            continue
+        machine = header.index("machine name")
+        pairs = dict.fromkeys(
+            f"{row[0].text} = {row[machine].text}" + (" (invalid machine name)" if row[machine].text in invalid else "")
+            for row in table.rows[1:]
+            if row[0].text
+        )
+        lines.append(f"{table.title}: {'; '.join(pairs)}")
+    return tuple(lines)
+
+
 def brief_for(draft: TicketDraft, *, site_name: str = "", site_description: str = "") -> TicketBrief:
     """The writer's brief for one draft."""
     action = Action.HOLD if draft.on_hold else Action(draft.action)
@@ -68,4 +89,8 @@ def brief_for(draft: TicketDraft, *, site_name: str = "", site_description: str 
         site_description=site_description,
         persona=draft.persona,
         criteria=draft.criteria,
+        names=names_for(draft),
+        findings=tuple(finding_line(f) for f in draft.findings),
+        held=draft.held,
+        blockers=draft.blockers,
     )

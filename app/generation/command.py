@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from app.generation.generate import generate_tickets
+from app.generation.generate import draft_tickets, generate_tickets
 from app.intake import Severity, UploadedFile, intake_files
 from app.intake.command import _parse_types
 from app.llm import LLMConfig, LLMConfigError, build_writer
@@ -57,7 +57,8 @@ def generate_command(
     site_description: str,
     types: tuple[str, ...],
 ) -> None:
-    """Draft Jira tickets from spec CSV files. Exit status: 0 written, 1 the spec has blocking findings, 2 misuse."""
+    """Draft Jira tickets from spec CSV files or workbooks. Exit status: 0 written, 1 the spec has blocking findings
+    or gives no ticket, 2 misuse."""
     name = provider.replace("-", "_")
     key = os.environ.get(api_key_env or _KEY_ENV.get(name, "")) if name != "offline" else None
     try:
@@ -71,6 +72,9 @@ def generate_command(
         for finding in intake.findings:
             if finding.severity is Severity.BLOCKING:
                 click.echo(f"  {finding.file or 'upload'}: {finding.message}", err=True)
+        raise SystemExit(1)
+    if not draft_tickets(intake).drafts:
+        click.echo(f"Cannot generate tickets: {intake.why_no_tickets()}", err=True)
         raise SystemExit(1)
 
     async def run() -> dict[str, object]:

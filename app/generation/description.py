@@ -31,6 +31,7 @@ def render(
     attached_criteria: bool = False,
     hidden_summaries: frozenset[int] = frozenset(),
     text_summaries: frozenset[int] = frozenset(),
+    attached_behat: bool = False,
 ) -> Node:
     """The ADF description; the tables at `attached_tables` (indexes) and, if `attached_findings`, the findings and,
     if `attached_criteria`, the data's criteria are replaced by a pointer to their attachment."""
@@ -42,6 +43,7 @@ def render(
         *_notes(draft.notes),
         adf.heading("Success criteria"),
         *_criteria(draft, prose, attached_criteria),
+        *_behat(draft, attached_behat),
         _findings_panel(draft.findings, attached_findings),
         adf.heading("Source"),
         adf.paragraph(adf.inline(source_text(draft.source))),
@@ -99,6 +101,16 @@ def _configuration(
 
 
 CRITERIA_FILE = "success-criteria.md"
+BEHAT_FILE = "acceptance.feature"
+
+
+def _behat(draft: TicketDraft, attached: bool) -> list[Node | None]:
+    if not draft.behat:
+        return []
+    heading = adf.heading("Acceptance tests (Drupal Spec Tool, Behat)")
+    if attached:
+        return [heading, adf.paragraph(adf.inline(f"Too long for the description: see the attached {BEHAT_FILE}."))]
+    return [heading, adf.code_block(draft.behat.rstrip("\n"), "gherkin")]
 
 
 def _criteria(draft: TicketDraft, prose: TicketProse, attached: bool) -> list[Node | None]:

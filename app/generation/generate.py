@@ -90,17 +90,21 @@ def draft_tickets(intake: IntakeResult) -> DraftSet:
         for key in cycle.tickets:
             per_ticket.setdefault(key, []).append(finding.to_dict())
     removals = {unit.key for unit in units if unit.action is Action.REMOVE}
-    drafts = tuple(
-        replace(
-            unit.draft(intake.model),
-            findings=tuple(per_ticket.get(unit.key, ())),
-            # Removing what exists never waits for new work; only another removal can be in its way.
-            blocked_by=tuple(k for k in links.blocked_by[unit.key] if unit.key not in removals or k in removals),
-            relates_to=links.relates_to.get(unit.key, ()),
+    plain = {unit.key: unit.draft(intake.model) for unit in units}
+    drafts = []
+    for unit in units:
+        # Removing what exists never waits for new work; only another removal can be in its way.
+        blocked_by = tuple(k for k in links.blocked_by[unit.key] if unit.key not in removals or k in removals)
+        drafts.append(
+            replace(
+                plain[unit.key],
+                findings=tuple(per_ticket.get(unit.key, ())),
+                blocked_by=blocked_by,
+                relates_to=links.relates_to.get(unit.key, ()),
+                blockers=tuple(plain[k].title for k in blocked_by),
+            )
         )
-        for unit in units
-    )
-    return DraftSet(drafts, (*intake.findings, *(f for _, f in contradicted), *cycle_findings), links.cycles)
+    return DraftSet(tuple(drafts), (*intake.findings, *(f for _, f in contradicted), *cycle_findings), links.cycles)
 
 
 def _cycle_finding(cycle: TicketCycle) -> Finding:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.generation.behat import ticket_feature
 from app.generation.briefs import facts_for, machine_names_for
 from app.generation.criteria import criteria_for
 from app.generation.naming import VERBS, area_of, labels_for, noun_of, plural, title
@@ -59,9 +60,10 @@ class Unit:
             for item in self.items
             if item.action is Action.HOLD and not on_hold
         ]
+        heading = title(area, self.verb, self.subject, self.counts, on_hold)
         return TicketDraft(
             key=self.key,
-            title=title(area, self.verb, self.subject, self.counts, on_hold),
+            title=heading,
             area=area,
             action="hold" if on_hold else str(self.action),  # type: ignore[arg-type]
             labels=labels_for(area, self.action),
@@ -73,6 +75,7 @@ class Unit:
             held=tuple(held),
             criteria=criteria_for(self.items, model, removal=self.action is Action.REMOVE, dropped=self.dropped),
             persona=persona_for(self.kind, [*self.items, *self.shown], notes, model),
+            behat="" if self.action is Action.REMOVE else ticket_feature(heading, self.items, model),
             on_hold=on_hold,
             facts=facts_for(self.subjects, self.tables),
             machine_names=machine_names_for([*self.items, *self.shown]),

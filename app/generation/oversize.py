@@ -11,7 +11,7 @@ from typing import Any
 
 from app.adf import MAX_DESCRIPTION
 from app.generation import adf
-from app.generation.description import CRITERIA_FILE, finding_line, render, table_filename
+from app.generation.description import BEHAT_FILE, CRITERIA_FILE, finding_line, render, table_filename
 from app.generation.tickets import Attachment, TicketDraft
 from app.llm import TicketProse
 
@@ -24,12 +24,14 @@ class _Layout:
     findings: bool = False
     criteria: bool = False
     text_summaries: frozenset[int] = frozenset()  # attached tables whose summary is shown as plain text
+    behat: bool = False
     summaries: frozenset[int] = frozenset()  # attached tables whose summary columns are hidden too
 
 
 def describe(draft: TicketDraft, prose: TicketProse) -> tuple[dict[str, Any], tuple[Attachment, ...]]:
-    """The description and its attachments: inline when it fits; else the largest tables move into attachments one
-    by one (keeping their summary columns as a table, then as plain text), then the findings, then the criteria, then
+    """The description and its attachments: inline when it fits; else the Behat check and the largest tables move
+    into attachments one
+    by one (keeping their summary columns as a table, then as plain text), then the findings, the criteria, then
     the summaries; tables that fit again after that come back inline, smallest first."""
 
     def document(layout: _Layout) -> dict[str, Any]:
@@ -41,18 +43,21 @@ def describe(draft: TicketDraft, prose: TicketProse) -> tuple[dict[str, Any], tu
             attached_criteria=layout.criteria,
             hidden_summaries=layout.summaries,
             text_summaries=layout.text_summaries,
+            attached_behat=layout.behat,
         )
 
     def fits(layout: _Layout) -> bool:
         return adf.size(document(layout)) <= MAX_DESCRIPTION
 
-    layout = _Layout()
+    # The Behat check goes first: it repeats the tables, and the session's .feature file carries it too.
+    layout = _Layout(behat=bool(draft.behat) and not fits(_Layout()))
     by_size = sorted(range(len(draft.tables)), key=lambda i: (-adf.size(adf.table(draft.tables[i])), i))
     for index in by_size:
         if fits(layout):
             break
         layout = replace(layout, tables=layout.tables | {index})
-    for index in by_size:
+    summarised = [i for i in by_size if draft.tables[i].summary_headers]
+    for index in summarised:
         if fits(layout):
             break
         layout = replace(layout, text_summaries=layout.text_summaries | {index})
@@ -60,13 +65,15 @@ def describe(draft: TicketDraft, prose: TicketProse) -> tuple[dict[str, Any], tu
         layout = replace(layout, findings=True)
     if not fits(layout) and draft.criteria:
         layout = replace(layout, criteria=True)
-    for index in by_size:
+    for index in summarised:
         if fits(layout):
             break
         layout = replace(layout, summaries=layout.summaries | {index})
     for index in reversed(by_size):
         if index in layout.tables and fits(smaller := replace(layout, tables=layout.tables - {index})):
             layout = smaller
+    if layout.behat and fits(inline := replace(layout, behat=False)):
+        layout = inline
     return document(layout), _attachments(draft, layout)
 
 
@@ -81,6 +88,8 @@ def _attachments(draft: TicketDraft, layout: _Layout) -> tuple[Attachment, ...]:
     if layout.findings:
         lines = "\n".join(f"- {finding_line(f)}" for f in draft.findings)
         attachments.append(Attachment("findings.md", "text/markdown", f"# Spec findings: {draft.title}\n\n{lines}\n"))
+    if layout.behat:
+        attachments.append(Attachment(BEHAT_FILE, "text/x-gherkin", draft.behat))
     if layout.criteria:
         checklist = "\n".join(f"- [ ] {criterion}" for criterion in draft.criteria)
         attachments.append(

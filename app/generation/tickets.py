@@ -29,7 +29,8 @@ class TicketDraft:
     `tables` are the configuration tables; `notes` the spec's notes on the ticket's subject; `remarks` sentences we
     add (e.g. which other ticket builds a shared image style); `held` the rows on hold inside a ticket that is not
     on hold itself; `criteria` the success criteria derived from the rows (the writer adds those the notes imply);
-    `persona` who the user story is for, chosen from the data. `kind`, `subject`, `facts` and `machine_names` are
+    `persona` who the user story is for, chosen from the data; `behat` the Drupal Spec Tool check of what it builds
+    (a .feature text, "" when the Spec Tool has no step for it). `kind`, `subject`, `facts` and `machine_names` are
     what the writer's brief is made of.
     """
 
@@ -46,6 +47,7 @@ class TicketDraft:
     held: tuple[str, ...] = ()
     criteria: tuple[str, ...] = ()
     persona: str = ""
+    behat: str = ""
     on_hold: bool = False
     facts: tuple[str, ...] = ()
     machine_names: tuple[str, ...] = ()
@@ -53,6 +55,7 @@ class TicketDraft:
     findings: tuple[dict[str, Any], ...] = ()
     blocked_by: tuple[str, ...] = ()
     relates_to: tuple[str, ...] = ()
+    blockers: tuple[str, ...] = ()  # the titles of `blocked_by`, for the writer
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -77,6 +80,7 @@ class TicketDraft:
             "machine_names",
             "blocked_by",
             "relates_to",
+            "blockers",
         ):
             values[name] = tuple(data.get(name, ()))
         return cls(**values)

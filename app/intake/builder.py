@@ -88,7 +88,7 @@ class ModelBuilder:
         *,
         scope: Callable[[Any], Hashable] | None = None,
         duplicates: bool = True,
-    ) -> tuple:
+    ) -> tuple[Any, ...]:
         seen_keys: dict[Hashable, SpecItem] = {}
         seen_labels: dict[tuple[Hashable, str], SpecItem] = {}
         items = []
@@ -261,7 +261,10 @@ class ModelBuilder:
     def _bundle_ref(self, row: Row, role: str, text: str) -> BundleKey | None:
         label, entity_type = split_reference(text)
         scopes = [entity_type] if entity_type else list(self.index[SpecKind.BUNDLES].scopes())
-        return self._resolve(row, role, SpecKind.BUNDLES, scopes, text=label, hint_role="bundle_lookup")
+        key: BundleKey | None = self._resolve(
+            row, role, SpecKind.BUNDLES, scopes, text=label, hint_role="bundle_lookup"
+        )
+        return key
 
     def _resolve(
         self,
@@ -409,7 +412,7 @@ def _machine_name_of(key: Hashable) -> str:
     return str(key[-1] if isinstance(key, tuple) else key).casefold()
 
 
-def _present(keys: Iterable[Any]) -> tuple:
+def _present(keys: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(k for k in keys if k is not None))
 
 
@@ -456,7 +459,7 @@ def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Fi
     first: dict[tuple[str, str], WorkflowTransition] = {}
     seen: set[tuple[str, str, str]] = set()
     for transition in transitions:
-        where = {"file": transition.source.file, "record": transition.source.record, "line": transition.source.line}
+        where = transition.source
         earlier = first.setdefault(transition.key, transition)
         if earlier.to_state != transition.to_state:
             findings.add(
@@ -465,7 +468,9 @@ def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Fi
                 f"Transition {transition.machine_name!r} goes to {transition.to_state!r} here but to "
                 f"{earlier.to_state!r} at {earlier.source}.",
                 value=transition.to_state,
-                **where,
+                file=where.file,
+                record=where.record,
+                line=where.line,
             )
         for state in transition.from_states:
             if (*transition.key, state) in seen:
@@ -474,6 +479,8 @@ def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Fi
                     lenient(Severity.WARNING, transition.action),
                     f"Transition {transition.machine_name!r} from {state!r} is listed twice.",
                     value=state,
-                    **where,
+                    file=where.file,
+                    record=where.record,
+                    line=where.line,
                 )
             seen.add((*transition.key, state))

@@ -32,6 +32,7 @@ class Code(StrEnum):
     ENCODING_DETECTED = "encoding_detected"
     MALFORMED_CSV = "malformed_csv"
     UNBALANCED_QUOTES = "unbalanced_quotes"
+    CONTROL_CHARACTERS = "control_characters"
     NO_HEADER_ROW = "no_header_row"
     UNRECOGNISED_FILE = "unrecognised_file"
     AMBIGUOUS_TYPE = "ambiguous_type"

@@ -37,12 +37,15 @@ class DependencyGraph:
 
     def __init__(self, digraph: nx.DiGraph | None = None) -> None:
         self.digraph = digraph if digraph is not None else nx.DiGraph()
+        self._folded: nx.DiGraph | None = None  # the bundle graph, folded once and dropped when an edge is added
 
     def add_item(self, item: SpecItem, kind: str) -> None:
+        self._folded = None
         node_id = item.node_id  # type: ignore[attr-defined]  # every concrete SpecItem defines it
         self.digraph.add_node(node_id, kind=kind, label=item.label, action=str(item.action), source=item.source)
 
     def add_edge(self, dependent: str, dependency: str, relation: str, source: SourceRef) -> None:
+        self._folded = None
         # Edges only join items the spec defines; a reference to nothing is a finding, not a node.
         if dependent not in self.digraph or dependency not in self.digraph:
             return
@@ -57,7 +60,15 @@ class DependencyGraph:
             self.digraph.add_edge(dependent, dependency, relation=relation, sources=[source])
 
     def bundle_graph(self) -> nx.DiGraph:
-        """The graph with every field instance folded into its bundle, so entity references become bundle edges."""
+        """The graph with every field instance folded into its bundle, so entity references become bundle edges.
+
+        Folded once per graph (the cycle report, the JSON and the cycle list all need it); do not modify it.
+        """
+        if self._folded is None:
+            self._folded = self._fold()
+        return self._folded
+
+    def _fold(self) -> nx.DiGraph:
         owner = {
             node: dependency
             for node, dependency, data in self.digraph.edges(data=True)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 UNLIMITED = -1
 """Cardinality value for `*` (unlimited values)."""
@@ -346,15 +346,15 @@ class Menu(SpecItem):
 T = TypeVar("T", bound=SpecItem)
 
 
-def _first_by_key(items: tuple[T, ...]) -> dict:
+def _first_by_key(items: tuple[T, ...]) -> dict[Any, T]:
     # The first row wins for lookups; later duplicates are reported as findings.
-    index: dict = {}
+    index: dict[Any, T] = {}
     for item in items:
         index.setdefault(item.key, item)  # type: ignore[attr-defined]
     return index
 
 
-def _group_by(items: tuple[T, ...], owner: Callable[[T], Hashable]) -> dict:
+def _group_by(items: tuple[T, ...], owner: Callable[[T], Hashable]) -> dict[Any, tuple[T, ...]]:
     """Items grouped by owner, each group in spec order."""
     groups: dict[Hashable, list[T]] = defaultdict(list)
     for item in items:

@@ -127,7 +127,9 @@ def split_reference(text: str) -> tuple[str, str | None]:
 
 def split_list(text: str) -> list[str]:
     """Split "A (x), B, C" on commas, semicolons and newlines outside brackets; trimmed, empty parts dropped."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch in "([":
             depth += 1
@@ -154,6 +156,7 @@ class NameIndex:
         self._display: dict[Hashable, list[str]] = defaultdict(list)
         self._words: dict[Hashable, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         self._colliding: dict[Hashable, dict[str, list[Hashable]]] = defaultdict(dict)
+        self._indexed: dict[Hashable, int] = defaultdict(int)  # labels of a scope already in `_words`
 
     def add(self, scope: Hashable, label: str, machine_name: str, key: Hashable) -> None:
         if label:
@@ -164,8 +167,6 @@ class NameIndex:
                 if key not in keys:
                     keys.append(key)
             self._display[scope].append(label)
-            for word in set(_WORD.findall(label.lower())):
-                self._words[scope][word].append(label)
         if machine_name:
             self._machine[scope].setdefault(machine_name.casefold(), key)
 
@@ -195,6 +196,12 @@ class NameIndex:
 
     def _narrowed(self, scopes: list[Hashable], text: str) -> list[str]:
         # Keep the cost per suggestion bounded on big specs: candidates sharing the query's rarest words first.
+        # The word index is built on the first suggestion, not on every add: most specs need few suggestions.
+        for scope in scopes:
+            for label in self._display[scope][self._indexed[scope] :]:
+                for word in set(_WORD.findall(label.lower())):
+                    self._words[scope][word].append(label)
+            self._indexed[scope] = len(self._display[scope])
         words = sorted(
             set(_WORD.findall(text.lower())), key=lambda w: sum(len(self._words[s].get(w, ())) for s in scopes)
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
@@ -15,7 +15,15 @@ from app.intake.findings import Code, Finding, Findings, Severity
 from app.intake.graph import DependencyGraph, build_graph, report_cycles
 from app.intake.model import Action, SpecKind, SpecModel
 from app.intake.names import closest
-from app.intake.reading import IntakeLimits, Table, UploadedFile, accept_uploads, is_workbook, read_table
+from app.intake.reading import (
+    IntakeLimits,
+    Table,
+    UploadedFile,
+    accept_uploads,
+    is_workbook,
+    read_table,
+    remove_control_characters,
+)
 from app.intake.recognition import Candidate, Recognition, file_hint, recognise_all
 from app.intake.rows import Sheet
 from app.intake.status import StatusMapping
@@ -110,7 +118,7 @@ class IntakeResult:
 def intake_files(
     files: list[UploadedFile],
     *,
-    type_overrides: dict[str, str | SpecKind] | None = None,
+    type_overrides: Mapping[str, str | SpecKind] | None = None,
     status_mapping: StatusMapping | None = None,
     limits: IntakeLimits | None = None,
 ) -> IntakeResult:
@@ -196,9 +204,12 @@ def _intake(
 def _tables(upload: UploadedFile, limits: IntakeLimits, findings: Findings) -> list[Table]:
     """A CSV file is one table, a workbook one per visible tab; [] when nothing is readable."""
     if is_workbook(upload.name):
-        return read_workbook(upload, limits, findings)
-    table = read_table(upload, findings)
-    return [table] if table is not None else []
+        tables = read_workbook(upload, limits, findings)
+    else:
+        tables = [table] if (table := read_table(upload, findings)) is not None else []
+    for table in tables:
+        remove_control_characters(table, findings)
+    return tables
 
 
 def _candidate(table: Table, override: SpecKind | None) -> Candidate:

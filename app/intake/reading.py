@@ -6,11 +6,13 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 
 import charset_normalizer
 
 from app.intake.findings import Code, Findings, Severity
+from app.text_controls import CONTROL_CHARACTERS
 
 DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_CHARS = 64 * 1024
@@ -26,7 +28,8 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters other than tab, newline, return
+_HIGH_BYTE = re.compile(b"[\x80-\xff]")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 
 
@@ -79,6 +82,38 @@ class Table:
     physical_lines: int = 0
     workbook: str = ""  # for a workbook's tab: the workbook's file name
     tab: str = ""  # and the tab's name
+
+
+def remove_control_characters(table: Table, findings: Findings) -> None:
+    """Remove NUL and other invisible control characters from every cell of `table` (a CSV file's or a workbook
+    tab's), with one warning saying how many and where the first was; the stored upload keeps its bytes."""
+    removed, first = 0, None
+
+    def cleaned(record: Record) -> Record:
+        nonlocal removed, first
+        cells, before = [], removed
+        for cell in record.cells:
+            text, count = CONTROL_CHARACTERS.subn("", cell)
+            removed += count
+            cells.append(text)
+        if removed == before:
+            return record
+        first = first or record
+        return Record(record.number, record.line, tuple(cells))
+
+    if table.header is not None:
+        table.header = cleaned(table.header)
+    table.records = [cleaned(record) for record in table.records]
+    if first is not None:
+        findings.add(
+            Code.CONTROL_CHARACTERS,
+            Severity.WARNING,
+            f"{removed} invisible control character{'s' if removed > 1 else ''} (such as NUL) removed from the "
+            "cells; the first is in this record. Check that the export is not damaged.",
+            file=table.name,
+            record=first.number,
+            line=first.line,
+        )
 
 
 def accept_uploads(files: list[UploadedFile], limits: IntakeLimits, findings: Findings) -> list[UploadedFile]:
@@ -190,7 +225,7 @@ def _decode(data: bytes) -> tuple[str, str, str] | None:
         return data.decode("utf-8"), "utf-8", "valid UTF-8"
     except UnicodeDecodeError:
         pass
-    if sum(1 for byte in data if byte >= 0x80) <= _FEW_HIGH_BYTES * len(data):
+    if len(_HIGH_BYTE.findall(data)) <= _FEW_HIGH_BYTES * len(data):
         # Mostly ASCII with a few Western characters (a dash, an accent): charset-normalizer reads such short runs
         # as multibyte Asian text as often as not; a spreadsheet export that is not UTF-8 is Windows-1252.
         try:
@@ -214,7 +249,7 @@ def _decode(data: bytes) -> tuple[str, str, str] | None:
 
 def _looks_binary(text: str) -> bool:
     sample = text[:_SNIFF_CHARS]
-    controls = sum(1 for ch in sample if ch < " " and ch not in _ALLOWED_CONTROLS)
+    controls = len(_CONTROL.findall(sample))
     return "\x00" in sample or controls > max(2, len(sample) // 100)
 
 

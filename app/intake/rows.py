@@ -141,7 +141,7 @@ def rows(sheet: Sheet, findings: Findings, mapping: StatusMapping) -> Iterator[R
     for record in sheet.table.records:
         cells = record.cells
         status = cells[status_index].strip() if status_index is not None and status_index < len(cells) else ""
-        filled = [i for i, c in enumerate(cells) if c and _clean(c)]
+        filled = [i for i, c in enumerate(cells) if c and not c.isspace() and not ("#" in c and is_error_literal(c))]
         source = (sheet.table.name, record.number, record.line)
         if counts.isdisjoint(filled):
             if status:

@@ -52,14 +52,17 @@ class AdminCheck:
         self._clock = clock
         self._answers: dict[tuple[int, str], tuple[float, bool]] = {}
 
-    async def is_admin(self, installation: Installation, account_id: str) -> bool:
-        """Raises: JiraError when Jira cannot answer (the caller must then refuse, not guess)."""
+    async def is_admin(self, installation: Installation, account_id: str, *, auth: httpx.Auth | None = None) -> bool:
+        """Raises: JiraError when Jira cannot answer (the caller must then refuse, not guess).
+
+        `auth`: a Forge request's user token (Jira answers for that user); None signs as the Connect app.
+        """
         key = (installation.id, account_id)
         now = self._clock()
         cached = self._answers.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        client = JiraPermissionsClient(self._http, installation, self._app_key)
+        client = JiraPermissionsClient(self._http, installation, self._app_key, auth=auth)
         answer = ADMINISTER in await client.global_permissions(account_id, (ADMINISTER,))
         if len(self._answers) >= self._max_entries:
             self._answers = {k: v for k, v in self._answers.items() if v[0] > now}

@@ -40,6 +40,10 @@ class TicketBrief:
     site_description: str = ""
     persona: str = ""  # who the story is for, chosen from the data ("a site administrator")
     criteria: tuple[str, ...] = ()  # the criteria the data already gives; the writer adds only what notes imply
+    names: tuple[str, ...] = ()  # per table, its rows as "label = machine_name" (invalid names marked)
+    findings: tuple[str, ...] = ()  # spec defects on this ticket, one line each
+    held: tuple[str, ...] = ()  # rows on hold inside this ticket
+    blockers: tuple[str, ...] = ()  # titles of the tickets this one waits for
 
 
 @dataclass(frozen=True)

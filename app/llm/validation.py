@@ -46,10 +46,11 @@ def machine_names_in(text: str) -> set[str]:
 
 
 def known_machine_names(brief: TicketBrief) -> set[str]:
-    """Machine names the prose may use: the brief's own, their dotted parts, and any quoted in its facts and notes."""
+    """Machine names the prose may use: the brief's own, their dotted parts, and any quoted in its facts, notes,
+    criteria and item lists."""
     known = {name.lower() for name in brief.machine_names}
     known.update(part for name in list(known) for part in name.split("."))
-    for line in (brief.subject, *brief.facts, *brief.notes):
+    for line in (brief.subject, *brief.facts, *brief.notes, *brief.criteria, *brief.names):
         known.update(machine_names_in(line))
     return known
 

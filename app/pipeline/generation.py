@@ -20,13 +20,14 @@ from app.db.tickets import TicketRepository
 from app.egress import EgressRefusedError
 from app.errors import AppError, WhoCanFix
 from app.generation import GenerationBlockedError, draft_tickets, finish_from_result, finish_ticket
+from app.generation.behat import spec_feature
 from app.generation.briefs import brief_for
 from app.generation.tickets import Ticket, TicketDraft
 from app.llm import LLMConfig, ProseWriter, WriteResult, build_writer, compose, estimate_cost, write_all
 from app.llm.base import LLMConfigError
 from app.llm.runner import CostEstimate
 from app.pipeline.configuration import ConfigurationPorts, guarded_http_client
-from app.pipeline.intake import validate_session
+from app.pipeline.intake import IntakePorts, validate_session
 from app.pipeline.jobs import STALE_AFTER, JobQueue
 from app.pipeline.providers import choose
 
@@ -60,6 +61,15 @@ def _drafts(ports: GenerationPorts, *, tenant_id: int, session_id: int) -> tuple
     if not drafts:
         raise NothingToDraftError(intake.why_no_tickets())
     return drafts
+
+
+def acceptance_feature(ports: IntakePorts, *, tenant_id: int, session_id: int) -> str:
+    """The whole spec's Drupal Spec Tool Behat check as one .feature text (blocking findings raise, as drafting)."""
+    intake = validate_session(ports, tenant_id=tenant_id, session_id=session_id)
+    if intake.blocking:
+        raise GenerationBlockedError("The spec has blocking findings; fix them before downloading its Behat tests.")
+    site = ports.sessions.get(session_id, tenant_id=tenant_id).site_name
+    return spec_feature(intake.model, title=" ".join(filter(None, (site, "Drupal Spec Tool acceptance tests"))))
 
 
 def estimate(ports: GenerationPorts, config: LLMConfig, *, tenant_id: int, session_id: int) -> CostEstimate:

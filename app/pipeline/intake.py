@@ -17,6 +17,7 @@ from app.errors import AppError, WhoCanFix
 from app.intake import IntakeLimits, IntakeResult, SpecKind, UploadedFile, intake_files
 from app.intake.reading import is_workbook
 from app.pipeline.configuration import effective_status_mapping
+from app.text_controls import BIDI_CONTROLS, CONTROL_CHARACTERS
 
 LIMITS = IntakeLimits()
 
@@ -39,8 +40,12 @@ class IncomingFile:
 
 
 def safe_file_name(name: str) -> str:
-    """The base name only: a browser or a hostile client may send a path (`../../etc/passwd`, `C:\\x.csv`)."""
-    base = PureWindowsPath(PurePosixPath(name.replace("\x00", "")).name).name.strip()
+    """The base name only: a browser or a hostile client may send a path (`../../etc/passwd`, `C:\\x.csv`).
+
+    Control characters go, and so do bidirectional controls: U+202E would make `exe.csv` look like `vsc.exe`.
+    """
+    visible = BIDI_CONTROLS.sub("", CONTROL_CHARACTERS.sub("", name))
+    base = PureWindowsPath(PurePosixPath(visible).name).name.strip()
     if not base or base in (".", ".."):
         raise UploadRejectedError("A file without a name cannot be uploaded.")
     return base[:255]

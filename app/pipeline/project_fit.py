@@ -25,7 +25,10 @@ from app.pipeline.checks import Check
 TICKET_TYPES = ("Task", "Story")
 REQUIRED_LINK_TYPES = ("Blocks", "Relates")
 # Fields every create request of ours fills, so Jira's "required" on them needs nothing from the admin.
-FIELDS_WE_SET = frozenset({"project", "issuetype", "summary", "description", "labels", "assignee", "parent"})
+# `issuelinks`: the export puts "is blocked by" links in the create when the create screen has the field.
+FIELDS_WE_SET = frozenset(
+    {"project", "issuetype", "summary", "description", "labels", "assignee", "parent", "issuelinks"}
+)
 EPIC_LEVEL = 1
 STANDARD_LEVEL = 0
 

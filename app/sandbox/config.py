@@ -58,6 +58,8 @@ class SandboxConfig:
     project_key: str = "DTG"
     project_id: str = "10000"
     project_name: str = "Drupal Site Build"
+    # Off: the main project's create screen lacks "Linked issues", as on many Jira sites; links are separate calls.
+    links_on_create_screen: bool = True
     cloud_id: str = "5f6e7d8c-0000-4000-8000-00000000d7a0"
     # The Forge mode's app id: the audience of the invocation tokens it signs (the app's DTG_FORGE_APP_ID).
     forge_app_id: str = FORGE_EXAMPLE_APP_ID

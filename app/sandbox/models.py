@@ -113,6 +113,8 @@ class Project:
     style: str = COMPANY_MANAGED
     issue_types: tuple[IssueType, ...] = ()
     custom_fields: tuple[CustomField, ...] = ()
+    # Whether the create screen has the "Linked issues" field, so a create may carry `update.issuelinks`.
+    links_on_create_screen: bool = True
 
     @property
     def team_managed(self) -> bool:
@@ -237,7 +239,16 @@ def sample_projects(lead_account_id: str) -> tuple[Project, ...]:
     """The projects every sandbox has beside its main one: a team-managed project, and a company-managed one
     whose issue types require custom fields that have no default (so an export must map them first)."""
     return (
-        Project("10010", "TEAM", "Team-managed Site Build", lead_account_id, TEAM_MANAGED, TEAM_ISSUE_TYPES),
+        # Its create screen lacks "Linked issues": links cannot ride in a create there.
+        Project(
+            "10010",
+            "TEAM",
+            "Team-managed Site Build",
+            lead_account_id,
+            TEAM_MANAGED,
+            TEAM_ISSUE_TYPES,
+            links_on_create_screen=False,
+        ),
         Project(
             "10020",
             "REQ",

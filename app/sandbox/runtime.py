@@ -40,7 +40,12 @@ class SandboxRuntime:
     @classmethod
     def build(cls, config: SandboxConfig, http: httpx.AsyncClient | None = None) -> SandboxRuntime:
         main = Project(
-            config.project_id, config.project_key, config.project_name, ADMIN_USER.account_id, issue_types=ISSUE_TYPES
+            config.project_id,
+            config.project_key,
+            config.project_name,
+            ADMIN_USER.account_id,
+            issue_types=ISSUE_TYPES,
+            links_on_create_screen=config.links_on_create_screen,
         )
         samples = [p for p in sample_projects(ADMIN_USER.account_id) if p.key != main.key and p.id != main.id]
         store = SandboxStore([main, *samples], config.state_dir)

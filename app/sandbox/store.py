@@ -44,6 +44,15 @@ class FieldChange:
     after: Any
 
 
+@dataclass(frozen=True)
+class NewLink:
+    """A link an issue create carries: its type, the existing issue, and on which side the new issue sits."""
+
+    type_id: str
+    other_id: str
+    new_is_outward: bool
+
+
 class SandboxStore:
     def __init__(self, projects: list[Project], state_dir: Path | None = None) -> None:
         self._lock = asyncio.Lock()
@@ -115,15 +124,21 @@ class SandboxStore:
             self._save()
 
     async def create_issues(self, drafts: list[tuple[Project, dict[str, Any]]]) -> list[Issue]:
-        """Create issues from validated drafts (keyword arguments of `Issue` minus id, key and project)."""
+        """Create issues from validated drafts (keyword arguments of `Issue` minus id, key and project, plus the
+        `links` the create carries), each issue with its links at once."""
         async with self._lock:
             created = []
             for project, draft in drafts:
                 number = self._next_number.get(project.key, 0) + 1
                 self._next_number[project.key] = number
-                issue = Issue(id=str(self._next_id), key=f"{project.key}-{number}", project_id=project.id, **draft)
+                values = {name: value for name, value in draft.items() if name != "links"}
+                issue = Issue(id=str(self._next_id), key=f"{project.key}-{number}", project_id=project.id, **values)
                 self._next_id += 1
                 self.issues[issue.id] = issue
+                for new in draft.get("links", ()):
+                    inward, outward = (new.other_id, issue.id) if new.new_is_outward else (issue.id, new.other_id)
+                    self.links.append(IssueLink(str(self._next_link_id), new.type_id, inward, outward))
+                    self._next_link_id += 1
                 created.append(issue)
             self._save()
             return created

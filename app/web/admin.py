@@ -27,6 +27,8 @@ from app.pipeline.export_settings import (
     project_fields,
     save_export_settings,
 )
+from app.web.forge_identity import user_auth
+from app.web.input_guard import refuse_control_characters
 from app.web.routing import Auth, SecuredRoute
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,9 @@ async def require_admin(request: Request) -> None:
     if not identity.account_id:
         raise refused
     try:
-        admin = await request.state.services.admin_check.is_admin(identity.installation, identity.account_id)
+        admin = await request.state.services.admin_check.is_admin(
+            identity.installation, identity.account_id, auth=user_auth(request)
+        )
     except JiraError as exc:
         log.warning("admin check failed for tenant %s: %s", identity.installation.id, type(exc).__name__)
         raise AdminCheckUnavailableError(
@@ -67,9 +71,11 @@ async def require_admin(request: Request) -> None:
 
 async def _json_body(request: Request) -> Any:
     try:
-        return await request.json()
+        body = await request.json()
     except (ValueError, RecursionError) as exc:  # RecursionError: a hostile, deeply nested body
         raise SettingsValidationError("The request body is not valid JSON.") from exc
+    refuse_control_characters(body)
+    return body
 
 
 async def get_settings(request: Request) -> Response:
@@ -133,7 +139,7 @@ async def export_project_fields(request: Request) -> Response:
     services = request.state.services
     installation = request.state.identity.installation
     stored = await run_in_threadpool(services.export_settings.get, installation.id)
-    client = JiraClient(services.http, installation, services.settings.app_key)
+    client = JiraClient(services.http, installation, services.settings.app_key, auth=user_auth(request))
     return JSONResponse(await project_fields(client, key, stored))
 
 

@@ -19,6 +19,7 @@ from app.pipeline.generation import KIND as GENERATION
 from app.pipeline.intake import validate_session
 from app.pipeline.project_fit import check_project_fit
 from app.pipeline.readiness import Readiness, check_readiness
+from app.web.forge_identity import user_auth
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import audit, blocking, services, upload_session
 
@@ -30,7 +31,9 @@ async def readiness_of(request: Request, upload: UploadSession) -> Readiness:
     intake = await blocking(validate_session, current, **scope)
     tickets = await blocking(current.tickets.list, **scope)
     generation = await blocking(current.tasks.latest, kind=GENERATION, **scope)
-    client = JiraClient(current.http, request.state.identity.installation, current.settings.app_key)
+    client = JiraClient(
+        current.http, request.state.identity.installation, current.settings.app_key, auth=user_auth(request)
+    )
     settings = await blocking(current.export_settings.get, upload.tenant_id)
     return await check_readiness(
         blocking_findings=sum(1 for f in intake.findings if f.severity is Severity.BLOCKING),
@@ -48,7 +51,9 @@ async def export_dry_run(request: Request) -> Response:
     """Each create request the export would send, changing nothing."""
     upload = await upload_session(request)
     current = services(request)
-    client = JiraClient(current.http, request.state.identity.installation, current.settings.app_key)
+    client = JiraClient(
+        current.http, request.state.identity.installation, current.settings.app_key, auth=user_auth(request)
+    )
     assert upload.id is not None
     found = await dry_run(
         current, client, tenant_id=upload.tenant_id, session_id=upload.id, project_key=upload.project_key

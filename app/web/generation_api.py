@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from app.db.models import ACTIVE_TASK_STATES, Task
 from app.errors import NotFoundError
-from app.pipeline.generation import estimate, start_generation
+from app.pipeline.generation import acceptance_feature, estimate, start_generation
 from app.pipeline.providers import choices, choose
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import audit, blocking, json_body, project_key, services, tenant_id, upload_session
@@ -89,6 +89,20 @@ async def cancel_task(request: Request) -> Response:
     return JSONResponse({"cancelRequested": cancelled})
 
 
+async def acceptance_tests(request: Request) -> Response:
+    """The session's spec as one Behat .feature file in the Drupal Spec Tool's format, as a download."""
+    upload = await upload_session(request)
+    text = await blocking(acceptance_feature, services(request), tenant_id=upload.tenant_id, session_id=upload.id)
+    return Response(
+        text,
+        media_type="text/x-gherkin; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{upload.project_key}-acceptance.feature"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 async def estimate_cost(request: Request) -> Response:
     upload = await upload_session(request)
     current = services(request)
@@ -134,5 +148,6 @@ def routes() -> list[SecuredRoute]:
         SecuredRoute("/api/tasks/{task_id:int}/cancel", cancel_task, auth=Auth.CONTEXT, methods=["POST"]),
         SecuredRoute("/api/providers", provider_choices, auth=Auth.CONTEXT),
         SecuredRoute(f"{base}/estimate", estimate_cost, auth=Auth.CONTEXT),
+        SecuredRoute(f"{base}/acceptance.feature", acceptance_tests, auth=Auth.CONTEXT),
         SecuredRoute(f"{base}/generate", generate, auth=Auth.CONTEXT, methods=["POST"]),
     ]

@@ -15,6 +15,7 @@ from app.errors import AppError
 from app.jira.users import ReviewJiraClient
 from app.pipeline import review
 from app.pipeline.graph_view import layout, render_svg
+from app.web.forge_identity import user_auth
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import audit, blocking, json_body, project_key, review_scope, services
 
@@ -182,7 +183,9 @@ async def bulk(request: Request) -> Response:
 
 async def assignable_users(request: Request) -> Response:
     current = services(request)
-    client = ReviewJiraClient(current.http, request.state.identity.installation, current.settings.app_key)
+    client = ReviewJiraClient(
+        current.http, request.state.identity.installation, current.settings.app_key, auth=user_auth(request)
+    )
     users = await client.assignable_users(project_key(request), request.query_params.get("query", ""))
     return JSONResponse({"users": [{"accountId": u.account_id, "name": u.display_name} for u in users]})
 

@@ -4,7 +4,7 @@ Policies:
 - PUBLIC: the descriptor, static files, health checks.
 - SIGNED_INSTALL: `installed`/`uninstalled`, verified by the lifecycle use case itself (RS256).
 - JIRA_REQUEST: module pages and `enabled`/`disabled`: an HS256 token bound to this exact request.
-- CONTEXT: our JSON API: only context tokens from `AP.context.getToken()`.
+- CONTEXT: our JSON API: context tokens from `AP.context.getToken()`, or a FIT from the Forge Custom UI.
 - FORGE_TRIGGER: Forge lifecycle events and scheduled triggers: a Forge Invocation Token (FIT) for our app id.
 - FORGE_UI: calls from the Forge Custom UI (invokeRemote/requestRemote): a FIT that names the calling user.
 - FORGE_UNINSTALL: `preUninstall`: a FIT, answered even for an installation already marked uninstalled.
@@ -21,9 +21,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from app.connect.verifiers import AuthenticationError
-from app.forge import lifecycle as forge_lifecycle
-from app.forge.tokens import oauth_tokens
 from app.logs import tenant_var
+from app.web import forge_identity
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -62,34 +61,22 @@ def token_from(request: Request, *, allow_query: bool) -> str:
     raise AuthenticationError("This request carries no Connect token; open the page from Jira.")
 
 
-def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    if header[:7].lower() == "bearer " and header[7:].strip():
-        return header[7:].strip()
-    raise AuthenticationError("This request carries no Forge invocation token.")
-
-
 def _guard(endpoint: Endpoint, auth: Auth) -> Endpoint:
     async def guarded(request: Request) -> Response:
         services = request.state.services
         if auth is Auth.JIRA_REQUEST:
             token = token_from(request, allow_query=True)
             request.state.identity = await services.request_verifier.verify(token, request.method, str(request.url))
+        elif auth is Auth.CONTEXT and forge_identity.is_forge_call(request):
+            # The Forge Custom UI calls the same API through invokeRemote, with a FIT instead of a context token.
+            request.state.identity = await forge_identity.identity(request)
         elif auth is Auth.CONTEXT:
             token = token_from(request, allow_query=False)
             request.state.identity = await services.context_verifier.verify(token, request.method, str(request.url))
         elif auth in FORGE_POLICIES:
-            request.state.forge = await services.forge_verifier.verify(bearer_token(request))
-            if auth is Auth.FORGE_UI and request.state.forge.account_id is None:
-                raise AuthenticationError("This call must come from a person using the app in Jira.")
-            if auth is not Auth.FORGE_UNINSTALL:
-                request.state.forge_site = await forge_lifecycle.admit(
-                    request.state.forge,
-                    oauth_tokens(request.headers),
-                    installations=services.forge_installations,
-                    allowed_api_hosts=services.settings.forge_api_hosts,
-                )
-                tenant_var.set(request.state.forge_site.tenant_id)
+            await forge_identity.admit(
+                request, needs_user=auth is Auth.FORGE_UI, store=auth is not Auth.FORGE_UNINSTALL
+            )
         if auth in (Auth.JIRA_REQUEST, Auth.CONTEXT):
             # The tenant id (never the clientKey or anything secret) goes on every log line of this request.
             tenant_var.set(request.state.identity.installation.id)

@@ -16,6 +16,7 @@ from app.container import Services
 from app.db.models import UploadSession
 from app.errors import AppError, NotFoundError
 from app.pipeline.review import Scope
+from app.web.input_guard import refuse_control_characters
 
 T = TypeVar("T")
 
@@ -88,6 +89,7 @@ async def json_body(request: Request) -> dict[str, Any]:
         raise AppError("The request body is not valid JSON.") from exc
     if not isinstance(body, dict):
         raise AppError("The request body must be a JSON object.")
+    refuse_control_characters(body)
     return body
 
 

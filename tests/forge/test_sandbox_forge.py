@@ -7,87 +7,18 @@ it fetches from the sandbox, and calls the sandbox's REST API with the system to
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-import httpx
 import pytest
-from starlette.types import Receive, Scope, Send
 
-from app.container import Services, build_services
-from app.db.migrate import upgrade
-from app.main import create_app
 from app.pipeline.export import export_results, run_export, start_export
 from app.retries import RetryPolicy
-from app.sandbox import SandboxConfig, create_sandbox_app
-from app.sandbox.runtime import SandboxRuntime
-from tests.export.helpers import Queue, assert_exported_exactly, synthetic_tickets
-from tests.support import make_settings
+from app.sandbox.forge.signing import ForgeSigner
+from tests.export.helpers import assert_exported_exactly, synthetic_tickets
+from tests.forge.conftest import SANDBOX_APP_ID as APP_ID
+from tests.forge.conftest import ForgeWorld
 
 pytestmark = [pytest.mark.integration, pytest.mark.forge, pytest.mark.anyio]
 
-APP_URL = "http://app.test"
-SANDBOX_URL = "http://127.0.0.1:8199"  # never listened on: the transports are in-process
-APP_ID = "ari:cloud:ecosystem::app/0c9d3c7a-5f2e-4b7a-9d3e-2a1b0c9d8e7f"
 FAST = RetryPolicy(attempts=8, base_delay=0.001, max_delay=0.01)
-
-
-@dataclass
-class ForgeWorld:
-    services: Services
-    runtime: SandboxRuntime
-    sandbox: httpx.AsyncClient
-
-    def tenant_id(self) -> int:
-        site = self.services.forge_installations.find(self.installation_id())
-        assert site is not None
-        return site.tenant_id
-
-    def installation_id(self) -> str:
-        assert self.runtime.forge.installation is not None
-        return self.runtime.forge.installation.installation_id
-
-    async def rest(self, path: str, token: str | None, *, cloud_id: str | None = None) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return await self.sandbox.get(
-            f"/ex/jira/{cloud_id or self.runtime.forge.cloud_id}/rest/api/3{path}", headers=headers
-        )
-
-
-@pytest.fixture
-async def world(tmp_path: Path, postgres_url: str) -> AsyncIterator[ForgeWorld]:
-    settings = make_settings(
-        tmp_path,
-        DTG_BASE_URL=APP_URL,
-        DTG_DATABASE_URL=postgres_url,
-        DTG_FORGE_APP_ID=APP_ID,
-        DTG_FORGE_JWKS_URL=f"{SANDBOX_URL}/_sandbox/forge/jwks.json",
-        DTG_FORGE_API_HOSTS="127.0.0.1",
-        DTG_JIRA_REQUESTS_PER_SECOND="1000",
-    )
-    upgrade(settings.database_url)
-    running: dict[str, Any] = {}
-
-    async def app_with_services(scope: Scope, receive: Receive, send: Send) -> None:
-        # What the app's lifespan hands every request; ASGITransport runs no lifespan.
-        scope["state"] = {"services": running["services"]}
-        await running["app"](scope, receive, send)
-
-    config = SandboxConfig(base_url=SANDBOX_URL, app_url=APP_URL, forge_app_id=APP_ID)
-    sandbox_app = create_sandbox_app(
-        config, http_client=httpx.AsyncClient(transport=httpx.ASGITransport(app=app_with_services))
-    )
-    to_sandbox = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url=SANDBOX_URL)
-    queue = Queue([])
-    services = build_services(settings, queue, http=to_sandbox)
-    running["services"] = services
-    running["app"] = create_app(settings, queue, services=services)
-    try:
-        yield ForgeWorld(services, sandbox_app.state.sandbox, to_sandbox)
-    finally:
-        await services.aclose()
 
 
 async def test_the_sandbox_installs_the_forge_app_and_the_export_runs_with_bearer_tokens(world: ForgeWorld) -> None:
@@ -118,8 +49,6 @@ async def test_the_sandbox_rest_api_refuses_expired_forged_and_foreign_tokens(wo
     other_site = forge.signer.oauth_token(
         type(forge.installation)("ari:cloud:ecosystem::installation/x", "cloud-other", "https://x", "https://x")
     )
-    from app.sandbox.forge.signing import ForgeSigner
-
     forged = ForgeSigner(APP_ID).oauth_token(forge.installation)  # same claims, another signer's secret
 
     assert (await world.rest("/myself", valid)).status_code == 200

@@ -33,9 +33,15 @@ def test_a_bundle_with_hundreds_of_fields_attaches_its_field_table() -> None:
     assert draft.title == "Content model: Build Giant content type (400 fields)"
     ticket = finish_ticket(draft, TicketProse("As a content editor, I want it, so that it works.", ("a", "b")))
     assert size(ticket.description) <= MAX_DESCRIPTION and validate_adf(ticket.description) == []
-    # 400 fields' criteria do not fit either: they go into a checklist of their own.
-    assert [a.filename for a in ticket.attachments] == ["fields.csv", "tables.md", "success-criteria.md"]
-    checklist = ticket.attachments[2].content.splitlines()
+    # 400 fields' Behat check and criteria do not fit either: they go into files of their own.
+    assert [a.filename for a in ticket.attachments] == [
+        "fields.csv",
+        "tables.md",
+        "acceptance.feature",
+        "success-criteria.md",
+    ]
+    assert ticket.attachments[2].content.count("| Giant (Content type) |") == 400
+    checklist = ticket.attachments[3].content.splitlines()
     assert "- [ ] Field Field 399 (field_f399): Text (plain), optional, 1 value, widget Textfield" in checklist[-1]
     # The small settings table stays in the description; the field table is named instead.
     assert len(list(adf_tables(ticket.description))) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from xml.sax.saxutils import escape
 
@@ -10,6 +11,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from app.generation.command import generate_command
 from app.intake import IntakeLimits, Severity, SpecKind, UploadedFile, intake_files
 from app.intake.command import validate_command
 
@@ -201,3 +203,36 @@ def test_validate_takes_a_workbook(kit, tmp_path):
     assert result.exit_code == 0, result.output
     assert "UWEC spec.xlsx [Fields]: fields" in result.output
     assert result.output.strip().splitlines()[-1].startswith("OK: 0 blocking")
+
+
+def test_a_tab_type_can_be_set_on_the_command_line(tmp_path):
+    path = tmp_path / "book.ods"
+    plain = [["Name", "Machine name"], ["Alpha", "alpha"]]
+    path.write_bytes(ods({"Sheet1": plain}))
+    guessed = CliRunner().invoke(validate_command, [str(path), "--json"])
+    assert '"name": "book.ods [Sheet1]"' in guessed.output
+    result = CliRunner().invoke(validate_command, [str(path), "--type", "book.ods [Sheet1]=menus", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"kind": "menus"' in result.output and '"basis": "override"' in result.output
+    wrong = CliRunner().invoke(validate_command, [str(path), "--type", "other.ods [Sheet1]=menus"])
+    assert wrong.exit_code == 2
+
+
+def test_generate_takes_a_workbook_and_drafts_what_the_csvs_give(kit, tmp_path):
+    path = tmp_path / "UWEC spec.xlsx"
+    path.write_bytes(uwec_xlsx(kit))
+    out = tmp_path / "tickets.json"
+    result = CliRunner().invoke(generate_command, [str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    tickets = json.loads(out.read_text())["tickets"]
+    assert len(tickets) == 109
+    assert {s["file"] for t in tickets for s in t["source"]} <= {f"UWEC spec.xlsx [{tab}]" for tab in TAB_OF.values()}
+
+
+def test_generate_refuses_a_spec_that_gives_no_ticket_and_says_why(tmp_path):
+    path = tmp_path / "roles.ods"
+    path.write_bytes(ods({"User roles": [["Name", "Machine name", "X"], ["Editor", "editor", "x"]]}))
+    out = tmp_path / "tickets.json"
+    result = CliRunner().invoke(generate_command, [str(path), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "None of the 1 rows is marked for work" in result.output and not out.exists()

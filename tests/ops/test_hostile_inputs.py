@@ -17,6 +17,7 @@ from app.llm import LLMConfig, build_writer
 from app.main import routes
 from app.pipeline.export_csv import spec_csvs_with_keys
 from app.pipeline.generation import run_generation
+from app.pipeline.intake import safe_file_name
 from app.web.routing import Auth, SecuredRoute
 from tests.support import REPO
 from tests.web.conftest import AppUnderTest
@@ -191,3 +192,42 @@ def test_invalid_utf8_in_query_strings_is_no_500(app_under_test: AppUnderTest) -
         assert site.get(path).status_code < 500
     page = app_under_test.client.get(site.jira.signed_path("/jira/project?projectKey=%FF%FE&projectId=1"))
     assert page.status_code < 500
+
+
+def test_nul_and_control_characters_in_json_are_a_400_naming_the_field(app_under_test: AppUnderTest) -> None:
+    site = director(app_under_test)
+    session_id = _generated(site)
+    [first, *_] = site.get(f"/api/sessions/{session_id}/tickets").json()["tickets"]
+    url = f"/api/sessions/{session_id}/tickets/{first['key']}"
+    before = site.get(url).json()
+
+    for body, field in [
+        ({"version": before["version"], "title": "Evil\x00title"}, "title"),
+        ({"version": before["version"], "assignee": {"accountId": "5b10\x00ac8d", "name": "x"}}, "assignee.accountId"),
+        ({"version": before["version"], "labels": ["ok", "bad\x1b[31m"]}, "labels[1]"),
+    ]:
+        answer = site.patch(url, json=body)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"]["message"].startswith(f"{field} contains an invisible control character")
+    after = site.get(url).json()
+    assert (after["title"], after["version"]) == (before["title"], before["version"])  # nothing changed
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/app.js%00.png", "/api/sessions/1/files/a%00b.csv", "/api/me?x=%00", "/jira/project?k=%1b"]
+)
+def test_control_characters_in_the_address_are_a_400_not_a_crash(app_under_test: AppUnderTest, path: str) -> None:
+    response = app_under_test.client.get(path, headers=director(app_under_test).headers())
+    assert response.status_code == 400
+    assert "control character" in response.json()["error"]["message"] and "Traceback" not in response.text
+
+
+def test_file_names_lose_bidirectional_and_control_characters(app_under_test: AppUnderTest) -> None:
+    site = director(app_under_test)
+    session_id = site.new_session()
+    name = "Bundles\u202evsc.exe.csv"  # shown as "Bundlesexe.csv" with the rest reversed
+    response = site.post(f"/api/sessions/{session_id}/files", files=[("files", (name, BUNDLES, "text/csv"))])
+    assert response.status_code == 201 and response.json()["stored"] == ["Bundlesvsc.exe.csv"]
+    panel = site.get(f"/api/sessions/{session_id}/panels/upload")
+    assert "\u202e" not in panel.text and "Bundlesvsc.exe.csv" in panel.text
+    assert safe_file_name("Roles\x07\u2066\u200f.csv") == "Roles.csv"

@@ -235,3 +235,30 @@ async def test_issue_pages_list_issues_and_render_adf_tables_escaped(
     assert "<table><tr><th><p>Machine name</p></th></tr>" in page.text
     assert "&lt;script&gt;field_body&lt;/script&gt;" in page.text and "<script>field_body" not in page.text
     assert "/jira/glance?issueKey=DTG-1&amp;projectKey=DTG" in page.text
+
+
+@pytest.mark.anyio
+async def test_a_create_carries_links_only_where_the_create_screen_has_linked_issues(jira: httpx.AsyncClient) -> None:
+    blocker = await create(jira, summary="Build vocabulary")
+    carried = {"issuelinks": [{"add": {"type": {"name": "Blocks"}, "inwardIssue": {"key": blocker["key"]}}}]}
+    meta = (await jira.get("/rest/api/3/issue/createmeta/DTG/issuetypes/10001")).json()
+    assert "issuelinks" in {f["fieldId"] for f in meta["fields"]}
+    response = await jira.post(
+        "/rest/api/3/issue/bulk", json={"issueUpdates": [{"fields": fields(), "update": carried}]}
+    )
+    assert response.status_code == 201, response.text
+    [blocked] = response.json()["issues"]
+    on_blocked = (await jira.get(f"/rest/api/3/issue/{blocked['key']}")).json()["fields"]["issuelinks"]
+    assert [(link["type"]["inward"], link["inwardIssue"]["key"]) for link in on_blocked] == [
+        ("is blocked by", blocker["key"])
+    ]
+
+    # The team-managed project's create screen lacks the field: create-meta omits it and Jira refuses the create.
+    team = fields(project={"key": "TEAM"})
+    meta = (await jira.get("/rest/api/3/issue/createmeta/TEAM/issuetypes/10101")).json()
+    assert "issuelinks" not in {f["fieldId"] for f in meta["fields"]}
+    refused = await jira.post("/rest/api/3/issue", json={"fields": team, "update": carried})
+    assert refused.status_code == 400 and "issuelinks" in refused.json()["errors"]
+    missing = {"issuelinks": [{"add": {"type": {"name": "Blocks"}, "inwardIssue": {"key": "DTG-999"}}}]}
+    unknown = await jira.post("/rest/api/3/issue", json={"fields": fields(), "update": missing})
+    assert unknown.status_code == 400 and "issuelinks" in unknown.json()["errors"]

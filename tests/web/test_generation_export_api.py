@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -102,3 +103,24 @@ def test_export_starts_when_ready_and_results_and_csvs_can_be_fetched(app_under_
     assert panel.status_code == 200 and "Results" in panel.text
     assert me.get(f"/api/sessions/{session_id}").json()["stage"] == "export"
     assert "exported" in [e["action"] for e in me.get(f"/api/sessions/{session_id}/audit").json()["events"]]
+
+
+def test_the_sessions_spec_downloads_as_one_behat_feature_for_its_project_only(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.new_session()
+    me.upload_uwec(session_id)
+
+    response = me.get(f"/api/sessions/{session_id}/acceptance.feature")
+    other_project = me.get(
+        f"/api/sessions/{session_id}/acceptance.feature",
+        headers=me.headers({"jira": {"project": {"key": "OTHER", "id": "10001"}}}),
+    )
+    stranger = director(app_under_test).get(f"/api/sessions/{session_id}/acceptance.feature")
+
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/x-gherkin")
+    assert 'filename="DTG-acceptance.feature"' in response.headers["content-disposition"]
+    text = response.text
+    assert text.startswith("@api\nFeature: ") and text.count("  Scenario: ") == 9
+    assert "    Then exactly the following fields should exist\n      | Bundle " in text
+    assert re.search(r"\| Academic Program \(Content type\) +\| Degree Level +\| field_degree_level +\|", text)
+    assert other_project.status_code == 404 and stranger.status_code == 404

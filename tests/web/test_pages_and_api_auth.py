@@ -5,9 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import jwt
 import pytest
 from starlette.routing import Route
 
+from app.connect.qsh import CONTEXT_QSH
+from app.connect.verifiers import AuthenticationError, ContextTokenVerifier
+from app.domain.installation import Installation
 from app.main import routes
 from app.web.headers import module_page_headers
 from app.web.routing import check_policies
@@ -129,3 +133,38 @@ def test_descriptor_and_health_are_public(app_under_test: AppUnderTest) -> None:
     assert descriptor["baseUrl"] == "https://dtg.test"
     assert app_under_test.client.get("/healthz").json() == {"status": "ok"}
     assert app_under_test.client.get("/no-such-page").status_code == 404
+
+
+@pytest.mark.parametrize(("lifetime", "status"), [(3_000, 200), (3_601 + 60, 401), (10 * 365 * 86_400, 401)])
+def test_tokens_living_longer_than_an_hour_are_refused(
+    app_under_test: AppUnderTest, lifetime: int, status: int
+) -> None:
+    jira = app_under_test.jira()
+    jira.install()
+    now = int(time.time())
+    context = jira.context_token(iat=now, exp=now + lifetime)
+    claims = {"iss": jira.client_key, "exp": now + lifetime, "qsh": CONTEXT_QSH}
+    without_iat = jwt.encode(claims, jira.shared_secret, algorithm="HS256")
+    page = jira.signed_path("/jira/project?projectKey=DTG&projectId=10000", exp=now + lifetime)
+
+    assert app_under_test.client.get("/api/me", headers={"Authorization": f"JWT {context}"}).status_code == status
+    assert app_under_test.client.get("/api/me", headers={"Authorization": f"JWT {without_iat}"}).status_code == status
+    assert app_under_test.client.get(page).status_code == status
+
+
+@pytest.mark.anyio
+async def test_the_lifetime_cap_is_the_operators_to_set() -> None:
+    site = "https://a.atlassian.net"
+    installation = Installation(id=1, client_key="c", base_url=site, display_url=site, shared_secret="s" * 40)
+
+    async def lookup(issuer: str) -> Installation | None:
+        return installation if issuer == "c" else None
+
+    now = int(time.time())
+    token = jwt.encode({"iss": "c", "iat": now, "exp": now + 5_000, "qsh": CONTEXT_QSH}, "s" * 40, algorithm="HS256")
+    strict = ContextTokenVerifier(app_base_url="https://app.test", lookup=lookup)
+    relaxed = ContextTokenVerifier(app_base_url="https://app.test", lookup=lookup, max_lifetime_s=7_200)
+
+    with pytest.raises(AuthenticationError, match="lives longer than 3600 s"):
+        await strict.verify(token, "GET", "https://app.test/api/me")
+    assert (await relaxed.verify(token, "GET", "https://app.test/api/me")).installation is installation

@@ -3,6 +3,11 @@
 Every issue carries the `dtg-ticket` property {ticketKey, sessionId, exportId}, set in the create call itself.
 Before creating, and after any create whose outcome is unknown, the run asks Jira which issues carry it and
 records those instead of creating them again. Keys are stored per ticket as soon as Jira answers.
+
+When the project's create screen has the Linked issues field (create-meta lists `issuelinks`), an issue's
+"is blocked by" links to issues already in Jira ride in its create (`update.issuelinks`), so they cost no call of
+their own. Such a link is recorded `sent` before the create and `done` once Jira answered it; a create whose answer
+was lost leaves it `sent`, and the link step looks at the issue before posting it again.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from typing import Any
 from app.db.models import TicketRecord
 from app.errors import WhoCanFix
 from app.jira.errors import describe
-from app.jira.models import BulkCreateResult
+from app.jira.models import BulkCreateResult, LinkType
 from app.pipeline.export.context import ExportContext
+from app.pipeline.export.plan import BLOCKS, PlannedLink, plan_chunks
 from app.pipeline.issue_requests import PROPERTY_KEY, epic_area, epic_key, ticket_request
 
 # Jira's limit per bulk create call.
@@ -24,16 +30,24 @@ TICKET_FIELDS = {"summary", "description", "labels"}
 
 
 class IssueStep:
-    def __init__(self, context: ExportContext) -> None:
+    """`links_type` is the Blocks link type when creates may carry links (create-meta lists `issuelinks`)."""
+
+    def __init__(self, context: ExportContext, links: list[PlannedLink], links_type: LinkType | None) -> None:
         self._context = context
+        self._links = links
+        self._links_type = links_type
+        self._blockers: dict[str, list[PlannedLink]] = {}
+        for link in links:
+            if link.kind == BLOCKS:
+                self._blockers.setdefault(link.from_key, []).append(link)
 
     async def execute(self, order: list[str]) -> None:
-        """Create the issues of `order` not yet in Jira, in that order."""
+        """Create the issues of `order` not yet in Jira, blockers in earlier calls where the 50-a-call limit allows."""
         context = self._context
         pending = [key for key in order if key not in context.issues]
-        for start in range(0, len(pending), BULK_SIZE):
+        for chunk in plan_chunks(pending, self._links, BULK_SIZE):
             context.stop_if_cancelled()
-            await self.create_chunk(pending[start : start + BULK_SIZE])
+            await self.create_chunk(chunk)
             context.report("Creating issues")
 
     async def adopt_existing(self, keys: list[str] | None = None) -> None:
@@ -60,8 +74,15 @@ class IssueStep:
 
         async def create() -> None:
             todo = missing()
-            updates = [self.issue_update(context.tickets[key]) for key in todo]
+            carried = {key: self.links_to_carry(key) for key in todo}
+            context.repo.mark_links(
+                **context.scope, links=[li.id for ls in carried.values() for li in ls], state="sent"
+            )
+            updates = [self.issue_update(context.tickets[key], carried[key]) for key in todo]
             self.record(todo, await context.client.bulk_create(updates))
+            made = [link.id for key in todo if key in context.created_now for link in carried[key]]
+            context.repo.mark_links(**context.scope, links=made, state="done")
+            context.count("links_in_create", len(made))
 
         async def look() -> bool:
             await self.adopt_made(missing())
@@ -95,15 +116,35 @@ class IssueStep:
         context.created_now.update(created)
         context.errors.update(refused)
 
-    def issue_update(self, ticket: TicketRecord) -> dict[str, Any]:
-        """The create request the dry run shows: issue type and field values from the project check, the parent
-        epic of the ticket's area when epics are on."""
+    def links_to_carry(self, key: str) -> list[PlannedLink]:
+        """The ticket's "is blocked by" links whose blocker is in Jira already, if creates may carry links."""
+        if self._links_type is None:
+            return []
+        return [link for link in self._blockers.get(key, []) if link.to_key in self._context.issues]
+
+    def issue_update(self, ticket: TicketRecord, carried: list[PlannedLink]) -> dict[str, Any]:
+        """The create request the dry run shows (issue type and field values from the project check, the parent
+        epic of the ticket's area when epics are on), plus the links it carries."""
         context = self._context
         assert context.target is not None
         parent = context.epics.get(epic_key(epic_area(ticket))) if context.target.fit.epics else None
-        return ticket_request(
+        update = ticket_request(
             ticket, context.target, export_id=str(context.task_id), parent_key=parent[0] if parent else None
         )
+        if carried and self._links_type is not None:
+            # The blocker is the link's inward issue, so the new issue is the outward one and shows "is blocked by".
+            update["update"] = {
+                "issuelinks": [
+                    {
+                        "add": {
+                            "type": {"id": self._links_type.id},
+                            "inwardIssue": {"key": context.issues[link.to_key][0]},
+                        }
+                    }
+                    for link in carried
+                ]
+            }
+        return update
 
 
 def _who_can_fix(field_errors: dict[str, str]) -> str:

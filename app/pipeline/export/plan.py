@@ -98,3 +98,49 @@ def _cycle_closing_edges(graph: nx.DiGraph, rank: dict[str, int]) -> list[tuple[
                 state[successor] = 1
                 stack.append((successor, iter(sorted(graph.successors(successor), key=rank.__getitem__))))
     return closing
+
+
+def plan_chunks(order: Sequence[str], links: Sequence[PlannedLink], size: int) -> list[list[str]]:
+    """`order` cut into bulk creates of at most `size` so that calls plus the "Blocks" links that cannot ride in a
+    create (their blocker is not in an earlier call) are fewest.
+
+    A chunk takes first the tickets whose blockers are all in earlier chunks, those blocking the longest chains
+    first. From some chunk on, chunks are topped up with the next tickets in `order` (fewer calls, more separate
+    links); every switch-over point is tried and the cheapest kept. A blocker is never in a later chunk than the
+    ticket it blocks, and each chunk keeps `order`'s order.
+    """
+    rank = {key: index for index, key in enumerate(order)}
+    blockers: dict[str, set[str]] = {key: set() for key in order}
+    for link in links:
+        if link.kind == BLOCKS and link.from_key in rank and link.to_key in rank:
+            blockers[link.from_key].add(link.to_key)
+    height: dict[str, int] = {}
+    for key in reversed(order):  # `order` is topological, so everything `key` blocks has its height already
+        height[key] = 1 + max((height[k] for k in order[rank[key] + 1 :] if key in blockers[k]), default=0)
+    best: list[list[str]] = []
+    best_cost = len(order) * 2 + 1
+    for top_up_from in range(max(height.values(), default=0) + 1):
+        chunks = _pack(order, blockers, height, size, top_up_from)
+        call_of = {key: number for number, chunk in enumerate(chunks) for key in chunk}
+        separate = sum(1 for key in order for blocker in blockers[key] if call_of[blocker] >= call_of[key])
+        if len(chunks) + separate < best_cost:
+            best, best_cost = chunks, len(chunks) + separate
+    return best
+
+
+def _pack(
+    order: Sequence[str], blockers: dict[str, set[str]], height: dict[str, int], size: int, top_up_from: int
+) -> list[list[str]]:
+    rank = {key: index for index, key in enumerate(order)}
+    chunks: list[list[str]] = []
+    placed: set[str] = set()
+    remaining = list(order)
+    while remaining:
+        ready = [key for key in remaining if blockers[key] <= placed]
+        chosen = set(sorted(ready, key=lambda key: (-height[key], rank[key]))[:size])
+        if len(chunks) >= top_up_from or not chosen:
+            chosen.update([key for key in remaining if key not in chosen][: size - len(chosen)])
+        chunks.append([key for key in remaining if key in chosen])
+        placed |= chosen
+        remaining = [key for key in remaining if key not in chosen]
+    return chunks

@@ -17,6 +17,7 @@ from app.errors import NotFoundError
 from app.forge.jira_auth import system_auth
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraBadRequestError, JiraError, JiraNotFoundError
+from app.jira.models import CreateMetaField, CreateMetaIssueType, LinkType
 from app.jira.pacing import TenantPacer
 from app.pipeline.configuration import effective_default_labels
 from app.pipeline.export.attachments import AttachmentStep
@@ -141,22 +142,42 @@ async def _execute(context: ExportContext) -> None:
     context.report("Checking the Jira project")
     await context.read(context.client.project, context.project_key)
     settings = context.services.export_settings.get(context.scope["tenant_id"])
-    fit = await context.read(check_project_fit, context.client, context.project_key, settings)
+    fit = await check_project_fit(_RetriedReads(context), context.project_key, settings)
     first_blocking = next((check for check in fit.checks if check.blocking), None)
     if first_blocking is not None:
         raise ExportConfigurationError(f"{first_blocking.message} {first_blocking.todo}")
+    assert fit.ticket_type is not None  # a missing issue type is a blocking check
     context.target = CreateTarget(context.project_key, fit, context.default_labels, settings.ticket_issue_type)
+    blocks, relates = fit.link_types["blocks"], fit.link_types["relates"]
+    # Creates may carry `update.issuelinks` when the create screen has the Linked issues field.
+    links_on_create = any(f.field_id == "issuelinks" for f in fit.screens[fit.ticket_type.id])
     context.repo.clear_errors(**context.scope)
-    issues = IssueStep(context)
+    issues = IssueStep(context, plan.links, blocks if links_on_create else None)
     await issues.adopt_existing()
     await EpicStep(context).execute(plan.order)
     context.stop_if_cancelled()
     await issues.execute(plan.order)
     context.stop_if_cancelled()
     await AttachmentStep(context).execute()
-    links = LinkStep(context, plan.links, {"blocks": fit.link_types["blocks"], "relates": fit.link_types["relates"]})
+    links = LinkStep(context, plan.links, {"blocks": blocks, "relates": relates})
     await links.execute()
     _finish(context, plan, links)
+
+
+class _RetriedReads:
+    """The project check's calls, each under the retry policy (a 429 on one call retries that call alone)."""
+
+    def __init__(self, context: ExportContext) -> None:
+        self._context = context
+
+    async def create_meta_issue_types(self, project_key: str) -> list[CreateMetaIssueType]:
+        return await self._context.read(self._context.client.create_meta_issue_types, project_key)
+
+    async def create_meta_fields(self, project_key: str, issue_type_id: str) -> list[CreateMetaField]:
+        return await self._context.read(self._context.client.create_meta_fields, project_key, issue_type_id)
+
+    async def issue_link_types(self) -> list[LinkType]:
+        return await self._context.read(self._context.client.issue_link_types)
 
 
 def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep) -> None:
@@ -165,7 +186,8 @@ def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep) -> None:
         "already_existed": context.counts["existed"],
         "epics": len(context.epics),
         "failed": len(context.errors),
-        "links": links.created,
+        "links": links.created + context.counts.get("links_in_create", 0),
+        "links_in_create": context.counts.get("links_in_create", 0),
         "links_total": links.total,
         "links_failed": len(links.failures),
         "attachments": context.counts.get("attachments", 0),

@@ -78,6 +78,9 @@ async def create_meta_fields(request: Request) -> Response:
     )
 
 
+OPERATIONS = {"labels": ["add", "set", "remove"], "issuelinks": ["add"]}
+
+
 def _field_meta(field_id: str, name: str, schema: dict[str, Any], *, required: bool) -> dict[str, Any]:
     return {
         "fieldId": field_id,
@@ -85,7 +88,7 @@ def _field_meta(field_id: str, name: str, schema: dict[str, Any], *, required: b
         "name": name,
         "required": required,
         "hasDefaultValue": False,
-        "operations": ["add", "set", "remove"] if field_id == "labels" else ["set"],
+        "operations": OPERATIONS.get(field_id, ["set"]),
         "schema": schema,
     }
 
@@ -99,6 +102,15 @@ def _create_fields(project: Project, issue_type: IssueType) -> list[dict[str, An
         _field_meta("labels", "Labels", {"type": "array", "items": "string", "system": "labels"}, required=False),
         _field_meta("assignee", "Assignee", {"type": "user", "system": "assignee"}, required=False),
     ]
+    if project.links_on_create_screen:
+        fields.append(
+            _field_meta(
+                "issuelinks",
+                "Linked Issues",
+                {"type": "array", "items": "issuelinks", "system": "issuelinks"},
+                required=False,
+            )
+        )
     if issue_type.hierarchy_level < 1:  # epics are the top of the hierarchy
         fields.append(
             _field_meta("parent", "Parent", {"type": "issuelink", "system": "parent"}, required=issue_type.subtask)

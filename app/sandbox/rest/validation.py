@@ -13,8 +13,8 @@ from typing import Any
 
 from app.adf.schema import validator_for
 from app.adf.size import MAX_DESCRIPTION, description_size
-from app.sandbox.models import ADMIN_USER, CustomField, Issue, IssueType, Project
-from app.sandbox.store import FieldChange, SandboxStore
+from app.sandbox.models import ADMIN_USER, LINK_TYPES, CustomField, Issue, IssueType, Project
+from app.sandbox.store import FieldChange, NewLink, SandboxStore
 
 SUMMARY_MAX = 255
 # Jira's limit for a rich-text field, counted by the same rule as the product's (app/adf/size.py).
@@ -172,6 +172,7 @@ def validate_create(payload: Any, store: SandboxStore, adf_schema: Path) -> tupl
         raise CreateRejected(errors, messages)
     check = _Fields(store, adf_schema, project, issue_type)
     check.unknown(set(fields), SETTABLE_FIELDS)
+    links = _links_on_create(payload.get("update"), project, store, check.errors)
     values = {
         name: check.value(name, fields.get(name))
         for name in ("summary", "description", "assignee", "parent", *(f.id for f in project.custom_fields))
@@ -190,8 +191,52 @@ def validate_create(payload: Any, store: SandboxStore, adf_schema: Path) -> tupl
         "parent_id": values["parent"],
         "custom": {f.id: values[f.id] for f in project.custom_fields if values[f.id] is not None},
         "properties": {p["key"]: p["value"] for p in payload.get("properties", [])},
+        "links": links,
     }
     return project, draft
+
+
+def _links_on_create(update: Any, project: Project, store: SandboxStore, errors: dict[str, str]) -> list[NewLink]:
+    """`update: {"issuelinks": [{"add": {"type": {...}, "inwardIssue"|"outwardIssue": {...}}}]}` on a create.
+
+    The new issue is the link's other side: naming the `inwardIssue` makes the new issue the outward one. Jira
+    takes it only when the create screen has the Linked issues field (create-meta lists `issuelinks`).
+    """
+    if update is None:
+        return []
+    if not isinstance(update, dict):
+        errors["update"] = "'update' must be an object."
+        return []
+    for name in sorted(set(update) - {"issuelinks"}):
+        errors[name] = f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
+    operations = update.get("issuelinks")
+    if operations is None:
+        return []
+    if not project.links_on_create_screen:
+        errors["issuelinks"] = "Field 'issuelinks' cannot be set. It is not on the appropriate screen, or unknown."
+        return []
+    links = []
+    for operation in operations if isinstance(operations, list) else [None]:
+        add = operation.get("add") if isinstance(operation, dict) else None
+        sides = [side for side in ("inwardIssue", "outwardIssue") if isinstance(add, dict) and side in add]
+        if not isinstance(add, dict) or len(sides) != 1 or not isinstance(add.get("type"), dict):
+            errors["issuelinks"] = (
+                "Each issue link must 'add' a 'type' and exactly one of 'inwardIssue', 'outwardIssue'."
+            )
+            return []
+        wanted = add["type"]
+        link_type = next((t for t in LINK_TYPES if wanted.get("id") == t.id or wanted.get("name") == t.name), None)
+        reference = add[sides[0]]
+        other = (
+            store.issue(str(reference.get("id") or reference.get("key") or "")) if isinstance(reference, dict) else None
+        )
+        if link_type is None:
+            errors["issuelinks"] = f"No issue link type with name '{wanted.get('name') or wanted.get('id')}' found."
+        elif other is None:
+            errors["issuelinks"] = "The issue to link to does not exist or you do not have permission to see it."
+        else:
+            links.append(NewLink(link_type.id, other.id, new_is_outward=sides[0] == "inwardIssue"))
+    return links
 
 
 def validate_edit(
