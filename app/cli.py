@@ -16,12 +16,12 @@ from app.settings import Settings
 # sandbox (networkx, jsonschema, uvicorn...), which `dtg --help` and the other commands never need.
 # name -> (module:attribute, the one-line help `dtg --help` lists; tests/test_cli.py checks it matches the command)
 LAZY_COMMANDS = {
-    "generate": ("app.generation.command:generate_command", "Draft Jira tickets from spec CSV files."),
+    "generate": ("app.generation.command:generate_command", "Draft Jira tickets from spec CSV files or workbooks."),
     "sandbox": (
         "app.sandbox.command:sandbox_command",
         "Run a local stand-in for Jira Cloud that installs the app as Jira does.",
     ),
-    "validate": ("app.intake.command:validate_command", "Validate spec CSV files."),
+    "validate": ("app.intake.command:validate_command", "Validate spec CSV files or workbooks (.xlsx, .ods)."),
 }
 
 

@@ -27,6 +27,7 @@ from app.main import create_app
 from app.pipeline.retention import run_cleanup
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.config import SandboxConfig
+from app.sandbox.runtime import SandboxRuntime
 from app.scheduler import schedule_cleanup
 from app.settings import Settings
 from workers.broker import configure_broker
@@ -134,7 +135,8 @@ class DemoStack:
 
     async def installed_client_key(self, timeout: float = 60.0) -> str | None:
         """The clientKey once the sandbox has installed our app (it auto-installs at start), or None."""
-        store = self.sandbox.state.sandbox.store
+        runtime: SandboxRuntime = self.sandbox.state.sandbox
+        store = runtime.store
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
             installation = store.installations.get(self.settings.app_key)

@@ -110,7 +110,7 @@ def create_app(
     app = Starlette(
         routes=app_routes,
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=lifespan,  # type: ignore[arg-type]
+        lifespan=lifespan,
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(ControlCharacterMiddleware),

@@ -95,3 +95,8 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
                 graph.add_edges_from((name, a.name) for a in node.names if a.name in modules)
     graph.remove_edges_from(nx.selfloop_edges(graph))
     assert sorted(sorted(cycle) for cycle in nx.simple_cycles(graph)) == []
+
+
+def test_use_cases_get_their_ports_not_the_composition_root() -> None:
+    """app/pipeline/ports.py declares what a use case needs; only the entry points and the web know `Services`."""
+    assert _offenders(_modules("pipeline"), ("app.container",)) == []

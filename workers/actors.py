@@ -69,7 +69,7 @@ async def generate(task_id: int) -> None:
             with requeued_when_asked():
                 await run_generation(current, task_id, writer=writer, concurrency=current.settings.llm_concurrency)
         finally:
-            await writer.provider.aclose()
+            await writer.aclose()
 
 
 async def export(task_id: int) -> None:

@@ -38,17 +38,19 @@ def _middleware() -> list[Middleware]:
     return [m() for m in default_middleware if m is not Prometheus]
 
 
-def configure_broker(settings: Settings) -> dramatiq.Broker:
-    broker: dramatiq.Broker
+def _new_broker(settings: Settings) -> dramatiq.Broker:
     if settings.redis_url:
-        broker = RedisBroker(
+        return RedisBroker(
             url=settings.redis_url,
             middleware=_middleware(),
             heartbeat_timeout=settings.redis_heartbeat_timeout_ms,
             maintenance_chance=maintenance_chance(settings.redis_heartbeat_timeout_ms),
         )
-    else:
-        broker = StubBroker(middleware=_middleware())
+    return StubBroker(middleware=_middleware())
+
+
+def configure_broker(settings: Settings) -> dramatiq.Broker:
+    broker = _new_broker(settings)
     broker.add_middleware(AsyncIO())
     # Dramatiq runs `after_*` hooks in reverse order: listed first, the heartbeat boots after the Services it uses.
     broker.add_middleware(HeartbeatMiddleware())

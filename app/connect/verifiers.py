@@ -144,7 +144,8 @@ class _SharedSecretVerifier(ABC):
             max_lifetime_s=self._max_lifetime_s,
         )
         self._check_qsh(claims["qsh"], method, url)
-        context = claims.get("context") if isinstance(claims.get("context"), dict) else {}
+        context_claim = claims.get("context")
+        context = context_claim if isinstance(context_claim, dict) else {}
         subject = claims.get("sub")
         return ConnectIdentity(installation, subject if isinstance(subject, str) else None, context)
 

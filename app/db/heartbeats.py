@@ -36,6 +36,6 @@ class HeartbeatRepository:
         """Rows of workers that died without saying so."""
         with self._sessions() as session:
             stale = col(WorkerHeartbeat.beat_at) < utcnow() - older_than
-            result = session.execute(delete(WorkerHeartbeat).where(stale))
+            result = session.exec(delete(WorkerHeartbeat).where(stale))
             session.commit()
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            return result.rowcount

@@ -13,8 +13,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _timestamp(**kwargs: object) -> object:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False), **kwargs)
+def _timestamp() -> Any:
+    # Any, as Field() itself is: so a column can be declared with its Python type, `created_at: datetime`.
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class Tenant(SQLModel, table=True):
@@ -32,8 +33,8 @@ class Tenant(SQLModel, table=True):
     description: str = Field(default="", max_length=1024)
     cloud_id: str | None = Field(default=None, max_length=255)
     enabled: bool = True
-    installed_at: datetime = _timestamp()  # type: ignore[assignment]
-    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    installed_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
     uninstalled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
     @property
@@ -82,11 +83,11 @@ class Task(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # The worker process running it (its `worker_heartbeats` id), None while it waits in the queue.
     worker_id: str | None = Field(default=None, max_length=255)
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
-    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
 
 
-def _json_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+def _json_column(nullable: bool = False) -> Column[Any]:
     return Column(JSON, nullable=nullable)
 
 
@@ -104,8 +105,8 @@ class UploadSession(SQLModel, table=True):
     stage: str = Field(default="upload", max_length=32)
     site_name: str = Field(default="", max_length=255)
     site_description: str = Field(default="", max_length=2048)
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
-    last_activity_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
+    last_activity_at: datetime = _timestamp()
 
 
 class SpecFile(SQLModel, table=True):
@@ -121,7 +122,7 @@ class SpecFile(SQLModel, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
     kind_override: str | None = Field(default=None, max_length=64)
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
 
 
 class TicketRecord(SQLModel, table=True):
@@ -152,8 +153,8 @@ class TicketRecord(SQLModel, table=True):
     prose_flag: str | None = Field(default=None, max_length=1024)
     excluded: bool = False
     version: int = 1
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
-    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
     # Export progress: the issue this ticket became, or why Jira refused it and who can fix that.
     jira_key: str | None = Field(default=None, max_length=64)
     jira_id: str | None = Field(default=None, max_length=32)
@@ -184,7 +185,7 @@ class ExportLink(SQLModel, table=True):
     from_key: str = Field(max_length=255)
     to_key: str = Field(max_length=255)
     state: str = Field(default="sent", max_length=16)
-    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    updated_at: datetime = _timestamp()
 
 
 class TenantSettings(SQLModel, table=True):
@@ -201,7 +202,7 @@ class TenantSettings(SQLModel, table=True):
     status_mapping: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     default_labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     updated_by: str | None = Field(default=None, max_length=128)
-    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    updated_at: datetime = _timestamp()
 
 
 class ExportEpic(SQLModel, table=True):
@@ -231,7 +232,7 @@ class ExportSettings(SQLModel, table=True):
     epics_enabled: bool = True
     field_defaults: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_by: str | None = Field(default=None, max_length=128)
-    updated_at: datetime = _timestamp()  # type: ignore[assignment]
+    updated_at: datetime = _timestamp()
 
 
 class AuditEvent(SQLModel, table=True):
@@ -263,9 +264,9 @@ class ExportSummary(SQLModel, table=True):
     tenant_id: int = Field(foreign_key="tenants.id", index=True)
     session_id: int
     project_key: str = Field(max_length=64)
-    exported_at: datetime = _timestamp()  # type: ignore[assignment]
+    exported_at: datetime = _timestamp()
     summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = _timestamp()  # type: ignore[assignment]
+    created_at: datetime = _timestamp()
 
 
 class WorkerHeartbeat(SQLModel, table=True):
@@ -276,7 +277,7 @@ class WorkerHeartbeat(SQLModel, table=True):
     worker_id: str = Field(primary_key=True, max_length=255)
     host: str = Field(max_length=255)
     pid: int
-    beat_at: datetime = _timestamp()  # type: ignore[assignment]
+    beat_at: datetime = _timestamp()
 
 
 class ForgeInstallation(SQLModel, table=True):
@@ -298,6 +299,6 @@ class ForgeInstallation(SQLModel, table=True):
     system_token_expires_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
-    installed_at: datetime = _timestamp()  # type: ignore[assignment]
-    last_invoked_at: datetime = _timestamp()  # type: ignore[assignment]
+    installed_at: datetime = _timestamp()
+    last_invoked_at: datetime = _timestamp()
     uninstalled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

@@ -71,9 +71,9 @@ class RetentionRepository:
 
     def delete_audit_events(self, *, before: datetime) -> int:
         with self._sessions() as session:
-            result = session.execute(delete(AuditEvent).where(col(AuditEvent.created_at) < before))
+            result = session.exec(delete(AuditEvent).where(col(AuditEvent.created_at) < before))
             session.commit()
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            return result.rowcount
 
     def uninstalled_tenants(self, *, uninstalled_before: datetime) -> list[int]:
         with self._sessions() as session:
@@ -116,7 +116,7 @@ class RetentionRepository:
     def delete_tenantless_tasks(self, *, before: datetime) -> int:
         """Worker pings (`dtg check-worker`) belong to no tenant and no session."""
         with self._sessions() as session:
-            result = session.execute(
+            result = session.exec(
                 delete(Task).where(
                     col(Task.tenant_id).is_(None),
                     col(Task.session_id).is_(None),
@@ -125,7 +125,7 @@ class RetentionRepository:
                 )
             )
             session.commit()
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            return result.rowcount
 
 
 def _has_active_task(session: Session, session_id: int) -> bool:

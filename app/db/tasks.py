@@ -216,14 +216,15 @@ class TaskRepository:
             return True
 
     def cancel_requested(self, task_id: int) -> bool:
-        """True when someone asked to cancel, or when the tenant uninstalled the app: a run in progress then stops
-        at its next checkpoint and calls Jira no more (a re-install lets it be started again, where it stopped)."""
+        """True when someone asked to cancel, or when the tenant uninstalled or disabled the app: a run in progress
+        then stops at its next checkpoint and calls Jira no more (a re-install or re-enable lets it be started
+        again, where it stopped)."""
         with self._sessions() as session:
             task = session.get(Task, task_id)
             if task is None or task.cancel_requested:
                 return True
             tenant = session.get(Tenant, task.tenant_id) if task.tenant_id is not None else None
-            return tenant is not None and not tenant.is_active
+            return tenant is not None and not (tenant.is_active and tenant.enabled)
 
     def finish(self, task_id: int, message: str = "", *, state: str = "done") -> None:
         """Idempotent: a task that already ended keeps its first outcome."""

@@ -75,17 +75,17 @@ class TicketRepository:
         current = self.get(tenant_id=tenant_id, session_id=session_id, key=record["key"])
         fields = {name: record[name] for name in DRAFT_FIELDS if name in record}
         with self._sessions() as session:
-            result = session.execute(
+            result = session.exec(
                 update(TicketRecord)
                 .where(col(TicketRecord.id) == current.id, col(TicketRecord.version) == expected_version)
                 .values(**fields, version=expected_version + 1, updated_at=utcnow())
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if result.rowcount != 1:
                 session.execute(
                     update(TicketRecord).where(col(TicketRecord.id) == current.id).values(prose_written=True)
                 )
             session.commit()
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1
 
     def delete_except(self, *, tenant_id: int, session_id: int, keys: set[str]) -> int:
         """Drop tickets whose unit left the spec (a re-run after the spec changed)."""
@@ -147,13 +147,13 @@ class TicketRepository:
         current = self.get(tenant_id=tenant_id, session_id=session_id, key=key)
         with self._sessions() as session:
             # Compare-and-set in one statement, so two saves racing on the same version cannot both win.
-            result = session.execute(
+            result = session.exec(
                 update(TicketRecord)
                 .where(col(TicketRecord.id) == current.id, col(TicketRecord.version) == expected_version)
                 .values(**changes, version=expected_version + 1, updated_at=utcnow())
             )
             session.commit()
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             latest = self.get(tenant_id=tenant_id, session_id=session_id, key=key)
             raise StaleTicketError(
                 f"Ticket {key} was changed elsewhere (now version {latest.version}, yours {expected_version}); "

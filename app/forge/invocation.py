@@ -87,15 +87,20 @@ class InvocationTokenVerifier:
         return _invocation(claims)
 
 
+def _object(claim: object) -> dict[str, Any]:
+    """A claim that should be a JSON object, or an empty one."""
+    return claim if isinstance(claim, dict) else {}
+
+
 def _invocation(claims: dict[str, Any]) -> ForgeInvocation:
-    app = claims.get("app") if isinstance(claims.get("app"), dict) else {}
+    app = _object(claims.get("app"))
     installation_id = app.get("installationId")
     api_base_url = app.get("apiBaseUrl")
     if not isinstance(installation_id, str) or not installation_id:
         raise AuthenticationError("The Forge invocation token names no installation.")
     if not isinstance(api_base_url, str) or not api_base_url:
         raise AuthenticationError("The Forge invocation token names no API base URL.")
-    context = claims.get("context") if isinstance(claims.get("context"), dict) else {}
+    context = _object(claims.get("context"))
     cloud_id = context.get("cloudId") or _installation_cloud_id(app)
     principal = claims.get("principal")
     site_url = context.get("siteUrl")

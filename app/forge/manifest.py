@@ -38,7 +38,8 @@ def render_manifest(*, base_url: str, app_id: str, template: Path = MANIFEST_TEM
 
 def manifest_text(manifest: dict[str, Any]) -> str:
     header = "# Written by `dtg forge-manifest` from manifest.yml and the settings; deploy with `forge deploy`.\n"
-    return header + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True)
+    body: str = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True)
+    return header + body
 
 
 def endpoint_routes(manifest: dict[str, Any]) -> dict[str, str]:

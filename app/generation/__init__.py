@@ -17,6 +17,7 @@ loads, so importing the library never loads click or a language-model SDK.
 
 from __future__ import annotations
 
+from app.adf import MAX_DESCRIPTION
 from app.generation.adf import validate as validate_adf
 from app.generation.dependencies import TicketCycle, topological_order
 from app.generation.generate import (
@@ -28,7 +29,6 @@ from app.generation.generate import (
     finish_ticket,
     generate_tickets,
 )
-from app.generation.oversize import MAX_DESCRIPTION
 from app.generation.tables import Cell, Table
 from app.generation.tickets import Attachment, Ticket, TicketDraft
 

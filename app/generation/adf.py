@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.adf.schema import SCHEMA_PATH, validator_for
+from app.adf.schema import SCHEMA_PATH, adf_is_valid, validator_for
 from app.adf.size import description_size
 from app.generation.tables import Table
 
@@ -126,4 +126,6 @@ def size(document: Node) -> int:
 
 def validate(document: Node) -> list[str]:
     """Every schema violation in `document` (empty when it is valid ADF), each with its JSON path."""
+    if adf_is_valid(SCHEMA_PATH)(document):  # the compiled check is fast; listing errors is only for the rare no
+        return []
     return [f"{error.json_path}: {error.message}" for error in validator_for(SCHEMA_PATH).iter_errors(document)]

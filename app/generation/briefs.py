@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from app.generation.description import finding_line
 from app.generation.tables import Table
 from app.generation.tickets import TicketDraft
-from app.intake.model import Action, SpecItem
+from app.intake.model import SpecItem
 from app.llm import TicketBrief
 
 _MAX_LISTED = 10  # labels named in one fact; the tables carry the rest
@@ -75,11 +75,10 @@ def names_for(draft: TicketDraft) -> tuple[str, ...]:
 
 def brief_for(draft: TicketDraft, *, site_name: str = "", site_description: str = "") -> TicketBrief:
     """The writer's brief for one draft."""
-    action = Action.HOLD if draft.on_hold else Action(draft.action)
     return TicketBrief(
         key=draft.key,
         area=draft.area,
-        action=str(action),  # type: ignore[arg-type]
+        action="hold" if draft.on_hold else draft.action,
         subject=draft.subject,
         kind=draft.kind,
         facts=draft.facts,

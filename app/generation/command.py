@@ -10,12 +10,12 @@ from pathlib import Path
 
 import click
 
-from app.generation.generate import draft_tickets, generate_tickets
+from app.generation.generate import GenerationResult, draft_tickets, generate_tickets
 from app.intake import Severity, UploadedFile, intake_files
 from app.intake.command import _parse_types
 from app.llm import LLMConfig, LLMConfigError, build_writer
-
-_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "openai_compatible": "OPENAI_API_KEY"}
+from app.llm.base import parse_provider
+from app.llm.providers import PROVIDER_NAMES, PROVIDERS
 
 
 @click.command("generate")
@@ -30,7 +30,7 @@ _KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "opena
 )
 @click.option(
     "--provider",
-    type=click.Choice(["offline", "openai", "anthropic", "openai-compatible"]),
+    type=click.Choice(PROVIDER_NAMES),
     default="offline",
     show_default=True,
     help="Who writes the user stories and success criteria.",
@@ -59,10 +59,11 @@ def generate_command(
 ) -> None:
     """Draft Jira tickets from spec CSV files or workbooks. Exit status: 0 written, 1 the spec has blocking findings
     or gives no ticket, 2 misuse."""
-    name = provider.replace("-", "_")
-    key = os.environ.get(api_key_env or _KEY_ENV.get(name, "")) if name != "offline" else None
+    name = parse_provider(provider)  # click.Choice has checked it already
+    key_variable = api_key_env or PROVIDERS[name].key_variable
+    key = os.environ.get(key_variable) if key_variable else None
     try:
-        config = LLMConfig(provider=name, model=model, api_key=key, base_url=base_url)  # type: ignore[arg-type]
+        config = LLMConfig(provider=name, model=model, api_key=key, base_url=base_url)
     except LLMConfigError as exc:
         raise click.UsageError(exc.message) from None
     overrides = _parse_types(types, files)
@@ -77,7 +78,7 @@ def generate_command(
         click.echo(f"Cannot generate tickets: {intake.why_no_tickets()}", err=True)
         raise SystemExit(1)
 
-    async def run() -> dict[str, object]:
+    async def run() -> GenerationResult:
         writer = build_writer(config)
         try:
             result = await generate_tickets(
@@ -88,12 +89,12 @@ def generate_command(
                 concurrency=config.concurrency,
             )
         finally:
-            await writer.provider.aclose()
-        data = result.to_dict()
-        _summary(data)
-        return data
+            await writer.aclose()
+        return result
 
-    data = asyncio.run(run())
+    result = asyncio.run(run())
+    _summary(result)
+    data = result.to_dict()
     payload = json.dumps({k: data[k] for k in ("tickets", "findings", "usage", "cycles")}, indent=2, ensure_ascii=False)
     if str(out) == "-":
         click.echo(payload)
@@ -102,22 +103,19 @@ def generate_command(
         click.echo(f"Wrote {out}", err=True)
 
 
-def _summary(data: dict[str, object]) -> None:
+def _summary(result: GenerationResult) -> None:
     """Tickets per area, findings per severity, cycles and usage, on standard error."""
-    tickets = data["tickets"]
-    assert isinstance(tickets, list)
-    click.echo(f"{len(tickets)} tickets:", err=True)
-    for area, count in sorted(Counter(t["area"] for t in tickets).items()):
+    click.echo(f"{len(result.tickets)} tickets:", err=True)
+    for area, count in sorted(Counter(ticket.area for ticket in result.tickets).items()):
         click.echo(f"  {area}: {count}", err=True)
-    severities = Counter(f["severity"] for f in data["findings"])  # type: ignore[attr-defined]
+    severities = Counter(str(finding.severity) for finding in result.findings)
     click.echo("Findings: " + (", ".join(f"{n} {s}" for s, n in sorted(severities.items())) or "none"), err=True)
-    for cycle in data["cycles"]:  # type: ignore[attr-defined]
+    for cycle in result.cycles:
         click.echo(
-            f"Cycle broken: {', '.join(cycle['tickets'])} ({len(cycle['relates_to'])} links relate instead of block)",
+            f"Cycle broken: {', '.join(cycle.tickets)} ({len(cycle.relates_to)} links relate instead of block)",
             err=True,
         )
-    usage = data["usage"]
-    assert isinstance(usage, dict)
+    usage = result.usage
     click.echo(
         f"Usage: {usage['input_tokens']} input and {usage['output_tokens']} output tokens, "
         f"${usage['cost_usd']:.4f}, {usage['flagged']} flagged",

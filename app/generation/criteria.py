@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from app.generation.naming import noun_of
-from app.generation.tables import cell_by_role
+from app.generation.tables import KIND_OF, cell_by_role
 from app.intake import model as spec
+from app.intake.names import machine_name_problem, to_machine_name
 
 # Bundle settings columns, as a lead would say them. A "y"/"n" cell turns the setting on/off; anything else is quoted.
 BUNDLE_SETTINGS: tuple[tuple[str, str], ...] = (
@@ -31,11 +32,18 @@ _NO = frozenset({"n", "no", "false", "0", "off", "-"})
 
 
 def named(item: spec.SpecItem) -> str:
-    """ "Degree Level (field_degree_level)"; base fields have no machine name of their own."""
+    """ "Degree Level (field_degree_level)"; base fields have no machine name of their own; a machine name Drupal
+    would refuse is named with the valid one intake suggests, so the criterion can be checked once that is agreed."""
     label = " ".join(item.label.split())
     if isinstance(item, spec.FieldInstance) and item.is_base_field:
         return f"{label} (base field)"
-    return f"{label} ({item.machine_name})" if item.machine_name else label
+    if not item.machine_name:
+        return label
+    kind = KIND_OF[type(item)]
+    if machine_name_problem(item.machine_name, kind) is not None:
+        suggested = to_machine_name(item.machine_name, kind)
+        return f"{label} ({item.machine_name!r} is not a valid machine name; {suggested} suggested)"
+    return f"{label} ({item.machine_name})"
 
 
 def _with_notes(text: str, item: spec.SpecItem) -> str:

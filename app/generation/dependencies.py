@@ -50,17 +50,17 @@ class Links:
     cycles: tuple[TicketCycle, ...]
 
 
-def ticket_graph(units: Sequence[Unit], graph: DependencyGraph) -> nx.DiGraph:
+def ticket_graph(units: Sequence[Unit], graph: DependencyGraph) -> nx.DiGraph[str]:
     """Ticket -> ticket it is blocked by, each edge with the relations and rows behind it; no self links."""
     owner: dict[str, str] = {}
     for unit in units:
         for item in unit.items:
-            owner.setdefault(item.node_id, unit.key)  # type: ignore[attr-defined]
+            owner.setdefault(item.node_id, unit.key)
     edges: dict[tuple[str, str], tuple[set[str], list[SourceRef]]] = {}
     for a, b, data in graph.digraph.edges(data=True):
-        pair = (owner.get(a), owner.get(b))
-        if pair[0] and pair[1] and pair[0] != pair[1]:
-            relations, sources = edges.setdefault(pair, (set(), []))  # type: ignore[arg-type]
+        dependent, dependency = owner.get(a), owner.get(b)
+        if dependent and dependency and dependent != dependency:
+            relations, sources = edges.setdefault((dependent, dependency), (set(), []))
             relations.add(data["relation"])
             sources.extend(s for s in data["sources"] if s not in sources)
     # Uses the spec's references do not spell out (an image style group read by its label) block as well.
@@ -71,7 +71,7 @@ def ticket_graph(units: Sequence[Unit], graph: DependencyGraph) -> nx.DiGraph:
                 relations.add("uses")
                 if item.source not in sources:
                     sources.append(item.source)
-    folded = nx.DiGraph()
+    folded: nx.DiGraph[str] = nx.DiGraph()
     # Sorted insertion makes every traversal below independent of row order, so re-runs break the same links.
     folded.add_nodes_from(sorted(unit.key for unit in units))
     for (a, b), (relations, sources) in sorted(edges.items()):
@@ -99,13 +99,13 @@ def link(units: Sequence[Unit], graph: DependencyGraph) -> Links:
     )
 
 
-def _cost(graph: nx.DiGraph, edges: Iterable[tuple[str, str]]) -> tuple[int, int]:
+def _cost(graph: nx.DiGraph[str], edges: Iterable[tuple[str, str]]) -> tuple[int, int]:
     """Demoting a structural edge (a field to its bundle) costs more than any number of reference edges."""
     edges = list(edges)
     return sum("references" not in graph.edges[e]["relations"] for e in edges), len(edges)
 
 
-def _links_to_demote(component: nx.DiGraph) -> list[tuple[str, str]]:
+def _links_to_demote(component: nx.DiGraph[str]) -> list[tuple[str, str]]:
     """Edges whose removal makes the component acyclic: the fewest, for components small enough to search.
 
     Every build order of the component's tickets demotes the edges that point forward in it; trying every order of
@@ -137,7 +137,7 @@ def topological_order(tickets: Iterable[Linked]) -> list[str]:
     """
     tickets = list(tickets)
     position = {ticket.key: index for index, ticket in enumerate(tickets)}
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(position)
     graph.add_edges_from(
         (dependency, ticket.key) for ticket in tickets for dependency in ticket.blocked_by if dependency in position

@@ -18,7 +18,7 @@ from app.generation.criteria import criteria_for
 from app.generation.naming import VERBS, area_of, labels_for, noun_of, plural, title
 from app.generation.personas import persona_for
 from app.generation.tables import Table, cell_by_role, rows_table, settings_table
-from app.generation.tickets import TicketDraft
+from app.generation.tickets import TicketAction, TicketDraft
 from app.intake.model import Action, Bundle, ResponsiveImageStyle, SpecItem, SpecModel
 from app.intake.names import split_list
 
@@ -29,6 +29,14 @@ FIELD_SUMMARY = ("label", "machine_name", "field_type", "required", "cardinality
 # Density and format variants of an image style, by this spec style's naming: 42x42 -> 42x42_1_5x, 42x42_2x,
 # 42x42_non-webp. A responsive style's family is its mapped styles plus these variants.
 _VARIANT = re.compile(r"(?:_\d+(?:_\d+)?x)?(?:[_-]non[-_]?webp)?")
+
+# What a unit's action makes of its ticket; units are only built for work, so Action.NONE has no entry.
+TICKET_ACTIONS: dict[Action, TicketAction] = {
+    Action.BUILD: "build",
+    Action.CHANGE: "change",
+    Action.REMOVE: "remove",
+    Action.HOLD: "hold",
+}
 
 
 @dataclass
@@ -65,7 +73,7 @@ class Unit:
             key=self.key,
             title=heading,
             area=area,
-            action="hold" if on_hold else str(self.action),  # type: ignore[arg-type]
+            action="hold" if on_hold else TICKET_ACTIONS[self.action],
             labels=labels_for(area, self.action),
             kind=self.kind,
             subject=self.subject,
@@ -87,7 +95,7 @@ def _by_key(items: Iterable[SpecItem]) -> dict[Hashable, list[SpecItem]]:
     """Rows per scoped key, in first-seen order: duplicate rows join the first row's ticket."""
     groups: dict[Hashable, list[SpecItem]] = {}
     for item in items:
-        groups.setdefault(item.key, []).append(item)  # type: ignore[attr-defined]
+        groups.setdefault(item.key, []).append(item)
     return groups
 
 
@@ -105,7 +113,7 @@ def _key_action(action: Action) -> str:
 
 
 def _distinct(items: Sequence[SpecItem]) -> int:
-    return len({item.key for item in items})  # type: ignore[attr-defined]
+    return len({item.key for item in items})
 
 
 @dataclass(frozen=True)
@@ -319,7 +327,7 @@ class Grouper:
             elif rows[0].action in WORK and key not in claimed:
                 leftover.extend(rows)
         # Effects of existing styles (status x) still need building: they join the leftover ticket.
-        owned = claimed | {s.key for s in leftover}  # type: ignore[attr-defined]
+        owned = claimed | {s.key for s in leftover}
         orphan_effects = [e for k, items in effects.items() if k not in owned for e in items if e.action in WORK]
         self._remove("image_effects", [e for items in effects.values() for e in items if e.action is Action.REMOVE])
         if leftover or orphan_effects:
@@ -335,7 +343,7 @@ class Grouper:
 
     @staticmethod
     def _effects_of(styles: Sequence[SpecItem], effects: dict[Any, list[SpecItem]]) -> list[SpecItem]:
-        keys = dict.fromkeys(s.key for s in styles)  # type: ignore[attr-defined]
+        keys = dict.fromkeys(s.key for s in styles)
         return [e for k in keys for e in effects.get(k, []) if e.action is not Action.REMOVE]
 
     def _style_tables(
@@ -402,7 +410,11 @@ class Grouper:
                 subject=plural(noun, _distinct(primary)),
                 items=items,
                 tables=[
-                    rows_table(plural(n, _distinct(group)).split(" ", 1)[1].capitalize(), group)
+                    rows_table(
+                        plural(n, _distinct(group)).split(" ", 1)[1].capitalize(),
+                        group,
+                        summary_roles=FIELD_SUMMARY if n == "field" else (),
+                    )
                     for n, group in by_noun.items()
                 ],
                 counts=", ".join(plural(n, _distinct(group)) for n, group in others),

@@ -52,10 +52,10 @@ KIND_OF: dict[type[SpecItem], SpecKind] = {
 # Jira keys and people's initials are tracking, not configuration; they would only go stale in a ticket.
 _BOOKKEEPING = frozenset({"id", "dev", "qa"})
 
-# Spreadsheet abbreviations, spelled out for the ticket by column role ("X" -> "Status", "Mod." -> "Moderated").
+# Spreadsheet abbreviations, spelled out for the ticket by column role ("X" -> "Spec status", "Mod." -> "Moderated").
 # Only the heading changes: values are copied exactly and each cell still names its source header.
 SPELLED_OUT: dict[str, str] = {
-    "status": "Status",
+    "status": "Spec status",  # the X column; "Status" is a view's own column (Enabled/Disabled)
     "moderated": "Moderated",
     "layout": "Layout Builder",
     "translated": "Translatable",
@@ -210,6 +210,12 @@ def rows_table(
 
 def settings_table(title: str, item: SpecItem, omit: Iterable[str] = ()) -> Table:
     """One item as setting/value pairs: its headers down the left, its cells on the right."""
+    # An empty setting says nothing (as an empty column in a rows table), so its row is left out.
     return Table(
-        title, tuple((Cell(heading_of(item, header)), value_cell(item, header)) for header in columns_of(item, omit))
+        title,
+        tuple(
+            (Cell(heading_of(item, header)), value_cell(item, header))
+            for header in columns_of(item, omit)
+            if item.cells.get(header, "").strip()
+        ),
     )

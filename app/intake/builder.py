@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from app.intake.findings import Code, Findings, Severity
 from app.intake.model import (
@@ -41,6 +41,9 @@ from app.intake.vocabulary import (
     parse_flag,
     widget_id,
 )
+
+Item = TypeVar("Item", bound=SpecItem)
+Key = TypeVar("Key", bound=Hashable)
 
 
 class ModelBuilder:
@@ -84,14 +87,14 @@ class ModelBuilder:
     def _build(
         self,
         kind: SpecKind,
-        make: Callable[[Row], Any],
+        make: Callable[[Row], Item],
         *,
-        scope: Callable[[Any], Hashable] | None = None,
+        scope: Callable[[Item], Hashable] | None = None,
         duplicates: bool = True,
-    ) -> tuple[Any, ...]:
+    ) -> tuple[Item, ...]:
         seen_keys: dict[Hashable, SpecItem] = {}
         seen_labels: dict[tuple[Hashable, str], SpecItem] = {}
-        items = []
+        items: list[Item] = []
         for row in (row for sheet in self.sheets.get(kind, ()) for row in rows(sheet, self.findings, self.mapping)):
             item = make(row)
             items.append(item)
@@ -125,7 +128,7 @@ class ModelBuilder:
 
     # Rows -> items, one method per kind
 
-    def _simple(self, cls: type[SpecItem]) -> Callable[[Row], SpecItem]:
+    def _simple(self, cls: type[Item]) -> Callable[[Row], Item]:
         return lambda row: cls(**_base(row))
 
     def _bundle(self, row: Row) -> Bundle:
@@ -412,7 +415,7 @@ def _machine_name_of(key: Hashable) -> str:
     return str(key[-1] if isinstance(key, tuple) else key).casefold()
 
 
-def _present(keys: Iterable[Any]) -> tuple[Any, ...]:
+def _present(keys: Iterable[Key | None]) -> tuple[Key, ...]:
     return tuple(dict.fromkeys(k for k in keys if k is not None))
 
 

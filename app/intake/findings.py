@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 from app.errors import WhoCanFix
 
@@ -86,6 +87,16 @@ class Finding:
         return {key: str(value) if isinstance(value, StrEnum) else value for key, value in asdict(self).items()}
 
 
+class Where(TypedDict, total=False):
+    """Where a finding is: the optional fields of `Finding` but the value, which `Findings.add` takes apart."""
+
+    file: str
+    record: int
+    line: int
+    column: str
+    suggestion: str
+
+
 class Findings(list[Finding]):
     """An ordered list of findings with a short way to add one."""
 
@@ -96,9 +107,10 @@ class Findings(list[Finding]):
         message: str,
         *,
         who_can_fix: WhoCanFix = WhoCanFix.SPEC_AUTHOR,
-        **where: object,
+        value: str = "",
+        **where: Unpack[Where],
     ) -> Finding:
-        finding = Finding(code, severity, who_can_fix, message, **where)  # type: ignore[arg-type]
+        finding = Finding(code, severity, who_can_fix, message, value=value, **where)
         self.append(finding)
         return finding
 

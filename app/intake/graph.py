@@ -35,14 +35,13 @@ class DependencyGraph:
     rows that state it).
     """
 
-    def __init__(self, digraph: nx.DiGraph | None = None) -> None:
+    def __init__(self, digraph: nx.DiGraph[str] | None = None) -> None:
         self.digraph = digraph if digraph is not None else nx.DiGraph()
-        self._folded: nx.DiGraph | None = None  # the bundle graph, folded once and dropped when an edge is added
+        self._folded: nx.DiGraph[str] | None = None  # the bundle graph, folded once and dropped when an edge is added
 
     def add_item(self, item: SpecItem, kind: str) -> None:
         self._folded = None
-        node_id = item.node_id  # type: ignore[attr-defined]  # every concrete SpecItem defines it
-        self.digraph.add_node(node_id, kind=kind, label=item.label, action=str(item.action), source=item.source)
+        self.digraph.add_node(item.node_id, kind=kind, label=item.label, action=str(item.action), source=item.source)
 
     def add_edge(self, dependent: str, dependency: str, relation: str, source: SourceRef) -> None:
         self._folded = None
@@ -59,7 +58,7 @@ class DependencyGraph:
         else:
             self.digraph.add_edge(dependent, dependency, relation=relation, sources=[source])
 
-    def bundle_graph(self) -> nx.DiGraph:
+    def bundle_graph(self) -> nx.DiGraph[str]:
         """The graph with every field instance folded into its bundle, so entity references become bundle edges.
 
         Folded once per graph (the cycle report, the JSON and the cycle list all need it); do not modify it.
@@ -68,13 +67,13 @@ class DependencyGraph:
             self._folded = self._fold()
         return self._folded
 
-    def _fold(self) -> nx.DiGraph:
+    def _fold(self) -> nx.DiGraph[str]:
         owner = {
             node: dependency
             for node, dependency, data in self.digraph.edges(data=True)
             if data["relation"] == "field_of"
         }
-        folded = nx.DiGraph()
+        folded: nx.DiGraph[str] = nx.DiGraph()
         folded.add_nodes_from((n, d) for n, d in self.digraph.nodes(data=True) if n not in owner)
         for a, b, data in self.digraph.edges(data=True):
             a, b = owner.get(a, a), owner.get(b, b)
@@ -87,7 +86,7 @@ class DependencyGraph:
                 folded.add_edge(a, b, relation=data["relation"], sources=list(data["sources"]))
         return folded
 
-    def strongly_connected_components(self, graph: nx.DiGraph | None = None) -> list[tuple[str, ...]]:
+    def strongly_connected_components(self, graph: nx.DiGraph[str] | None = None) -> list[tuple[str, ...]]:
         """Components of more than one node, largest first; default: the bundle graph.
 
         Self-references (a bundle referencing its own type) are left out: one ticket builds the bundle and then the
@@ -97,7 +96,7 @@ class DependencyGraph:
         components = [tuple(sorted(c)) for c in nx.strongly_connected_components(graph) if len(c) > 1]
         return sorted(components, key=lambda c: (-len(c), c))
 
-    def cycles(self, graph: nx.DiGraph | None = None) -> list[Cycle]:
+    def cycles(self, graph: nx.DiGraph[str] | None = None) -> list[Cycle]:
         """One cycle per cyclic component, with the rows behind each edge."""
         graph = self.bundle_graph() if graph is None else graph
         found = []

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TypeVar
 
 UNLIMITED = -1
 """Cardinality value for `*` (unlimited values)."""
@@ -79,6 +79,15 @@ class SpecItem:
     source: SourceRef
     notes: str = ""
     cells: dict[str, str] = field(default_factory=dict, compare=False)
+
+    # Every kind of item defines both; declared here so code over any SpecItem is checked.
+    @property
+    def key(self) -> Hashable:
+        raise NotImplementedError
+
+    @property
+    def node_id(self) -> str:
+        raise NotImplementedError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -344,19 +353,20 @@ class Menu(SpecItem):
 
 
 T = TypeVar("T", bound=SpecItem)
+K = TypeVar("K", bound=Hashable)
 
 
-def _first_by_key(items: tuple[T, ...]) -> dict[Any, T]:
+def _first_by_key(items: tuple[T, ...], key: Callable[[T], K]) -> dict[K, T]:
     # The first row wins for lookups; later duplicates are reported as findings.
-    index: dict[Any, T] = {}
+    index: dict[K, T] = {}
     for item in items:
-        index.setdefault(item.key, item)  # type: ignore[attr-defined]
+        index.setdefault(key(item), item)
     return index
 
 
-def _group_by(items: tuple[T, ...], owner: Callable[[T], Hashable]) -> dict[Any, tuple[T, ...]]:
+def _group_by(items: tuple[T, ...], owner: Callable[[T], K]) -> dict[K, tuple[T, ...]]:
     """Items grouped by owner, each group in spec order."""
-    groups: dict[Hashable, list[T]] = defaultdict(list)
+    groups: dict[K, list[T]] = defaultdict(list)
     for item in items:
         groups[owner(item)].append(item)
     return {key: tuple(group) for key, group in groups.items()}
@@ -383,19 +393,19 @@ class SpecModel:
 
     @cached_property
     def bundle_by_key(self) -> dict[BundleKey, Bundle]:
-        return _first_by_key(self.bundles)
+        return _first_by_key(self.bundles, lambda bundle: bundle.key)
 
     @cached_property
     def view_by_key(self) -> dict[str, View]:
-        return _first_by_key(self.views)
+        return _first_by_key(self.views, lambda view: view.key)
 
     @cached_property
     def image_style_by_key(self) -> dict[str, ImageStyle]:
-        return _first_by_key(self.image_styles)
+        return _first_by_key(self.image_styles, lambda style: style.key)
 
     @cached_property
     def workflow_by_key(self) -> dict[str, Workflow]:
-        return _first_by_key(self.workflows)
+        return _first_by_key(self.workflows, lambda workflow: workflow.key)
 
     @cached_property
     def storage_by_key(self) -> dict[tuple[str, str], FieldStorage]:

@@ -150,6 +150,11 @@ def _cyclic_gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            # Re-enabled as is, the collector would find every object of the intake young and traverse them all at
+            # the next allocation (0.1 s at 30x, seconds at 100x). Freezing and unfreezing moves them to the oldest
+            # generation without a traversal; they are examined at the next full collection, like any old object.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePath
+from typing import Any
 
 import networkx as nx
 
@@ -167,7 +168,7 @@ def _assign(
     """Unit -> kind by a maximum-weight matching; overrides are fixed first and take their kind."""
     assigned: dict[int, SpecKind] = {}
     taken: set[SpecKind] = set()
-    graph = nx.Graph()
+    graph: nx.Graph[tuple[str, Any]] = nx.Graph()  # ("unit", index) and ("kind", SpecKind) nodes
     for u, members in enumerate(units):
         override = candidates[members[0]].override
         if override is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
@@ -33,6 +33,7 @@ from app.jira.models import (
     FoundIssue,
     IssueLinkRef,
     JiraIssue,
+    JiraModel,
     JiraProject,
     JiraUser,
     LinkType,
@@ -40,6 +41,7 @@ from app.jira.models import (
 from app.jira.pacing import TenantPacer
 
 API = "/rest/api/3"
+Model = TypeVar("Model", bound=JiraModel)
 SEARCH_PAGE_SIZE = 100
 CREATE_META_PAGE_SIZE = 200
 
@@ -243,7 +245,7 @@ class JiraClient:
         raise _translate(response, f"{method} {path}")
 
     @staticmethod
-    def _parse(model: Any, data: Any) -> Any:
+    def _parse(model: type[Model], data: Any) -> Model:
         try:
             return model.model_validate(data)
         except ValidationError as exc:

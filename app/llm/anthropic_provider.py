@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anthropic
 import httpx
+from anthropic.types import Message, MessageParam, ToolParam
 
 from app.llm._sdk_errors import translate
 from app.llm.base import LLMConfig, LLMOutputInvalidError, TicketBrief, TicketProse, Usage
@@ -11,7 +12,7 @@ from app.llm.pricing import usage_for
 from app.llm.prompts import MAX_OUTPUT_TOKENS, OUTPUT_NAME, PROSE_SCHEMA, SYSTEM_PROMPT, user_prompt
 from app.llm.validation import parse_prose
 
-_TOOL = {
+_TOOL: ToolParam = {
     "name": OUTPUT_NAME,
     "description": "Record the user story and success criteria of the ticket.",
     "input_schema": PROSE_SCHEMA,
@@ -45,11 +46,7 @@ class AnthropicProvider:
 
     async def complete(self, brief: TicketBrief, feedback: str | None) -> tuple[TicketProse, Usage]:
         message = await self._create(
-            [{"role": "user", "content": user_prompt(brief, feedback)}],
-            MAX_OUTPUT_TOKENS,
-            system=SYSTEM_PROMPT,
-            tools=[_TOOL],
-            tool_choice={"type": "tool", "name": OUTPUT_NAME},
+            [{"role": "user", "content": user_prompt(brief, feedback)}], MAX_OUTPUT_TOKENS, with_tool=True
         )
         usage = usage_for(self.model, message.usage.input_tokens, message.usage.output_tokens)
         if message.stop_reason == "max_tokens":
@@ -66,15 +63,17 @@ class AnthropicProvider:
         if self._owns_client:
             await self._client.close()
 
-    async def _create(
-        self, messages: list[dict[str, str]], max_tokens: int, **options: object
-    ) -> anthropic.types.Message:
+    async def _create(self, messages: list[MessageParam], max_tokens: int, *, with_tool: bool = False) -> Message:
+        """One Messages call; `with_tool` adds our system prompt and forces the answer through our one tool."""
+        omit = anthropic.omit
         try:
             return await self._client.messages.create(
                 model=self.model,
                 max_tokens=max_tokens,
                 messages=messages,
-                **options,  # type: ignore[arg-type]
+                system=SYSTEM_PROMPT if with_tool else omit,
+                tools=[_TOOL] if with_tool else omit,
+                tool_choice={"type": "tool", "name": OUTPUT_NAME} if with_tool else omit,
             )
         except anthropic.AnthropicError as exc:
             raise translate(exc, anthropic, "Anthropic") from exc

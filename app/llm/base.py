@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from app.errors import AppError, WhoCanFix
+from app.llm.providers import PROVIDERS, ProviderName, provider_named
 from app.retries import OutcomeUnknown, RateLimited
 
 Action = Literal["build", "change", "remove", "hold"]
-ProviderName = Literal["offline", "openai", "anthropic", "openai_compatible"]
 
 
 @dataclass(frozen=True)
@@ -96,14 +96,13 @@ class LLMConfig:
     max_retries: int = 3
 
     def __post_init__(self) -> None:
-        if self.provider not in ("offline", "openai", "anthropic", "openai_compatible"):
-            raise LLMConfigError(f"Unknown language model provider {self.provider!r}.")
+        info = PROVIDERS[parse_provider(self.provider)]
         if self.provider != "offline" and not self.model:
             raise LLMConfigError(f"Choose a model for the {self.provider} provider.")
-        if self.provider in ("openai", "anthropic") and not self.api_key:
+        if info.needs_api_key and not self.api_key:
             raise LLMConfigError(f"The {self.provider} provider needs an API key.")
-        if self.provider == "openai_compatible" and not self.base_url:
-            raise LLMConfigError("An OpenAI-compatible provider needs a base URL.")
+        if info.needs_base_url and not self.base_url:
+            raise LLMConfigError(f"An {info.label} needs a base URL.")
         if self.concurrency < 1 or self.timeout_s <= 0 or self.max_retries < 0:
             raise LLMConfigError("Concurrency must be at least 1, the timeout positive and retries not negative.")
 
@@ -131,6 +130,10 @@ class ProseWriter(Protocol):
     """Writes the prose of one ticket and never fails on a provider error (it flags the ticket instead)."""
 
     async def write(self, brief: TicketBrief) -> WriteResult: ...
+
+    async def aclose(self) -> None:
+        """Release the connections behind the writer; whoever built the writer closes it."""
+        ...
 
 
 class LLMError(AppError):
@@ -175,3 +178,11 @@ class LLMOutputInvalidError(LLMError):
     def __init__(self, message: str, usage: Usage | None = None) -> None:
         super().__init__(message)
         self.usage = usage or Usage()
+
+
+def parse_provider(text: str) -> ProviderName:
+    """The provider named `text` (a setting, a stored choice, a command option). Raises: LLMConfigError."""
+    name = provider_named(text)
+    if name is None:
+        raise LLMConfigError(f"Unknown language model provider {text!r}.")
+    return name

@@ -6,6 +6,8 @@ import json
 
 import httpx
 import openai
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.shared_params import ResponseFormatJSONSchema
 
 from app.llm._sdk_errors import translate
 from app.llm.base import LLMConfig, LLMOutputInvalidError, TicketBrief, TicketProse, Usage
@@ -13,7 +15,10 @@ from app.llm.pricing import usage_for
 from app.llm.prompts import MAX_OUTPUT_TOKENS, OUTPUT_NAME, PROSE_SCHEMA, SYSTEM_PROMPT, user_prompt
 from app.llm.validation import parse_prose
 
-_RESPONSE_FORMAT = {"type": "json_schema", "json_schema": {"name": OUTPUT_NAME, "strict": True, "schema": PROSE_SCHEMA}}
+_RESPONSE_FORMAT: ResponseFormatJSONSchema = {
+    "type": "json_schema",
+    "json_schema": {"name": OUTPUT_NAME, "strict": True, "schema": PROSE_SCHEMA},
+}
 
 
 class OpenAIProvider:
@@ -34,7 +39,7 @@ class OpenAIProvider:
         self._label = label
         self._owns_client = owns_client
         # OpenAI's reasoning models refuse `max_tokens`; many compatible servers only know `max_tokens`.
-        self._limit_param = "max_completion_tokens" if name == "openai" else "max_tokens"
+        self._limits_completion = name == "openai"
 
     @classmethod
     def from_config(
@@ -84,14 +89,18 @@ class OpenAIProvider:
             await self._client.close()
 
     async def _create(
-        self, messages: list[dict[str, str]], limit: int, **options: object
-    ) -> openai.types.chat.ChatCompletion:
+        self,
+        messages: list[ChatCompletionMessageParam],
+        limit: int,
+        response_format: ResponseFormatJSONSchema | openai.Omit = openai.omit,
+    ) -> ChatCompletion:
         try:
             return await self._client.chat.completions.create(
                 model=self.model,
                 messages=messages,
-                **{self._limit_param: limit},
-                **options,  # type: ignore[arg-type]
+                max_completion_tokens=limit if self._limits_completion else openai.omit,
+                max_tokens=openai.omit if self._limits_completion else limit,
+                response_format=response_format,
             )
         except openai.OpenAIError as exc:
             raise translate(exc, openai, self._label) from exc

@@ -72,6 +72,9 @@ class ResilientWriter:
         log.warning("ticket %s keeps the offline text: %s", brief.key, reason)
         return self._result(brief, compose(brief), tally, f"{reason} The offline text was kept.")
 
+    async def aclose(self) -> None:
+        await self.provider.aclose()
+
     async def _call(self, brief: TicketBrief, feedback: str | None, tally: _Tally) -> TicketProse:
         """One answer from the provider, retrying transient failures; invalid answers are raised, not retried."""
 

@@ -102,7 +102,7 @@ def build_writer(
     """The writer for `config`: its provider behind our retry, validation and fallback policy.
 
     Share one writer among runs with the same configuration so its concurrency bound holds across them; close it
-    with `await writer.provider.aclose()` when it opened its own HTTP client or was handed one (`close_client`).
+    with `await writer.aclose()` when it opened its own HTTP client or was handed one (`close_client`).
     """
     return ResilientWriter(
         build_provider(config, http_client, close_client=close_client),

@@ -16,21 +16,22 @@ import asyncio
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from app.db.audit import AuditRepository
 from app.db.tenant_settings import StoredSettings, TenantSettingsRepository
 from app.egress import CheckedURL, EgressPolicy, EgressRefusedError, check_url, pinned_client
 from app.errors import AppError, WhoCanFix
 from app.intake.model import Action
 from app.intake.status import SPEC_TOOL_LEGEND, StatusMapping
 from app.llm import ConnectivityResult, LLMConfig, LLMConfigError, check_connectivity
+from app.llm.base import parse_provider
+from app.llm.providers import PROVIDER_NAMES
+from app.pipeline.ports import ConfigurationPorts
 from app.settings import Settings
 
-PROVIDERS = ("offline", "openai", "anthropic", "openai_compatible")
 ACTIONS = tuple(str(action) for action in Action)
 MAX_LABELS = 20
 LABEL_MAX_LENGTH = 255
@@ -44,14 +45,6 @@ class SettingsValidationError(AppError):
 
     status_code = 400
     who_can_fix = WhoCanFix.JIRA_ADMIN
-
-
-class ConfigurationPorts(Protocol):
-    """What these use cases need; `Services` provides it."""
-
-    settings: Settings
-    tenant_settings: TenantSettingsRepository
-    audit: AuditRepository
 
 
 @dataclass(frozen=True)
@@ -69,9 +62,9 @@ class LLMChoice:
         """Raises: SettingsValidationError with a message the admin can act on."""
         body = _object(body)
         provider = _text(body, "provider")
-        if provider not in PROVIDERS:
+        if provider not in PROVIDER_NAMES:
             raise SettingsValidationError(
-                f"Unknown language model provider {provider!r}: choose one of {', '.join(PROVIDERS)}."
+                f"Unknown language model provider {provider!r}: choose one of {', '.join(PROVIDER_NAMES)}."
             )
         model = _text(body, "model")
         if len(model) > 128:
@@ -263,7 +256,7 @@ def _llm_config(
     same = provider == settings.llm_provider
     own_endpoint = same and (base_url or None) in (None, settings.llm_base_url)
     return LLMConfig(
-        provider=provider,  # type: ignore[arg-type]  # checked by LLMConfig itself
+        provider=parse_provider(provider),
         model=model or (settings.llm_model if same else ""),
         api_key=api_key or (settings.llm_api_key if own_endpoint else None),
         base_url=base_url or (settings.llm_base_url if same else None),

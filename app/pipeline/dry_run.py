@@ -14,9 +14,10 @@ from typing import Any, Protocol
 
 from app.db.export_settings import ExportSettingsRepository
 from app.db.tickets import TicketRepository
-from app.pipeline.configuration import ConfigurationPorts, effective_default_labels
+from app.pipeline.configuration import effective_default_labels
 from app.pipeline.export.plan import BLOCKS, plan_export
 from app.pipeline.issue_requests import CreateTarget, epic_area, epic_request, ticket_request
+from app.pipeline.ports import ConfigurationPorts
 from app.pipeline.project_fit import CreateMeta, check_project_fit
 
 # What the property's `exportId` will be: the export task's id, which exists only once the export starts.

@@ -23,8 +23,11 @@ _BOM_VARIANTS = {
 
 
 class SpecFileLike(Protocol):
-    name: str
-    data: bytes
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def data(self) -> bytes: ...
 
 
 class ExportedTicketLike(Protocol):

@@ -10,13 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from app.db.models import utcnow
-from app.db.sessions import SessionRepository
-from app.db.tasks import TaskRepository
-from app.db.tenant_settings import TenantSettingsRepository
-from app.db.tickets import TicketRepository
 from app.egress import EgressRefusedError
 from app.errors import AppError, WhoCanFix
 from app.generation import GenerationBlockedError, draft_tickets, finish_from_result, finish_ticket
@@ -26,24 +22,15 @@ from app.generation.tickets import Ticket, TicketDraft
 from app.llm import LLMConfig, ProseWriter, WriteResult, build_writer, compose, estimate_cost, write_all
 from app.llm.base import LLMConfigError
 from app.llm.runner import CostEstimate
-from app.pipeline.configuration import ConfigurationPorts, guarded_http_client
-from app.pipeline.intake import IntakePorts, validate_session
-from app.pipeline.jobs import STALE_AFTER, JobQueue
+from app.pipeline.configuration import guarded_http_client
+from app.pipeline.intake import validate_session
+from app.pipeline.jobs import STALE_AFTER
+from app.pipeline.ports import GenerationPorts, IntakePorts, ProviderPorts
 from app.pipeline.providers import choose
 
 log = logging.getLogger(__name__)
 
 KIND = "generate"
-
-
-class GenerationPorts(Protocol):
-    """What a run needs; `Services` provides it, and tests can build just this much."""
-
-    sessions: SessionRepository
-    tenant_settings: TenantSettingsRepository
-    tickets: TicketRepository
-    tasks: TaskRepository
-    jobs: JobQueue
 
 
 class NothingToDraftError(AppError):
@@ -204,10 +191,6 @@ async def run_generation(ports: GenerationPorts, task_id: int, *, writer: ProseW
     log.info("generation task %s ended: %s of %s tickets written", task_id, written, len(drafts))
 
 
-class ProviderPorts(ConfigurationPorts, Protocol):
-    tasks: TaskRepository
-
-
 def writer_for_task(ports: ProviderPorts, task_id: int) -> ProseWriter | None:
     """The writer of the provider chosen when the run started, or None (task failed) if it is gone since."""
     task = ports.tasks.get_active(task_id)
@@ -219,5 +202,5 @@ def writer_for_task(ports: ProviderPorts, task_id: int) -> ProseWriter | None:
     except (LLMConfigError, EgressRefusedError) as exc:
         ports.tasks.finish(task_id, f"{exc.message} Start the run again with another provider.", state="failed")
         return None
-    # The writer's provider closes the guarded client with itself (the actor calls `writer.provider.aclose()`).
+    # The writer's provider closes the guarded client with itself (the actor calls `writer.aclose()`).
     return build_writer(choice.config, guarded, close_client=True)

@@ -6,16 +6,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from app.db.models import TicketRecord
-from app.db.sessions import SessionRepository
-from app.db.tickets import TicketRepository
-
-
-class GlancePorts(Protocol):
-    tickets: TicketRepository
-    sessions: SessionRepository
+from app.pipeline.ports import GlancePorts
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ class GraphLayout:
 
 def layout(tickets: Sequence[GraphTicket]) -> GraphLayout:
     keys = {t.key for t in tickets}
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(keys)
     graph.add_edges_from((b, t.key) for t in tickets for b in t.blocked_by if b in keys and b != t.key)
     # Condensing strongly connected components keeps the layout defined even if the links form a cycle.

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Protocol
 
 from app.db.models import UploadSession
 from app.db.sessions import SessionRepository
-from app.db.tenant_settings import TenantSettingsRepository
 from app.errors import AppError, WhoCanFix
 from app.intake import IntakeLimits, IntakeResult, SpecKind, UploadedFile, intake_files
 from app.intake.reading import is_workbook
 from app.pipeline.configuration import effective_status_mapping
+from app.pipeline.ports import IntakePorts
 from app.text_controls import BIDI_CONTROLS, CONTROL_CHARACTERS
 
 LIMITS = IntakeLimits()
@@ -109,13 +108,6 @@ def set_file_kind(sessions: SessionRepository, *, tenant_id: int, session_id: in
     if name not in stored:
         raise UnknownFileKindError(f"No file named {name} in this session.")
     sessions.put_file(session_id, tenant_id=tenant_id, name=name, data=stored[name].data, kind_override=kind)
-
-
-class IntakePorts(Protocol):
-    """What validating a session needs; `Services` provides it."""
-
-    sessions: SessionRepository
-    tenant_settings: TenantSettingsRepository
 
 
 def validate_session(ports: IntakePorts, *, tenant_id: int, session_id: int) -> IntakeResult:

@@ -9,15 +9,11 @@ from dataclasses import dataclass
 
 from app.llm import LLMConfig
 from app.llm.base import LLMConfigError
-from app.pipeline.configuration import ConfigurationPorts, effective_llm_config
+from app.llm.providers import PROVIDERS
+from app.pipeline.configuration import effective_llm_config
+from app.pipeline.ports import ConfigurationPorts
 
 OFFLINE = LLMConfig()
-LABELS = {
-    "offline": "Offline writer (no cost, deterministic)",
-    "openai": "OpenAI",
-    "anthropic": "Anthropic",
-    "openai_compatible": "OpenAI-compatible endpoint",
-}
 
 
 @dataclass(frozen=True)
@@ -29,13 +25,13 @@ class ProviderChoice:
 
 def choices(ports: ConfigurationPorts, tenant_id: int) -> list[ProviderChoice]:
     """The admin's provider first (when it is usable and not the offline writer), then the offline writer."""
-    found = [ProviderChoice("offline", LABELS["offline"], OFFLINE)]
+    found = [ProviderChoice("offline", PROVIDERS["offline"].label, OFFLINE)]
     try:
         admin = effective_llm_config(ports, tenant_id)
     except LLMConfigError:
         return found
     if admin.provider != "offline":
-        label = f"{LABELS[admin.provider]} ({admin.model}), set by your Jira admin"
+        label = f"{PROVIDERS[admin.provider].label} ({admin.model}), set by your Jira admin"
         found.insert(0, ProviderChoice(admin.provider, label, admin))
     return found
 

@@ -18,6 +18,7 @@ from app.db.models import TicketRecord
 from app.db.tickets import StaleTicketError, TicketRepository
 from app.errors import AppError, ConflictError, WhoCanFix
 from app.generation import MAX_DESCRIPTION, adf
+from app.pipeline.ports import Scope
 
 # Jira's limit on a description, counted on the serialised ADF.
 MAX_TITLE = 255
@@ -56,12 +57,6 @@ class TicketEdit:
     assignee: tuple[str, str] | None = None
     on_hold: bool | None = None
     excluded: bool | None = None
-
-
-@dataclass(frozen=True)
-class Scope:
-    tenant_id: int
-    session_id: int
 
 
 def clean_title(title: str) -> str:
@@ -146,9 +141,9 @@ def edit_ticket(
     )
 
 
-def _blocking_graph(records: Iterable[TicketRecord]) -> nx.DiGraph:
+def _blocking_graph(records: Iterable[TicketRecord]) -> nx.DiGraph[str]:
     """Ticket -> the tickets it is blocked by."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     for record in records:
         graph.add_node(record.key)
         graph.add_edges_from((record.key, blocker) for blocker in record.blocked_by)
@@ -209,7 +204,7 @@ def add_link(tickets: TicketRepository, scope: Scope, *, key: str, blocked_by: s
     return record
 
 
-def _refuse_cycle(graph: nx.DiGraph, key: str, blocked_by: str) -> None:
+def _refuse_cycle(graph: nx.DiGraph[str], key: str, blocked_by: str) -> None:
     """Raises: LinkCycleError when `blocked_by` already waits, directly or not, for `key`."""
     if graph.has_node(blocked_by) and graph.has_node(key) and nx.has_path(graph, blocked_by, key):
         raise LinkCycleError([key, *nx.shortest_path(graph, blocked_by, key)])

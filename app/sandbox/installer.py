@@ -109,7 +109,7 @@ class Installer:
         try:
             response = await self._http.get(url, headers={"Accept": "application/json"}, follow_redirects=True)
             response.raise_for_status()
-            descriptor = response.json()
+            descriptor: dict[str, Any] = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise InstallError(f"cannot read the app descriptor at {url}: {exc}") from exc
         missing = [name for name in ("key", "baseUrl") if not isinstance(descriptor.get(name), str)]

@@ -69,7 +69,8 @@ class SandboxRuntime:
 
 
 def runtime_of(request: Request) -> SandboxRuntime:
-    return request.app.state.sandbox
+    runtime: SandboxRuntime = request.app.state.sandbox
+    return runtime
 
 
 def user_of(request: Request) -> SandboxUser:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 from starlette.requests import Request
 
 from app.intake.status import SPEC_TOOL_LEGEND
-from app.pipeline.configuration import ACTIONS, PROVIDERS, SettingsView
+from app.llm.providers import PROVIDERS, ProviderInfo
+from app.pipeline.configuration import ACTIONS, SettingsView
 from app.pipeline.glance import IssueGlance
 
 
@@ -21,7 +23,7 @@ class PageContext:
     issue_key: str | None
 
     @classmethod
-    def from_request(cls, request: Request, *, title: str) -> PageContext:
+    def from_request(cls, request: Request, *, title: str) -> Self:
         identity = request.state.identity
         params = request.query_params
         return cls(
@@ -44,7 +46,7 @@ class GlancePage(PageContext):
 @dataclass(frozen=True)
 class ConfigurePage(PageContext):
     settings: SettingsView | None = None
-    providers: tuple[str, ...] = PROVIDERS
+    providers: tuple[ProviderInfo, ...] = tuple(PROVIDERS.values())
     actions: tuple[str, ...] = ACTIONS
     # What "Reset to the legend" restores in the status table.
     legend: tuple[tuple[str, str], ...] = tuple((code, str(action)) for code, action in SPEC_TOOL_LEGEND.items())

@@ -7,6 +7,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.templating import Jinja2Templates
 
 from app.errors import AppError
 
@@ -26,7 +27,7 @@ def _render(
         # `details` are structured facts the page can show (e.g. the tickets of a refused cycle).
         error = {"status": status, "title": title, "message": message, **({"details": details} if details else {})}
         return JSONResponse({"error": error}, status_code=status)
-    templates = request.app.state.templates
+    templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
         request,
         "error.html",

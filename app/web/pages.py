@@ -7,6 +7,7 @@ from dataclasses import replace
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.templating import Jinja2Templates
 
 from app.pipeline.configuration import settings_view
 from app.pipeline.glance import issue_glance as glance_of
@@ -18,7 +19,8 @@ from app.web.headers import module_page_headers
 def _render(request: Request, template: str, page: PageContext) -> Response:
     services = request.state.services
     headers = module_page_headers(request.state.identity.installation, services.settings)
-    return request.app.state.templates.TemplateResponse(request, template, {"page": page}, headers=headers)
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, template, {"page": page}, headers=headers)
 
 
 async def project_page(request: Request) -> Response:

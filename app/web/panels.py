@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.templating import Jinja2Templates
 
 from app.adf.html import adf_to_html
 from app.adf.markdown import to_markdown
@@ -92,7 +93,7 @@ class ExportPanel:
 def _render(request: Request, template: str, panel: object) -> Response:
     """HTML, or `{"html": ...}` for a caller that asks for JSON (every front's fetchJson, Forge's bridge included)."""
     headers = {"Cache-Control": "no-store"}
-    templates = request.app.state.templates
+    templates: Jinja2Templates = request.app.state.templates
     accept = request.headers.get("accept", "")
     if "application/json" in accept and "text/html" not in accept:
         html = templates.get_template(template).render(request=request, panel=panel)

@@ -61,6 +61,9 @@ def token_from(request: Request, *, allow_query: bool) -> str:
     raise AuthenticationError("This request carries no Connect token; open the page from Jira.")
 
 
+_ENABLE_CALLBACKS = ("/enabled", "/disabled")
+
+
 def _guard(endpoint: Endpoint, auth: Auth) -> Endpoint:
     async def guarded(request: Request) -> Response:
         services = request.state.services
@@ -78,6 +81,10 @@ def _guard(endpoint: Endpoint, auth: Auth) -> Endpoint:
                 request, needs_user=auth is Auth.FORGE_UI, store=auth is not Auth.FORGE_UNINSTALL
             )
         if auth in (Auth.JIRA_REQUEST, Auth.CONTEXT):
+            # A site that disabled the app is treated as one that uninstalled it (its data is kept): only the
+            # callback that enables it again gets through.
+            if not request.state.identity.installation.enabled and request.url.path not in _ENABLE_CALLBACKS:
+                raise AuthenticationError("The app is disabled on this Jira site; a Jira admin can enable it again.")
             # The tenant id (never the clientKey or anything secret) goes on every log line of this request.
             tenant_var.set(request.state.identity.installation.id)
         return await endpoint(request)

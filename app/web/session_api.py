@@ -94,6 +94,7 @@ async def create_session(request: Request) -> Response:
 
 async def get_session(request: Request) -> Response:
     upload = await upload_session(request)
+    assert upload.id is not None  # a stored session always has one
     contents = await blocking(services(request).sessions.contents, [upload.id], tenant_id=upload.tenant_id)
     return JSONResponse(session_json(upload, contents[upload.id].files))
 

@@ -54,7 +54,7 @@ def test_blocking_findings_exit_1_and_say_what_blocks(tmp_path: Path) -> None:
     [
         ["--provider", "openai"],  # no model
         ["--provider", "openai", "--model", "gpt-4o-mini", "--api-key-env", "DTG_TEST_NO_SUCH_KEY"],  # no key
-        ["--provider", "openai-compatible", "--model", "m"],  # no base URL
+        ["--provider", "openai_compatible", "--model", "m"],  # no base URL
         ["--type", "Nope.csv=fields"],
         ["--provider", "bogus"],
     ],

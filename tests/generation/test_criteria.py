@@ -28,6 +28,14 @@ def test_a_field_criterion_names_type_required_values_widget_targets_and_notes(u
     assert len([c for c in criteria if c.startswith("Do not build")]) == 2 and len(criteria) == 46
 
 
+def test_an_invalid_machine_name_is_named_with_the_valid_one_suggested(uwec_drafts: DraftSet) -> None:
+    promo = _draft(uwec_drafts, "bundle.block_content.formatted_promo.build")
+    assert any(
+        c.startswith("Field Title ('Formatted Headline' is not a valid machine name; formatted_headline suggested): ")
+        for c in promo
+    )
+
+
 def test_bundle_settings_are_said_in_words(uwec_drafts: DraftSet) -> None:
     criteria = _draft(uwec_drafts, "bundle.node.academic_program.build")
     assert criteria[:3] == (

@@ -87,10 +87,13 @@ def test_every_field_row_keeps_label_machine_name_and_type_inline(uwec_result: G
 def test_abbreviated_headings_are_spelled_out_and_values_kept(uwec_drafts: DraftSet) -> None:
     announcement = next(d for d in uwec_drafts.drafts if d.key == "bundle.node.announcement.build")
     settings = {row[0].text: (row[1].text, row[1].header) for row in announcement.tables[0].rows}
-    assert settings["Status"] == ("a", "X") and settings["Moderated"] == ("y", "Mod.")
-    assert settings["Translatable"] == ("", "Trns.") and settings["Searchable"] == ("n", "Srch.")
+    assert settings["Spec status"] == ("a", "X") and settings["Moderated"] == ("y", "Mod.")
+    assert settings["Searchable"] == ("n", "Srch.") and "Translatable" not in settings  # empty: left out
     headings = [c.text for c in announcement.tables[1].rows[0]]
-    assert {"Required", "Cardinality", "Status"} <= set(headings) and not {"Req'd", "Vals.", "X"} & set(headings)
+    assert {"Required", "Cardinality", "Spec status"} <= set(headings) and not {"Req'd", "Vals.", "X"} & set(headings)
+    view = next(d for d in uwec_drafts.drafts if d.key == "view.departments.build")
+    view_settings = {row[0].text: row[1].text for row in view.tables[0].rows}
+    assert view_settings["Spec status"] == "a" and view_settings["Status"] == "Enabled"
 
 
 def test_bookkeeping_columns_and_lookups_are_left_out(uwec_drafts: DraftSet) -> None:
@@ -108,3 +111,22 @@ def test_html_in_a_cell_is_shown_as_code(uwec_result: GenerationResult) -> None:
     assert all(node["marks"] == [{"type": "code"}] for node in nodes)
     plain = [n for n in cells if n["text"] == "Smart date range"]
     assert plain and all("marks" not in n for n in plain)
+
+
+def test_no_field_row_is_only_in_an_attachment(uwec_drafts: DraftSet, uwec_result: GenerationResult) -> None:
+    rows_checked = 0
+    for draft, ticket in zip(uwec_drafts.drafts, uwec_result.tickets, strict=True):
+        shown = [{c for _, c in row} for table in adf_tables(ticket.description) for row in grid(table)]
+        shown += [
+            {cell.strip() for cell in line.split("|")}
+            for node in ticket.description["content"]
+            if node["type"] == "codeBlock"
+            for line in plain_text(node).splitlines()
+        ]
+        for table in (t for t in draft.tables if t.title == "Fields"):
+            header = [c.text for c in table.rows[0]]
+            columns = [header.index(h) for h in ("Field label", "Machine name", "Field type")]
+            for row in table.rows[1:]:
+                assert any({row[i].text for i in columns} <= cells for cells in shown), (draft.key, row[0].text)
+                rows_checked += 1
+    assert rows_checked == 484

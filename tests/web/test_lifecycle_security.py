@@ -10,6 +10,7 @@ import jwt
 import pytest
 
 from tests.web.conftest import BASE_URL, AppUnderTest, Jira, KeyServer
+from tests.web.project import PROJECT
 
 pytestmark = [pytest.mark.unit, pytest.mark.connect, pytest.mark.web]
 
@@ -222,3 +223,29 @@ def test_an_install_naming_a_site_outside_jira_cloud_is_refused(app_under_test: 
     response = jira.post_lifecycle("/installed", jira.install_token(), jira.payload(**site))
     assert response.status_code == 400
     assert app_under_test.tenant_rows() == []
+
+
+def test_a_disabled_app_serves_no_page_or_api_but_keeps_the_data(app_under_test: AppUnderTest) -> None:
+    jira = app_under_test.jira()
+    jira.install()
+    client, api = app_under_test.client, {"Authorization": f"JWT {jira.context_token()}"}
+    session = client.post("/api/sessions", headers={"Authorization": f"JWT {jira.context_token(context=PROJECT)}"})
+    assert session.status_code == 201, session.text
+
+    def lifecycle(path: str) -> int:
+        token = jira.signed_path(path, method="POST").split("jwt=", 1)[1]
+        return client.post(path, json=jira.payload(), headers={"Authorization": f"JWT {token}"}).status_code
+
+    assert lifecycle("/disabled") == 204
+    page = client.get(jira.signed_path("/jira/project?projectKey=DTG&projectId=10000"))
+    me = client.get("/api/me", headers=api)
+    assert (page.status_code, me.status_code) == (401, 401)
+    assert "disabled on this Jira site" in me.json()["error"]["message"]
+    tenant = app_under_test.services.tenants.find(jira.client_key)
+    assert (
+        tenant is not None
+        and len(app_under_test.services.sessions.list_for_project(tenant_id=tenant.id, project_key="DTG")) == 1
+    )
+
+    assert lifecycle("/enabled") == 204
+    assert client.get("/api/me", headers=api).status_code == 200

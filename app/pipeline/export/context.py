@@ -8,12 +8,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from app.container import Services
 from app.db.exports import ExportRepository
 from app.db.models import Task, TicketRecord
 from app.errors import AppError, WhoCanFix
 from app.jira.client import JiraClient
 from app.pipeline.issue_requests import CreateTarget
+from app.pipeline.ports import ExportPorts
 from app.retries import Retrier
 
 T = TypeVar("T")
@@ -40,7 +40,7 @@ class ExportContext:
     (issue key, issue id).
     """
 
-    services: Services
+    services: ExportPorts
     task: Task
     client: JiraClient
     retrier: Retrier

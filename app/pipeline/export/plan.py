@@ -52,7 +52,7 @@ def plan_export(tickets: Sequence[Plannable]) -> ExportPlan:
     rank = {t.key: index for index, t in enumerate(ranked)}
     dangling = [(t.key, ref) for t in ranked for ref in [*t.blocked_by, *t.relates_to] if ref not in rank]
     # Edge blocker -> blocked: the blocker is created first.
-    graph: nx.DiGraph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(rank)
     graph.add_edges_from((ref, t.key) for t in ranked for ref in t.blocked_by if ref in rank and ref != t.key)
     closing = _cycle_closing_edges(graph, rank)
@@ -77,7 +77,7 @@ def plan_export(tickets: Sequence[Plannable]) -> ExportPlan:
     return ExportPlan(order, links, sorted(broken, key=lambda e: (rank[e[0]], rank[e[1]])), dangling)
 
 
-def _cycle_closing_edges(graph: nx.DiGraph, rank: dict[str, int]) -> list[tuple[str, str]]:
+def _cycle_closing_edges(graph: nx.DiGraph[str], rank: dict[str, int]) -> list[tuple[str, str]]:
     """The back edges of a depth-first walk in review order: removing them leaves no cycle."""
     state: dict[str, int] = {}  # 1 on the walk's stack, 2 finished
     closing: list[tuple[str, str]] = []

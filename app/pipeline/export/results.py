@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.container import Services
 from app.db.exports import ExportRepository
 from app.pipeline.export_csv import spec_csvs_with_keys
+from app.pipeline.ports import ExportPorts
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class ExportResults:
     message: str
 
 
-def export_results(services: Services, tenant_id: int, session_id: int) -> ExportResults:
+def export_results(services: ExportPorts, tenant_id: int, session_id: int) -> ExportResults:
     """Per ticket its issue key and URL (the site's display URL + /browse/KEY) or why Jira refused it, and the
     summary of the latest export run."""
     installation = services.tenants.get(tenant_id, include_uninstalled=True)
@@ -49,7 +49,7 @@ def export_results(services: Services, tenant_id: int, session_id: int) -> Expor
     return ExportResults(tickets, summary, task.state if task else None, task.message if task else "")
 
 
-def export_csvs(services: Services, tenant_id: int, session_id: int) -> dict[str, bytes]:
+def export_csvs(services: ExportPorts, tenant_id: int, session_id: int) -> dict[str, bytes]:
     """The session's uploaded spec CSVs with the `ID` column filled with the Jira keys."""
     files = services.sessions.files(session_id, tenant_id=tenant_id)
     return spec_csvs_with_keys(files, ExportRepository(services.db).tickets(tenant_id=tenant_id, session_id=session_id))

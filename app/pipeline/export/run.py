@@ -9,11 +9,10 @@ from datetime import timedelta
 
 import httpx
 
-from app.container import Services
 from app.db.exports import ExportRepository
 from app.db.locks import exclusive
 from app.db.models import ACTIVE_TASK_STATES, Task, utcnow
-from app.errors import NotFoundError
+from app.errors import AppError, NotFoundError
 from app.forge.jira_auth import system_auth
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraBadRequestError, JiraError, JiraNotFoundError
@@ -28,6 +27,7 @@ from app.pipeline.export.links import LinkStep
 from app.pipeline.export.plan import ExportPlan, plan_export
 from app.pipeline.issue_requests import CreateTarget
 from app.pipeline.jobs import STALE_AFTER
+from app.pipeline.ports import ExportPorts
 from app.pipeline.project_fit import check_project_fit
 from app.retries import Retrier, RetryLater, RetryPolicy, Sleep
 
@@ -38,7 +38,7 @@ DEFAULT_POLICY = RetryPolicy()
 # Retrying cannot help these; the task fails at once with Jira's message, and actors list them in `throws=`. A
 # whole request Jira refuses (400, e.g. JQL on a property it does not index) is one of them: per-ticket refusals
 # come back inside the bulk answer.
-PERMANENT_ERRORS: tuple[type[Exception], ...] = (
+PERMANENT_ERRORS: tuple[type[AppError], ...] = (
     JiraAuthError,
     JiraBadRequestError,
     JiraNotFoundError,
@@ -47,7 +47,9 @@ PERMANENT_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-def start_export(services: Services, tenant_id: int, session_id: int, *, stale_after: timedelta = STALE_AFTER) -> int:
+def start_export(
+    services: ExportPorts, tenant_id: int, session_id: int, *, stale_after: timedelta = STALE_AFTER
+) -> int:
     """Create the export task (or take back one whose message was lost) and hand it to a worker.
 
     Raises:
@@ -65,7 +67,7 @@ def start_export(services: Services, tenant_id: int, session_id: int, *, stale_a
 
 
 async def run_export(
-    services: Services,
+    services: ExportPorts,
     task_id: int,
     *,
     http: httpx.AsyncClient | None = None,
@@ -93,7 +95,7 @@ async def run_export(
         except Cancelled:
             services.tasks.finish(task_id, "Cancelled; export again to continue where it stopped.", state="cancelled")
         except PERMANENT_ERRORS as exc:
-            services.tasks.finish(task_id, exc.message, state="failed")  # type: ignore[attr-defined]
+            services.tasks.finish(task_id, exc.message, state="failed")
             raise
         except (JiraError, RetryLater) as exc:
             current = services.tasks.find(task_id)
@@ -105,7 +107,7 @@ async def run_export(
 
 
 def _prepare(
-    services: Services, task: Task, http: httpx.AsyncClient, sleep: Sleep, policy: RetryPolicy
+    services: ExportPorts, task: Task, http: httpx.AsyncClient, sleep: Sleep, policy: RetryPolicy
 ) -> ExportContext:
     assert task.tenant_id is not None and task.session_id is not None
     installation = services.tenants.get(task.tenant_id)

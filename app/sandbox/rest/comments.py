@@ -10,7 +10,7 @@ import json
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.adf.schema import validator_for
+from app.adf.schema import adf_is_valid
 from app.sandbox.models import app_actor
 from app.sandbox.rest.common import caller, issue_in_path, json_body, page_params
 from app.sandbox.rest.errors import JiraRequestError
@@ -24,7 +24,7 @@ async def add_comment(request: Request) -> Response:
     issue = issue_in_path(request)
     payload = await json_body(request)
     body = payload.get("body") if isinstance(payload, dict) else None
-    if not isinstance(body, dict) or not validator_for(runtime.config.adf_schema_path).is_valid(body):
+    if not isinstance(body, dict) or not adf_is_valid(runtime.config.adf_schema_path)(body):
         raise JiraRequestError(400, errors={"comment": "Comment body must be an Atlassian Document."})
     if len(json.dumps(body)) > DESCRIPTION_MAX:
         raise JiraRequestError(

@@ -8,14 +8,15 @@ from starlette.requests import Request
 
 from app.sandbox.models import Installation, Issue
 from app.sandbox.rest.errors import JiraRequestError
-from app.sandbox.runtime import runtime_of
+from app.sandbox.runtime import runtime_of as runtime_of  # re-exported: every handler gets it from here
 
 ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
 
 
 def caller(request: Request) -> Installation:
     """The installation the gate authenticated."""
-    return request.state.installation
+    installation: Installation = request.state.installation
+    return installation
 
 
 async def json_body(request: Request) -> Any:

@@ -120,7 +120,8 @@ def _route_path(scope: Scope) -> str:
         match, _ = route.matches(scope)
         if match is not Match.NONE:
             return route.path
-    return scope["path"]
+    path: str = scope["path"]
+    return path
 
 
 def _dropping_send(send: Send, mode: str) -> Send:

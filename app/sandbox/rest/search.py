@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,11 @@ from app.sandbox.store import SandboxStore
 
 MAX_RESULTS = 5000
 DEFAULT_MAX_RESULTS = 50
-ORDER_KEYS = {"key": lambda i: int(i.id), "id": lambda i: int(i.id), "created": lambda i: (i.created, int(i.id))}
+ORDER_KEYS: dict[str, Callable[[Issue], int | tuple[str, int]]] = {
+    "key": lambda i: int(i.id),
+    "id": lambda i: int(i.id),
+    "created": lambda i: (i.created, int(i.id)),
+}
 
 
 def _indexed_properties(installations: list[Installation]) -> set[tuple[str, str]]:

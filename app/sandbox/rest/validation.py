@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.adf.schema import validator_for
+from app.adf.schema import adf_is_valid
 from app.adf.size import MAX_DESCRIPTION, description_size
 from app.sandbox.models import ADMIN_USER, LINK_TYPES, CustomField, Issue, IssueType, Project
 from app.sandbox.store import FieldChange, NewLink, SandboxStore
@@ -75,7 +75,7 @@ class _Fields:
     def _description(self, description: Any) -> Any:
         if description is None:
             return None
-        if not isinstance(description, dict) or not validator_for(self.adf_schema).is_valid(description):
+        if not isinstance(description, dict) or not adf_is_valid(self.adf_schema)(description):
             self.errors["description"] = (
                 "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
             )
