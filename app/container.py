@@ -24,6 +24,7 @@ from app.domain.installation import Installation
 from app.encryption import SecretBox
 from app.forge.invocation import InvocationTokenVerifier
 from app.forge.keys import ForgeKeySet
+from app.jira.people import DisplayNames
 from app.jira.permissions import AdminCheck
 from app.pipeline.jobs import JobQueue
 from app.settings import Settings
@@ -53,6 +54,8 @@ class Services:
     rate_limits: RateLimiterBackend
     # Who is a Jira admin, per site and account, remembered for a minute (the configure page asks on every call).
     admin_check: AdminCheck
+    # Jira display names for stored account ids, remembered for ten minutes per site.
+    display_names: DisplayNames
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -100,6 +103,7 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         jobs=jobs,
         rate_limits=RedisBackend(url=settings.redis_url) if settings.redis_url else StubBackend(),
         admin_check=AdminCheck(http, settings.app_key),
+        display_names=DisplayNames(http, settings.app_key),
     )
 
 

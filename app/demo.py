@@ -22,10 +22,12 @@ from app.jira.client import JiraClient
 from app.launch import DemoStack, demo_environment, demo_stack
 from app.logs import configure_logging
 from app.pipeline.dry_run import dry_run
-from app.pipeline.export import PROPERTY_KEY, export_results, start_export
+from app.pipeline.export import PROPERTY_KEY, export_results
 from app.pipeline.generation import start_generation
 from app.pipeline.intake import IncomingFile, add_files, open_session, validate_session
 from app.pipeline.issue_requests import EPIC_KEY_PREFIX
+from app.pipeline.ports import SYSTEM, Scope
+from app.pipeline.readiness import export_session
 from app.settings import Settings
 from workers.queue import DramatiqJobQueue
 
@@ -154,9 +156,11 @@ async def _flow(
         return report
     report.tickets = Counter(t.area for t in services.tickets.list(tenant_id=tenant.id, session_id=upload.id))
 
-    if not await _project_fits(services, tenant.id, upload.id, project.key, echo, report):
+    jira = JiraClient(services.http, tenant, services.settings.app_key)
+    if not await _project_fits(services, jira, tenant.id, upload.id, project.key, echo, report):
         return report
-    export = start_export(services, tenant.id, upload.id)
+    # The step the export button takes: the readiness gate, the run, the session's stage and the audit event.
+    export = await export_session(services, Scope(tenant.id, upload.id), SYSTEM, jira, project.key)
     await _wait(services, export, "Exporting to the Jira sandbox", echo, report)
     results = export_results(services, tenant.id, upload.id)
     report.failures += [f"{t.key}: {t.error}" for t in results.tickets if t.error]
@@ -166,12 +170,15 @@ async def _flow(
 
 
 async def _project_fits(
-    services: Services, tenant_id: int, session_id: int, project_key: str, echo: Echo, report: DemoReport
+    services: Services,
+    client: JiraClient,
+    tenant_id: int,
+    session_id: int,
+    project_key: str,
+    echo: Echo,
+    report: DemoReport,
 ) -> bool:
     """The project check the export panel shows; with --dry-run also every create request (then False: stop)."""
-    installation = services.tenants.get(tenant_id)
-    assert installation is not None
-    client = JiraClient(services.http, installation, services.settings.app_key)
     found = await dry_run(services, client, tenant_id=tenant_id, session_id=session_id, project_key=project_key)
     for check in found.checks:
         echo(f"  Project {project_key}: {check['message']} {check['todo']}")

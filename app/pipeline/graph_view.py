@@ -109,11 +109,17 @@ def _edge(a: Placed, b: Placed) -> str:
     return f"M{x1},{y1} C{middle},{y1} {middle},{y2} {x2},{y2}"
 
 
+def _ends(source: Placed, target: Placed) -> str:
+    """Which tickets an edge joins, so the page can light up a ticket's blockers and dependants."""
+    return f"data-from='{escape(source.key)}' data-to='{escape(target.key)}'"
+
+
 def render_svg(graph: GraphLayout) -> Markup:
     """The SVG, every text escaped; each ticket is a `g.dtg-node` with `data-key` so the page can open it."""
     parts = [
         f"<svg xmlns='http://www.w3.org/2000/svg' class='dtg-graph' width='{graph.width}' height='{graph.height}' "
-        f"viewBox='0 0 {graph.width} {graph.height}' role='img' aria-label='Ticket dependencies'>",
+        f"viewBox='0 0 {graph.width} {graph.height}' role='group' aria-label='Ticket dependencies' "
+        f"data-width='{graph.width}' data-height='{graph.height}'>",
         "<defs><marker id='arrow' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='7' markerHeight='7' "
         "orient='auto-start-reverse'><path d='M0,0 L10,5 L0,10 z' fill='#6B778C'/></marker></defs>",
     ]
@@ -129,15 +135,15 @@ def render_svg(graph: GraphLayout) -> Markup:
         colour = CYCLE_COLOUR if cyclic else "#6B778C"
         parts.append(
             f"<path class='dtg-edge{' dtg-edge-cycle' if cyclic else ''}' d='{_edge(a, b)}' fill='none' "
-            f"stroke='{colour}' stroke-opacity='0.7' marker-end='url(#arrow)'>"
-            f"<title>{escape(blocked)} is blocked by {escape(blocker)}</title></path>"
+            f"stroke='{colour}' stroke-opacity='0.7' marker-end='url(#arrow)' {_ends(a, b)}>"
+            f"<title>{escape(b.title)} is blocked by {escape(a.title)}</title></path>"
         )
     for key, other in graph.relates:
         a, b = graph.nodes[key], graph.nodes[other]
         parts.append(
             f"<path class='dtg-edge dtg-edge-relates' d='{_edge(a, b)}' fill='none' stroke='#FF991F' "
-            f"stroke-dasharray='5 4'><title>{escape(key)} relates to {escape(other)} (a link that would have closed "
-            "a cycle)</title></path>"
+            f"stroke-dasharray='5 4' {_ends(b, a)}><title>{escape(a.title)} relates to {escape(b.title)} "
+            "(a link that would have closed a cycle)</title></path>"
         )
     for node in graph.nodes.values():
         stroke = CYCLE_COLOUR if node.in_cycle else node.colour
@@ -147,7 +153,8 @@ def render_svg(graph: GraphLayout) -> Markup:
         faded = " stroke-dasharray='3 3' opacity='0.5'" if node.excluded else ""
         parts.append(
             f"<g class='dtg-node{' dtg-node-excluded' if node.excluded else ''}' data-key='{escape(node.key)}' "
-            f"tabindex='0'><title>{escape(node.title)}</title>"
+            f"data-area='{escape(node.area)}' data-title='{escape(node.title.lower())}' tabindex='0' role='button' "
+            f"aria-label='{escape(node.title)}'><title>{escape(node.title)}</title>"
             f"<rect x='{node.x}' y='{node.y}' width='{NODE_W}' height='{NODE_H}' rx='3' fill='#fff' "
             f"stroke='{stroke}' stroke-width='{2 if node.in_cycle else 1}'"
             f"{faded}/>"

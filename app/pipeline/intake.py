@@ -14,8 +14,9 @@ from app.db.sessions import SessionRepository
 from app.errors import AppError, WhoCanFix
 from app.intake import IntakeLimits, IntakeResult, SpecKind, UploadedFile, intake_files
 from app.intake.reading import is_workbook
+from app.pipeline.activity import record_step
 from app.pipeline.configuration import effective_status_mapping
-from app.pipeline.ports import IntakePorts
+from app.pipeline.ports import ActivityPorts, Actor, IntakePorts, Scope
 from app.text_controls import BIDI_CONTROLS, CONTROL_CHARACTERS
 
 LIMITS = IntakeLimits()
@@ -119,3 +120,11 @@ def validate_session(ports: IntakePorts, *, tenant_id: int, session_id: int) -> 
         type_overrides=overrides,
         status_mapping=effective_status_mapping(ports.tenant_settings, tenant_id),
     )
+
+
+def remove_file(ports: ActivityPorts, scope: Scope, actor: Actor, name: str) -> None:
+    """Take a file out of the session; what is left must be validated again. Raises: AppError for no such file."""
+    if not ports.sessions.remove_file(scope.session_id, tenant_id=scope.tenant_id, name=name):
+        raise AppError(f"There is no file named {name} in this session.")
+    ports.sessions.set_stage(scope.session_id, tenant_id=scope.tenant_id, stage="validate")
+    record_step(ports, scope, actor, "file_removed", file=name)

@@ -46,11 +46,14 @@ class Actor:
 SYSTEM = Actor()
 
 
-class ActivityPorts(Protocol):
+class AuditPorts(Protocol):
+    audit: AuditRepository
+
+
+class ActivityPorts(AuditPorts, Protocol):
     """What recording a step needs: the session to touch and the audit trail."""
 
     sessions: SessionRepository
-    audit: AuditRepository
 
 
 class ConfigurationPorts(Protocol):

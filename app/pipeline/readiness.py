@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from app.db.models import ACTIVE_TASK_STATES, Task, TicketRecord
 from app.errors import ConflictError, WhoCanFix
+from app.intake import Severity
 from app.jira.errors import JiraError
+from app.pipeline.activity import record_step
 from app.pipeline.checks import Check
-from app.pipeline.project_fit import ProjectFit
+from app.pipeline.export import start_export
+from app.pipeline.generation import KIND as GENERATION
+from app.pipeline.intake import validate_session
+from app.pipeline.ports import Actor, ExportPorts, Scope
+from app.pipeline.project_fit import CreateMeta, ProjectFit, check_project_fit
 from app.pipeline.review import MAX_LABEL, MAX_TITLE, description_problems
 
 
@@ -145,3 +153,30 @@ async def check_readiness(
             )
         )
     return Readiness(checks, sum(1 for t in tickets if not t.excluded))
+
+
+async def assess_readiness(ports: ExportPorts, scope: Scope, jira: CreateMeta, project_key: str) -> Readiness:
+    """Every check of `check_readiness` for a stored session; `jira` is asked about the project as the caller."""
+    where = {"tenant_id": scope.tenant_id, "session_id": scope.session_id}
+    intake = await asyncio.to_thread(validate_session, ports, **where)
+    tickets = await asyncio.to_thread(ports.tickets.list, **where)
+    generation = await asyncio.to_thread(ports.tasks.latest, kind=GENERATION, **where)
+    settings = await asyncio.to_thread(ports.export_settings.get, scope.tenant_id)
+    return await check_readiness(
+        blocking_findings=sum(1 for f in intake.findings if f.severity is Severity.BLOCKING),
+        tickets=tickets,
+        generation=generation,
+        project_fit=functools.partial(check_project_fit, jira, project_key, settings),
+    )
+
+
+async def export_session(ports: ExportPorts, scope: Scope, actor: Actor, jira: CreateMeta, project_key: str) -> int:
+    """The export step: the readiness gate, the run (a retry resumes and never duplicates), the stage, the audit.
+
+    Raises: NotReadyError when a check blocks; TaskAlreadyRunningError when an export of the session is running.
+    """
+    (await assess_readiness(ports, scope, jira, project_key)).raise_unless_ready()
+    task_id = await asyncio.to_thread(start_export, ports, scope.tenant_id, scope.session_id)
+    await asyncio.to_thread(ports.sessions.set_stage, scope.session_id, tenant_id=scope.tenant_id, stage="export")
+    await asyncio.to_thread(record_step, ports, scope, actor, "exported", task=task_id)
+    return task_id

@@ -40,7 +40,23 @@
     }
   }
 
-  window.dtg = { panel: panel, FieldError: FieldError, clearFieldError: clearFieldError, report: report };
+  // Brings `el` into view inside its scrolling `box` only: scrollIntoView would also scroll Jira's page around
+  // the frame, pushing the app's own header and tabs out of sight.
+  function reveal(box, el, centre) {
+    if (!box || !el) { return; }
+    const boxRect = box.getBoundingClientRect();
+    const rect = el.getBoundingClientRect();
+    if (centre) {
+      box.scrollTop += rect.top - boxRect.top - (box.clientHeight - rect.height) / 2;
+      box.scrollLeft += rect.left - boxRect.left - (box.clientWidth - rect.width) / 2;
+    } else if (rect.top < boxRect.top) {
+      box.scrollTop -= boxRect.top - rect.top;
+    } else if (rect.bottom > boxRect.bottom) {
+      box.scrollTop += rect.bottom - boxRect.bottom;
+    }
+  }
+
+  window.dtg = { panel: panel, FieldError: FieldError, clearFieldError: clearFieldError, report: report, reveal: reveal };
 
   document.addEventListener("input", function (event) { clearFieldError(event.target); });
   document.addEventListener("change", function (event) { clearFieldError(event.target); });

@@ -44,7 +44,7 @@
       row.insertCell().append(valueInput(field));
     });
     table.hidden = !answer.fields.length;
-    if (window.AP && AP.resize) { AP.resize(); }
+    DTGHost.resize();
   }
 
   function load(settings) {
@@ -57,12 +57,12 @@
     const form = byId("dtg-export-settings");
     if (!form) { return; }
     const result = byId("dtg-export-result");
-    window.dtg.api("/api/admin/export-settings").then(load).catch(function (error) { show(result, "error", error.message); });
+    DTGHost.fetchJson("/api/admin/export-settings").then(load).catch(function (error) { show(result, "error", error.message); });
 
     byId("dtg-fit-check").addEventListener("click", function () {
       const key = byId("dtg-fit-project").value.trim().toUpperCase();
       show(result, "pending", "Asking Jira about " + key + "…");
-      window.dtg.api("/api/admin/export-settings/project?project=" + encodeURIComponent(key))
+      DTGHost.fetchJson("/api/admin/export-settings/project?project=" + encodeURIComponent(key))
         .then(function (answer) { showFields(answer); show(result, "ok", ""); })
         .catch(function (error) { show(result, "error", error.message); });
     });
@@ -76,10 +76,16 @@
         fieldDefaults: fieldDefaults(),
       };
       show(result, "pending", "Saving…");
-      window.dtg.api("/api/admin/export-settings", {
-        method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-      }).then(function (saved) { load(saved); show(result, "ok", "Saved. The next export uses these settings."); })
-        .catch(function (error) { show(result, "error", error.message); });
+      DTGHost.fetchJson("/api/admin/export-settings", { method: "PUT", body: body })
+        .then(function (saved) {
+          load(saved);
+          show(result, "ok", "Saved. The next export uses these settings.");
+          DTGHost.flag({ type: "success", title: "Export settings saved", body: "The next export uses these settings." });
+        })
+        .catch(function (error) {
+          show(result, "error", error.message);
+          DTGHost.flag({ type: "error", title: "Export settings not saved", body: error.message });
+        });
     });
   });
 })();

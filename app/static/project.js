@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  const state = { session: null, tab: null, watching: {}, loads: 0 };
+  const state = { session: null, tab: null, watching: {}, following: {}, loads: 0 };
   const TAB_OF_STAGE = { upload: "upload", validate: "upload", generate: "generate", review: "review", export: "export" };
   const $ = function (selector, root) { return (root || document).querySelector(selector); };
 
@@ -57,11 +57,17 @@
     DTGHost.resize();
   }
 
+  // The name follows the files ("UWEC spec"), so it is asked for again after they change.
+  async function showSessionName() {
+    const session = await DTGHost.fetchJson("/api/sessions/" + state.session);
+    $("#dtg-session-name").textContent = session.name;
+    return session;
+  }
+
   async function openSession(id, tab) {
-    const session = await DTGHost.fetchJson("/api/sessions/" + id);
-    state.session = session.id;
+    state.session = Number(id);
+    const session = await showSessionName();
     remember(session.id);
-    $("#dtg-session-name").textContent = session.name || "Session " + session.id;
     showSessions(false);
     await showTab(tab || TAB_OF_STAGE[session.stage] || "upload");
   }
@@ -85,6 +91,13 @@
     panel.removeAttribute("aria-busy");
     document.dispatchEvent(new CustomEvent("dtg:panel", { detail: { tab: tab, panel: panel } }));
     panel.querySelectorAll(".dtg-task[data-active='true']").forEach(function (box) { watchTask(box); });
+    // A run started here that ended before its panel showed it is still announced (once).
+    panel.querySelectorAll(".dtg-task[data-active='false']").forEach(function (box) {
+      if (state.following[box.dataset.task]) {
+        DTGHost.fetchJson("/api/tasks/" + box.dataset.task).then(function (task) { announce(task, box.dataset.task); })
+          .catch(function () { /* the panel shows it */ });
+      }
+    });
     if (tab === "generate") { estimate(); }
     DTGHost.resize();
   }
@@ -108,7 +121,7 @@
       });
       notify("success", "Uploaded " + body.stored.length + (body.stored.length === 1 ? " file" : " files"),
         "Checked " + body.stored.join(", ") + ".");
-      await reload();
+      await Promise.all([reload(), showSessionName()]);
     } catch (error) {
       bar.hidden = true;
       status.textContent = error.message;
@@ -176,11 +189,14 @@
       }
     }
     delete state.watching[id];
-    announce(task);
+    announce(task, id);
     if (document.body.contains(box)) { reload(); }
   }
 
-  function announce(task) {
+  // `id` from the task's box: the stream's events need not carry it.
+  function announce(task, id) {
+    if (!state.following[id]) { return; }
+    delete state.following[id];
     const titles = FINISHED[task.kind] || {};
     if (titles[task.state]) {
       notify(task.state === "done" ? "success" : task.state === "failed" ? "error" : "warning", titles[task.state],
@@ -188,11 +204,10 @@
     }
   }
 
-  // A run started here is announced when it ends, also when it ended before its panel was shown.
-  async function follow(taskId) {
-    await reload();
-    const box = $(".dtg-task[data-task='" + taskId + "']");
-    if (!box || box.dataset.active !== "true") { announce(await DTGHost.fetchJson("/api/tasks/" + taskId)); }
+  // A run started here is announced when it ends, whichever panel render or watcher sees the end.
+  function follow(taskId) {
+    state.following[taskId] = true;
+    return reload();
   }
 
   // A removed file stays restorable for a while: the row says so and offers Undo; the delete is sent only after.
@@ -207,7 +222,7 @@
     try {
       await DTGHost.fetchJson(pending.path, { method: "DELETE" });
       notify("success", "Removed " + name, "The drafts made from it are now out of date; generate again to refresh them.");
-      if (state.session === pending.session) { await reload(); }
+      if (state.session === pending.session) { await Promise.all([reload(), showSessionName()]); }
     } catch (error) {
       dtg.report(error, name + " was not removed");
       await reload();

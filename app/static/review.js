@@ -51,7 +51,7 @@
       if (current) { link.setAttribute("aria-current", "true"); } else { link.removeAttribute("aria-current"); }
     });
     const row = $(".dtg-ticket-row[data-key='" + CSS.escape(key) + "']");
-    if (row) { row.scrollIntoView({ block: "nearest" }); }
+    if (row) { dtg.reveal($(".dtg-ticket-list"), row, false); }
   }
 
   // Opens a ticket in the editor beside the list. A later open wins over an earlier one still loading.
@@ -63,10 +63,16 @@
     const pane = $("#dtg-ticket");
     pane.innerHTML = html;
     pane.scrollTop = 0;
+    scrollableTables(pane);
     showPosition(key);
     assignees();
     const target = focusTarget && $(focusTarget, pane);
     if (target) { target.focus({ preventScroll: true }); }
+  }
+
+  // A wide table scrolls inside its cell, so a keyboard must be able to reach it to scroll it.
+  function scrollableTables(root) {
+    root.querySelectorAll(".dtg-adf table").forEach(function (table) { table.tabIndex = 0; });
   }
 
   function currentKey() { const form = $("form.dtg-editor"); return form ? form.dataset.key : null; }
@@ -135,6 +141,7 @@
       const ticket = await DTGHost.fetchJson(ticketPath(form.dataset.key), { method: "PATCH", body: body });
       form.dataset.version = ticket.version;
       $("[data-field='preview']", form).innerHTML = ticket.html;
+      scrollableTables(form);
       const link = $(".dtg-ticket-row[data-key='" + CSS.escape(ticket.key) + "'] a");
       if (link) { link.firstChild.textContent = ticket.title; }
       saveState(form, "Saved", "saved");
@@ -339,6 +346,9 @@
     if (el.classList.contains("dtg-select") || el.classList.contains("dtg-select-area")) {
       const count = $("#dtg-bulk [data-field='selected']");
       if (count) { count.textContent = selected().length + " selected"; dtg.clearFieldError(count); }
+      // The bulk bar takes room only while there is something to change.
+      const bar = $("#dtg-bulk");
+      if (bar) { bar.hidden = selected().length === 0; }
     }
   });
 

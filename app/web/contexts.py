@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Self
 
 from starlette.requests import Request
@@ -41,6 +41,8 @@ class GlancePage(PageContext):
     """The issue glance; `glance` is None when the issue did not come from our export."""
 
     glance: IssueGlance | None = None
+    # Jira display names of the account ids the glance names (who started the generation).
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

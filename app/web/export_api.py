@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import zipfile
 from dataclasses import asdict
@@ -11,36 +10,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.db.models import UploadSession
-from app.intake import Severity
 from app.jira.client import JiraClient
 from app.pipeline.dry_run import dry_run
-from app.pipeline.export import export_csvs, export_results, start_export
-from app.pipeline.generation import KIND as GENERATION
-from app.pipeline.intake import validate_session
-from app.pipeline.project_fit import check_project_fit
-from app.pipeline.readiness import Readiness, check_readiness
+from app.pipeline.export import export_csvs, export_results
+from app.pipeline.readiness import Readiness, assess_readiness, export_session
 from app.web.forge_identity import user_auth
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import audit, blocking, services, upload_session
+from app.web.scope import actor, blocking, scope_of, services, upload_session
+
+
+def _jira(request: Request) -> JiraClient:
+    """Jira as the caller's installation sees it (and, on Forge, as the user who asks)."""
+    current = services(request)
+    return JiraClient(
+        current.http, request.state.identity.installation, current.settings.app_key, auth=user_auth(request)
+    )
 
 
 async def readiness_of(request: Request, upload: UploadSession) -> Readiness:
     """Shared with the export panel, which shows the same checks."""
-    current = services(request)
-    scope = {"tenant_id": upload.tenant_id, "session_id": upload.id}
-    intake = await blocking(validate_session, current, **scope)
-    tickets = await blocking(current.tickets.list, **scope)
-    generation = await blocking(current.tasks.latest, kind=GENERATION, **scope)
-    client = JiraClient(
-        current.http, request.state.identity.installation, current.settings.app_key, auth=user_auth(request)
-    )
-    settings = await blocking(current.export_settings.get, upload.tenant_id)
-    return await check_readiness(
-        blocking_findings=sum(1 for f in intake.findings if f.severity is Severity.BLOCKING),
-        tickets=tickets,
-        generation=generation,
-        project_fit=functools.partial(check_project_fit, client, upload.project_key, settings),
-    )
+    return await assess_readiness(services(request), scope_of(upload), _jira(request), upload.project_key)
 
 
 async def readiness(request: Request) -> Response:
@@ -64,11 +53,9 @@ async def export_dry_run(request: Request) -> Response:
 async def start(request: Request) -> Response:
     """Start the export, or retry it: a new run resumes where the last one stopped and never duplicates."""
     upload = await upload_session(request)
-    current = services(request)
-    (await readiness_of(request, upload)).raise_unless_ready()
-    task_id = await blocking(start_export, current, upload.tenant_id, upload.id)
-    await blocking(current.sessions.set_stage, upload.id, tenant_id=upload.tenant_id, stage="export")
-    await audit(request, upload.id, "exported", task=task_id)
+    task_id = await export_session(
+        services(request), scope_of(upload), actor(request), _jira(request), upload.project_key
+    )
     return JSONResponse({"taskId": task_id}, status_code=202)
 
 

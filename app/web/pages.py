@@ -36,7 +36,9 @@ async def issue_glance(request: Request) -> Response:
         jira_key=page.issue_key or "",
         site_url=page.site_url,
     )
-    return _render(request, "glance.html", replace(page, glance=glance))
+    installation = request.state.identity.installation
+    names = await request.state.services.display_names.names(installation, [glance.generated_by if glance else None])
+    return _render(request, "glance.html", replace(page, glance=glance, names=names))
 
 
 async def configure_page(request: Request) -> Response:

@@ -80,6 +80,10 @@ class GraphPanel:
     tickets: list[TicketRecord]
     cycles: list[list[str]]
     relates: int
+    # The same graph as lists, for the accessible view: ticket key -> the tickets it blocks.
+    blocks: dict[str, list[str]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    areas: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,11 @@ class ExportPanel:
     readiness: Readiness
     task: Task | None
     results: ExportResults
+
+
+async def people(request: Request, account_ids: list[str | None]) -> dict[str, str]:
+    """Jira display names for these account ids (those Jira knows), from the per-site cache."""
+    return await services(request).display_names.names(request.state.identity.installation, account_ids)
 
 
 def _render(request: Request, template: str, panel: object) -> Response:
@@ -130,7 +139,9 @@ async def sessions_panel(request: Request) -> Response:
         if s.id
     ]
     me = request.state.identity.account_id
-    return _render(request, "_sessions.html", {"rows": rows, "me": me, "retention_days": RETENTION_DAYS})
+    names = await people(request, [s.created_by for s in found])
+    context = {"rows": rows, "me": me, "names": names, "retention_days": RETENTION_DAYS}
+    return _render(request, "_sessions.html", context)
 
 
 async def upload_panel(request: Request) -> Response:
@@ -195,7 +206,14 @@ async def graph_panel(request: Request) -> Response:
     upload = await upload_session(request)
     tickets = await blocking(services(request).tickets.list, tenant_id=upload.tenant_id, session_id=upload.id)
     placed = layout(tickets)
-    panel = GraphPanel(upload, str(render_svg(placed)), tickets, placed.cycles, len(placed.relates))
+    blocks: dict[str, list[str]] = defaultdict(list)
+    for blocker, blocked in placed.blocks:
+        blocks[blocker].append(blocked)
+    titles = {t.key: t.title for t in tickets}
+    areas = list(dict.fromkeys(t.area or "Other" for t in tickets))
+    panel = GraphPanel(
+        upload, str(render_svg(placed)), tickets, placed.cycles, len(placed.relates), dict(blocks), titles, areas
+    )
     return _render(request, "_graph.html", panel)
 
 
@@ -211,7 +229,11 @@ async def export_panel(request: Request) -> Response:
 async def activity_panel(request: Request) -> Response:
     upload = await upload_session(request)
     events = await blocking(services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=upload.id)
-    return _render(request, "_activity.html", {"session": upload, "events": events})
+    names = await people(request, [e.account_id for e in events])
+    tickets = await blocking(services(request).tickets.list, tenant_id=upload.tenant_id, session_id=upload.id)
+    titles = {t.key: t.title for t in tickets}
+    context = {"session": upload, "events": events, "names": names, "titles": titles}
+    return _render(request, "_activity.html", context)
 
 
 def routes() -> list[SecuredRoute]:

@@ -15,7 +15,8 @@ from starlette.requests import Request
 from app.container import Services
 from app.db.models import UploadSession
 from app.errors import AppError, NotFoundError
-from app.pipeline.ports import Scope
+from app.pipeline.activity import record_step, record_tenant_step
+from app.pipeline.ports import Actor, Scope
 from app.web.input_guard import refuse_control_characters
 
 T = TypeVar("T")
@@ -61,23 +62,27 @@ async def upload_session(request: Request) -> UploadSession:
     return found
 
 
-async def review_scope(request: Request) -> Scope:
-    upload = await upload_session(request)
-    assert upload.id is not None
+def scope_of(upload: UploadSession) -> Scope:
+    assert upload.id is not None  # a stored session always has one
     return Scope(upload.tenant_id, upload.id)
 
 
+async def review_scope(request: Request) -> Scope:
+    return scope_of(await upload_session(request))
+
+
+def actor(request: Request) -> Actor:
+    """The Jira account behind the request, as the token names it."""
+    return Actor(request.state.identity.account_id)
+
+
 async def audit(request: Request, session_id: int | None, action: str, **detail: Any) -> None:
-    if session_id is not None:  # every audited action is activity: it postpones the session's 7-day deletion
-        await blocking(services(request).sessions.touch, session_id, tenant_id=tenant_id(request))
-    await blocking(
-        services(request).audit.record,
-        tenant_id=tenant_id(request),
-        session_id=session_id,
-        account_id=request.state.identity.account_id,
-        action=action,
-        detail=detail,
-    )
+    """For the handlers whose use case does not record its own step yet (see app/pipeline/activity.py)."""
+    if session_id is None:
+        await blocking(record_tenant_step, services(request), tenant_id(request), actor(request), action, **detail)
+    else:
+        scope = Scope(tenant_id(request), session_id)
+        await blocking(record_step, services(request), scope, actor(request), action, **detail)
 
 
 async def json_body(request: Request) -> dict[str, Any]:

@@ -20,16 +20,21 @@ from app.pipeline.intake import (
     set_file_kind,
     validate_session,
 )
+from app.pipeline.intake import (
+    remove_file as remove_file_step,
+)
 from app.pipeline.retention import delete_session_now
 from app.web.body_limit import limited
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import (
     RETENTION_DAYS,
     UnsupportedMediaError,
+    actor,
     audit,
     blocking,
     json_body,
     project_key,
+    scope_of,
     services,
     tenant_id,
     upload_session,
@@ -157,12 +162,7 @@ async def set_kind(request: Request) -> Response:
 
 async def remove_file(request: Request) -> Response:
     upload = await upload_session(request)
-    name = request.path_params["name"]
-    sessions = services(request).sessions
-    if not await blocking(sessions.remove_file, upload.id, tenant_id=upload.tenant_id, name=name):
-        raise AppError(f"There is no file named {name} in this session.")
-    await blocking(sessions.set_stage, upload.id, tenant_id=upload.tenant_id, stage="validate")
-    await audit(request, upload.id, "file_removed", file=name)
+    await blocking(remove_file_step, services(request), scope_of(upload), actor(request), request.path_params["name"])
     return Response(status_code=204)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -20,14 +19,6 @@ from app.jira.errors import (
 from tests.export.helpers import World, adf
 
 pytestmark = [pytest.mark.unit, pytest.mark.export]
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    world = World(tmp_path)
-    await world.install()
-    yield world
-    await world.aclose()
 
 
 def client_of(world: World) -> JiraClient:

@@ -121,6 +121,9 @@ def test_the_graph_puts_blockers_left_and_areas_in_lanes(tickets: tuple[TicketRe
     assert [lane[0] for lane in placed.lanes] == ["Content", "Views"]
     assert placed.nodes["c"].y >= placed.lanes[1][1]
     assert svg.count("class='dtg-node") == 4 and placed.cycles == []
+    # People read titles: tooltips and labels name tickets, and each edge says which two it joins.
+    assert "<title>Ticket b is blocked by Ticket a</title>" in svg
+    assert "data-from='a' data-to='b'" in svg and "aria-label='Ticket b'" in svg and "role='button'" in svg
 
 
 def test_a_link_that_closes_a_cycle_in_a_race_is_taken_back(

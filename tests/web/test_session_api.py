@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pytest
 
 from app.pipeline.intake import LIMITS
@@ -186,3 +189,24 @@ def test_a_deleted_session_is_gone_with_its_files_and_tickets(app_under_test: Ap
     assert me.get(f"/api/sessions/{deleted}/tickets").status_code == 404
     assert [s["id"] for s in me.get("/api/sessions").json()["sessions"]] == [kept]
     assert me.delete(f"/api/sessions/{deleted}").status_code == 404
+
+
+def test_a_workbook_upload_lists_its_tabs_and_is_removed_whole(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.new_session()
+    book = openpyxl.Workbook()
+    book.active.title = "User roles"
+    for line in (UWEC / "UWEC_Userroles.csv").read_text("utf-8").splitlines():
+        book.active.append(line.split(","))
+    book.create_sheet("Overview").append(["Specification", "Done"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    stored = me.post(f"/api/sessions/{session_id}/files", files=[("files", ("spec.xlsx", buffer.getvalue()))])
+    assert stored.status_code == 201 and stored.json()["stored"] == ["spec.xlsx"]
+    files = {f["name"]: f for f in me.get(f"/api/sessions/{session_id}/intake").json()["files"]}
+    assert files["spec.xlsx [User roles]"]["kind"] == "roles" and files["spec.xlsx [User roles]"]["workbook"]
+    panel = me.get(f"/api/sessions/{session_id}/panels/upload").text
+    assert "spec.xlsx [User roles]" in panel and 'data-name="spec.xlsx [User roles]"' not in panel
+    assert 'data-action="remove-file" data-name="spec.xlsx"' in panel
+    assert me.delete(f"/api/sessions/{session_id}/files/spec.xlsx").status_code == 204
+    assert me.get(f"/api/sessions/{session_id}/intake").json()["files"] == []

@@ -137,6 +137,16 @@ async def assignable_users(request: Request) -> Response:
     return JSONResponse([user_json(user, base) for user in USERS])
 
 
+async def bulk_users(request: Request) -> Response:
+    """`GET /user/bulk?accountId=...&accountId=...`: the users Jira knows among those ids."""
+    wanted = request.query_params.getlist("accountId")
+    if not wanted:
+        raise JiraRequestError(400, "At least one accountId is required.")
+    base = runtime_of(request).config.public_url
+    found = [user_json(user, base) for user in USERS if user.account_id in wanted]
+    return JSONResponse({"startAt": 0, "maxResults": len(wanted), "total": len(found), "isLast": True, "values": found})
+
+
 async def issue_link_types(request: Request) -> Response:
     base = runtime_of(request).config.public_url
     return JSONResponse({"issueLinkTypes": [link_type_json(t, base) for t in LINK_TYPES]})
@@ -148,5 +158,6 @@ ROUTES = [
     (f"{API}/issue/createmeta/{{projectIdOrKey}}/issuetypes", create_meta_issue_types, ["GET"]),
     (f"{API}/issue/createmeta/{{projectIdOrKey}}/issuetypes/{{issueTypeId}}", create_meta_fields, ["GET"]),
     (f"{API}/user/assignable/search", assignable_users, ["GET"]),
+    (f"{API}/user/bulk", bulk_users, ["GET"]),
     (f"{API}/issueLinkType", issue_link_types, ["GET"]),
 ]
