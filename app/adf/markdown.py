@@ -293,7 +293,10 @@ def _walk_inline(nodes: list[SyntaxTreeNode], marks: list[Node], out: list[Node]
             _walk_inline(node.children, [*marks, {"type": mark}], out)
         elif kind == "link":
             href = str(node.attrs.get("href", ""))
-            _walk_inline(node.children, [*marks, {"type": "link", "attrs": {"href": href}}], out)
+            # `//host/x` takes the scheme of the page showing it and leads to another host without saying so: it
+            # stays text. (markdown-it percent-encodes backslashes, so `\\host` is already a harmless relative link.)
+            link = [] if href.startswith("//") else [{"type": "link", "attrs": {"href": href}}]
+            _walk_inline(node.children, [*marks, *link], out)
         elif kind == "image":
             out.extend(_text_nodes(node.content or str(node.attrs.get("src", "")), marks))
         elif kind == "html_inline":

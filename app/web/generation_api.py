@@ -20,6 +20,7 @@ from app.db.models import ACTIVE_TASK_STATES, Task
 from app.errors import NotFoundError
 from app.pipeline.generation import acceptance_feature, estimate, start_generation
 from app.pipeline.providers import choices, choose
+from app.web import body_schemas
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import audit, blocking, json_body, project_key, services, tenant_id, upload_session
 
@@ -130,7 +131,7 @@ async def provider_choices(request: Request) -> Response:
 
 async def generate(request: Request) -> Response:
     upload = await upload_session(request)
-    body = await json_body(request)
+    body = await json_body(request, body_schemas.CHOOSE_PROVIDER)
     current = services(request)
     choice = await blocking(choose, current, upload.tenant_id, body.get("provider"))
     task_id = await blocking(

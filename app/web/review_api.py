@@ -15,6 +15,7 @@ from app.errors import AppError
 from app.jira.users import ReviewJiraClient
 from app.pipeline import review
 from app.pipeline.graph_view import layout, render_svg
+from app.web import body_schemas
 from app.web.forge_identity import user_auth
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import audit, blocking, json_body, project_key, review_scope, services
@@ -109,7 +110,7 @@ async def get_ticket(request: Request) -> Response:
 
 async def edit_ticket(request: Request) -> Response:
     scope = await review_scope(request)
-    version, edit = parse_edit(await json_body(request))
+    version, edit = parse_edit(await json_body(request, body_schemas.EDIT_TICKET))
     key = request.path_params["key"]
     tickets = services(request).tickets
     try:
@@ -126,7 +127,7 @@ async def edit_ticket(request: Request) -> Response:
 
 async def add_link(request: Request) -> Response:
     scope = await review_scope(request)
-    blocker = _text(await json_body(request), "blockedBy") or ""
+    blocker = _text(await json_body(request, body_schemas.ADD_LINK), "blockedBy") or ""
     key = request.path_params["key"]
     ticket = await blocking(review.add_link, services(request).tickets, scope, key=key, blocked_by=blocker)
     await audit(request, scope.session_id, "linked", ticket=key, blocked_by=blocker)
@@ -144,7 +145,7 @@ async def remove_link(request: Request) -> Response:
 async def mark_reviewed(request: Request) -> Response:
     """`{"reviewed": true|false}`: the director went through this ticket (or wants to look again)."""
     scope = await review_scope(request)
-    reviewed = (await json_body(request)).get("reviewed")
+    reviewed = (await json_body(request, body_schemas.MARK_REVIEWED)).get("reviewed")
     if not isinstance(reviewed, bool):
         raise AppError("'reviewed' must be true or false.")
     key = request.path_params["key"]
@@ -159,7 +160,7 @@ async def mark_reviewed(request: Request) -> Response:
 async def bulk(request: Request) -> Response:
     """`action`: label (with `add`/`remove` lists), assign (with `assignee`), exclude or include."""
     scope = await review_scope(request)
-    body = await json_body(request)
+    body = await json_body(request, body_schemas.BULK)
     keys, action, tickets = _keys(body), body.get("action"), services(request).tickets
     if action == "label":
         add, remove = body.get("add") or [], body.get("remove") or []

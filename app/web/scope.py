@@ -17,6 +17,7 @@ from app.db.models import UploadSession
 from app.errors import AppError, NotFoundError
 from app.pipeline.activity import record_step, record_tenant_step
 from app.pipeline.ports import Actor, Scope
+from app.web.body_schemas import check
 from app.web.input_guard import refuse_control_characters
 
 T = TypeVar("T")
@@ -85,8 +86,12 @@ async def audit(request: Request, session_id: int | None, action: str, **detail:
         await blocking(record_step, services(request), scope, actor(request), action, **detail)
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object. Raises: AppError (400/415) for another content type or malformed JSON."""
+async def json_body(request: Request, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The request's JSON object, checked against `schema` (app/web/body_schemas.py) when given.
+
+    Raises: AppError (400/415) for another content type, malformed JSON, control characters, or a body that does
+    not fit the schema (the message names the field).
+    """
     if "application/json" not in request.headers.get("content-type", ""):
         raise UnsupportedMediaError("Send this request as JSON (Content-Type: application/json).")
     try:
@@ -96,6 +101,8 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise AppError("The request body must be a JSON object.")
     refuse_control_characters(body)
+    if schema is not None:
+        check(body, schema)
     return body
 
 

@@ -24,6 +24,7 @@ from app.pipeline.intake import (
     remove_file as remove_file_step,
 )
 from app.pipeline.retention import delete_session_now
+from app.web import body_schemas
 from app.web.body_limit import limited
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import (
@@ -145,7 +146,7 @@ async def upload_files(request: Request) -> Response:
 
 async def set_kind(request: Request) -> Response:
     upload = await upload_session(request)
-    body = await json_body(request)
+    body = await json_body(request, body_schemas.SET_FILE_KIND)
     kind = body.get("kind") or None
     name = request.path_params["name"]
     await blocking(

@@ -97,3 +97,11 @@ def test_a_pipe_in_code_inside_a_table_cell_survives_two_saves() -> None:
     once = to_adf(markdown)
     twice = to_adf(to_markdown(once))
     assert cells(twice) == cells(once) == ["pattern", "use", "^(a|b)$", "x"]
+
+
+@pytest.mark.parametrize("href", ["//evil.example/login", "//evil.example", "//evil.example:8443/x?y=1"])
+def test_links_to_another_host_without_a_scheme_stay_text(href: str) -> None:
+    document = to_adf(f"Read [the guide]({href}) first, or [the docs](https://www.drupal.org/docs).")
+    marks = [mark for node in document["content"][0]["content"] for mark in node.get("marks", [])]
+    assert marks == [{"type": "link", "attrs": {"href": "https://www.drupal.org/docs"}}]
+    assert "the guide" in str(document)

@@ -10,6 +10,8 @@ import zipfile
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.csv_safety import inert_cell
 from app.generation.tables import Cell, Table
@@ -171,19 +173,72 @@ def test_deep_or_broken_json_bodies_crash_no_endpoint(app_under_test: AppUnderTe
     session_id = site.new_session()
     failures = []
     for method, path, auth in _json_routes():
-        url = path.replace("{session}", str(session_id))
-        headers = {"Content-Type": "application/json"}
-        if auth is Auth.CONTEXT:
-            headers.update(site.headers())
-        elif auth is Auth.SIGNED_INSTALL:
-            headers["Authorization"] = f"JWT {site.jira.install_token(url)}"
-        elif auth is Auth.JIRA_REQUEST:
-            url = site.jira.signed_path(url, method=method)
-        response = app_under_test.client.request(method, url, content=body, headers=headers)
-        # The admin endpoints first ask Jira whether the caller is an admin; this fake Jira cannot answer (503).
-        if response.status_code >= 500 and not (path.startswith("/api/admin") and response.status_code == 503):
-            failures.append((method, path, response.status_code))
+        status = _send(site, method, path.replace("{session}", str(session_id)), auth, body)
+        if _crashed(path, status):
+            failures.append((method, path, status))
     assert failures == []
+
+
+def _send(site: Director, method: str, url: str, auth: Auth, body: bytes) -> int:
+    headers = {"Content-Type": "application/json"}
+    if auth is Auth.CONTEXT:
+        headers.update(site.headers())
+    elif auth is Auth.SIGNED_INSTALL:
+        headers["Authorization"] = f"JWT {site.jira.install_token(url)}"
+    elif auth is Auth.JIRA_REQUEST:
+        url = site.jira.signed_path(url, method=method)
+    return site.app.client.request(method, url, content=body, headers=headers).status_code
+
+
+def _crashed(path: str, status: int) -> bool:
+    # The admin endpoints first ask Jira whether the caller is an admin; this fake Jira cannot answer (503).
+    return status >= 500 and not (path.startswith("/api/admin") and status == 503)
+
+
+# Every field name the JSON endpoints read, so the fuzzed bodies hit the real fields with the wrong things.
+FIELDS = [
+    *("version", "title", "markdown", "labels", "assignee", "onHold", "excluded", "blockedBy", "reviewed", "keys"),
+    *("action", "add", "remove", "kind", "provider", "model", "baseUrl", "apiKey", "removeApiKey", "statusMapping"),
+    *("accountId", "name", "status", "clientKey", "sharedSecret", "baseUrl", "epicsEnabled", "issueType"),
+]
+# Mostly visible text, so that a body is not always refused for its control characters before its types count.
+HOSTILE_TEXT = st.one_of(
+    st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=20),
+    st.sampled_from(["\x00", "a\x00b", "\u202e", "x" * 200_000, "=cmd|' /C calc'!A0", "../../etc/passwd"]),
+)
+JSON_VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=False, allow_infinity=False),
+        HOSTILE_TEXT,
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+# Each real field present half the time, often with a plausible value (a small number, a flag, a text, a list of
+# texts), otherwise with any JSON value: right and wrong types meet in one body.
+FIELD_VALUES = st.one_of(
+    st.integers(min_value=0, max_value=3), st.booleans(), HOSTILE_TEXT, st.lists(HOSTILE_TEXT, max_size=3), JSON_VALUES
+)
+BODIES = st.one_of(st.fixed_dictionaries({}, optional=dict.fromkeys(FIELDS, FIELD_VALUES)), JSON_VALUES)
+
+
+@pytest.mark.slow
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzzed_json_bodies_crash_no_endpoint(app_under_test: AppUnderTest, data: st.DataObject) -> None:
+    """Wrong types, NULs and huge values, into every endpoint that takes a body: a 4xx, never a 500."""
+    site = director(app_under_test)
+    session_id = site.new_session()
+    # The API only: a fuzzed lifecycle callback with a valid token would disable or uninstall the site under test.
+    for method, path, auth in [route for route in _json_routes() if route[1].startswith("/api/")]:
+        body = data.draw(BODIES, label=f"{method} {path}")
+        status = _send(site, method, path.replace("{session}", str(session_id)), auth, json.dumps(body).encode())
+        assert not _crashed(path, status) and status != 401, (method, path, status, body)
 
 
 def test_invalid_utf8_in_query_strings_is_no_500(app_under_test: AppUnderTest) -> None:
@@ -231,3 +286,31 @@ def test_file_names_lose_bidirectional_and_control_characters(app_under_test: Ap
     panel = site.get(f"/api/sessions/{session_id}/panels/upload")
     assert "\u202e" not in panel.text and "Bundlesvsc.exe.csv" in panel.text
     assert safe_file_name("Roles\x07\u2066\u200f.csv") == "Roles.csv"
+
+
+def test_wrong_json_types_are_a_400_naming_the_field(app_under_test: AppUnderTest) -> None:
+    site = director(app_under_test)
+    session_id = _generated(site)
+    [first, *_] = site.get(f"/api/sessions/{session_id}/tickets").json()["tickets"]
+    ticket = f"/api/sessions/{session_id}/tickets/{first['key']}"
+    version = site.get(ticket).json()["version"]
+    cases = [
+        ("PATCH", ticket, {"version": version, "assignee": "5b10ac8d"}, "assignee: must be an object or null"),
+        ("PATCH", ticket, {"version": version, "assignee": 7}, "assignee: must be an object or null"),
+        ("PATCH", ticket, {"version": version, "assignee": ["x"]}, "assignee: must be an object or null"),
+        ("PATCH", ticket, {"version": "1"}, "version: must be a whole number"),
+        ("PATCH", ticket, {"version": version, "markdown": "x" * 600_000}, "markdown: is longer than 100,000"),
+        (
+            "POST",
+            f"/api/sessions/{session_id}/bulk",
+            {"keys": [first["key"]], "action": "label", "add": [1, 2]},
+            "add[1]: must be text",
+        ),
+        ("PUT", f"/api/sessions/{session_id}/files/bundles.csv/kind", {"kind": {}}, "kind: must be text or null"),
+        ("PUT", f"{ticket}/reviewed", {"reviewed": "yes"}, "reviewed: must be true or false"),
+    ]
+    for method, path, body, message in cases:
+        answer = site.call(method, path, json=body)
+        assert answer.status_code == 400, (path, body, answer.text)
+        assert answer.json()["error"]["message"].startswith(message), answer.json()
+    assert site.get(ticket).json()["version"] == version  # nothing changed
