@@ -26,6 +26,7 @@ from app.pipeline.dry_run import dry_run
 from app.pipeline.export import PROPERTY_KEY, export_results
 from app.pipeline.generation import start_generation
 from app.pipeline.intake import IncomingFile, add_files, open_session, validate_session
+from app.pipeline.issue_requests import EPIC_KEY_PREFIX
 from app.pipeline.ports import SYSTEM, Scope
 from app.pipeline.readiness import export_session
 from app.settings import Settings
@@ -76,6 +77,7 @@ class DemoReport:
             f"  Findings:              {sum(self.findings.values())} ({by_severity or 'none'})",
             f"  Tickets:               {sum(self.tickets.values())} ({by_area or 'none'})",
             f"  Issues in the sandbox: {self.issues}",
+            f"  Epics:                 {self.epics}",
             f"  Links:                 {self.links} of {self.links_planned}",
             f"  Attachments:           {self.attachments}",
             f"  Failures:              {len(self.failures)}",
@@ -215,12 +217,13 @@ def _count_in_sandbox(stack: DemoStack, session_id: int, report: DemoReport) -> 
     """What the sandbox holds for this session, counted on its side rather than from our own records."""
     store = stack.sandbox.state.sandbox.store
     ours = {
-        issue.id
+        issue.id: str(issue.properties[PROPERTY_KEY].get("ticketKey", ""))
         for issue in store.issues.values()
         if (issue.properties.get(PROPERTY_KEY) or {}).get("sessionId") == str(session_id)
     }
-    report.issues = len(ours)
-    report.links = sum(1 for link in store.links if {link.inward_issue_id, link.outward_issue_id} <= ours)
+    report.epics = sum(1 for key in ours.values() if key.startswith(EPIC_KEY_PREFIX))
+    report.issues = len(ours) - report.epics
+    report.links = sum(1 for link in store.links if {link.inward_issue_id, link.outward_issue_id} <= ours.keys())
     report.attachments = sum(1 for attachment in store.attachments.values() if attachment.issue_id in ours)
     if report.links != report.links_planned:
         report.failures.append(f"{report.links_planned - report.links} links are missing in the sandbox.")

@@ -34,6 +34,8 @@ def test_headless_demo_exports_the_uwec_sample_into_the_sandbox(tmp_path: Path) 
     tickets = _number("Tickets", output)
     assert tickets > 100
     assert _number("Issues in the sandbox", output) == tickets
+    # One per area: content model, views, images, display, access, workflow, and the removals.
+    assert _number("Epics", output) == 7
     links = re.search(r"^  Links:\s+(\d+) of (\d+)", output, re.MULTILINE)
     assert links and int(links.group(1)) == int(links.group(2)) > 100
     assert _number("Attachments", output) > 0
@@ -61,7 +63,7 @@ def _headless(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_a_project_with_required_fields_blocks_the_export_before_anything_is_written(tmp_path: Path) -> None:
+def test_a_project_with_required_fields_blocks_the_export_until_they_have_values(tmp_path: Path) -> None:
     blocked = _headless(tmp_path / "blocked", "--project", "REQ")
     assert blocked.returncode == 1
     assert (
@@ -69,6 +71,13 @@ def test_a_project_with_required_fields_blocks_the_export_before_anything_is_wri
     )
     assert "configure page (one of: Web, Brand)" in blocked.stdout
     assert _number("Issues in the sandbox", blocked.stdout) == 0
+
+    mapped = _headless(
+        tmp_path / "mapped", "--project", "REQ", "--field", "customfield_10050=Web", "--field", "customfield_10051=UWEC"
+    )
+    assert mapped.returncode == 0, mapped.stdout + mapped.stderr
+    assert _number("Issues in the sandbox", mapped.stdout) == _number("Tickets", mapped.stdout) > 100
+    assert re.search(r"^  Sandbox project:\s+http://127\.0\.0\.1:\d+/projects/REQ$", mapped.stdout, re.MULTILINE)
 
 
 def test_the_dry_run_prints_each_create_request_and_exports_nothing(tmp_path: Path) -> None:
@@ -84,3 +93,10 @@ def test_the_dry_run_prints_each_create_request_and_exports_nothing(tmp_path: Pa
     assert {t["request"]["fields"]["issuetype"]["id"] for t in tickets} == {"10101"}
     assert all("epic, created first" in t["request"]["fields"]["parent"]["key"] for t in tickets)
     assert _number("Issues in the sandbox", done.stdout) == 0
+
+
+def test_a_team_managed_project_gets_its_epics_and_issues(tmp_path: Path) -> None:
+    done = _headless(tmp_path, "--project", "TEAM")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _number("Issues in the sandbox", done.stdout) == _number("Tickets", done.stdout) > 100
+    assert _number("Epics", done.stdout) == 7

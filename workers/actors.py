@@ -18,7 +18,7 @@ from app.db.models import utcnow
 from app.offload import offload
 from app.pipeline.export import PERMANENT_ERRORS, run_export
 from app.pipeline.generation import run_generation, writer_for_task
-from app.pipeline.recovery import WORKER_GONE_AFTER
+from app.pipeline.recovery import Liveness
 from app.pipeline.retention import run_cleanup
 from app.pipeline.workers_check import complete_ping
 from app.retries import RetryLater
@@ -31,8 +31,10 @@ log = logging.getLogger(__name__)
 async def running(task_id: int) -> AsyncIterator[bool]:
     """Whether this worker may run the task: it claims it unless a live worker has it (a duplicate message after a
     take-over), and releases it when the run ends, fails or is retried (not due again before a retry's delay)."""
-    tasks, me = services().tasks, worker_id()
-    claimed = await offload(tasks.claim, task_id, worker_id=me, gone_before=utcnow() - WORKER_GONE_AFTER)
+    current, me = services(), worker_id()
+    gone_after = Liveness.for_heartbeat_timeout(current.settings.redis_heartbeat_timeout_ms).gone_after
+    tasks = current.tasks
+    claimed = await offload(tasks.claim, task_id, worker_id=me, gone_before=utcnow() - gone_after)
     if not claimed:
         log.info("task %s is not active or another worker runs it; nothing to do", task_id)
     due_in = timedelta()

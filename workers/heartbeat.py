@@ -18,19 +18,16 @@ import dramatiq
 from dramatiq.middleware import Middleware
 
 from app.db.heartbeats import HeartbeatRepository
-from app.pipeline.recovery import recover_orphaned_tasks, requeue_unfinished
+from app.pipeline.recovery import Liveness, recover_orphaned_tasks, requeue_unfinished
 from workers.runtime import services, worker_id
 
 log = logging.getLogger(__name__)
-
-INTERVAL_SECONDS = 15.0
 
 
 class HeartbeatMiddleware(Middleware):
     """Must be added before `ServicesMiddleware`, whose Services (the database) it uses once booted."""
 
-    def __init__(self, interval: float = INTERVAL_SECONDS) -> None:
-        self.interval = interval
+    def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._repository: HeartbeatRepository | None = None
@@ -43,7 +40,12 @@ class HeartbeatMiddleware(Middleware):
             if requeued:
                 log.warning("queued again %s tasks left unfinished by the previous process", requeued)
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, args=(self._repository,), name="dtg-heartbeat", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(self._repository, Liveness.for_heartbeat_timeout(current.settings.redis_heartbeat_timeout_ms)),
+            name="dtg-heartbeat",
+            daemon=True,
+        )
         self._thread.start()
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
@@ -57,12 +59,12 @@ class HeartbeatMiddleware(Middleware):
         except Exception:  # shutting down: the row ages out anyway
             log.warning("could not remove the worker heartbeat", exc_info=True)
 
-    def _run(self, repository: HeartbeatRepository) -> None:
+    def _run(self, repository: HeartbeatRepository, liveness: Liveness) -> None:
         while True:
             try:
                 repository.beat(worker_id(), host=socket.gethostname(), pid=os.getpid())
-                recover_orphaned_tasks(services())
+                recover_orphaned_tasks(services(), gone_after=liveness.gone_after)
             except Exception:  # the database may be restarting; the next beat tries again
                 log.warning("worker heartbeat failed", exc_info=True)
-            if self._stop.wait(self.interval):
+            if self._stop.wait(liveness.beat_every.total_seconds()):
                 return

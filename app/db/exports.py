@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from app.db.engine import SessionFactory
-from app.db.models import ExportLink, TicketRecord, utcnow
+from app.db.models import ExportEpic, ExportLink, TicketRecord, utcnow
 
 LinkKey = tuple[str, str, str]  # (kind, from_key, to_key)
 
@@ -58,6 +58,31 @@ class ExportRepository:
                 .where(col(TicketRecord.tenant_id) == tenant_id, col(TicketRecord.session_id) == session_id)
                 .values(export_error=None, export_error_who=None)
             )
+            session.commit()
+
+    def epics(self, *, tenant_id: int, session_id: int) -> dict[str, tuple[str, str]]:
+        """Epic key -> (issue key, issue id) of the epics created for this session."""
+        with self._sessions() as session:
+            query = select(ExportEpic).where(ExportEpic.tenant_id == tenant_id, ExportEpic.session_id == session_id)
+            return {e.epic_key: (e.jira_key, e.jira_id) for e in session.exec(query)}
+
+    def record_epics(self, *, tenant_id: int, session_id: int, epics: Mapping[str, tuple[str, str]]) -> None:
+        """Epic key -> (issue key, issue id); an epic already recorded keeps its first issue."""
+        if not epics:
+            return
+        with self._sessions() as session:
+            known = set(self.epics(tenant_id=tenant_id, session_id=session_id))
+            for epic_key, (jira_key, jira_id) in epics.items():
+                if epic_key not in known:
+                    session.add(
+                        ExportEpic(
+                            tenant_id=tenant_id,
+                            session_id=session_id,
+                            epic_key=epic_key,
+                            jira_key=jira_key,
+                            jira_id=jira_id,
+                        )
+                    )
             session.commit()
 
     def mark_attachments_done(self, *, tenant_id: int, session_id: int, key: str) -> None:

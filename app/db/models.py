@@ -205,6 +205,21 @@ class TenantSettings(SQLModel, table=True):
     updated_at: datetime = _timestamp()
 
 
+class ExportEpic(SQLModel, table=True):
+    """The epic an export created for an area of a session (`epic_key` as in its issue property)."""
+
+    __tablename__ = "export_epics"
+    __table_args__ = (UniqueConstraint("session_id", "epic_key", name="uq_export_epics_session_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenants.id", index=True)
+    session_id: int = Field(foreign_key="upload_sessions.id", index=True)
+    epic_key: str = Field(max_length=255)
+    jira_key: str = Field(max_length=64)
+    jira_id: str = Field(max_length=32)
+    created_at: datetime = _timestamp()
+
+
 class ExportSettings(SQLModel, table=True):
     """How a Jira admin wants issues created: which issue types, epics per area or none, and values for the fields
     the project requires that Jira has no default for (by field id, as the admin typed them)."""

@@ -160,10 +160,10 @@ class JiraClient:
         return JiraIssue(id=str(body.get("id")), key=str(body.get("key")), links=links, attachments=attachments)
 
     async def search_by_property(
-        self, property_key: str, conditions: Mapping[str, str | Sequence[str]]
+        self, property_key: str, conditions: Mapping[str, str | Sequence[str]], *, fields: Sequence[str] = ()
     ) -> list[FoundIssue]:
         """Every issue whose indexed property values match all `conditions` (a string: `=`, a list: `IN`), with
-        that property, through all pages (`nextPageToken`).
+        that property (and the `fields` asked for), through all pages (`nextPageToken`).
 
         Needs the app descriptor's `jiraEntityProperties` index on each path.
         @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-post
@@ -181,6 +181,8 @@ class JiraClient:
                 clauses.append(f"{path} IN ({', '.join(_jql_string(v) for v in value)})")
         jql = " AND ".join(clauses) + " ORDER BY key ASC"
         request: dict[str, Any] = {"jql": jql, "maxResults": SEARCH_PAGE_SIZE, "properties": [property_key]}
+        if fields:
+            request["fields"] = list(fields)
         found: list[FoundIssue] = []
         while True:
             body = await self._call("POST", "/search/jql", json=request)

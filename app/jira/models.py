@@ -80,11 +80,12 @@ class JiraIssue(JiraModel):
 
 
 class FoundIssue(JiraModel):
-    """A search hit with the issue properties we asked for."""
+    """A search hit with the issue properties (and fields) we asked for."""
 
     id: str
     key: str
     properties: dict[str, Any] = Field(default_factory=dict)
+    fields: dict[str, Any] = Field(default_factory=dict)
 
 
 class CreateMetaIssueType(JiraModel):

@@ -4,12 +4,17 @@ A ticket becomes an issue of the type the admin chose (its id in this project, a
 the admin's default labels and field defaults, `parent` set to its area's epic when epics are on, and the
 `dtg-ticket` issue property that lets any later run find it. An area becomes an epic the same way.
 
+The property also holds `sentHash`, the hash of the summary and description we sent, so a revision can tell an
+issue someone edited in Jira since (its hash differs) from one that still shows what we sent.
+
 `parent` takes the epic's key in company- and team-managed projects alike in Jira Cloud's current API.
 @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-post
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -97,6 +102,17 @@ def epic_request(area: str, target: CreateTarget, *, session_id: int, export_id:
     return _with_property(fields, epic_key(area), session_id, export_id)
 
 
+def content_hash(summary: str, description: dict[str, Any] | None) -> str:
+    """What we compare to tell whether an issue still shows what we sent: summary and description, canonical."""
+    canonical = json.dumps({"summary": summary, "description": description}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def _with_property(fields: dict[str, Any], key: str, session_id: int, export_id: str) -> dict[str, Any]:
-    value = {"ticketKey": key, "sessionId": str(session_id), "exportId": export_id}
+    value = {
+        "ticketKey": key,
+        "sessionId": str(session_id),
+        "exportId": export_id,
+        "sentHash": content_hash(fields["summary"], fields.get("description")),
+    }
     return {"fields": fields, "properties": [{"key": PROPERTY_KEY, "value": value}]}

@@ -20,6 +20,7 @@ import httpx
 
 from app.connect.descriptor import render_descriptor
 from app.container import Services, build_services
+from app.db.export_settings import StoredExportSettings
 from app.db.migrate import upgrade
 from app.db.models import TicketRecord
 from app.domain.installation import InstallPayload
@@ -27,6 +28,7 @@ from app.pipeline.export import PROPERTY_KEY, start_export
 from app.pipeline.export.plan import BLOCKS, plan_export
 from app.pipeline.generation import run_generation, start_generation, writer_for_task
 from app.pipeline.intake import IncomingFile, add_files, open_session
+from app.pipeline.issue_requests import EPIC_KEY_PREFIX, epic_area, epic_key
 from app.sandbox import SandboxConfig, create_sandbox_app
 from app.sandbox.models import Installation as SandboxInstallation
 from app.sandbox.runtime import SandboxRuntime
@@ -136,6 +138,10 @@ class World:
             SandboxInstallation(self.settings.app_key, self.client_key, self.secret, APP_URL, descriptor)
         )
 
+    def epics_off(self) -> None:
+        """The admin turned epics off: tickets are created without a parent."""
+        self.services.export_settings.save(self.tenant_id, StoredExportSettings(epics_enabled=False))
+
     def add_tickets(self, drafts: list[dict[str, Any]]) -> None:
         self.services.tickets.save_drafts(tenant_id=self.tenant_id, session_id=self.session_id, drafts=drafts)
 
@@ -151,18 +157,31 @@ class World:
 
 
 def jira_issues_by_ticket(store: SandboxStore) -> Counter[str]:
-    """How many sandbox issues carry each ticket key in our property."""
-    return Counter(i.properties[PROPERTY_KEY]["ticketKey"] for i in store.issues.values())
+    """How many sandbox issues carry each ticket key in our property (epics not counted)."""
+    keys = (i.properties[PROPERTY_KEY]["ticketKey"] for i in store.issues.values())
+    return Counter(key for key in keys if not key.startswith(EPIC_KEY_PREFIX))
+
+
+def jira_epics(store: SandboxStore) -> Counter[str]:
+    """How many sandbox issues carry each epic key in our property."""
+    keys = (i.properties[PROPERTY_KEY]["ticketKey"] for i in store.issues.values())
+    return Counter(key for key in keys if key.startswith(EPIC_KEY_PREFIX))
 
 
 def assert_exported_exactly(
-    store: SandboxStore, tickets: list[TicketRecord], *, failed: frozenset[str] = frozenset()
+    store: SandboxStore, tickets: list[TicketRecord], *, failed: frozenset[str] = frozenset(), epics: bool = True
 ) -> None:
-    """One issue per exported ticket, the recorded keys match, and links and attachments are exactly the plan."""
+    """One issue per exported ticket, the recorded keys match, and links and attachments are exactly the plan;
+    with `epics`, one epic per area of the exported tickets, each ticket's issue a child of its area's epic."""
     exported = [t for t in tickets if not t.excluded]
     counts = jira_issues_by_ticket(store)
     assert {k for k, n in counts.items() if n > 1} == set(), "duplicate issues"
     assert set(counts) == {t.key for t in exported} - failed, "missing or extra issues"
+    epic_counts = jira_epics(store)
+    assert {k for k, n in epic_counts.items() if n > 1} == set(), "duplicate epics"
+    areas = {epic_key(epic_area(t)) for t in exported if t.key not in failed}
+    assert set(epic_counts) == (areas if epics else set()), "missing or extra epics"
+    epic_ids = {i.properties[PROPERTY_KEY]["ticketKey"]: i.id for i in store.issues.values()}
     by_issue_key = {i.key: i for i in store.issues.values()}
     for ticket in exported:
         if ticket.key in failed:
@@ -170,6 +189,7 @@ def assert_exported_exactly(
             continue
         issue = by_issue_key[ticket.jira_key or ""]
         assert issue.properties[PROPERTY_KEY]["ticketKey"] == ticket.key
+        assert issue.parent_id == (epic_ids[epic_key(epic_area(ticket))] if epics else None)
         assert (issue.summary, issue.labels, issue.description) == (ticket.title, ticket.labels, ticket.description)
         names = sorted(store.attachments[a].filename for a in issue.attachment_ids)
         assert names == sorted(a["filename"] for a in ticket.attachments)

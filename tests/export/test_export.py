@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.db.export_settings import StoredExportSettings
 from app.db.locks import exclusive
 from app.db.tasks import TaskAlreadyRunningError
 from app.jira.client import JiraClient
@@ -21,7 +22,14 @@ from app.pipeline.export.plan import BLOCKS, plan_export
 from app.retries import RetryPolicy
 from app.sandbox.config import FaultConfig
 from app.sandbox.models import USERS
-from tests.export.helpers import SANDBOX_URL, World, assert_exported_exactly, jira_issues_by_ticket, synthetic_tickets
+from tests.export.helpers import (
+    SANDBOX_URL,
+    World,
+    assert_exported_exactly,
+    jira_epics,
+    jira_issues_by_ticket,
+    synthetic_tickets,
+)
 
 pytestmark = [pytest.mark.unit, pytest.mark.export]
 
@@ -62,9 +70,10 @@ async def test_export_creates_each_ticket_once_in_dependency_order_with_links_an
     assert results.summary["created"] == 120 and results.summary["already_existed"] == 0
     assert results.summary["attachments"] == 12
     assert results.summary["links"] == results.summary["links_total"] > 100
-    # 3 bulk creates of 50, not 120 single creates.
-    # Bulk creates of at most 50 (not 120 single creates); more than 3 where a call saves more link calls.
-    assert 3 <= world.runtime.stats.requests["POST /rest/api/3/issue/bulk"] <= 10
+    # One bulk create for the area's epic, then bulk creates of at most 50 (not 120 single creates); more than 3
+    # where a call saves more link calls.
+    assert results.summary["epics"] == 1
+    assert 1 + 3 <= world.runtime.stats.requests["POST /rest/api/3/issue/bulk"] <= 1 + 10
     first = results.tickets[0]
     assert first.url == f"{SANDBOX_URL}/browse/{first.jira_key}"
 
@@ -129,6 +138,7 @@ async def test_a_missing_link_type_is_an_admin_fixable_error(world: World, monke
 
 @pytest.mark.anyio
 async def test_cancel_between_chunks_then_resume(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.epics_off()  # so the first bulk create is the first chunk of tickets
     world.add_tickets(synthetic_tickets(120))
     task_id = world.start()
     original = JiraClient.bulk_create
@@ -148,7 +158,7 @@ async def test_cancel_between_chunks_then_resume(world: World, monkeypatch: pyte
     assert 0 < len(world.runtime.store.issues) == first_call[0] <= 50 and world.runtime.store.links == []
     monkeypatch.setattr(JiraClient, "bulk_create", original)
     await export(world, world.start())
-    assert_exported_exactly(world.runtime.store, world.tickets())
+    assert_exported_exactly(world.runtime.store, world.tickets(), epics=False)
 
 
 class Crash(Exception):
@@ -214,7 +224,8 @@ async def test_dropped_answers_after_create_are_found_by_the_property_search(tmp
     try:
         world.add_tickets(synthetic_tickets(120, attachments_every=0))
         await export(world, world.start())
-        # Each bulk create's answer was lost once, and the search found what it made: no create was repeated.
+        # Each bulk create's answer (the epic's, then the tickets') was lost once, and the search found what it
+        # made: no create was repeated.
         assert (
             world.runtime.stats.faults["drop_after_create"]
             == world.runtime.stats.requests["POST /rest/api/3/issue/bulk"]
@@ -259,6 +270,7 @@ async def test_a_lost_create_answer_while_the_search_index_lags_is_searched_agai
     # Every create's answer is lost, and for a while the new issues are invisible to JQL, as in a busy Jira.
     world = World(tmp_path, faults=FaultConfig(drop_after_create_rate=1.0, drop_mode="error", search_lag_ms=lag_ms))
     await world.install()
+    world.epics_off()  # the epic's own lost answer: test_an_epic_whose_create_answer_is_lost_is_found_not_created_twice
     try:
         world.add_tickets(synthetic_tickets(60, attachments_every=0))
         policy = dataclasses.replace(FAST, index_lag_waits=waits)
@@ -270,7 +282,7 @@ async def test_a_lost_create_answer_while_the_search_index_lags_is_searched_agai
         else:
             await export
             assert world.runtime.stats.requests["POST /rest/api/3/search/jql"] > 3  # searched again
-            assert_exported_exactly(world.runtime.store, world.tickets())
+            assert_exported_exactly(world.runtime.store, world.tickets(), epics=False)
     finally:
         await world.aclose()
 
@@ -323,6 +335,7 @@ async def test_an_export_whose_message_was_lost_can_be_started_again(world: Worl
 async def test_the_last_create_with_a_lost_answer_is_looked_for_before_giving_up(tmp_path: Path) -> None:
     world = World(tmp_path, faults=FaultConfig(search_lag_ms=200))
     await world.install()
+    world.epics_off()  # the epic's own create is test_an_epic_whose_create_answer_is_lost_is_found_not_created_twice
     drafts = synthetic_tickets(5, attachments_every=0)
     for draft in drafts:  # independent tickets: one bulk create, so every call below is a try of the same one
         draft["blocked_by"] = []
@@ -350,6 +363,77 @@ async def test_the_last_create_with_a_lost_answer_is_looked_for_before_giving_up
     assert set(jira_issues_by_ticket(world.runtime.store).values()) == {1}
     assert world.services.tasks.find(task_id).state == "done"
     await world.aclose()
+
+
+@pytest.mark.anyio
+async def test_an_epic_whose_create_answer_is_lost_is_found_not_created_twice(tmp_path: Path) -> None:
+    # The epic is made but its answer lost, and the search index trails it by 200 ms: the run searches again.
+    world = World(tmp_path, faults=FaultConfig(search_lag_ms=200))
+    await world.install()
+    drafts = synthetic_tickets(4, attachments_every=0)
+    drafts[3]["area"] = "Views"
+    world.add_tickets(drafts)
+    task_id = world.start()
+    real_request = world.http.request
+    lost = []
+
+    async def lose_the_first_epic_answer(method: str, url: Any, **kwargs: Any) -> httpx.Response:
+        answer = await real_request(method, url, **kwargs)
+        if "/issue/bulk" in str(url) and not lost:
+            lost.append(answer)
+            raise httpx.ReadTimeout("answer lost", request=httpx.Request(method, url))
+        return answer
+
+    world.http.request = lose_the_first_epic_answer  # type: ignore[method-assign]
+    policy = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01, index_lag_waits=(0.15, 0.3))
+    await run_export(world.services, task_id, http=world.http, policy=policy)
+
+    assert len(lost) == 1 and "epic:" in lost[0].request.content.decode()
+    assert_exported_exactly(world.runtime.store, world.tickets())
+    assert set(jira_epics(world.runtime.store)) == {"epic:content-model", "epic:views"}
+    await world.aclose()
+
+
+@pytest.mark.anyio
+async def test_with_epics_off_tickets_have_no_parent_and_no_epic_is_made(world: World) -> None:
+    world.epics_off()
+    world.add_tickets(synthetic_tickets(6, attachments_every=0))
+    await export(world, world.start())
+    assert_exported_exactly(world.runtime.store, world.tickets(), epics=False)
+    assert export_results(world.services, world.tenant_id, world.session_id).summary["epics"] == 0
+
+
+@pytest.mark.anyio
+async def test_a_second_export_reuses_the_areas_epics(world: World) -> None:
+    drafts = synthetic_tickets(6, attachments_every=0)
+    world.add_tickets(drafts[:3])
+    await export(world, world.start())
+    world.add_tickets(drafts[3:])  # more tickets of the same area, exported later
+    await export(world, world.start())
+    assert_exported_exactly(world.runtime.store, world.tickets())
+    assert jira_epics(world.runtime.store) == {"epic:content-model": 1}
+
+
+@pytest.mark.anyio
+async def test_a_project_that_needs_field_values_fails_the_export_before_anything_is_created(world: World) -> None:
+    required = world.services.sessions.create(tenant_id=world.tenant_id, project_key="REQ")
+    assert required.id is not None
+    world.services.tickets.save_drafts(
+        tenant_id=world.tenant_id, session_id=required.id, drafts=synthetic_tickets(3, attachments_every=0)
+    )
+    task_id = start_export(world.services, world.tenant_id, required.id)
+    with pytest.raises(ExportConfigurationError, match="Cost centre"):
+        await export(world, task_id)
+    assert world.services.tasks.find(task_id).state == "failed"  # type: ignore[union-attr]
+    assert world.runtime.store.issues == {}
+
+    world.services.export_settings.save(
+        world.tenant_id,
+        StoredExportSettings(field_defaults={"customfield_10050": "Web", "customfield_10051": "UWEC"}),
+    )
+    await export(world, start_export(world.services, world.tenant_id, required.id))
+    made = list(world.runtime.store.issues.values())
+    assert len(made) == 4 and {i.custom["customfield_10050"]["value"] for i in made} == {"Web"}
 
 
 @pytest.mark.anyio

@@ -27,6 +27,7 @@ from app.db.models import Task
 from app.jira.client import JiraClient
 from app.pipeline.export import PROPERTY_KEY, start_export
 from app.pipeline.export.plan import BLOCKS, plan_export
+from app.pipeline.issue_requests import EPIC_KEY_PREFIX, epic_area, epic_key
 from app.settings import Settings
 from tests.export.helpers import generate_uwec_tickets
 from tests.support import free_port, spawn_worker, start_stack, stop_process, wait_until
@@ -151,8 +152,12 @@ def test_an_export_killed_ten_times_leaves_each_ticket_once_with_every_link(
 
     services.engine.dispose()
     assert len(tickets) > 100 and all(t.jira_key for t in tickets)
-    issues, links = found
-    assert [key for key, count in Counter(ticket for ticket, _ in issues.values()).items() if count > 1] == []
+    everything, links = found
+    assert [key for key, count in Counter(ticket for ticket, _ in everything.values()).items() if count > 1] == []
+    # One epic per area, each exactly once however often the export was killed.
+    epics = sorted(key for key, _ in everything.values() if key.startswith(EPIC_KEY_PREFIX))
+    assert epics == sorted({epic_key(epic_area(t)) for t in tickets})
+    issues = {k: v for k, v in everything.items() if not v[0].startswith(EPIC_KEY_PREFIX)}
     assert {ticket: issue_key for issue_key, (ticket, _) in issues.items()} == {t.key: t.jira_key for t in tickets}
     assert {ticket: names for ticket, names in issues.values()} == {
         t.key: sorted(a["filename"] for a in t.attachments) for t in tickets

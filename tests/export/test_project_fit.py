@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 
 from app.db.export_settings import StoredExportSettings
+from app.errors import NotFoundError
 from app.pipeline.dry_run import dry_run
+from app.pipeline.export import run_export
 from app.pipeline.export_settings import project_fields
-from app.pipeline.issue_requests import CreateTarget, epic_request, ticket_request
+from app.pipeline.issue_requests import PROPERTY_KEY, CreateTarget, content_hash, epic_request, ticket_request
 from app.pipeline.project_fit import ProjectFitError, check_project_fit
 from app.pipeline.readiness import check_readiness
+from app.pipeline.revisions import revision_plan
 from tests.export.helpers import World, synthetic_tickets
 from tests.jira.test_client import client_of
 from tests.sandbox.test_openapi import assert_request_matches
@@ -173,3 +176,66 @@ async def test_the_configure_page_lists_the_fields_a_project_asks_for(world: Wor
     }
     assert by_id["customfield_10051"]["requiredOn"] == ["Epic"] and by_id["customfield_10051"]["value"] == ""
     assert [c["code"] for c in listed["checks"]] == ["required_field_customfield_10051"]
+
+
+@pytest.mark.anyio
+async def test_each_issue_carries_the_hash_of_what_we_sent_and_an_edit_in_jira_changes_it(world: World) -> None:
+    world.add_tickets(synthetic_tickets(2, attachments_every=0))
+    target = CreateTarget("DTG", await check_project_fit(client_of(world), "DTG", DEFAULTS), [])
+    first, second = world.tickets()
+    result = await client_of(world).bulk_create(
+        [ticket_request(t, target, export_id="1", parent_key=None) for t in (first, second)]
+    )
+    edited, untouched = (world.runtime.store.issue(i.key) for i in result.issues)
+    assert edited is not None and untouched is not None
+    for issue in (edited, untouched):
+        assert issue.properties[PROPERTY_KEY]["sentHash"] == content_hash(issue.summary, issue.description)
+    response = await world.http.post(
+        f"http://jira.test/_sandbox/issues/{edited.key}/edit", json={"fields": {"summary": "Renamed by hand"}}
+    )
+    assert response.status_code == 204
+    assert edited.properties[PROPERTY_KEY]["sentHash"] != content_hash(edited.summary, edited.description)
+    assert untouched.properties[PROPERTY_KEY]["sentHash"] == content_hash(untouched.summary, untouched.description)
+
+
+@pytest.mark.anyio
+async def test_the_revision_plan_reads_jira_and_marks_an_issue_edited_there_as_a_conflict(world: World) -> None:
+    drafts = synthetic_tickets(4, attachments_every=0)
+    world.add_tickets(drafts)
+    await run_export(world.services, world.start(), http=world.http)
+    by_key = {t.key: t for t in world.tickets()}
+    edited_key = by_key["t-0001"].jira_key
+    await world.http.post(f"http://jira.test/_sandbox/issues/{edited_key}/edit", json={"fields": {"summary": "Mine"}})
+
+    revised = world.services.sessions.create(tenant_id=world.tenant_id, project_key="DTG")
+    assert revised.id is not None
+    changed = [dict(d) for d in drafts[:3]] + synthetic_tickets(5, attachments_every=0)[4:]
+    changed[0]["title"] = "Content model: Build bundle 0 (revised)"
+    changed[1]["title"] = "Content model: Build bundle 1 (revised)"
+    world.services.tickets.save_drafts(tenant_id=world.tenant_id, session_id=revised.id, drafts=changed)
+    plan = await revision_plan(
+        world.services,
+        client_of(world),
+        tenant_id=world.tenant_id,
+        previous_session_id=world.session_id,
+        session_id=revised.id,
+    )
+    assert {c.ticket_key: c.kind for c in plan.changes} == {
+        "t-0000": "changed",
+        "t-0001": "conflict",
+        "t-0002": "unchanged",
+        "t-0003": "gone",
+        "t-0004": "new",
+    }
+    assert {c.ticket_key: c.issue_key for c in plan.changes if c.kind != "new"} == {
+        key: by_key[key].jira_key for key in ("t-0000", "t-0001", "t-0002", "t-0003")
+    }
+    # Another tenant's session cannot be named as the one revised.
+    with pytest.raises(NotFoundError):
+        await revision_plan(
+            world.services,
+            client_of(world),
+            tenant_id=world.tenant_id,
+            previous_session_id=999_999,
+            session_id=revised.id,
+        )

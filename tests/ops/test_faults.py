@@ -47,6 +47,7 @@ from app.pipeline.export import PROPERTY_KEY, start_export
 from app.pipeline.export.plan import BLOCKS, plan_export
 from app.pipeline.generation import start_generation
 from app.pipeline.intake import IncomingFile, add_files, open_session
+from app.pipeline.issue_requests import EPIC_KEY_PREFIX
 from app.settings import Settings
 from tests.conftest import PG_ADMIN_URL
 from tests.export.helpers import generate_uwec_tickets
@@ -189,7 +190,9 @@ async def _jira_view(
         for link in detail.links
         if link.inward_issue_key is not None
     )
-    return Counter(ticket_of.values()), {ticket: key for key, ticket in ticket_of.items()}, links
+    # Epics carry the property too (with `epic:` keys); these checks are about the tickets' issues.
+    tickets = {key: ticket for key, ticket in ticket_of.items() if not ticket.startswith(EPIC_KEY_PREFIX)}
+    return Counter(tickets.values()), {ticket: key for key, ticket in tickets.items()}, links
 
 
 # --- 1. PostgreSQL restarted during an export --------------------------------------------------------------------

@@ -20,7 +20,7 @@ from app.container import build_services
 from app.db.heartbeats import HeartbeatRepository
 from app.db.models import Task, utcnow
 from app.pipeline.generation import start_generation
-from app.pipeline.recovery import WORKER_GONE_AFTER, recover_orphaned_tasks, requeue_unfinished
+from app.pipeline.recovery import Liveness, recover_orphaned_tasks, requeue_unfinished
 from app.settings import Settings
 from tests.pipeline.conftest import Workspace, make_workspace
 from tests.support import make_settings, spawn_worker, stop_process, wait_until
@@ -28,6 +28,9 @@ from workers.broker import configure_broker
 from workers.queue import DramatiqJobQueue
 
 pytestmark = [pytest.mark.workers]
+
+# The default DTG_REDIS_HEARTBEAT_TIMEOUT_MS gives a 5 s beat and 20 s until a silent worker counts as gone.
+WORKER_GONE_AFTER = Liveness.for_heartbeat_timeout(15_000).gone_after
 
 
 @pytest.fixture
@@ -67,9 +70,9 @@ def _running(workspace: Workspace, *, worker: str, beat_seconds_ago: float) -> i
 def test_a_task_whose_worker_stopped_beating_is_taken_over_once(workspace: Workspace) -> None:
     task_id = _running(workspace, worker="dead-worker", beat_seconds_ago=45)
 
-    assert recover_orphaned_tasks(workspace) == 1
+    assert recover_orphaned_tasks(workspace, gone_after=WORKER_GONE_AFTER) == 1
     assert workspace.jobs.generations == [task_id]
-    assert recover_orphaned_tasks(workspace) == 0  # queued again once, not at every sweep
+    assert recover_orphaned_tasks(workspace, gone_after=WORKER_GONE_AFTER) == 0  # queued again once, not at every sweep
     assert workspace.jobs.generations == [task_id]
     # The new message's worker may claim it now; a duplicate message then finds it taken.
     assert workspace.tasks.claim(task_id, worker_id="new-worker", gone_before=utcnow() - WORKER_GONE_AFTER)
@@ -82,7 +85,7 @@ def test_a_task_whose_worker_beats_is_left_alone(workspace: Workspace) -> None:
     task_id = _running(workspace, worker="busy-worker", beat_seconds_ago=5)
     _set(workspace, task_id, updated_at=utcnow() - timedelta(minutes=30))  # a long step: no progress for a while
 
-    assert recover_orphaned_tasks(workspace) == 0 and workspace.jobs.generations == []
+    assert recover_orphaned_tasks(workspace, gone_after=WORKER_GONE_AFTER) == 0 and workspace.jobs.generations == []
     assert not workspace.tasks.claim(task_id, worker_id="other", gone_before=utcnow() - WORKER_GONE_AFTER)
     workspace.tasks.release(task_id, worker_id="busy-worker")
     assert workspace.tasks.claim(task_id, worker_id="other", gone_before=utcnow() - WORKER_GONE_AFTER)
@@ -97,7 +100,7 @@ def test_cancel_does_not_extend_the_wait_and_the_orphan_ends_cancelled(workspace
     after = workspace.tasks.find(task_id)
     assert before is not None and after is not None and after.updated_at == before.updated_at
 
-    assert recover_orphaned_tasks(workspace) == 1
+    assert recover_orphaned_tasks(workspace, gone_after=WORKER_GONE_AFTER) == 1
     task = workspace.tasks.find(task_id)
     assert task is not None and task.state == "cancelled" and workspace.jobs.generations == []
 
@@ -108,9 +111,13 @@ def test_a_queued_task_no_worker_took_within_a_minute_is_queued_again(workspace:
     task_id = start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
     workspace.jobs.generations.clear()
 
-    assert recover_orphaned_tasks(workspace) == 0  # just queued: a worker may be about to take it
+    assert (
+        recover_orphaned_tasks(workspace, gone_after=WORKER_GONE_AFTER) == 0
+    )  # just queued: a worker may be about to take it
     _set(workspace, task_id, updated_at=utcnow() - timedelta(seconds=61))
-    assert recover_orphaned_tasks(workspace) == 1 and workspace.jobs.generations == [task_id]
+    assert recover_orphaned_tasks(workspace, gone_after=WORKER_GONE_AFTER) == 1 and workspace.jobs.generations == [
+        task_id
+    ]
 
 
 @pytest.mark.unit

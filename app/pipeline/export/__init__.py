@@ -10,9 +10,9 @@ A run may be killed at any instant and run again; every write whose answer is lo
 """
 
 from app.pipeline.export.context import ExportConfigurationError, ExportContext
-from app.pipeline.export.issues import PROPERTY_KEY
 from app.pipeline.export.results import ExportResults, TicketResult, export_csvs, export_results
 from app.pipeline.export.run import PERMANENT_ERRORS, run_export, start_export
+from app.pipeline.issue_requests import PROPERTY_KEY
 
 __all__ = [
     "PERMANENT_ERRORS",

@@ -12,6 +12,7 @@ from app.db.exports import ExportRepository
 from app.db.models import Task, TicketRecord
 from app.errors import AppError, WhoCanFix
 from app.jira.client import JiraClient
+from app.pipeline.issue_requests import CreateTarget
 from app.pipeline.ports import ExportPorts
 from app.retries import Retrier
 
@@ -34,7 +35,9 @@ class ExportContext:
     """One run of one export task: its Jira client and retries, and what it knows so far.
 
     `issues` maps ticket keys to (issue key, issue id) for every ticket known to be in Jira, whichever run made it;
-    `created_now` are those this run created (they have no attachments or links yet).
+    `created_now` are those this run created (they have no attachments or links yet). `target` (set once the
+    project check passed) says which issue types and field values the creates use; `epics` maps epic keys to
+    (issue key, issue id).
     """
 
     services: ExportPorts
@@ -44,6 +47,8 @@ class ExportContext:
     repo: ExportRepository
     project_key: str
     default_labels: list[str]
+    target: CreateTarget | None = None
+    epics: dict[str, tuple[str, str]] = field(default_factory=dict)
     tickets: dict[str, TicketRecord] = field(default_factory=dict)
     issues: dict[str, tuple[str, str]] = field(default_factory=dict)
     created_now: set[str] = field(default_factory=set)

@@ -20,12 +20,11 @@ from app.jira.errors import describe
 from app.jira.models import BulkCreateResult, LinkType
 from app.pipeline.export.context import ExportContext
 from app.pipeline.export.plan import BLOCKS, PlannedLink, plan_chunks
+from app.pipeline.issue_requests import PROPERTY_KEY, epic_area, epic_key, ticket_request
 
-PROPERTY_KEY = "dtg-ticket"
 # Jira's limit per bulk create call.
 # @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-bulk-post
 BULK_SIZE = 50
-ISSUE_TYPE = "Task"
 # Fields the director can fix by editing the ticket in review; any other refusal is the Jira admin's to fix.
 TICKET_FIELDS = {"summary", "description", "labels"}
 
@@ -124,20 +123,14 @@ class IssueStep:
         return [link for link in self._blockers.get(key, []) if link.to_key in self._context.issues]
 
     def issue_update(self, ticket: TicketRecord, carried: list[PlannedLink]) -> dict[str, Any]:
+        """The create request the dry run shows (issue type and field values from the project check, the parent
+        epic of the ticket's area when epics are on), plus the links it carries."""
         context = self._context
-        fields: dict[str, Any] = {
-            "project": {"key": context.project_key},
-            "issuetype": {"name": ISSUE_TYPE},
-            "summary": ticket.title,
-            # The admin's default labels ride along on every issue (sorted, so a re-run sends the same payload).
-            "labels": sorted({*ticket.labels, *context.default_labels}),
-        }
-        if ticket.assignee_account_id:
-            fields["assignee"] = {"accountId": ticket.assignee_account_id}
-        if ticket.description:
-            fields["description"] = ticket.description
-        value = {"ticketKey": ticket.key, "sessionId": str(ticket.session_id), "exportId": str(context.task.id)}
-        update: dict[str, Any] = {"fields": fields, "properties": [{"key": PROPERTY_KEY, "value": value}]}
+        assert context.target is not None
+        parent = context.epics.get(epic_key(epic_area(ticket))) if context.target.fit.epics else None
+        update = ticket_request(
+            ticket, context.target, export_id=str(context.task_id), parent_key=parent[0] if parent else None
+        )
         if carried and self._links_type is not None:
             # The blocker is the link's inward issue, so the new issue is the outward one and shows "is blocked by".
             update["update"] = {

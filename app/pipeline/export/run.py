@@ -16,16 +16,19 @@ from app.errors import AppError, NotFoundError
 from app.forge.jira_auth import system_auth
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraBadRequestError, JiraError, JiraNotFoundError
-from app.jira.models import LinkType
+from app.jira.models import CreateMetaField, CreateMetaIssueType, LinkType
 from app.jira.pacing import TenantPacer
 from app.pipeline.configuration import effective_default_labels
 from app.pipeline.export.attachments import AttachmentStep
 from app.pipeline.export.context import Cancelled, ExportConfigurationError, ExportContext
-from app.pipeline.export.issues import ISSUE_TYPE, IssueStep
+from app.pipeline.export.epics import EpicStep
+from app.pipeline.export.issues import IssueStep
 from app.pipeline.export.links import LinkStep
 from app.pipeline.export.plan import ExportPlan, plan_export
+from app.pipeline.issue_requests import CreateTarget
 from app.pipeline.jobs import STALE_AFTER
 from app.pipeline.ports import ExportPorts
+from app.pipeline.project_fit import check_project_fit
 from app.retries import Retrier, RetryLater, RetryPolicy, Sleep
 
 log = logging.getLogger(__name__)
@@ -140,12 +143,21 @@ async def _execute(context: ExportContext) -> None:
     plan = plan_export(records)
     context.report("Checking the Jira project")
     await context.read(context.client.project, context.project_key)
-    link_types = await context.read(context.client.issue_link_types)
-    blocks, relates = _link_type(link_types, "Blocks"), _link_type(link_types, "Relates")
-    links_on_create = await _create_screen_has_linked_issues(context)
+    settings = context.services.export_settings.get(context.scope["tenant_id"])
+    fit = await check_project_fit(_RetriedReads(context), context.project_key, settings)
+    first_blocking = next((check for check in fit.checks if check.blocking), None)
+    if first_blocking is not None:
+        raise ExportConfigurationError(f"{first_blocking.message} {first_blocking.todo}")
+    assert fit.ticket_type is not None  # a missing issue type is a blocking check
+    context.target = CreateTarget(context.project_key, fit, context.default_labels, settings.ticket_issue_type)
+    blocks, relates = fit.link_types["blocks"], fit.link_types["relates"]
+    # Creates may carry `update.issuelinks` when the create screen has the Linked issues field.
+    links_on_create = any(f.field_id == "issuelinks" for f in fit.screens[fit.ticket_type.id])
     context.repo.clear_errors(**context.scope)
     issues = IssueStep(context, plan.links, blocks if links_on_create else None)
     await issues.adopt_existing()
+    await EpicStep(context).execute(plan.order)
+    context.stop_if_cancelled()
     await issues.execute(plan.order)
     context.stop_if_cancelled()
     await AttachmentStep(context).execute()
@@ -154,20 +166,27 @@ async def _execute(context: ExportContext) -> None:
     _finish(context, plan, links)
 
 
-async def _create_screen_has_linked_issues(context: ExportContext) -> bool:
-    """Whether creates may carry `update.issuelinks`: Jira takes them when create-meta lists `issuelinks`."""
-    types = await context.read(context.client.create_meta_issue_types, context.project_key)
-    task = next((t for t in types if t.name == ISSUE_TYPE), None)
-    if task is None:
-        return False
-    fields = await context.read(context.client.create_meta_fields, context.project_key, task.id)
-    return any(f.field_id == "issuelinks" for f in fields)
+class _RetriedReads:
+    """The project check's calls, each under the retry policy (a 429 on one call retries that call alone)."""
+
+    def __init__(self, context: ExportContext) -> None:
+        self._context = context
+
+    async def create_meta_issue_types(self, project_key: str) -> list[CreateMetaIssueType]:
+        return await self._context.read(self._context.client.create_meta_issue_types, project_key)
+
+    async def create_meta_fields(self, project_key: str, issue_type_id: str) -> list[CreateMetaField]:
+        return await self._context.read(self._context.client.create_meta_fields, project_key, issue_type_id)
+
+    async def issue_link_types(self) -> list[LinkType]:
+        return await self._context.read(self._context.client.issue_link_types)
 
 
 def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep) -> None:
     summary = {
         "created": len(context.created_now),
         "already_existed": context.counts["existed"],
+        "epics": len(context.epics),
         "failed": len(context.errors),
         "links": links.created + context.counts.get("links_in_create", 0),
         "links_in_create": context.counts.get("links_in_create", 0),
@@ -186,13 +205,3 @@ def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep) -> None:
         f"; {failed} need attention." if failed else "."
     )
     context.services.tasks.finish(context.task_id, message)
-
-
-def _link_type(types: list[LinkType], name: str) -> LinkType:
-    found = next((t for t in types if t.name.lower() == name.lower()), None)
-    if found is None:
-        raise ExportConfigurationError(
-            f"Jira has no issue link type named '{name}'. A Jira admin can add it under Settings > Issues > "
-            "Issue linking, then export again."
-        )
-    return found

@@ -1,0 +1,83 @@
+"""The revision plan: per ticket new, changed (with a readable diff), unchanged, gone, or a conflict with Jira."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+
+from app.pipeline.issue_requests import content_hash
+from app.pipeline.revision_plan import CHANGED, CONFLICT, GONE, NEW, UNCHANGED, JiraState, plan_revision
+
+pytestmark = [pytest.mark.unit, pytest.mark.export]
+
+
+def table(*rows: tuple[str, str]) -> dict[str, Any]:
+    def cell(kind: str, text: str) -> dict[str, Any]:
+        return {"type": kind, "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]}
+
+    header = {"type": "tableRow", "content": [cell("tableHeader", "Machine name"), cell("tableHeader", "Type")]}
+    body = [{"type": "tableRow", "content": [cell("tableCell", a), cell("tableCell", b)]} for a, b in rows]
+    return {"type": "doc", "version": 1, "content": [{"type": "table", "content": [header, *body]}]}
+
+
+@dataclass(frozen=True)
+class Ticket:
+    key: str
+    title: str
+    description: dict[str, Any]
+    jira_key: str | None = None
+
+
+def sent(ticket: Ticket) -> JiraState:
+    """The issue as we sent it, untouched in Jira since."""
+    assert ticket.jira_key is not None
+    same = content_hash(ticket.title, ticket.description)
+    return JiraState(ticket.jira_key, same, same)
+
+
+ARTICLE = Ticket("bundle.node.article.build", "Content model: Build Article", table(("field_body", "text")), "DTG-1")
+PAGE = Ticket("bundle.node.page.build", "Content model: Build Page", table(("field_intro", "text")), "DTG-2")
+EVENT = Ticket("bundle.node.event.build", "Content model: Build Event", table(("field_date", "datetime")), "DTG-3")
+
+
+def test_each_ticket_is_new_changed_unchanged_or_gone_by_its_stable_key() -> None:
+    previous = [ARTICLE, PAGE, EVENT]
+    in_jira = {t.key: sent(t) for t in previous}
+    retyped = replace(ARTICLE, description=table(("field_body", "text_long"), ("field_tags", "entity_reference")))
+    new = Ticket("bundle.node.news.build", "Content model: Build News", table(("field_source", "link")))
+    plan = plan_revision(previous, [replace(retyped, jira_key=None), replace(PAGE, jira_key=None), new], in_jira)
+
+    kinds = {change.ticket_key: (change.kind, change.issue_key) for change in plan.changes}
+    assert kinds == {
+        ARTICLE.key: (CHANGED, "DTG-1"),
+        PAGE.key: (UNCHANGED, "DTG-2"),
+        new.key: (NEW, None),
+        EVENT.key: (GONE, "DTG-3"),
+    }
+    assert plan.counts() == {CHANGED: 1, UNCHANGED: 1, NEW: 1, GONE: 1}
+    [changed] = plan.of_kind(CHANGED)
+    # The diff reads as table rows: the retyped field goes out and in, the added field comes in.
+    assert "-| field_body | text |" in changed.diff
+    assert "+| field_body | text_long |" in changed.diff
+    assert "+| field_tags | entity_reference |" in changed.diff
+    assert changed.diff[:2] == ["--- in Jira", "+++ in the revised spec"]
+
+
+def test_a_changed_ticket_whose_issue_was_edited_in_jira_is_a_conflict_not_an_update() -> None:
+    edited = JiraState("DTG-1", content_hash(ARTICLE.title, ARTICLE.description), content_hash("Renamed", None))
+    retitled = replace(ARTICLE, title="Content model: Build Article content type (2 fields)")
+    plan = plan_revision([ARTICLE, PAGE], [retitled, PAGE], {ARTICLE.key: edited, PAGE.key: edited})
+    assert [(c.ticket_key, c.kind) for c in plan.changes] == [(ARTICLE.key, CONFLICT), (PAGE.key, UNCHANGED)]
+    [conflict] = plan.of_kind(CONFLICT)
+    assert "-# Content model: Build Article" in conflict.diff
+    assert "+# Content model: Build Article content type (2 fields)" in conflict.diff
+
+
+def test_a_ticket_whose_issue_jira_no_longer_shows_is_created_again_and_an_issue_without_our_hash_is_trusted() -> None:
+    older_issue = JiraState("DTG-2", None, "anything")  # made before issues carried sentHash
+    plan = plan_revision(
+        [ARTICLE, PAGE], [ARTICLE, replace(PAGE, title="Content model: Build Basic page")], {PAGE.key: older_issue}
+    )
+    assert [(c.ticket_key, c.kind) for c in plan.changes] == [(ARTICLE.key, NEW), (PAGE.key, CHANGED)]
