@@ -27,6 +27,11 @@ from workers.runtime import services, worker_id
 log = logging.getLogger(__name__)
 
 
+# The tasks this process is running now. Its own claim on any other task is stale (its release was lost, say to a
+# database outage) and may be taken again; a second message for a task it is running is a duplicate.
+_running_here: set[int] = set()
+
+
 @asynccontextmanager
 async def running(task_id: int) -> AsyncIterator[bool]:
     """Whether this worker may run the task: it claims it unless a live worker has it (a duplicate message after a
@@ -34,7 +39,14 @@ async def running(task_id: int) -> AsyncIterator[bool]:
     current, me = services(), worker_id()
     gone_after = Liveness.for_heartbeat_timeout(current.settings.redis_heartbeat_timeout_ms).gone_after
     tasks = current.tasks
-    claimed = await offload(tasks.claim, task_id, worker_id=me, gone_before=utcnow() - gone_after)
+    claimed = False
+    if task_id not in _running_here:
+        _running_here.add(task_id)
+        try:
+            claimed = await offload(tasks.claim, task_id, worker_id=me, gone_before=utcnow() - gone_after)
+        finally:  # refused, or the database failed: the retry must find it free
+            if not claimed:
+                _running_here.discard(task_id)
     if not claimed:
         log.info("task %s is not active or another worker runs it; nothing to do", task_id)
     due_in = timedelta()
@@ -45,6 +57,7 @@ async def running(task_id: int) -> AsyncIterator[bool]:
         raise
     finally:
         if claimed:
+            _running_here.discard(task_id)
             await offload(tasks.release, task_id, worker_id=me, due_in=due_in)
 
 

@@ -95,15 +95,21 @@ class TaskRepository:
         return self.find(claimed[0]) if claimed else None
 
     def claim(self, task_id: int, *, worker_id: str, gone_before: datetime) -> bool:
-        """Make `worker_id` the runner of the active task, if no live worker runs it (none does, or its worker has not
-        beaten since `gone_before`). False: the task ended, or a live worker has it (a duplicate message)."""
+        """Make `worker_id` the runner of the active task, if no other live worker runs it (none does, `worker_id`'s own
+        claim is left over because its release failed, or the runner has not beaten since `gone_before`). False: the
+        task ended, or another live worker has it (a duplicate message). The caller keeps a worker from running one
+        task twice at once."""
         with self._sessions() as session:
             result = session.execute(
                 update(Task)
                 .where(
                     col(Task.id) == task_id,
                     col(Task.state).in_(ACTIVE_TASK_STATES),
-                    or_(col(Task.worker_id).is_(None), col(Task.worker_id).not_in(_live_workers(gone_before))),
+                    or_(
+                        col(Task.worker_id).is_(None),
+                        col(Task.worker_id) == worker_id,
+                        col(Task.worker_id).not_in(_live_workers(gone_before)),
+                    ),
                 )
                 .values(worker_id=worker_id)
             )

@@ -92,6 +92,16 @@ def test_a_task_whose_worker_beats_is_left_alone(workspace: Workspace) -> None:
 
 
 @pytest.mark.unit
+def test_a_worker_whose_release_was_lost_can_claim_its_task_again(workspace: Workspace) -> None:
+    # The database was down when the run failed, so the release never happened; the retry comes to the same worker,
+    # which beats (it is alive): its own leftover claim must not stop it, or the task stays running for ever.
+    task_id = _running(workspace, worker="this-worker", beat_seconds_ago=1)
+
+    assert workspace.tasks.claim(task_id, worker_id="this-worker", gone_before=utcnow() - WORKER_GONE_AFTER)
+    assert not workspace.tasks.claim(task_id, worker_id="other-worker", gone_before=utcnow() - WORKER_GONE_AFTER)
+
+
+@pytest.mark.unit
 def test_cancel_does_not_extend_the_wait_and_the_orphan_ends_cancelled(workspace: Workspace) -> None:
     task_id = _running(workspace, worker="dead-worker", beat_seconds_ago=45)
     before = workspace.tasks.find(task_id)
