@@ -82,6 +82,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def worker_environment(data_dir: Path, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a `dtg worker` on a test's own database and Redis, with a fresh secret key."""
+    return {
+        **os.environ,
+        "DTG_DATA_DIR": str(data_dir),
+        "DTG_DATABASE_URL": database_url,
+        "DTG_REDIS_URL": redis_url,
+        "DTG_SECRET_KEY": Fernet.generate_key().decode(),
+        **extra,
+    }
+
+
 def spawn_worker(env: dict[str, str], log: Path, *, threads: int = 1) -> subprocess.Popen[bytes]:
     """A `dtg worker` with one process, in its own process group so SIGKILL reaches all of it, like a lost machine."""
     return subprocess.Popen(

@@ -8,14 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 from app.container import build_services
 from app.pipeline.generation import start_generation
 from app.settings import Settings
 from tests.pipeline.conftest import make_workspace
-from tests.support import spawn_worker, stop_process
+from tests.support import spawn_worker, stop_process, worker_environment
 from workers.broker import configure_broker
 from workers.queue import DramatiqJobQueue
 
@@ -34,14 +33,7 @@ def test_killed_worker_mid_run_is_resumed_by_another(tmp_path: Path, postgres_ur
     workspace_iter = make_workspace(postgres_url)
     workspace = next(workspace_iter)
     workspace.upload_uwec()
-    env = {
-        **os.environ,
-        "DTG_DATA_DIR": str(tmp_path),
-        "DTG_DATABASE_URL": postgres_url,
-        "DTG_REDIS_URL": redis_url,
-        "DTG_SECRET_KEY": Fernet.generate_key().decode(),
-        "DTG_LLM_CONCURRENCY": "1",
-    }
+    env = worker_environment(tmp_path, postgres_url, redis_url, DTG_LLM_CONCURRENCY="1")
     settings = Settings.from_env(env)
     services = build_services(settings, DramatiqJobQueue(configure_broker(settings)))
     task_id = start_generation(services, tenant_id=workspace.tenant_id, session_id=workspace.session_id)

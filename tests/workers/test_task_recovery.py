@@ -13,7 +13,6 @@ from pathlib import Path
 import dramatiq
 import pytest
 import redis
-from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from app.container import build_services
@@ -23,7 +22,7 @@ from app.pipeline.generation import start_generation
 from app.pipeline.recovery import Liveness, recover_orphaned_tasks, requeue_unfinished
 from app.settings import Settings
 from tests.pipeline.conftest import Workspace, make_workspace
-from tests.support import make_settings, spawn_worker, stop_process, wait_until
+from tests.support import make_settings, spawn_worker, stop_process, wait_until, worker_environment
 from workers.broker import configure_broker
 from workers.queue import DramatiqJobQueue
 
@@ -168,14 +167,7 @@ def test_a_run_whose_worker_and_message_were_lost_is_taken_over_within_a_minute(
     workspaces = make_workspace(postgres_url)
     workspace = next(workspaces)
     workspace.upload_uwec()
-    env = {
-        **os.environ,
-        "DTG_DATA_DIR": str(tmp_path),
-        "DTG_DATABASE_URL": postgres_url,
-        "DTG_REDIS_URL": redis_url,
-        "DTG_SECRET_KEY": Fernet.generate_key().decode(),
-        "DTG_LLM_CONCURRENCY": "1",
-    }
+    env = worker_environment(tmp_path, postgres_url, redis_url, DTG_LLM_CONCURRENCY="1")
     settings = Settings.from_env(env)
     services = build_services(settings, DramatiqJobQueue(configure_broker(settings)))
     task_id = start_generation(services, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
