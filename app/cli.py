@@ -7,10 +7,14 @@ import importlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.demo import HeadlessOptions
 
 # Commands defined beside their library, loaded only when run: importing them pulls in the intake, generation and
 # sandbox (networkx, jsonschema, uvicorn...), which `dtg --help` and the other commands never need.
@@ -118,6 +122,11 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None) -> None:
     "customfield_10050=Web. Repeatable.",
 )
 @click.option("--dry-run", is_flag=True, help="With --headless: print each create request, export nothing.")
+@click.option(
+    "--forge",
+    is_flag=True,
+    help="Through the Forge front: the sandbox installs the Forge app and frames its Custom UI (built first).",
+)
 def demo(
     port: int,
     sandbox_port: int,
@@ -126,12 +135,14 @@ def demo(
     project: str,
     fields: tuple[str, ...],
     dry_run: bool,
+    forge: bool,
 ) -> None:
     """Run the app and the Jira sandbox together, install the app, and print where to open it."""
     import asyncio
 
     if headless:
-        _headless_demo(port, sandbox_port, spec, project.upper(), dict(_field_value(f) for f in fields), dry_run)
+        options = _headless_options(project.upper(), dict(_field_value(f) for f in fields), dry_run, forge)
+        _headless_demo(port, sandbox_port, spec, options)
         return
     if spec is not None or dry_run or fields or project != "DTG":
         raise click.UsageError("--spec, --project, --field and --dry-run go with --headless.")
@@ -145,7 +156,14 @@ def demo(
             click.echo(f"\nDrupal Ticket Generator is installed in the Jira sandbox. Open:\n\n    {url}\n")
             click.echo("Press Ctrl+C to stop.")
 
-    asyncio.run(serve_demo(app_port=port, sandbox_port=sandbox_port, on_ready=ready))
+    if forge:
+        from app.forge.custom_ui import CustomUIBuildError, build
+
+        try:
+            build()
+        except CustomUIBuildError as exc:
+            raise click.ClickException(exc.message) from exc
+    asyncio.run(serve_demo(app_port=port, sandbox_port=sandbox_port, on_ready=ready, forge=forge))
 
 
 def _field_value(option: str) -> tuple[str, str]:
@@ -155,15 +173,18 @@ def _field_value(option: str) -> tuple[str, str]:
     return field_id.strip(), value.strip()
 
 
-def _headless_demo(
-    port: int, sandbox_port: int, spec: Path | None, project: str, fields: dict[str, str], dry_run: bool
-) -> None:
+def _headless_options(project: str, fields: dict[str, str], dry_run: bool, forge: bool) -> HeadlessOptions:
+    from app.demo import HeadlessOptions
+
+    return HeadlessOptions(project_key=project, field_defaults=fields, dry_run=dry_run, forge=forge)
+
+
+def _headless_demo(port: int, sandbox_port: int, spec: Path | None, options: HeadlessOptions) -> None:
     import asyncio
     import tempfile
 
-    from app.demo import HeadlessOptions, default_spec_dir, run_headless
+    from app.demo import default_spec_dir, run_headless
 
-    options = HeadlessOptions(project_key=project, field_defaults=fields, dry_run=dry_run)
     spec_dir = spec or default_spec_dir()
     if spec_dir is None:
         raise click.UsageError("The UWEC sample is not at ../shared/sample_data/uwec; pass --spec DIR.")
@@ -276,6 +297,19 @@ def forge_manifest(output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"Forge manifest written to {output}.", err=True)
+
+
+@main.command("forge-ui")
+def forge_ui() -> None:
+    """Build the Forge Custom UI resources the manifest names (build/forge-ui/...; needs npm, nothing from a CDN)."""
+    from app.forge.custom_ui import CustomUIBuildError, build
+
+    try:
+        built = build()
+    except CustomUIBuildError as exc:
+        raise click.ClickException(exc.message) from exc
+    for resource in built:
+        click.echo(f"{resource.key}: {resource.folder}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from app.container import Services, build_services
 from app.db.models import ACTIVE_TASK_STATES, Task
+from app.domain.installation import Installation
+from app.forge.jira_auth import system_auth
 from app.jira.client import JiraClient
 from app.launch import DemoStack, demo_environment, demo_stack
 from app.logs import configure_logging
@@ -45,6 +47,9 @@ class HeadlessOptions:
     project_key: str = "DTG"
     field_defaults: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
+    # Through the Forge front: the sandbox installs the Forge app, the export calls its /ex/jira/{cloudId} API
+    # with the system token the Forge tenant holds.
+    forge: bool = False
 
 
 @dataclass
@@ -103,7 +108,9 @@ async def run_headless(
         settings = dataclasses.replace(settings, log_level="WARNING")
     configure_logging(settings, default_format="text")
     # A fresh in-memory sandbox each run, so the counts are this run's.
-    stack = demo_stack(settings, app_port=app_port, sandbox_port=sandbox_port, sandbox_state_dir=None)
+    stack = demo_stack(
+        settings, app_port=app_port, sandbox_port=sandbox_port, sandbox_state_dir=None, forge=options.forge
+    )
     services = build_services(settings, DramatiqJobQueue(stack.broker))
     serving = asyncio.create_task(stack.serve())
     try:
@@ -122,12 +129,11 @@ async def _flow(
 ) -> DemoReport:
     report = DemoReport(project_url=stack.project_url, dry_run=options.dry_run)
     echo(f"Starting the Jira sandbox on {stack.sandbox_config.public_url} and the app on {stack.settings.base_url}")
-    client_key = await stack.installed_client_key()
-    tenant = services.tenants.find(client_key) if client_key else None
+    tenant = await _installed_tenant(stack, services, forge=options.forge)
     if tenant is None:
         report.failures.append("The sandbox could not install the app.")
         return report
-    echo("The app is installed in the sandbox.")
+    echo(f"The app is installed in the sandbox ({'Forge' if options.forge else 'Connect'} front).")
 
     project = stack.sandbox.state.sandbox.store.project(options.project_key)
     if project is None:
@@ -157,7 +163,9 @@ async def _flow(
         return report
     report.tickets = Counter(t.area for t in services.tickets.list(tenant_id=tenant.id, session_id=upload.id))
 
-    jira = JiraClient(services.http, tenant, services.settings.app_key)
+    # A Forge tenant's calls carry its newest system token (bearer) to its apiBaseUrl; Connect's sign a JWT.
+    auth = system_auth(services.forge_installations, tenant)
+    jira = JiraClient(services.http, tenant, services.settings.app_key, auth=auth)
     if not await _project_fits(services, jira, tenant.id, upload.id, project.key, echo, report):
         return report
     # The step the export button takes: the readiness gate, the run, the session's stage and the audit event.
@@ -168,6 +176,16 @@ async def _flow(
     report.links_planned = int(results.summary.get("links_total", 0))
     _count_in_sandbox(stack, upload.id, report)
     return report
+
+
+async def _installed_tenant(stack: DemoStack, services: Services, *, forge: bool) -> Installation | None:
+    """The tenant the sandbox's install made: by the Forge installationId, or by the Connect clientKey."""
+    if forge:
+        installation_id = await stack.installed_forge_tenant()
+        site = services.forge_installations.find(installation_id) if installation_id else None
+        return services.tenants.get(site.tenant_id) if site else None
+    client_key = await stack.installed_client_key()
+    return services.tenants.find(client_key) if client_key else None
 
 
 async def _project_fits(

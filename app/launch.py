@@ -92,6 +92,9 @@ def demo_environment(environ: Mapping[str, str], *, app_port: int, sandbox_port:
         "DTG_JIRA_SITES": "127.0.0.1",
         "DTG_ALL_JS_URL": f"{sandbox_url}/atlassian-connect/all.js",
         "DTG_FRAME_ANCESTORS": sandbox_url,
+        # The sandbox plays Forge too: its invocation tokens' keys, and its REST API as the tokens' apiBaseUrl.
+        "DTG_FORGE_JWKS_URL": f"{sandbox_url}/_sandbox/forge/jwks.json",
+        "DTG_FORGE_API_HOSTS": "127.0.0.1",
     }
     return {**defaults, **{k: v for k, v in environ.items() if k.startswith("DTG_")}}
 
@@ -133,6 +136,17 @@ class DemoStack:
     def stop(self) -> None:
         self.app_server.should_exit = True
 
+    async def installed_forge_tenant(self, timeout: float = 60.0) -> str | None:
+        """The installationId once the sandbox has installed the Forge app (`forge_auto_install`), or None."""
+        runtime: SandboxRuntime = self.sandbox.state.sandbox
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            forge = runtime.forge
+            if forge.installation is not None and ("/forge/lifecycle", 200) in forge.calls:
+                return forge.installation.installation_id
+            await asyncio.sleep(0.1)
+        return None
+
     async def installed_client_key(self, timeout: float = 60.0) -> str | None:
         """The clientKey once the sandbox has installed our app (it auto-installs at start), or None."""
         runtime: SandboxRuntime = self.sandbox.state.sandbox
@@ -146,10 +160,20 @@ class DemoStack:
         return None
 
 
-def demo_stack(settings: Settings, *, app_port: int, sandbox_port: int, sandbox_state_dir: Path | None) -> DemoStack:
-    """The servers of `dtg demo`, not started yet; `settings` should come from `demo_environment`."""
+def demo_stack(
+    settings: Settings, *, app_port: int, sandbox_port: int, sandbox_state_dir: Path | None, forge: bool = False
+) -> DemoStack:
+    """The servers of `dtg demo`, not started yet; `settings` should come from `demo_environment`.
+
+    `forge`: the sandbox installs the Forge app (its lifecycle trigger) and frames its Custom UI, not Connect's.
+    """
     sandbox_config = SandboxConfig(
-        port=sandbox_port, app_url=settings.base_url, auto_install=True, state_dir=sandbox_state_dir
+        port=sandbox_port,
+        app_url=settings.base_url,
+        auto_install=not forge,
+        forge_auto_install=forge,
+        forge_app_id=settings.forge_app_id,
+        state_dir=sandbox_state_dir,
     )
     sandbox = create_sandbox_app(sandbox_config)
     broker = configure_broker(settings)
@@ -163,15 +187,25 @@ def demo_stack(settings: Settings, *, app_port: int, sandbox_port: int, sandbox_
     return DemoStack(settings, broker, sandbox, sandbox_config, app_server, sandbox_server)
 
 
-async def serve_demo(*, app_port: int, sandbox_port: int, on_ready: Callable[[str | None], None]) -> None:
-    """Run the sandbox and the app (with its embedded worker) until interrupted; `on_ready` gets the page URL."""
+async def serve_demo(
+    *, app_port: int, sandbox_port: int, on_ready: Callable[[str | None], None], forge: bool = False
+) -> None:
+    """Run the sandbox and the app (with its embedded worker) until interrupted; `on_ready` gets the page URL.
+
+    `forge`: through the Forge front (the Custom UI must be built: `dtg forge-ui`).
+    """
     settings = Settings.from_env(demo_environment(os.environ, app_port=app_port, sandbox_port=sandbox_port))
     configure_logging(settings, default_format="text")
     stack = demo_stack(
-        settings, app_port=app_port, sandbox_port=sandbox_port, sandbox_state_dir=settings.data_dir / "sandbox"
+        settings,
+        app_port=app_port,
+        sandbox_port=sandbox_port,
+        sandbox_state_dir=settings.data_dir / "sandbox",
+        forge=forge,
     )
 
     async def announce() -> None:
-        on_ready(stack.project_url if await stack.installed_client_key() else None)
+        installed = await (stack.installed_forge_tenant() if forge else stack.installed_client_key())
+        on_ready(stack.project_url if installed else None)
 
     await asyncio.gather(stack.serve(), announce())

@@ -8,9 +8,10 @@ import re
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.support import DTG, UWEC, free_port
+from tests.support import DTG, UWEC, free_port, start_process, stop_process, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.export]
 
@@ -95,8 +96,46 @@ def test_the_dry_run_prints_each_create_request_and_exports_nothing(tmp_path: Pa
     assert _number("Issues in the sandbox", done.stdout) == 0
 
 
-def test_a_team_managed_project_gets_its_epics_and_issues(tmp_path: Path) -> None:
-    done = _headless(tmp_path, "--project", "TEAM")
+def test_a_team_managed_project_gets_its_epics_and_issues_through_the_forge_front(tmp_path: Path) -> None:
+    # --forge: the sandbox installs only the Forge app, so every issue came through /ex/jira/{cloudId} with the
+    # Forge tenant's system token.
+    done = _headless(tmp_path, "--project", "TEAM", "--forge")
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "The app is installed in the sandbox (Forge front)." in done.stdout
     assert _number("Issues in the sandbox", done.stdout) == _number("Tickets", done.stdout) > 100
     assert _number("Epics", done.stdout) == 7
+
+
+def test_the_forge_demo_frames_the_built_custom_ui_in_the_sandbox(tmp_path: Path) -> None:
+    """`dtg demo --forge`: the Custom UI is built, the sandbox installs the Forge app and its project page frames
+    the resource with the bridge stand-in (tests/e2e/test_forge_front.py walks through such a page)."""
+    app_port, sandbox_port = free_port(), free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    env = {**os.environ, "DTG_DATA_DIR": str(tmp_path / "data")}
+    command = [*DTG, "demo", "--forge", "--port", str(app_port), "--sandbox-port", str(sandbox_port)]
+    process = start_process(command, env, tmp_path / "demo.log")
+    try:
+        wait_until(
+            lambda: "forge-iframe" in httpx.get(f"{sandbox_url}/projects/DTG", timeout=5).text,
+            120,
+            "the demo's sandbox to frame the Forge app",
+            every=0.3,
+        )
+        page = httpx.get(f"{sandbox_url}/projects/DTG", timeout=5).text
+        src = re.search(r'class="forge-iframe" src="([^"]+)"', page)
+        assert src, page
+        resource = httpx.get(sandbox_url + src.group(1), timeout=5)
+        content = httpx.post(
+            f"{sandbox_url}/_sandbox/forge/invoke",
+            json={
+                "extension": {"type": "jira:projectPage", "project": {"key": "DTG"}},
+                "request": {"path": "/api/pages/project", "method": "GET"},
+            },
+            timeout=10,
+        )
+    finally:
+        stop_process(process)
+    assert resource.status_code == 200 and "forge-bridge.js" in resource.text and "forge-host.js" in resource.text
+    assert content.json()["payload"]["status"] == 200
+    assert 'data-project="DTG"' in content.json()["payload"]["body"]["html"]
+    assert "is installed in the Jira sandbox" in (tmp_path / "demo.log").read_text()

@@ -110,6 +110,16 @@ class ForgeInstallationRepository:
             expires = _aware(row.system_token_expires_at)
             return OAuthToken(self._secrets.decrypt(row.system_token_encrypted), int(expires.timestamp()))
 
+    def active_installation_ids(self, tenant_id: int) -> list[str]:
+        with self._sessions() as session:
+            return list(
+                session.exec(
+                    select(ForgeInstallation.installation_id).where(
+                        ForgeInstallation.tenant_id == tenant_id, col(ForgeInstallation.uninstalled_at).is_(None)
+                    )
+                )
+            )
+
     def mark_uninstalled(self, installation_id: str) -> bool:
         """Idempotent. The tenant is marked uninstalled too (the 30-day purge) once no installation of it is left."""
         with self._sessions() as session:
@@ -173,4 +183,5 @@ def _site(row: ForgeInstallation) -> ForgeSite:
         site_url=row.site_url,
         api_base_url=row.api_base_url,
         installed_at=_aware(row.installed_at).timestamp(),
+        last_invoked_at=_aware(row.last_invoked_at).timestamp(),
     )

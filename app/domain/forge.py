@@ -29,6 +29,9 @@ class ForgeSite:
     api_base_url: str
     # When this installation was first seen (epoch seconds): Atlassian may still be granting its scopes for a while.
     installed_at: float = 0.0
+    # When Forge last called us for this installation (a UI call or a trigger; epoch seconds). The hourly trigger
+    # keeps it within the hour while the app is installed.
+    last_invoked_at: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -56,3 +56,25 @@ async def admit(
 async def uninstalling(invocation: ForgeInvocation, *, installations: ForgeInstallationRepository) -> None:
     """`preUninstall` (55 s, best effort): the tenant keeps its data for the same 30 days as a Connect uninstall."""
     await offload(installations.mark_uninstalled, invocation.installation_id)
+
+
+# Two missed hourly triggers (and a little slack): Forge has stopped calling us for this site.
+TRIGGERS_STOPPED_AFTER_SECONDS = 2 * 3600 + 300
+GONE_STATUSES = (401, 404)
+
+
+def uninstalled_if_gone(
+    installations: ForgeInstallationRepository, tenant_id: int, *, jira_status: int | None, now: float
+) -> bool:
+    """There is no uninstall event to a remote but `preUninstall` (best effort): a Forge site whose scheduled
+    triggers stopped and whose Jira answers 401/404 to the app's own token is taken as uninstalled, with the same
+    30-day purge as Connect. True when it was marked so; a Connect tenant or a site Forge still calls is left alone.
+    """
+    if jira_status not in GONE_STATUSES:
+        return False
+    site = installations.active_site(tenant_id)
+    if site is None or now - site.last_invoked_at < TRIGGERS_STOPPED_AFTER_SECONDS:
+        return False
+    for installation_id in installations.active_installation_ids(tenant_id):
+        installations.mark_uninstalled(installation_id)
+    return True

@@ -48,7 +48,14 @@ MIN_TOKEN_VALIDITY_SECONDS = 60.0
 
 
 class ForgeTokenExpiredError(JiraAuthError):
-    """No Forge token that stays valid long enough: Forge brings one with each use of the app and every hour."""
+    """No Forge token that stays valid long enough: Forge brings one with each use of the app and every hour.
+
+    `expires_at`: when the newest token expired (or expires), None when there was never one.
+    """
+
+    def __init__(self, message: str, *, expires_at: int | None = None) -> None:
+        super().__init__(message)
+        self.expires_at = expires_at
 
 
 class ForgeBearerAuth(httpx.Auth):
@@ -93,7 +100,8 @@ class ForgeBearerAuth(httpx.Auth):
             expired = "" if token is None else f" (the newest expired or expires at {_utc(token.expires_at)})"
             raise ForgeTokenExpiredError(
                 f"Jira cannot be called for this site: no valid Forge token{expired}. Forge sends a new one whenever "
-                "someone opens the app and with its hourly trigger; open the app in Jira, then start again."
+                "someone opens the app and with its hourly trigger; open the app in Jira, then start again.",
+                expires_at=None if token is None else token.expires_at,
             )
         request.headers["Authorization"] = f"Bearer {token.value}"
 

@@ -36,9 +36,16 @@ def create_sandbox_app(config: SandboxConfig, *, http_client: httpx.AsyncClient 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(_auto_install(runtime)) if config.auto_install else None
+        tasks = [
+            asyncio.create_task(install(runtime))
+            for install, wanted in (
+                (_auto_install, config.auto_install),
+                (_auto_install_forge, config.forge_auto_install),
+            )
+            if wanted
+        ]
         yield
-        if task is not None:
+        for task in tasks:
             task.cancel()
         if http_client is None:
             await runtime.http.aclose()
@@ -49,6 +56,7 @@ def create_sandbox_app(config: SandboxConfig, *, http_client: httpx.AsyncClient 
         Route("/projects/{key}/issues", pages.project_issues),
         Route("/browse/{key}", pages.issue_page),
         Route("/plugins/servlet/configure/{app_key}", pages.configure_page),
+        Route("/jira/settings/apps/forge", pages.forge_admin_page),
         Route("/connect-install-keys/{kid}", install_key),
         Route("/_sandbox/install", control.install, methods=["POST"]),
         Route("/_sandbox/uninstall", control.uninstall, methods=["POST"]),
@@ -84,3 +92,20 @@ async def _auto_install(runtime: SandboxRuntime) -> None:
         logger.error("could not install the app: %s", exc.message)
     else:
         logger.info("installed %s from %s", installation.app_key, config.descriptor_url)
+
+
+async def _auto_install_forge(runtime: SandboxRuntime) -> None:
+    """Install the Forge app once its lifecycle endpoint answers (the app may still be starting)."""
+    config = runtime.config
+    deadline = asyncio.get_running_loop().time() + config.install_wait_seconds
+    while True:
+        try:
+            installation = await runtime.forge.install(config.app_url)
+        except SandboxError as exc:
+            if asyncio.get_running_loop().time() >= deadline:
+                logger.error("could not install the Forge app: %s", exc.message)
+                return
+            await asyncio.sleep(0.5)
+        else:
+            logger.info("installed the Forge app (%s) from %s", installation.installation_id, config.app_url)
+            return

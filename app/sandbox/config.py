@@ -11,6 +11,8 @@ from app.settings import FORGE_EXAMPLE_APP_ID
 DEFAULT_APP_URL = "http://127.0.0.1:8000"
 DESCRIPTOR_PATH = "/atlassian-connect.json"
 STATIC_DIR = Path(__file__).parent / "static"
+# Where the manifest's Custom UI resource paths (build/forge-ui/...) are found: the repository root.
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -63,6 +65,10 @@ class SandboxConfig:
     cloud_id: str = "5f6e7d8c-0000-4000-8000-00000000d7a0"
     # The Forge mode's app id: the audience of the invocation tokens it signs (the app's DTG_FORGE_APP_ID).
     forge_app_id: str = FORGE_EXAMPLE_APP_ID
+    # The folder the manifest's resource paths are relative to (`dtg forge-ui` builds them there).
+    forge_resources_root: Path = REPO_ROOT
+    # Install the Forge app (its lifecycle trigger) at start, in place of the Connect app (`dtg demo --forge`).
+    forge_auto_install: bool = False
     state_dir: Path | None = None
     rate_limit_per_second: float | None = None
     rate_limit_burst: int = 100

@@ -21,3 +21,15 @@ class NotInstalledError(NotFoundError, SandboxError):
 
 class NoSuchIssueError(NotFoundError, SandboxError):
     """A control endpoint named an issue the sandbox does not have."""
+
+
+class CrossOriginError(SandboxError):
+    """A control endpoint only the sandbox's own pages may call was called from another origin."""
+
+    status_code = 403
+
+
+class RemoteUnavailableError(SandboxError):
+    """The app did not answer a call the sandbox made for it as Forge (a UI call or a trigger)."""
+
+    status_code = 502

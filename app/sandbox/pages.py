@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.adf.html import adf_to_html
+from app.sandbox.forge.ui import ForgeFrame, forge_frame
 from app.sandbox.frames import Frame, module_frame
 from app.sandbox.models import LINK_TYPES, Installation, Issue, Project
 from app.sandbox.runtime import SandboxRuntime, runtime_of, user_of
@@ -34,6 +35,7 @@ def _render(request: Request, template: str, status_code: int = 200, **context: 
         "host_url": runtime.config.public_url,
         "projects": list(runtime.store.projects.values()),
         "installations": list(runtime.store.installations.values()),
+        "forge_installed": runtime.forge.installation is not None,
     }
     return runtime.templates.TemplateResponse(request, template, context, status_code=status_code)
 
@@ -53,6 +55,13 @@ def _frame(
     return module_frame(
         installation, module_type, host_url=host_url, user=user_of(request), project=project, issue=issue
     )
+
+
+def _forge_frame(
+    request: Request, page: str, project: Project | None = None, issue: Issue | None = None
+) -> ForgeFrame | None:
+    """The Forge app's Custom UI frame for the page, when it is installed."""
+    return forge_frame(runtime_of(request).forge, page, user_of(request), project=project, issue=issue)
 
 
 def issue_rows(runtime: SandboxRuntime, project: Project) -> list[dict[str, object]]:
@@ -83,9 +92,20 @@ async def project_page(request: Request) -> Response:
     project = runtime.store.project(request.path_params["key"])
     if project is None:
         return _not_found(request, f"project {request.path_params['key']}")
-    apps = _apps_with(runtime, PROJECT_PAGE, request.query_params.get("app"))
+    # `?app=forge` shows the Forge app's page when both fronts are installed; else Connect first, as it was.
+    chosen = request.query_params.get("app")
+    apps = [] if chosen == "forge" else _apps_with(runtime, PROJECT_PAGE, chosen)
     frame = _frame(request, apps[0], PROJECT_PAGE, project=project) if apps else None
-    return _render(request, "project.html", project=project, frame=frame, rows=issue_rows(runtime, project))
+    forge = _forge_frame(request, "project", project) if frame is None else None
+    return _render(
+        request,
+        "project.html",
+        project=project,
+        frame=frame,
+        forge_frame=forge,
+        fill=True,
+        rows=issue_rows(runtime, project),
+    )
 
 
 async def project_issues(request: Request) -> Response:
@@ -106,6 +126,7 @@ async def issue_page(request: Request) -> Response:
     assert project is not None  # issues are only created in existing projects
     apps = _apps_with(runtime, ISSUE_GLANCE)
     frame = _frame(request, apps[0], ISSUE_GLANCE, project=project, issue=issue) if apps else None
+    forge = _forge_frame(request, "glance", project, issue) if frame is None else None
     row = next(r for r in issue_rows(runtime, project) if r["issue"] is issue)
     attachments = [runtime.store.attachments[a] for a in issue.attachment_ids]
     return _render(
@@ -122,6 +143,7 @@ async def issue_page(request: Request) -> Response:
             for c in issue.comments
         ],
         frame=frame,
+        forge_frame=forge,
     )
 
 
@@ -134,3 +156,13 @@ async def configure_page(request: Request) -> Response:
     if not user_of(request).admin:
         return _render(request, "forbidden.html", status_code=403)
     return _render(request, "configure.html", installation=apps[0], frame=_frame(request, apps[0], CONFIGURE_PAGE))
+
+
+async def forge_admin_page(request: Request) -> Response:
+    """`/jira/settings/apps/forge`: the Forge app's admin page (`jira:adminPage`, its configure page)."""
+    forge = _forge_frame(request, "configure")
+    if forge is None:
+        return _not_found(request, "an installed Forge app")
+    if not user_of(request).admin:
+        return _render(request, "forbidden.html", status_code=403)
+    return _render(request, "forge_admin.html", forge_frame=forge, fill=True)

@@ -35,6 +35,26 @@ class PageContext:
             issue_key=params.get("issueKey"),
         )
 
+    @classmethod
+    def from_identity(cls, request: Request, *, title: str) -> Self:
+        """For a page asked for through the API: the project and issue the caller's token names (a Forge FIT's
+        `context.extension`, a context token's `context.jira`), never a query parameter."""
+        identity = request.state.identity
+        jira = (identity.context or {}).get("jira") or {}
+        return cls(
+            title=title,
+            all_js_url=request.state.services.settings.all_js_url,
+            site_url=identity.installation.display_url,
+            account_id=identity.account_id,
+            project_key=_key(jira.get("project")),
+            issue_key=_key(jira.get("issue")),
+        )
+
+
+def _key(entity: object) -> str | None:
+    key = entity.get("key") if isinstance(entity, dict) else None
+    return key if isinstance(key, str) and key else None
+
 
 @dataclass(frozen=True)
 class GlancePage(PageContext):

@@ -1,19 +1,27 @@
-"""The module pages Jira frames. Query parameters are covered by the token's `qsh`, so they can be trusted."""
+"""The module pages Jira frames. Query parameters are covered by the token's `qsh`, so they can be trusted.
+
+The Forge front hosts only static Custom UI files, so it asks for the same pages as JSON (`GET /api/pages/{name}`):
+the same template's `content` block, rendered for the caller's context (the FIT's project or issue).
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
+from app.errors import NotFoundError
 from app.offload import offload
 from app.pipeline.configuration import settings_view
 from app.pipeline.glance import issue_glance as glance_of
 from app.web.admin import require_admin
 from app.web.contexts import ConfigurePage, GlancePage, PageContext
 from app.web.headers import module_page_headers
+from app.web.routing import Auth, SecuredRoute
+
+PageBuilder = Callable[[Request, PageContext], Awaitable[tuple[str, PageContext]]]
 
 
 def _render(request: Request, template: str, page: PageContext) -> Response:
@@ -23,12 +31,11 @@ def _render(request: Request, template: str, page: PageContext) -> Response:
     return templates.TemplateResponse(request, template, {"page": page}, headers=headers)
 
 
-async def project_page(request: Request) -> Response:
-    return _render(request, "project.html", PageContext.from_request(request, title="Drupal spec to tickets"))
+async def _project(request: Request, page: PageContext) -> tuple[str, PageContext]:
+    return "project.html", page
 
 
-async def issue_glance(request: Request) -> Response:
-    page = GlancePage.from_request(request, title="Drupal spec")
+async def _glance(request: Request, page: PageContext) -> tuple[str, PageContext]:
     glance = await offload(
         glance_of,
         request.state.services,
@@ -38,11 +45,59 @@ async def issue_glance(request: Request) -> Response:
     )
     installation = request.state.identity.installation
     names = await request.state.services.display_names.names(installation, [glance.generated_by if glance else None])
-    return _render(request, "glance.html", replace(page, glance=glance, names=names))
+    return "glance.html", GlancePage(**vars(page), glance=glance, names=names)
+
+
+async def _configure(request: Request, page: PageContext) -> tuple[str, PageContext]:
+    await require_admin(request)
+    view = await offload(settings_view, request.state.services, request.state.identity.installation.id)
+    return "configure.html", ConfigurePage(**vars(page), settings=view)
+
+
+# name -> (title, how its template and context are made); the Forge resources are named the same.
+PAGES: dict[str, tuple[str, PageBuilder]] = {
+    "project": ("Drupal spec to tickets", _project),
+    "glance": ("Drupal spec", _glance),
+    "configure": ("Settings", _configure),
+}
+
+
+async def _page(request: Request, name: str) -> Response:
+    title, build = PAGES[name]
+    template, page = await build(request, PageContext.from_request(request, title=title))
+    return _render(request, template, page)
+
+
+async def project_page(request: Request) -> Response:
+    return await _page(request, "project")
+
+
+async def issue_glance(request: Request) -> Response:
+    return await _page(request, "glance")
 
 
 async def configure_page(request: Request) -> Response:
-    await require_admin(request)
-    view = await offload(settings_view, request.state.services, request.state.identity.installation.id)
-    page = ConfigurePage.from_request(request, title="Settings")
-    return _render(request, "configure.html", replace(page, settings=view))
+    return await _page(request, "configure")
+
+
+async def page_content(request: Request) -> Response:
+    """`GET /api/pages/{name}`: `{"title", "html"}`, the page's content block for a Custom UI page to show."""
+    name = request.path_params["name"]
+    if name not in PAGES:
+        raise NotFoundError(f"There is no page {name!r}.")
+    title, build = PAGES[name]
+    template, page = await build(request, PageContext.from_identity(request, title=title))
+    templates: Jinja2Templates = request.app.state.templates
+    compiled = templates.get_template(template)
+    context = compiled.new_context({"request": request, "page": page})
+    html = "".join(compiled.blocks["content"](context))
+    return JSONResponse({"title": page.title, "html": html}, headers={"Cache-Control": "no-store"})
+
+
+def routes() -> list[SecuredRoute]:
+    return [
+        SecuredRoute("/jira/project", project_page, auth=Auth.JIRA_REQUEST),
+        SecuredRoute("/jira/glance", issue_glance, auth=Auth.JIRA_REQUEST),
+        SecuredRoute("/jira/configure", configure_page, auth=Auth.JIRA_REQUEST),
+        SecuredRoute("/api/pages/{name}", page_content, auth=Auth.CONTEXT),
+    ]

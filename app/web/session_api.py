@@ -114,7 +114,8 @@ def _too_large() -> UploadRejectedError:
 
 
 async def upload_files(request: Request) -> Response:
-    """Multipart `files` parts; a file with the name of a stored one replaces it."""
+    """Multipart file parts named `file...` (`files` from the Connect page, `file0`, `file1`... from Forge's
+    requestRemote, which carries one part per name); a file with the name of a stored one replaces it."""
     upload = await upload_session(request)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise UnsupportedMediaError("Upload the CSV files as multipart/form-data (a file picker or drag and drop).")
@@ -126,8 +127,8 @@ async def upload_files(request: Request) -> Response:
     try:
         incoming = [
             IncomingFile(item.filename or "", await item.read())
-            for item in form.getlist("files")
-            if isinstance(item, UploadFile)
+            for name, item in form.multi_items()
+            if name.startswith("file") and isinstance(item, UploadFile)
         ]
     finally:
         await form.close()

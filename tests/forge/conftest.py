@@ -22,6 +22,18 @@ from app.sandbox.runtime import SandboxRuntime
 from tests.export.helpers import Queue
 from tests.support import RecordingQueue, make_settings
 
+
+@pytest.fixture(scope="session")
+def built_ui(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Custom UI resources as `dtg forge-ui` builds them (npm ci from forge-ui's lock file, then esbuild), under
+    a folder of their own that stands for the repository root the manifest's resource paths are relative to."""
+    from app.forge.custom_ui import build
+
+    root = tmp_path_factory.mktemp("forge-ui-root")
+    build(root=root)
+    return root
+
+
 BASE_URL = "https://dtg.test"
 APP_ID = "ari:cloud:ecosystem::app/11111111-2222-4333-8444-555555555555"
 JWKS_URL = "https://forge-keys.test/.well-known/jwks.json"
@@ -98,19 +110,19 @@ class ForgeWorld:
     app: httpx.AsyncClient
 
     async def ui_call(
-        self, method: str, path: str, *, account_id: str = ADMIN_USER.account_id, project: str = "DTG", **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        account_id: str = ADMIN_USER.account_id,
+        project: str = "DTG",
+        extension: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
         """What invokeRemote sends from a Custom UI page: a FIT naming the user and module, and both tokens."""
-        forge = self.runtime.forge
-        assert forge.installation is not None
-        fit = forge.signer.invocation_token(
-            forge.installation, account_id=account_id, extension={"project": {"key": project, "id": "10000"}}
+        headers = self.runtime.forge.invocation_headers(
+            account_id=account_id, extension=extension or {"project": {"key": project, "id": "10000"}}
         )
-        headers = {
-            "Authorization": f"Bearer {fit}",
-            "x-forge-oauth-system": forge.signer.oauth_token(forge.installation),
-            "x-forge-oauth-user": forge.signer.oauth_token(forge.installation, account_id=account_id),
-        }
         return await self.app.request(method, path, headers=headers, **kwargs)
 
     def tenant_id(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -14,6 +15,8 @@ from app.db.locks import exclusive
 from app.db.models import ACTIVE_TASK_STATES, Task, utcnow
 from app.errors import AppError, NotFoundError
 from app.forge.jira_auth import system_auth
+from app.forge.lifecycle import uninstalled_if_gone
+from app.jira.auth import ForgeTokenExpiredError
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraBadRequestError, JiraError, JiraNotFoundError
 from app.jira.models import CreateMetaField, CreateMetaIssueType, LinkType
@@ -47,6 +50,23 @@ PERMANENT_ERRORS: tuple[type[AppError], ...] = (
 )
 
 
+# A Forge site's stored system token ran out: Forge's hourly trigger brings the next, valid for at least two more
+# hours. The run waits for it (re-queued every TOKEN_RETRY_SECONDS: three retries outlast the window) unless the
+# newest token expired longer than TOKEN_WAIT_SECONDS ago, when the triggers have stopped (the app was uninstalled).
+TOKEN_WAIT_SECONDS = 65 * 60
+TOKEN_RETRY_SECONDS = 25 * 60
+WAITING_FOR_TOKEN = "Waiting for Jira's next Forge token (it comes every hour)"
+SITE_GONE = (
+    "Jira no longer lets the app in on this site and Forge stopped calling it: the app was uninstalled. Its data "
+    "is kept for 30 days; install the app again to export."
+)
+_NO_NEW_TOKEN = "No new Forge token arrived within the hour, so the export stopped. "
+
+
+def _may_wait_for_token(exc: ForgeTokenExpiredError, now: float) -> bool:
+    return exc.expires_at is not None and now - exc.expires_at < TOKEN_WAIT_SECONDS
+
+
 def start_export(
     services: ExportPorts, tenant_id: int, session_id: int, *, stale_after: timedelta = STALE_AFTER
 ) -> int:
@@ -73,13 +93,15 @@ async def run_export(
     http: httpx.AsyncClient | None = None,
     sleep: Sleep = asyncio.sleep,
     policy: RetryPolicy = DEFAULT_POLICY,
+    clock: Callable[[], float] = time.time,
 ) -> None:
     """Run (or resume) an export task; a task that already ended is left alone, so redelivery is harmless.
 
     Raises:
         JiraAuthError, JiraNotFoundError, ExportConfigurationError, NotFoundError: permanent; the task is failed.
         JiraUnavailableError, JiraRateLimitedError, RetryLater: still failing after retries; the task stays
-            resumable.
+            resumable. RetryLater also when a Forge site's token ran out within the hour: the run waits for the
+            next one.
     """
     task = services.tasks.find(task_id)
     if task is None or task.state not in ACTIVE_TASK_STATES or task.session_id is None or task.tenant_id is None:
@@ -94,8 +116,26 @@ async def run_export(
             await _execute(_prepare(services, task, http or services.http, sleep, policy))
         except Cancelled:
             services.tasks.finish(task_id, "Cancelled; export again to continue where it stopped.", state="cancelled")
+        except ForgeTokenExpiredError as exc:
+            if not _may_wait_for_token(exc, clock()):
+                services.tasks.finish(task_id, _NO_NEW_TOKEN + exc.message, state="failed")
+                raise
+            # Forge's hourly trigger brings a token valid for two more hours: the run resumes after it.
+            current = services.tasks.find(task_id)
+            services.tasks.progress(
+                task_id,
+                done=current.done if current else task.done,
+                total=current.total if current else task.total,
+                current=WAITING_FOR_TOKEN,
+                detail={**(current.detail if current else {}), "last_error": exc.message},
+            )
+            raise RetryLater(TOKEN_RETRY_SECONDS) from exc
         except PERMANENT_ERRORS as exc:
-            services.tasks.finish(task_id, exc.message, state="failed")
+            message = exc.message
+            status = exc.status if isinstance(exc, JiraError) else None
+            if uninstalled_if_gone(services.forge_installations, task.tenant_id, jira_status=status, now=clock()):
+                message = SITE_GONE
+            services.tasks.finish(task_id, message, state="failed")
             raise
         except (JiraError, RetryLater) as exc:
             current = services.tasks.find(task_id)

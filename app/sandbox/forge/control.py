@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.sandbox.forge import ui
 from app.sandbox.forge.site import SandboxForge
 from app.sandbox.runtime import runtime_of
 
@@ -44,4 +45,7 @@ ROUTES = [
     Route("/_sandbox/forge/install", install, methods=["POST"]),
     Route("/_sandbox/forge/scheduled", scheduled, methods=["POST"]),
     Route("/_sandbox/forge/rotate", rotate, methods=["POST"]),
+    Route("/_sandbox/forge/invoke", ui.invoke, methods=["POST"]),
+    Route("/_sandbox/forge/remote", ui.fetch_remote, methods=["POST"]),
+    Route("/_sandbox/forge/resources/{key}/{path:path}", ui.resource_file),
 ]

@@ -20,9 +20,17 @@ from app.sandbox.forge.signing import ForgeInstallation, ForgeSigner
 from app.sandbox.models import Installation
 
 
-def deployed_modules() -> dict[str, Any]:
+def deployed_manifest() -> dict[str, Any]:
     manifest: dict[str, Any] = yaml.safe_load(MANIFEST_TEMPLATE.read_text(encoding="utf-8"))
-    return dict(manifest["modules"])
+    return manifest
+
+
+def deployed_modules() -> dict[str, Any]:
+    return dict(deployed_manifest()["modules"])
+
+
+def deployed_resources() -> list[dict[str, Any]]:
+    return list(deployed_manifest()["resources"])
 
 
 INSTALLED_EVENT = "avi:forge:installed:app"
@@ -44,6 +52,8 @@ class SandboxForge:
     calls: list[tuple[str, int]] = field(default_factory=list)
     # The modules of the deployed manifest (Forge reads them at deploy time; the sandbox from manifest.yml).
     modules: dict[str, Any] = field(default_factory=lambda: deployed_modules())
+    # The Custom UI resources (key, path) the manifest names; the sandbox serves their built folders.
+    resources: list[dict[str, Any]] = field(default_factory=lambda: deployed_resources())
 
     @property
     def api_base_url(self) -> str:
@@ -88,13 +98,23 @@ class SandboxForge:
             descriptor={"name": "Forge app", "scopes": list(FORGE_SCOPES)},
         )
 
-    async def _trigger(self, path: str, body: dict[str, Any]) -> None:
+    def invocation_headers(
+        self, *, account_id: str | None = None, extension: dict[str, Any] | None = None, oauth: bool = True
+    ) -> dict[str, str]:
+        """What Forge adds to a call to the remote: a fresh FIT, and (for invokeRemote and triggers) the system
+        token and, for a person's call, their user token. Raises: SandboxError when the app is not installed."""
         if self.installation is None:
             raise SandboxError("the Forge app is not installed; POST /_sandbox/forge/install first")
-        headers = {
-            "Authorization": f"Bearer {self.signer.invocation_token(self.installation)}",
-            "x-forge-oauth-system": self.signer.oauth_token(self.installation),
-        }
+        fit = self.signer.invocation_token(self.installation, account_id=account_id, extension=extension)
+        headers = {"Authorization": f"Bearer {fit}"}
+        if oauth:
+            headers["x-forge-oauth-system"] = self.signer.oauth_token(self.installation)
+            if account_id is not None:
+                headers["x-forge-oauth-user"] = self.signer.oauth_token(self.installation, account_id=account_id)
+        return headers
+
+    async def _trigger(self, path: str, body: dict[str, Any]) -> None:
+        headers = self.invocation_headers()
         try:
             response = await self.http.post(self.app_base_url + path, json=body, headers=headers, timeout=5.0)
         except httpx.HTTPError as exc:

@@ -36,7 +36,11 @@
   }
 
   window.addEventListener("resize", function () {
-    document.querySelectorAll("iframe.ap-iframe[data-size-to-parent]").forEach(fitToParent);
+    document.querySelectorAll("iframe[data-size-to-parent]").forEach(fitToParent);
+  });
+  // Forge sizes its full-page Custom UI frames to the page, without asking the app.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("iframe.forge-iframe[data-size-to-parent]").forEach(fitToParent);
   });
 
   var handlers = {
@@ -93,6 +97,67 @@
       closeFlag(frame, args.flagId);
     },
   };
+
+  // The Forge app's Custom UI frames: @forge/bridge's calls, answered as Forge would (see forge-bridge.js).
+  function forgeFrameOf(source) {
+    var frames = document.querySelectorAll("iframe.forge-iframe");
+    for (var i = 0; i < frames.length; i++) {
+      if (frames[i].contentWindow === source) return frames[i];
+    }
+    return null;
+  }
+
+  function forgeCall(path, frame, args) {
+    var extension = context(frame).extension;
+    return fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(Object.assign({ as: frame.dataset.as, extension: extension }, args)),
+    }).then(function (response) {
+      if (!response.ok) return response.text().then(function (text) { throw new Error(path + ": HTTP " + response.status + " " + text); });
+      return response.json();
+    });
+  }
+
+  var forgeFlags = {};
+  var forgeHandlers = {
+    getContext: function (frame) { return context(frame); },
+    invoke: function (frame, args) { return forgeCall("/_sandbox/forge/invoke", frame, { request: args }); },
+    fetchRemote: function (frame, args) { return forgeCall("/_sandbox/forge/remote", frame, args); },
+    showFlag: function (frame, args) {
+      var shown = handlers["flag.create"](frame, {
+        type: args.type, title: args.title, body: args.description, close: args.isAutoDismiss ? "auto" : "manual",
+      });
+      forgeFlags[args.id] = shown.flagId;
+    },
+    closeFlag: function (frame, args) { closeFlag(frame, forgeFlags[args.id]); },
+    navigate: function (frame, args) {
+      if (args.type === "new-tab") window.open(args.url, "_blank", "noopener");
+      else window.location.assign(args.url);
+    },
+    reload: function () { window.location.reload(); },
+  };
+
+  window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (!data || data.dtg !== "forge") return;
+    var frame = forgeFrameOf(event.source);
+    if (!frame || event.origin !== window.location.origin) {
+      console.warn("Jira sandbox: ignored a bridge message from", event.origin);
+      return;
+    }
+    var handler = forgeHandlers[data.method];
+    var reply = function (message) { frame.contentWindow.postMessage(message, window.location.origin); };
+    Promise.resolve()
+      .then(function () {
+        if (!handler) throw new Error("@forge/bridge " + data.method + " is not supported in the sandbox");
+        return handler(frame, data.args || {});
+      })
+      .then(
+        function (result) { reply({ dtg: "forge-reply", id: data.id, result: result === undefined ? null : result }); },
+        function (error) { reply({ dtg: "forge-reply", id: data.id, error: String(error.message || error) }); }
+      );
+  });
 
   window.addEventListener("message", function (event) {
     var data = event.data;
