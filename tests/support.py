@@ -192,11 +192,19 @@ def wait_for_install(sandbox_url: str, timeout: float = 60.0) -> None:
 
 
 def start_stack(
-    env: dict[str, str], log_dir: Path, *, app_port: int, sandbox_port: int, sandbox_options: tuple[str, ...] = ()
+    env: dict[str, str],
+    log_dir: Path,
+    *,
+    app_port: int,
+    sandbox_port: int,
+    sandbox_options: tuple[str, ...] = (),
+    connect_install: bool = True,
 ) -> list[subprocess.Popen[bytes]]:
-    """`dtg serve` (at `env`'s DTG_BASE_URL) and a `dtg sandbox` that installs it, logging into `log_dir`."""
+    """`dtg serve` (at `env`'s DTG_BASE_URL) and a `dtg sandbox` that installs it (unless `connect_install` is off:
+    the caller installs the Forge app with POST /_sandbox/forge/install), logging into `log_dir`."""
     app = start_process([*DTG, "serve", "--port", str(app_port)], env, log_dir / "app.log")
-    sandbox_args = ["sandbox", "--port", str(sandbox_port), "--app-url", env["DTG_BASE_URL"], "--install"]
+    sandbox_args = ["sandbox", "--port", str(sandbox_port), "--app-url", env["DTG_BASE_URL"]]
+    sandbox_args += ["--install"] if connect_install else []
     sandbox = start_process([*DTG, *sandbox_args, *sandbox_options], env, log_dir / "sandbox.log")
     return [app, sandbox]
 

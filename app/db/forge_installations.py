@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.db.engine import SessionFactory
-from app.db.models import ForgeInstallation, Tenant, utcnow
+from app.db.models import ForgeInstallation, Task, Tenant, UploadSession, utcnow
 from app.domain.forge import FORGE_CLIENT_KEY_PREFIX, ForgeInvocationSite, ForgeSite, OAuthToken
 from app.encryption import SecretBox
 
@@ -120,6 +120,37 @@ class ForgeInstallationRepository:
                 )
             )
 
+    def link_to_connect_tenant(self, installation_id: str, connect_client_key: str) -> ForgeSite | None:
+        """Make the Connect tenant of `connect_client_key` this site's one tenant: every installation of the site's
+        cloudId points to it (reinstalls included), and the Forge-only tenant made at first sight is retired.
+
+        None (nothing changed) when there is no such active Connect tenant, or when the Forge-only tenant already
+        holds sessions or tasks of its own: one history is never split or merged silently.
+        """
+        with self._sessions() as session:
+            row = session.exec(
+                select(ForgeInstallation).where(ForgeInstallation.installation_id == installation_id)
+            ).first()
+            connect = session.exec(select(Tenant).where(Tenant.client_key == connect_client_key)).first()
+            if row is None or connect is None or connect.id is None or not connect.is_active:
+                return None
+            if connect_client_key.startswith(FORGE_CLIENT_KEY_PREFIX):
+                return None
+            current = session.get(Tenant, row.tenant_id)
+            if current is not None and current.id != connect.id:
+                if _has_history(session, row.tenant_id):
+                    return None
+                current.uninstalled_at = current.uninstalled_at or utcnow()  # empty: purged like any uninstall
+                session.add(current)
+            for other in session.exec(select(ForgeInstallation).where(ForgeInstallation.cloud_id == row.cloud_id)):
+                other.tenant_id = connect.id
+                session.add(other)
+            connect.cloud_id = row.cloud_id
+            session.add(connect)
+            session.commit()
+            session.refresh(row)
+            return _site(row)
+
     def mark_uninstalled(self, installation_id: str) -> bool:
         """Idempotent. The tenant is marked uninstalled too (the 30-day purge) once no installation of it is left."""
         with self._sessions() as session:
@@ -147,7 +178,25 @@ class ForgeInstallationRepository:
             return True
 
 
+def _has_history(session: Session, tenant_id: int) -> bool:
+    sessions = session.exec(select(UploadSession.id).where(UploadSession.tenant_id == tenant_id)).first()
+    tasks = session.exec(select(Task.id).where(Task.tenant_id == tenant_id)).first()
+    return sessions is not None or tasks is not None
+
+
 def _tenant_for(session: Session, site: ForgeInvocationSite, secrets: SecretBox) -> Tenant:
+    # A site linked to its Connect tenant keeps that tenant across reinstalls (a new installationId each time).
+    linked = session.exec(
+        select(Tenant)
+        .join(ForgeInstallation, col(ForgeInstallation.tenant_id) == col(Tenant.id))
+        .where(
+            ForgeInstallation.cloud_id == site.cloud_id,
+            col(Tenant.client_key).not_like(f"{FORGE_CLIENT_KEY_PREFIX}%"),
+            col(Tenant.uninstalled_at).is_(None),
+        )
+    ).first()
+    if linked is not None:
+        return linked
     client_key = forge_client_key(site.cloud_id)
     tenant = session.exec(select(Tenant).where(Tenant.client_key == client_key)).first()
     if tenant is None:

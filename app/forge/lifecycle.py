@@ -8,15 +8,20 @@ times: storing is all they wait for, anything longer is enqueued.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import logging
+from urllib.parse import quote, urlsplit
+
+import httpx
 
 from app.connect.lifecycle import LifecyclePayloadError, check_site
 from app.connect.verifiers import AuthenticationError
 from app.db.forge_installations import ForgeInstallationRepository
-from app.domain.forge import ForgeInvocationSite, ForgeSite
+from app.domain.forge import ForgeInvocationSite, ForgeSite, OAuthToken
 from app.forge.invocation import ForgeInvocation
 from app.forge.tokens import ForgeTokens
 from app.offload import offload
+
+log = logging.getLogger(__name__)
 
 
 def invocation_site(invocation: ForgeInvocation, *, allowed_api_hosts: tuple[str, ...]) -> ForgeInvocationSite:
@@ -78,3 +83,48 @@ def uninstalled_if_gone(
     for installation_id in installations.active_installation_ids(tenant_id):
         installations.mark_uninstalled(installation_id)
     return True
+
+
+# Jira's reserved, read-only app property that names the clientKey of the Connect app with our key on this site.
+# @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-app-properties/
+CONNECT_CLIENT_KEY_PROPERTY = "connect_client_key_019cdff3-8bfb-71fe-9628-875b700aebb8"
+# The installed event waits 5 s for us; the lookup gets part of that, and the next `upgraded` event tries again.
+LINK_TIMEOUT_SECONDS = 2.0
+
+
+async def link_connect_install(
+    installations: ForgeInstallationRepository,
+    http: httpx.AsyncClient,
+    site: ForgeSite,
+    system_token: OAuthToken | None,
+    *,
+    app_key: str,
+) -> ForgeSite:
+    """A site that has the Connect app too is one tenant with one history: Jira's reserved Connect-key property,
+    read with the app's own token, names the Connect install, whose tenant this installation then joins.
+
+    The site's Forge tenant as it was when there is no Connect install, Jira does not answer, or the Forge tenant
+    already has a history of its own.
+    """
+    if system_token is None:
+        return site
+    url = (
+        f"{site.api_base_url}/rest/atlassian-connect/1/addons/{quote(app_key, safe='')}/properties/"
+        f"{CONNECT_CLIENT_KEY_PROPERTY}"
+    )
+    headers = {"Authorization": f"Bearer {system_token.value}", "Accept": "application/json"}
+    try:
+        response = await http.get(url, headers=headers, timeout=LINK_TIMEOUT_SECONDS)
+        body = response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("could not read the Connect key property of a Forge site: %s", exc)
+        return site
+    value = body.get("value") if isinstance(body, dict) else None
+    client_key = value.get("clientKey") if isinstance(value, dict) else value
+    if not isinstance(client_key, str) or not client_key:
+        return site
+    linked = await offload(installations.link_to_connect_tenant, site.installation_id, client_key)
+    if linked is None:
+        log.warning("a Forge site with a Connect install was not linked: its Forge tenant has a history of its own")
+        return site
+    return linked

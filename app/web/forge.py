@@ -11,12 +11,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.forge import lifecycle
+from app.forge.tokens import oauth_tokens
 from app.web.routing import Auth, SecuredRoute
 
 
 async def lifecycle_event(request: Request) -> Response:
-    """`avi:forge:installed:app` and `avi:forge:upgraded:app`: the installation is stored by now."""
-    return JSONResponse({"installed": True})
+    """`avi:forge:installed:app` and `avi:forge:upgraded:app`: the installation is stored by now; a site that has
+    the Connect app too joins that tenant (one history)."""
+    services = request.state.services
+    site = await lifecycle.link_connect_install(
+        services.forge_installations,
+        services.http,
+        request.state.forge_site,
+        oauth_tokens(request.headers).system,
+        app_key=services.settings.app_key,
+    )
+    return JSONResponse({"installed": True, "linkedToConnect": site.tenant_id != request.state.forge_site.tenant_id})
 
 
 async def scheduled(request: Request) -> Response:

@@ -8,6 +8,7 @@ such a request carry the user's own token, so they respect that person's permiss
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -60,6 +61,10 @@ async def identity(request: Request) -> ConnectIdentity:
     installation = await offload(request.state.services.tenants.get, site.tenant_id)
     if installation is None:
         raise AuthenticationError("The app is not installed on this Jira site.")
+    if not installation.is_forge:
+        # A site linked to its Connect tenant: this call's Jira requests carry Forge's user token, which only
+        # Atlassian's API gateway takes.
+        installation = replace(installation, base_url=site.api_base_url)
     extension = request.state.forge.context.get("extension") or {}
     jira: dict[str, Any] = {
         name: extension[name] for name in ("project", "issue") if isinstance(extension.get(name), dict)

@@ -2,7 +2,9 @@
 
 Real processes all the way: the app (`dtg serve`) installed into the sandbox (`dtg sandbox`, 30 ms latency) by the
 signed install, PostgreSQL, Redis, and `dtg worker` processes killed as a group at random points of the export.
-The tickets are the UWEC sample's, generated offline in this process before the export starts.
+The tickets are the UWEC sample's, generated offline in this process before the export starts. Through the Forge
+front too (fewer kills, to keep the suite short): the sandbox installs the Forge app, the workers call its
+/ex/jira/{cloudId} API with the system token the lifecycle trigger stored.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from cryptography.fernet import Fernet
 from app.container import Services, build_services
 from app.db.migrate import upgrade
 from app.db.models import Task
+from app.domain.installation import Installation
+from app.forge.jira_auth import system_auth
 from app.jira.client import JiraClient
 from app.pipeline.export import PROPERTY_KEY, start_export
 from app.pipeline.export.plan import BLOCKS, plan_export
@@ -78,7 +82,8 @@ async def _jira_view(
     installation = services.tenants.get(tenant_id)
     assert installation is not None
     async with httpx.AsyncClient(timeout=30) as http:
-        client = JiraClient(http, installation, services.settings.app_key)
+        auth = system_auth(services.forge_installations, installation)  # None: Connect's JWT
+        client = JiraClient(http, installation, services.settings.app_key, auth=auth)
         found = await client.search_by_property(PROPERTY_KEY, {"sessionId": str(session_id)})
         details = await asyncio.gather(*(client.get_issue(issue.key) for issue in found))
     ticket_of = {issue.key: issue.properties[PROPERTY_KEY]["ticketKey"] for issue in found}
@@ -96,8 +101,18 @@ async def _jira_view(
     return issues, links
 
 
-def test_an_export_killed_ten_times_leaves_each_ticket_once_with_every_link(
-    tmp_path: Path, postgres_url: str, own_redis_url: str
+def _forge_tenant(services: Services, sandbox_url: str) -> Installation | None:
+    """The Forge tenant once the sandbox's Forge install reached the app (its installed event answered 200)."""
+    installed = httpx.post(f"{sandbox_url}/_sandbox/forge/install", timeout=10)
+    if installed.status_code != 200:
+        return None
+    site = services.forge_installations.find(installed.json()["installationId"])
+    return services.tenants.get(site.tenant_id) if site else None
+
+
+@pytest.mark.parametrize(("front", "kills"), [("connect", KILLS), ("forge", 3)])
+def test_an_export_killed_again_and_again_leaves_each_ticket_once_with_every_link(
+    tmp_path: Path, postgres_url: str, own_redis_url: str, front: str, kills: int
 ) -> None:
     app_port, sandbox_port = free_port(), free_port()
     app_url, sandbox_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{sandbox_port}"
@@ -112,10 +127,17 @@ def test_an_export_killed_ten_times_leaves_each_ticket_once_with_every_link(
         "DTG_JIRA_SITES": "127.0.0.1",
         "DTG_REDIS_HEARTBEAT_TIMEOUT_MS": str(HEARTBEAT_MS),
         "DTG_JIRA_REQUESTS_PER_SECOND": "20",
+        "DTG_FORGE_JWKS_URL": f"{sandbox_url}/_sandbox/forge/jwks.json",
+        "DTG_FORGE_API_HOSTS": "127.0.0.1",
     }
     upgrade(postgres_url)
     servers = start_stack(
-        env, tmp_path, app_port=app_port, sandbox_port=sandbox_port, sandbox_options=("--latency-ms", "30")
+        env,
+        tmp_path,
+        app_port=app_port,
+        sandbox_port=sandbox_port,
+        sandbox_options=("--latency-ms", "30"),
+        connect_install=front == "connect",
     )
     settings = Settings.from_env(env)
     services = build_services(settings, DramatiqJobQueue(configure_broker(settings)))
@@ -124,14 +146,19 @@ def test_an_export_killed_ten_times_leaves_each_ticket_once_with_every_link(
     # kill costs only the heartbeat timeout before the standby takes over.
     workers = [spawn_worker(env, log)]
     try:
-        wait_until(lambda: _client_key(sandbox_url) is not None, 60, "the signed install")
-        tenant = services.tenants.find(_client_key(sandbox_url) or "")
-        assert tenant is not None, "the app did not record the installation"
+        if front == "forge":
+            wait_until(lambda: httpx.get(f"{app_url}/healthz", timeout=2).status_code == 200, 60, "the app")
+            tenant = _forge_tenant(services, sandbox_url)
+            assert tenant is not None and tenant.is_forge, "the app did not record the Forge installation"
+        else:
+            wait_until(lambda: _client_key(sandbox_url) is not None, 60, "the signed install")
+            tenant = services.tenants.find(_client_key(sandbox_url) or "")
+            assert tenant is not None, "the app did not record the installation"
         session_id = generate_uwec_tickets(services, tenant.id)
         task_id = start_export(services, tenant.id, session_id)
 
         rng = random.Random(5)
-        for _ in range(KILLS):
+        for _ in range(kills):
             before = _task(services, task_id)
             # Kill only once a worker is exporting (the task moved), at a random point after that.
             wait_until(lambda: _task(services, task_id).updated_at != before.updated_at, 30, "a worker")  # noqa: B023

@@ -34,7 +34,23 @@ async def set_property(request: Request) -> Response:
     return Response(status_code=201 if created else 200)
 
 
+# Jira's reserved, read-only app property that tells a Forge app the clientKey of the Connect app with the same key on
+# this site (for a site moving from one front to the other).
+CONNECT_CLIENT_KEY_PROPERTY = "connect_client_key_019cdff3-8bfb-71fe-9628-875b700aebb8"
+
+
+async def get_app_property(request: Request) -> Response:
+    """`GET /rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}`: only the reserved Connect-key
+    property (the sandbox keeps no other app properties); 404 when no Connect app with that key is installed."""
+    key = request.path_params["propertyKey"]
+    installation = runtime_of(request).store.installations.get(request.path_params["addonKey"])
+    if key != CONNECT_CLIENT_KEY_PROPERTY or installation is None or not installation.installed:
+        raise JiraRequestError(404, f"The property with key '{key}' does not exist.")
+    return JSONResponse({"key": key, "value": installation.client_key})
+
+
 ROUTES = [
+    ("/rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}", get_app_property, ["GET"]),
     (f"{API}/issue/{{issueIdOrKey}}/properties/{{propertyKey}}", get_property, ["GET"]),
     (f"{API}/issue/{{issueIdOrKey}}/properties/{{propertyKey}}", set_property, ["PUT"]),
 ]
