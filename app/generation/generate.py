@@ -75,10 +75,16 @@ def draft_tickets(intake: IntakeResult) -> DraftSet:
         )
     units = group_units(intake.model)
     links = link(units, intake.graph)
-    cycle_findings = [_cycle_finding(cycle) for cycle in links.cycles]
+    plain = {unit.key: unit.draft(intake.model) for unit in units}
+    titles = {key: draft.title for key, draft in plain.items()}
+    cycle_findings = [_cycle_finding(cycle, titles) for cycle in links.cycles]
+    in_cycles = {key for cycle in links.cycles for key in cycle.tickets}
     owner = {(item.source.file, item.source.record): unit.key for unit in units for item in unit.items}
     per_ticket: dict[str, list[dict[str, Any]]] = {}
     for finding in intake.findings:
+        # Intake's report of a bundle cycle says what the ticket cycle's report says, with less: one is enough.
+        if finding.code == Code.REFERENCE_CYCLE and owner.get((finding.file, finding.record)) in in_cycles:
+            continue
         if key := owner.get((finding.file, finding.record)):
             per_ticket.setdefault(key, []).append(finding.to_dict())
     for key, shared in storage_conflicts(intake.findings, intake.model, owner).items():
@@ -90,7 +96,6 @@ def draft_tickets(intake: IntakeResult) -> DraftSet:
         for key in cycle.tickets:
             per_ticket.setdefault(key, []).append(finding.to_dict())
     removals = {unit.key for unit in units if unit.action is Action.REMOVE}
-    plain = {unit.key: unit.draft(intake.model) for unit in units}
     drafts = []
     for unit in units:
         # Removing what exists never waits for new work; only another removal can be in its way.
@@ -107,14 +112,16 @@ def draft_tickets(intake: IntakeResult) -> DraftSet:
     return DraftSet(tuple(drafts), (*intake.findings, *(f for _, f in contradicted), *cycle_findings), links.cycles)
 
 
-def _cycle_finding(cycle: TicketCycle) -> Finding:
+def _cycle_finding(cycle: TicketCycle, titles: dict[str, str]) -> Finding:
+    """The cycle's report, naming tickets by the titles people see (the keys are the app's own)."""
     first = cycle.sources[0] if cycle.sources else None
-    demoted = "; ".join(f"{a} relates to {b}" for a, b in cycle.relates_to)
+    named = [f"'{titles.get(key, key)}'" for key in cycle.tickets]
+    demoted = "; ".join(f"'{titles.get(a, a)}' relates to '{titles.get(b, b)}'" for a, b in cycle.relates_to)
     return Finding(
         Code.REFERENCE_CYCLE,
         Severity.WARNING,
         WhoCanFix.SPEC_AUTHOR,
-        f"{len(cycle.tickets)} tickets block each other in a cycle: {', '.join(cycle.tickets)}. To give the export "
+        f"{len(cycle.tickets)} tickets block each other in a cycle: {', '.join(named)}. To give the export "
         f"an order, these links are 'relates to' instead of 'is blocked by': {demoted}. Build the bundles first, "
         "then add the reference fields that close the cycle.",
         file=first.file if first else "",
