@@ -106,7 +106,6 @@ def panel(panel_type: str, *content: Node | None) -> Node:
     return {"type": "panel", "attrs": {"panelType": panel_type}, "content": [c for c in content if c is not None]}
 
 
-
 def table(spec: Table) -> Node:
     """A table: heading cells become tableHeader, value cells tableCell, each holding one paragraph."""
     rows = []

@@ -63,8 +63,11 @@ class GenerationResult:
         }
 
 
-def draft_tickets(intake: IntakeResult) -> DraftSet:
+def draft_tickets(intake: IntakeResult, *, existing_site: bool = False) -> DraftSet:
     """Group the spec into tickets, attach their findings and link them. Pure and deterministic.
+
+    `existing_site` (the Jira admin's setting): the spec describes a site that exists today, so rows marked d are
+    removal work even inside a bundle or view still to be built; otherwise those become "do not build" lines.
 
     Raises GenerationBlockedError when the intake has blocking findings.
     """
@@ -73,7 +76,7 @@ def draft_tickets(intake: IntakeResult) -> DraftSet:
         raise GenerationBlockedError(
             "The spec cannot be turned into tickets until these are fixed: " + " | ".join(blocking)
         )
-    units = group_units(intake.model)
+    units = group_units(intake.model, existing_site=existing_site)
     links = link(units, intake.graph)
     plain = {unit.key: unit.draft(intake.model) for unit in units}
     titles = {key: draft.title for key, draft in plain.items()}
@@ -177,13 +180,14 @@ async def generate_tickets(
     concurrency: int = 8,
     on_ticket: OnTicket | None = None,
     is_cancelled: Callable[[], bool] | None = None,
+    existing_site: bool = False,
 ) -> GenerationResult:
     """Draft every ticket, have `writer` (offline by default) write its prose, and finish it.
 
     `on_ticket` sees each ticket as soon as it is finished (it may be a coroutine function); `is_cancelled` stops
     new tickets from starting, and the keys left unwritten are listed in `GenerationResult.not_written`.
     """
-    drafts = draft_tickets(intake)
+    drafts = draft_tickets(intake, existing_site=existing_site)
     writer = writer or build_writer(LLMConfig())
     by_key = {draft.key: draft for draft in drafts.drafts}
     finished: dict[str, Ticket] = {}

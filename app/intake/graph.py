@@ -179,14 +179,14 @@ def _edges(
 
 def report_cycles(graph: DependencyGraph, findings: Findings) -> None:
     """A warning per reference cycle between bundles, located at the first row that closes it."""
+    nodes = graph.digraph.nodes
+
+    def name(node: str) -> str:
+        """ "College (Content type)": the bundle as the spec's Bundle column names it, not its node id."""
+        label, noun = nodes[node].get("label") or node, nodes[node].get("noun")
+        return f"{label} ({noun})" if noun else label
+
     for cycle in graph.cycles():
-        nodes = graph.digraph.nodes
-
-        def name(node: str) -> str:
-            """ "College (Content type)": the bundle as the spec's Bundle column names it, not its node id."""
-            label, noun = nodes[node].get("label") or node, nodes[node].get("noun")
-            return f"{label} ({noun})" if noun else label
-
         path = " -> ".join(name(a) for a, _, _ in cycle.edges) + f" -> {name(cycle.edges[0][0])}"
         actions = {nodes[n].get("action") for n in cycle.nodes}
         severity = Severity.INFO if actions <= {str(Action.REMOVE), str(Action.NONE)} else Severity.WARNING
