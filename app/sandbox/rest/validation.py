@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.adf.schema import adf_is_valid
 from app.adf.normal import as_jira_stores
+from app.adf.schema import adf_is_valid
 from app.adf.size import MAX_DESCRIPTION, description_size
 from app.sandbox.models import ADMIN_USER, LINK_TYPES, CustomField, Issue, IssueType, Project
 from app.sandbox.store import FieldChange, NewLink, SandboxStore
