@@ -173,7 +173,8 @@ async def test_a_worker_killed_mid_apply_resumes_and_applies_each_change_exactly
         await run_export(world.services, task_id, http=world.http, sleep=no_sleep, policy=FAST)
     monkeypatch.setattr(JiraClient, method, original)
     await run_export(world.services, task_id, http=world.http, sleep=no_sleep, policy=FAST)  # redelivered
-    assert world.services.tasks.find(task_id).state == "done"  # type: ignore[union-attr]
+    task = world.services.tasks.find(task_id)
+    assert task is not None and task.state == "done"
     assert_revised_exactly(world, session_id)
 
 
