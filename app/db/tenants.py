@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from app.db.tenant_cache import LocalVersions, TenantVersions
 from app.db.engine import SessionFactory
 from app.db.models import Tenant, utcnow
+from app.db.tenant_cache import LocalVersions, TenantVersions
 from app.domain.installation import Installation, InstallPayload
 from app.encryption import SecretBox
 
