@@ -203,6 +203,18 @@ class SessionRepository:
             session.commit()
             return True
 
+    def files_fingerprint(self, session_id: int, *, tenant_id: int) -> str:
+        """One hash of the session's files as intake reads them (names, contents, chosen types): it changes when a
+        file is added, replaced, removed or retyped, so drafts made before can be told out of date."""
+        with self._sessions() as session:
+            query = (
+                select(SpecFile.name, SpecFile.sha256, SpecFile.kind_override)
+                .where(SpecFile.session_id == session_id, SpecFile.tenant_id == tenant_id)
+                .order_by(col(SpecFile.name))
+            )
+            rows = [f"{name}\t{sha}\t{kind or ''}" for name, sha, kind in session.exec(query)]
+        return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
     def files(self, session_id: int, *, tenant_id: int) -> list[StoredFile]:
         with self._sessions() as session:
             query = (
