@@ -29,6 +29,7 @@ from app.pipeline.export.plan import BLOCKS, plan_export
 from app.pipeline.generation import run_generation, start_generation, writer_for_task
 from app.pipeline.intake import IncomingFile, add_files, open_session
 from app.pipeline.issue_requests import EPIC_KEY_PREFIX, epic_area, epic_key
+from app.pipeline.ports import SYSTEM, Scope
 from app.sandbox import SandboxConfig, create_sandbox_app
 from app.sandbox.models import Installation as SandboxInstallation
 from app.sandbox.runtime import SandboxRuntime
@@ -210,12 +211,10 @@ def assert_exported_exactly(
 
 def generate_uwec_tickets(services: Services, tenant_id: int) -> int:
     """A session on the sandbox project with the UWEC files and its tickets drafted offline, in this process."""
-    upload = open_session(
-        services.sessions, tenant_id=tenant_id, project_key="DTG", project_id="10000", account_id=None
-    )
+    upload = open_session(services, tenant_id, SYSTEM, project_key="DTG", project_id="10000")
     assert upload.id is not None
     files = [IncomingFile(p.name, p.read_bytes()) for p in sorted(UWEC.glob("*.csv"))]
-    add_files(services.sessions, tenant_id=tenant_id, session_id=upload.id, files=files)
+    add_files(services, Scope(tenant_id, upload.id), SYSTEM, files)
     in_process = dataclasses.replace(services, jobs=RecordingQueue())
     task_id = start_generation(in_process, tenant_id=tenant_id, session_id=upload.id)
     writer = writer_for_task(in_process, task_id)  # the offline writer: the default provider
