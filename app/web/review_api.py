@@ -18,8 +18,9 @@ from app.pipeline import review
 from app.pipeline.graph_view import layout, render_svg
 from app.web import body_schemas
 from app.web.forge_identity import user_auth
+from app.web.panels import people
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import audit, json_body, project_key, review_scope, services
+from app.web.scope import audit, json_body, project_key, review_scope, services, tenant_id
 
 MAX_BULK = 500
 
@@ -119,11 +120,27 @@ async def edit_ticket(request: Request) -> Response:
     except StaleTicketError as exc:
         # The page shows the other change and lets the person reload it or overwrite it explicitly.
         latest = await offload(tickets.get, tenant_id=scope.tenant_id, session_id=scope.session_id, key=key)
-        error = {"status": 409, "title": "Changed elsewhere", "message": exc.message, "current": ticket_json(latest)}
+        current = {**ticket_json(latest), "changedBy": await _last_changed_by(request, scope.session_id, key)}
+        error = {"status": 409, "title": "Changed elsewhere", "message": exc.message, "current": current}
         return JSONResponse({"error": error}, status_code=409)
     changed = [name for name, value in vars(edit).items() if value is not None]
     await audit(request, scope.session_id, "edited", ticket=key, fields=changed, version=ticket.version)
     return JSONResponse(ticket_json(ticket))
+
+
+async def _last_changed_by(request: Request, session_id: int, key: str) -> str:
+    """Who saved `key` last, as people read it: "you" (another tab of the same person), their Jira display name,
+    or "another person" when Jira does not tell the name."""
+    events = await offload(
+        services(request).audit.list_for_session, tenant_id=tenant_id(request), session_id=session_id, limit=100
+    )
+    account_id = next(
+        (e.account_id for e in events if e.detail.get("ticket") == key or key in e.detail.get("tickets", [])), None
+    )
+    if account_id is not None and account_id == request.state.identity.account_id:
+        return "you"
+    names = await people(request, [account_id])
+    return names.get(account_id or "", "another person")
 
 
 async def add_link(request: Request) -> Response:
