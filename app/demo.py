@@ -137,13 +137,11 @@ async def _flow(
     if options.field_defaults:  # what the admin would type on the configure page
         stored = services.export_settings.get(tenant.id)
         services.export_settings.save(tenant.id, dataclasses.replace(stored, field_defaults=options.field_defaults))
-    upload = open_session(
-        services.sessions, tenant_id=tenant.id, project_key=project.key, project_id=project.id, account_id=None
-    )
+    upload = open_session(services, tenant.id, SYSTEM, project_key=project.key, project_id=project.id)
     assert upload.id is not None
     paths = sorted(spec_dir.glob("*.csv"))
     files = [IncomingFile(path.name, path.read_bytes()) for path in paths]
-    add_files(services.sessions, tenant_id=tenant.id, session_id=upload.id, files=files)
+    add_files(services, Scope(tenant.id, upload.id), SYSTEM, files)
     intake = validate_session(services, tenant_id=tenant.id, session_id=upload.id)
     report.files = len(files)
     report.findings = Counter(str(finding.severity) for finding in intake.findings)

@@ -107,6 +107,9 @@ class UploadSession(SQLModel, table=True):
     site_description: str = Field(default="", max_length=2048)
     created_at: datetime = _timestamp()
     last_activity_at: datetime = _timestamp()
+    # A revision of an exported spec: {"of": the session it revises, "lineage": every session before it, oldest
+    # first, "choices": {ticket key: "keep" | "overwrite" | "comment"} for issues edited in Jira}; None otherwise.
+    revision: dict[str, Any] | None = Field(default=None, sa_column=_json_column(nullable=True))
 
 
 class SpecFile(SQLModel, table=True):

@@ -45,6 +45,7 @@ class SessionRepository:
         created_by: str | None = None,
         site_name: str = "",
         site_description: str = "",
+        revision: dict[str, Any] | None = None,
     ) -> UploadSession:
         with self._sessions() as session:
             upload = UploadSession(
@@ -54,6 +55,7 @@ class SessionRepository:
                 created_by=created_by,
                 site_name=site_name,
                 site_description=site_description,
+                revision=revision,
             )
             session.add(upload)
             session.commit()
@@ -108,6 +110,16 @@ class SessionRepository:
             ).one()
             upload.stage, upload.last_activity_at = stage, utcnow()
             session.add(upload)
+            session.commit()
+
+    def set_revision(self, session_id: int, *, tenant_id: int, revision: dict[str, Any]) -> None:
+        """Replace the session's revision record (its conflict choices change)."""
+        with self._sessions() as session:
+            session.execute(
+                update(UploadSession)
+                .where(col(UploadSession.id) == session_id, col(UploadSession.tenant_id) == tenant_id)
+                .values(revision=revision, last_activity_at=utcnow())
+            )
             session.commit()
 
     def touch(self, session_id: int, *, tenant_id: int) -> None:
@@ -202,6 +214,18 @@ class SessionRepository:
             session.delete(stored)
             session.commit()
             return True
+
+    def files_fingerprint(self, session_id: int, *, tenant_id: int) -> str:
+        """One hash of the session's files as intake reads them (names, contents, chosen types): it changes when a
+        file is added, replaced, removed or retyped, so drafts made before can be told out of date."""
+        with self._sessions() as session:
+            query = (
+                select(SpecFile.name, SpecFile.sha256, SpecFile.kind_override)
+                .where(SpecFile.session_id == session_id, SpecFile.tenant_id == tenant_id)
+                .order_by(col(SpecFile.name))
+            )
+            rows = [f"{name}\t{sha}\t{kind or ''}" for name, sha, kind in session.exec(query)]
+        return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
     def files(self, session_id: int, *, tenant_id: int) -> list[StoredFile]:
         with self._sessions() as session:

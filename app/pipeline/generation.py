@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from app.db.models import utcnow
+from app.db.models import Task, utcnow
 from app.egress import EgressRefusedError
 from app.errors import AppError, WhoCanFix
 from app.generation import GenerationBlockedError, draft_tickets, finish_from_result, finish_ticket
@@ -91,12 +91,24 @@ def start_generation(
         kind=KIND,
         stale_before=utcnow() - stale_after,
         total=len(drafts),
-        detail={"provider": provider},
+        detail={"provider": provider, "files": ports.sessions.files_fingerprint(session_id, tenant_id=tenant_id)},
     )
     assert task.id is not None
     ports.sessions.set_stage(session_id, tenant_id=tenant_id, stage="generate")
     ports.jobs.enqueue_generation(task.id)
     return task.id
+
+
+def drafts_out_of_date(ports: IntakePorts, generation: Task | None) -> bool:
+    """Whether the session's files changed (added, replaced, removed, retyped) since `generation`, its latest run,
+    drafted its tickets; a run that recorded no fingerprint (made before they were kept) is taken as current."""
+    if generation is None or generation.session_id is None or generation.tenant_id is None:
+        return False
+    drafted_from = (generation.detail or {}).get("files")
+    if not drafted_from:
+        return False
+    now = ports.sessions.files_fingerprint(generation.session_id, tenant_id=generation.tenant_id)
+    return bool(drafted_from != now)
 
 
 def _record(ticket: Ticket, draft: TicketDraft, position: int, *, prose_written: bool) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory
 from app.db.export_settings import ExportSettingsRepository
 from app.db.forge_installations import ForgeInstallationRepository
+from app.db.retention import RetentionRepository
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
@@ -50,10 +51,24 @@ class AuditPorts(Protocol):
     audit: AuditRepository
 
 
+class SessionPorts(Protocol):
+    sessions: SessionRepository
+
+
+class TaskPorts(Protocol):
+    tasks: TaskRepository
+
+
 class ActivityPorts(AuditPorts, Protocol):
     """What recording a step needs: the session to touch and the audit trail."""
 
     sessions: SessionRepository
+
+
+class RetentionPorts(ActivityPorts, Protocol):
+    """Deleting what is past its time (or what the director deletes now), and what outlives it."""
+
+    retention: RetentionRepository
 
 
 class ConfigurationPorts(Protocol):

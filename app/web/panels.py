@@ -22,6 +22,7 @@ from app.intake import SpecKind
 from app.offload import offload
 from app.pipeline.export import ExportResults, export_results
 from app.pipeline.generation import KIND as GENERATION
+from app.pipeline.generation import drafts_out_of_date
 from app.pipeline.graph_view import layout, render_svg
 from app.pipeline.intake import LIMITS, validate_session
 from app.pipeline.providers import ProviderChoice, choices
@@ -53,6 +54,7 @@ class GeneratePanel:
     task: Task | None
     tickets: int
     blocked: bool
+    out_of_date: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class ReviewPanel:
     excluded: int
     task: Task | None
     reviewed: int = 0
+    out_of_date: bool = False
+    in_jira: int = 0
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,11 @@ class ExportPanel:
     readiness: Readiness
     task: Task | None
     results: ExportResults
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """Ticket titles by key, for the readiness list (people read titles, not internal keys)."""
+        return {t.key: t.title for t in self.results.tickets}
 
 
 async def people(request: Request, account_ids: list[str | None]) -> dict[str, str]:
@@ -176,7 +185,9 @@ async def generate_panel(request: Request) -> Response:
     task = await offload(current.tasks.latest, kind=GENERATION, **scope)
     tickets = await offload(current.tickets.list, **scope)
     providers = await offload(choices, current, upload.tenant_id)
-    return _render(request, "_generate.html", GeneratePanel(upload, providers, task, len(tickets), result.blocking))
+    stale = bool(tickets) and await offload(drafts_out_of_date, current, task)
+    panel = GeneratePanel(upload, providers, task, len(tickets), result.blocking, stale)
+    return _render(request, "_generate.html", panel)
 
 
 async def review_panel(request: Request) -> Response:
@@ -190,7 +201,9 @@ async def review_panel(request: Request) -> Response:
         areas[ticket.area or "Other"].append(ticket)
     excluded = sum(t.excluded for t in tickets)
     reviewed = sum(t.reviewed for t in tickets)
-    panel = ReviewPanel(upload, list(areas.items()), len(tickets), excluded, task, reviewed)
+    stale = bool(tickets) and await offload(drafts_out_of_date, current, task)
+    in_jira = sum(1 for t in tickets if t.jira_key)
+    panel = ReviewPanel(upload, list(areas.items()), len(tickets), excluded, task, reviewed, stale, in_jira)
     return _render(request, "_review.html", panel)
 
 

@@ -298,8 +298,45 @@ def test_invalid_settings_are_refused_with_a_clear_400(site: Site, change: dict[
 
 
 def test_a_body_that_is_not_json_is_a_400(site: Site) -> None:
-    answer = site.api("PUT", "/api/admin/settings", content=b"{nope")
+    token = site.jira.context_token()
+    headers = {"Authorization": f"JWT {token}", "Content-Type": "application/json"}
+    answer = site.app.client.put("/api/admin/settings", content=b"{nope", headers=headers)
     assert answer.status_code == 400
+    assert site.api("PUT", "/api/admin/settings", content=b"{}").status_code == 415  # not sent as JSON
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("/api/admin/settings", OPENAI | {"provider": ["openai"]}, "provider: must be text or null"),
+        ("/api/admin/settings", OPENAI | {"model": {"name": "gpt"}}, "model: must be text or null"),
+        ("/api/admin/settings", OPENAI | {"apiKey": 12345}, "apiKey: must be text or null"),
+        ("/api/admin/settings", OPENAI | {"removeApiKey": "yes"}, "removeApiKey: must be true or false"),
+        ("/api/admin/settings", OPENAI | {"statusMapping": {"a": "build"}}, "statusMapping: must be a list"),
+        ("/api/admin/settings", OPENAI | {"statusMapping": ["a"]}, "statusMapping[0]: must be an object"),
+        ("/api/admin/settings", OPENAI | {"statusMapping": [{"status": 1, "action": "build"}]}, "status: must be"),
+        ("/api/admin/settings", OPENAI | {"labels": "drupal"}, "labels: must be a list or null"),
+        ("/api/admin/settings", OPENAI | {"labels": [1]}, "labels[0]: must be text"),
+        ("/api/admin/settings", OPENAI | {"baseUrl": "https://x.test/" + "a" * 3000}, "longer than 2,048"),
+        ("/api/admin/settings", [OPENAI], "must be a JSON object"),
+        ("/api/admin/settings/check", OPENAI | {"provider": 7}, "provider: must be text or null"),
+        ("/api/admin/export-settings", {"ticketIssueType": ["Task"]}, "ticketIssueType: must be text"),
+        ("/api/admin/export-settings", {"areaIssueType": 3}, "areaIssueType: must be text"),
+        ("/api/admin/export-settings", {"fieldDefaults": {f"customfield_{n}": "x" for n in range(101)}}, "100 items"),
+        ("/api/admin/export-settings", {"fieldDefaults": {"customfield_1": "x" * 1001}}, "longer than 1,000"),
+    ],
+)
+def test_admin_bodies_of_the_wrong_shape_are_a_400_naming_the_field_and_change_nothing(
+    site: Site, path: str, body: Any, message: str
+) -> None:
+    method = "POST" if path.endswith("/check") else "PUT"
+    answer = site.api(method, path, json=body)
+
+    assert answer.status_code == 400, answer.text
+    assert message in answer.json()["error"]["message"]
+    assert site.settings_row() == [] and site.audit_rows() == []
+    assert site.app.services.export_settings.get(site.tenant_id()).field_defaults == {}
+    assert site.internet.openai == []  # a refused check calls nothing
 
 
 def test_the_connectivity_check_uses_the_typed_key_then_the_stored_one(site: Site) -> None:
