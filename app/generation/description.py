@@ -144,6 +144,7 @@ def finding_line(finding: dict[str, Any]) -> str:
             (
                 str(finding.get("file", "")),
                 f"record {finding['record']}" if finding.get("record") else "",
+                f"cell {finding['cell']}" if finding.get("cell") else "",
                 str(finding.get("column", "")),
             ),
         )
