@@ -29,8 +29,8 @@ BUNDLE_SETTINGS: tuple[tuple[str, str], ...] = (
     ("scheduled", "scheduled publishing"),
     ("searched", "site search indexing"),
 )
-_YES = frozenset({"y", "yes", "x", "true", "1", "on"})
-_NO = frozenset({"n", "no", "false", "0", "off", "-"})
+YES = frozenset({"y", "yes", "x", "true", "1", "on"})
+NO = frozenset({"n", "no", "false", "0", "off", "-"})
 
 
 def named(item: spec.SpecItem) -> str:
@@ -82,9 +82,9 @@ def setting_words(item: spec.Bundle) -> list[str]:
         value = cell_by_role(item, role)
         if not value:
             continue
-        if value.lower() in _YES:
+        if value.lower() in YES:
             words.append(f"{name} on")
-        elif value.lower() in _NO:
+        elif value.lower() in NO:
             words.append(f"{name} off")
         else:
             words.append(f"{name}: '{value}'")
@@ -98,7 +98,7 @@ def bundle_criteria(item: spec.Bundle) -> list[str]:
     lines[0] += "."
     if words := setting_words(item):
         lines.append(f"{item.label} settings: {', '.join(words)}.")
-    if (alias := cell_by_role(item, "url_alias")) and alias.lower() not in _NO:
+    if (alias := cell_by_role(item, "url_alias")) and alias.lower() not in NO:
         lines.append(f"New {item.label} items get URL aliases from the pattern {alias}.")
     return lines
 
