@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from app.generation.naming import noun_of
 from app.generation.tables import KIND_OF, cell_by_role
+from app.intake import Code, Finding
 from app.intake import model as spec
 from app.intake.names import machine_name_problem, to_machine_name
 
@@ -258,17 +259,56 @@ def _item_criteria(item: spec.SpecItem, model: spec.SpecModel, effects: Sequence
     return []  # image effects are stated with their style
 
 
+# Where (file, record) -> what intake could not resolve there and the one name it suggests: (column, text, name).
+Suggested = Mapping[tuple[str, int], Sequence[tuple[str, str, str]]]
+_UNKNOWN = re.compile(r"""^(['"])(.*?)\1 does not exist""")
+_A_SET = re.compile(r"(?:all|any|every)\b", re.IGNORECASE)
+
+
+def unique_suggestions(findings: Iterable[Finding]) -> dict[tuple[str, int], list[tuple[str, str, str]]]:
+    """Intake's unresolved references that have exactly one suggestion, by row: the ticket uses that name as intake
+    wrote it (not a paraphrase), marked as a suggestion for the spec author to confirm."""
+    found: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
+    for finding in findings:
+        if finding.code != Code.UNKNOWN_REFERENCE or not finding.suggestion or ", " in finding.suggestion:
+            continue
+        text = match.group(2) if (match := _UNKNOWN.match(finding.message)) else finding.value
+        if _A_SET.match(text):  # "All", "All except layout sections": a set of bundles, not a misspelt name
+            continue
+        found.setdefault((finding.file, finding.record), []).append((finding.column, text, finding.suggestion))
+    return found
+
+
+def suggestion_criteria(item: spec.SpecItem, suggested: Suggested) -> list[str]:
+    """ "Entities Used On 'Program' of Content Thumbnail (content_thumbnail) names nothing in the spec: use Academic
+    Program, intake's suggestion, once the spec author confirms it." """
+    return [
+        f"{column} '{text}' of {named(item)} names nothing in the spec: use {name}, intake's suggestion, once the "
+        "spec author confirms it."
+        for column, text, name in suggested.get((item.source.file, item.source.record), ())
+    ]
+
+
 def criteria_for(
     items: Iterable[spec.SpecItem],
     model: spec.SpecModel,
     *,
     removal: bool = False,
     dropped: Iterable[spec.SpecItem] = (),
+    suggested: Suggested | None = None,
 ) -> tuple[str, ...]:
-    """Criteria for the rows a ticket delivers (`items`), in their order, plus a "do not build" line per dropped row."""
+    """Criteria for the rows a ticket delivers (`items`), in their order, plus a "do not build" line per dropped row;
+    each row intake could not resolve but has one suggestion for gets a line naming it (`unique_suggestions`)."""
     items = list(items)
+    suggested = suggested or {}
     if removal:
-        return tuple(dict.fromkeys(removal_criterion(item, model) for item in items))
+        return tuple(
+            dict.fromkeys(
+                line
+                for item in items
+                for line in (removal_criterion(item, model), *suggestion_criteria(item, suggested))
+            )
+        )
     effects = [i for i in items if isinstance(i, spec.ImageEffect)]
     transitions = [i for i in items if isinstance(i, spec.WorkflowTransition)]
     states = [i for i in items if isinstance(i, spec.WorkflowState)]
@@ -282,5 +322,6 @@ def criteria_for(
                 lines.extend(_transition_criteria(transitions, model))
         else:
             lines.extend(_item_criteria(item, model, effects))
+        lines.extend(suggestion_criteria(item, suggested))
     lines.extend(not_built_criterion(item) for item in dropped)
     return tuple(dict.fromkeys(lines))
