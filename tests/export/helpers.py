@@ -218,21 +218,27 @@ def generate_uwec_tickets(services: Services, tenant_id: int) -> int:
     """A session on the sandbox project with the UWEC files and its tickets drafted offline, in this process."""
     upload = open_session(services, tenant_id, SYSTEM, project_key="DTG", project_id="10000")
     assert upload.id is not None
-    files = [IncomingFile(p.name, p.read_bytes()) for p in sorted(UWEC.glob("*.csv"))]
-    add_files(services, Scope(tenant_id, upload.id), SYSTEM, files)
+    generate_tickets(services, Scope(tenant_id, upload.id), UWEC)
+    return upload.id
+
+
+def generate_tickets(services: Services, scope: Scope, folder: Path) -> None:
+    """Upload the folder's CSV files to the session and draft its tickets offline, in this process."""
+    asyncio.run(draft_tickets(services, scope, folder))
+
+
+async def draft_tickets(services: Services, scope: Scope, folder: Path) -> None:
+    """`generate_tickets` for a test that runs in an event loop already."""
+    files = [IncomingFile(p.name, p.read_bytes()) for p in sorted(folder.glob("*.csv"))]
+    add_files(services, scope, SYSTEM, files)
     in_process = dataclasses.replace(services, jobs=RecordingQueue())
-    task_id = start_generation(in_process, tenant_id=tenant_id, session_id=upload.id)
+    task_id = start_generation(in_process, tenant_id=scope.tenant_id, session_id=scope.session_id)
     writer = writer_for_task(in_process, task_id)  # the offline writer: the default provider
     assert writer is not None
-
-    async def generate() -> None:
-        try:
-            await run_generation(in_process, task_id, writer=writer)
-        finally:
-            await writer.provider.aclose()
-
-    asyncio.run(generate())
-    return upload.id
+    try:
+        await run_generation(in_process, task_id, writer=writer)
+    finally:
+        await writer.provider.aclose()
 
 
 def revised_uwec(folder: Path) -> Path:
