@@ -123,7 +123,7 @@ def _criteria(draft: TicketDraft, prose: TicketProse, attached: bool) -> list[No
 def _notes(notes: tuple[str, ...]) -> list[Node | None]:
     if not notes:
         return []
-    return [adf.heading("Notes from the spec"), *(adf.paragraph(adf.inline(note)) for note in notes)]
+    return [adf.heading("Notes from the spec"), *(adf.paragraph(adf.marked(note)) for note in notes)]
 
 
 _WHO = {
