@@ -24,10 +24,11 @@ from app.logs import configure_logging
 from app.offload import offload
 from app.pipeline.dry_run import dry_run
 from app.pipeline.export import PROPERTY_KEY, export_results
-from app.pipeline.generation import start_generation
+from app.pipeline.generation import generate_tickets
 from app.pipeline.intake import IncomingFile, add_files, open_session, validate_session
 from app.pipeline.issue_requests import EPIC_KEY_PREFIX
 from app.pipeline.ports import SYSTEM, Scope
+from app.pipeline.queries import session_tickets
 from app.pipeline.readiness import export_session
 from app.settings import Settings
 from workers.queue import DramatiqJobQueue
@@ -139,9 +140,10 @@ async def _flow(
         services.export_settings.save(tenant.id, dataclasses.replace(stored, field_defaults=options.field_defaults))
     upload = open_session(services, tenant.id, SYSTEM, project_key=project.key, project_id=project.id)
     assert upload.id is not None
+    scope = Scope(tenant.id, upload.id)
     paths = sorted(spec_dir.glob("*.csv"))
     files = [IncomingFile(path.name, path.read_bytes()) for path in paths]
-    add_files(services, Scope(tenant.id, upload.id), SYSTEM, files)
+    add_files(services, scope, SYSTEM, files)
     intake = validate_session(services, tenant_id=tenant.id, session_id=upload.id)
     report.files = len(files)
     report.findings = Counter(str(finding.severity) for finding in intake.findings)
@@ -150,16 +152,17 @@ async def _flow(
         report.failures.append("The spec has blocking findings; run `dtg validate` on it to see them.")
         return report
 
-    generation = start_generation(services, tenant_id=tenant.id, session_id=upload.id)
+    # The generate button's step, with the offline writer whatever LLM the environment sets up.
+    generation = generate_tickets(services, scope, SYSTEM, "offline")
     if not await _wait(services, generation, "Generating tickets", echo, report):
         return report
-    report.tickets = Counter(t.area for t in services.tickets.list(tenant_id=tenant.id, session_id=upload.id))
+    report.tickets = Counter(t.area for t in session_tickets(services, scope))
 
     jira = JiraClient(services.http, tenant, services.settings.app_key)
     if not await _project_fits(services, jira, tenant.id, upload.id, project.key, echo, report):
         return report
     # The step the export button takes: the readiness gate, the run, the session's stage and the audit event.
-    export = await export_session(services, Scope(tenant.id, upload.id), SYSTEM, jira, project.key)
+    export = await export_session(services, scope, SYSTEM, jira, project.key)
     await _wait(services, export, "Exporting to the Jira sandbox", echo, report)
     results = export_results(services, tenant.id, upload.id)
     report.failures += [f"{t.key}: {t.error}" for t in results.tickets if t.error]
