@@ -204,6 +204,8 @@ class TenantSettings(SQLModel, table=True):
     llm_base_url: str | None = Field(default=None, max_length=1024)
     status_mapping: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     default_labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The spec describes a site that exists today: rows marked d exist whatever their parent's status says.
+    existing_site: bool = False
     updated_by: str | None = Field(default=None, max_length=128)
     updated_at: datetime = _timestamp()
 

@@ -10,6 +10,8 @@ The writer (model or offline) only adds the user story and criteria for what not
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable, Sequence
 
 from app.generation.naming import noun_of
@@ -46,8 +48,21 @@ def named(item: spec.SpecItem) -> str:
     return f"{label} ({item.machine_name})"
 
 
+# Inline formatting a spec author pasted from help text: a criterion says what it means, the table keeps it exact.
+_FORMATTING = re.compile(r"</?(?:strong|b|em|i|u|span|small|code|a|p|br|div)\b[^<>]*>", re.IGNORECASE)
+_BREAK = re.compile(r"<(?:br|/?p|/?div)\b", re.IGNORECASE)
+
+
+def readable(text: str) -> str:
+    """A note on one line, as prose: formatting tags dropped (a line break or paragraph becomes a space) and
+    entities decoded when the note is HTML; any other tag (`<h2>`) stays, and the description shows it as code."""
+    if _FORMATTING.search(text):
+        text = html.unescape(_FORMATTING.sub(lambda m: " " if _BREAK.match(m.group()) else "", text))
+    return " ".join(text.split())
+
+
 def _with_notes(text: str, item: spec.SpecItem) -> str:
-    notes = " ".join(item.notes.split()).rstrip(".")
+    notes = readable(item.notes).rstrip(".")
     return f"{text}; the spec notes: {notes}" if notes else text
 
 
@@ -140,7 +155,7 @@ def _transition_criteria(rows: Sequence[spec.WorkflowTransition], model: spec.Sp
         states = {s.machine_name: s.label for s in model.states if s.workflow == first.workflow}
         sources = dict.fromkeys(states.get(s, s) for row in group for s in row.from_states)
         target = states.get(first.to_state, first.to_state) or "an unresolved state"
-        notes = dict.fromkeys(" ".join(row.notes.split()) for row in group if row.notes.strip())
+        notes = dict.fromkeys(readable(row.notes) for row in group if row.notes.strip())
         text = f"Transition {named(first)} goes from {', '.join(sources) or 'no resolved state'} to {target}"
         if notes:
             text += f"; the spec notes: {' / '.join(notes)}"
@@ -155,7 +170,7 @@ def _style_criterion(item: spec.ImageStyle, effects: Sequence[spec.ImageEffect])
             " ".join(filter(None, (e.effect or e.label, f"({e.settings})" if e.settings else ""))) for e in mine
         )
         return _held(item, f"Image style {named(item)} applies, in order: {listed}.")
-    if notes := " ".join(item.notes.split()).rstrip("."):
+    if notes := readable(item.notes).rstrip("."):
         return _held(item, f"Image style {named(item)} applies: {notes}.")
     return _held(item, f"Image style {named(item)} exists.")
 
@@ -214,7 +229,7 @@ def not_built_criterion(item: spec.SpecItem) -> str:
 
 
 def _states_criterion(states: Sequence[spec.WorkflowState]) -> str:
-    notes = "".join(f"; {s.label}: {' '.join(s.notes.split())}" for s in states if s.notes.strip())
+    notes = "".join(f"; {s.label}: {readable(s.notes)}" for s in states if s.notes.strip())
     return f"The workflow has exactly the states {', '.join(named(s) for s in states)}{notes}."
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.generation import DraftSet, draft_tickets
-from app.intake import UploadedFile
+from app.generation import DraftSet, GenerationResult, draft_tickets
+from app.generation.adf import marked
+from app.generation.criteria import readable
+from app.intake import IntakeResult, UploadedFile
 from tests.generation.helpers import intake
 
 pytestmark = [pytest.mark.unit, pytest.mark.generation]
@@ -167,3 +169,52 @@ def test_a_responsive_style_is_blocked_by_the_ticket_building_a_style_its_group_
     assert [row[1].text for row in hero.tables[1].rows[1:]] == ["hero_desk"]
     assert hero.blocked_by == ("responsive_image_style.hero_mobile.build",)
     assert "Also uses image styles built in other tickets: Hero Mobile." in hero.remarks
+
+
+def test_html_in_a_note_reads_as_prose_in_its_criterion_and_other_tags_show_as_code(
+    uwec_drafts: DraftSet, uwec_result: GenerationResult
+) -> None:
+    announcement = _draft(uwec_drafts, "bundle.node.announcement.build")
+    (section,) = [c for c in announcement if c.startswith("Field By Section URL")]
+    assert "the spec notes: Enter the URL section path(s) you want this announcement displayed on. Example: " in section
+    assert "Each path must start and end with a / character. Leave blank to show this announcement on all pages" in (
+        section
+    )
+    assert "<" not in section
+    # A tag that is the subject of the note (not formatting) stays, and the checklist shows it as code.
+    assert readable("Render the title as <h2>, <strong>bold</strong> &amp; short") == (
+        "Render the title as <h2>, bold & short"
+    )
+    assert marked("as <h2> here") == [
+        {"type": "text", "text": "as "},
+        {"type": "text", "text": "<h2>", "marks": [{"type": "code"}]},
+        {"type": "text", "text": " here"},
+    ]
+    ticket = next(t for t in uwec_result.tickets if t.key == "bundle.node.announcement.build")
+    checklist = next(n for n in ticket.description["content"] if n["type"] == "taskList")
+    shown = [t for item in checklist["content"] for t in item["content"] if t["type"] == "text"]
+    assert all("<" not in t["text"] or t.get("marks") == [{"type": "code"}] for t in shown)
+
+
+def test_on_an_existing_site_rows_marked_d_are_removals_wherever_they_sit(uwec_intake: IntakeResult) -> None:
+    new_build = {d.key: d for d in draft_tickets(uwec_intake).drafts}
+    existing = {d.key: d for d in draft_tickets(uwec_intake, existing_site=True).drafts}
+    # A new build: field_sitewide of the new Announcement is not built (a line), with a finding for the spec author.
+    assert any(
+        c.startswith("Do not build field Sitewide") for c in new_build["bundle.node.announcement.build"].criteria
+    )
+    # An existing site has it today: it is removed, and the ticket that builds Announcement neither drops it nor
+    # tells the spec author a new bundle has nothing to delete.
+    announcement = existing["bundle.node.announcement.build"]
+    assert not any(c.startswith("Do not build") for c in announcement.criteria)
+    assert not any("marked to be deleted (d)" in f["message"] for f in announcement.findings)
+    removed = existing["remove.fields"]
+    assert (
+        "Field Sitewide (field_sitewide) is removed from Announcement (content type), with nothing left referring "
+        "to it." in removed.criteria
+    )
+    dropped = sum(c.startswith("Do not build field") for d in new_build.values() for c in d.criteria)
+    assert len(removed.criteria) == len(new_build["remove.fields"].criteria) + dropped
+    # Removing what exists still waits for nothing that is to be built.
+    assert all(existing[b].action == "remove" for b in removed.blocked_by)
+    assert set(existing) == set(new_build)  # the same tickets; only what they hold moved
