@@ -52,6 +52,7 @@ class PlanTicket(Protocol):
     description: dict[str, Any]
     jira_key: str | None
     draft: dict[str, Any]
+    action: str
 
 
 @dataclass(frozen=True)
@@ -151,10 +152,12 @@ def plan_revision(
 
 
 def moves(previous: Sequence[PlanTicket], revised: Sequence[PlanTicket]) -> list[Move]:
-    """Machine names that left one ticket and joined another, each once (a field moved to another bundle)."""
+    """Machine names that left one ticket and joined another, each once (a field moved to another bundle).
+
+    Removal work is not a destination: what a bundle marked `d` had is not moved, it goes with the bundle."""
 
     def names(tickets: Sequence[PlanTicket]) -> dict[str, set[str]]:
-        return {t.key: set(t.draft.get("machine_names") or ()) for t in tickets}
+        return {t.key: set(t.draft.get("machine_names") or ()) for t in tickets if t.action != "remove"}
 
     before, after = names(previous), names(revised)
     left = {(name, key) for key, found in before.items() for name in found - after.get(key, set())}

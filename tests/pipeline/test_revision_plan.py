@@ -39,6 +39,7 @@ class Ticket:
     description: dict[str, Any]
     jira_key: str | None = None
     draft: dict[str, Any] = field(default_factory=dict)
+    action: str = "build"
 
 
 def sent(ticket: Ticket) -> JiraState:
@@ -118,6 +119,14 @@ def test_a_field_that_left_one_bundle_for_another_is_a_move() -> None:
         [
             replace(article, draft={"machine_names": ["article", "field_body"]}),
             replace(page, draft={"machine_names": ["page", "field_intro", "field_tags"]}),
+            # What a bundle marked `d` had goes with it to the removal ticket: not a move.
+            Ticket(
+                "remove.bundle.node",
+                "Removals: Delete 1 content type",
+                table(),
+                draft={"machine_names": ["field_body"]},
+                action="remove",
+            ),
         ],
         {t.key: sent(t) for t in (article, page)},
     )
