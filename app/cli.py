@@ -123,6 +123,13 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None) -> None:
 )
 @click.option("--dry-run", is_flag=True, help="With --headless: print each create request, export nothing.")
 @click.option(
+    "--revise",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="With --headless: after the export, apply this folder (CSV files or a workbook) as the spec's revision "
+    "and print the plan's and the result's counts.",
+)
+@click.option(
     "--forge",
     is_flag=True,
     help="Through the Forge front: the sandbox installs the Forge app and frames its Custom UI (built first).",
@@ -135,17 +142,26 @@ def demo(
     project: str,
     fields: tuple[str, ...],
     dry_run: bool,
+    revise: Path | None,
     forge: bool,
 ) -> None:
     """Run the app and the Jira sandbox together, install the app, and print where to open it."""
     import asyncio
 
     if headless:
-        options = _headless_options(project.upper(), dict(_field_value(f) for f in fields), dry_run, forge)
+        from app.demo import HeadlessOptions
+
+        options = HeadlessOptions(
+            project_key=project.upper(),
+            field_defaults=dict(_field_value(f) for f in fields),
+            dry_run=dry_run,
+            revise_dir=revise,
+            forge=forge,
+        )
         _headless_demo(port, sandbox_port, spec, options)
         return
-    if spec is not None or dry_run or fields or project != "DTG":
-        raise click.UsageError("--spec, --project, --field and --dry-run go with --headless.")
+    if spec is not None or dry_run or fields or project != "DTG" or revise is not None:
+        raise click.UsageError("--spec, --project, --field, --dry-run and --revise go with --headless.")
 
     from app.launch import serve_demo
 
@@ -171,12 +187,6 @@ def _field_value(option: str) -> tuple[str, str]:
     if not equals or not field_id.strip():
         raise click.BadParameter(f"{option!r} is not ID=VALUE", param_hint="--field")
     return field_id.strip(), value.strip()
-
-
-def _headless_options(project: str, fields: dict[str, str], dry_run: bool, forge: bool) -> HeadlessOptions:
-    from app.demo import HeadlessOptions
-
-    return HeadlessOptions(project_key=project, field_defaults=fields, dry_run=dry_run, forge=forge)
 
 
 def _headless_demo(port: int, sandbox_port: int, spec: Path | None, options: HeadlessOptions) -> None:

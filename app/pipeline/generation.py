@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from app.db.models import utcnow
+from app.db.models import Task, utcnow
 from app.egress import EgressRefusedError
 from app.errors import AppError, WhoCanFix
 from app.generation import GenerationBlockedError, draft_tickets, finish_from_result, finish_ticket
@@ -22,10 +22,11 @@ from app.llm import LLMConfig, ProseWriter, WriteResult, build_writer, compose, 
 from app.llm.base import LLMConfigError
 from app.llm.runner import CostEstimate
 from app.offload import offload
-from app.pipeline.configuration import guarded_http_client
+from app.pipeline.activity import record_step
+from app.pipeline.configuration import effective_existing_site, guarded_http_client
 from app.pipeline.intake import validate_session
 from app.pipeline.jobs import STALE_AFTER
-from app.pipeline.ports import GenerationPorts, IntakePorts, ProviderPorts
+from app.pipeline.ports import Actor, GenerationPorts, GenerationStartPorts, IntakePorts, ProviderPorts, Scope
 from app.pipeline.providers import choose
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def _drafts(ports: GenerationPorts, *, tenant_id: int, session_id: int) -> tuple
     """Raises: GenerationBlockedError when the stored files still have blocking findings; NothingToDraftError when
     they give no ticket, so a run never starts only to draft nothing."""
     intake = validate_session(ports, tenant_id=tenant_id, session_id=session_id)
-    drafts = draft_tickets(intake).drafts
+    drafts = draft_tickets(intake, existing_site=effective_existing_site(ports.tenant_settings, tenant_id)).drafts
     if not drafts:
         raise NothingToDraftError(intake.why_no_tickets())
     return drafts
@@ -91,12 +92,36 @@ def start_generation(
         kind=KIND,
         stale_before=utcnow() - stale_after,
         total=len(drafts),
-        detail={"provider": provider},
+        detail={"provider": provider, "files": ports.sessions.files_fingerprint(session_id, tenant_id=tenant_id)},
     )
     assert task.id is not None
     ports.sessions.set_stage(session_id, tenant_id=tenant_id, stage="generate")
     ports.jobs.enqueue_generation(task.id)
     return task.id
+
+
+def generate_tickets(ports: GenerationStartPorts, scope: Scope, actor: Actor, provider: str | None = None) -> int:
+    """The director's "Generate": the chosen provider (None: the tenant's default) must be set up, the spec must
+    draft; then a run is queued and the step audited as "generated". Returns the task id.
+
+    Raises: what `choose` and `start_generation` raise.
+    """
+    choice = choose(ports, scope.tenant_id, provider)
+    task_id = start_generation(ports, tenant_id=scope.tenant_id, session_id=scope.session_id, provider=choice.name)
+    record_step(ports, scope, actor, "generated", task=task_id, provider=choice.name)
+    return task_id
+
+
+def drafts_out_of_date(ports: IntakePorts, generation: Task | None) -> bool:
+    """Whether the session's files changed (added, replaced, removed, retyped) since `generation`, its latest run,
+    drafted its tickets; a run that recorded no fingerprint (made before they were kept) is taken as current."""
+    if generation is None or generation.session_id is None or generation.tenant_id is None:
+        return False
+    drafted_from = (generation.detail or {}).get("files")
+    if not drafted_from:
+        return False
+    now = ports.sessions.files_fingerprint(generation.session_id, tenant_id=generation.tenant_id)
+    return bool(drafted_from != now)
 
 
 def _record(ticket: Ticket, draft: TicketDraft, position: int, *, prose_written: bool) -> dict[str, Any]:

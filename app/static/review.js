@@ -115,12 +115,15 @@
     box.hidden = false;
     box.innerHTML = "";
     const text = document.createElement("p");
-    text.textContent = "This ticket was saved in another tab or by another person (now version " + theirs.version + "). " +
-      "Their title: \u201c" + theirs.title + "\u201d. Reload to see their change, or overwrite it with yours.";
+    const who = theirs.changedBy === "you" ? "You saved this ticket in another tab" :
+      (theirs.changedBy || "another person") + " saved this ticket";
+    const whoShort = theirs.changedBy === "you" ? "you, in another tab" : (theirs.changedBy || "another person");
+    text.textContent = who + " meanwhile (now version " + theirs.version + "). " +
+      "That title: \u201c" + theirs.title + "\u201d. Reload to see that change, or overwrite it with yours.";
     const reloadButton = document.createElement("button");
     reloadButton.type = "button";
     reloadButton.className = "dtg-button";
-    reloadButton.textContent = "Reload their version";
+    reloadButton.textContent = "Reload the saved version";
     reloadButton.onclick = function () { openTicket(form.dataset.key, "input[name=title]"); };
     const overwrite = document.createElement("button");
     overwrite.type = "button";
@@ -128,7 +131,7 @@
     overwrite.textContent = "Overwrite with mine";
     overwrite.onclick = function () { form.dataset.version = theirs.version; box.hidden = true; save(form, mine); };
     box.append(text, reloadButton, overwrite);
-    page.notify("warning", "Not saved: changed elsewhere", "\u201c" + theirs.title + "\u201d was saved meanwhile; choose which version to keep.");
+    page.notify("warning", "Not saved: changed by " + whoShort, "\u201c" + theirs.title + "\u201d was saved meanwhile; choose which version to keep.");
   }
 
   // A field the server refused is marked where it is: the title, the labels or the description.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,10 +25,12 @@ from app.pipeline.export_settings import (
     export_settings_json,
     project_fields,
     save_export_settings,
+    stored_export_settings,
 )
+from app.web.body_schemas import CHECK_CONNECTION, EXPORT_SETTINGS, SETTINGS
 from app.web.forge_identity import user_auth
-from app.web.input_guard import refuse_control_characters
 from app.web.routing import Auth, SecuredRoute
+from app.web.scope import json_body
 
 log = logging.getLogger(__name__)
 # Jira project keys: a capital letter, then capitals, digits or underscores (it goes into a REST path).
@@ -69,15 +70,6 @@ async def require_admin(request: Request) -> None:
         raise refused
 
 
-async def _json_body(request: Request) -> Any:
-    try:
-        body = await request.json()
-    except (ValueError, RecursionError) as exc:  # RecursionError: a hostile, deeply nested body
-        raise SettingsValidationError("The request body is not valid JSON.") from exc
-    refuse_control_characters(body)
-    return body
-
-
 async def get_settings(request: Request) -> Response:
     await require_admin(request)
     view = await offload(settings_view, request.state.services, request.state.identity.installation.id)
@@ -86,7 +78,7 @@ async def get_settings(request: Request) -> Response:
 
 async def put_settings(request: Request) -> Response:
     await require_admin(request)
-    form = SettingsForm.from_json(await _json_body(request))
+    form = SettingsForm.from_json(await json_body(request, SETTINGS))
     identity = request.state.identity
     view = await offload(
         save_settings,
@@ -101,7 +93,7 @@ async def put_settings(request: Request) -> Response:
 async def check_connection(request: Request) -> Response:
     """Try the provider in the form (not yet saved) with the key just typed, or else the stored one."""
     await require_admin(request)
-    choice = LLMChoice.from_json(await _json_body(request))
+    choice = LLMChoice.from_json(await json_body(request, CHECK_CONNECTION))
     services = request.state.services
     result = await try_connection(
         services, services.http, tenant_id=request.state.identity.installation.id, choice=choice
@@ -112,13 +104,13 @@ async def check_connection(request: Request) -> Response:
 async def get_export_settings(request: Request) -> Response:
     await require_admin(request)
     services = request.state.services
-    stored = await offload(services.export_settings.get, request.state.identity.installation.id)
+    stored = await offload(stored_export_settings, services, request.state.identity.installation.id)
     return JSONResponse(export_settings_json(stored))
 
 
 async def put_export_settings(request: Request) -> Response:
     await require_admin(request)
-    form = ExportSettingsForm.from_json(await _json_body(request))
+    form = ExportSettingsForm.from_json(await json_body(request, EXPORT_SETTINGS))
     identity = request.state.identity
     saved = await offload(
         save_export_settings,
@@ -138,7 +130,7 @@ async def export_project_fields(request: Request) -> Response:
         raise SettingsValidationError(f"{key[:20]!r} is not a Jira project key (capital letters and digits).")
     services = request.state.services
     installation = request.state.identity.installation
-    stored = await offload(services.export_settings.get, installation.id)
+    stored = await offload(stored_export_settings, services, installation.id)
     client = JiraClient(services.http, installation, services.settings.app_key, auth=user_auth(request))
     return JSONResponse(await project_fields(client, key, stored))
 

@@ -62,6 +62,48 @@ ADD_LINK = _object({"blockedBy": _TEXT}, required=("blockedBy",))
 MARK_REVIEWED = _object({"reviewed": {"type": "boolean"}})  # missing: the handler says "must be true or false"
 SET_FILE_KIND = _object({"kind": _NAME_OR_NULL})
 CHOOSE_PROVIDER = _object({"provider": _NAME_OR_NULL})
+REVISION_CHOICE = _object(
+    {
+        "ticketKey": {"type": "string", "minLength": 1, "maxLength": 255},
+        "choice": {"enum": ["keep", "overwrite", "comment"]},
+    },
+    required=("ticketKey", "choice"),
+)
+
+# The configure page's forms. Types and outer sizes only: the use cases (app/pipeline/configuration.py,
+# export_settings.py) say in the admin's words what is wrong with a value of the right type.
+_OPTIONAL_TEXT: dict[str, Any] = {"type": ["string", "null"], "maxLength": MAX_TEXT}
+LLM_CHOICE_FIELDS: dict[str, Any] = {
+    "provider": _OPTIONAL_TEXT,
+    "model": _OPTIONAL_TEXT,
+    "baseUrl": {"type": ["string", "null"], "maxLength": 2048},
+    "apiKey": _OPTIONAL_TEXT,
+    "removeApiKey": {"type": "boolean"},
+}
+CHECK_CONNECTION = _object(LLM_CHOICE_FIELDS)
+SETTINGS = _object(
+    {
+        **LLM_CHOICE_FIELDS,
+        "statusMapping": {
+            "type": "array",
+            "maxItems": 100,
+            "items": _object({"status": _TEXT, "action": _TEXT}),
+        },
+        "labels": {"type": ["array", "null"], "items": _TEXT, "maxItems": 100},
+    }
+)
+EXPORT_SETTINGS = _object(
+    {
+        "ticketIssueType": _TEXT,
+        "areaIssueType": _TEXT,
+        "epicsEnabled": {"type": "boolean"},
+        "fieldDefaults": {
+            "type": ["object", "null"],
+            "maxProperties": 100,
+            "additionalProperties": {"type": "string", "maxLength": MAX_TEXT},
+        },
+    }
+)
 
 _TYPE_WORDS = {
     "string": "text",
@@ -111,7 +153,7 @@ def _reason(error: ValidationError) -> str:
             return "must be " + " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in wanted)
         case "maxLength":
             return f"is longer than {error.validator_value:,} characters"
-        case "maxItems":
+        case "maxItems" | "maxProperties":
             return f"has more than {error.validator_value:,} items"
         case "minItems":
             return "needs at least one item"

@@ -28,6 +28,7 @@ from app.main import create_app
 from app.pipeline.configuration import (
     _llm_config,
     effective_default_labels,
+    effective_existing_site,
     effective_llm_config,
     effective_status_mapping,
 )
@@ -298,8 +299,45 @@ def test_invalid_settings_are_refused_with_a_clear_400(site: Site, change: dict[
 
 
 def test_a_body_that_is_not_json_is_a_400(site: Site) -> None:
-    answer = site.api("PUT", "/api/admin/settings", content=b"{nope")
+    token = site.jira.context_token()
+    headers = {"Authorization": f"JWT {token}", "Content-Type": "application/json"}
+    answer = site.app.client.put("/api/admin/settings", content=b"{nope", headers=headers)
     assert answer.status_code == 400
+    assert site.api("PUT", "/api/admin/settings", content=b"{}").status_code == 415  # not sent as JSON
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("/api/admin/settings", OPENAI | {"provider": ["openai"]}, "provider: must be text or null"),
+        ("/api/admin/settings", OPENAI | {"model": {"name": "gpt"}}, "model: must be text or null"),
+        ("/api/admin/settings", OPENAI | {"apiKey": 12345}, "apiKey: must be text or null"),
+        ("/api/admin/settings", OPENAI | {"removeApiKey": "yes"}, "removeApiKey: must be true or false"),
+        ("/api/admin/settings", OPENAI | {"statusMapping": {"a": "build"}}, "statusMapping: must be a list"),
+        ("/api/admin/settings", OPENAI | {"statusMapping": ["a"]}, "statusMapping[0]: must be an object"),
+        ("/api/admin/settings", OPENAI | {"statusMapping": [{"status": 1, "action": "build"}]}, "status: must be"),
+        ("/api/admin/settings", OPENAI | {"labels": "drupal"}, "labels: must be a list or null"),
+        ("/api/admin/settings", OPENAI | {"labels": [1]}, "labels[0]: must be text"),
+        ("/api/admin/settings", OPENAI | {"baseUrl": "https://x.test/" + "a" * 3000}, "longer than 2,048"),
+        ("/api/admin/settings", [OPENAI], "must be a JSON object"),
+        ("/api/admin/settings/check", OPENAI | {"provider": 7}, "provider: must be text or null"),
+        ("/api/admin/export-settings", {"ticketIssueType": ["Task"]}, "ticketIssueType: must be text"),
+        ("/api/admin/export-settings", {"areaIssueType": 3}, "areaIssueType: must be text"),
+        ("/api/admin/export-settings", {"fieldDefaults": {f"customfield_{n}": "x" for n in range(101)}}, "100 items"),
+        ("/api/admin/export-settings", {"fieldDefaults": {"customfield_1": "x" * 1001}}, "longer than 1,000"),
+    ],
+)
+def test_admin_bodies_of_the_wrong_shape_are_a_400_naming_the_field_and_change_nothing(
+    site: Site, path: str, body: Any, message: str
+) -> None:
+    method = "POST" if path.endswith("/check") else "PUT"
+    answer = site.api(method, path, json=body)
+
+    assert answer.status_code == 400, answer.text
+    assert message in answer.json()["error"]["message"]
+    assert site.settings_row() == [] and site.audit_rows() == []
+    assert site.app.services.export_settings.get(site.tenant_id()).field_defaults == {}
+    assert site.internet.openai == []  # a refused check calls nothing
 
 
 def test_the_connectivity_check_uses_the_typed_key_then_the_stored_one(site: Site) -> None:
@@ -528,3 +566,26 @@ def test_the_stored_key_goes_only_to_the_base_url_it_was_saved_with(loopback_sit
         moved = site.api("PUT", "/api/admin/settings", json=COMPATIBLE | {"baseUrl": f"{elsewhere.url}/v1"})
         assert moved.json()["apiKeyStored"] is False
         assert site.app.services.tenant_settings.api_key(site.tenant_id()) is None
+
+
+def test_the_existing_site_setting_is_saved_per_tenant_shown_on_the_page_and_audited(site: Site) -> None:
+    services, tenant = site.app.services, site.tenant_id()
+    assert effective_existing_site(services.tenant_settings, tenant) is False  # a new build until an admin says so
+    page = site.app.client.get(site.jira.signed_path("/jira/configure")).text
+    assert 'id="dtg-existing-site" name="existingSite" type="checkbox">' in page
+
+    saved = site.api("PUT", "/api/admin/settings", json={**OPENAI, "existingSite": True})
+    assert saved.status_code == 200 and saved.json()["existingSite"] is True
+    assert site.api("GET", "/api/admin/settings").json()["existingSite"] is True
+    assert effective_existing_site(services.tenant_settings, tenant) is True
+    assert (
+        'name="existingSite" type="checkbox" checked>'
+        in site.app.client.get(site.jira.signed_path("/jira/configure")).text
+    )
+    assert json.loads(site.audit_rows()[-1][2])["existing_site"] is True
+    other = site.site("https://tenant-b.atlassian.net")
+    assert site.api("GET", "/api/admin/settings", jira=other).json()["existingSite"] is False
+
+    refused = site.api("PUT", "/api/admin/settings", json={**OPENAI, "existingSite": "yes"})
+    assert refused.status_code == 400 and "existingSite must be true or false" in refused.text
+    assert effective_existing_site(services.tenant_settings, tenant) is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -9,6 +10,8 @@ import zipfile
 
 import pytest
 
+from app.llm import LLMConfig, build_writer
+from app.pipeline.generation import run_generation
 from tests.web.conftest import AppUnderTest
 from tests.web.project import director
 
@@ -70,6 +73,12 @@ def test_cancel_and_other_tenants_tasks(app_under_test: AppUnderTest) -> None:
     assert me.get(f"/api/tasks/{task_id}", headers=other_project).status_code == 404
     assert me.post(f"/api/tasks/{task_id}/cancel", headers=other_project).status_code == 404
     assert me.post(f"/api/tasks/{task_id}/cancel").json() == {"cancelRequested": True}
+    # The use cases audit their own steps, and a refused cancel leaves no trace.
+    events = me.get(f"/api/sessions/{session_id}/audit").json()["events"]
+    assert [(e["action"], e["detail"]) for e in events[:2]] == [
+        ("cancelled", {"kind": "generate", "task": task_id}),
+        ("generated", {"task": task_id, "provider": "offline"}),
+    ]
 
 
 def test_export_readiness_refuses_before_generation_and_says_what_to_do(app_under_test: AppUnderTest) -> None:
@@ -124,3 +133,46 @@ def test_the_sessions_spec_downloads_as_one_behat_feature_for_its_project_only(a
     assert "    Then exactly the following fields should exist\n      | Bundle " in text
     assert re.search(r"\| Academic Program \(Content type\) +\| Degree Level +\| field_degree_level +\|", text)
     assert other_project.status_code == 404 and stranger.status_code == 404
+
+
+def test_drafts_are_out_of_date_once_a_file_changes_and_the_export_waits_for_generate_again(
+    app_under_test: AppUnderTest,
+) -> None:
+    me = director(app_under_test)
+    session_id = me.generated_session()
+    current = me.get(f"/api/sessions/{session_id}/readiness").json()
+    fresh_review = me.get(f"/api/sessions/{session_id}/panels/review").text
+
+    assert me.delete(f"/api/sessions/{session_id}/files/UWEC_Userroles.csv").status_code == 204
+    stale = me.get(f"/api/sessions/{session_id}/readiness").json()
+    refused = me.post(f"/api/sessions/{session_id}/export")
+    review = me.get(f"/api/sessions/{session_id}/panels/review").text
+    generate = me.get(f"/api/sessions/{session_id}/panels/generate").text
+
+    assert (
+        "drafts_out_of_date" not in {c["code"] for c in current["checks"]}
+        and 'data-field="out-of-date"' not in fresh_review
+    )
+    check = next(c for c in stale["checks"] if c["code"] == "drafts_out_of_date")
+    assert stale["ready"] is False and check["blocking"] and "Generate again" in check["todo"]
+    assert refused.status_code == 409 and app_under_test.queue.exports == []
+    assert 'data-field="out-of-date"' in review and "Generate again" in review
+    assert 'data-field="out-of-date"' in generate
+    again = me.post(f"/api/sessions/{session_id}/generate", json={"provider": "offline"})
+    asyncio.run(run_generation(app_under_test.services, again.json()["taskId"], writer=build_writer(LLMConfig())))
+    assert "drafts_out_of_date" not in {
+        c["code"] for c in me.get(f"/api/sessions/{session_id}/readiness").json()["checks"]
+    }
+
+
+def test_the_readiness_list_names_tickets_by_title(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.generated_session()
+    tickets = me.get(f"/api/sessions/{session_id}/tickets").json()["tickets"]
+
+    panel = me.get(f"/api/sessions/{session_id}/panels/export").text
+
+    first = tickets[0]
+    assert "tickets are not marked reviewed yet" in panel
+    assert f'data-key="{first["key"]}">{first["title"]}</a>' in panel.replace("&#39;", "'")
+    assert f">{first['key']}</a>" not in panel

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.web.conftest import AppUnderTest
-from tests.web.project import Director, director
+from tests.web.project import PROJECT, Director, director
 
 pytestmark = [pytest.mark.unit, pytest.mark.web]
 
@@ -190,3 +190,25 @@ def test_panels_come_as_json_for_a_front_that_asks_for_json(reviewed: tuple[Dire
     assert as_json.headers["content-type"].startswith("application/json")
     assert as_json.json()["html"] == as_html.text
     assert tickets[0]["title"] in as_json.json()["html"]
+
+
+def test_a_conflict_names_who_saved_the_ticket_meanwhile(
+    reviewed: tuple[Director, int, list[dict]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    me, session_id, tickets = reviewed
+    key, version = tickets[0]["key"], tickets[0]["version"]
+    path = f"/api/sessions/{session_id}/tickets/{key}"
+    names = {"pat-account": "Pat Developer"}
+
+    async def display_names(installation: object, account_ids: list[str | None]) -> dict[str, str]:
+        return {a: names[a] for a in account_ids if a in names}
+
+    monkeypatch.setattr(me.app.services.display_names, "names", display_names)
+    pat = {"Authorization": f"JWT {me.jira.context_token(context=PROJECT, sub='pat-account')}"}
+    assert me.patch(path, json={"version": version, "title": "Pat's title"}, headers=pat).status_code == 200
+    by_pat = me.patch(path, json={"version": version, "title": "Mine"})
+    assert me.patch(path, json={"version": version + 1, "title": "Mine"}).status_code == 200
+    by_me = me.patch(path, json={"version": version + 1, "title": "From my other tab"})
+
+    assert by_pat.status_code == 409 and by_pat.json()["error"]["current"]["changedBy"] == "Pat Developer"
+    assert by_me.status_code == 409 and by_me.json()["error"]["current"]["changedBy"] == "you"
