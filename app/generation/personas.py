@@ -1,8 +1,9 @@
 """Who a ticket's user story is for, chosen from the data: access notes, role names, the kind, a view's displays.
 
 Order of evidence: a spec role named in the notes ("Market editors and site admins only": the role that does the
-daily work), then a note that restricts access ("Site admins can add/edit/delete only", "logged in users"), then what the kind and, for views, the
-displays imply (admin paths, entity reference selection lists), then the kind's usual audience.
+daily work), then a note that restricts access ("Site admins can add/edit/delete only", "logged in users"), then
+what the kind and, for views, the displays imply (admin paths, entity reference selection lists), then the kind's
+usual audience.
 """
 
 from __future__ import annotations
