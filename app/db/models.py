@@ -125,6 +125,8 @@ class SpecFile(SQLModel, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
     kind_override: str | None = Field(default=None, max_length=64)
+    # A workbook's tabs whose type the director set: {tab name: kind}; None for a CSV file or no tab set.
+    tab_kinds: dict[str, str] | None = Field(default=None, sa_column=_json_column(nullable=True))
     created_at: datetime = _timestamp()
 
 

@@ -1,7 +1,9 @@
 """Success criteria derived from the spec rows a ticket delivers: one checkable statement per item, deterministic.
 
 Each criterion names the item by label and machine name and states what a reviewer can check in Drupal's UI or
-configuration export: a field's type, required flag, number of values, widget and reference targets; a bundle's
+configuration export: a field's type, required flag, number of values, widget and reference targets (a type, widget,
+display plugin or base table with the Drupal id intake mapped its label to: "Autocomplete
+[entity_reference_autocomplete]"); a bundle's
 settings in words; a view's base table and each display's plugin; a workflow's states and transitions; an image
 style's effects; a responsive style's fallback and mapped styles; a role's machine name; what a removal removes.
 Notes from the spec travel with the item they are written on, so "render as H2" reaches the criterion it concerns.
@@ -103,8 +105,16 @@ def bundle_criteria(item: spec.Bundle) -> list[str]:
     return lines
 
 
+def with_id(text: str, drupal_id: str) -> str:
+    """A plugin as the spec names it with the Drupal id intake mapped it to: "Entity reference [entity_reference]"
+    (brackets, as labels often have parentheses of their own); once when the spec wrote the id itself, the text
+    alone when it maps to none."""
+    text = " ".join(text.split())
+    return f"{text} [{drupal_id}]" if drupal_id and drupal_id != text else text
+
+
 def field_criterion(item: spec.FieldInstance, model: spec.SpecModel) -> str:
-    parts = [item.field_type or "type not given"]
+    parts = [with_id(item.field_type, item.field_type_id) or "type not given"]
     if item.required is not None:
         parts.append("required" if item.required else "optional")
     if item.cardinality == spec.UNLIMITED:
@@ -112,7 +122,7 @@ def field_criterion(item: spec.FieldInstance, model: spec.SpecModel) -> str:
     elif item.cardinality is not None:
         parts.append(f"{item.cardinality} value{'s' if item.cardinality != 1 else ''}")
     if item.widget:
-        parts.append(f"widget {item.widget}")
+        parts.append(f"widget {with_id(item.widget, item.widget_id)}")
     if item.reference_targets:
         parts.append("references " + ", ".join(bundle_label(model, t) for t in item.reference_targets))
     if item.reused:
@@ -123,13 +133,17 @@ def field_criterion(item: spec.FieldInstance, model: spec.SpecModel) -> str:
 
 
 def _display_criterion(item: spec.ViewDisplay) -> str:
-    plugin = f" uses the {item.display_plugin} display plugin" if item.display_plugin else " exists"
+    plugin = (
+        f" uses the {with_id(item.display_plugin, item.display_plugin_id)} display plugin"
+        if item.display_plugin
+        else " exists"
+    )
     return _held(item, _with_notes(f"Display {named(item)}{plugin}", item) + ".")
 
 
 def _view_criteria(item: spec.View) -> list[str]:
     facts = [
-        f"base table {item.base_table}" if item.base_table else "",
+        f"base table {with_id(item.base_table, item.base_table_id)}" if item.base_table else "",
         f"status {item.enabled}" if item.enabled else "",
     ]
     said = ", ".join(f for f in facts if f)

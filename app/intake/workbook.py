@@ -43,6 +43,23 @@ def cell_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def tab_of(workbook: str, name: str) -> str | None:
+    """The tab a spec file name "<workbook> [<tab>]" names in `workbook`, or None."""
+    prefix = f"{workbook} ["
+    return name[len(prefix) : -1] if name.startswith(prefix) and name.endswith("]") else None
+
+
+def sheet_names(data: bytes) -> list[str]:
+    """The names of a workbook's tabs; [] when it cannot be read."""
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception:  # a damaged or protected workbook has no tab to name (read_workbook says why)
+        return []
+    names = list(workbook.sheet_names)
+    workbook.close()
+    return names
+
+
 def read_workbook(upload: UploadedFile, limits: IntakeLimits, findings: Findings) -> list[Table]:
     """The visible tabs of a workbook as tables; [] (with a blocking finding) when the workbook cannot be read."""
     problem = _unreadable(upload.data, limits)

@@ -20,11 +20,13 @@ def _draft(drafts: DraftSet, key: str) -> tuple[str, ...]:
 def test_a_field_criterion_names_type_required_values_widget_targets_and_notes(uwec_drafts: DraftSet) -> None:
     criteria = _draft(uwec_drafts, "bundle.node.academic_program.build")
     assert (
-        "Field Program Image (field_image): Entity reference, optional, 1 value, widget Media library, references "
+        "Field Program Image (field_image): Entity reference [entity_reference], optional, 1 value, widget Media "
+        "library [media_library_widget], references "
         "Image (media type), reuses the existing field storage, help text as in the table; the spec notes: Render "
         "as 730x840." in criteria
     )
-    assert "Field Title (base field): Entity label, widget Textfield." in criteria
+    # A base field has no field type id of its own; the label maps to none.
+    assert "Field Title (base field): Entity label, widget Textfield [string_textfield]." in criteria
     # One criterion per field row, the bundle's own three and a "do not build" line per row marked d.
     assert len([c for c in criteria if c.startswith("Field ")]) == 41
     assert len([c for c in criteria if c.startswith("Do not build")]) == 2 and len(criteria) == 46
@@ -54,9 +56,9 @@ def test_bundle_settings_are_said_in_words(uwec_drafts: DraftSet) -> None:
 
 def test_views_workflows_styles_and_roles_have_one_criterion_per_item(uwec_drafts: DraftSet) -> None:
     view = _draft(uwec_drafts, "view.bios.build")
-    assert view[0] == "The view Profiles (bios) exists with base table Content, status Enabled."
+    assert view[0] == "The view Profiles (bios) exists with base table Content [node_field_data], status Enabled."
     assert (
-        "Display Department Faculty (department_faculty) uses the Block display plugin; the spec notes: Shows "
+        "Display Department Faculty (department_faculty) uses the Block [block] display plugin; the spec notes: Shows "
         "random three teasers specific to the department, must have image to appear." in view
     )
     workflow = _draft(uwec_drafts, "workflow.marketing.build")
@@ -218,3 +220,23 @@ def test_on_an_existing_site_rows_marked_d_are_removals_wherever_they_sit(uwec_i
     # Removing what exists still waits for nothing that is to be built.
     assert all(existing[b].action == "remove" for b in removed.blocked_by)
     assert set(existing) == set(new_build)  # the same tickets; only what they hold moved
+
+
+def test_field_types_and_widgets_show_the_drupal_id_beside_the_label_and_an_id_once() -> None:
+    bundles = "Name,Machine name,Type,X\r\nArticle,article,Content type,a\r\n"
+    fields = (
+        "Bundle,Field label,Machine name,Field type,Widget,X\r\n"
+        "Article (Content type),Topics,field_topics,Entity reference,Autocomplete (tags style),a\r\n"
+        "Article (Content type),Link,field_link,link,link_default,a\r\n"
+        "Article (Content type),Mood,field_mood,Quantum Entangler,,a\r\n"
+    )
+    drafts = draft_tickets(
+        intake([UploadedFile("bundles.csv", bundles.encode()), UploadedFile("fields.csv", fields.encode())])
+    )
+    criteria = _draft(drafts, "bundle.node.article.build")
+    assert (
+        "Field Topics (field_topics): Entity reference [entity_reference], widget Autocomplete (tags style) "
+        "[entity_reference_autocomplete_tags]." in criteria
+    )
+    assert "Field Link (field_link): link, widget link_default." in criteria  # ids as written: shown once
+    assert "Field Mood (field_mood): Quantum Entangler." in criteria  # no id known: the label alone
