@@ -215,6 +215,14 @@ class SessionRepository:
             rows = [f"{name}\t{sha}\t{kind or ''}" for name, sha, kind in session.exec(query)]
         return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
+    def kind_overrides(self, session_id: int, *, tenant_id: int) -> dict[str, str | None]:
+        """Each stored file's chosen type (None: detected), without reading the files."""
+        with self._sessions() as session:
+            query = select(SpecFile.name, SpecFile.kind_override).where(
+                SpecFile.session_id == session_id, SpecFile.tenant_id == tenant_id
+            )
+            return {name: kind for name, kind in session.exec(query)}
+
     def files(self, session_id: int, *, tenant_id: int) -> list[StoredFile]:
         with self._sessions() as session:
             query = (

@@ -29,7 +29,7 @@ from app.pipeline.providers import ProviderChoice, choices
 from app.pipeline.readiness import Readiness
 from app.web.export_api import readiness_of
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import RETENTION_DAYS, project_key, services, stored_id, tenant_id, upload_session
+from app.web.scope import RETENTION_DAYS, heavy, project_key, services, stored_id, tenant_id, upload_session
 from app.web.session_api import session_name
 
 SEVERITIES = ("blocking", "warning", "info")
@@ -157,9 +157,9 @@ async def sessions_panel(request: Request) -> Response:
 async def upload_panel(request: Request) -> Response:
     upload = await upload_session(request)
     sessions = services(request).sessions
-    stored = await offload(sessions.files, stored_id(upload), tenant_id=upload.tenant_id)
-    result = await offload(
-        validate_session, services(request), tenant_id=upload.tenant_id, session_id=stored_id(upload)
+    overrides = await offload(sessions.kind_overrides, stored_id(upload), tenant_id=upload.tenant_id)
+    result = await heavy(
+        request, validate_session, services(request), tenant_id=upload.tenant_id, session_id=stored_id(upload)
     )
     grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: {s: [] for s in SEVERITIES})
     for finding in result.findings:
@@ -168,7 +168,7 @@ async def upload_panel(request: Request) -> Response:
     panel = UploadPanel(
         upload,
         [f.to_dict() for f in result.files],
-        {f.name: f.kind_override for f in stored},
+        overrides,
         dict(grouped),
         counts["blocking"],
         counts["warning"],
@@ -181,7 +181,7 @@ async def generate_panel(request: Request) -> Response:
     upload = await upload_session(request)
     current = services(request)
     scope = {"tenant_id": upload.tenant_id, "session_id": stored_id(upload)}
-    result = await offload(validate_session, current, **scope)
+    result = await heavy(request, validate_session, current, **scope)
     task = await offload(current.tasks.latest, kind=GENERATION, **scope)
     tickets = await offload(current.tickets.list, **scope)
     providers = await offload(choices, current, upload.tenant_id)
@@ -221,7 +221,7 @@ async def ticket_panel(request: Request) -> Response:
 async def graph_panel(request: Request) -> Response:
     upload = await upload_session(request)
     tickets = await offload(services(request).tickets.list, tenant_id=upload.tenant_id, session_id=stored_id(upload))
-    placed = layout(tickets)
+    placed = await heavy(request, layout, tickets)
     blocks: dict[str, list[str]] = defaultdict(list)
     for blocker, blocked in placed.blocks:
         blocks[blocker].append(blocked)
