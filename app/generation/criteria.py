@@ -1,7 +1,9 @@
 """Success criteria derived from the spec rows a ticket delivers: one checkable statement per item, deterministic.
 
 Each criterion names the item by label and machine name and states what a reviewer can check in Drupal's UI or
-configuration export: a field's type, required flag, number of values, widget and reference targets; a bundle's
+configuration export: a field's type, required flag, number of values, widget and reference targets (a type, widget,
+display plugin or base table with the Drupal id intake mapped its label to: "Autocomplete
+[entity_reference_autocomplete]"); a bundle's
 settings in words; a view's base table and each display's plugin; a workflow's states and transitions; an image
 style's effects; a responsive style's fallback and mapped styles; a role's machine name; what a removal removes.
 Notes from the spec travel with the item they are written on, so "render as H2" reaches the criterion it concerns.
@@ -10,6 +12,8 @@ The writer (model or offline) only adds the user story and criteria for what not
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable, Sequence
 
 from app.generation.naming import noun_of
@@ -46,8 +50,21 @@ def named(item: spec.SpecItem) -> str:
     return f"{label} ({item.machine_name})"
 
 
+# Inline formatting a spec author pasted from help text: a criterion says what it means, the table keeps it exact.
+_FORMATTING = re.compile(r"</?(?:strong|b|em|i|u|span|small|code|a|p|br|div)\b[^<>]*>", re.IGNORECASE)
+_BREAK = re.compile(r"<(?:br|/?p|/?div)\b", re.IGNORECASE)
+
+
+def readable(text: str) -> str:
+    """A note on one line, as prose: formatting tags dropped (a line break or paragraph becomes a space) and
+    entities decoded when the note is HTML; any other tag (`<h2>`) stays, and the description shows it as code."""
+    if _FORMATTING.search(text):
+        text = html.unescape(_FORMATTING.sub(lambda m: " " if _BREAK.match(m.group()) else "", text))
+    return " ".join(text.split())
+
+
 def _with_notes(text: str, item: spec.SpecItem) -> str:
-    notes = " ".join(item.notes.split()).rstrip(".")
+    notes = readable(item.notes).rstrip(".")
     return f"{text}; the spec notes: {notes}" if notes else text
 
 
@@ -88,8 +105,16 @@ def bundle_criteria(item: spec.Bundle) -> list[str]:
     return lines
 
 
+def with_id(text: str, drupal_id: str) -> str:
+    """A plugin as the spec names it with the Drupal id intake mapped it to: "Entity reference [entity_reference]"
+    (brackets, as labels often have parentheses of their own); once when the spec wrote the id itself, the text
+    alone when it maps to none."""
+    text = " ".join(text.split())
+    return f"{text} [{drupal_id}]" if drupal_id and drupal_id != text else text
+
+
 def field_criterion(item: spec.FieldInstance, model: spec.SpecModel) -> str:
-    parts = [item.field_type or "type not given"]
+    parts = [with_id(item.field_type, item.field_type_id) or "type not given"]
     if item.required is not None:
         parts.append("required" if item.required else "optional")
     if item.cardinality == spec.UNLIMITED:
@@ -97,7 +122,7 @@ def field_criterion(item: spec.FieldInstance, model: spec.SpecModel) -> str:
     elif item.cardinality is not None:
         parts.append(f"{item.cardinality} value{'s' if item.cardinality != 1 else ''}")
     if item.widget:
-        parts.append(f"widget {item.widget}")
+        parts.append(f"widget {with_id(item.widget, item.widget_id)}")
     if item.reference_targets:
         parts.append("references " + ", ".join(bundle_label(model, t) for t in item.reference_targets))
     if item.reused:
@@ -108,13 +133,17 @@ def field_criterion(item: spec.FieldInstance, model: spec.SpecModel) -> str:
 
 
 def _display_criterion(item: spec.ViewDisplay) -> str:
-    plugin = f" uses the {item.display_plugin} display plugin" if item.display_plugin else " exists"
+    plugin = (
+        f" uses the {with_id(item.display_plugin, item.display_plugin_id)} display plugin"
+        if item.display_plugin
+        else " exists"
+    )
     return _held(item, _with_notes(f"Display {named(item)}{plugin}", item) + ".")
 
 
 def _view_criteria(item: spec.View) -> list[str]:
     facts = [
-        f"base table {item.base_table}" if item.base_table else "",
+        f"base table {with_id(item.base_table, item.base_table_id)}" if item.base_table else "",
         f"status {item.enabled}" if item.enabled else "",
     ]
     said = ", ".join(f for f in facts if f)
@@ -140,7 +169,7 @@ def _transition_criteria(rows: Sequence[spec.WorkflowTransition], model: spec.Sp
         states = {s.machine_name: s.label for s in model.states if s.workflow == first.workflow}
         sources = dict.fromkeys(states.get(s, s) for row in group for s in row.from_states)
         target = states.get(first.to_state, first.to_state) or "an unresolved state"
-        notes = dict.fromkeys(" ".join(row.notes.split()) for row in group if row.notes.strip())
+        notes = dict.fromkeys(readable(row.notes) for row in group if row.notes.strip())
         text = f"Transition {named(first)} goes from {', '.join(sources) or 'no resolved state'} to {target}"
         if notes:
             text += f"; the spec notes: {' / '.join(notes)}"
@@ -155,7 +184,7 @@ def _style_criterion(item: spec.ImageStyle, effects: Sequence[spec.ImageEffect])
             " ".join(filter(None, (e.effect or e.label, f"({e.settings})" if e.settings else ""))) for e in mine
         )
         return _held(item, f"Image style {named(item)} applies, in order: {listed}.")
-    if notes := " ".join(item.notes.split()).rstrip("."):
+    if notes := readable(item.notes).rstrip("."):
         return _held(item, f"Image style {named(item)} applies: {notes}.")
     return _held(item, f"Image style {named(item)} exists.")
 
@@ -214,7 +243,7 @@ def not_built_criterion(item: spec.SpecItem) -> str:
 
 
 def _states_criterion(states: Sequence[spec.WorkflowState]) -> str:
-    notes = "".join(f"; {s.label}: {' '.join(s.notes.split())}" for s in states if s.notes.strip())
+    notes = "".join(f"; {s.label}: {readable(s.notes)}" for s in states if s.notes.strip())
     return f"The workflow has exactly the states {', '.join(named(s) for s in states)}{notes}."
 
 

@@ -83,6 +83,7 @@ class Finding:
     column: str = ""
     value: str = ""
     suggestion: str = ""
+    cell: str = ""  # on a workbook tab: the cell's address ("J6")
 
     def to_dict(self) -> dict[str, object]:
         return {key: str(value) if isinstance(value, StrEnum) else value for key, value in asdict(self).items()}
@@ -96,6 +97,7 @@ class Where(TypedDict, total=False):
     line: int
     column: str
     suggestion: str
+    cell: str
 
 
 class Findings(list[Finding]):

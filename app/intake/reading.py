@@ -317,7 +317,7 @@ def _parse(text: str, table: Table, findings: Findings, limits: IntakeLimits) ->
     return True
 
 
-def over_budget(name: str, findings: Findings, limits: IntakeLimits, *, line: int | None, columns: int) -> None:
+def over_budget(name: str, findings: Findings, limits: IntakeLimits, *, line: int, columns: int) -> None:
     """The blocking finding of a file or tab that passes the cell budget; nothing of it is read."""
     if columns > limits.max_columns:
         what = f"A record has {columns:,} columns; a spec file may have at most {limits.max_columns:,}"

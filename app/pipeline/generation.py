@@ -22,7 +22,7 @@ from app.llm import LLMConfig, ProseWriter, WriteResult, build_writer, compose, 
 from app.llm.base import LLMConfigError
 from app.llm.runner import CostEstimate
 from app.offload import offload
-from app.pipeline.configuration import guarded_http_client
+from app.pipeline.configuration import effective_existing_site, guarded_http_client
 from app.pipeline.intake import validate_session
 from app.pipeline.jobs import STALE_AFTER
 from app.pipeline.ports import GenerationPorts, IntakePorts, ProviderPorts
@@ -44,7 +44,7 @@ def _drafts(ports: GenerationPorts, *, tenant_id: int, session_id: int) -> tuple
     """Raises: GenerationBlockedError when the stored files still have blocking findings; NothingToDraftError when
     they give no ticket, so a run never starts only to draft nothing."""
     intake = validate_session(ports, tenant_id=tenant_id, session_id=session_id)
-    drafts = draft_tickets(intake).drafts
+    drafts = draft_tickets(intake, existing_site=effective_existing_site(ports.tenant_settings, tenant_id)).drafts
     if not drafts:
         raise NothingToDraftError(intake.why_no_tickets())
     return drafts

@@ -14,10 +14,12 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Generic, TypeVar
 
 from app.db.models import UploadSession
+from app.db.sessions import StoredFile
 from app.errors import AppError, WhoCanFix
 from app.intake import IntakeLimits, IntakeResult, SpecKind, UploadedFile, intake_files
 from app.intake.reading import is_workbook
 from app.intake.status import StatusMapping
+from app.intake.workbook import sheet_names, tab_name, tab_of
 from app.pipeline.activity import record_step, record_tenant_step
 from app.pipeline.configuration import effective_status_mapping
 from app.pipeline.ports import ActivityPorts, Actor, IntakePorts, Scope, SessionPorts
@@ -106,19 +108,44 @@ def add_files(
 
 
 def set_file_kind(ports: ActivityPorts, scope: Scope, actor: Actor, name: str, kind: str | None) -> None:
-    """Override the detected type of a file (None goes back to detection); audited as "file_type_set".
+    """Override the detected type of a file or of a workbook's tab (`name` "<workbook> [<tab>]", as the intake
+    report names it); None goes back to detection. Kept until the file is replaced; audited as "file_type_set".
 
-    Raises: UnknownFileKindError for a kind that does not exist or a file that is not in the session.
+    Raises: UnknownFileKindError for a kind that does not exist or a file or tab that is not in the session.
     """
     if kind is not None and kind not in {k.value for k in SpecKind}:
         raise UnknownFileKindError(f"Unknown file type {kind!r}; choose one of {', '.join(k.value for k in SpecKind)}.")
     stored = {f.name: f for f in ports.sessions.files(scope.session_id, tenant_id=scope.tenant_id)}
-    if name not in stored:
-        raise UnknownFileKindError(f"No file named {name} in this session.")
+    if name in stored:
+        file, tab_kinds = stored[name], dict(stored[name].tab_kinds)
+        kind_override = kind
+    else:
+        file, tab = _tab_named(stored, name)
+        tab_kinds = {t: k for t, k in file.tab_kinds.items() if t != tab} | ({tab: kind} if kind else {})
+        kind_override = file.kind_override
     ports.sessions.put_file(
-        scope.session_id, tenant_id=scope.tenant_id, name=name, data=stored[name].data, kind_override=kind
+        scope.session_id,
+        tenant_id=scope.tenant_id,
+        name=file.name,
+        data=file.data,
+        kind_override=kind_override,
+        tab_kinds=tab_kinds,
     )
     record_step(ports, scope, actor, "file_type_set", file=name, kind=kind)
+
+
+def _tab_named(stored: dict[str, StoredFile], name: str) -> tuple[StoredFile, str]:
+    for file in stored.values():
+        tab = tab_of(file.name, name) if is_workbook(file.name) else None
+        if tab is not None and tab in sheet_names(file.data):
+            return file, tab
+    raise UnknownFileKindError(f"No file or workbook tab named {name} in this session.")
+
+
+def type_overrides(stored: list[StoredFile]) -> dict[str, str]:
+    """Spec file name -> the kind the director set: files by their name, tabs as "<workbook> [<tab>]"."""
+    overrides = {f.name: f.kind_override for f in stored if f.kind_override}
+    return overrides | {tab_name(f.name, tab): kind for f in stored for tab, kind in f.tab_kinds.items()}
 
 
 def validate_session(ports: IntakePorts, *, tenant_id: int, session_id: int) -> IntakeResult:
@@ -137,7 +164,7 @@ def validate_session(ports: IntakePorts, *, tenant_id: int, session_id: int) -> 
 
 def _read_session(ports: IntakePorts, tenant_id: int, session_id: int, mapping: StatusMapping) -> IntakeResult:
     stored = ports.sessions.files(session_id, tenant_id=tenant_id)
-    overrides: dict[str, str | SpecKind] = {f.name: f.kind_override for f in stored if f.kind_override}
+    overrides: dict[str, str | SpecKind] = dict(type_overrides(stored))
     return intake_files(
         [UploadedFile(f.name, f.data) for f in stored], type_overrides=overrides, status_mapping=mapping
     )

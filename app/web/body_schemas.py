@@ -62,6 +62,13 @@ ADD_LINK = _object({"blockedBy": _TEXT}, required=("blockedBy",))
 MARK_REVIEWED = _object({"reviewed": {"type": "boolean"}})  # missing: the handler says "must be true or false"
 SET_FILE_KIND = _object({"kind": _NAME_OR_NULL})
 CHOOSE_PROVIDER = _object({"provider": _NAME_OR_NULL})
+REVISION_CHOICE = _object(
+    {
+        "ticketKey": {"type": "string", "minLength": 1, "maxLength": 255},
+        "choice": {"enum": ["keep", "overwrite", "comment"]},
+    },
+    required=("ticketKey", "choice"),
+)
 
 # The configure page's forms. Types and outer sizes only: the use cases (app/pipeline/configuration.py,
 # export_settings.py) say in the admin's words what is wrong with a value of the right type.

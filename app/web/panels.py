@@ -6,6 +6,7 @@ The page's JavaScript only swaps these in and wires buttons to the JSON API; all
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ from app.pipeline.export import ExportResults, export_results
 from app.pipeline.generation import KIND as GENERATION
 from app.pipeline.generation import drafts_out_of_date
 from app.pipeline.graph_view import layout, render_svg
-from app.pipeline.intake import LIMITS, validate_session
+from app.pipeline.intake import LIMITS, type_overrides, validate_session
 from app.pipeline.providers import ProviderChoice, choices
 from app.pipeline.readiness import Readiness
 from app.web.export_api import readiness_of
@@ -39,7 +40,7 @@ SEVERITIES = ("blocking", "warning", "info")
 class UploadPanel:
     session: UploadSession
     files: list[dict[str, Any]]
-    overrides: dict[str, str | None]
+    overrides: Mapping[str, str | None]
     findings: dict[str, dict[str, list[dict[str, Any]]]]
     blocking: int
     warnings: int
@@ -157,7 +158,7 @@ async def sessions_panel(request: Request) -> Response:
 async def upload_panel(request: Request) -> Response:
     upload = await upload_session(request)
     sessions = services(request).sessions
-    overrides = await offload(sessions.kind_overrides, stored_id(upload), tenant_id=upload.tenant_id)
+    stored = await offload(sessions.file_types, stored_id(upload), tenant_id=upload.tenant_id)
     result = await heavy(
         request, validate_session, services(request), tenant_id=upload.tenant_id, session_id=stored_id(upload)
     )
@@ -168,7 +169,7 @@ async def upload_panel(request: Request) -> Response:
     panel = UploadPanel(
         upload,
         [f.to_dict() for f in result.files],
-        overrides,
+        type_overrides(stored),
         dict(grouped),
         counts["blocking"],
         counts["warning"],

@@ -267,3 +267,29 @@ def _completion() -> bytes:
     return json.dumps(
         {"id": "c", "object": "chat.completion", "created": 0, "model": "m", "choices": [choice]}
     ).encode()
+
+
+@pytest.mark.anyio
+async def test_the_admins_existing_site_setting_turns_rows_marked_d_into_removals(workspace: Workspace) -> None:
+    """Saved per tenant on the configure page, read by every run: on an existing site a row marked d exists."""
+    workspace.upload_uwec()
+    workspace.tenant_settings.save(
+        workspace.tenant_id,
+        provider="offline",
+        model="",
+        base_url=None,
+        status_mapping={},
+        default_labels=[],
+        updated_by=None,
+        existing_site=True,
+    )
+    task_id = start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    await run_generation(workspace, task_id, writer=CountingWriter())
+
+    tickets = {t.key: t for t in workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)}
+    announcement = tickets["bundle.node.announcement.build"].draft["criteria"]
+    assert not any(c.startswith("Do not build") for c in announcement)
+    assert (
+        "Field Sitewide (field_sitewide) is removed from Announcement (content type), with nothing left referring "
+        "to it." in tickets["remove.fields"].draft["criteria"]
+    )
