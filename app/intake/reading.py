@@ -14,6 +14,10 @@ import charset_normalizer
 from app.intake.findings import Code, Findings, Severity
 from app.text_controls import CONTROL_CHARACTERS
 
+# Python's csv module refuses a field over 131,072 characters; a spec cell may be as long as its file (2 MB), and
+# the file's size was checked before any of it is read. Process-wide, so the spec download reads what intake read.
+csv.field_size_limit(2**31 - 1)
+
 DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_CHARS = 64 * 1024
 _SNIFF_RECORDS = 50
