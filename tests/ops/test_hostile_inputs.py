@@ -302,6 +302,8 @@ def _fuzzed_routes(session_id: int, key: str) -> dict[tuple[str, str], st.Search
         ("POST", f"{ticket}/links"): from_schema(body_schemas.ADD_LINK),
         ("POST", f"{session}/bulk"): from_schema(body_schemas.BULK),
         ("POST", f"{session}/export"): generic,
+        ("POST", f"{session}/revise"): generic,
+        ("POST", f"{session}/revision/choices"): from_schema(body_schemas.REVISION_CHOICE),
         ("PUT", "/api/admin/settings"): from_schema(body_schemas.SETTINGS),
         ("POST", "/api/admin/settings/check"): from_schema(body_schemas.CHECK_CONNECTION),
         ("PUT", "/api/admin/export-settings"): from_schema(body_schemas.EXPORT_SETTINGS),
