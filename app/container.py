@@ -14,6 +14,7 @@ from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory, create_db_engine, session_factory
 from app.db.export_settings import ExportSettingsRepository
 from app.db.forge_installations import ForgeInstallationRepository, is_forge_client_key
+from app.db.heartbeats import HeartbeatRepository
 from app.db.retention import RetentionRepository
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
@@ -47,6 +48,7 @@ class Services:
     export_settings: ExportSettingsRepository
     audit: AuditRepository
     retention: RetentionRepository
+    heartbeats: HeartbeatRepository
     install_verifier: InstallTokenVerifier
     request_verifier: RequestTokenVerifier
     context_verifier: ContextTokenVerifier
@@ -101,6 +103,7 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         export_settings=ExportSettingsRepository(db),
         audit=AuditRepository(db),
         retention=RetentionRepository(db),
+        heartbeats=HeartbeatRepository(db),
         install_verifier=InstallTokenVerifier(
             keys_url=settings.connect_install_keys_url,
             app_base_url=settings.base_url,

@@ -25,10 +25,11 @@ from app.logs import configure_logging
 from app.offload import offload
 from app.pipeline.dry_run import dry_run
 from app.pipeline.export import PROPERTY_KEY, export_results
-from app.pipeline.generation import start_generation
+from app.pipeline.generation import generate_tickets
 from app.pipeline.intake import IncomingFile, add_files, open_session, validate_session
 from app.pipeline.issue_requests import EPIC_KEY_PREFIX
 from app.pipeline.ports import SYSTEM, Scope
+from app.pipeline.queries import session_tickets
 from app.pipeline.readiness import export_session
 from app.pipeline.revision_plan import CHANGED, CONFLICT, GONE, NEW, UNCHANGED
 from app.pipeline.revisions import lineage_ids, revision_plan, start_revision
@@ -154,7 +155,7 @@ async def _flow(
     assert upload.id is not None
     if not await _upload_and_generate(services, Scope(tenant.id, upload.id), spec_dir, echo, report):
         return report
-    report.tickets = Counter(t.area for t in services.tickets.list(tenant_id=tenant.id, session_id=upload.id))
+    report.tickets = Counter(t.area for t in session_tickets(services, Scope(tenant.id, upload.id)))
 
     jira = JiraClient(services.http, tenant, services.settings.app_key)
     if not await _project_fits(services, jira, tenant.id, upload.id, project.key, echo, report):
@@ -184,7 +185,8 @@ async def _upload_and_generate(
     if intake.blocking:
         report.failures.append("The spec has blocking findings; run `dtg validate` on it to see them.")
         return False
-    generation = start_generation(services, tenant_id=scope.tenant_id, session_id=scope.session_id)
+    # The generate button's step, with the offline writer whatever LLM the environment sets up.
+    generation = generate_tickets(services, scope, SYSTEM, "offline")
     return await _wait(services, generation, "Generating tickets", echo, report)
 
 
@@ -234,9 +236,7 @@ async def _revise(
         "Links removed": int(applied.get("links_removed", 0)),
     }
     _count_in_sandbox(stack, lineage_ids(upload), report)
-    report.tickets = Counter(
-        t.area for t in services.tickets.list(tenant_id=scope.tenant_id, session_id=scope.session_id)
-    )
+    report.tickets = Counter(t.area for t in session_tickets(services, scope))
     # Every issue of the lineage stays (gone ones are flagged, never deleted): issues = tickets + gone ones.
     report.expected_issues = sum(report.tickets.values()) + counts.get(GONE, 0)
 

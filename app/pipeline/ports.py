@@ -19,6 +19,7 @@ from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory
 from app.db.export_settings import ExportSettingsRepository
 from app.db.forge_installations import ForgeInstallationRepository
+from app.db.heartbeats import HeartbeatRepository
 from app.db.retention import RetentionRepository
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
@@ -59,10 +60,22 @@ class TaskPorts(Protocol):
     tasks: TaskRepository
 
 
+class HeartbeatPorts(Protocol):
+    heartbeats: HeartbeatRepository
+
+
+class TaskLookupPorts(SessionPorts, TaskPorts, Protocol):
+    """Finding a task: the task, and its session's project."""
+
+
 class ActivityPorts(AuditPorts, Protocol):
     """What recording a step needs: the session to touch and the audit trail."""
 
     sessions: SessionRepository
+
+
+class CancelPorts(ActivityPorts, TaskPorts, Protocol):
+    """Cancelling a run: the task, and the trail of its session."""
 
 
 class RetentionPorts(ActivityPorts, Protocol):
@@ -94,6 +107,10 @@ class GenerationPorts(IntakePorts, Protocol):
     tickets: TicketRepository
     tasks: TaskRepository
     jobs: JobQueue
+
+
+class GenerationStartPorts(GenerationPorts, ProviderPorts, Protocol):
+    """Starting a run also checks the director's provider choice against the tenant's settings."""
 
 
 class ReviewPorts(ActivityPorts, Protocol):

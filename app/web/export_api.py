@@ -14,6 +14,7 @@ from app.jira.client import JiraClient
 from app.offload import offload
 from app.pipeline.dry_run import dry_run
 from app.pipeline.export import export_csvs, export_results
+from app.pipeline.queries import session_events
 from app.pipeline.readiness import Readiness, assess_readiness, export_session
 from app.web.forge_identity import user_auth
 from app.web.routing import Auth, SecuredRoute
@@ -90,9 +91,7 @@ async def spec_zip(request: Request) -> Response:
 
 async def audit_trail(request: Request) -> Response:
     upload = await upload_session(request)
-    events = await offload(
-        services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=stored_id(upload)
-    )
+    events = await offload(session_events, services(request), scope_of(upload))
     return JSONResponse(
         {
             "events": [
