@@ -47,7 +47,10 @@ MAX_UPLOAD_BODY = LIMITS.max_total_bytes + 1024 * 1024
 
 
 def session_name(upload: UploadSession, files: list[str]) -> str:
-    """A name people recognise: the files' shared prefix ("UWEC spec"), else the first file, else the number."""
+    """A name people recognise: the one the director typed, else the files' shared prefix ("UWEC spec"), else the
+    first file, else the number."""
+    if upload.name:
+        return upload.name
     stems = [name.rsplit(".", 1)[0] for name in files]
     # The shared leading characters of all names: those of the first and the last in sort order.
     first, last = min(stems, default=""), max(stems, default="")
@@ -64,6 +67,7 @@ def session_json(upload: UploadSession, files: list[str]) -> dict[str, Any]:
     return {
         "id": stored_id(upload),
         "name": session_name(upload, files),
+        "typedName": upload.name,
         "files": len(files),
         "createdBy": upload.created_by,
         "projectKey": upload.project_key,
@@ -103,6 +107,16 @@ async def get_session(request: Request) -> Response:
     upload = await upload_session(request)
     contents = await offload(services(request).sessions.contents, [stored_id(upload)], tenant_id=upload.tenant_id)
     return JSONResponse(session_json(upload, contents[stored_id(upload)].files))
+
+
+async def rename_session(request: Request) -> Response:
+    """`{"name": "..."}` names the session; `{"name": null}` (or blank) names it after its files again."""
+    upload = await upload_session(request)
+    name = (await json_body(request, body_schemas.RENAME_SESSION)).get("name")
+    renamed = await offload(services(request).sessions.rename, stored_id(upload), tenant_id=upload.tenant_id, name=name)
+    await audit(request, stored_id(renamed), "renamed", name=renamed.name)
+    contents = await offload(services(request).sessions.contents, [stored_id(renamed)], tenant_id=renamed.tenant_id)
+    return JSONResponse(session_json(renamed, contents[stored_id(renamed)].files))
 
 
 def _too_large() -> UploadRejectedError:
@@ -192,6 +206,7 @@ def routes() -> list[SecuredRoute]:
         SecuredRoute("/api/sessions", create_session, auth=Auth.CONTEXT, methods=["POST"]),
         SecuredRoute(base, get_session, auth=Auth.CONTEXT),
         SecuredRoute(base, delete_session, auth=Auth.CONTEXT, methods=["DELETE"]),
+        SecuredRoute(base, rename_session, auth=Auth.CONTEXT, methods=["PATCH"]),
         SecuredRoute(f"{base}/files", upload_files, auth=Auth.CONTEXT, methods=["POST"]),
         SecuredRoute(f"{base}/files/{{name}}/kind", set_kind, auth=Auth.CONTEXT, methods=["PUT"]),
         SecuredRoute(f"{base}/files/{{name}}", remove_file, auth=Auth.CONTEXT, methods=["DELETE"]),
