@@ -7,10 +7,14 @@ import importlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.demo import HeadlessOptions
 
 # Commands defined beside their library, loaded only when run: importing them pulls in the intake, generation and
 # sandbox (networkx, jsonschema, uvicorn...), which `dtg --help` and the other commands never need.
@@ -118,6 +122,13 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None) -> None:
     "customfield_10050=Web. Repeatable.",
 )
 @click.option("--dry-run", is_flag=True, help="With --headless: print each create request, export nothing.")
+@click.option(
+    "--revise",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="With --headless: after the export, apply this folder (CSV files or a workbook) as the spec's revision "
+    "and print the plan's and the result's counts.",
+)
 def demo(
     port: int,
     sandbox_port: int,
@@ -126,15 +137,24 @@ def demo(
     project: str,
     fields: tuple[str, ...],
     dry_run: bool,
+    revise: Path | None,
 ) -> None:
     """Run the app and the Jira sandbox together, install the app, and print where to open it."""
     import asyncio
 
     if headless:
-        _headless_demo(port, sandbox_port, spec, project.upper(), dict(_field_value(f) for f in fields), dry_run)
+        from app.demo import HeadlessOptions
+
+        options = HeadlessOptions(
+            project_key=project.upper(),
+            field_defaults=dict(_field_value(f) for f in fields),
+            dry_run=dry_run,
+            revise_dir=revise,
+        )
+        _headless_demo(port, sandbox_port, spec, options)
         return
-    if spec is not None or dry_run or fields or project != "DTG":
-        raise click.UsageError("--spec, --project, --field and --dry-run go with --headless.")
+    if spec is not None or dry_run or fields or project != "DTG" or revise is not None:
+        raise click.UsageError("--spec, --project, --field, --dry-run and --revise go with --headless.")
 
     from app.launch import serve_demo
 
@@ -155,15 +175,12 @@ def _field_value(option: str) -> tuple[str, str]:
     return field_id.strip(), value.strip()
 
 
-def _headless_demo(
-    port: int, sandbox_port: int, spec: Path | None, project: str, fields: dict[str, str], dry_run: bool
-) -> None:
+def _headless_demo(port: int, sandbox_port: int, spec: Path | None, options: HeadlessOptions) -> None:
     import asyncio
     import tempfile
 
-    from app.demo import HeadlessOptions, default_spec_dir, run_headless
+    from app.demo import default_spec_dir, run_headless
 
-    options = HeadlessOptions(project_key=project, field_defaults=fields, dry_run=dry_run)
     spec_dir = spec or default_spec_dir()
     if spec_dir is None:
         raise click.UsageError("The UWEC sample is not at ../shared/sample_data/uwec; pass --spec DIR.")

@@ -14,8 +14,11 @@ from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory, create_db_engine, session_factory
 from app.db.export_settings import ExportSettingsRepository
 from app.db.forge_installations import ForgeInstallationRepository, is_forge_client_key
+from app.db.heartbeats import HeartbeatRepository
+from app.db.retention import RetentionRepository
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
+from app.db.tenant_cache import LocalVersions, RedisVersions, TenantCache
 from app.db.tenant_settings import TenantSettingsRepository
 from app.db.tenants import TenantRepository
 from app.db.tickets import TicketRepository
@@ -44,6 +47,8 @@ class Services:
     tenant_settings: TenantSettingsRepository
     export_settings: ExportSettingsRepository
     audit: AuditRepository
+    retention: RetentionRepository
+    heartbeats: HeartbeatRepository
     install_verifier: InstallTokenVerifier
     request_verifier: RequestTokenVerifier
     context_verifier: ContextTokenVerifier
@@ -66,13 +71,21 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
     engine = create_db_engine(settings.database_url)
     db = session_factory(engine)
     secrets = SecretBox(settings.secret_key)
-    tenants = TenantRepository(db, secrets)
+    versions = RedisVersions(settings.redis_url) if settings.redis_url else LocalVersions()
+    tenants = TenantRepository(db, secrets, versions)
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
+
+    async def load(client_key: str) -> Installation | None:
+        return await offload(tenants.find, client_key)
+
+    # Verifying a token costs no query and no decryption while the tenant is cached; any change to any tenant, in
+    # any process, empties every process's cache before its next lookup (see app/db/tenant_cache.py).
+    cache = TenantCache(load, versions)
 
     async def find_active(client_key: str) -> Installation | None:
         if is_forge_client_key(client_key):  # Forge tenants are reached through Forge tokens only
             return None
-        return await offload(tenants.find, client_key)
+        return await cache.find(client_key)
 
     return Services(
         settings=settings,
@@ -87,6 +100,8 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         tenant_settings=TenantSettingsRepository(db, secrets),
         export_settings=ExportSettingsRepository(db),
         audit=AuditRepository(db),
+        retention=RetentionRepository(db),
+        heartbeats=HeartbeatRepository(db),
         install_verifier=InstallTokenVerifier(
             keys_url=settings.connect_install_keys_url,
             app_base_url=settings.base_url,

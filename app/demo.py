@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app.container import Services, build_services
 from app.db.models import ACTIVE_TASK_STATES, Task
@@ -24,14 +25,19 @@ from app.logs import configure_logging
 from app.offload import offload
 from app.pipeline.dry_run import dry_run
 from app.pipeline.export import PROPERTY_KEY, export_results
-from app.pipeline.generation import start_generation
+from app.pipeline.generation import generate_tickets
 from app.pipeline.intake import IncomingFile, add_files, open_session, validate_session
 from app.pipeline.issue_requests import EPIC_KEY_PREFIX
 from app.pipeline.ports import SYSTEM, Scope
+from app.pipeline.queries import session_tickets
 from app.pipeline.readiness import export_session
+from app.pipeline.revision_plan import CHANGED, CONFLICT, GONE, NEW, UNCHANGED
+from app.pipeline.revisions import lineage_ids, revision_plan, start_revision
 from app.settings import Settings
 from workers.queue import DramatiqJobQueue
 
+SPEC_SUFFIXES = (".csv", ".xlsx", ".ods")
+PLAN_KINDS = (NEW, CHANGED, UNCHANGED, GONE, CONFLICT)
 SAMPLE_SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "sample_data" / "uwec"
 TASK_TIMEOUT_SECONDS = 600.0
 Echo = Callable[[str], None]
@@ -45,6 +51,8 @@ class HeadlessOptions:
     project_key: str = "DTG"
     field_defaults: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
+    # Export the spec, then apply this folder (CSV files or a workbook) as its revision.
+    revise_dir: Path | None = None
 
 
 @dataclass
@@ -61,12 +69,17 @@ class DemoReport:
     project_url: str = ""
     dry_run: bool = False
     epics: int = 0
+    summary: dict[str, Any] = field(default_factory=dict)
+    # After --revise: the result's counts, and how many issues the lineage should have.
+    revision: dict[str, int] | None = None
+    expected_issues: int | None = None
 
     @property
     def ok(self) -> bool:
         if self.dry_run:
             return not self.failures and self.issues == 0
-        return not self.failures and self.issues == sum(self.tickets.values()) > 0
+        expected = sum(self.tickets.values()) if self.expected_issues is None else self.expected_issues
+        return not self.failures and self.issues == expected > 0
 
     def lines(self) -> list[str]:
         by_area = ", ".join(f"{area} {count}" for area, count in sorted(self.tickets.items()))
@@ -82,6 +95,7 @@ class DemoReport:
             f"  Attachments:           {self.attachments}",
             f"  Failures:              {len(self.failures)}",
             *(f"    - {failure}" for failure in self.failures),
+            *(["Revision", *(f"  {name}: {count}" for name, count in self.revision.items())] if self.revision else []),
             f"  Time:                  {self.seconds:.1f} s",
             f"  Sandbox project:       {self.project_url}",
         ]
@@ -137,37 +151,94 @@ async def _flow(
     if options.field_defaults:  # what the admin would type on the configure page
         stored = services.export_settings.get(tenant.id)
         services.export_settings.save(tenant.id, dataclasses.replace(stored, field_defaults=options.field_defaults))
-    upload = open_session(
-        services.sessions, tenant_id=tenant.id, project_key=project.key, project_id=project.id, account_id=None
-    )
+    upload = open_session(services, tenant.id, SYSTEM, project_key=project.key, project_id=project.id)
     assert upload.id is not None
-    paths = sorted(spec_dir.glob("*.csv"))
-    files = [IncomingFile(path.name, path.read_bytes()) for path in paths]
-    add_files(services.sessions, tenant_id=tenant.id, session_id=upload.id, files=files)
-    intake = validate_session(services, tenant_id=tenant.id, session_id=upload.id)
-    report.files = len(files)
-    report.findings = Counter(str(finding.severity) for finding in intake.findings)
-    echo(f"Uploaded {len(files)} files from {spec_dir}: {len(intake.findings)} findings.")
-    if intake.blocking:
-        report.failures.append("The spec has blocking findings; run `dtg validate` on it to see them.")
+    if not await _upload_and_generate(services, Scope(tenant.id, upload.id), spec_dir, echo, report):
         return report
-
-    generation = start_generation(services, tenant_id=tenant.id, session_id=upload.id)
-    if not await _wait(services, generation, "Generating tickets", echo, report):
-        return report
-    report.tickets = Counter(t.area for t in services.tickets.list(tenant_id=tenant.id, session_id=upload.id))
+    report.tickets = Counter(t.area for t in session_tickets(services, Scope(tenant.id, upload.id)))
 
     jira = JiraClient(services.http, tenant, services.settings.app_key)
     if not await _project_fits(services, jira, tenant.id, upload.id, project.key, echo, report):
         return report
     # The step the export button takes: the readiness gate, the run, the session's stage and the audit event.
-    export = await export_session(services, Scope(tenant.id, upload.id), SYSTEM, jira, project.key)
-    await _wait(services, export, "Exporting to the Jira sandbox", echo, report)
-    results = export_results(services, tenant.id, upload.id)
+    if not await _export(
+        services, Scope(tenant.id, upload.id), jira, project.key, "Exporting to the Jira sandbox", echo, report
+    ):
+        return report
+    _count_in_sandbox(stack, [upload.id], report)
+    if options.revise_dir is not None:
+        await _revise(stack, services, Scope(tenant.id, upload.id), jira, options.revise_dir, echo, report)
+    return report
+
+
+async def _upload_and_generate(
+    services: Services, scope: Scope, spec_dir: Path, echo: Echo, report: DemoReport
+) -> bool:
+    """Upload the folder's CSV files or workbooks, validate, generate offline; False (recorded) if anything failed."""
+    paths = sorted(p for p in spec_dir.iterdir() if p.suffix.lower() in SPEC_SUFFIXES)
+    files = [IncomingFile(path.name, path.read_bytes()) for path in paths]
+    add_files(services, scope, SYSTEM, files)
+    intake = validate_session(services, tenant_id=scope.tenant_id, session_id=scope.session_id)
+    report.files = len(files)
+    report.findings = Counter(str(finding.severity) for finding in intake.findings)
+    echo(f"Uploaded {len(files)} files from {spec_dir}: {len(intake.findings)} findings.")
+    if intake.blocking:
+        report.failures.append("The spec has blocking findings; run `dtg validate` on it to see them.")
+        return False
+    # The generate button's step, with the offline writer whatever LLM the environment sets up.
+    generation = generate_tickets(services, scope, SYSTEM, "offline")
+    return await _wait(services, generation, "Generating tickets", echo, report)
+
+
+async def _export(
+    services: Services, scope: Scope, jira: JiraClient, project_key: str, what: str, echo: Echo, report: DemoReport
+) -> bool:
+    export = await export_session(services, scope, SYSTEM, jira, project_key)
+    done = await _wait(services, export, what, echo, report)
+    results = export_results(services, scope.tenant_id, scope.session_id)
     report.failures += [f"{t.key}: {t.error}" for t in results.tickets if t.error]
     report.links_planned = int(results.summary.get("links_total", 0))
-    _count_in_sandbox(stack, upload.id, report)
-    return report
+    report.summary = results.summary
+    return done
+
+
+async def _revise(
+    stack: DemoStack,
+    services: Services,
+    exported: Scope,
+    jira: JiraClient,
+    revise_dir: Path,
+    echo: Echo,
+    report: DemoReport,
+) -> None:
+    """ "Revise this spec": a new session from the exported one, the revised files, the plan, then applying it."""
+    upload = start_revision(services, exported, SYSTEM)
+    assert upload.id is not None
+    scope = Scope(exported.tenant_id, upload.id)
+    if not await _upload_and_generate(services, scope, revise_dir, echo, report):
+        return
+    plan = await revision_plan(services, jira, tenant_id=scope.tenant_id, session_id=scope.session_id)
+    counts = plan.counts()
+    echo("  Plan: " + ", ".join(f"{kind} {counts.get(kind, 0)}" for kind in PLAN_KINDS) + f", moved {len(plan.moves)}")
+    for move in plan.moves:
+        echo(f"    moved {move.name}: {move.from_key} -> {move.to_key}")
+    if not await _export(services, scope, jira, upload.project_key, "Applying the revision", echo, report):
+        return
+    applied = dict(report.summary.get("revision") or {})
+    report.revision = {
+        "Created": int(report.summary.get("created", 0)),
+        "Updated": int(applied.get("updated", 0)),
+        "Unchanged": counts.get(UNCHANGED, 0),
+        "Flagged": int(applied.get("flagged", 0)),
+        "Conflicts": int(applied.get("conflicts", 0)),
+        "Commented": int(applied.get("commented", 0)),
+        "Moved": int(applied.get("moved", 0)),
+        "Links removed": int(applied.get("links_removed", 0)),
+    }
+    _count_in_sandbox(stack, lineage_ids(upload), report)
+    report.tickets = Counter(t.area for t in session_tickets(services, scope))
+    # Every issue of the lineage stays (gone ones are flagged, never deleted): issues = tickets + gone ones.
+    report.expected_issues = sum(report.tickets.values()) + counts.get(GONE, 0)
 
 
 async def _project_fits(
@@ -213,13 +284,14 @@ async def _wait(services: Services, task_id: int, what: str, echo: Echo, report:
     return True
 
 
-def _count_in_sandbox(stack: DemoStack, session_id: int, report: DemoReport) -> None:
-    """What the sandbox holds for this session, counted on its side rather than from our own records."""
+def _count_in_sandbox(stack: DemoStack, session_ids: list[int], report: DemoReport) -> None:
+    """What the sandbox holds for these sessions, counted on its side rather than from our own records."""
     store = stack.sandbox.state.sandbox.store
+    wanted = {str(s) for s in session_ids}
     ours = {
         issue.id: str(issue.properties[PROPERTY_KEY].get("ticketKey", ""))
         for issue in store.issues.values()
-        if (issue.properties.get(PROPERTY_KEY) or {}).get("sessionId") == str(session_id)
+        if (issue.properties.get(PROPERTY_KEY) or {}).get("sessionId") in wanted
     }
     report.epics = sum(1 for key in ours.values() if key.startswith(EPIC_KEY_PREFIX))
     report.issues = len(ours) - report.epics

@@ -29,6 +29,7 @@ from app.web import (
     pages,
     panels,
     review_api,
+    revision_api,
     session_api,
 )
 from app.web.body_limit import BodyLimitMiddleware
@@ -74,6 +75,7 @@ def routes() -> list[SecuredRoute | SecuredMount]:
         *generation_api.routes(),
         *review_api.routes(),
         *export_api.routes(),
+        *revision_api.routes(),
         *panels.routes(),
         *admin.routes(),
         *ops_api.routes(),

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import get_type_hints
 
 import networkx as nx
 import pytest
 
+from app.container import Services
 from tests.support import REPO
 
 pytestmark = [pytest.mark.unit, pytest.mark.web]
@@ -100,3 +102,34 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
 def test_use_cases_get_their_ports_not_the_composition_root() -> None:
     """app/pipeline/ports.py declares what a use case needs; only the entry points and the web know `Services`."""
     assert _offenders(_modules("pipeline"), ("app.container",)) == []
+
+
+# The Connect and Forge lifecycle fronts hand the tenant stores to the adapters they wrap (app/connect, app/forge).
+ADAPTER_FRONTS = {"lifecycle.py", "forge.py", "forge_identity.py"}
+
+
+def _is_services(node: ast.expr) -> bool:
+    """`services(request)`, `request.state.services`, or a local holding them (`services`, `current`)."""
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id == "services"
+    if isinstance(node, ast.Attribute):
+        return node.attr == "services"
+    return isinstance(node, ast.Name) and node.id in {"services", "current"}
+
+
+def test_the_web_layer_calls_use_cases_not_repositories() -> None:
+    """A handler parses, calls a use case or query of app/pipeline with `services` as its ports, and renders: no
+    module of app/web imports a repository or picks one off `Services`. Records (app.db.models) are what they return.
+    """
+    web = _modules("web")
+    imports = [found for found in _offenders(web, ("app.db",)) if not found.endswith(" imports app.db.models")]
+    repositories = {name for name, kind in get_type_hints(Services).items() if kind.__name__.endswith("Repository")}
+    assert {"sessions", "tickets", "tasks", "audit", "retention", "heartbeats"} <= repositories
+    reached = [
+        f"{path.relative_to(REPO)}:{node.lineno} takes services.{node.attr}"
+        for path in web
+        if path.name not in ADAPTER_FRONTS
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr in repositories and _is_services(node.value)
+    ]
+    assert imports + reached == []

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.export.helpers import revised_uwec
 from tests.support import DTG, UWEC, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.export]
@@ -100,3 +101,23 @@ def test_a_team_managed_project_gets_its_epics_and_issues(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stdout + done.stderr
     assert _number("Issues in the sandbox", done.stdout) == _number("Tickets", done.stdout) > 100
     assert _number("Epics", done.stdout) == 7
+
+
+def test_the_revise_option_applies_a_revised_spec_and_prints_the_counts(tmp_path: Path) -> None:
+    revised = revised_uwec(tmp_path / "revised")
+    done = _headless(tmp_path / "run", "--revise", str(revised))
+    assert done.returncode == 0, done.stdout + done.stderr
+    output = done.stdout
+
+    def count(label: str) -> int:
+        match = re.search(rf"^  {label}: (\d+)$", output, re.MULTILINE)
+        assert match, f"no '{label}' in the summary:\n{output}"
+        return int(match.group(1))
+
+    # Two bundles left the spec (one deleted, one marked d): flagged, not deleted, so the sandbox keeps all 109.
+    assert (count("Created"), count("Flagged"), count("Conflicts"), count("Moved")) == (0, 2, 0, 1)
+    assert count("Updated") > 0 and count("Unchanged") > 0
+    assert count("Updated") + count("Unchanged") == _number("Tickets", output) == 107
+    assert _number("Issues in the sandbox", output) == 109
+    assert "moved field_athena_id: bundle.node.bio.build -> bundle.node.job.build" in output
+    assert "Applying the revision: done. " in output

@@ -109,6 +109,9 @@ class UploadSession(SQLModel, table=True):
     site_description: str = Field(default="", max_length=2048)
     created_at: datetime = _timestamp()
     last_activity_at: datetime = _timestamp()
+    # A revision of an exported spec: {"of": the session it revises, "lineage": every session before it, oldest
+    # first, "choices": {ticket key: "keep" | "overwrite" | "comment"} for issues edited in Jira}; None otherwise.
+    revision: dict[str, Any] | None = Field(default=None, sa_column=_json_column(nullable=True))
 
 
 class SpecFile(SQLModel, table=True):
@@ -124,6 +127,8 @@ class SpecFile(SQLModel, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
     kind_override: str | None = Field(default=None, max_length=64)
+    # A workbook's tabs whose type the director set: {tab name: kind}; None for a CSV file or no tab set.
+    tab_kinds: dict[str, str] | None = Field(default=None, sa_column=_json_column(nullable=True))
     created_at: datetime = _timestamp()
 
 
@@ -203,6 +208,8 @@ class TenantSettings(SQLModel, table=True):
     llm_base_url: str | None = Field(default=None, max_length=1024)
     status_mapping: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     default_labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The spec describes a site that exists today: rows marked d exist whatever their parent's status says.
+    existing_site: bool = False
     updated_by: str | None = Field(default=None, max_length=128)
     updated_at: datetime = _timestamp()
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import func, update
@@ -30,6 +31,7 @@ class StoredFile:
     name: str
     data: bytes
     kind_override: str | None
+    tab_kinds: Mapping[str, str] = field(default_factory=dict)  # a workbook's tabs retyped by the director
 
 
 class SessionRepository:
@@ -45,6 +47,7 @@ class SessionRepository:
         created_by: str | None = None,
         site_name: str = "",
         site_description: str = "",
+        revision: dict[str, Any] | None = None,
     ) -> UploadSession:
         with self._sessions() as session:
             upload = UploadSession(
@@ -54,6 +57,7 @@ class SessionRepository:
                 created_by=created_by,
                 site_name=site_name,
                 site_description=site_description,
+                revision=revision,
             )
             session.add(upload)
             session.commit()
@@ -123,6 +127,16 @@ class SessionRepository:
             session.refresh(upload)
             return upload
 
+    def set_revision(self, session_id: int, *, tenant_id: int, revision: dict[str, Any]) -> None:
+        """Replace the session's revision record (its conflict choices change)."""
+        with self._sessions() as session:
+            session.execute(
+                update(UploadSession)
+                .where(col(UploadSession.id) == session_id, col(UploadSession.tenant_id) == tenant_id)
+                .values(revision=revision, last_activity_at=utcnow())
+            )
+            session.commit()
+
     def touch(self, session_id: int, *, tenant_id: int) -> None:
         """Record activity: a session is deleted 7 days after its last one (app/pipeline/retention.py)."""
         with self._sessions() as session:
@@ -134,7 +148,14 @@ class SessionRepository:
             session.commit()
 
     def put_file(
-        self, session_id: int, *, tenant_id: int, name: str, data: bytes, kind_override: str | None = None
+        self,
+        session_id: int,
+        *,
+        tenant_id: int,
+        name: str,
+        data: bytes,
+        kind_override: str | None = None,
+        tab_kinds: Mapping[str, str] | None = None,
     ) -> None:
         """Add a file, or replace the file of the same name (re-uploading a corrected export)."""
         self.get(session_id, tenant_id=tenant_id)
@@ -143,6 +164,7 @@ class SessionRepository:
                 select(SpecFile).where(SpecFile.session_id == session_id, SpecFile.name == name)
             ).first() or SpecFile(tenant_id=tenant_id, session_id=session_id, name=name, data=b"", sha256="")
             stored.data, stored.sha256, stored.kind_override = data, hashlib.sha256(data).hexdigest(), kind_override
+            stored.tab_kinds = dict(tab_kinds) if tab_kinds else None
             stored.created_at = utcnow()
             session.add(stored)
             session.commit()
@@ -193,6 +215,7 @@ class SessionRepository:
                     tenant_id=tenant_id, session_id=session_id, name=name, data=b"", sha256=""
                 )
                 stored.data, stored.sha256, stored.kind_override = data, hashlib.sha256(data).hexdigest(), None
+                stored.tab_kinds = None  # a new upload is recognised afresh, as its file's type is
                 stored.created_at = utcnow()
                 session.add(stored)
             account_id, action, detail = audit
@@ -221,11 +244,14 @@ class SessionRepository:
         file is added, replaced, removed or retyped, so drafts made before can be told out of date."""
         with self._sessions() as session:
             query = (
-                select(SpecFile.name, SpecFile.sha256, SpecFile.kind_override)
+                select(SpecFile.name, SpecFile.sha256, SpecFile.kind_override, SpecFile.tab_kinds)
                 .where(SpecFile.session_id == session_id, SpecFile.tenant_id == tenant_id)
                 .order_by(col(SpecFile.name))
             )
-            rows = [f"{name}\t{sha}\t{kind or ''}" for name, sha, kind in session.exec(query)]
+            rows = [
+                f"{name}\t{sha}\t{kind or ''}" + (f"\t{json.dumps(tabs, sort_keys=True)}" if tabs else "")
+                for name, sha, kind, tabs in session.exec(query)
+            ]
         return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
     def files(self, session_id: int, *, tenant_id: int) -> list[StoredFile]:
@@ -235,4 +261,4 @@ class SessionRepository:
                 .where(SpecFile.session_id == session_id, SpecFile.tenant_id == tenant_id)
                 .order_by(col(SpecFile.name))
             )
-            return [StoredFile(f.name, f.data, f.kind_override) for f in session.exec(query)]
+            return [StoredFile(f.name, f.data, f.kind_override, f.tab_kinds or {}) for f in session.exec(query)]

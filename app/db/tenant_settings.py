@@ -20,6 +20,7 @@ class StoredSettings:
     has_api_key: bool = False
     status_mapping: dict[str, str] = field(default_factory=dict)
     default_labels: list[str] = field(default_factory=list)
+    existing_site: bool = False
     updated_by: str | None = None
     updated_at: datetime | None = None
     configured: bool = False
@@ -53,6 +54,7 @@ class TenantSettingsRepository:
         status_mapping: dict[str, str],
         default_labels: list[str],
         updated_by: str | None,
+        existing_site: bool = False,
         new_api_key: str | None = None,
         remove_api_key: bool = False,
     ) -> StoredSettings:
@@ -64,6 +66,7 @@ class TenantSettingsRepository:
             row.llm_base_url = base_url
             row.status_mapping = status_mapping
             row.default_labels = default_labels
+            row.existing_site = existing_site
             row.updated_by = updated_by
             row.updated_at = utcnow()
             if new_api_key:
@@ -84,6 +87,7 @@ def _stored(row: TenantSettings) -> StoredSettings:
         has_api_key=bool(row.llm_api_key_encrypted),
         status_mapping=dict(row.status_mapping),
         default_labels=list(row.default_labels),
+        existing_site=row.existing_site,
         updated_by=row.updated_by,
         updated_at=row.updated_at,
         configured=True,

@@ -6,14 +6,17 @@ from sqlmodel import select
 
 from app.db.engine import SessionFactory
 from app.db.models import Tenant, utcnow
+from app.db.tenant_cache import LocalVersions, TenantVersions
 from app.domain.installation import Installation, InstallPayload
 from app.encryption import SecretBox
 
 
 class TenantRepository:
-    def __init__(self, sessions: SessionFactory, secrets: SecretBox) -> None:
+    def __init__(self, sessions: SessionFactory, secrets: SecretBox, versions: TenantVersions | None = None) -> None:
         self._sessions = sessions
         self._secrets = secrets
+        # Bumped after every committed change, so every process's TenantCache drops what it holds.
+        self.versions = versions or LocalVersions()
 
     def find(self, client_key: str, *, include_uninstalled: bool = False) -> Installation | None:
         with self._sessions() as session:
@@ -48,7 +51,9 @@ class TenantRepository:
             session.add(tenant)
             session.commit()
             session.refresh(tenant)
-            return self._to_installation(tenant)
+            installation = self._to_installation(tenant)
+        self.versions.bump()
+        return installation
 
     def mark_uninstalled(self, client_key: str) -> bool:
         """Idempotent: a second uninstall changes nothing and still reports success."""
@@ -61,6 +66,7 @@ class TenantRepository:
                 tenant.updated_at = tenant.uninstalled_at
                 session.add(tenant)
                 session.commit()
+                self.versions.bump()
             return True
 
     def set_enabled(self, client_key: str, enabled: bool) -> None:
@@ -71,6 +77,7 @@ class TenantRepository:
                 tenant.updated_at = utcnow()
                 session.add(tenant)
                 session.commit()
+                self.versions.bump()
 
     def _to_installation(self, tenant: Tenant) -> Installation:
         assert tenant.id is not None

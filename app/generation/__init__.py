@@ -2,10 +2,10 @@
 
 Public API::
 
-    drafts = draft_tickets(intake)                 # DraftSet: .drafts, .findings, .cycles (pure, synchronous)
+    drafts = draft_tickets(intake, existing_site=False)  # DraftSet: .drafts, .findings, .cycles (pure, synchronous)
     ticket = finish_ticket(draft, prose)           # description = f(draft, prose); attachments when oversize
     result = await generate_tickets(intake, writer=None, site_name="", site_description="", concurrency=8,
-                                    on_ticket=None, is_cancelled=None)
+                                    on_ticket=None, is_cancelled=None, existing_site=False)
     result.tickets, result.findings, result.usage, result.cycles, result.not_written, result.to_dict()
     topological_order(result.tickets)              # keys, blockers first; always succeeds for a result
     validate_adf(document) -> list[str]            # schema violations; empty when valid

@@ -15,6 +15,9 @@ from app.generation.tables import Table
 
 Node = dict[str, Any]
 
+# A cell holding markup (help text with <strong>, <code>) is shown as code, so it reads as written, not as prose.
+_MARKUP = re.compile(r"</?[a-zA-Z][^<>]*>")
+
 
 def text(value: str, *marks: str) -> Node | None:
     """A text node, or None for an empty string (which ADF does not allow)."""
@@ -33,6 +36,22 @@ def inline(value: str, *marks: str) -> list[Node]:
         if number:
             nodes.append({"type": "hardBreak"})
         if node := text(line, *marks):
+            nodes.append(node)
+    return nodes
+
+
+def marked(value: str) -> list[Node]:
+    """Like `inline`, but every HTML tag in the text is a code span: `<h2>` reads as the tag it names, not as
+    stray markup (ADF shows text literally, so a bare tag looks like a rendering bug)."""
+    nodes: list[Node] = []
+    for number, line in enumerate(value.replace("\r\n", "\n").split("\n")):
+        if number:
+            nodes.append({"type": "hardBreak"})
+        end = 0
+        for match in _MARKUP.finditer(line):
+            nodes.extend(n for n in (text(line[end : match.start()]), text(match.group(), "code")) if n)
+            end = match.end()
+        if node := text(line[end:]):
             nodes.append(node)
     return nodes
 
@@ -67,7 +86,7 @@ def task_list(items: list[str], local_id: str) -> Node | None:
         "type": "taskList",
         "attrs": {"localId": local_id},
         "content": [
-            {"type": "taskItem", "attrs": {"localId": f"{local_id}-{number}", "state": "TODO"}, "content": inline(item)}
+            {"type": "taskItem", "attrs": {"localId": f"{local_id}-{number}", "state": "TODO"}, "content": marked(item)}
             for number, item in enumerate(items, start=1)
         ],
     }
@@ -85,10 +104,6 @@ def code_block(value: str, language: str = "") -> Node | None:
 
 def panel(panel_type: str, *content: Node | None) -> Node:
     return {"type": "panel", "attrs": {"panelType": panel_type}, "content": [c for c in content if c is not None]}
-
-
-# A cell holding markup (help text with <strong>, <code>) is shown as code, so it reads as written, not as prose.
-_MARKUP = re.compile(r"</?[a-zA-Z][^<>]*>")
 
 
 def table(spec: Table) -> Node:

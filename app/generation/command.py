@@ -46,6 +46,12 @@ from app.llm.providers import PROVIDER_NAMES, PROVIDERS
 @click.option("--site-name", default="", help="The site's name, for the writer.")
 @click.option("--site-description", default="", help="One line about the site, for the writer.")
 @click.option("--type", "types", multiple=True, metavar="FILE=TYPE", help="Set the type of a file (repeatable).")
+@click.option(
+    "--existing-site",
+    is_flag=True,
+    help="The spec describes a site that exists today: rows marked d are removal work wherever they are (the "
+    "configure page's setting).",
+)
 def generate_command(
     files: tuple[Path, ...],
     out: Path,
@@ -56,6 +62,7 @@ def generate_command(
     site_name: str,
     site_description: str,
     types: tuple[str, ...],
+    existing_site: bool,
 ) -> None:
     """Draft Jira tickets from spec CSV files or workbooks. Exit status: 0 written, 1 the spec has blocking findings
     or gives no ticket, 2 misuse."""
@@ -74,7 +81,7 @@ def generate_command(
             if finding.severity is Severity.BLOCKING:
                 click.echo(f"  {finding.file or 'upload'}: {finding.message}", err=True)
         raise SystemExit(1)
-    if not draft_tickets(intake).drafts:
+    if not draft_tickets(intake, existing_site=existing_site).drafts:
         click.echo(f"Cannot generate tickets: {intake.why_no_tickets()}", err=True)
         raise SystemExit(1)
 
@@ -87,6 +94,7 @@ def generate_command(
                 site_name=site_name,
                 site_description=site_description,
                 concurrency=config.concurrency,
+                existing_site=existing_site,
             )
         finally:
             await writer.aclose()

@@ -1,7 +1,9 @@
 """Success criteria derived from the spec rows a ticket delivers: one checkable statement per item, deterministic.
 
 Each criterion names the item by label and machine name and states what a reviewer can check in Drupal's UI or
-configuration export: a field's type, required flag, number of values, widget and reference targets; a bundle's
+configuration export: a field's type, required flag, number of values, widget and reference targets (a type, widget,
+display plugin or base table with the Drupal id intake mapped its label to: "Autocomplete
+[entity_reference_autocomplete]"); a bundle's
 settings in words; a view's base table and each display's plugin; a workflow's states and transitions; an image
 style's effects; a responsive style's fallback and mapped styles; a role's machine name; what a removal removes.
 Notes from the spec travel with the item they are written on, so "render as H2" reaches the criterion it concerns.
@@ -10,10 +12,13 @@ The writer (model or offline) only adds the user story and criteria for what not
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
 
 from app.generation.naming import noun_of
 from app.generation.tables import KIND_OF, cell_by_role
+from app.intake import Code, Finding
 from app.intake import model as spec
 from app.intake.names import machine_name_problem, to_machine_name
 
@@ -27,8 +32,8 @@ BUNDLE_SETTINGS: tuple[tuple[str, str], ...] = (
     ("scheduled", "scheduled publishing"),
     ("searched", "site search indexing"),
 )
-_YES = frozenset({"y", "yes", "x", "true", "1", "on"})
-_NO = frozenset({"n", "no", "false", "0", "off", "-"})
+YES = frozenset({"y", "yes", "x", "true", "1", "on"})
+NO = frozenset({"n", "no", "false", "0", "off", "-"})
 
 
 def named(item: spec.SpecItem) -> str:
@@ -46,8 +51,21 @@ def named(item: spec.SpecItem) -> str:
     return f"{label} ({item.machine_name})"
 
 
+# Inline formatting a spec author pasted from help text: a criterion says what it means, the table keeps it exact.
+_FORMATTING = re.compile(r"</?(?:strong|b|em|i|u|span|small|code|a|p|br|div)\b[^<>]*>", re.IGNORECASE)
+_BREAK = re.compile(r"<(?:br|/?p|/?div)\b", re.IGNORECASE)
+
+
+def readable(text: str) -> str:
+    """A note on one line, as prose: formatting tags dropped (a line break or paragraph becomes a space) and
+    entities decoded when the note is HTML; any other tag (`<h2>`) stays, and the description shows it as code."""
+    if _FORMATTING.search(text):
+        text = html.unescape(_FORMATTING.sub(lambda m: " " if _BREAK.match(m.group()) else "", text))
+    return " ".join(text.split())
+
+
 def _with_notes(text: str, item: spec.SpecItem) -> str:
-    notes = " ".join(item.notes.split()).rstrip(".")
+    notes = readable(item.notes).rstrip(".")
     return f"{text}; the spec notes: {notes}" if notes else text
 
 
@@ -67,9 +85,9 @@ def setting_words(item: spec.Bundle) -> list[str]:
         value = cell_by_role(item, role)
         if not value:
             continue
-        if value.lower() in _YES:
+        if value.lower() in YES:
             words.append(f"{name} on")
-        elif value.lower() in _NO:
+        elif value.lower() in NO:
             words.append(f"{name} off")
         else:
             words.append(f"{name}: '{value}'")
@@ -83,13 +101,21 @@ def bundle_criteria(item: spec.Bundle) -> list[str]:
     lines[0] += "."
     if words := setting_words(item):
         lines.append(f"{item.label} settings: {', '.join(words)}.")
-    if (alias := cell_by_role(item, "url_alias")) and alias.lower() not in _NO:
+    if (alias := cell_by_role(item, "url_alias")) and alias.lower() not in NO:
         lines.append(f"New {item.label} items get URL aliases from the pattern {alias}.")
     return lines
 
 
+def with_id(text: str, drupal_id: str) -> str:
+    """A plugin as the spec names it with the Drupal id intake mapped it to: "Entity reference [entity_reference]"
+    (brackets, as labels often have parentheses of their own); once when the spec wrote the id itself, the text
+    alone when it maps to none."""
+    text = " ".join(text.split())
+    return f"{text} [{drupal_id}]" if drupal_id and drupal_id != text else text
+
+
 def field_criterion(item: spec.FieldInstance, model: spec.SpecModel) -> str:
-    parts = [item.field_type or "type not given"]
+    parts = [with_id(item.field_type, item.field_type_id) or "type not given"]
     if item.required is not None:
         parts.append("required" if item.required else "optional")
     if item.cardinality == spec.UNLIMITED:
@@ -97,7 +123,7 @@ def field_criterion(item: spec.FieldInstance, model: spec.SpecModel) -> str:
     elif item.cardinality is not None:
         parts.append(f"{item.cardinality} value{'s' if item.cardinality != 1 else ''}")
     if item.widget:
-        parts.append(f"widget {item.widget}")
+        parts.append(f"widget {with_id(item.widget, item.widget_id)}")
     if item.reference_targets:
         parts.append("references " + ", ".join(bundle_label(model, t) for t in item.reference_targets))
     if item.reused:
@@ -108,13 +134,17 @@ def field_criterion(item: spec.FieldInstance, model: spec.SpecModel) -> str:
 
 
 def _display_criterion(item: spec.ViewDisplay) -> str:
-    plugin = f" uses the {item.display_plugin} display plugin" if item.display_plugin else " exists"
+    plugin = (
+        f" uses the {with_id(item.display_plugin, item.display_plugin_id)} display plugin"
+        if item.display_plugin
+        else " exists"
+    )
     return _held(item, _with_notes(f"Display {named(item)}{plugin}", item) + ".")
 
 
 def _view_criteria(item: spec.View) -> list[str]:
     facts = [
-        f"base table {item.base_table}" if item.base_table else "",
+        f"base table {with_id(item.base_table, item.base_table_id)}" if item.base_table else "",
         f"status {item.enabled}" if item.enabled else "",
     ]
     said = ", ".join(f for f in facts if f)
@@ -140,7 +170,7 @@ def _transition_criteria(rows: Sequence[spec.WorkflowTransition], model: spec.Sp
         states = {s.machine_name: s.label for s in model.states if s.workflow == first.workflow}
         sources = dict.fromkeys(states.get(s, s) for row in group for s in row.from_states)
         target = states.get(first.to_state, first.to_state) or "an unresolved state"
-        notes = dict.fromkeys(" ".join(row.notes.split()) for row in group if row.notes.strip())
+        notes = dict.fromkeys(readable(row.notes) for row in group if row.notes.strip())
         text = f"Transition {named(first)} goes from {', '.join(sources) or 'no resolved state'} to {target}"
         if notes:
             text += f"; the spec notes: {' / '.join(notes)}"
@@ -155,7 +185,7 @@ def _style_criterion(item: spec.ImageStyle, effects: Sequence[spec.ImageEffect])
             " ".join(filter(None, (e.effect or e.label, f"({e.settings})" if e.settings else ""))) for e in mine
         )
         return _held(item, f"Image style {named(item)} applies, in order: {listed}.")
-    if notes := " ".join(item.notes.split()).rstrip("."):
+    if notes := readable(item.notes).rstrip("."):
         return _held(item, f"Image style {named(item)} applies: {notes}.")
     return _held(item, f"Image style {named(item)} exists.")
 
@@ -214,7 +244,7 @@ def not_built_criterion(item: spec.SpecItem) -> str:
 
 
 def _states_criterion(states: Sequence[spec.WorkflowState]) -> str:
-    notes = "".join(f"; {s.label}: {' '.join(s.notes.split())}" for s in states if s.notes.strip())
+    notes = "".join(f"; {s.label}: {readable(s.notes)}" for s in states if s.notes.strip())
     return f"The workflow has exactly the states {', '.join(named(s) for s in states)}{notes}."
 
 
@@ -243,17 +273,56 @@ def _item_criteria(item: spec.SpecItem, model: spec.SpecModel, effects: Sequence
     return []  # image effects are stated with their style
 
 
+# Where (file, record) -> what intake could not resolve there and the one name it suggests: (column, text, name).
+Suggested = Mapping[tuple[str, int], Sequence[tuple[str, str, str]]]
+_UNKNOWN = re.compile(r"""^(['"])(.*?)\1 does not exist""")
+_A_SET = re.compile(r"(?:all|any|every)\b", re.IGNORECASE)
+
+
+def unique_suggestions(findings: Iterable[Finding]) -> dict[tuple[str, int], list[tuple[str, str, str]]]:
+    """Intake's unresolved references that have exactly one suggestion, by row: the ticket uses that name as intake
+    wrote it (not a paraphrase), marked as a suggestion for the spec author to confirm."""
+    found: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
+    for finding in findings:
+        if finding.code != Code.UNKNOWN_REFERENCE or not finding.suggestion or ", " in finding.suggestion:
+            continue
+        text = match.group(2) if (match := _UNKNOWN.match(finding.message)) else finding.value
+        if _A_SET.match(text):  # "All", "All except layout sections": a set of bundles, not a misspelt name
+            continue
+        found.setdefault((finding.file, finding.record), []).append((finding.column, text, finding.suggestion))
+    return found
+
+
+def suggestion_criteria(item: spec.SpecItem, suggested: Suggested) -> list[str]:
+    """ "Entities Used On 'Program' of Content Thumbnail (content_thumbnail) names nothing in the spec: use Academic
+    Program, intake's suggestion, once the spec author confirms it." """
+    return [
+        f"{column} '{text}' of {named(item)} names nothing in the spec: use {name}, intake's suggestion, once the "
+        "spec author confirms it."
+        for column, text, name in suggested.get((item.source.file, item.source.record), ())
+    ]
+
+
 def criteria_for(
     items: Iterable[spec.SpecItem],
     model: spec.SpecModel,
     *,
     removal: bool = False,
     dropped: Iterable[spec.SpecItem] = (),
+    suggested: Suggested | None = None,
 ) -> tuple[str, ...]:
-    """Criteria for the rows a ticket delivers (`items`), in their order, plus a "do not build" line per dropped row."""
+    """Criteria for the rows a ticket delivers (`items`), in their order, plus a "do not build" line per dropped row;
+    each row intake could not resolve but has one suggestion for gets a line naming it (`unique_suggestions`)."""
     items = list(items)
+    suggested = suggested or {}
     if removal:
-        return tuple(dict.fromkeys(removal_criterion(item, model) for item in items))
+        return tuple(
+            dict.fromkeys(
+                line
+                for item in items
+                for line in (removal_criterion(item, model), *suggestion_criteria(item, suggested))
+            )
+        )
     effects = [i for i in items if isinstance(i, spec.ImageEffect)]
     transitions = [i for i in items if isinstance(i, spec.WorkflowTransition)]
     states = [i for i in items if isinstance(i, spec.WorkflowState)]
@@ -267,5 +336,6 @@ def criteria_for(
                 lines.extend(_transition_criteria(transitions, model))
         else:
             lines.extend(_item_criteria(item, model, effects))
+        lines.extend(suggestion_criteria(item, suggested))
     lines.extend(not_built_criterion(item) for item in dropped)
     return tuple(dict.fromkeys(lines))

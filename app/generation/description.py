@@ -123,7 +123,7 @@ def _criteria(draft: TicketDraft, prose: TicketProse, attached: bool) -> list[No
 def _notes(notes: tuple[str, ...]) -> list[Node | None]:
     if not notes:
         return []
-    return [adf.heading("Notes from the spec"), *(adf.paragraph(adf.inline(note)) for note in notes)]
+    return [adf.heading("Notes from the spec"), *(adf.paragraph(adf.marked(note)) for note in notes)]
 
 
 _WHO = {
@@ -144,6 +144,7 @@ def finding_line(finding: dict[str, Any]) -> str:
             (
                 str(finding.get("file", "")),
                 f"record {finding['record']}" if finding.get("record") else "",
+                f"cell {finding['cell']}" if finding.get("cell") else "",
                 str(finding.get("column", "")),
             ),
         )

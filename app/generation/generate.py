@@ -9,7 +9,8 @@ from typing import Any
 
 from app.errors import AppError, WhoCanFix
 from app.generation.briefs import brief_for
-from app.generation.defects import contradictions, storage_conflicts
+from app.generation.criteria import unique_suggestions
+from app.generation.defects import contradictions, setting_contradictions, storage_conflicts
 from app.generation.dependencies import TicketCycle, link
 from app.generation.grouping import group_units
 from app.generation.oversize import describe
@@ -63,8 +64,11 @@ class GenerationResult:
         }
 
 
-def draft_tickets(intake: IntakeResult) -> DraftSet:
+def draft_tickets(intake: IntakeResult, *, existing_site: bool = False) -> DraftSet:
     """Group the spec into tickets, attach their findings and link them. Pure and deterministic.
+
+    `existing_site` (the Jira admin's setting): the spec describes a site that exists today, so rows marked d are
+    removal work even inside a bundle or view still to be built; otherwise those become "do not build" lines.
 
     Raises GenerationBlockedError when the intake has blocking findings.
     """
@@ -73,24 +77,32 @@ def draft_tickets(intake: IntakeResult) -> DraftSet:
         raise GenerationBlockedError(
             "The spec cannot be turned into tickets until these are fixed: " + " | ".join(blocking)
         )
-    units = group_units(intake.model)
+    units = group_units(intake.model, existing_site=existing_site)
     links = link(units, intake.graph)
-    cycle_findings = [_cycle_finding(cycle) for cycle in links.cycles]
+    suggested = unique_suggestions(intake.findings)
+    plain = {unit.key: unit.draft(intake.model, suggested) for unit in units}
+    titles = {key: draft.title for key, draft in plain.items()}
+    cycle_findings = [_cycle_finding(cycle, titles) for cycle in links.cycles]
+    in_cycles = {key for cycle in links.cycles for key in cycle.tickets}
     owner = {(item.source.file, item.source.record): unit.key for unit in units for item in unit.items}
     per_ticket: dict[str, list[dict[str, Any]]] = {}
     for finding in intake.findings:
+        # Intake's report of a bundle cycle says what the ticket cycle's report says, with less: one is enough.
+        if finding.code == Code.REFERENCE_CYCLE and owner.get((finding.file, finding.record)) in in_cycles:
+            continue
         if key := owner.get((finding.file, finding.record)):
             per_ticket.setdefault(key, []).append(finding.to_dict())
     for key, shared in storage_conflicts(intake.findings, intake.model, owner).items():
         per_ticket.setdefault(key, []).extend(f.to_dict() for f in shared)
-    contradicted = [(unit.key, finding) for unit in units for finding in contradictions(unit)]
+    contradicted = [
+        (unit.key, finding) for unit in units for finding in (*contradictions(unit), *setting_contradictions(unit))
+    ]
     for key, finding in contradicted:
         per_ticket.setdefault(key, []).append(finding.to_dict())
     for cycle, finding in zip(links.cycles, cycle_findings, strict=True):
         for key in cycle.tickets:
             per_ticket.setdefault(key, []).append(finding.to_dict())
     removals = {unit.key for unit in units if unit.action is Action.REMOVE}
-    plain = {unit.key: unit.draft(intake.model) for unit in units}
     drafts = []
     for unit in units:
         # Removing what exists never waits for new work; only another removal can be in its way.
@@ -107,14 +119,16 @@ def draft_tickets(intake: IntakeResult) -> DraftSet:
     return DraftSet(tuple(drafts), (*intake.findings, *(f for _, f in contradicted), *cycle_findings), links.cycles)
 
 
-def _cycle_finding(cycle: TicketCycle) -> Finding:
+def _cycle_finding(cycle: TicketCycle, titles: dict[str, str]) -> Finding:
+    """The cycle's report, naming tickets by the titles people see (the keys are the app's own)."""
     first = cycle.sources[0] if cycle.sources else None
-    demoted = "; ".join(f"{a} relates to {b}" for a, b in cycle.relates_to)
+    named = [f"'{titles.get(key, key)}'" for key in cycle.tickets]
+    demoted = "; ".join(f"'{titles.get(a, a)}' relates to '{titles.get(b, b)}'" for a, b in cycle.relates_to)
     return Finding(
         Code.REFERENCE_CYCLE,
         Severity.WARNING,
         WhoCanFix.SPEC_AUTHOR,
-        f"{len(cycle.tickets)} tickets block each other in a cycle: {', '.join(cycle.tickets)}. To give the export "
+        f"{len(cycle.tickets)} tickets block each other in a cycle: {', '.join(named)}. To give the export "
         f"an order, these links are 'relates to' instead of 'is blocked by': {demoted}. Build the bundles first, "
         "then add the reference fields that close the cycle.",
         file=first.file if first else "",
@@ -170,13 +184,14 @@ async def generate_tickets(
     concurrency: int = 8,
     on_ticket: OnTicket | None = None,
     is_cancelled: Callable[[], bool] | None = None,
+    existing_site: bool = False,
 ) -> GenerationResult:
     """Draft every ticket, have `writer` (offline by default) write its prose, and finish it.
 
     `on_ticket` sees each ticket as soon as it is finished (it may be a coroutine function); `is_cancelled` stops
     new tickets from starting, and the keys left unwritten are listed in `GenerationResult.not_written`.
     """
-    drafts = draft_tickets(intake)
+    drafts = draft_tickets(intake, existing_site=existing_site)
     writer = writer or build_writer(LLMConfig())
     by_key = {draft.key: draft for draft in drafts.drafts}
     finished: dict[str, Ticket] = {}

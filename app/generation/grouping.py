@@ -14,7 +14,7 @@ from typing import Any
 
 from app.generation.behat import ticket_feature
 from app.generation.briefs import facts_for, machine_names_for
-from app.generation.criteria import criteria_for
+from app.generation.criteria import Suggested, criteria_for
 from app.generation.naming import VERBS, area_of, labels_for, noun_of, plural, title
 from app.generation.personas import persona_for
 from app.generation.tables import Table, cell_by_role, rows_table, settings_table
@@ -57,7 +57,7 @@ class Unit:
     dropped: list[SpecItem] = field(default_factory=list)  # rows marked d inside new work: not to be built
     uses: list[SpecItem] = field(default_factory=list)  # rows built elsewhere that this work needs first
 
-    def draft(self, model: SpecModel) -> TicketDraft:
+    def draft(self, model: SpecModel, suggested: Suggested | None = None) -> TicketDraft:
         """The draft without findings and links (those need every unit)."""
         area = area_of(self.items[0] if self.items else self.shown[0])
         on_hold = self.action is Action.HOLD
@@ -81,7 +81,9 @@ class Unit:
             notes=tuple(notes),
             remarks=tuple(self.remarks),
             held=tuple(held),
-            criteria=criteria_for(self.items, model, removal=self.action is Action.REMOVE, dropped=self.dropped),
+            criteria=criteria_for(
+                self.items, model, removal=self.action is Action.REMOVE, dropped=self.dropped, suggested=suggested
+            ),
             persona=persona_for(self.kind, [*self.items, *self.shown], notes, model),
             behat="" if self.action is Action.REMOVE else ticket_feature(heading, self.items, model),
             on_hold=on_hold,
@@ -131,8 +133,9 @@ class _Section:
 class Grouper:
     """Turns a spec model into units, in spec order: content model, views, images, display, access, workflow."""
 
-    def __init__(self, model: SpecModel) -> None:
+    def __init__(self, model: SpecModel, *, existing_site: bool = False) -> None:
         self.model = model
+        self.existing_site = existing_site
         self.units: list[Unit] = []
         self.removals: dict[str, list[SpecItem]] = {}
 
@@ -177,6 +180,11 @@ class Grouper:
             self._removal_unit(name, items)
         return self.units
 
+    def _exists(self, parent: SpecItem) -> bool:
+        """Whether removing a child of `parent` removes something: the parent exists today, or the admin said the
+        spec describes an existing site, where a row marked d exists whatever its parent's status."""
+        return self.existing_site or exists_today(parent)
+
     # Parents with children: bundles/fields, views/displays, workflows/states+transitions
 
     def _families(
@@ -194,7 +202,7 @@ class Grouper:
                 self._remove(removal, [*rows, *(c for _, items in children for c in items)])
                 continue
             removed = [c for _, items in children for c in items if c.action is Action.REMOVE]
-            if exists_today(parent):
+            if self._exists(parent):
                 for section, items in children:
                     self._remove(section.removal, [c for c in items if c.action is Action.REMOVE])
             kept = [(s, [c for c in items if c.action is not Action.REMOVE]) for s, items in children]
@@ -206,7 +214,7 @@ class Grouper:
                 ):
                     fieldless(rows)
                     continue
-                self._family_unit(prefix, rows, kept, update=False, dropped=[] if exists_today(parent) else removed)
+                self._family_unit(prefix, rows, kept, update=False, dropped=[] if self._exists(parent) else removed)
             elif any(c.action in WORK for _, items in kept for c in items):
                 self._family_unit(
                     prefix, rows, [(s, [c for c in items if c.action in WORK]) for s, items in kept], update=True
@@ -476,6 +484,7 @@ def _children(items: Sequence[SpecItem], parent: str) -> dict[Any, list[SpecItem
     return groups
 
 
-def group_units(model: SpecModel) -> list[Unit]:
-    """The units of a spec model, in a deterministic order."""
-    return Grouper(model).run()
+def group_units(model: SpecModel, *, existing_site: bool = False) -> list[Unit]:
+    """The units of a spec model, in a deterministic order; `existing_site` is the Jira admin's setting (the spec
+    describes a site that exists, so every row marked d is removal work)."""
+    return Grouper(model, existing_site=existing_site).run()

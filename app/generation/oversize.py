@@ -6,6 +6,7 @@ label, machine name, type, required flag, values, widget and target stay readabl
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,6 +35,9 @@ def describe(draft: TicketDraft, prose: TicketProse) -> tuple[dict[str, Any], tu
     by one (keeping their summary columns as a table, then as plain text), then the findings, the criteria, then
     the summaries; tables that fit again after that come back inline, smallest first."""
 
+    # The search below asks about the same layout several times (a ticket that fits is checked at every step), and
+    # rendering is the cost of generation: each layout is rendered and sized once.
+    @functools.cache
     def document(layout: _Layout) -> dict[str, Any]:
         return render(
             draft,
@@ -46,11 +50,14 @@ def describe(draft: TicketDraft, prose: TicketProse) -> tuple[dict[str, Any], tu
             attached_behat=layout.behat,
         )
 
+    @functools.cache
     def fits(layout: _Layout) -> bool:
         return adf.size(document(layout)) <= MAX_DESCRIPTION
 
+    if fits(inline_layout := _Layout()):  # most tickets: nothing moves, and the tables need not be sized
+        return document(inline_layout), ()
     # The Behat check goes first: it repeats the tables, and the session's .feature file carries it too.
-    layout = _Layout(behat=bool(draft.behat) and not fits(_Layout()))
+    layout = _Layout(behat=bool(draft.behat))
     by_size = sorted(range(len(draft.tables)), key=lambda i: (-adf.size(adf.table(draft.tables[i])), i))
     for index in by_size:
         if fits(layout):

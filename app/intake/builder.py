@@ -28,7 +28,15 @@ from app.intake.model import (
     WorkflowState,
     WorkflowTransition,
 )
-from app.intake.names import NameIndex, entity_type_of, is_error_literal, split_list, split_reference, to_machine_name
+from app.intake.names import (
+    NameIndex,
+    entity_type_label,
+    entity_type_of,
+    is_error_literal,
+    split_list,
+    split_reference,
+    to_machine_name,
+)
 from app.intake.rows import NUMBER, Row, Sheet, lenient, rows
 from app.intake.status import StatusMapping
 from app.intake.storages import build_storages
@@ -262,12 +270,43 @@ class ModelBuilder:
     # References
 
     def _bundle_ref(self, row: Row, role: str, text: str) -> BundleKey | None:
+        """A bundle named "Label (Entity type)", or by its label or machine name alone when only one entity type has
+        a bundle of that name. When several have ("Image": a media type and a paragraph type), the row's bundle
+        machine name hint decides if it names one of them; otherwise the reference is reported with the candidates
+        and assigned to none (never silently to the first)."""
         label, entity_type = split_reference(text)
         scopes = [entity_type] if entity_type else list(self.index[SpecKind.BUNDLES].scopes())
+        if entity_type is None and len(scopes) > 1 and SpecKind.BUNDLES in self.sheets:
+            index = self.index[SpecKind.BUNDLES]
+            found = {s: index.find(s, label) for s in scopes}
+            matching = [s for s, (key, _) in found.items() if key is not None]
+            by_label = [s for s in matching if found[s][1] is not None]  # a label wins over a machine name
+            if len(by_label) == 1:
+                scopes = by_label
+            elif len(by_label) > 1 or len(matching) > 1:
+                return self._ambiguous_bundle(row, role, label, by_label or matching)
         key: BundleKey | None = self._resolve(
             row, role, SpecKind.BUNDLES, scopes, text=label, hint_role="bundle_lookup"
         )
         return key
+
+    def _ambiguous_bundle(self, row: Row, role: str, label: str, entity_types: list[Hashable]) -> BundleKey | None:
+        index = self.index[SpecKind.BUNDLES]
+        keys = [key for s in entity_types if isinstance(key := index.find(s, label)[0], tuple)]
+        hint = row.get("bundle_lookup").casefold() if role != "ref_bundle" else ""
+        if hint and len(chosen := [k for k in keys if k[1].casefold() == hint]) == 1:
+            return chosen[0]
+        candidates = ", ".join(f"{label} ({entity_type_label(k[0])})" for k in keys)
+        row.flag(
+            Code.AMBIGUOUS_REFERENCE,
+            Severity.WARNING,
+            f"{label!r} names a bundle of {len(keys)} entity types ({candidates}), so this row is assigned to none "
+            "of them. Write the entity type in brackets, as in the candidates.",
+            role,
+            value=label,
+            suggestion=candidates,
+        )
+        return None
 
     def _resolve(
         self,

@@ -65,6 +65,7 @@ class Code(StrEnum):
     STORAGE_CARDINALITY_CONFLICT = "storage_cardinality_conflict"
     TRANSITION_CONFLICT = "transition_conflict"
     STATUS_CONTRADICTION = "status_contradiction"  # statuses that cannot all hold (found by ticket generation)
+    SETTING_CONTRADICTION = "setting_contradiction"  # a bundle setting its own notes contradict (ticket generation)
     REFERENCE_CYCLE = "reference_cycle"
 
 
@@ -82,6 +83,7 @@ class Finding:
     column: str = ""
     value: str = ""
     suggestion: str = ""
+    cell: str = ""  # on a workbook tab: the cell's address ("J6")
 
     def to_dict(self) -> dict[str, object]:
         return {key: str(value) if isinstance(value, StrEnum) else value for key, value in asdict(self).items()}
@@ -95,6 +97,7 @@ class Where(TypedDict, total=False):
     line: int
     column: str
     suggestion: str
+    cell: str
 
 
 class Findings(list[Finding]):

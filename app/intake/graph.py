@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import networkx as nx
 
 from app.intake.findings import Code, Findings, Severity
-from app.intake.model import Action, SourceRef, SpecItem, SpecModel
+from app.intake.model import Action, Bundle, SourceRef, SpecItem, SpecModel
 
 # Edges that say what an item belongs to; every other relation is a use of another item.
 _STRUCTURAL = frozenset({"field_of", "display_of", "state_of", "effect_of"})
@@ -41,7 +41,14 @@ class DependencyGraph:
 
     def add_item(self, item: SpecItem, kind: str) -> None:
         self._folded = None
-        self.digraph.add_node(item.node_id, kind=kind, label=item.label, action=str(item.action), source=item.source)
+        self.digraph.add_node(
+            item.node_id,
+            kind=kind,
+            label=item.label,
+            noun=item.entity_type_label.strip() if isinstance(item, Bundle) else "",
+            action=str(item.action),
+            source=item.source,
+        )
 
     def add_edge(self, dependent: str, dependency: str, relation: str, source: SourceRef) -> None:
         self._folded = None
@@ -172,16 +179,23 @@ def _edges(
 
 def report_cycles(graph: DependencyGraph, findings: Findings) -> None:
     """A warning per reference cycle between bundles, located at the first row that closes it."""
+    nodes = graph.digraph.nodes
+
+    def name(node: str) -> str:
+        """ "College (Content type)": the bundle as the spec's Bundle column names it, not its node id."""
+        label, noun = nodes[node].get("label") or node, nodes[node].get("noun")
+        return f"{label} ({noun})" if noun else label
+
     for cycle in graph.cycles():
-        path = " -> ".join(a for a, _, _ in cycle.edges) + f" -> {cycle.edges[0][0]}"
-        actions = {graph.digraph.nodes[n].get("action") for n in cycle.nodes}
+        path = " -> ".join(name(a) for a, _, _ in cycle.edges) + f" -> {name(cycle.edges[0][0])}"
+        actions = {nodes[n].get("action") for n in cycle.nodes}
         severity = Severity.INFO if actions <= {str(Action.REMOVE), str(Action.NONE)} else Severity.WARNING
         first = cycle.edges[-1][2][0]
         findings.add(
             Code.REFERENCE_CYCLE,
             severity,
-            f"{len(cycle.nodes)} bundles reference each other in a cycle: {path}. The export builds the "
-            "bundles first and adds the closing reference fields after.",
+            f"{len(cycle.nodes)} bundles reference each other: {', '.join(name(n) for n in cycle.nodes)}; for "
+            f"example {path}. The export builds the bundles first and adds the closing reference fields after.",
             file=first.file,
             record=first.record,
             line=first.line,

@@ -71,6 +71,16 @@ ENTITY_TYPES: dict[str, str] = {
     "user": "user",
     "comment type": "comment",
 }
+# How a reference names each entity type's bundles: "Image (Media type)".
+_ENTITY_TYPE_LABELS: dict[str, str] = {
+    "node": "Content type",
+    "paragraph": "Paragraph type",
+    "media": "Media type",
+    "block_content": "Block type",
+    "taxonomy_term": "Vocabulary",
+    "user": "User",
+    "comment": "Comment type",
+}
 _REFERENCE = re.compile(r"^(?P<label>.*?)\s*\((?P<type>[^()]*)\)\s*$", re.DOTALL)
 _SUGGEST_POOL = (
     100  # bigger pools are narrowed to names sharing a rare word, so a suggestion costs the same on any spec
@@ -87,6 +97,11 @@ def is_error_literal(text: str) -> bool:
 def entity_type_of(text: str) -> str | None:
     """The entity type machine name for a label like "Content type", or None."""
     return ENTITY_TYPES.get(" ".join(text.lower().split()))
+
+
+def entity_type_label(entity_type: object) -> str:
+    """ "media" -> "Media type", the words a reference writes in brackets; an unknown type as it is."""
+    return _ENTITY_TYPE_LABELS.get(str(entity_type), str(entity_type))
 
 
 def machine_name_problem(name: str, kind: SpecKind) -> str | None:

@@ -44,7 +44,7 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
 
 def _finding_line(finding: Finding) -> str:
     where = (
-        f"record {finding.record} (line {finding.line})"
+        f"record {finding.record} (line {finding.line}{f', cell {finding.cell}' if finding.cell else ''})"
         if finding.record
         else (f"line {finding.line}" if finding.line else "file")
     )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from app.intake.cell_errors import cell_address
 from app.intake.columns import Column, kind_columns
 from app.intake.findings import Code, Findings, Severity
 from app.intake.model import Action, SourceRef, SpecKind
@@ -103,6 +104,7 @@ class Row:
         value: str | None = None,
         suggestion: str = "",
     ) -> None:
+        index = self.sheet.roles.get(role) if role else None
         self.findings.add(
             code,
             lenient(severity, self.action),
@@ -113,6 +115,8 @@ class Row:
             column=self.sheet.column_name(role) if role else "",
             value=self.raw(role) if value is None else value,
             suggestion=suggestion,
+            # A tab's lines are the sheet's row numbers, so the cell can be named as the spreadsheet does.
+            cell=cell_address(self.source.line - 1, index) if self.sheet.table.tab and index is not None else "",
         )
 
     @property

@@ -1,8 +1,10 @@
 """Workbooks: a whole spreadsheet (.xlsx or .ods, as Google Sheets and Excel download it) -> one table per tab.
 
 Read with python-calamine. Cells come as the spreadsheet shows them: formula results (the values the file stores),
-not formulas; dates as text; whole numbers without a trailing ".0". Hidden tabs are reported and skipped; each
-visible tab is one spec file named "<workbook> [<tab>]", recognised by its headers and its tab name.
+not formulas; dates as text; whole numbers without a trailing ".0"; an error cell as its error text ("#N/A", as a
+CSV export writes it; see app.intake.cell_errors), so it is reported as in a CSV file, and findings on a tab name
+their cell ("J6"). Hidden tabs are reported and skipped; each visible tab is one spec file named
+"<workbook> [<tab>]", recognised by its headers and its tab name.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import zipfile
 
 import python_calamine
 
+from app.intake.cell_errors import cell_errors
 from app.intake.findings import Code, Findings, Severity
 from app.intake.reading import IntakeLimits, Record, Table, UploadedFile
 
@@ -40,6 +43,23 @@ def cell_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def tab_of(workbook: str, name: str) -> str | None:
+    """The tab a spec file name "<workbook> [<tab>]" names in `workbook`, or None."""
+    prefix = f"{workbook} ["
+    return name[len(prefix) : -1] if name.startswith(prefix) and name.endswith("]") else None
+
+
+def sheet_names(data: bytes) -> list[str]:
+    """The names of a workbook's tabs; [] when it cannot be read."""
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception:  # a damaged or protected workbook has no tab to name (read_workbook says why)
+        return []
+    names = list(workbook.sheet_names)
+    workbook.close()
+    return names
+
+
 def read_workbook(upload: UploadedFile, limits: IntakeLimits, findings: Findings) -> list[Table]:
     """The visible tabs of a workbook as tables; [] (with a blocking finding) when the workbook cannot be read."""
     problem = _unreadable(upload.data, limits)
@@ -56,6 +76,7 @@ def read_workbook(upload: UploadedFile, limits: IntakeLimits, findings: Findings
         )
         return []
     tables = []
+    errors = cell_errors(upload.data)
     for sheet in workbook.sheets_metadata:
         name = tab_name(upload.name, sheet.name)
         if sheet.visible != python_calamine.SheetVisibleEnum.Visible:
@@ -70,7 +91,11 @@ def read_workbook(upload: UploadedFile, limits: IntakeLimits, findings: Findings
                 value=sheet.name,
             )
             continue
-        rows = [tuple(cell_text(v) for v in row) for row in workbook.get_sheet_by_name(sheet.name).to_python()]
+        # The whole grid from A1, so that row and column numbers are the sheet's own.
+        grid = workbook.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+        rows = [tuple(cell_text(v) for v in row) for row in grid]
+        if sheet.name in errors:
+            rows = _with_errors(rows, errors[sheet.name])
         size = sum(len(cell) + 1 for row in rows for cell in row)
         if size > limits.max_file_bytes:
             findings.add(
@@ -85,6 +110,18 @@ def read_workbook(upload: UploadedFile, limits: IntakeLimits, findings: Findings
         tables.append(_table(name, upload.name, sheet.name, rows))
     workbook.close()
     return tables
+
+
+def _with_errors(rows: list[tuple[str, ...]], errors: dict[tuple[int, int], str]) -> list[tuple[str, ...]]:
+    """The rows with each error cell's text ("#N/A") in place of what calamine read ("" or 0), as in a CSV export:
+    the row checks then report it as in a CSV file (a spreadsheet error, a lookup that failed, a separator row)."""
+    changed = [list(row) for row in rows]
+    for (row, column), text in errors.items():
+        changed.extend([] for _ in range(row + 1 - len(changed)))
+        cells = changed[row]
+        cells.extend("" for _ in range(column + 1 - len(cells)))
+        cells[column] = text
+    return [tuple(row) for row in changed]
 
 
 def _unreadable(data: bytes, limits: IntakeLimits) -> str | None:

@@ -147,15 +147,7 @@ class JiraClient:
         """The issue's links and attachments. Raises: JiraNotFoundError; JiraError."""
         body = await self._call("GET", f"/issue/{key}", params={"fields": ",".join(fields)})
         found = body.get("fields") or {}
-        links = [
-            IssueLinkRef(
-                id=str(link.get("id")),
-                type_name=str((link.get("type") or {}).get("name", "")),
-                inward_issue_key=(link.get("inwardIssue") or {}).get("key"),
-                outward_issue_key=(link.get("outwardIssue") or {}).get("key"),
-            )
-            for link in found.get("issuelinks") or []
-        ]
+        links = issue_links(found)
         attachments = [self._parse(AttachmentRef, item) for item in found.get("attachment") or []]
         return JiraIssue(id=str(body.get("id")), key=str(body.get("key")), links=links, attachments=attachments)
 
@@ -223,6 +215,64 @@ class JiraClient:
         link = {"type": {"id": type_id}, "inwardIssue": {"key": inward_key}, "outwardIssue": {"key": outward_key}}
         await self._call("POST", "/issueLink", json=link)
 
+    async def edit_issue(
+        self,
+        key: str,
+        *,
+        fields: Mapping[str, Any] | None = None,
+        update: Mapping[str, Any] | None = None,
+        properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Edit an issue: `fields` set, `update` operations (e.g. `{"labels": [{"add": "x"}]}`), issue properties set
+        in the same request. Sending the same edit twice leaves the issue as once.
+        @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-put
+
+        Raises:
+            JiraBadRequestError: Jira refused a field (its message says which).
+            JiraNotFoundError: no such issue.
+            JiraError: any other failure.
+        """
+        body: dict[str, Any] = {}
+        if fields:
+            body["fields"] = dict(fields)
+        if update:
+            body["update"] = dict(update)
+        if properties:
+            body["properties"] = [{"key": name, "value": value} for name, value in properties.items()]
+        await self._call("PUT", f"/issue/{key}", json=body)
+
+    async def add_comment(self, key: str, body: dict[str, Any]) -> None:
+        """Comment on an issue (an ADF body).
+        @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-comments/#api-rest-api-3-issue-issueidorkey-comment-post
+
+        Raises:
+            JiraUnavailableError: the comment may or may not have been added.
+            JiraError: any other failure.
+        """
+        await self._call("POST", f"/issue/{key}/comment", json={"body": body})
+
+    async def comment_bodies(self, key: str) -> list[dict[str, Any]]:
+        """The ADF bodies of an issue's comments, oldest first, through all pages. Raises: JiraError."""
+        bodies: list[dict[str, Any]] = []
+        while True:
+            page = await self._call(
+                "GET", f"/issue/{key}/comment", params={"startAt": len(bodies), "maxResults": SEARCH_PAGE_SIZE}
+            )
+            items = page.get("comments") or []
+            bodies += [item.get("body") or {} for item in items]
+            if not items or len(bodies) >= int(page.get("total", 0)):
+                return bodies
+
+    async def delete_link(self, link_id: str) -> None:
+        """Remove an issue link (needs the descriptor's DELETE scope on Connect).
+        @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-links/#api-rest-api-3-issuelink-linkid-delete
+
+        Raises:
+            JiraNotFoundError: no such link (already removed).
+            JiraError: any other failure.
+        """
+        await self._call("DELETE", f"/issueLink/{link_id}")
+
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         if self._pacer is not None:
             await self._pacer.wait()
@@ -250,6 +300,19 @@ class JiraClient:
             return model.model_validate(data)
         except ValidationError as exc:
             raise JiraError(f"Unexpected answer from Jira ({model.__name__}): {exc.errors()[0]['msg']}") from exc
+
+
+def issue_links(fields: Mapping[str, Any]) -> list[IssueLinkRef]:
+    """An issue's `issuelinks` field, as seen from that issue."""
+    return [
+        IssueLinkRef(
+            id=str(link.get("id")),
+            type_name=str((link.get("type") or {}).get("name", "")),
+            inward_issue_key=(link.get("inwardIssue") or {}).get("key"),
+            outward_issue_key=(link.get("outwardIssue") or {}).get("key"),
+        )
+        for link in fields.get("issuelinks") or []
+    ]
 
 
 def _translate(response: httpx.Response, what: str) -> JiraError:

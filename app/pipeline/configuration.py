@@ -5,6 +5,7 @@ Others call::
     effective_llm_config(ports, tenant_id) -> LLMConfig          # generation runs, cost estimates
     effective_status_mapping(tenant_settings, tenant_id) -> StatusMapping  # intake (the X column)
     effective_default_labels(ports, tenant_id) -> list[str]      # export: labels added to every ticket
+    effective_existing_site(tenant_settings, tenant_id) -> bool  # generation: what rows marked d remove
 
 The configure page calls `settings_view`, `save_settings` and `try_connection`. All of them are synchronous except
 `try_connection`; call the others from a thread in async code (they read the database).
@@ -89,12 +90,21 @@ class SettingsForm:
     llm: LLMChoice
     status_mapping: dict[str, str]
     default_labels: list[str]
+    existing_site: bool = False
 
     @classmethod
     def from_json(cls, body: object) -> SettingsForm:
         """Raises: SettingsValidationError with a message the admin can act on."""
         body = _object(body)
-        return cls(LLMChoice.from_json(body), _status_mapping(body.get("statusMapping")), _labels(body.get("labels")))
+        existing = body.get("existingSite", False)
+        if not isinstance(existing, bool):
+            raise SettingsValidationError("existingSite must be true or false.")
+        return cls(
+            LLMChoice.from_json(body),
+            _status_mapping(body.get("statusMapping")),
+            _labels(body.get("labels")),
+            existing,
+        )
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,7 @@ class SettingsView:
     server_key_applies: bool
     status_mapping: list[tuple[str, str]]
     default_labels: list[str]
+    existing_site: bool
     updated_by: str | None
     updated_at: datetime | None
     configured: bool
@@ -121,6 +132,7 @@ class SettingsView:
             "serverKeyApplies": self.server_key_applies,
             "statusMapping": [{"status": code, "action": action} for code, action in self.status_mapping],
             "labels": self.default_labels,
+            "existingSite": self.existing_site,
             "updatedBy": self.updated_by,
             "updatedAt": self.updated_at.isoformat() if self.updated_at else None,
             "configured": self.configured,
@@ -150,6 +162,12 @@ def effective_default_labels(ports: ConfigurationPorts, tenant_id: int) -> list[
     return ports.tenant_settings.get(tenant_id).default_labels
 
 
+def effective_existing_site(tenant_settings: TenantSettingsRepository, tenant_id: int) -> bool:
+    """Whether the admin said the spec describes an existing site (rows marked d are removal work wherever they are);
+    False, a new build, until an admin says so."""
+    return tenant_settings.get(tenant_id).existing_site
+
+
 def settings_view(ports: ConfigurationPorts, tenant_id: int) -> SettingsView:
     return _view(ports.settings, ports.tenant_settings.get(tenant_id))
 
@@ -175,6 +193,7 @@ def save_settings(
         base_url=choice.base_url,
         status_mapping=form.status_mapping,
         default_labels=form.default_labels,
+        existing_site=form.existing_site,
         updated_by=account_id,
         new_api_key=choice.new_api_key,
         remove_api_key=remove_key,
@@ -187,6 +206,7 @@ def save_settings(
         "api_key": key_change,
         "status_mapping": saved.status_mapping,
         "default_labels": saved.default_labels,
+        "existing_site": saved.existing_site,
     }
     ports.audit.record(tenant_id=tenant_id, session_id=None, account_id=account_id, action="configured", detail=detail)
     return _view(ports.settings, saved)
@@ -273,6 +293,7 @@ def _view(settings: Settings, stored: StoredSettings) -> SettingsView:
         server_key_applies=bool(settings.llm_api_key) and provider == settings.llm_provider,
         status_mapping=list(mapping.items()),
         default_labels=stored.default_labels,
+        existing_site=stored.existing_site,
         updated_by=stored.updated_by,
         updated_at=stored.updated_at,
         configured=stored.configured,

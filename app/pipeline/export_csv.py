@@ -1,7 +1,9 @@
 """The uploaded spec CSVs given back with each exported row's `ID` cell set to its Jira key.
 
 Only the records that change are written again (by the csv module, with the file's delimiter); every other
-physical line, the encoding, the byte order mark and the line endings are kept as uploaded.
+physical line, the encoding, the byte order mark and the line endings are kept as uploaded. A workbook (.xlsx,
+.ods) comes back byte for byte as uploaded (rewriting it would lose its formulas, formats and other tabs), with
+its keys beside it in "<workbook> Jira keys.csv": tab, row and key of each exported row.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any, Protocol
 
 from app.csv_safety import csv_text, inert_cell
 from app.intake.findings import Findings
-from app.intake.reading import UploadedFile, read_table
+from app.intake.reading import IntakeLimits, UploadedFile, is_workbook, read_table
+from app.intake.workbook import read_workbook, tab_name
 
 _BOM_VARIANTS = {
     "utf-16": ((codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF16_LE, "utf-16-le")),
@@ -50,10 +53,26 @@ def spec_csvs_with_keys(files: Iterable[SpecFileLike], tickets: Iterable[Exporte
                 keys.setdefault((str(source["file"]), int(source["record"])), ticket.jira_key)
     answer = {}
     for spec in files:
+        if is_workbook(spec.name):
+            answer[spec.name] = spec.data
+            if rows := _workbook_keys(spec.name, spec.data, keys):
+                answer[f"{spec.name} Jira keys.csv"] = csv_text([["Tab", "Row", "Jira key"], *rows]).encode("utf-8")
+            continue
         wanted = {record: key for (name, record), key in keys.items() if name == spec.name}
         # Every file is read, even without keys to set: formula cells are made inert in any download.
         answer[spec.name] = _with_keys(spec.name, spec.data, wanted)
     return answer
+
+
+def _workbook_keys(name: str, data: bytes, keys: Mapping[tuple[str, int], str]) -> list[list[str]]:
+    """[tab, row number as the spreadsheet shows it, Jira key] of each exported row of the workbook's tabs."""
+    rows = []
+    for table in read_workbook(UploadedFile(name, data), IntakeLimits(), Findings()):
+        lines = {record.number: record.line for record in table.records}
+        for record, key in sorted((r, k) for (file, r), k in keys.items() if file == tab_name(name, table.tab)):
+            if record in lines:
+                rows.append([table.tab, str(lines[record]), key])
+    return rows
 
 
 def _with_keys(name: str, data: bytes, keys: Mapping[int, str]) -> bytes:

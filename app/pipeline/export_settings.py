@@ -55,6 +55,11 @@ class ExportSettingsForm:
         return cls(ticket_type, area_type.strip(), epics, _field_defaults(body.get("fieldDefaults")))
 
 
+def stored_export_settings(ports: ExportSettingsPorts, tenant_id: int) -> StoredExportSettings:
+    """The tenant's export settings (the defaults until an admin saves some)."""
+    return ports.export_settings.get(tenant_id)
+
+
 def save_export_settings(
     ports: ExportSettingsPorts, *, tenant_id: int, account_id: str | None, form: ExportSettingsForm
 ) -> StoredExportSettings:

@@ -22,10 +22,11 @@ from app.llm import LLMConfig, ProseWriter, WriteResult, build_writer, compose, 
 from app.llm.base import LLMConfigError
 from app.llm.runner import CostEstimate
 from app.offload import offload
-from app.pipeline.configuration import guarded_http_client
+from app.pipeline.activity import record_step
+from app.pipeline.configuration import effective_existing_site, guarded_http_client
 from app.pipeline.intake import validate_session
 from app.pipeline.jobs import STALE_AFTER
-from app.pipeline.ports import GenerationPorts, IntakePorts, ProviderPorts
+from app.pipeline.ports import Actor, GenerationPorts, GenerationStartPorts, IntakePorts, ProviderPorts, Scope
 from app.pipeline.providers import choose
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def _drafts(ports: GenerationPorts, *, tenant_id: int, session_id: int) -> tuple
     """Raises: GenerationBlockedError when the stored files still have blocking findings; NothingToDraftError when
     they give no ticket, so a run never starts only to draft nothing."""
     intake = validate_session(ports, tenant_id=tenant_id, session_id=session_id)
-    drafts = draft_tickets(intake).drafts
+    drafts = draft_tickets(intake, existing_site=effective_existing_site(ports.tenant_settings, tenant_id)).drafts
     if not drafts:
         raise NothingToDraftError(intake.why_no_tickets())
     return drafts
@@ -97,6 +98,18 @@ def start_generation(
     ports.sessions.set_stage(session_id, tenant_id=tenant_id, stage="generate")
     ports.jobs.enqueue_generation(task.id)
     return task.id
+
+
+def generate_tickets(ports: GenerationStartPorts, scope: Scope, actor: Actor, provider: str | None = None) -> int:
+    """The director's "Generate": the chosen provider (None: the tenant's default) must be set up, the spec must
+    draft; then a run is queued and the step audited as "generated". Returns the task id.
+
+    Raises: what `choose` and `start_generation` raise.
+    """
+    choice = choose(ports, scope.tenant_id, provider)
+    task_id = start_generation(ports, tenant_id=scope.tenant_id, session_id=scope.session_id, provider=choice.name)
+    record_step(ports, scope, actor, "generated", task=task_id, provider=choice.name)
+    return task_id
 
 
 def drafts_out_of_date(ports: IntakePorts, generation: Task | None) -> bool:

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
 from app.db.models import UploadSession
-from app.db.sessions import SessionRepository
+from app.db.sessions import StoredFile
 from app.errors import AppError, WhoCanFix
 from app.intake import IntakeLimits, IntakeResult, SpecKind, UploadedFile, intake_files
 from app.intake.reading import is_workbook
-from app.pipeline.activity import record_step
+from app.intake.workbook import sheet_names, tab_name, tab_of
+from app.pipeline.activity import record_step, record_tenant_step
 from app.pipeline.configuration import effective_status_mapping
-from app.pipeline.ports import ActivityPorts, Actor, IntakePorts, Scope
+from app.pipeline.ports import ActivityPorts, Actor, IntakePorts, Scope, SessionPorts
 from app.text_controls import BIDI_CONTROLS, CONTROL_CHARACTERS
 
 LIMITS = IntakeLimits()
@@ -52,19 +53,19 @@ def safe_file_name(name: str) -> str:
 
 
 def open_session(
-    sessions: SessionRepository, *, tenant_id: int, project_key: str, project_id: str, account_id: str | None
+    ports: ActivityPorts, tenant_id: int, actor: Actor, *, project_key: str, project_id: str = ""
 ) -> UploadSession:
-    return sessions.create(tenant_id=tenant_id, project_key=project_key, project_id=project_id, created_by=account_id)
+    """A new, empty upload session of `actor` in the project; audited as "opened"."""
+    upload = ports.sessions.create(
+        tenant_id=tenant_id, project_key=project_key, project_id=project_id, created_by=actor.account_id
+    )
+    assert upload.id is not None
+    record_tenant_step(ports, tenant_id, actor, "opened", session_id=upload.id)
+    return upload
 
 
 def add_files(
-    sessions: SessionRepository,
-    *,
-    tenant_id: int,
-    session_id: int,
-    files: list[IncomingFile],
-    account_id: str | None = None,
-    limits: IntakeLimits = LIMITS,
+    ports: SessionPorts, scope: Scope, actor: Actor, files: list[IncomingFile], *, limits: IntakeLimits = LIMITS
 ) -> list[str]:
     """Store the files (a file with the same name is replaced) and the "uploaded" audit event, all or nothing.
     Returns the stored names.
@@ -90,31 +91,62 @@ def add_files(
             )
 
     names = sorted(incoming)
-    sessions.put_files(
-        session_id,
-        tenant_id=tenant_id,
+    ports.sessions.put_files(
+        scope.session_id,
+        tenant_id=scope.tenant_id,
         files=incoming,
         check=within_limits,
         stage="validate",
-        audit=(account_id, "uploaded", {"files": names}),
+        audit=(actor.account_id, "uploaded", {"files": names}),
     )
     return names
 
 
-def set_file_kind(sessions: SessionRepository, *, tenant_id: int, session_id: int, name: str, kind: str | None) -> None:
-    """Override the detected type of a file (None goes back to detection)."""
+def set_file_kind(ports: ActivityPorts, scope: Scope, actor: Actor, name: str, kind: str | None) -> None:
+    """Override the detected type of a file or of a workbook's tab (`name` "<workbook> [<tab>]", as the intake
+    report names it); None goes back to detection. Kept until the file is replaced; audited as "file_type_set".
+
+    Raises: UnknownFileKindError for a kind that does not exist or a file or tab that is not in the session.
+    """
     if kind is not None and kind not in {k.value for k in SpecKind}:
         raise UnknownFileKindError(f"Unknown file type {kind!r}; choose one of {', '.join(k.value for k in SpecKind)}.")
-    stored = {f.name: f for f in sessions.files(session_id, tenant_id=tenant_id)}
-    if name not in stored:
-        raise UnknownFileKindError(f"No file named {name} in this session.")
-    sessions.put_file(session_id, tenant_id=tenant_id, name=name, data=stored[name].data, kind_override=kind)
+    stored = {f.name: f for f in ports.sessions.files(scope.session_id, tenant_id=scope.tenant_id)}
+    if name in stored:
+        file, tab_kinds = stored[name], dict(stored[name].tab_kinds)
+        kind_override = kind
+    else:
+        file, tab = _tab_named(stored, name)
+        tab_kinds = {t: k for t, k in file.tab_kinds.items() if t != tab} | ({tab: kind} if kind else {})
+        kind_override = file.kind_override
+    ports.sessions.put_file(
+        scope.session_id,
+        tenant_id=scope.tenant_id,
+        name=file.name,
+        data=file.data,
+        kind_override=kind_override,
+        tab_kinds=tab_kinds,
+    )
+    record_step(ports, scope, actor, "file_type_set", file=name, kind=kind)
+
+
+def _tab_named(stored: dict[str, StoredFile], name: str) -> tuple[StoredFile, str]:
+    for file in stored.values():
+        tab = tab_of(file.name, name) if is_workbook(file.name) else None
+        if tab is not None and tab in sheet_names(file.data):
+            return file, tab
+    raise UnknownFileKindError(f"No file or workbook tab named {name} in this session.")
+
+
+def type_overrides(stored: list[StoredFile]) -> dict[str, str]:
+    """Spec file name -> the kind the director set: files by their name, tabs as "<workbook> [<tab>]"."""
+    overrides = {f.name: f.kind_override for f in stored if f.kind_override}
+    return overrides | {tab_name(f.name, tab): kind for f in stored for tab, kind in f.tab_kinds.items()}
 
 
 def validate_session(ports: IntakePorts, *, tenant_id: int, session_id: int) -> IntakeResult:
     """Read the stored files with their type overrides and the status mapping the tenant's admin set."""
     stored = ports.sessions.files(session_id, tenant_id=tenant_id)
-    overrides: dict[str, str | SpecKind] = {f.name: f.kind_override for f in stored if f.kind_override}
+    overrides: dict[str, str | SpecKind] = dict(type_overrides(stored))
     return intake_files(
         [UploadedFile(f.name, f.data) for f in stored],
         type_overrides=overrides,

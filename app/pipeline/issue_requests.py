@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from app.adf.normal import normal_form
 from app.generation.naming import slug
 from app.pipeline.project_fit import ProjectFit
 
@@ -103,8 +104,10 @@ def epic_request(area: str, target: CreateTarget, *, session_id: int, export_id:
 
 
 def content_hash(summary: str, description: dict[str, Any] | None) -> str:
-    """What we compare to tell whether an issue still shows what we sent: summary and description, canonical."""
-    canonical = json.dumps({"summary": summary, "description": description}, sort_keys=True, separators=(",", ":"))
+    """What we compare to tell whether an issue still shows what we sent: summary and description, canonical, the
+    description in ADF's normal form (Jira adds attributes and ids to what it stores: `app.adf.normal`)."""
+    document = normal_form(description) if description else None
+    canonical = json.dumps({"summary": summary, "description": document}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -19,6 +19,8 @@ from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory
 from app.db.export_settings import ExportSettingsRepository
 from app.db.forge_installations import ForgeInstallationRepository
+from app.db.heartbeats import HeartbeatRepository
+from app.db.retention import RetentionRepository
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
@@ -50,10 +52,36 @@ class AuditPorts(Protocol):
     audit: AuditRepository
 
 
+class SessionPorts(Protocol):
+    sessions: SessionRepository
+
+
+class TaskPorts(Protocol):
+    tasks: TaskRepository
+
+
+class HeartbeatPorts(Protocol):
+    heartbeats: HeartbeatRepository
+
+
+class TaskLookupPorts(SessionPorts, TaskPorts, Protocol):
+    """Finding a task: the task, and its session's project."""
+
+
 class ActivityPorts(AuditPorts, Protocol):
     """What recording a step needs: the session to touch and the audit trail."""
 
     sessions: SessionRepository
+
+
+class CancelPorts(ActivityPorts, TaskPorts, Protocol):
+    """Cancelling a run: the task, and the trail of its session."""
+
+
+class RetentionPorts(ActivityPorts, Protocol):
+    """Deleting what is past its time (or what the director deletes now), and what outlives it."""
+
+    retention: RetentionRepository
 
 
 class ConfigurationPorts(Protocol):
@@ -79,6 +107,10 @@ class GenerationPorts(IntakePorts, Protocol):
     tickets: TicketRepository
     tasks: TaskRepository
     jobs: JobQueue
+
+
+class GenerationStartPorts(GenerationPorts, ProviderPorts, Protocol):
+    """Starting a run also checks the director's provider choice against the tenant's settings."""
 
 
 class ReviewPorts(ActivityPorts, Protocol):

@@ -18,10 +18,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.db.engine import SessionFactory
 from app.db.heartbeats import HeartbeatRepository
-from app.db.models import utcnow
+from app.db.models import ExportSummary, utcnow
 from app.db.retention import RetentionRepository
-from app.db.sessions import SessionRepository
 from app.errors import ConflictError
+from app.pipeline.activity import record_tenant_step
+from app.pipeline.ports import Actor, RetentionPorts, Scope
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +37,26 @@ class SessionBusyError(ConflictError):
     """A generation or export run is still working in the session."""
 
 
-def delete_session_now(db: SessionFactory, sessions: SessionRepository, *, tenant_id: int, session_id: int) -> None:
-    """The director deletes a session at once, as the clean-up would after 7 idle days (its export summary stays).
+def delete_session(ports: RetentionPorts, scope: Scope, actor: Actor) -> None:
+    """The director deletes a session at once, as the clean-up would after 7 idle days (its export summary stays);
+    audited as "session_deleted" on the tenant's trail, since the session's own is gone with it.
 
     Raises:
         NotFoundError: the session is not this tenant's.
         SessionBusyError: a run is in progress in it.
     """
-    sessions.get(session_id, tenant_id=tenant_id)
+    ports.sessions.get(scope.session_id, tenant_id=scope.tenant_id)
     # "Idle before tomorrow" holds for every session: the clean-up's delete, without its waiting time.
-    if not RetentionRepository(db).delete_session(session_id, idle_before=utcnow() + timedelta(days=1)):
+    if not ports.retention.delete_session(scope.session_id, idle_before=utcnow() + timedelta(days=1)):
         raise SessionBusyError(
             "A generation or export run is still working in this session. Cancel it or let it finish, then delete."
         )
+    record_tenant_step(ports, scope.tenant_id, actor, "session_deleted", session=scope.session_id)
+
+
+def export_summaries(ports: RetentionPorts, tenant_id: int, project_key: str) -> list[ExportSummary]:
+    """What is left of the project's exports whose sessions are gone: their results summaries."""
+    return ports.retention.export_summaries(tenant_id=tenant_id, project_key=project_key)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from app.db.models import TicketRecord
 from app.db.tickets import StaleTicketError, TicketRepository
 from app.errors import AppError, ConflictError, WhoCanFix
 from app.generation import MAX_DESCRIPTION, adf
-from app.pipeline.ports import Scope
+from app.pipeline.activity import record_step
+from app.pipeline.ports import Actor, AuditPorts, ReviewPorts, Scope
 
 # Jira's limit on a description, counted on the serialised ADF.
 MAX_TITLE = 255
@@ -45,6 +46,16 @@ class LinkCycleError(ConflictError):
         )
         self.cycle = cycle
         self.details = {"cycle": cycle}
+
+
+class EditConflictError(StaleTicketError):
+    """Someone saved the ticket after the editor read it: `current` is their version, `changed_by` their account
+    (None when the trail does not say), so the page can show the other change and offer to reload or overwrite."""
+
+    def __init__(self, message: str, current: TicketRecord, changed_by: str | None) -> None:
+        super().__init__(message)
+        self.current = current
+        self.changed_by = changed_by
 
 
 @dataclass(frozen=True)
@@ -107,15 +118,36 @@ def description_from_markdown(markdown: str) -> dict[str, Any]:
 
 
 def edit_ticket(
-    tickets: TicketRepository, scope: Scope, *, key: str, expected_version: int, edit: TicketEdit
+    ports: ReviewPorts, scope: Scope, actor: Actor, *, key: str, expected_version: int, edit: TicketEdit
 ) -> TicketRecord:
-    """Apply one save from the editor.
+    """Apply one save from the editor; audited as "edited" with the fields it sent.
 
     Raises:
         InvalidEditError: a value Jira would refuse; nothing is stored.
         NotFoundError: no such ticket in this session.
-        StaleTicketError: someone saved the ticket since `expected_version`.
+        EditConflictError: someone saved the ticket since `expected_version`.
     """
+    try:
+        ticket = _edit(ports.tickets, scope, key=key, expected_version=expected_version, edit=edit)
+    except StaleTicketError as exc:
+        latest = ports.tickets.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key=key)
+        raise EditConflictError(exc.message, latest, last_changed_by(ports, scope, key)) from exc
+    changed = [name for name, value in vars(edit).items() if value is not None]
+    record_step(ports, scope, actor, "edited", ticket=key, fields=changed, version=ticket.version)
+    return ticket
+
+
+def last_changed_by(ports: AuditPorts, scope: Scope, key: str) -> str | None:
+    """The account of the newest audited change of ticket `key` (one edit, or a bulk change that included it)."""
+    events = ports.audit.list_for_session(tenant_id=scope.tenant_id, session_id=scope.session_id, limit=100)
+    return next(
+        (e.account_id for e in events if e.detail.get("ticket") == key or key in e.detail.get("tickets", [])), None
+    )
+
+
+def _edit(
+    tickets: TicketRepository, scope: Scope, *, key: str, expected_version: int, edit: TicketEdit
+) -> TicketRecord:
     changes: dict[str, Any] = {}
     if edit.title is not None:
         changes["title"] = clean_title(edit.title)
@@ -173,8 +205,8 @@ def _change(
     raise AssertionError("unreachable")
 
 
-def add_link(tickets: TicketRepository, scope: Scope, *, key: str, blocked_by: str) -> TicketRecord:
-    """Record that `key` is blocked by `blocked_by`.
+def add_link(ports: ReviewPorts, scope: Scope, actor: Actor, *, key: str, blocked_by: str) -> TicketRecord:
+    """Record that `key` is blocked by `blocked_by`; audited as "linked".
 
     Raises:
         InvalidEditError: a ticket cannot block itself.
@@ -183,6 +215,7 @@ def add_link(tickets: TicketRepository, scope: Scope, *, key: str, blocked_by: s
     """
     if key == blocked_by:
         raise InvalidEditError("A ticket cannot be blocked by itself.")
+    tickets = ports.tickets
     tickets.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key=blocked_by)
     graph = _blocking_graph(tickets.list(tenant_id=scope.tenant_id, session_id=scope.session_id))
     _refuse_cycle(graph, key, blocked_by)
@@ -199,8 +232,9 @@ def add_link(tickets: TicketRepository, scope: Scope, *, key: str, blocked_by: s
             _blocking_graph(tickets.list(tenant_id=scope.tenant_id, session_id=scope.session_id)), key, blocked_by
         )
     except LinkCycleError:
-        remove_link(tickets, scope, key=key, blocked_by=blocked_by)
+        _unlink(tickets, scope, key=key, blocked_by=blocked_by)
         raise
+    record_step(ports, scope, actor, "linked", ticket=key, blocked_by=blocked_by)
     return record
 
 
@@ -210,8 +244,14 @@ def _refuse_cycle(graph: nx.DiGraph[str], key: str, blocked_by: str) -> None:
         raise LinkCycleError([key, *nx.shortest_path(graph, blocked_by, key)])
 
 
-def remove_link(tickets: TicketRepository, scope: Scope, *, key: str, blocked_by: str) -> TicketRecord:
-    """Raises: NotFoundError when the ticket is not in this session."""
+def remove_link(ports: ReviewPorts, scope: Scope, actor: Actor, *, key: str, blocked_by: str) -> TicketRecord:
+    """Take the link back; audited as "unlinked". Raises: NotFoundError when the ticket is not in this session."""
+    record = _unlink(ports.tickets, scope, key=key, blocked_by=blocked_by)
+    record_step(ports, scope, actor, "unlinked", ticket=key, blocked_by=blocked_by)
+    return record
+
+
+def _unlink(tickets: TicketRepository, scope: Scope, *, key: str, blocked_by: str) -> TicketRecord:
     return _change(
         tickets,
         scope,
@@ -224,47 +264,70 @@ def remove_link(tickets: TicketRepository, scope: Scope, *, key: str, blocked_by
     )
 
 
-def set_reviewed(
-    tickets: TicketRepository, scope: Scope, *, key: str, reviewed: bool, account_id: str | None
-) -> TicketRecord:
-    """Mark a ticket reviewed (by `account_id`) or not. Raises: NotFoundError when it is not in this session."""
-    reviewer = (account_id or "")[:128] or None
+def set_reviewed(ports: ReviewPorts, scope: Scope, actor: Actor, *, key: str, reviewed: bool) -> TicketRecord:
+    """Mark a ticket reviewed (by `actor`) or not; audited as "reviewed" or "unreviewed".
+
+    Raises: NotFoundError when it is not in this session.
+    """
+    reviewer = (actor.account_id or "")[:128] or None
     changes = {"reviewed": reviewed, "reviewed_by": reviewer if reviewed else None}
-    return _change(
-        tickets,
+    record = _change(
+        ports.tickets,
         scope,
         key,
         lambda current: {} if (current.reviewed, current.reviewed_by) == tuple(changes.values()) else changes,
     )
+    record_step(ports, scope, actor, "reviewed" if reviewed else "unreviewed", ticket=key)
+    return record
 
 
 def bulk_label(
-    tickets: TicketRepository, scope: Scope, *, keys: list[str], add: Iterable[str] = (), remove: Iterable[str] = ()
+    ports: ReviewPorts,
+    scope: Scope,
+    actor: Actor,
+    *,
+    keys: list[str],
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
 ) -> list[TicketRecord]:
-    """Add and remove labels on many tickets. Raises: InvalidEditError for a label Jira refuses."""
+    """Add and remove labels on many tickets; audited as one bulk "edited".
+
+    Raises: InvalidEditError for a label Jira refuses.
+    """
+    add, remove = list(add), list(remove)
     added, removed = clean_labels(add), set(clean_labels(remove))
 
     def compute(current: TicketRecord) -> dict[str, Any]:
         labels = [label for label in clean_labels([*current.labels, *added]) if label not in removed]
         return {"labels": labels} if labels != list(current.labels) else {}
 
-    return [_change(tickets, scope, key, compute) for key in keys]
+    changed = [_change(ports.tickets, scope, key, compute) for key in keys]
+    record_step(ports, scope, actor, "edited", bulk="label", tickets=keys, add=add, remove=remove)
+    return changed
 
 
 def bulk_assign(
-    tickets: TicketRepository, scope: Scope, *, keys: list[str], account_id: str, name: str
+    ports: ReviewPorts, scope: Scope, actor: Actor, *, keys: list[str], account_id: str, name: str
 ) -> list[TicketRecord]:
-    """Assign many tickets to one person (an empty account id unassigns them)."""
+    """Assign many tickets to one person (an empty account id unassigns them); audited as one bulk "edited"."""
     changes = {
         "assignee_account_id": account_id[:128] or None,
         "assignee_name": (name[:255] or None) if account_id else None,
     }
-    return [_change(tickets, scope, key, lambda current: changes) for key in keys]
+    changed = [_change(ports.tickets, scope, key, lambda current: changes) for key in keys]
+    record_step(ports, scope, actor, "edited", bulk="assign", tickets=keys, assignee=account_id or None)
+    return changed
 
 
-def set_excluded(tickets: TicketRepository, scope: Scope, *, keys: list[str], excluded: bool) -> list[TicketRecord]:
-    """Leave tickets out of the export, or put them back."""
-    return [
-        _change(tickets, scope, key, lambda current: {"excluded": excluded} if current.excluded != excluded else {})
+def set_excluded(
+    ports: ReviewPorts, scope: Scope, actor: Actor, *, keys: list[str], excluded: bool
+) -> list[TicketRecord]:
+    """Leave tickets out of the export, or put them back; audited as one bulk "edited" (exclude or include)."""
+    changed = [
+        _change(
+            ports.tickets, scope, key, lambda current: {"excluded": excluded} if current.excluded != excluded else {}
+        )
         for key in keys
     ]
+    record_step(ports, scope, actor, "edited", bulk="exclude" if excluded else "include", tickets=keys)
+    return changed

@@ -1,53 +1,184 @@
-"""A revision of an exported spec: the plan of what it would change in Jira, read from Jira, changing nothing.
+"""Revising an exported spec: a new session from an exported one, its plan (read from Jira, changing nothing),
+and the director's choice for each issue edited in Jira since. Applying the plan is the export of the revised
+session (`app.pipeline.export.revise`).
+
+A revised session records `revision` = {"of": the session it revises, "lineage": every session before it, oldest
+first, "choices": {ticket key: keep | overwrite | comment}}. Its issues are those carrying our property with the
+`sessionId` of any session of the lineage, or its own (tickets it created).
 
 Others call::
 
-    await revision_plan(ports, jira, tenant_id=..., previous_session_id=..., session_id=...) -> RevisionPlan
+    start_revision(ports, scope, actor) -> UploadSession          # scope: the exported session
+    await revision_plan(ports, jira, tenant_id=..., session_id=...) -> RevisionPlan
+    choose(ports, scope, actor, ticket_key, choice)
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
+from app.db.models import TicketRecord, UploadSession
 from app.db.sessions import SessionRepository
 from app.db.tickets import TicketRepository
-from app.jira.models import FoundIssue
+from app.errors import AppError, NotFoundError, WhoCanFix
+from app.jira.client import issue_links
+from app.jira.models import FoundIssue, IssueLinkRef
 from app.offload import offload
-from app.pipeline.issue_requests import PROPERTY_KEY, content_hash
-from app.pipeline.revision_plan import JiraState, RevisionPlan, plan_revision
+from app.pipeline.activity import record_step
+from app.pipeline.issue_requests import EPIC_KEY_PREFIX, PROPERTY_KEY, content_hash
+from app.pipeline.ports import ActivityPorts, Actor, Scope
+from app.pipeline.revision_plan import CHOICES, CONFLICT, JiraState, RevisionPlan, plan_revision
+
+SEARCH_FIELDS = ("summary", "description", "labels", "issuelinks")
 
 
-class RevisionPorts(Protocol):
+class RevisionError(AppError):
+    """The session cannot be revised (nothing of it is in Jira), or the choice names no conflict."""
+
+    status_code = 409
+    who_can_fix = WhoCanFix.SPEC_AUTHOR
+
+
+class RevisionPorts(ActivityPorts, Protocol):
     sessions: SessionRepository
     tickets: TicketRepository
 
 
 class IssueSearch(Protocol):
     async def search_by_property(
-        self, property_key: str, conditions: dict[str, str], *, fields: tuple[str, ...] = ()
+        self, property_key: str, conditions: dict[str, Any], *, fields: Sequence[str] = ()
     ) -> list[FoundIssue]: ...
 
 
-async def revision_plan(
-    ports: RevisionPorts, jira: IssueSearch, *, tenant_id: int, previous_session_id: int, session_id: int
-) -> RevisionPlan:
-    """Compare the revised session's tickets with the exported session's, and each issue with what we sent.
+@dataclass(frozen=True)
+class LineageIssue:
+    ticket_key: str
+    issue_key: str
+    issue_id: str
+    property: dict[str, Any]
+    state: JiraState
+    links: list[IssueLinkRef] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class JiraView:
+    """What Jira holds of a revised session's lineage: per ticket key (epics too) its first issue."""
+
+    issues: dict[str, LineageIssue]
+
+    def states(self) -> dict[str, JiraState]:
+        return {key: issue.state for key, issue in self.issues.items() if not key.startswith(EPIC_KEY_PREFIX)}
+
+    def epics(self) -> dict[str, tuple[str, str]]:
+        return {k: (i.issue_key, i.issue_id) for k, i in self.issues.items() if k.startswith(EPIC_KEY_PREFIX)}
+
+
+def lineage_ids(upload: UploadSession) -> list[int]:
+    """The sessions whose issues a session may update: its lineage and itself (just itself if not a revision)."""
+    revision = upload.revision or {}
+    own = [upload.id] if upload.id is not None else []
+    return [*(int(s) for s in revision.get("lineage") or []), *own]
+
+
+def jira_view(found: Sequence[FoundIssue]) -> JiraView:
+    issues: dict[str, LineageIssue] = {}
+    for issue in found:  # oldest first: if Jira holds two for one ticket, the first one is ours
+        value = dict(issue.properties.get(PROPERTY_KEY) or {})
+        key = str(value.get("ticketKey", ""))
+        if not key or key in issues:
+            continue
+        summary = str(issue.fields.get("summary", ""))
+        state = JiraState(
+            issue.key,
+            value.get("sentHash"),
+            content_hash(summary, issue.fields.get("description")),
+            issue_id=issue.id,
+            summary=summary,
+            labels=tuple(issue.fields.get("labels") or ()),
+        )
+        issues[key] = LineageIssue(key, issue.key, issue.id, value, state, issue_links(issue.fields))
+    return JiraView(issues)
+
+
+async def read_jira_view(jira: IssueSearch, session_ids: Sequence[int]) -> JiraView:
+    """One search (paged) for every issue of the lineage, with what the plan compares and the links.
+
+    Raises: JiraError: Jira could not be searched.
+    """
+    conditions: dict[str, Any] = {"sessionId": [str(s) for s in session_ids]}
+    return jira_view(await jira.search_by_property(PROPERTY_KEY, conditions, fields=SEARCH_FIELDS))
+
+
+def start_revision(ports: RevisionPorts, scope: Scope, actor: Actor) -> UploadSession:
+    """A new session on the same project that revises `scope`'s session; the director uploads the revised files.
 
     Raises:
-        NotFoundError: either session is not this tenant's.
+        NotFoundError: no such session in this tenant.
+        RevisionError: none of the session's tickets is in Jira yet (export it first).
+    """
+    previous = ports.sessions.get(scope.session_id, tenant_id=scope.tenant_id)
+    exported = [t for t in ports.tickets.list(tenant_id=scope.tenant_id, session_id=scope.session_id) if t.jira_key]
+    if not exported:
+        raise RevisionError("This session has nothing in Jira yet: export it before revising it.")
+    revision = {"of": scope.session_id, "lineage": lineage_ids(previous), "choices": {}}
+    upload = ports.sessions.create(
+        tenant_id=scope.tenant_id,
+        project_key=previous.project_key,
+        project_id=previous.project_id,
+        created_by=actor.account_id,
+        site_name=previous.site_name,
+        site_description=previous.site_description,
+        revision=revision,
+    )
+    assert upload.id is not None
+    record_step(ports, Scope(scope.tenant_id, upload.id), actor, "revision_opened", revises=scope.session_id)
+    return upload
+
+
+def previous_tickets(ports: RevisionPorts, upload: UploadSession) -> list[TicketRecord]:
+    """The tickets of the session revised (none if it was deleted since: the plan then has no diffs to show)."""
+    revision = upload.revision or {}
+    try:
+        ports.sessions.get(int(revision["of"]), tenant_id=upload.tenant_id)
+    except (KeyError, NotFoundError):
+        return []
+    return ports.tickets.list(tenant_id=upload.tenant_id, session_id=int(revision["of"]))
+
+
+def plan_from(previous: Sequence[TicketRecord], revised: Sequence[TicketRecord], view: JiraView) -> RevisionPlan:
+    return plan_revision(list(previous), [t for t in revised if not t.excluded], view.states())
+
+
+async def revision_plan(ports: RevisionPorts, jira: IssueSearch, *, tenant_id: int, session_id: int) -> RevisionPlan:
+    """The plan of a revised session: what applying it (its export) would do, per ticket.
+
+    Raises:
+        NotFoundError: the session is not this tenant's.
+        RevisionError: the session is not a revision.
         JiraError: Jira could not be searched.
     """
-    for wanted in (previous_session_id, session_id):
-        await offload(ports.sessions.get, wanted, tenant_id=tenant_id)
-    previous = await offload(ports.tickets.list, tenant_id=tenant_id, session_id=previous_session_id)
+    upload = await offload(ports.sessions.get, session_id, tenant_id=tenant_id)
+    if upload.revision is None:
+        raise RevisionError("This session is not a revision of an exported spec.")
+    previous = await offload(previous_tickets, ports, upload)
     revised = await offload(ports.tickets.list, tenant_id=tenant_id, session_id=session_id)
-    found = await jira.search_by_property(
-        PROPERTY_KEY, {"sessionId": str(previous_session_id)}, fields=("summary", "description")
-    )
-    in_jira: dict[str, JiraState] = {}
-    for issue in found:  # oldest first: if Jira holds two for one ticket, the first one is ours
-        value = issue.properties.get(PROPERTY_KEY) or {}
-        key = str(value.get("ticketKey", ""))
-        current = content_hash(str(issue.fields.get("summary", "")), issue.fields.get("description"))
-        in_jira.setdefault(key, JiraState(issue.key, value.get("sentHash"), current))
-    return plan_revision([t for t in previous if t.jira_key], [t for t in revised if not t.excluded], in_jira)
+    view = await read_jira_view(jira, lineage_ids(upload))
+    return plan_from(previous, revised, view)
+
+
+def choose(ports: RevisionPorts, scope: Scope, actor: Actor, ticket_key: str, choice: str) -> None:
+    """The director's choice for an issue edited in Jira: keep Jira's, overwrite with the spec's, or comment.
+
+    Raises:
+        NotFoundError: no such session or ticket.
+        RevisionError: the session is not a revision, or the choice is not one of `CHOICES`.
+    """
+    upload = ports.sessions.get(scope.session_id, tenant_id=scope.tenant_id)
+    if upload.revision is None or choice not in CHOICES:
+        raise RevisionError(f"Choose one of {', '.join(CHOICES)} for a ticket of a revised session.")
+    ports.tickets.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key=ticket_key)
+    revision = {**upload.revision, "choices": {**(upload.revision.get("choices") or {}), ticket_key: choice}}
+    ports.sessions.set_revision(scope.session_id, tenant_id=scope.tenant_id, revision=revision)
+    record_step(ports, scope, actor, "revision_choice", ticket=ticket_key, choice=choice, kind=CONFLICT)

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from app.db.tasks import TaskRepository
 from app.pipeline.jobs import JobQueue
+from app.pipeline.ports import HeartbeatPorts
+
+
+def newest_beat(ports: HeartbeatPorts) -> datetime | None:
+    """When a worker last said it is alive (None: no worker ever did)."""
+    return ports.heartbeats.newest()
 
 
 def request_ping(tasks: TaskRepository, queue: JobQueue, *, tenant_id: int | None) -> int:

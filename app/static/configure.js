@@ -74,6 +74,7 @@
     byId("dtg-remove-key").checked = false;
     byId("dtg-remove-key-label").hidden = !view.apiKeyStored;
     byId("dtg-labels").value = view.labels.join(", ");
+    byId("dtg-existing-site").checked = view.existingSite;
     showProviderFields();
   }
 
@@ -116,7 +117,9 @@
       event.preventDefault();
       const result = byId("dtg-save-result");
       run(byId("dtg-save"), result, "Saving…", async function () {
-        const body = Object.assign(llmChoice(), { statusMapping: mappingRows(), labels: labels() });
+        const body = Object.assign(llmChoice(), {
+          statusMapping: mappingRows(), labels: labels(), existingSite: byId("dtg-existing-site").checked,
+        });
         showSaved(await post("/api/admin/settings", "PUT", body));
         setResult(result, "ok", "Saved. New generation runs use these settings.");
         DTGHost.flag({ type: "success", title: "Settings saved", body: "New generation runs use these settings." });

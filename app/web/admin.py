@@ -25,6 +25,7 @@ from app.pipeline.export_settings import (
     export_settings_json,
     project_fields,
     save_export_settings,
+    stored_export_settings,
 )
 from app.web.body_schemas import CHECK_CONNECTION, EXPORT_SETTINGS, SETTINGS
 from app.web.forge_identity import user_auth
@@ -103,7 +104,7 @@ async def check_connection(request: Request) -> Response:
 async def get_export_settings(request: Request) -> Response:
     await require_admin(request)
     services = request.state.services
-    stored = await offload(services.export_settings.get, request.state.identity.installation.id)
+    stored = await offload(stored_export_settings, services, request.state.identity.installation.id)
     return JSONResponse(export_settings_json(stored))
 
 
@@ -129,7 +130,7 @@ async def export_project_fields(request: Request) -> Response:
         raise SettingsValidationError(f"{key[:20]!r} is not a Jira project key (capital letters and digits).")
     services = request.state.services
     installation = request.state.identity.installation
-    stored = await offload(services.export_settings.get, installation.id)
+    stored = await offload(stored_export_settings, services, installation.id)
     client = JiraClient(services.http, installation, services.settings.app_key, auth=user_auth(request))
     return JSONResponse(await project_fields(client, key, stored))
 

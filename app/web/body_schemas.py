@@ -63,6 +63,13 @@ MARK_REVIEWED = _object({"reviewed": {"type": "boolean"}})  # missing: the handl
 RENAME_SESSION = _object({"name": {"type": ["string", "null"], "maxLength": 120}}, required=("name",))
 SET_FILE_KIND = _object({"kind": _NAME_OR_NULL})
 CHOOSE_PROVIDER = _object({"provider": _NAME_OR_NULL})
+REVISION_CHOICE = _object(
+    {
+        "ticketKey": {"type": "string", "minLength": 1, "maxLength": 255},
+        "choice": {"enum": ["keep", "overwrite", "comment"]},
+    },
+    required=("ticketKey", "choice"),
+)
 
 # The configure page's forms. Types and outer sizes only: the use cases (app/pipeline/configuration.py,
 # export_settings.py) say in the admin's words what is wrong with a value of the right type.

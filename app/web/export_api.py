@@ -14,13 +14,14 @@ from app.jira.client import JiraClient
 from app.offload import offload
 from app.pipeline.dry_run import dry_run
 from app.pipeline.export import export_csvs, export_results
+from app.pipeline.queries import session_events
 from app.pipeline.readiness import Readiness, assess_readiness, export_session
 from app.web.forge_identity import user_auth
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import actor, scope_of, services, stored_id, upload_session
 
 
-def _jira(request: Request) -> JiraClient:
+def jira_of(request: Request) -> JiraClient:
     """Jira as the caller's installation sees it (and, on Forge, as the user who asks)."""
     current = services(request)
     return JiraClient(
@@ -30,7 +31,7 @@ def _jira(request: Request) -> JiraClient:
 
 async def readiness_of(request: Request, upload: UploadSession) -> Readiness:
     """Shared with the export panel, which shows the same checks."""
-    return await assess_readiness(services(request), scope_of(upload), _jira(request), upload.project_key)
+    return await assess_readiness(services(request), scope_of(upload), jira_of(request), upload.project_key)
 
 
 async def readiness(request: Request) -> Response:
@@ -55,7 +56,7 @@ async def start(request: Request) -> Response:
     """Start the export, or retry it: a new run resumes where the last one stopped and never duplicates."""
     upload = await upload_session(request)
     task_id = await export_session(
-        services(request), scope_of(upload), actor(request), _jira(request), upload.project_key
+        services(request), scope_of(upload), actor(request), jira_of(request), upload.project_key
     )
     return JSONResponse({"taskId": task_id}, status_code=202)
 
@@ -90,9 +91,7 @@ async def spec_zip(request: Request) -> Response:
 
 async def audit_trail(request: Request) -> Response:
     upload = await upload_session(request)
-    events = await offload(
-        services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=stored_id(upload)
-    )
+    events = await offload(session_events, services(request), scope_of(upload))
     return JSONResponse(
         {
             "events": [

@@ -17,13 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.db.models import ACTIVE_TASK_STATES, Task
-from app.errors import NotFoundError
 from app.offload import offload
-from app.pipeline.generation import acceptance_feature, estimate, start_generation
+from app.pipeline import tasks
+from app.pipeline.generation import acceptance_feature, estimate, generate_tickets
 from app.pipeline.providers import choices, choose
+from app.pipeline.queries import find_task
 from app.web import body_schemas
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import audit, json_body, project_key, services, stored_id, tenant_id, upload_session
+from app.web.scope import actor, json_body, project_key, scope_of, services, stored_id, tenant_id, upload_session
 
 POLL_SECONDS = 0.5
 # A stream ends after this long even if the task does not; the page reconnects and carries on.
@@ -48,13 +49,7 @@ def task_json(task: Task) -> dict[str, Any]:
 async def _task(request: Request) -> Task:
     """The task named in the path, if its session belongs to the caller's tenant and project. Raises: NotFoundError."""
     key = project_key(request)
-    current = services(request)
-    task = await offload(current.tasks.get, request.path_params["task_id"], tenant_id=tenant_id(request))
-    if task is not None and task.session_id is not None:
-        upload = await offload(current.sessions.get, task.session_id, tenant_id=tenant_id(request))
-        if upload.project_key == key:
-            return task
-    raise NotFoundError("No such task in this Jira project.")
+    return await offload(tasks.project_task, services(request), tenant_id(request), key, request.path_params["task_id"])
 
 
 async def task_status(request: Request) -> Response:
@@ -79,17 +74,14 @@ async def task_events(request: Request) -> Response:
             if task.state not in ACTIVE_TASK_STATES:
                 return
             await asyncio.sleep(POLL_SECONDS)
-            task = await offload(services(request).tasks.get, task_id, tenant_id=tenant_id(request))
+            task = await offload(find_task, services(request), tenant_id(request), task_id)
 
     return EventSourceResponse(events(), ping=15, headers={"Cache-Control": "no-store"})
 
 
 async def cancel_task(request: Request) -> Response:
     task = await _task(request)
-    assert task.id is not None
-    cancelled = await offload(services(request).tasks.request_cancel, task.id, tenant_id=tenant_id(request))
-    if cancelled:
-        await audit(request, task.session_id, "cancelled", kind=task.kind, task=task.id)
+    cancelled = await offload(tasks.cancel_task, services(request), task, actor(request))
     return JSONResponse({"cancelRequested": cancelled})
 
 
@@ -137,12 +129,7 @@ async def provider_choices(request: Request) -> Response:
 async def generate(request: Request) -> Response:
     upload = await upload_session(request)
     body = await json_body(request, body_schemas.CHOOSE_PROVIDER)
-    current = services(request)
-    choice = await offload(choose, current, upload.tenant_id, body.get("provider"))
-    task_id = await offload(
-        start_generation, current, tenant_id=upload.tenant_id, session_id=stored_id(upload), provider=choice.name
-    )
-    await audit(request, stored_id(upload), "generated", task=task_id, provider=choice.name)
+    task_id = await offload(generate_tickets, services(request), scope_of(upload), actor(request), body.get("provider"))
     return JSONResponse({"taskId": task_id}, status_code=202)
 
 

@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.container import Services
-from app.db.heartbeats import HeartbeatRepository
 from app.db.models import utcnow
-from app.db.retention import RetentionRepository
 from app.offload import offload
+from app.pipeline.retention import export_summaries as export_summaries_of
+from app.pipeline.workers_check import newest_beat
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import project_key, services, tenant_id
 
@@ -61,7 +61,7 @@ def _broker(current: Services) -> str:
 
 
 def _worker(current: Services) -> str:
-    newest = HeartbeatRepository(current.db).newest()
+    newest = newest_beat(current)
     if newest is None:
         raise LookupError("no worker has ever beaten")
     # SQLite hands back naive datetimes; everything we store is UTC.
@@ -91,8 +91,7 @@ async def readyz(request: Request) -> Response:
 
 async def export_summaries(request: Request) -> Response:
     """Exports of this project whose upload sessions have been deleted (7 days after their last activity)."""
-    repository = RetentionRepository(services(request).db)
-    found = await offload(repository.export_summaries, tenant_id=tenant_id(request), project_key=project_key(request))
+    found = await offload(export_summaries_of, services(request), tenant_id(request), project_key(request))
     return JSONResponse(
         {"exports": [{"sessionId": s.session_id, "exportedAt": _iso(s.exported_at), **s.summary} for s in found]}
     )

@@ -6,6 +6,7 @@ The page's JavaScript only swaps these in and wires buttons to the JSON API; all
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,6 @@ from starlette.templating import Jinja2Templates
 from app.adf.html import adf_to_html
 from app.adf.markdown import to_markdown
 from app.db.models import Task, TicketRecord, UploadSession
-from app.db.sessions import SessionContents
 from app.errors import NotFoundError
 from app.intake import SpecKind
 from app.offload import offload
@@ -24,12 +24,20 @@ from app.pipeline.export import ExportResults, export_results
 from app.pipeline.generation import KIND as GENERATION
 from app.pipeline.generation import drafts_out_of_date
 from app.pipeline.graph_view import layout, render_svg
-from app.pipeline.intake import LIMITS, validate_session
+from app.pipeline.intake import LIMITS, type_overrides, validate_session
 from app.pipeline.providers import ProviderChoice, choices
+from app.pipeline.queries import (
+    SessionContents,
+    latest_task,
+    project_sessions,
+    session_events,
+    session_files,
+    session_tickets,
+)
 from app.pipeline.readiness import Readiness
 from app.web.export_api import readiness_of
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import RETENTION_DAYS, project_key, services, stored_id, tenant_id, upload_session
+from app.web.scope import RETENTION_DAYS, project_key, scope_of, services, stored_id, tenant_id, upload_session
 from app.web.session_api import session_name
 
 SEVERITIES = ("blocking", "warning", "info")
@@ -39,7 +47,7 @@ SEVERITIES = ("blocking", "warning", "info")
 class UploadPanel:
     session: UploadSession
     files: list[dict[str, Any]]
-    overrides: dict[str, str | None]
+    overrides: Mapping[str, str | None]
     findings: dict[str, dict[str, list[dict[str, Any]]]]
     blocking: int
     warnings: int
@@ -140,24 +148,17 @@ def true_stage(upload: UploadSession, contents: SessionContents) -> str:
 
 
 async def sessions_panel(request: Request) -> Response:
-    sessions = services(request).sessions
-    found = await offload(sessions.list_for_project, tenant_id=tenant_id(request), project_key=project_key(request))
-    contents = await offload(sessions.contents, [s.id for s in found if s.id], tenant_id=tenant_id(request))
-    rows = [
-        SessionRow(s, session_name(s, contents[s.id].files), contents[s.id], true_stage(s, contents[s.id]))
-        for s in found
-        if s.id
-    ]
+    found = await offload(project_sessions, services(request), tenant_id(request), project_key(request))
+    rows = [SessionRow(s, session_name(s, held.files), held, true_stage(s, held)) for s, held in found]
     me = request.state.identity.account_id
-    names = await people(request, [s.created_by for s in found])
+    names = await people(request, [s.created_by for s, _ in found])
     context = {"rows": rows, "me": me, "names": names, "retention_days": RETENTION_DAYS}
     return _render(request, "_sessions.html", context)
 
 
 async def upload_panel(request: Request) -> Response:
     upload = await upload_session(request)
-    sessions = services(request).sessions
-    stored = await offload(sessions.files, stored_id(upload), tenant_id=upload.tenant_id)
+    stored = await offload(session_files, services(request), scope_of(upload))
     result = await offload(
         validate_session, services(request), tenant_id=upload.tenant_id, session_id=stored_id(upload)
     )
@@ -168,7 +169,7 @@ async def upload_panel(request: Request) -> Response:
     panel = UploadPanel(
         upload,
         [f.to_dict() for f in result.files],
-        {f.name: f.kind_override for f in stored},
+        type_overrides(stored),
         dict(grouped),
         counts["blocking"],
         counts["warning"],
@@ -182,8 +183,8 @@ async def generate_panel(request: Request) -> Response:
     current = services(request)
     scope = {"tenant_id": upload.tenant_id, "session_id": stored_id(upload)}
     result = await offload(validate_session, current, **scope)
-    task = await offload(current.tasks.latest, kind=GENERATION, **scope)
-    tickets = await offload(current.tickets.list, **scope)
+    task = await offload(latest_task, current, scope_of(upload), GENERATION)
+    tickets = await offload(session_tickets, current, scope_of(upload))
     providers = await offload(choices, current, upload.tenant_id)
     stale = bool(tickets) and await offload(drafts_out_of_date, current, task)
     panel = GeneratePanel(upload, providers, task, len(tickets), result.blocking, stale)
@@ -193,9 +194,8 @@ async def generate_panel(request: Request) -> Response:
 async def review_panel(request: Request) -> Response:
     upload = await upload_session(request)
     current = services(request)
-    scope = {"tenant_id": upload.tenant_id, "session_id": stored_id(upload)}
-    tickets = await offload(current.tickets.list, **scope)
-    task = await offload(current.tasks.latest, kind=GENERATION, **scope)
+    tickets = await offload(session_tickets, current, scope_of(upload))
+    task = await offload(latest_task, current, scope_of(upload), GENERATION)
     areas: dict[str, list[TicketRecord]] = defaultdict(list)
     for ticket in tickets:
         areas[ticket.area or "Other"].append(ticket)
@@ -209,7 +209,7 @@ async def review_panel(request: Request) -> Response:
 
 async def ticket_panel(request: Request) -> Response:
     upload = await upload_session(request)
-    tickets = await offload(services(request).tickets.list, tenant_id=upload.tenant_id, session_id=stored_id(upload))
+    tickets = await offload(session_tickets, services(request), scope_of(upload))
     titles = {t.key: t.title for t in tickets}
     ticket = next((t for t in tickets if t.key == request.path_params["key"]), None)
     if ticket is None:
@@ -220,7 +220,7 @@ async def ticket_panel(request: Request) -> Response:
 
 async def graph_panel(request: Request) -> Response:
     upload = await upload_session(request)
-    tickets = await offload(services(request).tickets.list, tenant_id=upload.tenant_id, session_id=stored_id(upload))
+    tickets = await offload(session_tickets, services(request), scope_of(upload))
     placed = layout(tickets)
     blocks: dict[str, list[str]] = defaultdict(list)
     for blocker, blocked in placed.blocks:
@@ -237,18 +237,16 @@ async def export_panel(request: Request) -> Response:
     upload = await upload_session(request)
     current = services(request)
     ready = await readiness_of(request, upload)
-    task = await offload(current.tasks.latest, tenant_id=upload.tenant_id, session_id=stored_id(upload), kind="export")
+    task = await offload(latest_task, current, scope_of(upload), "export")
     results = await offload(export_results, current, upload.tenant_id, stored_id(upload))
     return _render(request, "_export.html", ExportPanel(upload, ready, task, results))
 
 
 async def activity_panel(request: Request) -> Response:
     upload = await upload_session(request)
-    events = await offload(
-        services(request).audit.list_for_session, tenant_id=upload.tenant_id, session_id=stored_id(upload)
-    )
+    events = await offload(session_events, services(request), scope_of(upload))
     names = await people(request, [e.account_id for e in events])
-    tickets = await offload(services(request).tickets.list, tenant_id=upload.tenant_id, session_id=stored_id(upload))
+    tickets = await offload(session_tickets, services(request), scope_of(upload))
     titles = {t.key: t.title for t in tickets}
     context = {"session": upload, "events": events, "names": names, "titles": titles}
     return _render(request, "_activity.html", context)

@@ -10,17 +10,17 @@ from starlette.responses import JSONResponse, Response
 from app.adf.html import adf_to_html
 from app.adf.markdown import to_markdown
 from app.db.models import TicketRecord
-from app.db.tickets import StaleTicketError
 from app.errors import AppError
 from app.jira.users import ReviewJiraClient
 from app.offload import offload
 from app.pipeline import review
 from app.pipeline.graph_view import layout, render_svg
+from app.pipeline.queries import session_ticket, session_tickets
 from app.web import body_schemas
 from app.web.forge_identity import user_auth
 from app.web.panels import people
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import audit, json_body, project_key, review_scope, services, tenant_id
+from app.web.scope import actor, json_body, project_key, review_scope, services
 
 MAX_BULK = 500
 
@@ -95,18 +95,13 @@ def parse_edit(body: dict[str, Any]) -> tuple[int, review.TicketEdit]:
 
 async def list_tickets(request: Request) -> Response:
     scope = await review_scope(request)
-    found = await offload(services(request).tickets.list, tenant_id=scope.tenant_id, session_id=scope.session_id)
+    found = await offload(session_tickets, services(request), scope)
     return JSONResponse({"tickets": [ticket_json(t, full=False) for t in found]})
 
 
 async def get_ticket(request: Request) -> Response:
     scope = await review_scope(request)
-    ticket = await offload(
-        services(request).tickets.get,
-        tenant_id=scope.tenant_id,
-        session_id=scope.session_id,
-        key=request.path_params["key"],
-    )
+    ticket = await offload(session_ticket, services(request), scope, request.path_params["key"])
     return JSONResponse(ticket_json(ticket))
 
 
@@ -114,29 +109,21 @@ async def edit_ticket(request: Request) -> Response:
     scope = await review_scope(request)
     version, edit = parse_edit(await json_body(request, body_schemas.EDIT_TICKET))
     key = request.path_params["key"]
-    tickets = services(request).tickets
     try:
-        ticket = await offload(review.edit_ticket, tickets, scope, key=key, expected_version=version, edit=edit)
-    except StaleTicketError as exc:
+        ticket = await offload(
+            review.edit_ticket, services(request), scope, actor(request), key=key, expected_version=version, edit=edit
+        )
+    except review.EditConflictError as exc:
         # The page shows the other change and lets the person reload it or overwrite it explicitly.
-        latest = await offload(tickets.get, tenant_id=scope.tenant_id, session_id=scope.session_id, key=key)
-        current = {**ticket_json(latest), "changedBy": await _last_changed_by(request, scope.session_id, key)}
+        current = {**ticket_json(exc.current), "changedBy": await _changed_by(request, exc.changed_by)}
         error = {"status": 409, "title": "Changed elsewhere", "message": exc.message, "current": current}
         return JSONResponse({"error": error}, status_code=409)
-    changed = [name for name, value in vars(edit).items() if value is not None]
-    await audit(request, scope.session_id, "edited", ticket=key, fields=changed, version=ticket.version)
     return JSONResponse(ticket_json(ticket))
 
 
-async def _last_changed_by(request: Request, session_id: int, key: str) -> str:
-    """Who saved `key` last, as people read it: "you" (another tab of the same person), their Jira display name,
+async def _changed_by(request: Request, account_id: str | None) -> str:
+    """Who saved last, as people read it: "you" (another tab of the same person), their Jira display name,
     or "another person" when Jira does not tell the name."""
-    events = await offload(
-        services(request).audit.list_for_session, tenant_id=tenant_id(request), session_id=session_id, limit=100
-    )
-    account_id = next(
-        (e.account_id for e in events if e.detail.get("ticket") == key or key in e.detail.get("tickets", [])), None
-    )
     if account_id is not None and account_id == request.state.identity.account_id:
         return "you"
     names = await people(request, [account_id])
@@ -147,16 +134,14 @@ async def add_link(request: Request) -> Response:
     scope = await review_scope(request)
     blocker = _text(await json_body(request, body_schemas.ADD_LINK), "blockedBy") or ""
     key = request.path_params["key"]
-    ticket = await offload(review.add_link, services(request).tickets, scope, key=key, blocked_by=blocker)
-    await audit(request, scope.session_id, "linked", ticket=key, blocked_by=blocker)
+    ticket = await offload(review.add_link, services(request), scope, actor(request), key=key, blocked_by=blocker)
     return JSONResponse(ticket_json(ticket, full=False))
 
 
 async def remove_link(request: Request) -> Response:
     scope = await review_scope(request)
     key, blocker = request.path_params["key"], request.path_params["blocker"]
-    ticket = await offload(review.remove_link, services(request).tickets, scope, key=key, blocked_by=blocker)
-    await audit(request, scope.session_id, "unlinked", ticket=key, blocked_by=blocker)
+    ticket = await offload(review.remove_link, services(request), scope, actor(request), key=key, blocked_by=blocker)
     return JSONResponse(ticket_json(ticket, full=False))
 
 
@@ -167,11 +152,7 @@ async def mark_reviewed(request: Request) -> Response:
     if not isinstance(reviewed, bool):
         raise AppError("'reviewed' must be true or false.")
     key = request.path_params["key"]
-    account_id = request.state.identity.account_id
-    ticket = await offload(
-        review.set_reviewed, services(request).tickets, scope, key=key, reviewed=reviewed, account_id=account_id
-    )
-    await audit(request, scope.session_id, "reviewed" if reviewed else "unreviewed", ticket=key)
+    ticket = await offload(review.set_reviewed, services(request), scope, actor(request), key=key, reviewed=reviewed)
     return JSONResponse(ticket_json(ticket, full=False))
 
 
@@ -179,24 +160,20 @@ async def bulk(request: Request) -> Response:
     """`action`: label (with `add`/`remove` lists), assign (with `assignee`), exclude or include."""
     scope = await review_scope(request)
     body = await json_body(request, body_schemas.BULK)
-    keys, action, tickets = _keys(body), body.get("action"), services(request).tickets
+    keys, action, current, who = _keys(body), body.get("action"), services(request), actor(request)
     if action == "label":
         add, remove = body.get("add") or [], body.get("remove") or []
         if not isinstance(add, list) or not isinstance(remove, list):
             raise AppError("'add' and 'remove' must be lists of labels.")
-        changed = await offload(review.bulk_label, tickets, scope, keys=keys, add=add, remove=remove)
-        detail: dict[str, Any] = {"add": add, "remove": remove}
+        changed = await offload(review.bulk_label, current, scope, who, keys=keys, add=add, remove=remove)
     elif action == "assign":
         person = body.get("assignee") or {}
         account_id, name = str(person.get("accountId") or ""), str(person.get("name") or "")
-        changed = await offload(review.bulk_assign, tickets, scope, keys=keys, account_id=account_id, name=name)
-        detail = {"assignee": account_id or None}
+        changed = await offload(review.bulk_assign, current, scope, who, keys=keys, account_id=account_id, name=name)
     elif action in ("exclude", "include"):
-        changed = await offload(review.set_excluded, tickets, scope, keys=keys, excluded=action == "exclude")
-        detail = {}
+        changed = await offload(review.set_excluded, current, scope, who, keys=keys, excluded=action == "exclude")
     else:
         raise AppError("Unknown bulk action; use label, assign, exclude or include.")
-    await audit(request, scope.session_id, "edited", bulk=action, tickets=keys, **detail)
     return JSONResponse({"tickets": [ticket_json(t, full=False) for t in changed]})
 
 
@@ -211,7 +188,7 @@ async def assignable_users(request: Request) -> Response:
 
 async def graph_svg(request: Request) -> Response:
     scope = await review_scope(request)
-    found = await offload(services(request).tickets.list, tenant_id=scope.tenant_id, session_id=scope.session_id)
+    found = await offload(session_tickets, services(request), scope)
     return Response(str(render_svg(layout(found))), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

@@ -14,8 +14,8 @@ from app.container import Services
 from app.db.models import UploadSession
 from app.errors import AppError, NotFoundError
 from app.offload import offload
-from app.pipeline.activity import record_step, record_tenant_step
 from app.pipeline.ports import Actor, Scope
+from app.pipeline.queries import find_session
 from app.web.body_schemas import check
 from app.web.input_guard import refuse_control_characters
 
@@ -49,9 +49,7 @@ def project_key(request: Request) -> str:
 async def upload_session(request: Request) -> UploadSession:
     """The session named in the path, if it belongs to the caller's tenant and project. Raises: NotFoundError."""
     key = project_key(request)
-    found = await offload(
-        services(request).sessions.get, int(request.path_params["session_id"]), tenant_id=tenant_id(request)
-    )
+    found = await offload(find_session, services(request), tenant_id(request), int(request.path_params["session_id"]))
     if found.project_key != key:
         raise NotFoundError("This upload session does not exist (sessions are kept 7 days).")
     return found
@@ -74,15 +72,6 @@ async def review_scope(request: Request) -> Scope:
 def actor(request: Request) -> Actor:
     """The Jira account behind the request, as the token names it."""
     return Actor(request.state.identity.account_id)
-
-
-async def audit(request: Request, session_id: int | None, action: str, **detail: Any) -> None:
-    """For the handlers whose use case does not record its own step yet (see app/pipeline/activity.py)."""
-    if session_id is None:
-        await offload(record_tenant_step, services(request), tenant_id(request), actor(request), action, **detail)
-    else:
-        scope = Scope(tenant_id(request), session_id)
-        await offload(record_step, services(request), scope, actor(request), action, **detail)
 
 
 async def json_body(request: Request, schema: dict[str, Any] | None = None) -> dict[str, Any]:

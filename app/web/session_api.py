@@ -24,7 +24,8 @@ from app.pipeline.intake import (
 from app.pipeline.intake import (
     remove_file as remove_file_step,
 )
-from app.pipeline.retention import delete_session_now
+from app.pipeline.queries import project_sessions, session_contents
+from app.pipeline.retention import delete_session as delete_session_step
 from app.web import body_schemas
 from app.web.body_limit import limited
 from app.web.routing import Auth, SecuredRoute
@@ -32,7 +33,6 @@ from app.web.scope import (
     RETENTION_DAYS,
     UnsupportedMediaError,
     actor,
-    audit,
     json_body,
     project_key,
     scope_of,
@@ -79,13 +79,8 @@ def session_json(upload: UploadSession, files: list[str]) -> dict[str, Any]:
 
 
 async def list_sessions(request: Request) -> Response:
-    found = await offload(
-        services(request).sessions.list_for_project, tenant_id=tenant_id(request), project_key=project_key(request)
-    )
-    contents = await offload(
-        services(request).sessions.contents, [s.id for s in found if s.id], tenant_id=tenant_id(request)
-    )
-    rows = [session_json(s, contents[s.id].files) for s in found if s.id]
+    found = await offload(project_sessions, services(request), tenant_id(request), project_key(request))
+    rows = [session_json(s, contents.files) for s, contents in found]
     return JSONResponse({"sessions": rows, "retentionDays": RETENTION_DAYS})
 
 
@@ -93,20 +88,19 @@ async def create_session(request: Request) -> Response:
     context = (request.state.identity.context or {}).get("jira") or {}
     upload = await offload(
         open_session,
-        services(request).sessions,
-        tenant_id=tenant_id(request),
+        services(request),
+        tenant_id(request),
+        actor(request),
         project_key=project_key(request),
         project_id=str((context.get("project") or {}).get("id", "")),
-        account_id=request.state.identity.account_id,
     )
-    await audit(request, stored_id(upload), "opened")
     return JSONResponse(session_json(upload, []), status_code=201)
 
 
 async def get_session(request: Request) -> Response:
     upload = await upload_session(request)
-    contents = await offload(services(request).sessions.contents, [stored_id(upload)], tenant_id=upload.tenant_id)
-    return JSONResponse(session_json(upload, contents[stored_id(upload)].files))
+    contents = await offload(session_contents, services(request), scope_of(upload))
+    return JSONResponse(session_json(upload, contents.files))
 
 
 async def rename_session(request: Request) -> Response:
@@ -147,14 +141,7 @@ async def upload_files(request: Request) -> Response:
         await form.close()
     if not incoming:
         raise AppError("Choose at least one CSV file to upload.")
-    stored = await offload(
-        add_files,
-        services(request).sessions,
-        tenant_id=upload.tenant_id,
-        session_id=stored_id(upload),
-        files=incoming,
-        account_id=request.state.identity.account_id,
-    )
+    stored = await offload(add_files, services(request), scope_of(upload), actor(request), incoming)
     return JSONResponse({"stored": stored}, status_code=201)
 
 
@@ -163,15 +150,7 @@ async def set_kind(request: Request) -> Response:
     body = await json_body(request, body_schemas.SET_FILE_KIND)
     kind = body.get("kind") or None
     name = request.path_params["name"]
-    await offload(
-        set_file_kind,
-        services(request).sessions,
-        tenant_id=upload.tenant_id,
-        session_id=stored_id(upload),
-        name=name,
-        kind=kind,
-    )
-    await audit(request, stored_id(upload), "file_type_set", file=name, kind=kind)
+    await offload(set_file_kind, services(request), scope_of(upload), actor(request), name, kind)
     return JSONResponse({"name": name, "kind": kind})
 
 
@@ -183,11 +162,7 @@ async def remove_file(request: Request) -> Response:
 
 async def delete_session(request: Request) -> Response:
     upload = await upload_session(request)
-    current = services(request)
-    await offload(
-        delete_session_now, current.db, current.sessions, tenant_id=upload.tenant_id, session_id=stored_id(upload)
-    )
-    await audit(request, None, "session_deleted", session=stored_id(upload))
+    await offload(delete_session_step, services(request), scope_of(upload), actor(request))
     return Response(status_code=204)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from starlette.routing import Match
 
 from app.connect.descriptor import module_urls, render_descriptor
+from app.jira.client import JiraClient
 from app.main import routes
 from tests.support import SHARED
 
@@ -44,7 +46,9 @@ def test_descriptor_declares_what_the_foundation_requires() -> None:
     assert descriptor["key"] == "dtg-test"
     assert descriptor["authentication"] == {"type": "jwt"}
     assert descriptor["apiMigrations"] == {"gdpr": True, "context-qsh": True, "signed-install": True}
-    assert sorted(descriptor["scopes"]) == ["READ", "WRITE"]
+    # DELETE only because a revision removes the links it no longer has (`JiraClient.delete_link`); issues are
+    # never deleted (the sandbox refuses it whatever the scopes).
+    assert sorted(descriptor["scopes"]) == ["DELETE", "READ", "WRITE"]
     assert set(descriptor["lifecycle"]) == {"installed", "uninstalled", "enabled", "disabled"}
     page = descriptor["modules"]["jiraProjectPages"][0]
     assert "${project.key}" in page["url"] and "${project.id}" in page["url"]
@@ -69,3 +73,9 @@ def test_descriptor_template_at_the_root_is_the_one_served(tmp_path: Path) -> No
         "baseUrl": "https://b",
         "name": "Custom",
     }
+
+
+def test_the_delete_scope_is_declared_exactly_when_the_client_sends_a_delete() -> None:
+    descriptor = render_descriptor(base_url="https://dtg.example.com/app", app_key="dtg-test")
+    deletes = '_call("DELETE"' in inspect.getsource(JiraClient)
+    assert ("DELETE" in descriptor["scopes"]) == deletes

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import codecs
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
+import openpyxl
 import pytest
 
 from app.pipeline.export_csv import spec_csvs_with_keys
@@ -63,3 +65,29 @@ def test_encoding_and_delimiter_are_kept() -> None:
         [File("u.csv", utf16)], [Ticket("t", "DTG-3", [{"file": "u.csv", "record": 1}])]
     ).values()
     assert back == codecs.BOM_UTF16_BE + "ID,Name\nDTG-3,a\n".encode("utf-16-be")
+
+
+def test_a_workbook_comes_back_byte_for_byte_with_its_keys_beside_it() -> None:
+    book = openpyxl.Workbook()
+    roles = book.active
+    roles.title = "User roles"
+    roles.append([])
+    roles.append(["ID", "X", "Name", "Machine name"])
+    roles.append(["", "a", "Editor", "editor"])
+    roles.append(["", "a", "Author", "=LOWER(C4)"])  # a formula, which any rewrite through a reader would lose
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = buffer.getvalue()
+    tickets = [
+        Ticket(
+            "roles", "DTG-9", [{"file": "spec.xlsx [User roles]", "record": 2}, {"file": "spec.xlsx [x]", "record": 1}]
+        )
+    ]
+    files = spec_csvs_with_keys([File("spec.xlsx", data), File("menus.csv", b"ID,Name\n,Main\n")], tickets)
+    assert files["spec.xlsx"] == data
+    # Records count from the header (row 2), so record 2 is the sheet's row 4; the keys list names tab and row.
+    assert files["spec.xlsx Jira keys.csv"] == b"Tab,Row,Jira key\r\nUser roles,4,DTG-9\r\n"
+    assert files["menus.csv"] == b"ID,Name\n,Main\n"
+    assert set(files) == {"spec.xlsx", "spec.xlsx Jira keys.csv", "menus.csv"}
+    # A workbook none of whose rows was exported comes back alone.
+    assert set(spec_csvs_with_keys([File("spec.xlsx", data)], [])) == {"spec.xlsx"}

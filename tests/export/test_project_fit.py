@@ -14,9 +14,10 @@ from app.pipeline.dry_run import dry_run
 from app.pipeline.export import run_export
 from app.pipeline.export_settings import project_fields
 from app.pipeline.issue_requests import PROPERTY_KEY, CreateTarget, content_hash, epic_request, ticket_request
+from app.pipeline.ports import SYSTEM, Scope
 from app.pipeline.project_fit import ProjectFitError, check_project_fit
 from app.pipeline.readiness import check_readiness
-from app.pipeline.revisions import revision_plan
+from app.pipeline.revisions import RevisionError, revision_plan, start_revision
 from tests.export.helpers import World, synthetic_tickets
 from tests.jira.test_client import client_of
 from tests.sandbox.test_openapi import assert_request_matches
@@ -207,19 +208,17 @@ async def test_the_revision_plan_reads_jira_and_marks_an_issue_edited_there_as_a
     edited_key = by_key["t-0001"].jira_key
     await world.http.post(f"http://jira.test/_sandbox/issues/{edited_key}/edit", json={"fields": {"summary": "Mine"}})
 
-    revised = world.services.sessions.create(tenant_id=world.tenant_id, project_key="DTG")
-    assert revised.id is not None
+    revised = start_revision(world.services, Scope(world.tenant_id, world.session_id), SYSTEM)
+    assert revised.id is not None and revised.revision == {
+        "of": world.session_id,
+        "lineage": [world.session_id],
+        "choices": {},
+    }
     changed = [dict(d) for d in drafts[:3]] + synthetic_tickets(5, attachments_every=0)[4:]
     changed[0]["title"] = "Content model: Build bundle 0 (revised)"
     changed[1]["title"] = "Content model: Build bundle 1 (revised)"
     world.services.tickets.save_drafts(tenant_id=world.tenant_id, session_id=revised.id, drafts=changed)
-    plan = await revision_plan(
-        world.services,
-        client_of(world),
-        tenant_id=world.tenant_id,
-        previous_session_id=world.session_id,
-        session_id=revised.id,
-    )
+    plan = await revision_plan(world.services, client_of(world), tenant_id=world.tenant_id, session_id=revised.id)
     assert {c.ticket_key: c.kind for c in plan.changes} == {
         "t-0000": "changed",
         "t-0001": "conflict",
@@ -230,12 +229,8 @@ async def test_the_revision_plan_reads_jira_and_marks_an_issue_edited_there_as_a
     assert {c.ticket_key: c.issue_key for c in plan.changes if c.kind != "new"} == {
         key: by_key[key].jira_key for key in ("t-0000", "t-0001", "t-0002", "t-0003")
     }
-    # Another tenant's session cannot be named as the one revised.
+    # Another tenant's session (or none) cannot be revised, and a session that is not a revision has no plan.
     with pytest.raises(NotFoundError):
-        await revision_plan(
-            world.services,
-            client_of(world),
-            tenant_id=world.tenant_id,
-            previous_session_id=999_999,
-            session_id=revised.id,
-        )
+        start_revision(world.services, Scope(world.tenant_id, 999_999), SYSTEM)
+    with pytest.raises(RevisionError):
+        await revision_plan(world.services, client_of(world), tenant_id=world.tenant_id, session_id=world.session_id)

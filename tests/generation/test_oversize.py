@@ -42,7 +42,10 @@ def test_a_bundle_with_hundreds_of_fields_attaches_its_field_table() -> None:
     ]
     assert ticket.attachments[2].content.count("| Giant (Content type) |") == 400
     checklist = ticket.attachments[3].content.splitlines()
-    assert "- [ ] Field Field 399 (field_f399): Text (plain), optional, 1 value, widget Textfield" in checklist[-1]
+    assert (
+        "- [ ] Field Field 399 (field_f399): Text (plain) [string], optional, 1 value, widget Textfield "
+        "[string_textfield]" in checklist[-1]
+    )
     # The small settings table stays in the description; the field table is named instead.
     assert len(list(adf_tables(ticket.description))) == 1
     assert "fields.csv" in str(ticket.description)

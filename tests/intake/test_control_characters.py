@@ -13,6 +13,7 @@ from app.intake.findings import Code, Severity
 from app.llm import LLMConfig, build_writer
 from app.pipeline.generation import run_generation, start_generation
 from app.pipeline.intake import IncomingFile, add_files
+from app.pipeline.ports import SYSTEM
 from tests.pipeline.conftest import Workspace, make_workspace
 
 pytestmark = [pytest.mark.intake]
@@ -44,7 +45,7 @@ def postgres_workspace(postgres_url: str) -> Iterator[Workspace]:
 def test_a_spec_with_nul_generates_on_postgresql(postgres_workspace: Workspace) -> None:
     workspace = postgres_workspace
     files = [IncomingFile("bundles.csv", BUNDLES.encode())]
-    add_files(workspace.sessions, tenant_id=workspace.tenant_id, session_id=workspace.session_id, files=files)
+    add_files(workspace, workspace.scope, SYSTEM, files)
     task_id = start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
 
     asyncio.run(run_generation(workspace, task_id, writer=build_writer(LLMConfig())))

@@ -44,6 +44,7 @@ def test_json_report(kit):
         "column": "Form widget",
         "value": "1",
         "suggestion": "",
+        "cell": "",  # only findings on a workbook tab name a cell
     }
 
 

@@ -56,6 +56,8 @@ def uwec_xlsx(kit) -> bytes:
 
 
 def _ods_cell(value: object) -> str:
+    if isinstance(value, str) and value.startswith("<table:table-cell"):  # written out by the test
+        return value
     if isinstance(value, tuple):  # (value type, value, formula)
         kind, shown, formula = value
         attribute = "office:date-value" if kind == "date" else "office:value"
@@ -71,7 +73,8 @@ def ods(tabs: dict[str, list[list[object]]], *, encrypted: bool = False) -> byte
     namespaces = (
         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"'
     )
     body = "".join(
         f'<table:table table:name="{escape(name)}">'
@@ -124,18 +127,60 @@ def test_one_xlsx_gives_one_spec_file_per_tab_and_the_same_model_as_the_csvs(wor
 
 
 def test_the_same_defects_are_found_in_the_workbook(workbook_result, uwec, kit):
-    # calamine reads error cells (#N/A in a lookup column) as empty, so there a leaked error shows as a blank
-    # lookup; every other finding is the same as from the CSV files.
-    lookups = ("lookup_error", "lookup_blank")
-
+    # openpyxl stores the UWEC cells "#N/A" and "#VALUE!" as error cells, which calamine reads as empty: they are
+    # read back as their error text, so a failed lookup is a lookup error there as in the CSV, not a blank lookup.
     def codes(result):
-        skipped = ("skipped_tab", *lookups)
-        return sorted((str(f.code), f.record, f.value) for f in result.findings if f.code not in skipped)
+        return sorted((str(f.code), f.record, f.value) for f in result.findings if f.code != "skipped_tab")
 
     assert codes(workbook_result) == codes(uwec)
-    errors_as_csv = {(TAB_OF[f.file], f.record) for f in kit.only(uwec, "lookup_error")}
-    blank_in_workbook = {(f.file.split(" [")[1][:-1], f.record) for f in kit.only(workbook_result, "lookup_blank")}
-    assert errors_as_csv <= blank_in_workbook
+    errors = kit.only(workbook_result, "lookup_error")
+    assert {(TAB_OF[f.file], f.record) for f in kit.only(uwec, "lookup_error")} == {
+        (f.file.split(" [")[1][:-1], f.record) for f in errors
+    }
+    # Findings on a tab name the cell as the spreadsheet does.
+    display = next(f for f in errors if f.file == "UWEC spec.xlsx [View displays]")
+    assert (display.line, display.cell, display.column, display.value) == (6, "J6", "View ID", "#N/A")
+
+
+def _error_book() -> bytes:
+    """Roles from B3 (two blank rows and a blank column first), with a #REF! machine name and a #N/A note."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "User roles"
+    for address, value in {"B3": "Name", "C3": "Machine name", "D3": "X", "E3": "Notes", "B4": "Editor"}.items():
+        sheet[address] = value
+    sheet["C4"], sheet["D4"], sheet["E4"] = "#REF!", "a", "#N/A"  # openpyxl stores error literals as error cells
+    sheet["B5"], sheet["C5"], sheet["D5"] = "Author", "author", "a"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_error_cells_are_reported_with_their_cell_and_tab_not_read_as_blank(kit):
+    data = _error_book()
+    # The file really holds error cells, which calamine alone reads as "".
+    assert b'<c r="C4" t="e"><v>#REF!</v></c>' in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    result = intake_files([UploadedFile("book.xlsx", data)])
+    found = [(f.file, f.record, f.line, f.cell, f.column, f.value) for f in kit.only(result, "spreadsheet_error")]
+    assert found == [
+        ("book.xlsx [User roles]", 1, 4, "C4", "Machine name", "#REF!"),
+        ("book.xlsx [User roles]", 1, 4, "E4", "Notes", "#N/A"),
+    ]
+    assert all(f.severity is Severity.WARNING and f.value in f.message for f in kit.only(result, "spreadsheet_error"))
+    editor, author = result.model.roles
+    assert (editor.machine_name, editor.notes, editor.cells["Notes"], author.source.line) == ("", "", "#N/A", 5)
+
+
+def test_an_ods_error_cell_is_its_error_text_not_the_zero_it_stores(kit):
+    error = (
+        '<table:table-cell table:formula="of:=NA()" office:value-type="float" office:value="0" '
+        'calcext:value-type="error"><text:p>#N/A</text:p></table:table-cell>'
+    )
+    data = ods({"User roles": [["Name", "Machine name", "X"], ["Editor", error, "a"]]})
+    result = intake_files([UploadedFile("book.ods", data)])
+    (finding,) = kit.only(result, "spreadsheet_error")
+    assert (finding.cell, finding.value) == ("B2", "#N/A")
+    assert result.model.roles[0].cells["Machine name"] == "#N/A"
 
 
 def test_hidden_and_unknown_tabs_are_reported_and_skipped(workbook_result, kit):

@@ -48,6 +48,7 @@ from app.pipeline.export.plan import BLOCKS, plan_export
 from app.pipeline.generation import start_generation
 from app.pipeline.intake import IncomingFile, add_files, open_session
 from app.pipeline.issue_requests import EPIC_KEY_PREFIX
+from app.pipeline.ports import SYSTEM, Actor, Scope
 from app.settings import Settings
 from tests.conftest import PG_ADMIN_URL
 from tests.export.helpers import generate_uwec_tickets
@@ -351,13 +352,13 @@ def test_redis_restart_mid_generation_finishes_and_a_lost_message_is_requeued(
 
         # b) Redis goes while a run is queued and no worker is up: its message is lost with Redis's memory.
         _kill(worker)
-        other = open_session(workspace.sessions, tenant_id=tenant_id, project_key="DTG", project_id="1", account_id="a")
+        other = open_session(workspace, tenant_id, Actor("a"), project_key="DTG", project_id="1")
         assert other.id is not None
         add_files(
-            workspace.sessions,
-            tenant_id=tenant_id,
-            session_id=other.id,
-            files=[IncomingFile(name, data) for name, data in UWEC_FILES.items()],
+            workspace,
+            Scope(tenant_id, other.id),
+            SYSTEM,
+            [IncomingFile(name, data) for name, data in UWEC_FILES.items()],
         )
         lost = start_generation(services, tenant_id=tenant_id, session_id=other.id, provider="openai_compatible")
         with redis_down(seconds=0.5):

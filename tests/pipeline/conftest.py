@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from app.db.audit import AuditRepository
 from app.db.engine import create_db_engine, session_factory
 from app.db.migrate import upgrade
 from app.db.sessions import SessionRepository
@@ -19,7 +20,14 @@ from app.db.tickets import TicketRepository
 from app.domain.installation import InstallPayload
 from app.encryption import SecretBox
 from app.pipeline.intake import IncomingFile, add_files, open_session
+from app.pipeline.ports import SYSTEM, Actor, Scope
 from tests.support import UWEC, RecordingQueue
+
+
+@dataclass
+class OpeningPorts:
+    sessions: SessionRepository
+    audit: AuditRepository
 
 
 @dataclass
@@ -31,10 +39,15 @@ class Workspace:
     jobs: RecordingQueue
     tenant_id: int
     session_id: int
+    audit: AuditRepository
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.tenant_id, self.session_id)
 
     def upload_uwec(self) -> None:
         files = [IncomingFile(p.name, p.read_bytes()) for p in sorted(UWEC.glob("*.csv"))]
-        add_files(self.sessions, tenant_id=self.tenant_id, session_id=self.session_id, files=files)
+        add_files(self, self.scope, SYSTEM, files)
 
 
 def make_workspace(database_url: str) -> Iterator[Workspace]:
@@ -45,8 +58,8 @@ def make_workspace(database_url: str) -> Iterator[Workspace]:
     tenant = TenantRepository(db, secrets).save_installed(
         InstallPayload(client_key="site-a", shared_secret="x" * 40, base_url="https://a.atlassian.net")
     )
-    sessions = SessionRepository(db)
-    upload = open_session(sessions, tenant_id=tenant.id, project_key="DTG", project_id="10000", account_id="acc")
+    sessions, audit = SessionRepository(db), AuditRepository(db)
+    upload = open_session(OpeningPorts(sessions, audit), tenant.id, Actor("acc"), project_key="DTG", project_id="10000")
     assert upload.id is not None
     yield Workspace(
         sessions,
@@ -56,6 +69,7 @@ def make_workspace(database_url: str) -> Iterator[Workspace]:
         RecordingQueue(),
         tenant.id,
         upload.id,
+        audit,
     )
     engine.dispose()
 

@@ -14,6 +14,7 @@ from app.generation.generate import GenerationBlockedError
 from app.llm import LLMConfig, TicketBrief, WriteResult, build_writer
 from app.pipeline.generation import NothingToDraftError, run_generation, start_generation, writer_for_task
 from app.pipeline.intake import IncomingFile, add_files
+from app.pipeline.ports import SYSTEM
 from app.settings import Settings
 from tests.pipeline.conftest import Workspace
 from tests.support import LoopbackServer, make_settings
@@ -105,12 +106,7 @@ def test_two_runs_for_one_session_cannot_overlap(workspace: Workspace) -> None:
 
 
 def test_blocking_findings_stop_a_run_from_starting(workspace: Workspace) -> None:
-    add_files(
-        workspace.sessions,
-        tenant_id=workspace.tenant_id,
-        session_id=workspace.session_id,
-        files=[IncomingFile("Fields.csv", b"\x00\x01\x02binary\xff" * 50)],
-    )
+    add_files(workspace, workspace.scope, SYSTEM, [IncomingFile("Fields.csv", b"\x00\x01\x02binary\xff" * 50)])
     with pytest.raises(GenerationBlockedError, match="cannot be turned into tickets"):
         start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
     assert workspace.jobs.generations == []
@@ -127,12 +123,7 @@ def test_blocking_findings_stop_a_run_from_starting(workspace: Workspace) -> Non
 def test_a_run_that_would_draft_nothing_says_why_and_does_not_start(
     workspace: Workspace, roles: bytes, reason: str
 ) -> None:
-    add_files(
-        workspace.sessions,
-        tenant_id=workspace.tenant_id,
-        session_id=workspace.session_id,
-        files=[IncomingFile("Userroles.csv", roles)],
-    )
+    add_files(workspace, workspace.scope, SYSTEM, [IncomingFile("Userroles.csv", roles)])
     with pytest.raises(NothingToDraftError, match=reason) as refused:
         start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
     assert refused.value.status_code == 422
@@ -150,12 +141,7 @@ async def test_a_rerun_after_the_spec_changed_rewrites_only_what_changed(workspa
     before = {t.key for t in workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)}
 
     roles = b"ID,Name,Machine name,X,Dev,QA,Notes\n,Site editor,site_editor,a,,,Edits everything\n"
-    add_files(
-        workspace.sessions,
-        tenant_id=workspace.tenant_id,
-        session_id=workspace.session_id,
-        files=[IncomingFile("UWEC_Userroles.csv", roles)],
-    )
+    add_files(workspace, workspace.scope, SYSTEM, [IncomingFile("UWEC_Userroles.csv", roles)])
     second = start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
     writer = CountingWriter()
     await run_generation(workspace, second, writer=writer)
@@ -281,3 +267,29 @@ def _completion() -> bytes:
     return json.dumps(
         {"id": "c", "object": "chat.completion", "created": 0, "model": "m", "choices": [choice]}
     ).encode()
+
+
+@pytest.mark.anyio
+async def test_the_admins_existing_site_setting_turns_rows_marked_d_into_removals(workspace: Workspace) -> None:
+    """Saved per tenant on the configure page, read by every run: on an existing site a row marked d exists."""
+    workspace.upload_uwec()
+    workspace.tenant_settings.save(
+        workspace.tenant_id,
+        provider="offline",
+        model="",
+        base_url=None,
+        status_mapping={},
+        default_labels=[],
+        updated_by=None,
+        existing_site=True,
+    )
+    task_id = start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
+    await run_generation(workspace, task_id, writer=CountingWriter())
+
+    tickets = {t.key: t for t in workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)}
+    announcement = tickets["bundle.node.announcement.build"].draft["criteria"]
+    assert not any(c.startswith("Do not build") for c in announcement)
+    assert (
+        "Field Sitewide (field_sitewide) is removed from Announcement (content type), with nothing left referring "
+        "to it." in tickets["remove.fields"].draft["criteria"]
+    )

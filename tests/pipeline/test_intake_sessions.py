@@ -18,6 +18,7 @@ from app.pipeline.intake import (
     set_file_kind,
     validate_session,
 )
+from app.pipeline.ports import SYSTEM, Actor, Scope
 from tests.pipeline.conftest import Workspace
 from tests.support import UWEC
 
@@ -40,7 +41,7 @@ def _uwec() -> list[IncomingFile]:
 
 def test_the_uwec_set_is_stored_and_validated(store: tuple[SessionRepository, int, int], ports: Workspace) -> None:
     repo, tenant, session = store
-    names = add_files(repo, tenant_id=tenant, session_id=session, files=_uwec())
+    names = add_files(ports, Scope(tenant, session), SYSTEM, _uwec())
     assert len(names) == 11
 
     result = validate_session(ports, tenant_id=tenant, session_id=session)
@@ -49,10 +50,10 @@ def test_the_uwec_set_is_stored_and_validated(store: tuple[SessionRepository, in
     assert repo.get(session, tenant_id=tenant).stage == "validate"
 
 
-def test_a_corrected_file_replaces_the_old_one(store: tuple[SessionRepository, int, int]) -> None:
+def test_a_corrected_file_replaces_the_old_one(store: tuple[SessionRepository, int, int], ports: Workspace) -> None:
     repo, tenant, session = store
-    add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("Roles.csv", b"ID,Name\n")])
-    add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("Roles.csv", b"ID,Name,Machine name\n")])
+    add_files(ports, Scope(tenant, session), SYSTEM, [IncomingFile("Roles.csv", b"ID,Name\n")])
+    add_files(ports, Scope(tenant, session), SYSTEM, [IncomingFile("Roles.csv", b"ID,Name,Machine name\n")])
     assert [(f.name, f.data) for f in repo.files(session, tenant_id=tenant)] == [
         ("Roles.csv", b"ID,Name,Machine name\n")
     ]
@@ -67,18 +68,18 @@ def test_a_corrected_file_replaces_the_old_one(store: tuple[SessionRepository, i
     ],
 )
 def test_limits_reject_the_whole_upload(
-    store: tuple[SessionRepository, int, int], files: list[IncomingFile], message: str
+    store: tuple[SessionRepository, int, int], ports: Workspace, files: list[IncomingFile], message: str
 ) -> None:
     repo, tenant, session = store
     limits = IntakeLimits(max_file_bytes=100, max_files=3, max_total_bytes=110)
     with pytest.raises(UploadRejectedError, match=message):
-        add_files(repo, tenant_id=tenant, session_id=session, files=files, limits=limits)
+        add_files(ports, Scope(tenant, session), SYSTEM, files, limits=limits)
     assert repo.files(session, tenant_id=tenant) == []
 
 
-def test_path_traversal_in_file_names_is_stripped(store: tuple[SessionRepository, int, int]) -> None:
+def test_path_traversal_in_file_names_is_stripped(store: tuple[SessionRepository, int, int], ports: Workspace) -> None:
     repo, tenant, session = store
-    add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("../../etc/Roles.csv", b"ID\n")])
+    add_files(ports, Scope(tenant, session), SYSTEM, [IncomingFile("../../etc/Roles.csv", b"ID\n")])
     assert [f.name for f in repo.files(session, tenant_id=tenant)] == ["Roles.csv"]
     assert safe_file_name("C:\\Users\\dana\\Fields.csv") == "Fields.csv"
     with pytest.raises(UploadRejectedError):
@@ -86,26 +87,27 @@ def test_path_traversal_in_file_names_is_stripped(store: tuple[SessionRepository
 
 
 def test_type_override_is_kept_and_used(store: tuple[SessionRepository, int, int], ports: Workspace) -> None:
-    repo, tenant, session = store
+    _, tenant, session = store
     roles = (UWEC / "UWEC_Userroles.csv").read_bytes()
-    add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("Sheet7.csv", roles)])
-    set_file_kind(repo, tenant_id=tenant, session_id=session, name="Sheet7.csv", kind="roles")
+    add_files(ports, Scope(tenant, session), SYSTEM, [IncomingFile("Sheet7.csv", roles)])
+    scope = Scope(tenant, session)
+    set_file_kind(ports, scope, Actor("acc-2"), "Sheet7.csv", "roles")
     (report,) = validate_session(ports, tenant_id=tenant, session_id=session).files
     assert report.kind is SpecKind.ROLES
     with pytest.raises(UnknownFileKindError):
-        set_file_kind(repo, tenant_id=tenant, session_id=session, name="Sheet7.csv", kind="spreadsheet")
+        set_file_kind(ports, scope, Actor("acc-2"), "Sheet7.csv", "spreadsheet")
     with pytest.raises(UnknownFileKindError):
-        set_file_kind(repo, tenant_id=tenant, session_id=session, name="Missing.csv", kind="roles")
+        set_file_kind(ports, scope, Actor("acc-2"), "Missing.csv", "roles")
+    events = ports.audit.list_for_session(tenant_id=tenant, session_id=session)
+    assert [(e.action, e.account_id, e.detail) for e in events if e.action == "file_type_set"] == [
+        ("file_type_set", "acc-2", {"file": "Sheet7.csv", "kind": "roles"})
+    ]
 
 
 def test_the_admins_status_mapping_is_applied(store: tuple[SessionRepository, int, int], ports: Workspace) -> None:
-    repo, tenant, session = store
-    add_files(
-        repo,
-        tenant_id=tenant,
-        session_id=session,
-        files=[IncomingFile("UWEC_Userroles.csv", (UWEC / "UWEC_Userroles.csv").read_bytes())],
-    )
+    _, tenant, session = store
+    roles = (UWEC / "UWEC_Userroles.csv").read_bytes()
+    add_files(ports, Scope(tenant, session), SYSTEM, [IncomingFile("UWEC_Userroles.csv", roles)])
     default = {
         r.machine_name: r.action for r in validate_session(ports, tenant_id=tenant, session_id=session).model.roles
     }
@@ -131,25 +133,25 @@ def test_the_admins_status_mapping_is_applied(store: tuple[SessionRepository, in
 def test_a_workbook_is_stored_whole_and_validated_tab_by_tab(
     store: tuple[SessionRepository, int, int], ports: Workspace
 ) -> None:
-    repo, tenant, session = store
+    _, tenant, session = store
     book = openpyxl.Workbook()
     book.active.title = "User roles"
     for line in (UWEC / "UWEC_Userroles.csv").read_text("utf-8").splitlines():
         book.active.append(line.split(","))
     buffer = io.BytesIO()
     book.save(buffer)
-    add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("spec.xlsx", buffer.getvalue())])
+    add_files(ports, Scope(tenant, session), SYSTEM, [IncomingFile("spec.xlsx", buffer.getvalue())])
     result = validate_session(ports, tenant_id=tenant, session_id=session)
     assert [(f.name, f.kind) for f in result.files] == [("spec.xlsx [User roles]", SpecKind.ROLES)]
     assert len(result.model.roles) == 8
 
 
-def test_a_workbook_has_its_own_size_limit(store: tuple[SessionRepository, int, int]) -> None:
+def test_a_workbook_has_its_own_size_limit(store: tuple[SessionRepository, int, int], ports: Workspace) -> None:
     repo, tenant, session = store
     limits = IntakeLimits(max_file_bytes=100, max_workbook_bytes=1000)
-    add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("a.xlsx", b"x" * 900)], limits=limits)
+    add_files(ports, Scope(tenant, session), SYSTEM, [IncomingFile("a.xlsx", b"x" * 900)], limits=limits)
     with pytest.raises(UploadRejectedError, match="a CSV file may have at most 100"):
-        add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("b.csv", b"x" * 900)], limits=limits)
+        add_files(ports, Scope(tenant, session), SYSTEM, [IncomingFile("b.csv", b"x" * 900)], limits=limits)
     with pytest.raises(UploadRejectedError, match="a workbook may have at most 1,000"):
-        add_files(repo, tenant_id=tenant, session_id=session, files=[IncomingFile("c.ods", b"x" * 1001)], limits=limits)
+        add_files(ports, Scope(tenant, session), SYSTEM, [IncomingFile("c.ods", b"x" * 1001)], limits=limits)
     assert [f.name for f in repo.files(session, tenant_id=tenant)] == ["a.xlsx"]

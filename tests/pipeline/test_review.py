@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
 import pytest
 from cryptography.fernet import Fernet
 
+from app.db.audit import AuditRepository
 from app.db.engine import create_db_engine, session_factory
 from app.db.migrate import upgrade
 from app.db.models import TicketRecord
@@ -18,13 +20,23 @@ from app.domain.installation import InstallPayload
 from app.encryption import SecretBox
 from app.pipeline import review
 from app.pipeline.graph_view import layout, render_svg
+from app.pipeline.ports import Actor
 from tests.support import make_settings
 
 pytestmark = [pytest.mark.unit, pytest.mark.db]
 
+DIRECTOR = Actor("acc-director")
+
+
+@dataclass
+class Ports:
+    tickets: TicketRepository
+    sessions: SessionRepository
+    audit: AuditRepository
+
 
 @pytest.fixture
-def tickets(tmp_path: Path) -> tuple[TicketRepository, review.Scope]:
+def tickets(tmp_path: Path) -> tuple[Ports, review.Scope]:
     settings = make_settings(tmp_path)
     upgrade(settings.database_url)
     db = session_factory(create_db_engine(settings.database_url))
@@ -33,7 +45,7 @@ def tickets(tmp_path: Path) -> tuple[TicketRepository, review.Scope]:
     )
     assert tenant.id is not None
     upload = SessionRepository(db).create(tenant_id=tenant.id, project_key="DTG")
-    repository = TicketRepository(db)
+    ports = Ports(TicketRepository(db), SessionRepository(db), AuditRepository(db))
     drafts = [
         {"key": key, "title": f"Ticket {key}", "area": area, "action": "build", "blocked_by": blocked, "labels": []}
         for key, area, blocked in [
@@ -43,20 +55,20 @@ def tickets(tmp_path: Path) -> tuple[TicketRepository, review.Scope]:
             ("d", "Views", []),
         ]
     ]
-    repository.save_drafts(tenant_id=tenant.id, session_id=upload.id, drafts=drafts)
-    return repository, review.Scope(tenant.id, upload.id)
+    ports.tickets.save_drafts(tenant_id=tenant.id, session_id=upload.id, drafts=drafts)
+    return ports, review.Scope(tenant.id, upload.id)
 
 
-def test_an_edit_bumps_the_version_and_a_stale_one_is_refused(tickets: tuple[TicketRepository, review.Scope]) -> None:
-    repository, scope = tickets
+def test_an_edit_bumps_the_version_and_a_stale_one_is_refused(tickets: tuple[Ports, review.Scope]) -> None:
+    ports, scope = tickets
     edit = review.TicketEdit(title="  New   title ", markdown="| a | b |\n| - | - |\n| 1 | 2 |", labels=["x", "x", "y"])
 
-    saved = review.edit_ticket(repository, scope, key="a", expected_version=1, edit=edit)
+    saved = review.edit_ticket(ports, scope, DIRECTOR, key="a", expected_version=1, edit=edit)
 
     assert (saved.title, saved.version, saved.labels) == ("New title", 2, ["x", "y"])
     assert saved.description["content"][0]["type"] == "table"
     with pytest.raises(StaleTicketError):
-        review.edit_ticket(repository, scope, key="a", expected_version=1, edit=review.TicketEdit(title="Other"))
+        review.edit_ticket(ports, scope, DIRECTOR, key="a", expected_version=1, edit=review.TicketEdit(title="Other"))
 
 
 @pytest.mark.parametrize(
@@ -68,41 +80,39 @@ def test_an_edit_bumps_the_version_and_a_stale_one_is_refused(tickets: tuple[Tic
         review.TicketEdit(markdown="- item\n\n  ```\n  code\n  ```\n\n  | a |\n  | - |\n  | b |"),
     ],
 )
-def test_edits_jira_would_refuse_are_not_stored(
-    tickets: tuple[TicketRepository, review.Scope], edit: review.TicketEdit
-) -> None:
-    repository, scope = tickets
+def test_edits_jira_would_refuse_are_not_stored(tickets: tuple[Ports, review.Scope], edit: review.TicketEdit) -> None:
+    ports, scope = tickets
 
     with pytest.raises(review.InvalidEditError):
-        review.edit_ticket(repository, scope, key="a", expected_version=1, edit=edit)
-    assert repository.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key="a").version == 1
+        review.edit_ticket(ports, scope, DIRECTOR, key="a", expected_version=1, edit=edit)
+    assert ports.tickets.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key="a").version == 1
 
 
 def test_a_link_closing_a_cycle_is_refused_with_the_cycle_in_order(
-    tickets: tuple[TicketRepository, review.Scope],
+    tickets: tuple[Ports, review.Scope],
 ) -> None:
-    repository, scope = tickets
+    ports, scope = tickets
 
     with pytest.raises(review.LinkCycleError) as refused:
-        review.add_link(repository, scope, key="a", blocked_by="c")
-    linked = review.add_link(repository, scope, key="d", blocked_by="c")
-    unlinked = review.remove_link(repository, scope, key="b", blocked_by="a")
+        review.add_link(ports, scope, DIRECTOR, key="a", blocked_by="c")
+    linked = review.add_link(ports, scope, DIRECTOR, key="d", blocked_by="c")
+    unlinked = review.remove_link(ports, scope, DIRECTOR, key="b", blocked_by="a")
 
     assert refused.value.cycle == ["a", "c", "b", "a"]
     assert linked.blocked_by == ["c"] and unlinked.blocked_by == []
-    assert review.add_link(repository, scope, key="a", blocked_by="c").blocked_by == ["c"]
+    assert review.add_link(ports, scope, DIRECTOR, key="a", blocked_by="c").blocked_by == ["c"]
 
 
 def test_bulk_changes_apply_to_the_latest_version_of_each_ticket(
-    tickets: tuple[TicketRepository, review.Scope],
+    tickets: tuple[Ports, review.Scope],
 ) -> None:
-    repository, scope = tickets
-    review.edit_ticket(repository, scope, key="a", expected_version=1, edit=review.TicketEdit(title="Edited"))
+    ports, scope = tickets
+    review.edit_ticket(ports, scope, DIRECTOR, key="a", expected_version=1, edit=review.TicketEdit(title="Edited"))
 
-    labelled = review.bulk_label(repository, scope, keys=["a", "b"], add=["sprint-1"])
-    unlabelled = review.bulk_label(repository, scope, keys=["a"], remove=["sprint-1"])
-    assigned = review.bulk_assign(repository, scope, keys=["a", "b"], account_id="u1", name="Ann")
-    excluded = review.set_excluded(repository, scope, keys=["c"], excluded=True)
+    labelled = review.bulk_label(ports, scope, DIRECTOR, keys=["a", "b"], add=["sprint-1"])
+    unlabelled = review.bulk_label(ports, scope, DIRECTOR, keys=["a"], remove=["sprint-1"])
+    assigned = review.bulk_assign(ports, scope, DIRECTOR, keys=["a", "b"], account_id="u1", name="Ann")
+    excluded = review.set_excluded(ports, scope, DIRECTOR, keys=["c"], excluded=True)
 
     assert [t.labels for t in labelled] == [["sprint-1"], ["sprint-1"]] and unlabelled[0].labels == []
     assert labelled[0].title == "Edited"
@@ -110,9 +120,9 @@ def test_bulk_changes_apply_to_the_latest_version_of_each_ticket(
     assert excluded[0].excluded is True
 
 
-def test_the_graph_puts_blockers_left_and_areas_in_lanes(tickets: tuple[TicketRepository, review.Scope]) -> None:
-    repository, scope = tickets
-    found = repository.list(tenant_id=scope.tenant_id, session_id=scope.session_id)
+def test_the_graph_puts_blockers_left_and_areas_in_lanes(tickets: tuple[Ports, review.Scope]) -> None:
+    ports, scope = tickets
+    found = ports.tickets.list(tenant_id=scope.tenant_id, session_id=scope.session_id)
 
     placed = layout(found)
     svg = str(render_svg(placed))
@@ -127,9 +137,9 @@ def test_the_graph_puts_blockers_left_and_areas_in_lanes(tickets: tuple[TicketRe
 
 
 def test_a_link_that_closes_a_cycle_in_a_race_is_taken_back(
-    tickets: tuple[TicketRepository, review.Scope], monkeypatch: pytest.MonkeyPatch
+    tickets: tuple[Ports, review.Scope], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repository, scope = tickets
+    ports, scope = tickets
     real = review._blocking_graph
     looks: list[str] = []
 
@@ -141,6 +151,32 @@ def test_a_link_that_closes_a_cycle_in_a_race_is_taken_back(
     monkeypatch.setattr(review, "_blocking_graph", stale_first)
 
     with pytest.raises(review.LinkCycleError):
-        review.add_link(repository, scope, key="a", blocked_by="c")
-    assert repository.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key="a").blocked_by == []
+        review.add_link(ports, scope, DIRECTOR, key="a", blocked_by="c")
+    assert ports.tickets.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key="a").blocked_by == []
     assert looks == ["stale", "fresh"]
+
+
+def test_each_review_step_is_audited_and_a_conflict_names_who_saved_first(tickets: tuple[Ports, review.Scope]) -> None:
+    ports, scope = tickets
+    review.edit_ticket(ports, scope, Actor("acc-other"), key="a", expected_version=1, edit=review.TicketEdit(title="X"))
+    with pytest.raises(review.EditConflictError) as conflict:
+        review.edit_ticket(ports, scope, DIRECTOR, key="a", expected_version=1, edit=review.TicketEdit(title="Mine"))
+    review.add_link(ports, scope, DIRECTOR, key="d", blocked_by="c")
+    review.remove_link(ports, scope, DIRECTOR, key="d", blocked_by="c")
+    reviewed = review.set_reviewed(ports, scope, DIRECTOR, key="d", reviewed=True)
+    review.bulk_label(ports, scope, DIRECTOR, keys=["a", "b"], add=["sprint-1"])
+    review.bulk_assign(ports, scope, DIRECTOR, keys=["b"], account_id="u1", name="Ann")
+    review.set_excluded(ports, scope, DIRECTOR, keys=["c"], excluded=True)
+
+    assert (conflict.value.current.title, conflict.value.changed_by) == ("X", "acc-other")
+    assert reviewed.reviewed_by == DIRECTOR.account_id
+    events = ports.audit.list_for_session(tenant_id=scope.tenant_id, session_id=scope.session_id)
+    assert [(e.action, e.account_id, e.detail) for e in reversed(events)] == [
+        ("edited", "acc-other", {"ticket": "a", "fields": ["title"], "version": 2}),
+        ("linked", DIRECTOR.account_id, {"ticket": "d", "blocked_by": "c"}),
+        ("unlinked", DIRECTOR.account_id, {"ticket": "d", "blocked_by": "c"}),
+        ("reviewed", DIRECTOR.account_id, {"ticket": "d"}),
+        ("edited", DIRECTOR.account_id, {"bulk": "label", "tickets": ["a", "b"], "add": ["sprint-1"], "remove": []}),
+        ("edited", DIRECTOR.account_id, {"bulk": "assign", "tickets": ["b"], "assignee": "u1"}),
+        ("edited", DIRECTOR.account_id, {"bulk": "exclude", "tickets": ["c"]}),
+    ]

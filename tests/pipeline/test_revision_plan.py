@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 
 from app.pipeline.issue_requests import content_hash
-from app.pipeline.revision_plan import CHANGED, CONFLICT, GONE, NEW, UNCHANGED, JiraState, plan_revision
+from app.pipeline.revision_plan import (
+    CHANGED,
+    CONFLICT,
+    FLAG_LABEL,
+    GONE,
+    NEW,
+    UNCHANGED,
+    JiraState,
+    Move,
+    plan_revision,
+)
 
 pytestmark = [pytest.mark.unit, pytest.mark.export]
 
@@ -28,6 +38,8 @@ class Ticket:
     title: str
     description: dict[str, Any]
     jira_key: str | None = None
+    draft: dict[str, Any] = field(default_factory=dict)
+    action: str = "build"
 
 
 def sent(ticket: Ticket) -> JiraState:
@@ -68,7 +80,9 @@ def test_each_ticket_is_new_changed_unchanged_or_gone_by_its_stable_key() -> Non
 def test_a_changed_ticket_whose_issue_was_edited_in_jira_is_a_conflict_not_an_update() -> None:
     edited = JiraState("DTG-1", content_hash(ARTICLE.title, ARTICLE.description), content_hash("Renamed", None))
     retitled = replace(ARTICLE, title="Content model: Build Article content type (2 fields)")
-    plan = plan_revision([ARTICLE, PAGE], [retitled, PAGE], {ARTICLE.key: edited, PAGE.key: edited})
+    # The page's issue was edited too, but the spec did not change it: nothing to do, Jira's edit stays.
+    page_edited = JiraState("DTG-2", content_hash(PAGE.title, PAGE.description), content_hash("Renamed", None))
+    plan = plan_revision([ARTICLE, PAGE], [retitled, PAGE], {ARTICLE.key: edited, PAGE.key: page_edited})
     assert [(c.ticket_key, c.kind) for c in plan.changes] == [(ARTICLE.key, CONFLICT), (PAGE.key, UNCHANGED)]
     [conflict] = plan.of_kind(CONFLICT)
     assert "-# Content model: Build Article" in conflict.diff
@@ -81,3 +95,39 @@ def test_a_ticket_whose_issue_jira_no_longer_shows_is_created_again_and_an_issue
         [ARTICLE, PAGE], [ARTICLE, replace(PAGE, title="Content model: Build Basic page")], {PAGE.key: older_issue}
     )
     assert [(c.ticket_key, c.kind) for c in plan.changes] == [(ARTICLE.key, NEW), (PAGE.key, CHANGED)]
+
+
+def test_what_was_applied_is_unchanged_the_next_time_and_a_flagged_issue_is_left_alone() -> None:
+    retitled = replace(ARTICLE, title="Content model: Build Article content type (1 field)")
+    # After the first apply the issue shows what we sent and its sentHash is the revised ticket's.
+    applied = content_hash(retitled.title, retitled.description)
+    gone = JiraState("DTG-3", "h", "h", labels=(FLAG_LABEL, "content-model"))
+    plan = plan_revision(
+        [ARTICLE, EVENT], [retitled], {ARTICLE.key: JiraState("DTG-1", applied, applied), EVENT.key: gone}
+    )
+    assert [(c.ticket_key, c.kind, c.flagged) for c in plan.changes] == [
+        (ARTICLE.key, UNCHANGED, False),
+        (EVENT.key, GONE, True),
+    ]
+
+
+def test_a_field_that_left_one_bundle_for_another_is_a_move() -> None:
+    article = replace(ARTICLE, draft={"machine_names": ["article", "field_body", "field_tags"]})
+    page = replace(PAGE, draft={"machine_names": ["page", "field_intro"]})
+    plan = plan_revision(
+        [article, page],
+        [
+            replace(article, draft={"machine_names": ["article", "field_body"]}),
+            replace(page, draft={"machine_names": ["page", "field_intro", "field_tags"]}),
+            # What a bundle marked `d` had goes with it to the removal ticket: not a move.
+            Ticket(
+                "remove.bundle.node",
+                "Removals: Delete 1 content type",
+                table(),
+                draft={"machine_names": ["field_body"]},
+                action="remove",
+            ),
+        ],
+        {t.key: sent(t) for t in (article, page)},
+    )
+    assert plan.moves == [Move("field_tags", ARTICLE.key, PAGE.key)]

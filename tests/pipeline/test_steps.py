@@ -18,7 +18,7 @@ from app.domain.installation import InstallPayload
 from app.encryption import SecretBox
 from app.errors import AppError
 from app.pipeline.intake import IncomingFile, add_files, open_session, remove_file
-from app.pipeline.ports import Actor, Scope
+from app.pipeline.ports import SYSTEM, Actor, Scope
 from tests.support import UWEC
 
 pytestmark = [pytest.mark.integration, pytest.mark.db, pytest.mark.web]
@@ -40,10 +40,10 @@ def world(tmp_path: Path) -> Iterator[tuple[Ports, Scope]]:
         InstallPayload(client_key="site-a", shared_secret="x" * 40, base_url="https://a.atlassian.net")
     )
     ports = Ports(SessionRepository(db), AuditRepository(db))
-    upload = open_session(ports.sessions, tenant_id=tenant.id, project_key="DTG", project_id="1", account_id="acc")
+    upload = open_session(ports, tenant.id, Actor("acc"), project_key="DTG", project_id="1")
     assert upload.id is not None
     files = [IncomingFile(p.name, p.read_bytes()) for p in sorted(UWEC.glob("UWEC_*.csv"))[:2]]
-    add_files(ports.sessions, tenant_id=tenant.id, session_id=upload.id, files=files)
+    add_files(ports, Scope(tenant.id, upload.id), SYSTEM, files)
     ports.sessions.set_stage(upload.id, tenant_id=tenant.id, stage="review")
     yield ports, Scope(tenant.id, upload.id)
     engine.dispose()

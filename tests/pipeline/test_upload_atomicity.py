@@ -17,6 +17,7 @@ from sqlalchemy import text
 from app.db.engine import create_db_engine
 from app.intake import IntakeLimits
 from app.pipeline.intake import IncomingFile, UploadRejectedError, add_files
+from app.pipeline.ports import SYSTEM, Actor
 from tests.pipeline.conftest import Workspace, make_workspace
 from tests.support import REPO
 
@@ -42,13 +43,7 @@ def _race(workspace: Workspace, uploads: list[list[IncomingFile]], limits: Intak
     def upload(files: list[IncomingFile]) -> bool:
         start.wait()
         try:
-            add_files(
-                workspace.sessions,
-                tenant_id=workspace.tenant_id,
-                session_id=workspace.session_id,
-                files=files,
-                limits=limits,
-            )
+            add_files(workspace, workspace.scope, SYSTEM, files, limits=limits)
         except UploadRejectedError:
             return False
         return True
@@ -88,15 +83,11 @@ def test_racing_uploads_cannot_pass_the_total_size(database: tuple[str, Workspac
 @pytest.mark.unit
 def test_an_upload_and_its_audit_event_are_stored_together(database: tuple[str, Workspace]) -> None:
     url, workspace = database
-    add_files(
-        workspace.sessions,
-        tenant_id=workspace.tenant_id,
-        session_id=workspace.session_id,
-        files=[IncomingFile("Roles.csv", b"ID,Name\n")],
-        account_id="acc-1",
-    )
+    add_files(workspace, workspace.scope, Actor("acc-1"), [IncomingFile("Roles.csv", b"ID,Name\n")])
     with create_db_engine(url).connect() as connection:
-        events = connection.execute(text("SELECT session_id, account_id, action FROM audit_events")).all()
+        events = connection.execute(
+            text("SELECT session_id, account_id, action FROM audit_events WHERE action != 'opened'")
+        ).all()
     assert [tuple(event) for event in events] == [(workspace.session_id, "acc-1", "uploaded")]
     assert workspace.sessions.get(workspace.session_id, tenant_id=workspace.tenant_id).stage == "validate"
 
@@ -104,10 +95,16 @@ def test_an_upload_and_its_audit_event_are_stored_together(database: tuple[str, 
 # The child stores 25 files and stops dead once their rows are written, before the commit; the test kills it there.
 KILLED_UPLOAD = """
 import sys, time
+from dataclasses import dataclass
 from sqlalchemy import event
 from app.db.engine import create_db_engine, session_factory
 from app.db.sessions import SessionRepository
 from app.pipeline.intake import IncomingFile, add_files
+from app.pipeline.ports import SYSTEM, Scope
+
+@dataclass
+class Ports:
+    sessions: SessionRepository
 
 url, tenant_id, session_id = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 engine = create_db_engine(url)
@@ -119,7 +116,7 @@ def stall(conn, cursor, statement, parameters, context, executemany):
         time.sleep(120)
 
 files = [IncomingFile(f"f{i:02}.csv", b"ID,Name\\n1,x\\n") for i in range(25)]
-add_files(SessionRepository(session_factory(engine)), tenant_id=tenant_id, session_id=session_id, files=files)
+add_files(Ports(SessionRepository(session_factory(engine))), Scope(tenant_id, session_id), SYSTEM, files)
 """
 
 
@@ -143,12 +140,7 @@ def test_a_process_killed_during_an_upload_leaves_nothing_stored(database: tuple
 
     assert _stored(workspace) == {}
     with create_db_engine(url).connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM audit_events")).scalar() == 0
+        assert connection.execute(text("SELECT count(*) FROM audit_events WHERE action != 'opened'")).scalar() == 0
     # The session is not left locked: the next upload goes through.
-    add_files(
-        workspace.sessions,
-        tenant_id=workspace.tenant_id,
-        session_id=workspace.session_id,
-        files=[IncomingFile("after.csv", b"ID\n")],
-    )
+    add_files(workspace, workspace.scope, SYSTEM, [IncomingFile("after.csv", b"ID\n")])
     assert list(_stored(workspace)) == ["after.csv"]

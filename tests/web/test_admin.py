@@ -28,6 +28,7 @@ from app.main import create_app
 from app.pipeline.configuration import (
     _llm_config,
     effective_default_labels,
+    effective_existing_site,
     effective_llm_config,
     effective_status_mapping,
 )
@@ -565,3 +566,26 @@ def test_the_stored_key_goes_only_to_the_base_url_it_was_saved_with(loopback_sit
         moved = site.api("PUT", "/api/admin/settings", json=COMPATIBLE | {"baseUrl": f"{elsewhere.url}/v1"})
         assert moved.json()["apiKeyStored"] is False
         assert site.app.services.tenant_settings.api_key(site.tenant_id()) is None
+
+
+def test_the_existing_site_setting_is_saved_per_tenant_shown_on_the_page_and_audited(site: Site) -> None:
+    services, tenant = site.app.services, site.tenant_id()
+    assert effective_existing_site(services.tenant_settings, tenant) is False  # a new build until an admin says so
+    page = site.app.client.get(site.jira.signed_path("/jira/configure")).text
+    assert 'id="dtg-existing-site" name="existingSite" type="checkbox">' in page
+
+    saved = site.api("PUT", "/api/admin/settings", json={**OPENAI, "existingSite": True})
+    assert saved.status_code == 200 and saved.json()["existingSite"] is True
+    assert site.api("GET", "/api/admin/settings").json()["existingSite"] is True
+    assert effective_existing_site(services.tenant_settings, tenant) is True
+    assert (
+        'name="existingSite" type="checkbox" checked>'
+        in site.app.client.get(site.jira.signed_path("/jira/configure")).text
+    )
+    assert json.loads(site.audit_rows()[-1][2])["existing_site"] is True
+    other = site.site("https://tenant-b.atlassian.net")
+    assert site.api("GET", "/api/admin/settings", jira=other).json()["existingSite"] is False
+
+    refused = site.api("PUT", "/api/admin/settings", json={**OPENAI, "existingSite": "yes"})
+    assert refused.status_code == 400 and "existingSite must be true or false" in refused.text
+    assert effective_existing_site(services.tenant_settings, tenant) is True

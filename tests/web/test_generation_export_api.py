@@ -73,6 +73,12 @@ def test_cancel_and_other_tenants_tasks(app_under_test: AppUnderTest) -> None:
     assert me.get(f"/api/tasks/{task_id}", headers=other_project).status_code == 404
     assert me.post(f"/api/tasks/{task_id}/cancel", headers=other_project).status_code == 404
     assert me.post(f"/api/tasks/{task_id}/cancel").json() == {"cancelRequested": True}
+    # The use cases audit their own steps, and a refused cancel leaves no trace.
+    events = me.get(f"/api/sessions/{session_id}/audit").json()["events"]
+    assert [(e["action"], e["detail"]) for e in events[:2]] == [
+        ("cancelled", {"kind": "generate", "task": task_id}),
+        ("generated", {"task": task_id, "provider": "offline"}),
+    ]
 
 
 def test_export_readiness_refuses_before_generation_and_says_what_to_do(app_under_test: AppUnderTest) -> None:

@@ -206,7 +206,7 @@ def test_a_workbook_upload_lists_its_tabs_and_is_removed_whole(app_under_test: A
     files = {f["name"]: f for f in me.get(f"/api/sessions/{session_id}/intake").json()["files"]}
     assert files["spec.xlsx [User roles]"]["kind"] == "roles" and files["spec.xlsx [User roles]"]["workbook"]
     panel = me.get(f"/api/sessions/{session_id}/panels/upload").text
-    assert "spec.xlsx [User roles]" in panel and 'data-name="spec.xlsx [User roles]"' not in panel
+    assert 'data-action="remove-file" data-name="spec.xlsx [User roles]"' not in panel  # a tab is no stored file
     assert 'data-action="remove-file" data-name="spec.xlsx"' in panel
     assert me.delete(f"/api/sessions/{session_id}/files/spec.xlsx").status_code == 204
     assert me.get(f"/api/sessions/{session_id}/intake").json()["files"] == []
@@ -230,3 +230,44 @@ def test_a_typed_name_replaces_the_one_from_the_files_until_it_is_cleared(app_un
     assert cleared.json()["name"] == "UWEC spec" and cleared.json()["typedName"] is None
     events = me.get(f"/api/sessions/{session_id}/audit").json()["events"]
     assert [e["detail"]["name"] for e in events if e["action"] == "renamed"] == [None, "Eau Claire rebuild, phase 1"]
+
+
+def test_a_workbook_tab_type_is_set_kept_and_validated_again(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.new_session()
+    book = openpyxl.Workbook()
+    book.active.title = "Sheet1"  # a name that says nothing, and headers that fit several kinds
+    for row in (["Name", "Machine name", "X"], ["Main navigation", "main-navigation", "a"]):
+        book.active.append(row)
+    book.create_sheet("Overview").append(["Specification", "Done"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    me.post(f"/api/sessions/{session_id}/files", files=[("files", ("spec.xlsx", buffer.getvalue()))])
+    tab = f"/api/sessions/{session_id}/files/spec.xlsx%20%5BSheet1%5D/kind"
+
+    def report() -> dict[str, dict[str, object]]:
+        return {f["name"]: f for f in me.get(f"/api/sessions/{session_id}/intake").json()["files"]}
+
+    guessed = report()["spec.xlsx [Sheet1]"]
+    assert me.put(tab, json={"kind": "menus"}).json() == {"name": "spec.xlsx [Sheet1]", "kind": "menus"}
+    # Kept with the workbook and read again: the tab is now the menus file, and the menu name's hyphen is fine there.
+    menus = report()["spec.xlsx [Sheet1]"]
+    assert (menus["kind"], menus["basis"], menus["used"]) == ("menus", "override", True)
+    assert guessed["kind"] != "menus" or guessed["basis"] != "override"
+    panel = me.get(f"/api/sessions/{session_id}/panels/upload").text
+    assert '<select class="dtg-kind" data-name="spec.xlsx [Sheet1]"' in panel
+    assert '<option value="menus" selected>' in panel and "set by you" in panel
+    # Another tab of the same workbook can be set too; the first keeps its type.
+    overview = f"/api/sessions/{session_id}/files/spec.xlsx%20%5BOverview%5D/kind"
+    assert me.put(overview, json={"kind": "roles"}).is_success
+    both = report()
+    assert (both["spec.xlsx [Sheet1]"]["kind"], both["spec.xlsx [Overview]"]["kind"]) == ("menus", "roles")
+    audit = [e for e in me.get(f"/api/sessions/{session_id}/audit").json()["events"] if e["action"] == "file_type_set"]
+    assert [e["detail"]["file"] for e in audit] == ["spec.xlsx [Overview]", "spec.xlsx [Sheet1]"]  # newest first
+    # Back to detection, and no such tab.
+    assert me.put(tab, json={"kind": None}).is_success and report()["spec.xlsx [Sheet1]"]["basis"] != "override"
+    missing = me.put(f"/api/sessions/{session_id}/files/spec.xlsx%20%5BNope%5D/kind", json={"kind": "menus"})
+    assert missing.status_code == 400 and "No file or workbook tab named spec.xlsx [Nope]" in missing.text
+    # A new upload of the workbook is recognised afresh, as a replaced CSV file is.
+    me.post(f"/api/sessions/{session_id}/files", files=[("files", ("spec.xlsx", buffer.getvalue()))])
+    assert report()["spec.xlsx [Overview]"]["basis"] != "override"

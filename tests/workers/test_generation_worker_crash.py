@@ -33,7 +33,10 @@ def test_killed_worker_mid_run_is_resumed_by_another(tmp_path: Path, postgres_ur
     workspace_iter = make_workspace(postgres_url)
     workspace = next(workspace_iter)
     workspace.upload_uwec()
-    env = worker_environment(tmp_path, postgres_url, redis_url, DTG_LLM_CONCURRENCY="1")
+    # A short broker heartbeat: the killed worker's message goes to the next worker after 3 s, not the default 15 s.
+    env = worker_environment(
+        tmp_path, postgres_url, redis_url, DTG_LLM_CONCURRENCY="1", DTG_REDIS_HEARTBEAT_TIMEOUT_MS="3000"
+    )
     settings = Settings.from_env(env)
     services = build_services(settings, DramatiqJobQueue(configure_broker(settings)))
     task_id = start_generation(services, tenant_id=workspace.tenant_id, session_id=workspace.session_id)

@@ -30,6 +30,17 @@ pytestmark = [pytest.mark.workers]
 
 # The default DTG_REDIS_HEARTBEAT_TIMEOUT_MS gives a 5 s beat and 20 s until a silent worker counts as gone.
 WORKER_GONE_AFTER = Liveness.for_heartbeat_timeout(15_000).gone_after
+# The real-process test runs its workers on a short heartbeat (a 1 s beat, gone after 4 s) so that it waits seconds,
+# not the default's 20 s; the default's own bound is checked below without processes.
+FAST_HEARTBEAT_MS = 3_000
+
+
+@pytest.mark.unit
+def test_with_the_default_heartbeat_a_silent_worker_is_taken_over_within_a_minute() -> None:
+    default = Liveness.for_heartbeat_timeout(Settings.from_env({}).redis_heartbeat_timeout_ms)
+    assert default.gone_after + default.beat_every < timedelta(minutes=1)  # gone, then the next sweep
+    fast = Liveness.for_heartbeat_timeout(FAST_HEARTBEAT_MS)
+    assert fast.beat_every == timedelta(seconds=1) and fast.gone_after == timedelta(seconds=4)
 
 
 @pytest.fixture
@@ -159,7 +170,7 @@ def test_the_embedded_worker_resumes_a_run_left_running_by_the_previous_process(
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_a_run_whose_worker_and_message_were_lost_is_taken_over_within_a_minute(
+def test_a_run_whose_worker_and_message_were_lost_is_taken_over_once_the_worker_counts_as_gone(
     tmp_path: Path, postgres_url: str, redis_url: str
 ) -> None:
     """A worker is killed mid-run and the broker's copy of the message is lost (as when Redis restarts without
@@ -167,7 +178,14 @@ def test_a_run_whose_worker_and_message_were_lost_is_taken_over_within_a_minute(
     workspaces = make_workspace(postgres_url)
     workspace = next(workspaces)
     workspace.upload_uwec()
-    env = worker_environment(tmp_path, postgres_url, redis_url, DTG_LLM_CONCURRENCY="1")
+    env = worker_environment(
+        tmp_path,
+        postgres_url,
+        redis_url,
+        DTG_LLM_CONCURRENCY="1",
+        DTG_REDIS_HEARTBEAT_TIMEOUT_MS=str(FAST_HEARTBEAT_MS),
+    )
+    liveness = Liveness.for_heartbeat_timeout(FAST_HEARTBEAT_MS)
     settings = Settings.from_env(env)
     services = build_services(settings, DramatiqJobQueue(configure_broker(settings)))
     task_id = start_generation(services, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
@@ -186,7 +204,8 @@ def test_a_run_whose_worker_and_message_were_lost_is_taken_over_within_a_minute(
         wait_until(lambda: _task(workspace, task_id).state == "done", 120, "the resumed run to finish")
     finally:
         stop_process(second)
-    assert taken_over_after < 60 + 15  # a minute, plus the second worker's start on a loaded machine
+    # Gone, then the second worker's first sweep; plus its start on a loaded machine.
+    assert taken_over_after < (liveness.gone_after + liveness.beat_every).total_seconds() + 15
     tickets = workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)
     assert len(tickets) == 109 and len({t.key for t in tickets}) == 109
     services.engine.dispose()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -25,6 +26,7 @@ from app.pipeline.export.epics import EpicStep
 from app.pipeline.export.issues import IssueStep
 from app.pipeline.export.links import LinkStep
 from app.pipeline.export.plan import ExportPlan, plan_export
+from app.pipeline.export.revise import RevisionStep
 from app.pipeline.issue_requests import CreateTarget
 from app.pipeline.jobs import STALE_AFTER
 from app.pipeline.ports import ExportPorts
@@ -137,6 +139,7 @@ def _prepare(
 
 
 async def _execute(context: ExportContext) -> None:
+    upload = context.services.sessions.get(context.scope["session_id"], tenant_id=context.scope["tenant_id"])
     records = context.repo.tickets(**context.scope)
     context.tickets = {t.key: t for t in records}
     context.issues = {t.key: (t.jira_key, t.jira_id or "") for t in records if t.jira_key}
@@ -157,15 +160,22 @@ async def _execute(context: ExportContext) -> None:
     links_on_create = any(f.field_id == "issuelinks" for f in fit.screens[fit.ticket_type.id])
     context.repo.clear_errors(**context.scope)
     issues = IssueStep(context, plan.links, blocks if links_on_create else None)
+    revision = RevisionStep(context, upload.revision) if upload.revision is not None else None
+    if revision is not None:  # the lineage's issues first: written back, updated, flagged
+        await revision.prepare()
+        await revision.apply()
     await issues.adopt_existing()
     await EpicStep(context).execute(plan.order)
     context.stop_if_cancelled()
     await issues.execute(plan.order)
     context.stop_if_cancelled()
     await AttachmentStep(context).execute()
-    links = LinkStep(context, plan.links, {"blocks": blocks, "relates": relates})
+    types = {"blocks": blocks, "relates": relates}
+    if revision is not None:
+        await revision.match_links(plan.links, types)
+    links = LinkStep(context, plan.links, types)
     await links.execute()
-    _finish(context, plan, links)
+    _finish(context, plan, links, revision)
 
 
 class _RetriedReads:
@@ -184,8 +194,8 @@ class _RetriedReads:
         return await self._context.read(self._context.client.issue_link_types)
 
 
-def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep) -> None:
-    summary = {
+def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep, revision: RevisionStep | None) -> None:
+    summary: dict[str, Any] = {
         "created": len(context.created_now),
         "already_existed": context.counts["existed"],
         "epics": len(context.epics),
@@ -201,6 +211,8 @@ def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep) -> None:
         "broken_cycle_edges": [list(edge) for edge in plan.broken_cycle_edges],
         "dangling_references": [list(pair) for pair in plan.dangling],
     }
+    if revision is not None:
+        summary["revision"] = revision.summary()
     context.report("Done", summary=summary)
     failed = len(context.errors) + len(links.failures)
     message = f"{len(context.issues)} of {len(context.tickets)} tickets are in Jira" + (

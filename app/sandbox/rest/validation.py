@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.adf.normal import as_jira_stores
 from app.adf.schema import adf_is_valid
 from app.adf.size import MAX_DESCRIPTION, description_size
 from app.sandbox.models import ADMIN_USER, LINK_TYPES, CustomField, Issue, IssueType, Project
@@ -83,6 +84,8 @@ class _Fields:
             self.errors["description"] = (
                 "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
             )
+        else:
+            return as_jira_stores(description)
         return description
 
     def _labels(self, labels: Any) -> Any:

@@ -1,0 +1,118 @@
+"""Error cells of a workbook (#N/A, #REF!, #DIV/0!...), which calamine reads as empty (.xlsx) or as 0 (.ods).
+
+A CSV export writes the error as the cell's text; so that a tab reads as its CSV export would, and so that each error
+can be reported with its cell address, the errors are found in the workbook's own XML: `<c t="e"><v>#N/A</v></c>`
+in an .xlsx sheet part, `calcext:value-type="error"` (LibreOffice) on a cell of an .ods `content.xml`. The parts are
+scanned for those markers first, so a workbook without error cells is not parsed a second time.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from xml.etree import ElementTree
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_DOC_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+_XLSX_ERROR = re.compile(rb"""\bt\s*=\s*["']e["']""")
+_ODS_ERROR = re.compile(rb"""value-type\s*=\s*["']error["']""")
+_ADDRESS = re.compile(r"([A-Z]+)([0-9]+)")
+
+# Tab name -> {(row, column) counted from 0: the error text as the spreadsheet shows it}
+CellErrors = dict[str, dict[tuple[int, int], str]]
+
+
+def column_letters(index: int) -> str:
+    """0 -> "A", 25 -> "Z", 26 -> "AA"."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def cell_address(row: int, column: int) -> str:
+    """(3, 2) counted from 0 -> "C4"."""
+    return f"{column_letters(column)}{row + 1}"
+
+
+def cell_errors(data: bytes) -> CellErrors:
+    """The error cells of each tab of an .xlsx or .ods workbook; {} when it has none or cannot be read so."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "xl/workbook.xml" in names:
+                return _xlsx_errors(archive, names)
+            if "content.xml" in names:
+                return _ods_errors(archive)
+    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, OSError, EOFError, ValueError):
+        pass  # calamine's own reading reports a damaged workbook; the error cells then simply stay unknown
+    return {}
+
+
+def _xlsx_errors(archive: zipfile.ZipFile, names: set[str]) -> CellErrors:
+    relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in relations.iter(f"{_PKG_RELS}Relationship")}
+    found: CellErrors = {}
+    for sheet in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{_MAIN}sheet"):
+        target = targets.get(sheet.get(f"{_DOC_RELS}id"), "")
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        if part not in names:
+            continue
+        xml = archive.read(part)
+        if not _XLSX_ERROR.search(xml):
+            continue
+        errors = {}
+        for _, cell in ElementTree.iterparse(io.BytesIO(xml)):
+            if cell.tag != f"{_MAIN}c":
+                continue
+            address = _ADDRESS.fullmatch(cell.get("r", ""))
+            value = cell.find(f"{_MAIN}v")
+            if cell.get("t") == "e" and address and value is not None and value.text:
+                errors[(int(address[2]) - 1, _column_index(address[1]))] = value.text.strip()
+            cell.clear()
+        if errors:
+            found[sheet.get("name", "")] = errors
+    return found
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index - 1
+
+
+def _ods_errors(archive: zipfile.ZipFile) -> CellErrors:
+    xml = archive.read("content.xml")
+    if not _ODS_ERROR.search(xml):
+        return {}
+    found: CellErrors = {}
+    tab, row, column = "", -1, 0
+    for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+        tag = element.tag
+        if event == "start":
+            if tag == f"{_TABLE}table":
+                tab, row = element.get(f"{_TABLE}name", ""), -1
+            elif tag == f"{_TABLE}table-row":
+                row, column = row + 1, 0
+            continue
+        if tag in (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell"):
+            repeated = int(element.get(f"{_TABLE}number-columns-repeated", "1"))
+            if element.get(f"{_CALCEXT}value-type") == "error":
+                text = "".join("".join(p.itertext()) for p in element.iter(f"{_TEXT}p")).strip()
+                for offset in range(min(repeated, 1024)):
+                    found.setdefault(tab, {})[(row, column + offset)] = text or "#ERROR!"
+            column += repeated
+            element.clear()
+        elif tag == f"{_TABLE}table-row":
+            row += int(element.get(f"{_TABLE}number-rows-repeated", "1")) - 1
+            element.clear()
+    return found

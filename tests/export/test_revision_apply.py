@@ -1,0 +1,212 @@
+"""Applying a revised spec: changed issues updated, gone ones commented and labelled, new ones created, links
+matched; exactly once whatever fails, twice changing nothing, and never over an edit made in Jira."""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.jira.client import JiraClient
+from app.pipeline.export import run_export, start_export
+from app.pipeline.ports import SYSTEM, Scope
+from app.pipeline.revision_plan import CHANGED, CONFLICT, FLAG_LABEL, GONE, NEW, OVERWRITE, UNCHANGED
+from app.pipeline.revisions import choose, revision_plan, start_revision
+from app.retries import RetryPolicy
+from app.sandbox.models import DEVELOPER_USER, user_actor
+from app.sandbox.rest.issues import apply_edit
+from app.sandbox.store import SandboxStore
+from tests.export.helpers import World, adf, jira_issues_by_ticket, synthetic_tickets
+
+pytestmark = [pytest.mark.unit, pytest.mark.export]
+
+FAST = RetryPolicy(attempts=8, base_delay=0.001, max_delay=0.01)
+
+
+class Crash(Exception):
+    """The worker died."""
+
+
+async def no_sleep(seconds: float) -> None:
+    return None
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    world = World(tmp_path)
+    await world.install()
+    world.add_tickets(synthetic_tickets(30, attachments_every=0))
+    await run_export(world.services, world.start(), http=world.http, sleep=no_sleep, policy=FAST)
+    yield world
+    await world.aclose()
+
+
+def revised_drafts() -> list[dict[str, Any]]:
+    """The spec revised: two tickets changed, one gone, one new, one dependency dropped and one added."""
+    drafts = {d["key"]: d for d in copy.deepcopy(synthetic_tickets(30, attachments_every=0))}
+    drafts["t-0005"]["title"] = "Content model: Build bundle 5 (renamed)"
+    drafts["t-0007"]["description"] = adf("As an editor I can manage bundle 7 and its new field.")
+    del drafts["t-0009"]
+    for draft in drafts.values():
+        draft["blocked_by"] = [k for k in draft["blocked_by"] if k != "t-0009"]
+        draft["relates_to"] = [k for k in draft["relates_to"] if k != "t-0009"]
+    dropped = next(d for d in drafts.values() if d["blocked_by"] and d["key"] not in ("t-0001", "t-0002", "t-0003"))
+    dropped["blocked_by"] = dropped["blocked_by"][1:]
+    drafts["t-0020"]["blocked_by"] = sorted({*drafts["t-0020"]["blocked_by"], "t-0019"})
+    new = copy.deepcopy(drafts["t-0010"])
+    new.update(key="t-0100", title="Content model: Build bundle 100", blocked_by=["t-0010"], relates_to=[])
+    return [*drafts.values(), new]
+
+
+def revise(world: World) -> int:
+    upload = start_revision(world.services, Scope(world.tenant_id, world.session_id), SYSTEM)
+    assert upload.id is not None
+    world.services.tickets.save_drafts(tenant_id=world.tenant_id, session_id=upload.id, drafts=revised_drafts())
+    return upload.id
+
+
+async def apply(world: World, session_id: int) -> dict[str, Any]:
+    task_id = start_export(world.services, world.tenant_id, session_id)
+    await run_export(world.services, task_id, http=world.http, sleep=no_sleep, policy=FAST)
+    task = world.services.tasks.find(task_id)
+    assert task is not None and task.state == "done", task.message if task else None
+    return dict(task.detail["summary"])
+
+
+def client(world: World) -> JiraClient:
+    installation = world.services.tenants.get(world.tenant_id)
+    assert installation is not None
+    return JiraClient(world.http, installation, world.settings.app_key)
+
+
+def by_ticket(store: SandboxStore, ticket_key: str) -> Any:
+    return next(i for i in store.issues.values() if i.properties["dtg-ticket"]["ticketKey"] == ticket_key)
+
+
+def links_by_ticket(store: SandboxStore) -> Counter[tuple[str, str, str]]:
+    ticket_of = {i.id: i.properties["dtg-ticket"]["ticketKey"] for i in store.issues.values()}
+    names = {"10000": "Blocks", "10003": "Relates"}
+    return Counter((names[k.type_id], ticket_of[k.inward_issue_id], ticket_of[k.outward_issue_id]) for k in store.links)
+
+
+def assert_revised_exactly(world: World, session_id: int) -> None:
+    store = world.runtime.store
+    counts = jira_issues_by_ticket(store)
+    assert max(counts.values()) == 1 and set(counts) == {f"t-{i:04d}" for i in range(30)} | {"t-0100"}
+    assert by_ticket(store, "t-0005").summary == "Content model: Build bundle 5 (renamed)"
+    gone = by_ticket(store, "t-0009")
+    assert FLAG_LABEL in gone.labels and len(gone.comments) == 1
+    assert "no longer has this ticket" in str(gone.comments[0].body)
+    revised = world.services.tickets.list(tenant_id=world.tenant_id, session_id=session_id)
+    # Write-back: every ticket of the revised session carries its issue key, old or new.
+    keys = {t.key: t.jira_key for t in revised}
+    assert keys == {t: by_ticket(store, t).key for t in keys}
+    links = links_by_ticket(store)
+    assert ("Blocks", "t-0019", "t-0020") in links and ("Blocks", "t-0010", "t-0100") in links
+    assert not [link for link in links if "t-0009" in link[1:]]
+    assert max(links.values()) == 1
+
+
+@pytest.mark.anyio
+async def test_the_plan_shows_each_ticket_and_applying_it_twice_changes_nothing_the_second_time(world: World) -> None:
+    session_id = revise(world)
+    plan = await revision_plan(world.services, client(world), tenant_id=world.tenant_id, session_id=session_id)
+    kinds = {c.ticket_key: c.kind for c in plan.changes}
+    assert (kinds["t-0005"], kinds["t-0007"], kinds["t-0009"], kinds["t-0100"]) == (CHANGED, CHANGED, GONE, NEW)
+    assert plan.counts() == {UNCHANGED: 27, CHANGED: 2, GONE: 1, NEW: 1}
+    [retitled] = [c for c in plan.changes if c.ticket_key == "t-0005"]
+    assert "+# Content model: Build bundle 5 (renamed)" in retitled.diff
+
+    first = await apply(world, session_id)
+    assert (first["created"], first["revision"]["updated"], first["revision"]["flagged"]) == (1, 2, 1)
+    assert first["revision"]["links_removed"] >= 2  # the gone ticket's links, and the dropped dependency
+    assert_revised_exactly(world, session_id)
+    history = {i.key: (len(i.changelog), len(i.comments)) for i in world.runtime.store.issues.values()}
+    link_count = len(world.runtime.store.links)
+
+    second = await apply(world, session_id)
+    assert second["created"] == 0 and second["links"] == 0
+    assert {k: second["revision"][k] for k in ("updated", "flagged", "commented", "links_removed")} == dict.fromkeys(
+        ("updated", "flagged", "commented", "links_removed"), 0
+    )
+    again = await revision_plan(world.services, client(world), tenant_id=world.tenant_id, session_id=session_id)
+    assert again.counts() == {UNCHANGED: 30, GONE: 1} and again.of_kind(GONE)[0].flagged
+    assert {i.key: (len(i.changelog), len(i.comments)) for i in world.runtime.store.issues.values()} == history
+    assert len(world.runtime.store.links) == link_count
+    assert world.runtime.stats.deletes_refused == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("method", "after_calls"),
+    [
+        ("edit_issue", 1),
+        ("edit_issue", 3),
+        ("add_comment", 1),
+        ("bulk_create", 1),
+        ("delete_link", 1),
+        ("create_link", 1),
+    ],
+)
+async def test_a_worker_killed_mid_apply_resumes_and_applies_each_change_exactly_once(
+    world: World, monkeypatch: pytest.MonkeyPatch, method: str, after_calls: int
+) -> None:
+    session_id = revise(world)
+    task_id = start_export(world.services, world.tenant_id, session_id)
+    original = getattr(JiraClient, method)
+    calls = {"n": 0}
+
+    async def crashing(self: JiraClient, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        number = calls["n"]
+        result = await original(self, *args, **kwargs)  # Jira did the work...
+        if number == after_calls:
+            raise Crash  # ...and the worker died before recording it
+        return result
+
+    monkeypatch.setattr(JiraClient, method, crashing)
+    with pytest.raises(Crash):
+        await run_export(world.services, task_id, http=world.http, sleep=no_sleep, policy=FAST)
+    monkeypatch.setattr(JiraClient, method, original)
+    await run_export(world.services, task_id, http=world.http, sleep=no_sleep, policy=FAST)  # redelivered
+    task = world.services.tasks.find(task_id)
+    assert task is not None and task.state == "done"
+    assert_revised_exactly(world, session_id)
+
+
+@pytest.mark.anyio
+async def test_an_issue_edited_in_jira_since_is_a_conflict_kept_unless_the_director_overwrites_it(
+    world: World,
+) -> None:
+    store = world.runtime.store
+    edited = by_ticket(store, "t-0007")
+    await apply_edit(
+        world.runtime, edited, {"fields": {"summary": "Bundle 7, as the team sees it"}}, user_actor(DEVELOPER_USER)
+    )
+    untouched = by_ticket(store, "t-0008")
+    session_id = revise(world)
+
+    plan = await revision_plan(world.services, client(world), tenant_id=world.tenant_id, session_id=session_id)
+    kinds = {c.ticket_key: c.kind for c in plan.changes}
+    # Jira stored every description its own way (tables, ids): only the issue a person edited is a conflict.
+    assert kinds["t-0007"] == CONFLICT and kinds["t-0008"] == UNCHANGED and untouched.description
+    assert plan.counts()[CONFLICT] == 1
+
+    first = await apply(world, session_id)  # no choice yet: Jira's edit is kept
+    assert first["revision"]["conflicts_kept"] == 1 and edited.summary == "Bundle 7, as the team sees it"
+
+    choose(world.services, Scope(world.tenant_id, session_id), SYSTEM, "t-0007", "comment")
+    await apply(world, session_id)
+    await apply(world, session_id)
+    assert edited.summary == "Bundle 7, as the team sees it" and len(edited.comments) == 1
+    assert "bundle 7 and its new field" in str(edited.comments[0].body)
+
+    choose(world.services, Scope(world.tenant_id, session_id), SYSTEM, "t-0007", OVERWRITE)
+    third = await apply(world, session_id)
+    assert third["revision"]["updated"] == 1 and edited.summary == "Content model: Build bundle 7"
+    after = await revision_plan(world.services, client(world), tenant_id=world.tenant_id, session_id=session_id)
+    assert {c.ticket_key: c.kind for c in after.changes}["t-0007"] == UNCHANGED
