@@ -12,6 +12,8 @@ from app.container import Services
 from app.offload import offload
 from app.pipeline.configuration import settings_view
 from app.pipeline.glance import issue_glance as glance_of
+from app.pipeline.ports import Scope
+from app.pipeline.queries import find_session, session_contents
 from app.web.admin import require_admin
 from app.web.contexts import ConfigurePage, GlancePage, PageContext
 from app.web.headers import module_page_headers
@@ -45,8 +47,8 @@ async def issue_glance(request: Request) -> Response:
 
 
 def _session_label(services: Services, tenant_id: int, session_id: int) -> str:
-    upload = services.sessions.get(session_id, tenant_id=tenant_id)
-    return session_name(upload, services.sessions.contents([session_id], tenant_id=tenant_id)[session_id].files)
+    upload = find_session(services, tenant_id, session_id)
+    return session_name(upload, session_contents(services, Scope(tenant_id, session_id)).files)
 
 
 async def configure_page(request: Request) -> Response:

@@ -18,6 +18,7 @@ from app.pipeline.intake import (
     UploadRejectedError,
     add_files,
     open_session,
+    rename_session,
     set_file_kind,
     validate_session,
 )
@@ -103,14 +104,13 @@ async def get_session(request: Request) -> Response:
     return JSONResponse(session_json(upload, contents.files))
 
 
-async def rename_session(request: Request) -> Response:
+async def rename(request: Request) -> Response:
     """`{"name": "..."}` names the session; `{"name": null}` (or blank) names it after its files again."""
     upload = await upload_session(request)
     name = (await json_body(request, body_schemas.RENAME_SESSION)).get("name")
-    renamed = await offload(services(request).sessions.rename, stored_id(upload), tenant_id=upload.tenant_id, name=name)
-    await audit(request, stored_id(renamed), "renamed", name=renamed.name)
-    contents = await offload(services(request).sessions.contents, [stored_id(renamed)], tenant_id=renamed.tenant_id)
-    return JSONResponse(session_json(renamed, contents[stored_id(renamed)].files))
+    renamed = await offload(rename_session, services(request), scope_of(upload), actor(request), name)
+    contents = await offload(session_contents, services(request), scope_of(renamed))
+    return JSONResponse(session_json(renamed, contents.files))
 
 
 def _too_large() -> UploadRejectedError:
@@ -181,7 +181,7 @@ def routes() -> list[SecuredRoute]:
         SecuredRoute("/api/sessions", create_session, auth=Auth.CONTEXT, methods=["POST"]),
         SecuredRoute(base, get_session, auth=Auth.CONTEXT),
         SecuredRoute(base, delete_session, auth=Auth.CONTEXT, methods=["DELETE"]),
-        SecuredRoute(base, rename_session, auth=Auth.CONTEXT, methods=["PATCH"]),
+        SecuredRoute(base, rename, auth=Auth.CONTEXT, methods=["PATCH"]),
         SecuredRoute(f"{base}/files", upload_files, auth=Auth.CONTEXT, methods=["POST"]),
         SecuredRoute(f"{base}/files/{{name}}/kind", set_kind, auth=Auth.CONTEXT, methods=["PUT"]),
         SecuredRoute(f"{base}/files/{{name}}", remove_file, auth=Auth.CONTEXT, methods=["DELETE"]),
