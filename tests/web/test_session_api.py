@@ -61,6 +61,10 @@ def test_uploading_the_uwec_export_stores_every_file_and_reports_types(app_under
     assert {f["kind"] for f in report["files"]} >= {"bundles", "fields", "views"}
     panel = me.get(f"/api/sessions/{session_id}/panels/upload")
     assert panel.status_code == 200 and "UWEC_Fields.csv" in panel.text and "% sure" in panel.text
+    # Each file's confidence and, where another kind came close, the runner-up are shown.
+    transitions = next(f for f in report["files"] if f["name"] == "UWEC_Workflowtransitions.csv")
+    assert (transitions["confidence"], transitions["runner_up"]) == (1.0, "workflow_states")
+    assert "100% sure" in panel.text and "runner-up: workflow states" in panel.text
 
 
 def test_an_oversized_upload_is_refused_with_413_before_it_is_stored(app_under_test: AppUnderTest) -> None:
