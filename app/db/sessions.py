@@ -114,6 +114,19 @@ class SessionRepository:
             session.add(upload)
             session.commit()
 
+    def rename(self, session_id: int, *, tenant_id: int, name: str | None) -> UploadSession:
+        """`None` (or blank) goes back to the name made from the files. Raises: NotFoundError."""
+        self.get(session_id, tenant_id=tenant_id)
+        with self._sessions() as session:
+            upload = session.exec(
+                select(UploadSession).where(UploadSession.id == session_id, UploadSession.tenant_id == tenant_id)
+            ).one()
+            upload.name, upload.last_activity_at = (name or "").strip() or None, utcnow()
+            session.add(upload)
+            session.commit()
+            session.refresh(upload)
+            return upload
+
     def set_revision(self, session_id: int, *, tenant_id: int, revision: dict[str, Any]) -> None:
         """Replace the session's revision record (its conflict choices change)."""
         with self._sessions() as session:

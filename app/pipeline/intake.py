@@ -69,6 +69,13 @@ def open_session(
     return upload
 
 
+def rename_session(ports: ActivityPorts, scope: Scope, actor: Actor, name: str | None) -> UploadSession:
+    """Name the session as the director typed it; `None` or blank names it after its files again ("renamed")."""
+    renamed = ports.sessions.rename(scope.session_id, tenant_id=scope.tenant_id, name=name)
+    record_step(ports, scope, actor, "renamed", name=renamed.name)
+    return renamed
+
+
 def add_files(
     ports: SessionPorts, scope: Scope, actor: Actor, files: list[IncomingFile], *, limits: IntakeLimits = LIMITS
 ) -> list[str]:

@@ -294,6 +294,7 @@ def _fuzzed_routes(session_id: int, key: str) -> dict[tuple[str, str], st.Search
     return {
         ("POST", "/api/sessions"): generic,
         ("POST", f"{session}/files"): generic,
+        ("PATCH", session): from_schema(body_schemas.RENAME_SESSION),
         ("PUT", f"{session}/files/bundles.csv/kind"): from_schema(body_schemas.SET_FILE_KIND),
         ("POST", "/api/tasks/1/cancel"): generic,
         ("POST", f"{session}/generate"): from_schema(body_schemas.CHOOSE_PROVIDER),
