@@ -398,6 +398,7 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     frame.get_by_text("exported").first.wait_for(timeout=WAIT_MS)
     activity = frame.locator("#dtg-panel table")
     assert "Dana Director" in activity.inner_text() and "5b10ac8d" not in activity.inner_text()
+    assert "name: Eau Claire rebuild" in activity.inner_text() and "task: " not in activity.inner_text()
     _shot(page, "14-activity")
 
     # Sessions: named after the files, with the stage the data shows; a new empty one is deleted after a confirm.
