@@ -216,6 +216,26 @@ def test_a_workbook_upload_lists_its_tabs_and_is_removed_whole(app_under_test: A
     assert me.get(f"/api/sessions/{session_id}/intake").json()["files"] == []
 
 
+def test_a_typed_name_replaces_the_one_from_the_files_until_it_is_cleared(app_under_test: AppUnderTest) -> None:
+    me, stranger = director(app_under_test), director(app_under_test)
+    session_id = me.new_session()
+    me.upload_uwec(session_id)
+
+    renamed = me.patch(f"/api/sessions/{session_id}", json={"name": "  Eau Claire rebuild, phase 1 "})
+    listed = me.get("/api/panels/sessions").text
+    too_long = me.patch(f"/api/sessions/{session_id}", json={"name": "x" * 121})
+    not_theirs = stranger.patch(f"/api/sessions/{session_id}", json={"name": "Mine"})
+    cleared = me.patch(f"/api/sessions/{session_id}", json={"name": ""})
+
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Eau Claire rebuild, phase 1"
+    assert "Eau Claire rebuild, phase 1" in listed
+    assert too_long.status_code == 400 and "name" in too_long.json()["error"]["message"]
+    assert not_theirs.status_code == 404
+    assert cleared.json()["name"] == "UWEC spec" and cleared.json()["typedName"] is None
+    events = me.get(f"/api/sessions/{session_id}/audit").json()["events"]
+    assert [e["detail"]["name"] for e in events if e["action"] == "renamed"] == [None, "Eau Claire rebuild, phase 1"]
+
+
 def test_a_workbook_tab_type_is_set_kept_and_validated_again(app_under_test: AppUnderTest) -> None:
     me = director(app_under_test)
     session_id = me.new_session()
