@@ -12,14 +12,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
+from app.container import Services
 from app.errors import NotFoundError
 from app.offload import offload
 from app.pipeline.configuration import settings_view
 from app.pipeline.glance import issue_glance as glance_of
+from app.pipeline.ports import Scope
+from app.pipeline.queries import find_session, session_contents
 from app.web.admin import require_admin
 from app.web.contexts import ConfigurePage, GlancePage, PageContext
 from app.web.headers import module_page_headers
 from app.web.routing import Auth, SecuredRoute
+from app.web.session_api import session_name
 
 PageBuilder = Callable[[Request, PageContext], Awaitable[tuple[str, PageContext]]]
 
@@ -45,7 +49,13 @@ async def _glance(request: Request, page: PageContext) -> tuple[str, PageContext
     )
     installation = request.state.identity.installation
     names = await request.state.services.display_names.names(installation, [glance.generated_by if glance else None])
-    return "glance.html", GlancePage(**vars(page), glance=glance, names=names)
+    label = await offload(_session_label, request.state.services, installation.id, glance.session_id) if glance else ""
+    return "glance.html", GlancePage(**vars(page), glance=glance, names=names, session_name=label)
+
+
+def _session_label(services: Services, tenant_id: int, session_id: int) -> str:
+    upload = find_session(services, tenant_id, session_id)
+    return session_name(upload, session_contents(services, Scope(tenant_id, session_id)).files)
 
 
 async def _configure(request: Request, page: PageContext) -> tuple[str, PageContext]:
