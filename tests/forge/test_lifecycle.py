@@ -18,7 +18,7 @@ def test_an_install_event_stores_the_tenant_and_its_system_token_encrypted(forge
 
     answer = forge_app.call("/forge/lifecycle", ACME, system_token=token)
 
-    assert answer.status_code == 200 and answer.json() == {"installed": True}
+    assert answer.status_code == 200 and answer.json() == {"installed": True, "linkedToConnect": False}
     tenants = forge_app.rows("SELECT id, client_key, base_url, display_url, cloud_id FROM tenants")
     assert [row[1:] for row in tenants] == [("forge:cloud-acme", ACME.api_base_url, ACME.site_url, "cloud-acme")]
     stored = forge_app.rows("SELECT installation_id, system_token_encrypted FROM forge_installations")
