@@ -23,7 +23,7 @@ import httpx
 
 from app.db.tenant_settings import StoredSettings, TenantSettingsRepository
 from app.egress import CheckedURL, EgressPolicy, EgressRefusedError, check_url, pinned_client
-from app.errors import AppError, WhoCanFix
+from app.errors import AppError
 from app.intake.model import Action
 from app.intake.status import SPEC_TOOL_LEGEND, StatusMapping
 from app.llm import ConnectivityResult, LLMConfig, LLMConfigError, check_connectivity
@@ -43,9 +43,6 @@ CHECK_TIMEOUT_S = 20.0
 
 class SettingsValidationError(AppError):
     """The configure form holds a value the app cannot use; the message says which and why."""
-
-    status_code = 400
-    who_can_fix = WhoCanFix.JIRA_ADMIN
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import networkx as nx
 from app.adf.markdown import to_adf
 from app.db.models import TicketRecord
 from app.db.tickets import StaleTicketError, TicketRepository
-from app.errors import AppError, ConflictError, WhoCanFix
+from app.errors import AppError, ConflictError
 from app.generation import MAX_DESCRIPTION, adf
 from app.pipeline.activity import record_step
 from app.pipeline.ports import Actor, AuditPorts, ReviewPorts, Scope
@@ -30,9 +30,6 @@ _BULK_ATTEMPTS = 3
 
 class InvalidEditError(AppError):
     """An edit Jira would refuse (empty title, label with a space, description that is not valid ADF)."""
-
-    status_code = 400
-    who_can_fix = WhoCanFix.SPEC_AUTHOR
 
 
 class LinkCycleError(ConflictError):

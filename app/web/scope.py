@@ -25,7 +25,7 @@ RETENTION_DAYS = 7
 
 
 class MissingProjectError(AppError):
-    status_code = 400
+    """The context token names no Jira project."""
 
 
 def services(request: Request) -> Services:
@@ -95,4 +95,4 @@ async def json_body(request: Request, schema: dict[str, Any] | None = None) -> d
 
 
 class UnsupportedMediaError(AppError):
-    status_code = 415
+    """The request body is not of the content type the route takes."""
