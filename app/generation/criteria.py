@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from app.generation.naming import noun_of
 from app.generation.tables import KIND_OF, cell_by_role
+from app.intake import Code, Finding
 from app.intake import model as spec
 from app.intake.names import machine_name_problem, to_machine_name
 
@@ -31,8 +32,8 @@ BUNDLE_SETTINGS: tuple[tuple[str, str], ...] = (
     ("scheduled", "scheduled publishing"),
     ("searched", "site search indexing"),
 )
-_YES = frozenset({"y", "yes", "x", "true", "1", "on"})
-_NO = frozenset({"n", "no", "false", "0", "off", "-"})
+YES = frozenset({"y", "yes", "x", "true", "1", "on"})
+NO = frozenset({"n", "no", "false", "0", "off", "-"})
 
 
 def named(item: spec.SpecItem) -> str:
@@ -84,9 +85,9 @@ def setting_words(item: spec.Bundle) -> list[str]:
         value = cell_by_role(item, role)
         if not value:
             continue
-        if value.lower() in _YES:
+        if value.lower() in YES:
             words.append(f"{name} on")
-        elif value.lower() in _NO:
+        elif value.lower() in NO:
             words.append(f"{name} off")
         else:
             words.append(f"{name}: '{value}'")
@@ -100,7 +101,7 @@ def bundle_criteria(item: spec.Bundle) -> list[str]:
     lines[0] += "."
     if words := setting_words(item):
         lines.append(f"{item.label} settings: {', '.join(words)}.")
-    if (alias := cell_by_role(item, "url_alias")) and alias.lower() not in _NO:
+    if (alias := cell_by_role(item, "url_alias")) and alias.lower() not in NO:
         lines.append(f"New {item.label} items get URL aliases from the pattern {alias}.")
     return lines
 
@@ -272,17 +273,56 @@ def _item_criteria(item: spec.SpecItem, model: spec.SpecModel, effects: Sequence
     return []  # image effects are stated with their style
 
 
+# Where (file, record) -> what intake could not resolve there and the one name it suggests: (column, text, name).
+Suggested = Mapping[tuple[str, int], Sequence[tuple[str, str, str]]]
+_UNKNOWN = re.compile(r"""^(['"])(.*?)\1 does not exist""")
+_A_SET = re.compile(r"(?:all|any|every)\b", re.IGNORECASE)
+
+
+def unique_suggestions(findings: Iterable[Finding]) -> dict[tuple[str, int], list[tuple[str, str, str]]]:
+    """Intake's unresolved references that have exactly one suggestion, by row: the ticket uses that name as intake
+    wrote it (not a paraphrase), marked as a suggestion for the spec author to confirm."""
+    found: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
+    for finding in findings:
+        if finding.code != Code.UNKNOWN_REFERENCE or not finding.suggestion or ", " in finding.suggestion:
+            continue
+        text = match.group(2) if (match := _UNKNOWN.match(finding.message)) else finding.value
+        if _A_SET.match(text):  # "All", "All except layout sections": a set of bundles, not a misspelt name
+            continue
+        found.setdefault((finding.file, finding.record), []).append((finding.column, text, finding.suggestion))
+    return found
+
+
+def suggestion_criteria(item: spec.SpecItem, suggested: Suggested) -> list[str]:
+    """ "Entities Used On 'Program' of Content Thumbnail (content_thumbnail) names nothing in the spec: use Academic
+    Program, intake's suggestion, once the spec author confirms it." """
+    return [
+        f"{column} '{text}' of {named(item)} names nothing in the spec: use {name}, intake's suggestion, once the "
+        "spec author confirms it."
+        for column, text, name in suggested.get((item.source.file, item.source.record), ())
+    ]
+
+
 def criteria_for(
     items: Iterable[spec.SpecItem],
     model: spec.SpecModel,
     *,
     removal: bool = False,
     dropped: Iterable[spec.SpecItem] = (),
+    suggested: Suggested | None = None,
 ) -> tuple[str, ...]:
-    """Criteria for the rows a ticket delivers (`items`), in their order, plus a "do not build" line per dropped row."""
+    """Criteria for the rows a ticket delivers (`items`), in their order, plus a "do not build" line per dropped row;
+    each row intake could not resolve but has one suggestion for gets a line naming it (`unique_suggestions`)."""
     items = list(items)
+    suggested = suggested or {}
     if removal:
-        return tuple(dict.fromkeys(removal_criterion(item, model) for item in items))
+        return tuple(
+            dict.fromkeys(
+                line
+                for item in items
+                for line in (removal_criterion(item, model), *suggestion_criteria(item, suggested))
+            )
+        )
     effects = [i for i in items if isinstance(i, spec.ImageEffect)]
     transitions = [i for i in items if isinstance(i, spec.WorkflowTransition)]
     states = [i for i in items if isinstance(i, spec.WorkflowState)]
@@ -296,5 +336,6 @@ def criteria_for(
                 lines.extend(_transition_criteria(transitions, model))
         else:
             lines.extend(_item_criteria(item, model, effects))
+        lines.extend(suggestion_criteria(item, suggested))
     lines.extend(not_built_criterion(item) for item in dropped)
     return tuple(dict.fromkeys(lines))

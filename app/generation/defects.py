@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from app.errors import WhoCanFix
-from app.generation.criteria import named
+from app.generation.criteria import BUNDLE_SETTINGS, NO, YES, named
 from app.generation.grouping import Unit
 from app.generation.naming import noun_of, plural
+from app.generation.tables import cell_by_role, heading_of, role_of
 from app.intake import Code, Finding, Severity
 from app.intake.model import Action, Bundle, FieldInstance, SpecItem, SpecModel, View
 
@@ -77,6 +79,61 @@ def contradictions(unit: Unit) -> list[Finding]:
                 unit.dropped,
             )
         )
+    return findings
+
+
+# What a bundle's notes say when they speak of one of its settings (criteria.BUNDLE_SETTINGS roles).
+_SETTING_WORDS: dict[str, str] = {
+    "moderated": r"moderat(?:ed|ion)",
+    "layout": r"layout builder",
+    "translated": r"translat\w*",
+    "migrated": r"migrat\w*",
+    "meta": r"meta ?tags?|no ?index|no ?follow",
+    "scheduled": r"schedul\w*",
+    "searched": r"search index\w*|searchable|indexed for search",
+}
+_NEGATION = r"\b(?:no|not|never|without|don't|do not|doesn't|does not)\s+(?:\w+\s+)?"
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+
+
+def setting_contradictions(unit: Unit) -> list[Finding]:
+    """A bundle setting the notes contradict: Metatags 'n' while a note says "set metatags for noindex", or a
+    setting on while a note says "no translation". Which one is right only the spec author knows."""
+    parent = unit.subjects[0] if len(unit.subjects) == 1 and isinstance(unit.subjects[0], Bundle) else None
+    if parent is None or not parent.notes.strip():
+        return []
+    findings = []
+    sentences = [" ".join(s.split()) for s in _SENTENCES.split(parent.notes) if s.strip()]
+    for role, name in BUNDLE_SETTINGS:
+        value = cell_by_role(parent, role)
+        words = _SETTING_WORDS.get(role)
+        if not value or words is None or value.lower() not in (*YES, *NO):
+            continue
+        on = value.lower() in YES
+        for sentence in sentences:
+            if not (mention := re.search(rf"\b(?:{words})\b", sentence, re.IGNORECASE)):
+                continue
+            negated = re.search(rf"{_NEGATION}(?:{words})\b", sentence, re.IGNORECASE) is not None
+            if on != negated:
+                continue
+            header = next(h for h in parent.cells if role_of(parent, h) == role)
+            shown = heading_of(parent, header)
+            findings.append(
+                Finding(
+                    Code.SETTING_CONTRADICTION,
+                    Severity.WARNING,
+                    WhoCanFix.SPEC_AUTHOR,
+                    f"The {noun_of(parent)} {named(parent)} has {shown} '{value}' ({name} {'on' if on else 'off'}), "
+                    f"but its notes say: '{sentence}' ({mention.group()!r}). Set {shown} to "
+                    f"{'n' if on else 'y'}, or change the note.",
+                    file=parent.source.file,
+                    record=parent.source.record,
+                    line=parent.source.line,
+                    column=header,
+                    value=value,
+                )
+            )
+            break
     return findings
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from app.errors import AppError, WhoCanFix
 from app.generation.briefs import brief_for
-from app.generation.defects import contradictions, storage_conflicts
+from app.generation.criteria import unique_suggestions
+from app.generation.defects import contradictions, setting_contradictions, storage_conflicts
 from app.generation.dependencies import TicketCycle, link
 from app.generation.grouping import group_units
 from app.generation.oversize import describe
@@ -75,7 +76,8 @@ def draft_tickets(intake: IntakeResult, *, existing_site: bool = False) -> Draft
         )
     units = group_units(intake.model, existing_site=existing_site)
     links = link(units, intake.graph)
-    plain = {unit.key: unit.draft(intake.model) for unit in units}
+    suggested = unique_suggestions(intake.findings)
+    plain = {unit.key: unit.draft(intake.model, suggested) for unit in units}
     titles = {key: draft.title for key, draft in plain.items()}
     cycle_findings = [_cycle_finding(cycle, titles) for cycle in links.cycles]
     in_cycles = {key for cycle in links.cycles for key in cycle.tickets}
@@ -89,7 +91,9 @@ def draft_tickets(intake: IntakeResult, *, existing_site: bool = False) -> Draft
             per_ticket.setdefault(key, []).append(finding.to_dict())
     for key, shared in storage_conflicts(intake.findings, intake.model, owner).items():
         per_ticket.setdefault(key, []).extend(f.to_dict() for f in shared)
-    contradicted = [(unit.key, finding) for unit in units for finding in contradictions(unit)]
+    contradicted = [
+        (unit.key, finding) for unit in units for finding in (*contradictions(unit), *setting_contradictions(unit))
+    ]
     for key, finding in contradicted:
         per_ticket.setdefault(key, []).append(finding.to_dict())
     for cycle, finding in zip(links.cycles, cycle_findings, strict=True):

@@ -14,7 +14,7 @@ from typing import Any
 
 from app.generation.behat import ticket_feature
 from app.generation.briefs import facts_for, machine_names_for
-from app.generation.criteria import criteria_for
+from app.generation.criteria import Suggested, criteria_for
 from app.generation.naming import VERBS, area_of, labels_for, noun_of, plural, title
 from app.generation.personas import persona_for
 from app.generation.tables import Table, cell_by_role, rows_table, settings_table
@@ -57,7 +57,7 @@ class Unit:
     dropped: list[SpecItem] = field(default_factory=list)  # rows marked d inside new work: not to be built
     uses: list[SpecItem] = field(default_factory=list)  # rows built elsewhere that this work needs first
 
-    def draft(self, model: SpecModel) -> TicketDraft:
+    def draft(self, model: SpecModel, suggested: Suggested | None = None) -> TicketDraft:
         """The draft without findings and links (those need every unit)."""
         area = area_of(self.items[0] if self.items else self.shown[0])
         on_hold = self.action is Action.HOLD
@@ -81,7 +81,9 @@ class Unit:
             notes=tuple(notes),
             remarks=tuple(self.remarks),
             held=tuple(held),
-            criteria=criteria_for(self.items, model, removal=self.action is Action.REMOVE, dropped=self.dropped),
+            criteria=criteria_for(
+                self.items, model, removal=self.action is Action.REMOVE, dropped=self.dropped, suggested=suggested
+            ),
             persona=persona_for(self.kind, [*self.items, *self.shown], notes, model),
             behat="" if self.action is Action.REMOVE else ticket_feature(heading, self.items, model),
             on_hold=on_hold,

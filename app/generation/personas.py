@@ -32,18 +32,32 @@ def _role_named(text: str, roles: Sequence[Role]) -> str | None:
     return _article(min(found)[1].lower()) if found else None
 
 
-def _view_persona(items: Iterable[SpecItem]) -> str | None:
-    displays = [i for i in items if isinstance(i, ViewDisplay)]
-    views = [i for i in items if isinstance(i, View)]
-    text = " ".join(f"{i.label} {i.machine_name} {i.cells.get('Path', '')}" for i in (*views, *displays)).lower()
-    if "/admin" in text or re.search(r"\badmin\b", text):
+_ADMIN_WORDS = re.compile(r"/admin\b|\badmin(istrat\w*)?\b|\breporting\b", re.IGNORECASE)
+
+
+def _display_audience(display: ViewDisplay) -> str:
+    """Who one display is for: admin paths and admin or reporting pages serve administrators, entity reference
+    lists serve editors (they fill reference fields), REST exports and feeds serve integrators, the rest visitors."""
+    plugin = display.display_plugin.strip().lower()
+    text = f"{display.label} {display.machine_name} {display.cells.get('Path', '')} {display.notes}"
+    if _ADMIN_WORDS.search(text):
         return "a site administrator"
-    plugins = {d.display_plugin.strip().lower() for d in displays if d.display_plugin.strip()}
-    if plugins and plugins <= {"entity reference", "entity_reference"}:
+    if plugin in ("entity reference", "entity_reference"):
         return "a content editor"
-    if plugins and plugins <= {"rest export", "rest_export", "feed", "data export"}:
+    if plugin in ("rest export", "rest_export", "feed", "data export"):
         return "a developer integrating with the site"
-    return None
+    return "a site visitor"
+
+
+def _view_persona(items: Iterable[SpecItem]) -> str | None:
+    """Administrators when the view's own name or path says admin; otherwise the audience most of its displays
+    serve (a tie goes to the first display's)."""
+    items = list(items)
+    views = [i for i in items if isinstance(i, View)]
+    if _ADMIN_WORDS.search(" ".join(f"{i.label} {i.machine_name} {i.cells.get('Path', '')}" for i in views)):
+        return "a site administrator"
+    audiences = [_display_audience(d) for d in items if isinstance(d, ViewDisplay)]
+    return max(dict.fromkeys(audiences), key=audiences.count) if audiences else None
 
 
 def persona_for(kind: str, items: Sequence[SpecItem], notes: Iterable[str], model: SpecModel) -> str:

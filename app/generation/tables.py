@@ -170,6 +170,11 @@ def cell_by_role(item: SpecItem, role: str) -> str:
     return next((text.strip() for header, text in item.cells.items() if roles.get(header) == role), "")
 
 
+def role_of(item: SpecItem, header: str) -> str:
+    """The role of one of `item`'s source headers ("meta" for "Meta."), "" when it has none."""
+    return _roles(KIND_OF[type(item)], tuple(item.cells)).get(header, "")
+
+
 def heading_of(item: SpecItem, header: str) -> str:
     """The heading a ticket shows for one of `item`'s source headers."""
     return SPELLED_OUT.get(_roles(KIND_OF[type(item)], tuple(item.cells)).get(header, ""), header)

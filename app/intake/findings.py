@@ -65,6 +65,7 @@ class Code(StrEnum):
     STORAGE_CARDINALITY_CONFLICT = "storage_cardinality_conflict"
     TRANSITION_CONFLICT = "transition_conflict"
     STATUS_CONTRADICTION = "status_contradiction"  # statuses that cannot all hold (found by ticket generation)
+    SETTING_CONTRADICTION = "setting_contradiction"  # a bundle setting its own notes contradict (ticket generation)
     REFERENCE_CYCLE = "reference_cycle"
 
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 import re
 
 from app.llm.base import TicketBrief, TicketProse, Usage
-from app.llm.validation import MAX_CRITERIA, MAX_CRITERION_CHARS, MAX_STORY_CHARS
+from app.llm.validation import (
+    MAX_CRITERIA,
+    MAX_CRITERION_CHARS,
+    MAX_STORY_CHARS,
+    known_machine_names,
+    machine_names_in,
+)
 
 # What each kind of work gives the person the story is for; the person comes from the data (brief.persona).
 _BENEFITS: dict[str, str] = {
@@ -103,10 +109,57 @@ def compose(brief: TicketBrief) -> TicketProse:
     subject = _one_line(brief.subject)
     values = {"subject": subject, "name": _without_kind(subject, brief.kind)}
     benefit = (_BENEFITS["removal"] if action == "remove" else _BENEFITS.get(kind, _GENERIC_BENEFIT)).format(**values)
+    if action != "remove" and kind in _BUNDLE_KINDS and (purpose := _purpose(brief, values["name"])):
+        benefit = f"I can {purpose}"
     persona = _one_line(brief.persona) or default_persona(kind)
     story = _clip(f"As {persona}, I want {_WANT[action].format(**values)}, so that {benefit}.", MAX_STORY_CHARS)
     checks = [*_ACTION_CHECKS[action], *(_NOTE_LEAD + _sentence(line) for line in uncovered_notes(brief))]
     return TicketProse(story, tuple(_clip(item, MAX_CRITERION_CHARS) for item in checks[:MAX_CRITERIA]))
+
+
+# A bundle's description says what editors do with it; a view's says what it lists ("Lists of facts.").
+_BUNDLE_KINDS = frozenset({"content type", "paragraph type", "block type", "media type", "vocabulary"})
+# Verbs a spec's description starts with when it says what the thing is for ("Add program pages for majors").
+_PURPOSE_VERBS = frozenset(
+    {
+        "add",
+        "create",
+        "define",
+        "display",
+        "highlight",
+        "list",
+        "place",
+        "provide",
+        "show",
+        "use",
+        "manage",
+        "embed",
+        "collect",
+        "link",
+    }
+)
+
+
+def _purpose(brief: TicketBrief, name: str) -> str:
+    """What the subject is for, in the spec's own words, when its description says it as an action: "Add program
+    pages for majors and minors." -> "add program pages for majors and minors"; "Use to add college pages." -> "add
+    college pages"; "Creates a linkable image" -> "create a linkable image". "" for a description that is a noun
+    phrase ("Lists of facts.") or when the facts carry none."""
+    prefix = f"{name}: "
+    fact = next((f for f in brief.facts[:1] if f.startswith(prefix)), "")
+    words = _one_line(fact[len(prefix) :]).rstrip(".!").split(" ")
+    if len(words) > 1 and words[0].lower() == "use" and words[1].lower() == "to":
+        words = words[2:]
+    if not words or not words[0]:
+        return ""
+    verb = words[0].lower()
+    if verb not in _PURPOSE_VERBS and verb.endswith("s") and verb[:-1] in _PURPOSE_VERBS:
+        verb = verb[:-1]  # "Creates", "Displays": said of the thing, meant for the person
+    if verb not in _PURPOSE_VERBS or len(words) < 2 or words[1].lower() == "of":
+        return ""
+    purpose = " ".join([verb, *words[1:]])
+    # The fallback text must pass the checks whatever the spec wrote: no machine name the ticket lacks.
+    return "" if {n.lower() for n in machine_names_in(purpose)} - known_machine_names(brief) else purpose
 
 
 def default_persona(kind: str) -> str:

@@ -308,6 +308,58 @@
       await follow(started.taskId);
     },
     download: function () { return DTGHost.download("/api/sessions/" + state.session + "/export/spec.zip"); },
+    revise: async function () {
+      const revision = await DTGHost.fetchJson("/api/sessions/" + state.session + "/revise", { method: "POST", body: {} });
+      notify("success", "Revision started", "Upload the revised CSV files or workbook; the plan shows before anything is written.");
+      await openSession(revision.id, "upload");
+    },
+    "revision-plan": async function () {
+      const plan = await DTGHost.fetchJson("/api/sessions/" + state.session + "/revision");
+      const box = $("#dtg-revision-plan");
+      box.replaceChildren();
+      const counts = document.createElement("p");
+      counts.textContent = ["new", "changed", "unchanged", "gone", "conflict"].map(function (kind) {
+        return kind + " " + (plan.counts[kind] || 0);
+      }).join(", ") + ", moved " + plan.moves.length;
+      box.append(counts);
+      const list = document.createElement("ul");
+      plan.changes.filter(function (c) { return c.kind !== "unchanged"; }).forEach(function (change) {
+        const item = document.createElement("li");
+        const label = document.createElement("strong");
+        label.textContent = change.kind + (change.flagged ? " (flagged already)" : "") + ": ";
+        item.append(label, document.createTextNode(change.title + (change.issueKey ? " (" + change.issueKey + ")" : "")));
+        if (change.kind === "conflict") {
+          const pick = document.createElement("select");
+          pick.setAttribute("aria-label", "What to do with " + change.title + ", edited in Jira since");
+          [["keep", "Keep Jira's"], ["overwrite", "Take the spec's"], ["comment", "Add the spec's change as a comment"]].forEach(function (o) {
+            const option = new Option(o[1], o[0], false, (plan.choices[change.ticketKey] || "keep") === o[0]);
+            pick.append(option);
+          });
+          pick.addEventListener("change", function () {
+            DTGHost.fetchJson("/api/sessions/" + state.session + "/revision/choices", { method: "POST", body: { ticketKey: change.ticketKey, choice: pick.value } })
+              .then(function () { notify("success", "Choice saved", change.title + ": " + pick.options[pick.selectedIndex].text); })
+              .catch(function (error) { dtg.report(error, "The choice was not saved"); });
+          });
+          item.append(document.createTextNode(" "), pick);
+        }
+        if (change.diff.length) {
+          const details = document.createElement("details");
+          const summary = document.createElement("summary");
+          summary.textContent = "What changes";
+          const pre = document.createElement("pre");
+          pre.textContent = change.diff.join("\n");
+          details.append(summary, pre);
+          item.append(details);
+        }
+        list.append(item);
+      });
+      plan.moves.forEach(function (move) {
+        const item = document.createElement("li");
+        item.textContent = "moved: " + move.name + " from " + move.from + " to " + move.to;
+        list.append(item);
+      });
+      box.append(list);
+    },
   };
 
   // Other scripts (review.js) add their actions here.

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.jira.client import JiraClient
-from app.pipeline.export import run_export, start_export
+from app.pipeline.export import export_csvs, run_export, start_export
 from app.pipeline.intake import open_session
 from app.pipeline.ports import SYSTEM, Scope
 from app.pipeline.revision_plan import CHANGED, CONFLICT, FLAG_LABEL, GONE, OVERWRITE, UNCHANGED, Move
@@ -113,6 +113,11 @@ async def test_a_revised_uwec_spec_updates_flags_and_creates_exactly_once(
     assert issue_of[JOB].summary == job.title != "Job (our name)"
     for gone in (HOURS, FACT):
         assert FLAG_LABEL in issue_of[gone].labels and len(issue_of[gone].comments) == 1
+
+    # The revised spec downloads with each row's issue key, the rows that existed before included.
+    csvs = export_csvs(world.services, world.tenant_id, revision.id)
+    assert issue_of[JOB].key in csvs["UWEC_Bundles.csv"].decode()
+    assert issue_of[COLLEGE].key in csvs["UWEC_Bundles.csv"].decode()
 
     history = {i.key: (len(i.changelog), len(i.comments), tuple(i.labels)) for i in store.issues.values()}
     again = await run(world, revision.id)

@@ -222,6 +222,45 @@ def test_on_an_existing_site_rows_marked_d_are_removals_wherever_they_sit(uwec_i
     assert set(existing) == set(new_build)  # the same tickets; only what they hold moved
 
 
+def test_a_unique_suggestion_of_intake_is_used_literally_and_a_set_is_never_taken_for_a_name(
+    uwec_drafts: DraftSet,
+) -> None:
+    modes = _draft(uwec_drafts, "view_modes.build")
+    assert (
+        "Entities Used On 'Program' of Content Thumbnail (content_thumbnail) names nothing in the spec: use Academic "
+        "Program, intake's suggestion, once the spec author confirms it." in modes
+    )
+    displays = _draft(uwec_drafts, "remove.view_displays")
+    assert "View 'Contact' of By Placement Tag (by_tag) names nothing in the spec: use Contact/Hours, intake's " in (
+        " ".join(displays)
+    )
+    # Several suggestions are no answer ("Full non-crop Non-WebP"), and "All" is a set, not a misspelt "Gallery".
+    every = [c for d in uwec_drafts.drafts for c in d.criteria if "intake's suggestion" in c]
+    assert not any("'All" in c or "Small non-crop" in c for c in every) and len(every) == 7
+
+
+def test_a_view_is_for_the_audience_most_of_its_displays_serve(uwec_drafts: DraftSet) -> None:
+    views = (
+        "ID,View name,Machine name,X,Base table,Status\n"
+        ",Facts,facts,a,Content,Enabled\n"
+        ",Expired,expired,a,Content,Enabled\n"
+    )
+    displays = (
+        "ID,View,Title,Machine name,X,Display plugin,Notes\n"
+        ",Facts,Facts List,list,a,Embed,Lists most recent facts.\n"
+        ",Facts,Recent,recent,a,Block,Shows up to 5 facts.\n"
+        ",Facts,Facts Review,review,a,Page,Admin reporting page used to review facts.\n"
+        ",Expired,Review,review,a,Page,Admin reporting page used to review expired facts.\n"
+    )
+    drafts = draft_tickets(
+        intake([UploadedFile("Views.csv", views.encode()), UploadedFile("ViewsDisplays.csv", displays.encode())])
+    )
+    persona = {d.key: d.persona for d in drafts.drafts}
+    # One admin report beside two displays for visitors does not make the view an admin view; a report alone does.
+    assert persona == {"view.facts.build": "a site visitor", "view.expired.build": "a site administrator"}
+    assert {d.key: d.persona for d in uwec_drafts.drafts}["view.facts.build"] == "a site visitor"
+
+
 def test_field_types_and_widgets_show_the_drupal_id_beside_the_label_and_an_id_once() -> None:
     bundles = "Name,Machine name,Type,X\r\nArticle,article,Content type,a\r\n"
     fields = (

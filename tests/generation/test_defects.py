@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.generation import DraftSet, GenerationResult
+from app.generation import DraftSet, GenerationResult, draft_tickets
 from app.generation.adf import plain_text
-from app.intake import IntakeResult
+from app.intake import IntakeResult, UploadedFile
+from tests.generation.helpers import intake
 
 pytestmark = [pytest.mark.unit, pytest.mark.generation]
 
@@ -59,3 +60,40 @@ def test_a_finding_in_the_description_says_who_can_fix_it(uwec_result: Generatio
     assert any(
         "marked implemented already" in line and line.endswith("(the spec author can fix this)") for line in lines
     )
+
+
+def test_a_bundle_setting_its_own_notes_contradict_is_a_spec_defect_on_its_ticket(uwec_drafts: DraftSet) -> None:
+    by_key = {d.key: d for d in uwec_drafts.drafts}
+
+    def said(key: str) -> list[str]:
+        return [f["message"] for f in by_key[key].findings if f["code"] == "setting_contradiction"]
+
+    (announcement,) = said("bundle.node.announcement.build")
+    assert announcement == (
+        "The content type Announcement (announcement) has Metatags 'n' (metatags off), but its notes say: 'Set "
+        "metatags for no index/nofollow, etc' ('metatags'). Set Metatags to y, or change the note."
+    )
+    assert (
+        next(f for f in by_key["bundle.node.announcement.build"].findings if f["code"] == "setting_contradiction")[
+            "who_can_fix"
+        ]
+        == "spec_author"
+    )
+    # Metatags y with "Set a metatag for the home page": the note agrees with the setting.
+    assert said("bundle.node.page.build") == []
+    # Seven bundles say Metatags n and "Set a metatag for noindex": all seven, and nothing else in UWEC.
+    assert sum(len(said(d.key)) for d in uwec_drafts.drafts) == 7
+
+
+def test_a_setting_on_whose_note_says_no_is_a_contradiction_too() -> None:
+    bundles = (
+        "ID,Name,Machine name,X,Trns.,Sched.,Meta,Type,Settings/notes\n"
+        ",News,news,a,y,n,y,Content type,No translation needed. Not scheduled. Metatags from the defaults.\n"
+    )
+    (draft,) = draft_tickets(intake([UploadedFile("Bundles.csv", bundles.encode())])).drafts
+    found = [f for f in draft.findings if f["code"] == "setting_contradiction"]
+    assert [f["column"] for f in found] == ["Trns."]  # the spec author's own column, to find the cell
+    assert [f["message"] for f in found] == [
+        "The content type News (news) has Translatable 'y' (translation on), but its notes say: 'No translation "
+        "needed.' ('translation'). Set Translatable to n, or change the note."
+    ]

@@ -144,3 +144,53 @@ def test_the_offline_text_always_passes_the_checks(
         notes=tuple(notes),
     )
     assert check_prose(compose(brief), brief) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "description", "story"),
+    [
+        (
+            "content type",
+            "Add program pages for majors and minors.",
+            "As a content editor, I want the Academic Program content type set up on the site, so that I can add "
+            "program pages for majors and minors.",
+        ),
+        (
+            "content type",
+            "Use to add college pages.",
+            "As a content editor, I want the Academic Program content type set up on the site, so that I can add "
+            "college pages.",
+        ),
+        (
+            "paragraph type",
+            "Creates a linkable image in various sizes.",
+            "As a content editor, I want the Academic Program paragraph type set up on the site, so that I can "
+            "create a linkable image in various sizes.",
+        ),
+        (  # a noun phrase says no purpose: the kind's benefit stays
+            "vocabulary",
+            "Campuses for programs.",
+            "As a content editor, I want the Academic Program vocabulary set up on the site, so that content can be "
+            "tagged and filtered consistently with Academic Program terms.",
+        ),
+        (  # a view's description says what it lists, not what someone does
+            "view",
+            "Lists of programs.",
+            "As a content editor, I want the Academic Program view set up on the site, so that the content it "
+            "lists can be found and browsed.",
+        ),
+    ],
+)
+def test_a_bundles_story_says_what_it_is_for_in_the_specs_words(kind: str, description: str, story: str) -> None:
+    brief = TicketBrief(
+        key="K-1",
+        area="Content model",
+        action="build",
+        subject=f"Academic Program {kind}",
+        kind=kind,
+        facts=(f"Academic Program: {description}",),
+        persona="a content editor",
+    )
+    prose = compose(brief)
+    assert prose.user_story == story
+    assert check_prose(prose, brief) == []

@@ -26,6 +26,7 @@ def test_an_exported_session_opens_a_revision_and_a_conflict_takes_one_of_three_
     ExportRepository(services.db).record_issues(
         tenant_id=upload.tenant_id, session_id=session_id, issues={first.key: ("DTG-1", "10001")}
     )
+    assert 'data-action="revise"' in me.get(f"/api/sessions/{session_id}/panels/export").text
     opened = me.post(f"/api/sessions/{session_id}/revise")
     assert opened.status_code == 201 and opened.json()["revises"] == session_id
     revision_id = opened.json()["id"]
@@ -40,6 +41,8 @@ def test_an_exported_session_opens_a_revision_and_a_conflict_takes_one_of_three_
         session_id=revision_id,
         drafts=[{"key": first.key, "title": first.title, "area": first.area, "action": first.action}],
     )
+    panel = me.get(f"/api/sessions/{revision_id}/panels/export").text
+    assert 'data-action="revision-plan"' in panel and 'data-action="revise"' not in panel
     url = f"/api/sessions/{revision_id}/revision/choices"
     assert me.post(url, json={"ticketKey": first.key, "choice": "delete"}).status_code == 400
     assert me.post(url, json={"ticketKey": "no.such.ticket", "choice": "keep"}).status_code == 404

@@ -31,7 +31,9 @@ from app.pipeline.revision_plan import (
     FLAG_LABEL,
     GONE,
     KEEP_JIRA,
+    NEW,
     OVERWRITE,
+    UNCHANGED,
     PlannedChange,
     RevisionPlan,
 )
@@ -74,6 +76,8 @@ class RevisionStep:
     async def apply(self) -> None:
         context = self._context
         for change in self.plan.changes:
+            if change.kind in (NEW, UNCHANGED) or (change.kind == GONE and change.flagged):
+                continue  # nothing to write (a new ticket is the create step's)
             context.stop_if_cancelled()
             if change.kind == CHANGED or (change.kind == CONFLICT and self.choice(change.ticket_key) == OVERWRITE):
                 await self.update(context.tickets[change.ticket_key])
