@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from app.container import Services
 from app.db.models import UploadSession
+from app.domain.retention import SESSION_IDLE_DAYS
 from app.errors import AppError, NotFoundError
 from app.offload import offload
 from app.pipeline.ports import Actor, Scope
@@ -20,8 +21,6 @@ from app.web.body_schemas import check
 from app.web.input_guard import refuse_control_characters
 
 T = TypeVar("T")
-
-RETENTION_DAYS = 7
 
 
 class MissingProjectError(AppError):
@@ -51,7 +50,7 @@ async def upload_session(request: Request) -> UploadSession:
     key = project_key(request)
     found = await offload(find_session, services(request), tenant_id(request), int(request.path_params["session_id"]))
     if found.project_key != key:
-        raise NotFoundError("This upload session does not exist (sessions are kept 7 days).")
+        raise NotFoundError(f"This upload session does not exist (sessions are kept {SESSION_IDLE_DAYS} days).")
     return found
 
 
