@@ -91,7 +91,8 @@ def _configuration(
             nodes.append(
                 adf.paragraph(
                     adf.inline(
-                        f"{table.record_count} rows, too many for the description: see the attached "
+                        f"{table.record_count} row{'' if table.record_count == 1 else 's'}, too many for the "
+                        "description: see the attached "
                         f"{table_filename(table, 'csv')} (and tables.md)."
                     )
                 )

@@ -59,11 +59,14 @@ def describe(draft: TicketDraft, prose: TicketProse) -> tuple[dict[str, Any], tu
     # The Behat check goes first: it repeats the tables, and the session's .feature file carries it too.
     layout = _Layout(behat=bool(draft.behat))
     by_size = sorted(range(len(draft.tables)), key=lambda i: (-adf.size(adf.table(draft.tables[i])), i))
+    summarised = [i for i in by_size if draft.tables[i].summary_headers]
     for index in by_size:
         if fits(layout):
             break
         layout = replace(layout, tables=layout.tables | {index})
-    summarised = [i for i in by_size if draft.tables[i].summary_headers]
+        # An attached table's summary shrinks to plain text before a smaller table (a bundle's settings) must go.
+        if index in summarised and not fits(layout):
+            layout = replace(layout, text_summaries=layout.text_summaries | {index})
     for index in summarised:
         if fits(layout):
             break

@@ -66,6 +66,7 @@ class Code(StrEnum):
     TRANSITION_CONFLICT = "transition_conflict"
     STATUS_CONTRADICTION = "status_contradiction"  # statuses that cannot all hold (found by ticket generation)
     SETTING_CONTRADICTION = "setting_contradiction"  # a bundle setting its own notes contradict (ticket generation)
+    WIDGET_MISMATCH = "widget_mismatch"  # a core widget on a field type it cannot edit (ticket generation)
     REFERENCE_CYCLE = "reference_cycle"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from app.db.export_settings import StoredExportSettings
 from app.jira.client import JiraClient
 from app.pipeline.export import run_export, start_export
 from app.pipeline.ports import SYSTEM, Scope
@@ -20,7 +21,7 @@ from app.retries import RetryPolicy
 from app.sandbox.models import DEVELOPER_USER, user_actor
 from app.sandbox.rest.issues import apply_edit
 from app.sandbox.store import SandboxStore
-from tests.export.helpers import World, adf, jira_issues_by_ticket, synthetic_tickets
+from tests.export.helpers import World, adf, jira_epics, jira_issues_by_ticket, synthetic_tickets
 
 pytestmark = [pytest.mark.unit, pytest.mark.export]
 
@@ -210,3 +211,35 @@ async def test_an_issue_edited_in_jira_since_is_a_conflict_kept_unless_the_direc
     assert third["revision"]["updated"] == 1 and edited.summary == "Content model: Build bundle 7"
     after = await revision_plan(world.services, client(world), tenant_id=world.tenant_id, session_id=session_id)
     assert {c.ticket_key: c.kind for c in after.changes}["t-0007"] == UNCHANGED
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("project", ["TEAM", "REQ"])
+async def test_a_revision_applies_in_a_team_managed_project_and_in_one_with_required_fields(
+    tmp_path: Path, project: str
+) -> None:
+    world = World(tmp_path)
+    await world.install()
+    try:
+        if project == "REQ":  # the admin gave the required fields their values on the configure page
+            defaults = {"customfield_10050": "Web", "customfield_10051": "UWEC"}
+            world.services.export_settings.save(world.tenant_id, StoredExportSettings(field_defaults=defaults))
+        upload = world.services.sessions.create(tenant_id=world.tenant_id, project_key=project)
+        assert upload.id is not None
+        world.session_id = upload.id
+        world.add_tickets(synthetic_tickets(30, attachments_every=0))
+        await run_export(world.services, world.start(), http=world.http, sleep=no_sleep, policy=FAST)
+        session_id = revise(world)
+        summary = await apply(world, session_id)
+        assert (summary["created"], summary["revision"]["updated"], summary["revision"]["flagged"]) == (1, 2, 1)
+        assert_revised_exactly(world, session_id)
+        store = world.runtime.store
+        # The new ticket went under the area's epic made by the first export: no second epic.
+        assert set(jira_epics(store).values()) == {1}
+        epic = next(i for i in store.issues.values() if i.properties["dtg-ticket"]["ticketKey"].startswith("epic:"))
+        assert by_ticket(store, "t-0100").parent_id == epic.id
+        assert {store.project_of(i).key for i in store.issues.values()} == {project}
+        if project == "REQ":  # the edits left the required values in place, and the new issue has them
+            assert {i.custom["customfield_10050"]["value"] for i in store.issues.values()} == {"Web"}
+    finally:
+        await world.aclose()

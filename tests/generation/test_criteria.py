@@ -115,6 +115,10 @@ def test_personas_follow_the_access_notes_roles_and_kind(uwec_drafts: DraftSet) 
     assert persona["bundle.node.announcement.build"] == "a site administrator"  # "Site admins can add/edit/delete only"
     assert persona["bundle.block_content.formatted_promo.build"] == "a site administrator"  # "Only site admins ..."
     assert persona["bundle.node.academic_program.build"] == "a content editor"
+    # "Market editors and site admins only": the role that does the daily work, named as the spec's roles name it.
+    assert persona["bundle.node.fact.build"] == "a marketing editor"
+    # "Editorial Access: Only site admins can use" names no Editor role.
+    assert persona["vocabularies.build"] == "a site administrator"
     assert persona["bundle.media.icon.build"] == "a site builder"
     assert persona["view.bios.build"] == "a site visitor"
     assert persona["workflow.marketing.build"] == "a content manager"
