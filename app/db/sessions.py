@@ -254,6 +254,16 @@ class SessionRepository:
             ]
         return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
+    def file_types(self, session_id: int, *, tenant_id: int) -> list[StoredFile]:
+        """The stored files with their chosen types but without their contents (`data` is empty)."""
+        with self._sessions() as session:
+            query = (
+                select(SpecFile.name, SpecFile.kind_override, SpecFile.tab_kinds)
+                .where(SpecFile.session_id == session_id, SpecFile.tenant_id == tenant_id)
+                .order_by(col(SpecFile.name))
+            )
+            return [StoredFile(name, b"", kind, tabs or {}) for name, kind, tabs in session.exec(query)]
+
     def files(self, session_id: int, *, tenant_id: int) -> list[StoredFile]:
         with self._sessions() as session:
             query = (

@@ -231,7 +231,7 @@ def _tables(upload: UploadedFile, limits: IntakeLimits, findings: Findings) -> l
     if is_workbook(upload.name):
         tables = read_workbook(upload, limits, findings)
     else:
-        tables = [table] if (table := read_table(upload, findings)) is not None else []
+        tables = [table] if (table := read_table(upload, findings, limits)) is not None else []
     for table in tables:
         remove_control_characters(table, findings)
     return tables

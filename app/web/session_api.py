@@ -34,6 +34,7 @@ from app.web.scope import (
     RETENTION_DAYS,
     UnsupportedMediaError,
     actor,
+    heavy,
     json_body,
     project_key,
     scope_of,
@@ -168,8 +169,8 @@ async def delete_session(request: Request) -> Response:
 
 async def intake_report(request: Request) -> Response:
     upload = await upload_session(request)
-    result = await offload(
-        validate_session, services(request), tenant_id=upload.tenant_id, session_id=stored_id(upload)
+    result = await heavy(
+        request, validate_session, services(request), tenant_id=upload.tenant_id, session_id=stored_id(upload)
     )
     return JSONResponse(result.to_dict(include_model=False))
 

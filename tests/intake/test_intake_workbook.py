@@ -237,6 +237,9 @@ def test_workbook_limits_apply_to_the_workbook_and_to_each_tab(kit):
     (large,) = kit.only(per_tab, "file_too_large")
     assert large.file == "spec.xlsx [Fields]" and large.severity is Severity.BLOCKING
     assert not per_tab.model.fields and len(per_tab.model.bundles) == 95
+    # The cell budget holds per tab too: the Fields tab alone has more than 2,000 cells.
+    per_cells = intake_files([UploadedFile("spec.xlsx", data)], limits=IntakeLimits(max_cells=2_000))
+    assert "spec.xlsx [Fields]" in {f.file for f in kit.only(per_cells, "too_many_cells")}
     # A 2 MB limit per CSV file does not cap a workbook: its own limit is 10 MB.
     assert IntakeLimits().max_bytes_for("a.xlsx") == 10 * 1024 * 1024
     assert IntakeLimits().max_bytes_for("a.csv") == 2 * 1024 * 1024
