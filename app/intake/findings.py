@@ -22,6 +22,7 @@ class Code(StrEnum):
 
     # Upload set and file level
     FILE_TOO_LARGE = "file_too_large"
+    TOO_MANY_CELLS = "too_many_cells"
     TOO_MANY_FILES = "too_many_files"
     UPLOAD_TOO_LARGE = "upload_too_large"
     EMPTY_FILE = "empty_file"
