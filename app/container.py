@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from dramatiq.rate_limits import RateLimiterBackend
@@ -28,7 +28,7 @@ from app.forge.invocation import InvocationTokenVerifier
 from app.forge.keys import ForgeKeySet
 from app.jira.people import DisplayNames
 from app.jira.permissions import AdminCheck
-from app.offload import offload
+from app.offload import TenantSlots, offload
 from app.pipeline.jobs import JobQueue
 from app.settings import Settings
 
@@ -61,6 +61,8 @@ class Services:
     admin_check: AdminCheck
     # Jira display names for stored account ids, remembered for ten minutes per site.
     display_names: DisplayNames
+    # CPU-heavy work (intake, graph layout, the spec download) per tenant at once, so no tenant starves the others.
+    heavy: TenantSlots = field(default_factory=TenantSlots)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -103,6 +103,8 @@ class UploadSession(SQLModel, table=True):
     project_id: str = Field(default="", max_length=64)
     created_by: str | None = Field(default=None, max_length=128)
     stage: str = Field(default="upload", max_length=32)
+    # Typed by the director; without one the session is named after its files.
+    name: str | None = Field(default=None, max_length=120)
     site_name: str = Field(default="", max_length=255)
     site_description: str = Field(default="", max_length=2048)
     created_at: datetime = _timestamp()

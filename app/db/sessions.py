@@ -114,6 +114,19 @@ class SessionRepository:
             session.add(upload)
             session.commit()
 
+    def rename(self, session_id: int, *, tenant_id: int, name: str | None) -> UploadSession:
+        """`None` (or blank) goes back to the name made from the files. Raises: NotFoundError."""
+        self.get(session_id, tenant_id=tenant_id)
+        with self._sessions() as session:
+            upload = session.exec(
+                select(UploadSession).where(UploadSession.id == session_id, UploadSession.tenant_id == tenant_id)
+            ).one()
+            upload.name, upload.last_activity_at = (name or "").strip() or None, utcnow()
+            session.add(upload)
+            session.commit()
+            session.refresh(upload)
+            return upload
+
     def set_revision(self, session_id: int, *, tenant_id: int, revision: dict[str, Any]) -> None:
         """Replace the session's revision record (its conflict choices change)."""
         with self._sessions() as session:
@@ -240,6 +253,16 @@ class SessionRepository:
                 for name, sha, kind, tabs in session.exec(query)
             ]
         return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+    def file_types(self, session_id: int, *, tenant_id: int) -> list[StoredFile]:
+        """The stored files with their chosen types but without their contents (`data` is empty)."""
+        with self._sessions() as session:
+            query = (
+                select(SpecFile.name, SpecFile.kind_override, SpecFile.tab_kinds)
+                .where(SpecFile.session_id == session_id, SpecFile.tenant_id == tenant_id)
+                .order_by(col(SpecFile.name))
+            )
+            return [StoredFile(name, b"", kind, tabs or {}) for name, kind, tabs in session.exec(query)]
 
     def files(self, session_id: int, *, tenant_id: int) -> list[StoredFile]:
         with self._sessions() as session:

@@ -222,14 +222,19 @@ def _simple(item: spec.SpecItem, noun: str) -> str:
     return _held(item, _with_notes(f"{noun} {named(item)} exists", item) + ".")
 
 
-def removal_criterion(item: spec.SpecItem, model: spec.SpecModel) -> str:
-    """What one removal removes, by the item's own label and machine name and where it sits."""
+def removal_criterion(item: spec.SpecItem, model: spec.SpecModel, suggested: Suggested | None = None) -> str:
+    """What one removal removes, by the item's own label and machine name and where it sits; a parent the spec
+    names wrongly is named by intake's one suggestion, with what the spec wrote."""
     where = ""
+    better = {text: name for _, text, name in (suggested or {}).get((item.source.file, item.source.record), ())}
     if isinstance(item, spec.FieldInstance) and item.bundle:
         where = f" from {bundle_label(model, item.bundle)}"
     elif isinstance(item, spec.ViewDisplay):
         view = model.view_by_key.get(item.view)
-        where = f" from the {view.label if view else item.view_label or item.view} view"
+        written = item.view_label or item.view
+        where = f" from the {view.label} view" if view else f" from the {written} view"
+        if view is None and written in better:
+            where = f" from the {better[written]} view ('{written}' in the spec, as intake suggests)"
     elif isinstance(item, spec.WorkflowState | spec.WorkflowTransition):
         flow = model.workflow_by_key.get(item.workflow)
         where = f" from the {flow.label if flow else item.workflow} workflow"
@@ -316,13 +321,7 @@ def criteria_for(
     items = list(items)
     suggested = suggested or {}
     if removal:
-        return tuple(
-            dict.fromkeys(
-                line
-                for item in items
-                for line in (removal_criterion(item, model), *suggestion_criteria(item, suggested))
-            )
-        )
+        return tuple(dict.fromkeys(removal_criterion(item, model, suggested) for item in items))
     effects = [i for i in items if isinstance(i, spec.ImageEffect)]
     transitions = [i for i in items if isinstance(i, spec.WorkflowTransition)]
     states = [i for i in items if isinstance(i, spec.WorkflowState)]

@@ -19,6 +19,7 @@ from app.generation.naming import noun_of, plural
 from app.generation.tables import cell_by_role, heading_of, role_of
 from app.intake import Code, Finding, Severity
 from app.intake.model import Action, Bundle, FieldInstance, SpecItem, SpecModel, View
+from app.intake.vocabulary import field_type_id, widget_id
 
 _STORAGE_CODES = frozenset({Code.STORAGE_TYPE_CONFLICT, Code.STORAGE_CARDINALITY_CONFLICT})
 
@@ -134,6 +135,73 @@ def setting_contradictions(unit: Unit) -> list[Finding]:
                 )
             )
             break
+    return findings
+
+
+_CHOICES = frozenset({"boolean", "entity_reference", "list_integer", "list_float", "list_string"})
+# Core widgets and the field types Drupal offers them for (their plugin's field_types), as a lead would say them.
+_WIDGET_TYPES: dict[str, tuple[frozenset[str], str]] = {
+    "boolean_checkbox": (frozenset({"boolean"}), "Boolean fields"),
+    "options_select": (_CHOICES, "list, Boolean and entity reference fields"),
+    "options_buttons": (_CHOICES, "list, Boolean and entity reference fields"),
+    "entity_reference_autocomplete": (frozenset({"entity_reference"}), "entity reference fields"),
+    "entity_reference_autocomplete_tags": (frozenset({"entity_reference"}), "entity reference fields"),
+    "media_library_widget": (frozenset({"entity_reference"}), "entity reference fields (to media)"),
+    "paragraphs": (frozenset({"entity_reference_revisions"}), "Entity Reference Revisions (paragraphs) fields"),
+    "entity_reference_paragraphs": (frozenset({"entity_reference_revisions"}), "Entity Reference Revisions fields"),
+    "layout_paragraphs": (frozenset({"entity_reference_revisions"}), "Entity Reference Revisions fields"),
+    "link_default": (frozenset({"link"}), "Link fields"),
+    "datetime_default": (frozenset({"datetime"}), "Date fields"),
+    "daterange_default": (frozenset({"daterange"}), "Date range fields"),
+    "email_default": (frozenset({"email"}), "Email fields"),
+}
+# Field types of Drupal core (and paragraphs): a contrib type (Webform) may bring its own widget of the same label.
+_CORE_TYPES = _CHOICES | {
+    "string",
+    "string_long",
+    "text",
+    "text_long",
+    "text_with_summary",
+    "link",
+    "datetime",
+    "daterange",
+    "email",
+    "integer",
+    "decimal",
+    "float",
+    "entity_reference_revisions",
+    "image",
+    "file",
+}
+
+
+def widget_mismatches(unit: Unit) -> list[Finding]:
+    """Fields this ticket builds whose widget Drupal does not offer for their type: a Single on/off checkbox on a
+    List (integer) field, Paragraphs on an entity reference. The spec author decides which of the two is wrong."""
+    findings = []
+    for item in unit.items:
+        if not isinstance(item, FieldInstance) or item.action is Action.REMOVE:
+            continue
+        field_type = field_type_id(item.field_type) or ""
+        widget = widget_id(item.widget, field_type) or ""
+        allowed, which = _WIDGET_TYPES.get(widget, (frozenset(), ""))
+        if field_type not in _CORE_TYPES or not allowed or field_type in allowed:
+            continue
+        header = next((h for h in item.cells if role_of(item, h) == "widget"), "")
+        findings.append(
+            Finding(
+                Code.WIDGET_MISMATCH,
+                Severity.WARNING,
+                WhoCanFix.SPEC_AUTHOR,
+                f"Field {named(item)} is {item.field_type} [{field_type}], but its widget {item.widget} [{widget}] "
+                f"works only on {which}. Choose a widget for {item.field_type}, or change the field type.",
+                file=item.source.file,
+                record=item.source.record,
+                line=item.source.line,
+                column=header,
+                value=item.widget,
+            )
+        )
     return findings
 
 

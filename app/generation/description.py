@@ -32,6 +32,7 @@ def render(
     hidden_summaries: frozenset[int] = frozenset(),
     text_summaries: frozenset[int] = frozenset(),
     attached_behat: bool = False,
+    attached_notes: bool = False,
 ) -> Node:
     """The ADF description; the tables at `attached_tables` (indexes) and, if `attached_findings`, the findings and,
     if `attached_criteria`, the data's criteria are replaced by a pointer to their attachment."""
@@ -40,7 +41,7 @@ def render(
         adf.paragraph(adf.inline(prose.user_story)),
         _hold_panel(draft),
         *_configuration(draft, attached_tables, hidden_summaries, text_summaries),
-        *_notes(draft.notes),
+        *_notes(draft.notes, attached_notes),
         adf.heading("Success criteria"),
         *_criteria(draft, prose, attached_criteria),
         *_behat(draft, attached_behat),
@@ -91,7 +92,8 @@ def _configuration(
             nodes.append(
                 adf.paragraph(
                     adf.inline(
-                        f"{table.record_count} rows, too many for the description: see the attached "
+                        f"{table.record_count} row{'' if table.record_count == 1 else 's'}, too many for the "
+                        "description: see the attached "
                         f"{table_filename(table, 'csv')} (and tables.md)."
                     )
                 )
@@ -102,6 +104,7 @@ def _configuration(
 
 CRITERIA_FILE = "success-criteria.md"
 BEHAT_FILE = "acceptance.feature"
+NOTES_FILE = "notes.md"
 
 
 def _behat(draft: TicketDraft, attached: bool) -> list[Node | None]:
@@ -120,9 +123,12 @@ def _criteria(draft: TicketDraft, prose: TicketProse, attached: bool) -> list[No
     return [adf.paragraph(adf.inline(pointer)), adf.task_list(list(prose.success_criteria), "success-criteria")]
 
 
-def _notes(notes: tuple[str, ...]) -> list[Node | None]:
+def _notes(notes: tuple[str, ...], attached: bool) -> list[Node | None]:
     if not notes:
         return []
+    if attached:
+        pointer = f"The notes from the spec are too long for the description: see the attached {NOTES_FILE}."
+        return [adf.heading("Notes from the spec"), adf.paragraph(adf.inline(pointer))]
     return [adf.heading("Notes from the spec"), *(adf.paragraph(adf.marked(note)) for note in notes)]
 
 

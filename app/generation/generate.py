@@ -10,7 +10,7 @@ from typing import Any
 from app.errors import AppError, WhoCanFix
 from app.generation.briefs import brief_for
 from app.generation.criteria import unique_suggestions
-from app.generation.defects import contradictions, setting_contradictions, storage_conflicts
+from app.generation.defects import contradictions, setting_contradictions, storage_conflicts, widget_mismatches
 from app.generation.dependencies import TicketCycle, link
 from app.generation.grouping import group_units
 from app.generation.oversize import describe
@@ -95,7 +95,9 @@ def draft_tickets(intake: IntakeResult, *, existing_site: bool = False) -> Draft
     for key, shared in storage_conflicts(intake.findings, intake.model, owner).items():
         per_ticket.setdefault(key, []).extend(f.to_dict() for f in shared)
     contradicted = [
-        (unit.key, finding) for unit in units for finding in (*contradictions(unit), *setting_contradictions(unit))
+        (unit.key, finding)
+        for unit in units
+        for finding in (*contradictions(unit), *setting_contradictions(unit), *widget_mismatches(unit))
     ]
     for key, finding in contradicted:
         per_ticket.setdefault(key, []).append(finding.to_dict())

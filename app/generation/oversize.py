@@ -1,4 +1,5 @@
-"""Descriptions over Jira's limit: tables, then findings, then the rows' criteria move into attachments.
+"""Descriptions over Jira's limit: tables, then the spec's notes, the findings, then the rows' criteria move into
+attachments.
 
 A table with summary columns (the field table) keeps them inline when the whole table is attached, so every field's
 label, machine name, type, required flag, values, widget and target stay readable in the issue.
@@ -12,7 +13,7 @@ from typing import Any
 
 from app.adf import MAX_DESCRIPTION
 from app.generation import adf
-from app.generation.description import BEHAT_FILE, CRITERIA_FILE, finding_line, render, table_filename
+from app.generation.description import BEHAT_FILE, CRITERIA_FILE, NOTES_FILE, finding_line, render, table_filename
 from app.generation.tickets import Attachment, TicketDraft
 from app.llm import TicketProse
 
@@ -26,6 +27,7 @@ class _Layout:
     criteria: bool = False
     text_summaries: frozenset[int] = frozenset()  # attached tables whose summary is shown as plain text
     behat: bool = False
+    notes: bool = False
     summaries: frozenset[int] = frozenset()  # attached tables whose summary columns are hidden too
 
 
@@ -48,6 +50,7 @@ def describe(draft: TicketDraft, prose: TicketProse) -> tuple[dict[str, Any], tu
             hidden_summaries=layout.summaries,
             text_summaries=layout.text_summaries,
             attached_behat=layout.behat,
+            attached_notes=layout.notes,
         )
 
     @functools.cache
@@ -59,15 +62,20 @@ def describe(draft: TicketDraft, prose: TicketProse) -> tuple[dict[str, Any], tu
     # The Behat check goes first: it repeats the tables, and the session's .feature file carries it too.
     layout = _Layout(behat=bool(draft.behat))
     by_size = sorted(range(len(draft.tables)), key=lambda i: (-adf.size(adf.table(draft.tables[i])), i))
+    summarised = [i for i in by_size if draft.tables[i].summary_headers]
     for index in by_size:
         if fits(layout):
             break
         layout = replace(layout, tables=layout.tables | {index})
-    summarised = [i for i in by_size if draft.tables[i].summary_headers]
+        # An attached table's summary shrinks to plain text before a smaller table (a bundle's settings) must go.
+        if index in summarised and not fits(layout):
+            layout = replace(layout, text_summaries=layout.text_summaries | {index})
     for index in summarised:
         if fits(layout):
             break
         layout = replace(layout, text_summaries=layout.text_summaries | {index})
+    if not fits(layout) and draft.notes:
+        layout = replace(layout, notes=True)
     if not fits(layout) and draft.findings:
         layout = replace(layout, findings=True)
     if not fits(layout) and draft.criteria:
@@ -80,6 +88,8 @@ def describe(draft: TicketDraft, prose: TicketProse) -> tuple[dict[str, Any], tu
         if index in layout.tables and fits(smaller := replace(layout, tables=layout.tables - {index})):
             layout = smaller
     if layout.behat and fits(inline := replace(layout, behat=False)):
+        layout = inline
+    if layout.notes and fits(inline := replace(layout, notes=False)):
         layout = inline
     return document(layout), _attachments(draft, layout)
 
@@ -97,6 +107,11 @@ def _attachments(draft: TicketDraft, layout: _Layout) -> tuple[Attachment, ...]:
         attachments.append(Attachment("findings.md", "text/markdown", f"# Spec findings: {draft.title}\n\n{lines}\n"))
     if layout.behat:
         attachments.append(Attachment(BEHAT_FILE, "text/x-gherkin", draft.behat))
+    if layout.notes:
+        notes = "\n\n".join(draft.notes)
+        attachments.append(
+            Attachment(NOTES_FILE, "text/markdown", f"# Notes from the spec: {draft.title}\n\n{notes}\n")
+        )
     if layout.criteria:
         checklist = "\n".join(f"- [ ] {criterion}" for criterion in draft.criteria)
         attachments.append(

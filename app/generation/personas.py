@@ -1,8 +1,9 @@
 """Who a ticket's user story is for, chosen from the data: access notes, role names, the kind, a view's displays.
 
-Order of evidence: a note that restricts access ("Site admins can add/edit/delete only", "logged in users") wins,
-then a spec role named in the notes ("Marketing editor ... can use"), then what the kind and, for views, the
-displays imply (admin paths, entity reference selection lists), then the kind's usual audience.
+Order of evidence: a spec role named in the notes ("Market editors and site admins only": the role that does the
+daily work), then a note that restricts access ("Site admins can add/edit/delete only", "logged in users"), then
+what the kind and, for views, the displays imply (admin paths, entity reference selection lists), then the kind's
+usual audience.
 """
 
 from __future__ import annotations
@@ -21,13 +22,23 @@ def _article(noun: str) -> str:
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
+def _role_pattern(label: str) -> str:
+    """A role label as notes write it: a long word by its first six letters with any ending, a short one as it is or
+    plural ("Market editors" names "Marketing Editor"; "Editorial Access" names no "Editor")."""
+    words = [re.escape(w[:6]) + r"\w*" if len(w) > 6 else re.escape(w) + "s?" for w in label.lower().split()]
+    return r"\b" + r"\s+".join(words) + r"\b"
+
+
 def _role_named(text: str, roles: Sequence[Role]) -> str | None:
-    """The spec role whose label the text names first; generic roles (administrator, anonymous) are not evidence."""
+    """The spec role whose label the text names first; generic roles (administrator, anonymous) and admin roles
+    are not evidence (an admin-only note says that already)."""
     found = [
         (match.start(), role.label)
         for role in roles
         if role.machine_name not in ("administrator", "anonymous", "authenticated")
-        and (match := re.search(rf"\b{re.escape(role.label)}\b", text, re.IGNORECASE))
+        and "admin" not in role.label.lower()
+        and role.label.strip()
+        and (match := re.search(_role_pattern(role.label), text, re.IGNORECASE))
     ]
     return _article(min(found)[1].lower()) if found else None
 
@@ -65,9 +76,10 @@ def persona_for(kind: str, items: Sequence[SpecItem], notes: Iterable[str], mode
     if kind in ("roles", "user role", "removal"):
         return default_persona(kind)
     text = " ".join([*notes, *(i.notes for i in items if isinstance(i, ViewDisplay))])
-    if _ADMIN_NOTE.search(text):
-        return "a site administrator"
-    if role := _role_named(text, model.roles):
+    role = _role_named(text, model.roles)
+    if _ADMIN_NOTE.search(text):  # "Market editors and site admins only": the editors do the daily work
+        return role or "a site administrator"
+    if role:
         return role
     if _LOGGED_IN.search(text):
         return "a logged-in user"

@@ -22,6 +22,7 @@ class Code(StrEnum):
 
     # Upload set and file level
     FILE_TOO_LARGE = "file_too_large"
+    TOO_MANY_CELLS = "too_many_cells"
     TOO_MANY_FILES = "too_many_files"
     UPLOAD_TOO_LARGE = "upload_too_large"
     EMPTY_FILE = "empty_file"
@@ -66,6 +67,7 @@ class Code(StrEnum):
     TRANSITION_CONFLICT = "transition_conflict"
     STATUS_CONTRADICTION = "status_contradiction"  # statuses that cannot all hold (found by ticket generation)
     SETTING_CONTRADICTION = "setting_contradiction"  # a bundle setting its own notes contradict (ticket generation)
+    WIDGET_MISMATCH = "widget_mismatch"  # a core widget on a field type it cannot edit (ticket generation)
     REFERENCE_CYCLE = "reference_cycle"
 
 

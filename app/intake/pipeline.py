@@ -92,14 +92,34 @@ class IntakeResult:
         listed = ", ".join(f"{count} {status!r}" for status, count in statuses.most_common())
         work = [i for i in items if i.action is not Action.NONE]
         if not work:
-            return (
-                f"None of the {len(items)} rows is marked for work (statuses: {listed}); rows implemented already "
-                "(x) or undecided (blank) get no ticket. Mark the rows to build a (approved) or c (changed)."
+            return f"None of the {len(items)} rows is marked for work (statuses: {listed}); " + self._statuses_said(
+                list(statuses)
             )
         return (
             f"{len(work)} of the {len(items)} rows are marked for work (statuses: {listed}), but none of them makes "
             "a ticket with the site's status mapping."
         )
+
+    def _statuses_said(self, statuses: list[str]) -> str:
+        """What the site's status mapping makes of the statuses found, and which codes would give tickets."""
+        mapping = self.status_mapping
+        actions = {s: mapping.action_for("" if s == "blank" else s) for s in statuses}
+        none = [repr(s) for s, action in actions.items() if action is Action.NONE]
+        unknown = [repr(s) for s, action in actions.items() if action is None]
+        work = [c for c in mapping.codes if mapping.action_for(c) in (Action.BUILD, Action.CHANGE)]
+        said = []
+        if none:
+            said.append(
+                f"with the site's status mapping {', '.join(none)} {'gives' if len(none) == 1 else 'give'} no ticket"
+            )
+        if unknown:
+            said.append(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} no status code")
+        hint = (
+            f"Mark the rows to build with {' or '.join(repr(c) for c in work)}."
+            if work
+            else ("The site's status mapping drafts no status at all; an admin can change it.")
+        )
+        return "; ".join(said) + ". " + hint
 
     def to_dict(self, *, include_model: bool = True) -> dict[str, object]:
         data: dict[str, object] = {
@@ -211,7 +231,7 @@ def _tables(upload: UploadedFile, limits: IntakeLimits, findings: Findings) -> l
     if is_workbook(upload.name):
         tables = read_workbook(upload, limits, findings)
     else:
-        tables = [table] if (table := read_table(upload, findings)) is not None else []
+        tables = [table] if (table := read_table(upload, findings, limits)) is not None else []
     for table in tables:
         remove_control_characters(table, findings)
     return tables

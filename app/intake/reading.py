@@ -14,6 +14,10 @@ import charset_normalizer
 from app.intake.findings import Code, Findings, Severity
 from app.text_controls import CONTROL_CHARACTERS
 
+# Python's csv module refuses a field over 131,072 characters; a spec cell may be as long as its file (2 MB), and
+# the file's size was checked before any of it is read. Process-wide, so the spec download reads what intake read.
+csv.field_size_limit(2**31 - 1)
+
 DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_CHARS = 64 * 1024
 _SNIFF_RECORDS = 50
@@ -50,6 +54,10 @@ class IntakeLimits:
     max_files: int = 25
     max_total_bytes: int = 50 * 1024 * 1024
     max_workbook_bytes: int = 10 * 1024 * 1024  # an .xlsx or .ods workbook, all tabs together
+    # The cell budget of one file or tab: a legal 2 MB file of a million empty columns is refused as it is read,
+    # before recognition and validation spend seconds on it. Real specs have tens of columns.
+    max_columns: int = 1_000
+    max_cells: int = 500_000
 
     def max_bytes_for(self, name: str) -> int:
         """The size limit of one uploaded file: a workbook's, or a CSV file's."""
@@ -173,8 +181,9 @@ def accept_uploads(files: list[UploadedFile], limits: IntakeLimits, findings: Fi
     return accepted
 
 
-def read_table(upload: UploadedFile, findings: Findings) -> Table | None:
-    """Decode and parse one file; None (with a blocking finding) when it is not readable text."""
+def read_table(upload: UploadedFile, findings: Findings, limits: IntakeLimits | None = None) -> Table | None:
+    """Decode and parse one file; None (with a blocking finding) when it is not readable text or passes the cell
+    budget (`limits.max_columns`, `limits.max_cells`)."""
     decoded = _decode(upload.data)
     if decoded is None or _looks_binary(decoded[0]):
         findings.add(
@@ -191,7 +200,8 @@ def read_table(upload: UploadedFile, findings: Findings) -> Table | None:
         )
     delimiter = sniff_delimiter(text)
     table = Table(upload.name, encoding, delimiter, header=None)
-    _parse(text, table, findings)
+    if not _parse(text, table, findings, limits or IntakeLimits()):
+        return None
     if text.count('"') % 2 and table.records:
         last = table.records[-1]
         findings.add(
@@ -278,14 +288,20 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _parse(text: str, table: Table, findings: Findings) -> None:
+def _parse(text: str, table: Table, findings: Findings, limits: IntakeLimits) -> bool:
+    """Fill `table`; False (with a blocking finding) when the file passes the cell budget."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=table.delimiter)
     previous_line = 0
     number = 0
+    cells_read = 0
     try:
         for cells in reader:
             line = previous_line + 1
             previous_line = reader.line_num
+            cells_read += len(cells)
+            if len(cells) > limits.max_columns or cells_read > limits.max_cells:
+                over_budget(table.name, findings, limits, line=line, columns=len(cells))
+                return False
             if table.header is None:
                 if any(cell.strip() for cell in cells):
                     table.header = Record(0, line, tuple(cells))
@@ -302,3 +318,20 @@ def _parse(text: str, table: Table, findings: Findings) -> None:
             line=previous_line + 1,
         )
     table.physical_lines = max(reader.line_num, text.count("\n") + (0 if text.endswith("\n") else 1))
+    return True
+
+
+def over_budget(name: str, findings: Findings, limits: IntakeLimits, *, line: int, columns: int) -> None:
+    """The blocking finding of a file or tab that passes the cell budget; nothing of it is read."""
+    if columns > limits.max_columns:
+        what = f"A record has {columns:,} columns; a spec file may have at most {limits.max_columns:,}"
+    else:
+        what = f"The file has more than {limits.max_cells:,} cells; a spec file may have at most that many"
+    findings.add(
+        Code.TOO_MANY_CELLS,
+        Severity.BLOCKING,
+        f"{what}, so it is not read. Remove the empty columns (or split the sheet) and export it again.",
+        file=name,
+        line=line,
+        value=str(columns),
+    )

@@ -17,7 +17,7 @@ import python_calamine
 
 from app.intake.cell_errors import cell_errors
 from app.intake.findings import Code, Findings, Severity
-from app.intake.reading import IntakeLimits, Record, Table, UploadedFile
+from app.intake.reading import IntakeLimits, Record, Table, UploadedFile, over_budget
 
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted OOXML workbook (or a legacy .xls) is an OLE container
@@ -106,6 +106,10 @@ def read_workbook(upload: UploadedFile, limits: IntakeLimits, findings: Findings
                 file=name,
                 value=str(size),
             )
+            continue
+        widest = max((len(row) for row in rows), default=0)
+        if widest > limits.max_columns or sum(len(row) for row in rows) > limits.max_cells:
+            over_budget(name, findings, limits, line=0, columns=widest)
             continue
         tables.append(_table(name, upload.name, sheet.name, rows))
     workbook.close()

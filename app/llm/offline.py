@@ -82,6 +82,13 @@ _ACTION_CHECKS = {
 }
 
 _NOTE_LEAD = "Done as the spec notes: "
+_DOUBT_LEAD = "Settled with the spec author before work starts: "
+# A note that is a doubt, not a requirement: "Potentially scheduled (need confirmation)", "May not do this".
+_DOUBT = re.compile(
+    r"\b(potentially|possibly|maybe|perhaps|likely|ideally|tbd|tbc|to be (confirmed|decided)|need(s)? confirmation|"
+    r"may not|might)\b|\?\s*$",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
@@ -112,8 +119,13 @@ def compose(brief: TicketBrief) -> TicketProse:
     if action != "remove" and kind in _BUNDLE_KINDS and (purpose := _purpose(brief, values["name"])):
         benefit = f"I can {purpose}"
     persona = _one_line(brief.persona) or default_persona(kind)
-    story = _clip(f"As {persona}, I want {_WANT[action].format(**values)}, so that {benefit}.", MAX_STORY_CHARS)
-    checks = [*_ACTION_CHECKS[action], *(_NOTE_LEAD + _sentence(line) for line in uncovered_notes(brief))]
+    want = _WANT[action].format(**values)
+    if action == "change" and kind in _BUNDLE_KINDS and (added := _listed(brief, "Fields")):
+        want = f"the existing {subject} updated with {added}"
+    story = _clip(f"As {persona}, I want {want}, so that {benefit}.", MAX_STORY_CHARS)
+    # Removing configuration that holds no content (view modes, image styles, views) needs no backup.
+    action_checks = _ACTION_CHECKS[action] if action != "remove" or _holds_content(subject) else ()
+    checks = [*action_checks, *(_note_check(line) for line in uncovered_notes(brief))]
     return TicketProse(story, tuple(_clip(item, MAX_CRITERION_CHARS) for item in checks[:MAX_CRITERIA]))
 
 
@@ -160,6 +172,30 @@ def _purpose(brief: TicketBrief, name: str) -> str:
     purpose = " ".join([verb, *words[1:]])
     # The fallback text must pass the checks whatever the spec wrote: no machine name the ticket lacks.
     return "" if {n.lower() for n in machine_names_in(purpose)} - known_machine_names(brief) else purpose
+
+
+_CONTENT_HOLDERS = re.compile(r"\b(fields?|content types?|paragraph types?|block types?|media types?|vocabular\w*)\b")
+
+
+def _holds_content(subject: str) -> bool:
+    """Whether removing the subject ("2 content types", "4 fields") deletes content, which must be saved first."""
+    return _CONTENT_HOLDERS.search(subject.lower()) is not None
+
+
+def _listed(brief: TicketBrief, title: str) -> str:
+    """ "the field Widget Title" / "the fields Tags and Caption": the labels a fact lists under `title`, or ""."""
+    fact = next((f for f in brief.facts if f.startswith(f"{title}: ")), "")
+    labels = [label for label in fact[len(title) + 2 :].split(", ") if label]
+    if not labels or " more" in labels[-1]:
+        return ""
+    noun = title.lower() if len(labels) > 1 else title.lower().rstrip("s")
+    named = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+    return _one_line(f"the {noun} {named}")
+
+
+def _note_check(sentence: str) -> str:
+    """A criterion for one sentence of the notes: done as it says, or, for a doubt, settled before work starts."""
+    return (_DOUBT_LEAD if _DOUBT.search(sentence) else _NOTE_LEAD) + _sentence(sentence)
 
 
 def default_persona(kind: str) -> str:

@@ -6,14 +6,19 @@ again over the stored set whenever something changes.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import Generic, TypeVar
 
 from app.db.models import UploadSession
 from app.db.sessions import StoredFile
 from app.errors import AppError, WhoCanFix
 from app.intake import IntakeLimits, IntakeResult, SpecKind, UploadedFile, intake_files
 from app.intake.reading import is_workbook
+from app.intake.status import StatusMapping
 from app.intake.workbook import sheet_names, tab_name, tab_of
 from app.pipeline.activity import record_step, record_tenant_step
 from app.pipeline.configuration import effective_status_mapping
@@ -62,6 +67,13 @@ def open_session(
     assert upload.id is not None
     record_tenant_step(ports, tenant_id, actor, "opened", session_id=upload.id)
     return upload
+
+
+def rename_session(ports: ActivityPorts, scope: Scope, actor: Actor, name: str | None) -> UploadSession:
+    """Name the session as the director typed it; `None` or blank names it after its files again ("renamed")."""
+    renamed = ports.sessions.rename(scope.session_id, tenant_id=scope.tenant_id, name=name)
+    record_step(ports, scope, actor, "renamed", name=renamed.name)
+    return renamed
 
 
 def add_files(
@@ -144,14 +156,73 @@ def type_overrides(stored: list[StoredFile]) -> dict[str, str]:
 
 
 def validate_session(ports: IntakePorts, *, tenant_id: int, session_id: int) -> IntakeResult:
-    """Read the stored files with their type overrides and the status mapping the tenant's admin set."""
+    """Read the stored files with their type overrides and the status mapping the tenant's admin set.
+
+    The result is computed once per set of files: it is kept by the files' content hash (names, contents, chosen
+    types) and the status mapping, so a panel load reads two small rows instead of reading and validating every
+    file again; a change to any of them is a new key. The same set asked for by many requests at once is read by
+    one of them while the others wait for its result. Callers must not change the result.
+    """
+    mapping = effective_status_mapping(ports.tenant_settings, tenant_id)
+    fingerprint = ports.sessions.files_fingerprint(session_id, tenant_id=tenant_id)
+    key = (tenant_id, fingerprint, tuple(sorted((code, str(action)) for code, action in mapping.actions.items())))
+    return _RESULTS.get(key, lambda: _read_session(ports, tenant_id, session_id, mapping))
+
+
+def _read_session(ports: IntakePorts, tenant_id: int, session_id: int, mapping: StatusMapping) -> IntakeResult:
     stored = ports.sessions.files(session_id, tenant_id=tenant_id)
     overrides: dict[str, str | SpecKind] = dict(type_overrides(stored))
     return intake_files(
-        [UploadedFile(f.name, f.data) for f in stored],
-        type_overrides=overrides,
-        status_mapping=effective_status_mapping(ports.tenant_settings, tenant_id),
+        [UploadedFile(f.name, f.data) for f in stored], type_overrides=overrides, status_mapping=mapping
     )
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class ComputedOnce(Generic[K, V]):
+    """A small LRU of values that are costly to compute, each computed by one thread while others asking for the
+    same key wait for it (no stampede of 50 identical panel loads)."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._max_entries = max_entries
+        self._values: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+        self._computing: dict[K, threading.Lock] = {}
+
+    def get(self, key: K, compute: Callable[[], V]) -> V:
+        while True:
+            with self._lock:
+                if key in self._values:
+                    self._values.move_to_end(key)
+                    return self._values[key]
+                running = self._computing.get(key)
+                if running is None:
+                    running = self._computing[key] = threading.Lock()
+                    running.acquire()
+                    break
+            with running:  # wait for the thread computing it, then look again
+                pass
+        try:
+            value = compute()
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self._max_entries:
+                    self._values.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                del self._computing[key]
+            running.release()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+# A 2 MB spec's result is tens of MB in memory: a few dozen sessions' worth per process.
+_RESULTS: ComputedOnce[tuple[int, str, tuple[tuple[str, str], ...]], IntakeResult] = ComputedOnce(32)
 
 
 def remove_file(ports: ActivityPorts, scope: Scope, actor: Actor, name: str) -> None:

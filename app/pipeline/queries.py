@@ -19,7 +19,7 @@ __all__ = [
     "project_sessions",
     "session_contents",
     "session_events",
-    "session_files",
+    "session_file_types",
     "session_ticket",
     "session_tickets",
 ]
@@ -43,8 +43,9 @@ def session_contents(ports: SessionPorts, scope: Scope) -> SessionContents:
     return ports.sessions.contents([scope.session_id], tenant_id=scope.tenant_id)[scope.session_id]
 
 
-def session_files(ports: SessionPorts, scope: Scope) -> list[StoredFile]:
-    return ports.sessions.files(scope.session_id, tenant_id=scope.tenant_id)
+def session_file_types(ports: SessionPorts, scope: Scope) -> list[StoredFile]:
+    """The session's files with their chosen types, without their contents (a panel needs no 2 MB read for it)."""
+    return ports.sessions.file_types(scope.session_id, tenant_id=scope.tenant_id)
 
 
 def session_tickets(ports: GlancePorts, scope: Scope) -> list[TicketRecord]:

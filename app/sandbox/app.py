@@ -48,6 +48,7 @@ def create_sandbox_app(config: SandboxConfig, *, http_client: httpx.AsyncClient 
         Route("/projects/{key}", pages.project_page),
         Route("/projects/{key}/issues", pages.project_issues),
         Route("/browse/{key}", pages.issue_page),
+        Route("/issues/", pages.issue_search),
         Route("/plugins/servlet/configure/{app_key}", pages.configure_page),
         Route("/connect-install-keys/{kid}", install_key),
         Route("/_sandbox/install", control.install, methods=["POST"]),

@@ -7,7 +7,9 @@ from starlette.responses import Response
 
 from app.adf.html import adf_to_html
 from app.sandbox.frames import Frame, module_frame
+from app.sandbox.jql import JqlError, matcher, parse
 from app.sandbox.models import LINK_TYPES, Installation, Issue, Project
+from app.sandbox.rest.search import field_values
 from app.sandbox.runtime import SandboxRuntime, runtime_of, user_of
 
 PROJECT_PAGE = "jiraProjectPages"
@@ -94,6 +96,25 @@ async def project_issues(request: Request) -> Response:
     if project is None:
         return _not_found(request, f"project {request.path_params['key']}")
     return _render(request, "issues.html", project=project, rows=issue_rows(runtime, project))
+
+
+async def issue_search(request: Request) -> Response:
+    """`/issues/?jql=`: Jira's issue search page (the export's results link here), for the JQL the sandbox knows."""
+    runtime = runtime_of(request)
+    jql = request.query_params.get("jql", "")
+    try:
+        query = parse(jql)
+    except JqlError as exc:
+        return _render(request, "search.html", status_code=400, jql=jql, error=str(exc), rows=[])
+    predicates = [matcher(clause, field_values(runtime.store)) for clause in query.clauses]
+    found = {i.id for i in runtime.store.issues.values() if all(predicate(i) for predicate in predicates)}
+    rows = [
+        row
+        for project in runtime.store.projects.values()
+        for row in issue_rows(runtime, project)
+        if getattr(row["issue"], "id", None) in found
+    ]
+    return _render(request, "search.html", jql=jql, error=None, rows=rows)
 
 
 async def issue_page(request: Request) -> Response:

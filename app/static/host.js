@@ -4,7 +4,8 @@
 //                                                               a failure rejects with an Error carrying .status and
 //                                                               .body (the API's error object, e.g. .body.current)
 //   DTGHost.upload(path, formData, onProgress) -> Promise<json> onProgress(loadedBytes, totalBytes)
-//   DTGHost.flag({type, title, body})         type: success | info | warning | error
+//   DTGHost.flag({type, title, body, sticky})  type: success | info | warning | error; returns {close()};
+//                                             sticky: stays until closed (a run's "started", closed by its outcome)
 //   DTGHost.resize()                          after the content changed
 //   DTGHost.navigate(url)                     open a Jira (or other) page outside the frame
 //   DTGHost.download(path)                    optional: save a file the API answers (not JSON)
@@ -101,21 +102,22 @@
     body.textContent = options.body || "";
     item.append(title, body);
     box.appendChild(item);
-    setTimeout(function () { item.remove(); }, options.type === "error" ? 15000 : 6000);
+    if (!options.sticky) { setTimeout(function () { item.remove(); }, options.type === "error" ? 15000 : 6000); }
+    return { close: function () { item.remove(); } };
   }
 
   function flag(options) {
     const type = ["success", "info", "warning", "error"].includes(options.type) ? options.type : "info";
-    const normalised = { type: type, title: options.title || "", body: options.body || "" };
+    const normalised = { type: type, title: options.title || "", body: options.body || "", sticky: Boolean(options.sticky) };
     if (window.AP && AP.flag) {
       // Errors and warnings stay until dismissed: they usually ask the person to do something.
-      AP.flag.create({
+      const created = AP.flag.create({
         type: type, title: normalised.title, body: normalised.body,
-        close: type === "error" || type === "warning" ? "manual" : "auto",
+        close: type === "error" || type === "warning" || options.sticky ? "manual" : "auto",
       });
-    } else {
-      pageFlag(normalised);
+      return { close: function () { if (created && created.close) { created.close(); } } };
     }
+    return pageFlag(normalised);
   }
 
   function resize() {

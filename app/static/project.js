@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  const state = { session: null, tab: null, watching: {}, following: {}, loads: 0 };
+  const state = { session: null, tab: null, watching: {}, following: {}, startFlags: {}, loads: 0 };
   const TAB_OF_STAGE = { upload: "upload", validate: "upload", generate: "generate", review: "review", export: "export" };
   const $ = function (selector, root) { return (root || document).querySelector(selector); };
 
@@ -18,7 +18,10 @@
     try { return localStorage.getItem(storageKey()); } catch (e) { return null; }
   }
 
-  function notify(type, title, body) { DTGHost.flag({ type: type, title: title, body: body || "" }); }
+  // Returns the flag, so a `sticky` one (a run's "started") can be closed when its outcome arrives.
+  function notify(type, title, body, sticky) {
+    return DTGHost.flag({ type: type, title: title, body: body || "", sticky: Boolean(sticky) }) || { close: function () {} };
+  }
 
   // What the focused control is, in words that survive a re-render of its panel.
   function focusDescriptor() {
@@ -61,11 +64,31 @@
   async function showSessionName() {
     const session = await DTGHost.fetchJson("/api/sessions/" + state.session);
     $("#dtg-session-name").textContent = session.name;
+    $("#dtg-rename-input").value = session.typedName || "";
     return session;
+  }
+
+  // The director may type a name; an empty one names the session after its files again.
+  function showRename(open) {
+    $("#dtg-rename").hidden = !open;
+    $("#dtg-session-name").hidden = open;
+    $("[data-action='rename-session']").hidden = open;
+    if (open) { $("#dtg-rename-input").focus(); $("#dtg-rename-input").select(); } else { $("[data-action='rename-session']").focus(); }
+  }
+
+  async function rename() {
+    const name = $("#dtg-rename-input").value.trim();
+    const session = await DTGHost.fetchJson("/api/sessions/" + state.session, { method: "PATCH", body: { name: name || null } });
+    $("#dtg-session-name").textContent = session.name;
+    showRename(false);
+    notify("success", "Session renamed", "It is now \u201c" + session.name + "\u201d.");
   }
 
   async function openSession(id, tab) {
     state.session = Number(id);
+    $("#dtg-rename").hidden = true;
+    $("#dtg-session-name").hidden = false;
+    $("[data-action='rename-session']").hidden = false;
     const session = await showSessionName();
     remember(session.id);
     showSessions(false);
@@ -90,7 +113,16 @@
     panel.innerHTML = html;
     panel.removeAttribute("aria-busy");
     document.dispatchEvent(new CustomEvent("dtg:panel", { detail: { tab: tab, panel: panel } }));
-    panel.querySelectorAll(".dtg-task[data-active='true']").forEach(function (box) { watchTask(box); });
+    panel.querySelectorAll(".dtg-task[data-active='true']").forEach(function (box) {
+      // A run this page did not start (the page was reloaded, or another tab started it) keeps going on the
+      // server: say so, and announce its end like one started here.
+      if (!state.following[box.dataset.task]) {
+        const notice = $("[data-field='resumed']", box);
+        if (notice) { notice.hidden = false; }
+        state.following[box.dataset.task] = true;
+      }
+      watchTask(box);
+    });
     // A run started here that ended before its panel showed it is still announced (once).
     panel.querySelectorAll(".dtg-task[data-active='false']").forEach(function (box) {
       if (state.following[box.dataset.task]) {
@@ -146,14 +178,45 @@
   }
 
   // ---- live task progress: the stream of the task's changes, one poll whenever it drops
+  // An export counts in percent of a total fixed at its start; its phase ("Linking issues 24 of 146") is `current`.
   function paint(box, task) {
     const set = function (name, value) { const el = $("[data-field='" + name + "']", box); if (el) { el.textContent = value; } };
     set("state", task.state);
-    set("count", task.done + " of " + task.total);
-    set("current", task.current || "");
-    set("message", task.message || (task.detail && task.detail.last_error) || "");
+    set("count", task.kind === "export" ? Math.floor(100 * task.done / (task.total || 1)) + "% done" : task.done + " of " + task.total);
+    set("current", task.active ? task.current || "" : "");
+    // A finished export says it once, in the summary the panel shows next.
+    if (task.active || task.kind !== "export" || task.state !== "done") {
+      set("message", task.message || (task.detail && task.detail.last_error) || "");
+    }
     const bar = $("[data-field='bar']", box);
     if (bar) { bar.max = task.total || 1; bar.value = task.done; }
+    if (task.kind === "export" && task.detail) { liveResults(task.detail); }
+  }
+
+  // The results fill in while the issues are created: the count at once, the rows' issue keys as they arrive.
+  let resultsShown = -1;
+  let resultsLoading = false;
+  async function liveResults(detail) {
+    const count = $("[data-field='in-jira']");
+    if (!count || detail.created === undefined) { return; }
+    count.textContent = detail.created + " of " + detail.total + " tickets are in Jira so far.";
+    if (detail.created === resultsShown || resultsLoading) { return; }
+    resultsLoading = true;
+    try {
+      const found = await DTGHost.fetchJson("/api/sessions/" + state.session + "/export");
+      resultsShown = detail.created;
+      found.tickets.forEach(function (ticket) {
+        const cell = $("tr[data-result='" + CSS.escape(ticket.key) + "'] [data-field='issue']");
+        if (!cell || !ticket.url || cell.querySelector("a")) { return; }
+        const link = document.createElement("a");
+        link.href = ticket.url;
+        link.target = "_blank";
+        link.rel = "noopener";
+        link.textContent = ticket.jira_key;
+        cell.replaceChildren(link);
+      });
+    } catch (error) { /* the panel shows the results when the run ends */ }
+    finally { resultsLoading = false; }
   }
 
   // Server-sent events read with fetch, as the token must go in a header. Connect only: a front without
@@ -197,6 +260,7 @@
   function announce(task, id) {
     if (!state.following[id]) { return; }
     delete state.following[id];
+    if (state.startFlags[id]) { state.startFlags[id].close(); delete state.startFlags[id]; }
     const titles = FINISHED[task.kind] || {};
     if (titles[task.state]) {
       notify(task.state === "done" ? "success" : task.state === "failed" ? "error" : "warning", titles[task.state],
@@ -205,8 +269,10 @@
   }
 
   // A run started here is announced when it ends, whichever panel render or watcher sees the end.
-  function follow(taskId) {
+  // `started` is the flag that said it started; it closes when the outcome flag shows.
+  function follow(taskId, started) {
     state.following[taskId] = true;
+    state.startFlags[taskId] = started;
     return reload();
   }
 
@@ -288,6 +354,8 @@
         if (el.closest("#dtg-panel") && tab) { tab.focus(); }
       });
     },
+    "rename-session": function () { showRename(true); },
+    "cancel-rename": function () { showRename(false); },
     "pick-files": pickFiles,
     "replace-file": pickFiles,
     "remove-file": removeFile,
@@ -295,8 +363,8 @@
     generate: async function () {
       const provider = $("#dtg-provider");
       const started = await DTGHost.fetchJson("/api/sessions/" + state.session + "/generate", { method: "POST", body: { provider: provider ? provider.value : null } });
-      notify("info", "Drafting the tickets", "Progress shows below; you can leave the page and come back.");
-      await follow(started.taskId);
+      const flag = notify("info", "Drafting the tickets", "Progress shows below; you can leave the page and come back.", true);
+      await follow(started.taskId, flag);
     },
     "cancel-task": async function (el) {
       await DTGHost.fetchJson("/api/tasks/" + el.dataset.task + "/cancel", { method: "POST", body: {} });
@@ -304,8 +372,9 @@
     },
     export: async function () {
       const started = await DTGHost.fetchJson("/api/sessions/" + state.session + "/export", { method: "POST", body: {} });
-      notify("info", "Export started", "Issues are created in dependency order; progress shows below.");
-      await follow(started.taskId);
+      const flag = notify("info", "Export started", "Issues are created in dependency order; progress shows below.", true);
+      resultsShown = -1;
+      await follow(started.taskId, flag);
     },
     download: function () { return DTGHost.download("/api/sessions/" + state.session + "/export/spec.zip"); },
     revise: async function () {
@@ -378,6 +447,16 @@
       .finally(function () {
         if (busy && document.body.contains(el)) { el.disabled = false; el.removeAttribute("aria-busy"); if (document.activeElement === document.body) { el.focus(); } }
       });
+  });
+
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "dtg-rename") { return; }
+    event.preventDefault();
+    rename().catch(function (error) { dtg.report(new dtg.FieldError($("#dtg-rename-input"), error.message), "Not renamed"); });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && event.target.id === "dtg-rename-input") { showRename(false); }
   });
 
   // Tabs follow the ARIA pattern: arrow keys move between them.

@@ -60,6 +60,7 @@ BULK = _object(
 )
 ADD_LINK = _object({"blockedBy": _TEXT}, required=("blockedBy",))
 MARK_REVIEWED = _object({"reviewed": {"type": "boolean"}})  # missing: the handler says "must be true or false"
+RENAME_SESSION = _object({"name": {"type": ["string", "null"], "maxLength": 120}}, required=("name",))
 SET_FILE_KIND = _object({"kind": _NAME_OR_NULL})
 CHOOSE_PROVIDER = _object({"provider": _NAME_OR_NULL})
 REVISION_CHOICE = _object(

@@ -43,6 +43,8 @@ class GlancePage(PageContext):
     glance: IssueGlance | None = None
     # Jira display names of the account ids the glance names (who started the generation).
     names: dict[str, str] = field(default_factory=dict)
+    # The session's name as the project page shows it ("UWEC spec", or the one the director typed).
+    session_name: str = ""
 
 
 @dataclass(frozen=True)

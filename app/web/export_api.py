@@ -18,7 +18,7 @@ from app.pipeline.queries import session_events
 from app.pipeline.readiness import Readiness, assess_readiness, export_session
 from app.web.forge_identity import user_auth
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import actor, scope_of, services, stored_id, upload_session
+from app.web.scope import actor, heavy, scope_of, services, stored_id, upload_session
 
 
 def jira_of(request: Request) -> JiraClient:
@@ -76,7 +76,7 @@ async def results(request: Request) -> Response:
 
 async def spec_zip(request: Request) -> Response:
     upload = await upload_session(request)
-    files = await offload(export_csvs, services(request), upload.tenant_id, stored_id(upload))
+    files = await heavy(request, export_csvs, services(request), upload.tenant_id, stored_id(upload))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in sorted(files.items()):

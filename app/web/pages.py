@@ -8,12 +8,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from app.container import Services
 from app.offload import offload
 from app.pipeline.configuration import settings_view
 from app.pipeline.glance import issue_glance as glance_of
+from app.pipeline.ports import Scope
+from app.pipeline.queries import find_session, session_contents
 from app.web.admin import require_admin
 from app.web.contexts import ConfigurePage, GlancePage, PageContext
 from app.web.headers import module_page_headers
+from app.web.session_api import session_name
 
 
 def _render(request: Request, template: str, page: PageContext) -> Response:
@@ -38,7 +42,13 @@ async def issue_glance(request: Request) -> Response:
     )
     installation = request.state.identity.installation
     names = await request.state.services.display_names.names(installation, [glance.generated_by if glance else None])
-    return _render(request, "glance.html", replace(page, glance=glance, names=names))
+    label = await offload(_session_label, request.state.services, installation.id, glance.session_id) if glance else ""
+    return _render(request, "glance.html", replace(page, glance=glance, names=names, session_name=label))
+
+
+def _session_label(services: Services, tenant_id: int, session_id: int) -> str:
+    upload = find_session(services, tenant_id, session_id)
+    return session_name(upload, session_contents(services, Scope(tenant_id, session_id)).files)
 
 
 async def configure_page(request: Request) -> Response:

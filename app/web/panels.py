@@ -31,13 +31,22 @@ from app.pipeline.queries import (
     latest_task,
     project_sessions,
     session_events,
-    session_files,
+    session_file_types,
     session_tickets,
 )
 from app.pipeline.readiness import Readiness
 from app.web.export_api import readiness_of
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import RETENTION_DAYS, project_key, scope_of, services, stored_id, tenant_id, upload_session
+from app.web.scope import (
+    RETENTION_DAYS,
+    heavy,
+    project_key,
+    scope_of,
+    services,
+    stored_id,
+    tenant_id,
+    upload_session,
+)
 from app.web.session_api import session_name
 
 SEVERITIES = ("blocking", "warning", "info")
@@ -158,9 +167,9 @@ async def sessions_panel(request: Request) -> Response:
 
 async def upload_panel(request: Request) -> Response:
     upload = await upload_session(request)
-    stored = await offload(session_files, services(request), scope_of(upload))
-    result = await offload(
-        validate_session, services(request), tenant_id=upload.tenant_id, session_id=stored_id(upload)
+    stored = await offload(session_file_types, services(request), scope_of(upload))
+    result = await heavy(
+        request, validate_session, services(request), tenant_id=upload.tenant_id, session_id=stored_id(upload)
     )
     grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: {s: [] for s in SEVERITIES})
     for finding in result.findings:
@@ -182,7 +191,7 @@ async def generate_panel(request: Request) -> Response:
     upload = await upload_session(request)
     current = services(request)
     scope = {"tenant_id": upload.tenant_id, "session_id": stored_id(upload)}
-    result = await offload(validate_session, current, **scope)
+    result = await heavy(request, validate_session, current, **scope)
     task = await offload(latest_task, current, scope_of(upload), GENERATION)
     tickets = await offload(session_tickets, current, scope_of(upload))
     providers = await offload(choices, current, upload.tenant_id)
@@ -221,7 +230,7 @@ async def ticket_panel(request: Request) -> Response:
 async def graph_panel(request: Request) -> Response:
     upload = await upload_session(request)
     tickets = await offload(session_tickets, services(request), scope_of(upload))
-    placed = layout(tickets)
+    placed = await heavy(request, layout, tickets)
     blocks: dict[str, list[str]] = defaultdict(list)
     for blocker, blocked in placed.blocks:
         blocks[blocker].append(blocked)

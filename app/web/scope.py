@@ -6,7 +6,8 @@ session of another tenant or another project is answered exactly like a session 
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from starlette.requests import Request
 
@@ -20,6 +21,7 @@ from app.web.body_schemas import check
 from app.web.input_guard import refuse_control_characters
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 RETENTION_DAYS = 7
 
@@ -53,6 +55,12 @@ async def upload_session(request: Request) -> UploadSession:
     if found.project_key != key:
         raise NotFoundError("This upload session does not exist (sessions are kept 7 days).")
     return found
+
+
+async def heavy(request: Request, call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """`offload` for CPU-heavy work, within the caller's tenant's slots (app/offload.TenantSlots)."""
+    async with services(request).heavy.slot(tenant_id(request)):
+        return await offload(call, *args, **kwargs)
 
 
 def stored_id(upload: UploadSession) -> int:

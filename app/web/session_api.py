@@ -18,6 +18,7 @@ from app.pipeline.intake import (
     UploadRejectedError,
     add_files,
     open_session,
+    rename_session,
     set_file_kind,
     validate_session,
 )
@@ -33,6 +34,7 @@ from app.web.scope import (
     RETENTION_DAYS,
     UnsupportedMediaError,
     actor,
+    heavy,
     json_body,
     project_key,
     scope_of,
@@ -47,7 +49,10 @@ MAX_UPLOAD_BODY = LIMITS.max_total_bytes + 1024 * 1024
 
 
 def session_name(upload: UploadSession, files: list[str]) -> str:
-    """A name people recognise: the files' shared prefix ("UWEC spec"), else the first file, else the number."""
+    """A name people recognise: the one the director typed, else the files' shared prefix ("UWEC spec"), else the
+    first file, else the number."""
+    if upload.name:
+        return upload.name
     stems = [name.rsplit(".", 1)[0] for name in files]
     # The shared leading characters of all names: those of the first and the last in sort order.
     first, last = min(stems, default=""), max(stems, default="")
@@ -64,6 +69,7 @@ def session_json(upload: UploadSession, files: list[str]) -> dict[str, Any]:
     return {
         "id": stored_id(upload),
         "name": session_name(upload, files),
+        "typedName": upload.name,
         "files": len(files),
         "createdBy": upload.created_by,
         "projectKey": upload.project_key,
@@ -97,6 +103,15 @@ async def get_session(request: Request) -> Response:
     upload = await upload_session(request)
     contents = await offload(session_contents, services(request), scope_of(upload))
     return JSONResponse(session_json(upload, contents.files))
+
+
+async def rename(request: Request) -> Response:
+    """`{"name": "..."}` names the session; `{"name": null}` (or blank) names it after its files again."""
+    upload = await upload_session(request)
+    name = (await json_body(request, body_schemas.RENAME_SESSION)).get("name")
+    renamed = await offload(rename_session, services(request), scope_of(upload), actor(request), name)
+    contents = await offload(session_contents, services(request), scope_of(renamed))
+    return JSONResponse(session_json(renamed, contents.files))
 
 
 def _too_large() -> UploadRejectedError:
@@ -154,8 +169,8 @@ async def delete_session(request: Request) -> Response:
 
 async def intake_report(request: Request) -> Response:
     upload = await upload_session(request)
-    result = await offload(
-        validate_session, services(request), tenant_id=upload.tenant_id, session_id=stored_id(upload)
+    result = await heavy(
+        request, validate_session, services(request), tenant_id=upload.tenant_id, session_id=stored_id(upload)
     )
     return JSONResponse(result.to_dict(include_model=False))
 
@@ -167,6 +182,7 @@ def routes() -> list[SecuredRoute]:
         SecuredRoute("/api/sessions", create_session, auth=Auth.CONTEXT, methods=["POST"]),
         SecuredRoute(base, get_session, auth=Auth.CONTEXT),
         SecuredRoute(base, delete_session, auth=Auth.CONTEXT, methods=["DELETE"]),
+        SecuredRoute(base, rename, auth=Auth.CONTEXT, methods=["PATCH"]),
         SecuredRoute(f"{base}/files", upload_files, auth=Auth.CONTEXT, methods=["POST"]),
         SecuredRoute(f"{base}/files/{{name}}/kind", set_kind, auth=Auth.CONTEXT, methods=["PUT"]),
         SecuredRoute(f"{base}/files/{{name}}", remove_file, auth=Auth.CONTEXT, methods=["DELETE"]),

@@ -52,7 +52,9 @@ LABELS = {
 }
 MACHINE = {"Machine name", "Machine Name", "Bundle machine name", "View ID", "Fallback machine name"}
 SCOPED = {"UWEC_CustomViewsDisplays.csv", "UWEC_Workflowstates.csv", "UWEC_Workflowtransitions.csv"}
-LIBRARY = IntakeLimits(max_file_bytes=10**9, max_files=100, max_total_bytes=10**10, max_workbook_bytes=10**10)
+LIBRARY = IntakeLimits(
+    max_file_bytes=10**9, max_files=100, max_total_bytes=10**10, max_workbook_bytes=10**10, max_cells=10**9
+)
 GOAL_TIMES_CSV = 5.0
 GOAL_LINEAR = 1.15
 GOAL_MEMORY = 2.0

@@ -94,10 +94,39 @@ def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 RECORD_FLAGS = """() => {
   window.dtgFlags = [];
-  new MutationObserver((changes) => changes.forEach((change) => change.addedNodes.forEach((node) => {
-    window.dtgFlags.push(node.textContent);
-  }))).observe(document.getElementById("ap-flags"), { childList: true });
+  window.dtgFlagEvents = [];
+  new MutationObserver((changes) => changes.forEach((change) => {
+    change.addedNodes.forEach((node) => {
+      window.dtgFlags.push(node.textContent);
+      window.dtgFlagEvents.push({ kind: "add", text: node.textContent, at: performance.now() });
+    });
+    change.removedNodes.forEach((node) => {
+      window.dtgFlagEvents.push({ kind: "remove", text: node.textContent, at: performance.now() });
+    });
+  })).observe(document.getElementById("ap-flags"), { childList: true });
 }"""
+
+
+def _flag_closed_with(page, started: str, outcome: str) -> None:  # type: ignore[no-untyped-def]
+    """The `started` flag closed when the `outcome` flag showed (not 8 s later, nor earlier on its own timer)."""
+    events = page.evaluate("() => window.dtgFlagEvents")
+    shown = next(e["at"] for e in events if e["kind"] == "add" and outcome in e["text"])
+    closed = [e["at"] for e in events if e["kind"] == "remove" and started in e["text"]]
+    assert closed and abs(closed[0] - shown) < 1500, (started, outcome, events)
+
+
+def _tab_to(page, locator, limit: int = 60, key: str = "Tab") -> int:  # type: ignore[no-untyped-def]
+    """Press Tab (or Shift+Tab) until `locator` has the focus, as a keyboard user would; the presses it took."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press(key)
+        if locator.evaluate("el => el === document.activeElement"):
+            return presses
+    raise AssertionError(f"{locator} is not reachable with {limit} presses of Tab")
+
+
+def _sandbox_latency(sandbox_url: str, milliseconds: int) -> None:
+    """Every Jira REST call of the sandbox takes this long, so a run lasts long enough to watch it."""
+    httpx.post(f"{sandbox_url}/_sandbox/faults", json={"latency_ms": milliseconds}, timeout=10).raise_for_status()
 
 
 def _flag(page, text: str):  # type: ignore[no-untyped-def]
@@ -117,7 +146,8 @@ def _in_view(page, locator) -> bool:  # type: ignore[no-untyped-def]
 
 
 def _accessible(page, axe_source: str, step: str) -> None:  # type: ignore[no-untyped-def]
-    """axe-core finds no serious or critical violation in the app's frame; the findings go to test-artifacts."""
+    """axe-core finds no serious or critical violation in the app's frame (project page, glance or configure
+    page); the findings go to test-artifacts."""
     frame = page.frame_locator("iframe.ap-iframe")
     frame.locator("body").evaluate("(body, source) => { if (!window.axe) { (0, eval)(source); } }", axe_source)
     results = frame.locator("body").evaluate("() => axe.run(document, { resultTypes: ['violations'] })")
@@ -142,7 +172,10 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     frame.get_by_role("button", name="New upload session").click()
     _flag(page, "Session started")
     assert frame.locator("[data-action='pick-files']").evaluate("el => el === document.activeElement")
-    frame.locator("#dtg-file-input").set_input_files(sorted(str(p) for p in UWEC.glob("*.csv")))
+    # Keyboard: Enter on the focused "choose files" button opens the file chooser.
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(sorted(str(p) for p in UWEC.glob("*.csv")))
     frame.get_by_text("Nothing blocks.").wait_for(timeout=WAIT_MS)
     assert frame.locator("select.dtg-kind").count() == 11
     uploaded = _flag(page, "Uploaded 11 files")
@@ -150,6 +183,15 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     assert _in_view(page, uploaded)
     _shot(page, "02-uploaded")
     _accessible(page, axe_source, "upload")
+
+    # The director types a name of their own (it replaces the one made from the files).
+    frame.get_by_role("button", name="Rename this session").click()
+    frame.locator("#dtg-rename-input").fill("Eau Claire rebuild")
+    _shot(page, "02a-rename")
+    page.keyboard.press("Enter")
+    _flag(page, "Session renamed")
+    frame.locator("#dtg-session-name:text-is('Eau Claire rebuild')").wait_for(timeout=WAIT_MS)
+    assert frame.get_by_role("button", name="Rename this session").evaluate("el => el === document.activeElement")
 
     # Remove file offers an undo before anything is deleted.
     frame.get_by_role("button", name="Remove UWEC_Userroles.csv").click()
@@ -160,18 +202,22 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     frame.get_by_role("button", name="Remove UWEC_Userroles.csv").wait_for(timeout=WAIT_MS)
     assert frame.locator("select.dtg-kind").count() == 11
 
-    # Generate offline and watch the progress until the tickets are ready.
-    frame.get_by_role("button", name="Continue to Generate").click()
+    # Generate offline (with the keyboard) and watch the progress until the tickets are ready.
+    _tab_to(page, frame.get_by_role("button", name="Continue to Generate"), limit=100)
+    page.keyboard.press("Enter")
     frame.locator("#dtg-provider").select_option("offline")
     frame.get_by_text("tokens, no cost").wait_for(timeout=WAIT_MS)
     _shot(page, "03-generate")
-    frame.get_by_role("button", name="Generate tickets").click()
+    _tab_to(page, frame.get_by_role("button", name="Generate tickets"), limit=10)
+    page.keyboard.press("Enter")
     frame.get_by_role("button", name="Review the").wait_for(timeout=WAIT_MS)
     _flag(page, "Tickets drafted")
+    _flag_closed_with(page, "Drafting the tickets", "Tickets drafted")
     _shot(page, "04-generated")
 
-    # Review: find tickets with the filter, then edit one ticket's title and see it saved.
-    frame.get_by_role("button", name="Review the").click()
+    # Review, reached with the keyboard: find tickets with the filter, then edit one ticket's title.
+    _tab_to(page, frame.get_by_role("button", name="Review the"))
+    page.keyboard.press("Enter")
     frame.locator("#dtg-filter-text").wait_for(timeout=WAIT_MS)
     total = frame.locator(".dtg-ticket-row").count()
     frame.get_by_text(f"0 of {total} reviewed").first.wait_for(timeout=WAIT_MS)
@@ -179,7 +225,8 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     frame.get_by_text(f"of {total} tickets shown").wait_for(timeout=WAIT_MS)
     assert 0 < frame.locator(".dtg-ticket-row:visible").count() < total
     frame.locator("#dtg-filter-text").fill("")
-    frame.locator(".dtg-ticket-row a").first.click()
+    page.keyboard.press("Escape")  # out of the search field, so j opens the first ticket
+    page.keyboard.press("j")
     editor = frame.locator("form.dtg-editor")
     editor.wait_for(timeout=WAIT_MS)
     assert editor.locator("[data-field='position']").inner_text() == f"1 of {total}"
@@ -209,7 +256,9 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     frame.locator("form.dtg-editor [data-field='position']:text-is('1 of " + str(total) + "')").wait_for(
         timeout=WAIT_MS
     )
-    frame.get_by_role("button", name="Next →").click()
+    frame.locator("#dtg-editor-heading").focus()
+    _tab_to(page, frame.get_by_role("button", name="Next →"), limit=4, key="Shift+Tab")
+    page.keyboard.press("Enter")
     frame.locator(f"form.dtg-editor [data-field='position']:text-is('2 of {total}')").wait_for(timeout=WAIT_MS)
     assert frame.get_by_role("button", name="Next →").evaluate("el => el === document.activeElement")
     frame.locator("#dtg-editor-heading").focus()
@@ -217,7 +266,9 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     frame.locator(f"form.dtg-editor [data-field='position']:text-is('3 of {total}')").wait_for(timeout=WAIT_MS)
     page.keyboard.press("k")
     frame.locator(f"form.dtg-editor [data-field='position']:text-is('2 of {total}')").wait_for(timeout=WAIT_MS)
-    frame.get_by_role("button", name="Mark reviewed").click()
+    frame.locator("#dtg-editor-heading").focus()
+    _tab_to(page, frame.get_by_role("button", name="Mark reviewed"), limit=4, key="Shift+Tab")
+    page.keyboard.press("Enter")
     frame.locator(f"form.dtg-editor [data-field='position']:text-is('3 of {total}')").wait_for(timeout=WAIT_MS)
     frame.get_by_text(f"1 of {total} reviewed").first.wait_for(timeout=WAIT_MS)
     page.keyboard.press("r")
@@ -284,28 +335,81 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     frame.get_by_role("tab", name="4. Dependencies").click()
     frame.locator("svg.dtg-graph").wait_for(timeout=WAIT_MS)
 
-    # Export: readiness warns about unreviewed tickets without blocking, then live progress and results.
-    frame.get_by_role("tab", name="5. Export").click()
+    # Export, with the keyboard: readiness warns about unreviewed tickets (by title) without blocking.
+    frame.get_by_role("tab", name="4. Dependencies").focus()
+    page.keyboard.press("ArrowRight")
     frame.get_by_text("tickets are not marked reviewed yet").wait_for(timeout=WAIT_MS)
+    named = frame.locator(".dtg-checks [data-action='open-ticket']").evaluate_all(
+        "links => links.map(a => a.textContent)"
+    )
+    assert named and not [text for text in named if re.fullmatch(r"[\w-]+(\.[\w-]+)+", text)], named[:5]
     _shot(page, "12-readiness")
-    frame.locator("[data-action='export']").click()
+    _sandbox_latency(sandbox_url, 1000)  # the run lasts past the reload below
+    _tab_to(page, frame.locator("[data-action='export']"))
+    page.keyboard.press("Enter")
     _flag(page, "Export started")
+
+    # A reload mid-run: the run goes on, the page says so and follows it to its end.
+    page.reload(wait_until="domcontentloaded")
+    frame.get_by_text("Connected to").wait_for(timeout=WAIT_MS)
+    page.evaluate(RECORD_FLAGS)
+    frame.locator(".dtg-task [data-field='resumed']").wait_for(timeout=WAIT_MS)
+    _shot(page, "12b-reloaded-mid-run")
+    _sandbox_latency(sandbox_url, 100)
+    # Named phases and results that fill in while the issues are created.
+    frame.get_by_text(re.compile(r"^(Creating issues|Adding attachments|Linking issues) \d+ of \d+$")).wait_for(
+        timeout=WAIT_MS
+    )
+    frame.get_by_text(re.compile(r"^[1-9]\d* of \d+ tickets are in Jira so far\.$")).wait_for(timeout=WAIT_MS)
+    frame.locator("tr[data-result] [data-field='issue'] a").first.wait_for(timeout=WAIT_MS)
+    _shot(page, "12c-exporting")
     frame.locator(".dtg-task .dtg-lozenge-success").wait_for(timeout=WAIT_MS * 3)
+    _sandbox_latency(sandbox_url, 0)
     _flag(page, "Export finished")
-    frame.get_by_text(re.compile(r"^(\d+) of \1 tickets are in Jira\.$")).first.wait_for(timeout=WAIT_MS)
+    # One summary at the end, with a link to Jira's issue search for all of them.
+    summary = frame.locator("[data-field='summary']")
+    summary.wait_for(timeout=WAIT_MS)
+    assert re.match(r"^(\d+) of \1 tickets are in Jira\.", summary.inner_text())
+    assert frame.get_by_text(re.compile("tickets are in Jira")).count() == 1
     assert frame.locator("a[href*='/browse/DTG-']").count() > 50
+    search = summary.get_by_role("link", name="Open them in Jira's issue search").get_attribute("href")
+    assert search and "/issues/?jql=" in search
+    assert httpx.get(search, timeout=10).text.count('<td><a href="/browse/DTG-') > 50
+    issue_url = frame.locator("a[href*='/browse/DTG-']").first.get_attribute("href")
     _shot(page, "13-exported")
     _accessible(page, axe_source, "export")
 
+    # A file changes after the export: the drafts are out of date and the export waits for Generate again.
+    frame.get_by_role("tab", name="1. Upload & check").click()
+    roles = (UWEC / "UWEC_Userroles.csv").read_bytes() + b"\n"
+    frame.locator("#dtg-file-input").set_input_files(
+        {"name": "UWEC_Userroles.csv", "mimeType": "text/csv", "buffer": roles}
+    )
+    _flag(page, "Uploaded 1 file")
+    frame.get_by_role("tab", name="3. Review").click()
+    frame.locator("[data-field='out-of-date']").wait_for(timeout=WAIT_MS)
+    _shot(page, "13b-out-of-date")
+    frame.get_by_role("tab", name="5. Export").click()
+    frame.get_by_text("The drafts are out of date").wait_for(timeout=WAIT_MS)
+    assert frame.locator("[data-action='export']").is_disabled()
+    _shot(page, "13c-export-waits")
+
+    # Two quick tab switches: the slower answer (the review's 109 tickets) does not replace the last one chosen.
+    frame.get_by_role("tab", name="3. Review").click()
     frame.get_by_role("tab", name="Activity").click()
     frame.get_by_text("exported").first.wait_for(timeout=WAIT_MS)
+    page.wait_for_load_state("networkidle")
+    assert frame.locator("#dtg-panel").get_attribute("data-tab") == "activity"
+    assert frame.get_by_role("tab", name="Activity").get_attribute("aria-selected") == "true"
+    assert frame.locator("#dtg-panel .dtg-ticket-row").count() == 0
     activity = frame.locator("#dtg-panel table")
     assert "Dana Director" in activity.inner_text() and "5b10ac8d" not in activity.inner_text()
+    assert "name: Eau Claire rebuild" in activity.inner_text() and "task: " not in activity.inner_text()
     _shot(page, "14-activity")
 
     # Sessions: named after the files, with the stage the data shows; a new empty one is deleted after a confirm.
     frame.get_by_role("button", name="← All sessions").click()
-    row = frame.locator("tr", has_text="UWEC spec")
+    row = frame.locator("tr", has_text="Eau Claire rebuild")
     row.get_by_text("Exported").wait_for(timeout=WAIT_MS)
     assert row.locator("td").nth(2).inner_text() == "11"
     frame.get_by_role("button", name="New upload session").click()
@@ -318,8 +422,18 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     empty.locator("[data-action='confirm-delete']").click()
     _flag(page, "Session deleted")
     frame.locator("#dtg-sessions tr", has_text="no files yet").wait_for(state="detached", timeout=WAIT_MS)
-    assert frame.locator("tr", has_text="UWEC spec").count() == 1
+    assert frame.locator("tr", has_text="Eau Claire rebuild").count() == 1
     _shot(page, "16-sessions")
+
+    # The issue glance beside an exported issue, and the admin's configure page: accessible too.
+    page.goto(issue_url, wait_until="domcontentloaded")
+    frame.locator(".dtg-glance").wait_for(timeout=WAIT_MS)
+    _shot(page, "17-glance")
+    _accessible(page, axe_source, "glance")
+    page.goto(f"{sandbox_url}/plugins/servlet/configure/drupal-ticket-generator", wait_until="domcontentloaded")
+    frame.get_by_role("heading", name="Language model").wait_for(timeout=WAIT_MS)
+    _shot(page, "18-configure")
+    _accessible(page, axe_source, "configure")
 
 
 def test_the_project_page_works_in_one_column_on_a_phone(stack: str, axe_source: str) -> None:

@@ -516,3 +516,52 @@ async def test_without_linked_issues_on_the_create_screen_every_link_is_its_own_
         assert world.runtime.stats.requests["POST /rest/api/3/issueLink"] == summary["links_total"] > 40
     finally:
         await world.aclose()
+
+
+@pytest.mark.anyio
+async def test_progress_names_each_phase_with_its_count_and_a_total_that_never_changes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.add_tickets(synthetic_tickets(120))
+    task_id = world.start()
+    started = world.services.tasks.find(task_id)
+    assert started is not None
+    seen: list[tuple[int, int, str]] = []
+    progress = world.services.tasks.progress
+
+    def recording(task: int, *, done: int, total: int, current: str = "", detail: Any = None) -> None:
+        seen.append((done, total, current))
+        progress(task, done=done, total=total, current=current, detail=detail)
+
+    monkeypatch.setattr(world.services.tasks, "progress", recording)
+    await export(world, task_id)
+
+    links = len(plan_export(world.tickets()).links)
+    assert started.total == 120 + 12 + links  # issues, tickets with attachments, links: known before it starts
+    assert {total for _, total, _ in seen} == {started.total}
+    dones = [done for done, _, _ in seen]
+    assert dones == sorted(dones)
+    phases = [current for _, _, current in seen]
+    assert phases[0] == "Checking the Jira project" and "Creating epics" in phases
+    creating = [current for current in phases if current.startswith("Creating issues ")]
+    assert (
+        len(creating) > 2
+        and all(c.endswith(" of 120") for c in creating)
+        and creating[-1] == "Creating issues 120 of 120"
+    )
+    assert "Adding attachments 12 of 12" in phases and f"Linking issues {links} of {links}" in phases
+    assert phases[-1] == "Done"
+
+
+@pytest.mark.anyio
+async def test_the_results_link_to_jiras_issue_search_for_the_sessions_issues(world: World) -> None:
+    world.add_tickets(synthetic_tickets(12))
+    await export(world, world.start())
+
+    results = export_results(world.services, world.tenant_id, world.session_id)
+    assert results.search_url is not None and results.search_url.startswith(f"{SANDBOX_URL}/issues/?jql=")
+    page = await world.http.get(results.search_url)
+
+    assert page.status_code == 200
+    assert all(f">{t.jira_key}</a>" in page.text for t in world.tickets())
+    assert page.text.count('<td><a href="/browse/') == 12 + 1  # the tickets and their area's epic

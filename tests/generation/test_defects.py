@@ -97,3 +97,17 @@ def test_a_setting_on_whose_note_says_no_is_a_contradiction_too() -> None:
         "The content type News (news) has Translatable 'y' (translation on), but its notes say: 'No translation "
         "needed.' ('translation'). Set Translatable to n, or change the note."
     ]
+
+
+def test_a_widget_drupal_does_not_offer_for_the_field_type_is_a_spec_defect(uwec_drafts: DraftSet) -> None:
+    by_key = {d.key: d for d in uwec_drafts.drafts}
+    (limit,) = [f for f in by_key["bundle.paragraph.profiles_list.build"].findings if f["code"] == "widget_mismatch"]
+    assert limit["message"] == (
+        "Field Limit List (field_limit_list) is List (integer) [list_integer], but its widget Single on/off checkbox "
+        "[boolean_checkbox] works only on Boolean fields. Choose a widget for List (integer), or change the field "
+        "type."
+    )
+    assert (limit["record"], limit["who_can_fix"]) == (518, "spec_author")
+    # Four in UWEC; a Webform field's "Select list" is Webform's own widget, not core's, so it is not one of them.
+    found = sorted(f["record"] for d in uwec_drafts.drafts for f in d.findings if f["code"] == "widget_mismatch")
+    assert found == [11, 170, 518, 601]

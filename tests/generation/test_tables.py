@@ -53,8 +53,12 @@ def test_tables_in_the_description_are_the_drafts_tables(uwec_drafts: DraftSet, 
             elif summary is not None and spec_grid(summary) in shown:
                 expected.append(spec_grid(summary))
         assert shown == expected, draft.key
-    # The largest content types keep every field's summary inline, as text.
-    assert summaries_as_text == {"bundle.node.academic_program.build", "bundle.node.bio.build"}
+    # The largest content types keep every field's summary inline, as text (and their settings table whole).
+    assert summaries_as_text == {
+        "bundle.node.academic_program.build",
+        "bundle.node.bio.build",
+        "bundle.node.department.build",
+    }
 
 
 def test_every_field_row_keeps_label_machine_name_and_type_inline(uwec_result: GenerationResult) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 
 from app.intake import SpecKind, UploadedFile, intake_files
-from app.intake.model import UNLIMITED
+from app.intake.model import UNLIMITED, Action
 from app.intake.names import machine_name_problem
+from app.intake.status import SPEC_TOOL_LEGEND, StatusMapping
 
 pytestmark = [pytest.mark.unit, pytest.mark.intake]
 
@@ -360,8 +361,22 @@ def test_why_no_tickets_names_the_cause(kit):
     implemented = intake_files(_files(kit, roles=done))
     reason = implemented.why_no_tickets()
     assert "None of the 3 rows" in reason and "2 'x'" in reason and "1 'blank'" in reason
+    assert "'x', 'blank' give no ticket" in reason and "Mark the rows to build with 'a' or 'c'." in reason
     unreadable = intake_files([UploadedFile("a.csv", b"\x00\x01\x02" * 30)])
     assert "No file could be read" in unreadable.why_no_tickets()
+
+
+def test_a_spec_all_on_hold_says_so_when_the_site_drafts_no_held_rows(kit):
+    held = [["Name", "Machine name", "X"], ["Editor", "editor", "w"], ["Author", "author", "W"]]
+    held.append(["Guest", "guest", "?"])
+    # By the legend, w is built but flagged on hold: those rows make tickets, so nothing needs saying.
+    assert [r.action for r in intake_files(_files(kit, roles=held)).model.roles][:2] == [Action.HOLD, Action.HOLD]
+    skip_held = StatusMapping({**SPEC_TOOL_LEGEND, "w": Action.NONE})
+    reason = intake_files(_files(kit, roles=held), status_mapping=skip_held).why_no_tickets()
+    assert reason == (
+        "None of the 3 rows is marked for work (statuses: 2 'w', 1 '?'); with the site's status mapping 'w' gives no "
+        "ticket; '?' is no status code. Mark the rows to build with 'a' or 'c'."
+    )
 
 
 TWIN_BUNDLES = [

@@ -135,3 +135,27 @@ def test_a_windows_1252_export_with_a_few_dashes_is_not_read_as_asian_text(kit):
     result = intake_files([UploadedFile("UWEC_Bundles.csv", text.encode("cp1252"))])
     assert result.files[0].encoding == "cp1252"
     assert any("this—hold" in b.notes for b in result.model.bundles)
+
+
+def test_a_legal_2_mb_file_of_a_million_columns_is_refused_cheaply_with_a_clear_finding() -> None:
+    import time
+
+    wide = b"ID,Name," + b"," * 1_000_000 + b"\n,Article,article\n"
+    assert len(wide) < IntakeLimits().max_file_bytes
+
+    started = time.perf_counter()
+    result = intake_files([UploadedFile("UWEC_Bundles.csv", wide)])
+    elapsed = time.perf_counter() - started
+
+    [finding] = [f for f in result.findings if f.code == "too_many_cells"]
+    assert finding.severity is Severity.BLOCKING and finding.file == "UWEC_Bundles.csv"
+    assert "1,000,003 columns" in finding.message and "at most 1,000" in finding.message
+    assert elapsed < 1.0  # it was 2.3 s per panel load before the budget; reading the header row is all it costs
+
+
+def test_the_cell_budget_counts_every_record_and_spares_real_specs() -> None:
+    tall = b"ID,Name,X\n" + b",,a\n" * 200
+    assert not any(f.code == "too_many_cells" for f in intake_files([UploadedFile("a.csv", tall)]).findings)
+    refused = intake_files([UploadedFile("a.csv", tall)], limits=IntakeLimits(max_cells=300))
+    assert [f.code for f in refused.findings if f.code == "too_many_cells"] == ["too_many_cells"]
+    assert "more than 300 cells" in next(f.message for f in refused.findings if f.code == "too_many_cells")

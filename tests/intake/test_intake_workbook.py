@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from app.generation.command import generate_command
 from app.intake import IntakeLimits, Severity, SpecKind, UploadedFile, intake_files
+from app.intake.cell_errors import cell_address, cell_errors
 from app.intake.command import validate_command
 
 pytestmark = [pytest.mark.unit, pytest.mark.intake]
@@ -236,6 +237,9 @@ def test_workbook_limits_apply_to_the_workbook_and_to_each_tab(kit):
     (large,) = kit.only(per_tab, "file_too_large")
     assert large.file == "spec.xlsx [Fields]" and large.severity is Severity.BLOCKING
     assert not per_tab.model.fields and len(per_tab.model.bundles) == 95
+    # The cell budget holds per tab too: the Fields tab alone has more than 2,000 cells.
+    per_cells = intake_files([UploadedFile("spec.xlsx", data)], limits=IntakeLimits(max_cells=2_000))
+    assert "spec.xlsx [Fields]" in {f.file for f in kit.only(per_cells, "too_many_cells")}
     # A 2 MB limit per CSV file does not cap a workbook: its own limit is 10 MB.
     assert IntakeLimits().max_bytes_for("a.xlsx") == 10 * 1024 * 1024
     assert IntakeLimits().max_bytes_for("a.csv") == 2 * 1024 * 1024
@@ -281,3 +285,31 @@ def test_generate_refuses_a_spec_that_gives_no_ticket_and_says_why(tmp_path):
     result = CliRunner().invoke(generate_command, [str(path), "--out", str(out)])
     assert result.exit_code == 1
     assert "None of the 1 rows is marked for work" in result.output and not out.exists()
+
+
+def test_error_cells_are_found_in_any_sheet_part_spelling() -> None:
+    """A self-closing error cell has no text to show; a prefixed namespace and columns past Z are read as Excel
+    writes them; a cell that is no error is not taken, whatever follows it."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    sheet = (
+        f'<x:worksheet xmlns:x="{main}"><x:sheetData><x:row r="2">'
+        '<x:c r="A2" s="1"/><x:c r="B2" t="e"/><x:c r="C2" t="s"><x:v>0</x:v></x:c>'
+        '<x:c r="AB2" s="3" t="e"><x:f>1/0</x:f><x:v>#DIV/0!</x:v></x:c></x:row></x:sheetData></x:worksheet>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{main}" xmlns:r="{rels}"><sheets><sheet name="Fields" sheetId="1" r:id="rId1"/>'
+            "</sheets></workbook>",
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Target="/xl/worksheets/sheet1.xml" Type="worksheet"/></Relationships>',
+        )
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    assert cell_errors(buffer.getvalue()) == {"Fields": {(1, 27): "#DIV/0!"}}
+    assert (cell_address(1, 27), cell_address(0, 0), cell_address(9, 701)) == ("AB2", "A1", "ZZ10")
+    assert cell_errors(b"PK\x03\x04 broken") == {}

@@ -194,3 +194,44 @@ def test_a_bundles_story_says_what_it_is_for_in_the_specs_words(kind: str, descr
     prose = compose(brief)
     assert prose.user_story == story
     assert check_prose(prose, brief) == []
+
+
+def test_an_update_says_what_it_adds_and_only_removing_content_asks_for_a_backup() -> None:
+    update = TicketBrief(
+        key="K-1",
+        area="Content model",
+        action="change",
+        subject="Text paragraph type",
+        kind="paragraph type",
+        facts=("Fields: Widget Title",),
+        persona="a content editor",
+    )
+    assert compose(update).user_story == (
+        "As a content editor, I want the existing Text paragraph type updated with the field Widget Title, so that "
+        "pages can be composed from a reusable Text component."
+    )
+    backup = "Content stored in the removed items was backed up or confirmed disposable before removal."
+
+    def removal(subject: str) -> TicketBrief:
+        return TicketBrief(key="K-2", area="Display", action="remove", subject=subject, kind="removal")
+
+    assert backup not in compose(removal("10 view modes")).success_criteria
+    assert backup not in compose(removal("19 image styles")).success_criteria
+    assert backup in compose(removal("7 paragraph types")).success_criteria
+    assert backup in compose(removal("4 fields")).success_criteria
+
+
+def test_a_note_that_is_a_doubt_becomes_a_question_to_settle_not_a_requirement() -> None:
+    brief = TicketBrief(
+        key="K-1",
+        area="Content model",
+        action="build",
+        subject="Story Library content type",
+        kind="content type",
+        notes=("Potentially scheduled (need confirmation). Allows promotion.",),
+    )
+    assert compose(brief).success_criteria == (
+        "Settled with the spec author before work starts: Potentially scheduled (need confirmation).",
+        "Done as the spec notes: Allows promotion.",
+    )
+    assert check_prose(compose(brief), brief) == []

@@ -130,6 +130,23 @@ def test_the_spec_download_neutralises_formulas_and_keeps_every_row(app_under_te
     assert "'=HYPERLINK(" in text and ",-1" in text and len(text.splitlines()) == 3
 
 
+def test_a_field_longer_than_the_csv_modules_default_limit_is_read_and_downloaded(app_under_test: AppUnderTest) -> None:
+    long = "x" * 200_000  # Python's csv module refuses fields over 131,072 characters unless told otherwise
+    spec = f'ID,Name,Machine name,X,Description,Type\n,Long,long_page,a,"{long}",Content type\n'
+    site = director(app_under_test)
+    session_id = site.new_session()
+    stored = site.post(f"/api/sessions/{session_id}/files", files=[("files", ("bundles.csv", spec, "text/csv"))])
+    assert stored.status_code == 201, stored.text
+
+    report = site.get(f"/api/sessions/{session_id}/intake").json()
+    download = site.get(f"/api/sessions/{session_id}/export/spec.zip")
+
+    assert "malformed_csv" not in {f["code"] for f in report["findings"]}
+    assert download.status_code == 200, download.text
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        assert long in archive.read("bundles.csv").decode()
+
+
 NAMES = ["../../etc/passwd.csv", "..\\..\\windows\\bundles.csv", "/abs/evil.csv", "a\x00b.csv"]
 
 
@@ -277,6 +294,7 @@ def _fuzzed_routes(session_id: int, key: str) -> dict[tuple[str, str], st.Search
     return {
         ("POST", "/api/sessions"): generic,
         ("POST", f"{session}/files"): generic,
+        ("PATCH", session): from_schema(body_schemas.RENAME_SESSION),
         ("PUT", f"{session}/files/bundles.csv/kind"): from_schema(body_schemas.SET_FILE_KIND),
         ("POST", "/api/tasks/1/cancel"): generic,
         ("POST", f"{session}/generate"): from_schema(body_schemas.CHOOSE_PROVIDER),
@@ -285,6 +303,8 @@ def _fuzzed_routes(session_id: int, key: str) -> dict[tuple[str, str], st.Search
         ("POST", f"{ticket}/links"): from_schema(body_schemas.ADD_LINK),
         ("POST", f"{session}/bulk"): from_schema(body_schemas.BULK),
         ("POST", f"{session}/export"): generic,
+        ("POST", f"{session}/revise"): generic,
+        ("POST", f"{session}/revision/choices"): from_schema(body_schemas.REVISION_CHOICE),
         ("PUT", "/api/admin/settings"): from_schema(body_schemas.SETTINGS),
         ("POST", "/api/admin/settings/check"): from_schema(body_schemas.CHECK_CONNECTION),
         ("PUT", "/api/admin/export-settings"): from_schema(body_schemas.EXPORT_SETTINGS),

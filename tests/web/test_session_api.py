@@ -61,6 +61,10 @@ def test_uploading_the_uwec_export_stores_every_file_and_reports_types(app_under
     assert {f["kind"] for f in report["files"]} >= {"bundles", "fields", "views"}
     panel = me.get(f"/api/sessions/{session_id}/panels/upload")
     assert panel.status_code == 200 and "UWEC_Fields.csv" in panel.text and "% sure" in panel.text
+    # Each file's confidence and, where another kind came close, the runner-up are shown.
+    transitions = next(f for f in report["files"] if f["name"] == "UWEC_Workflowtransitions.csv")
+    assert (transitions["confidence"], transitions["runner_up"]) == (1.0, "workflow_states")
+    assert "100% sure" in panel.text and "runner-up: workflow states" in panel.text
 
 
 def test_an_oversized_upload_is_refused_with_413_before_it_is_stored(app_under_test: AppUnderTest) -> None:
@@ -210,6 +214,26 @@ def test_a_workbook_upload_lists_its_tabs_and_is_removed_whole(app_under_test: A
     assert 'data-action="remove-file" data-name="spec.xlsx"' in panel
     assert me.delete(f"/api/sessions/{session_id}/files/spec.xlsx").status_code == 204
     assert me.get(f"/api/sessions/{session_id}/intake").json()["files"] == []
+
+
+def test_a_typed_name_replaces_the_one_from_the_files_until_it_is_cleared(app_under_test: AppUnderTest) -> None:
+    me, stranger = director(app_under_test), director(app_under_test)
+    session_id = me.new_session()
+    me.upload_uwec(session_id)
+
+    renamed = me.patch(f"/api/sessions/{session_id}", json={"name": "  Eau Claire rebuild, phase 1 "})
+    listed = me.get("/api/panels/sessions").text
+    too_long = me.patch(f"/api/sessions/{session_id}", json={"name": "x" * 121})
+    not_theirs = stranger.patch(f"/api/sessions/{session_id}", json={"name": "Mine"})
+    cleared = me.patch(f"/api/sessions/{session_id}", json={"name": ""})
+
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Eau Claire rebuild, phase 1"
+    assert "Eau Claire rebuild, phase 1" in listed
+    assert too_long.status_code == 400 and "name" in too_long.json()["error"]["message"]
+    assert not_theirs.status_code == 404
+    assert cleared.json()["name"] == "UWEC spec" and cleared.json()["typedName"] is None
+    events = me.get(f"/api/sessions/{session_id}/audit").json()["events"]
+    assert [e["detail"]["name"] for e in events if e["action"] == "renamed"] == [None, "Eau Claire rebuild, phase 1"]
 
 
 def test_a_workbook_tab_type_is_set_kept_and_validated_again(app_under_test: AppUnderTest) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -54,6 +54,8 @@ class ExportContext:
     created_now: set[str] = field(default_factory=set)
     errors: dict[str, tuple[str, str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    links_total: int = 0
+    links_done: int = 0
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -79,7 +81,9 @@ class ExportContext:
             raise Cancelled
 
     def report(self, step: str, **extra: Any) -> None:
-        """Progress for the task's page: issues, attachments and (when given) links done out of their totals."""
+        """Progress for the task's page: the phase named with its own count ("Creating issues 50 of 109"), and
+        issues, attachments and links done out of a total fixed when the export started (`export_total`), so the
+        bar never jumps back when a phase begins."""
         attachments_total = sum(1 for t in self.tickets.values() if t.attachments)
         attachments_done = sum(1 for t in self.tickets.values() if t.attachments and t.attachments_done)
         detail = {
@@ -89,10 +93,23 @@ class ExportContext:
             "failed": len(self.errors),
             "attachments_done": attachments_done,
             "attachments_total": attachments_total,
+            "links_done": self.links_done,
+            "links_total": self.links_total,
             "requests": self.client.requests,
             "rate_limited": self.client.rate_limited,
             **extra,
         }
-        done = len(self.issues) + attachments_done + int(extra.get("links_done", 0))
-        total = len(self.tickets) + attachments_total + int(extra.get("links_total", 0))
-        self.services.tasks.progress(self.task_id, done=done, total=total, current=step, detail=detail)
+        counted = {
+            "Creating issues": (len(self.issues), len(self.tickets)),
+            "Adding attachments": (attachments_done, attachments_total),
+            "Linking issues": (self.links_done, self.links_total),
+        }
+        current = f"{step} {counted[step][0]} of {counted[step][1]}" if step in counted else step
+        done = len(self.issues) + attachments_done + self.links_done
+        total = len(self.tickets) + attachments_total + self.links_total
+        self.services.tasks.progress(self.task_id, done=done, total=total, current=current, detail=detail)
+
+
+def export_total(tickets: Sequence[TicketRecord], links: int) -> int:
+    """The steps of an export, known before it starts: one per issue, per ticket with attachments, per link."""
+    return len(tickets) + sum(1 for t in tickets if t.attachments) + links

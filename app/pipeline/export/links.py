@@ -51,7 +51,7 @@ class LinkStep:
         confirmed = await self.confirm(sent) if sent else set()
         context.repo.mark_links(**context.scope, links=[link.id for link in confirmed], state="done")
         done |= confirmed
-        self.done = len(done)
+        self.done = context.links_done = len(done)
         todo = [link for link in self._links if link not in done]
         gate = asyncio.Semaphore(CONCURRENCY)
 
@@ -68,7 +68,8 @@ class LinkStep:
             context.repo.mark_links(**context.scope, links=[link.id for link in made], state="done")
             self.created += len(made)
             self.done += len(made)
-            context.report("Linking issues", links_done=self.done, links_total=self.total)
+            context.links_done = self.done
+            context.report("Linking issues")
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):
                     raise outcome

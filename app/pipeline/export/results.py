@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from app.db.exports import ExportRepository
 from app.pipeline.export_csv import spec_csvs_with_keys
+from app.pipeline.issue_requests import PROPERTY_KEY
 from app.pipeline.ports import ExportPorts
 
 
@@ -26,6 +28,8 @@ class ExportResults:
     summary: dict[str, Any]
     state: str | None
     message: str
+    # Jira's issue search for every issue this session's exports made (by the issue property they carry).
+    search_url: str | None = None
 
 
 def export_results(services: ExportPorts, tenant_id: int, session_id: int) -> ExportResults:
@@ -46,7 +50,12 @@ def export_results(services: ExportPorts, tenant_id: int, session_id: int) -> Ex
     ]
     task = services.tasks.latest(tenant_id=tenant_id, session_id=session_id, kind="export")
     summary = dict((task.detail or {}).get("summary") or {}) if task else {}
-    return ExportResults(tickets, summary, task.state if task else None, task.message if task else "")
+    search_url = None
+    if display_url and any(t.jira_key for t in tickets):
+        project = services.sessions.get(session_id, tenant_id=tenant_id).project_key
+        jql = f'project = "{project}" AND issue.property[{PROPERTY_KEY}].sessionId = "{session_id}" ORDER BY key ASC'
+        search_url = f"{display_url}/issues/?{urlencode({'jql': jql})}"
+    return ExportResults(tickets, summary, task.state if task else None, task.message if task else "", search_url)
 
 
 def export_csvs(services: ExportPorts, tenant_id: int, session_id: int) -> dict[str, bytes]:

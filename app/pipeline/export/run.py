@@ -21,7 +21,7 @@ from app.jira.models import CreateMetaField, CreateMetaIssueType, LinkType
 from app.jira.pacing import TenantPacer
 from app.pipeline.configuration import effective_default_labels
 from app.pipeline.export.attachments import AttachmentStep
-from app.pipeline.export.context import Cancelled, ExportConfigurationError, ExportContext
+from app.pipeline.export.context import Cancelled, ExportConfigurationError, ExportContext, export_total
 from app.pipeline.export.epics import EpicStep
 from app.pipeline.export.issues import IssueStep
 from app.pipeline.export.links import LinkStep
@@ -59,7 +59,8 @@ def start_export(
         TaskAlreadyRunningError: an export of this session is already queued or running and made progress lately.
     """
     services.sessions.get(session_id, tenant_id=tenant_id)
-    total = len(ExportRepository(services.db).tickets(tenant_id=tenant_id, session_id=session_id))
+    records = ExportRepository(services.db).tickets(tenant_id=tenant_id, session_id=session_id)
+    total = export_total(records, len(plan_export(records).links))
     task = services.tasks.create_or_claim_stale(
         tenant_id=tenant_id, session_id=session_id, kind="export", stale_before=utcnow() - stale_after, total=total
     )
@@ -144,6 +145,7 @@ async def _execute(context: ExportContext) -> None:
     context.issues = {t.key: (t.jira_key, t.jira_id or "") for t in records if t.jira_key}
     context.counts["existed"] = len(context.issues)
     plan = plan_export(records)
+    context.links_total = len(plan.links)
     context.report("Checking the Jira project")
     await context.read(context.client.project, context.project_key)
     settings = context.services.export_settings.get(context.scope["tenant_id"])
@@ -211,7 +213,7 @@ def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep, revision:
     }
     if revision is not None:
         summary["revision"] = revision.summary()
-    context.report("Done", links_done=links.done, links_total=links.total, summary=summary)
+    context.report("Done", summary=summary)
     failed = len(context.errors) + len(links.failures)
     message = f"{len(context.issues)} of {len(context.tickets)} tickets are in Jira" + (
         f"; {failed} need attention." if failed else "."

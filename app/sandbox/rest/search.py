@@ -42,7 +42,7 @@ def _indexed_properties(installations: list[Installation]) -> set[tuple[str, str
     return indexed
 
 
-def _field_values(store: SandboxStore) -> Any:
+def field_values(store: SandboxStore) -> Any:
     def values(issue: Issue, field: str) -> list[str]:
         if field == "project":
             project = store.project(issue.project_id)
@@ -102,7 +102,7 @@ async def search(request: Request) -> Response:
     except ValueError as exc:
         raise JiraRequestError(400, "Invalid nextPageToken or maxResults.") from exc
 
-    predicates = [matcher(clause, _field_values(store)) for clause in query.clauses]
+    predicates = [matcher(clause, field_values(store)) for clause in query.clauses]
     indexed_until = jira_timestamp(datetime.now(UTC) - timedelta(milliseconds=runtime.faults.config.search_lag_ms))
     # Timestamps of one format and zone compare as strings; an issue newer than the lag is not indexed yet.
     found = [i for i in store.issues.values() if i.created <= indexed_until and all(p(i) for p in predicates)]
