@@ -56,8 +56,10 @@ def test_the_validated_spec_is_computed_once_per_set_of_files(
         f"/api/sessions/{session_id}/files", files=[("files", ("bundles.csv", _bundles(4, "x"), "text/csv"))]
     )
     assert replaced.status_code == 201
-    panel = site.get(f"/api/sessions/{session_id}/panels/upload")
-    assert len(reads) == 2 and "bundle_3_x" not in panel.text  # a change is a new key: read again
+    assert site.get(f"/api/sessions/{session_id}/panels/upload").status_code == 200
+    report = site.get(f"/api/sessions/{session_id}/intake").json()
+    assert len(reads) == 2  # a change is a new key: read again, once
+    assert [f["record_count"] for f in report["files"]] == [4]  # the replaced file's rows, not the cached ones
     retyped = site.put(f"/api/sessions/{session_id}/files/bundles.csv/kind", json={"kind": "fields"})
     assert retyped.status_code == 200, retyped.text
     site.get(f"/api/sessions/{session_id}/panels/upload")
