@@ -28,6 +28,7 @@ from typing import Protocol
 import redis
 
 from app.domain.installation import Installation
+from app.offload import offload
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,9 @@ class TenantCache:
 
     async def find(self, client_key: str) -> Installation | None:
         """The active installation with this clientKey, as the database has it now."""
-        version = self._versions.current()  # read before the load: a change after it shows as a new version
+        # Read before the load (a change after it shows as a new version), off the event loop: RedisVersions asks
+        # Redis, which may take up to its socket timeout and would stall every request of this process meanwhile.
+        version = await offload(self._versions.current)
         if version is None or version != self._seen:
             self._entries.clear()
             self._seen = version
@@ -129,7 +132,7 @@ class TenantCache:
             self._entries.move_to_end(client_key)
             return entry.installation
         installation = await self._load(client_key)
-        if installation is None or version is None or self._versions.current() != version:
+        if installation is None or version is None or await offload(self._versions.current) != version:
             # Unknown, uncacheable, or the tenants changed while this load ran (it may hold the old row).
             return installation
         self._entries[client_key] = _Entry(installation, now + self._ttl_s)

@@ -82,6 +82,13 @@ _ACTION_CHECKS = {
 }
 
 _NOTE_LEAD = "Done as the spec notes: "
+_DOUBT_LEAD = "Settled with the spec author before work starts: "
+# A note that is a doubt, not a requirement: "Potentially scheduled (need confirmation)", "May not do this".
+_DOUBT = re.compile(
+    r"\b(potentially|possibly|maybe|perhaps|likely|ideally|tbd|tbc|to be (confirmed|decided)|need(s)? confirmation|"
+    r"may not|might)\b|\?\s*$",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
@@ -118,7 +125,7 @@ def compose(brief: TicketBrief) -> TicketProse:
     story = _clip(f"As {persona}, I want {want}, so that {benefit}.", MAX_STORY_CHARS)
     # Removing configuration that holds no content (view modes, image styles, views) needs no backup.
     action_checks = _ACTION_CHECKS[action] if action != "remove" or _holds_content(subject) else ()
-    checks = [*action_checks, *(_NOTE_LEAD + _sentence(line) for line in uncovered_notes(brief))]
+    checks = [*action_checks, *(_note_check(line) for line in uncovered_notes(brief))]
     return TicketProse(story, tuple(_clip(item, MAX_CRITERION_CHARS) for item in checks[:MAX_CRITERIA]))
 
 
@@ -184,6 +191,11 @@ def _listed(brief: TicketBrief, title: str) -> str:
     noun = title.lower() if len(labels) > 1 else title.lower().rstrip("s")
     named = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
     return _one_line(f"the {noun} {named}")
+
+
+def _note_check(sentence: str) -> str:
+    """A criterion for one sentence of the notes: done as it says, or, for a doubt, settled before work starts."""
+    return (_DOUBT_LEAD if _DOUBT.search(sentence) else _NOTE_LEAD) + _sentence(sentence)
 
 
 def default_persona(kind: str) -> str:

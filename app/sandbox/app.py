@@ -47,6 +47,7 @@ def create_sandbox_app(config: SandboxConfig, *, http_client: httpx.AsyncClient 
         yield
         for task in tasks:
             task.cancel()
+        await runtime.store.flush()  # the last changes, written at most half a second late otherwise
         if http_client is None:
             await runtime.http.aclose()
 

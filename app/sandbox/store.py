@@ -2,7 +2,9 @@
 
 Reads are plain method calls (the event loop never switches inside them); every change goes through an
 `async` method that holds the lock and then saves, so a restart with the same state dir keeps issues and
-installations (and our app's stored shared secret stays valid).
+installations (and our app's stored shared secret stays valid). Installations are written at once; issue changes
+are written at most every `SAVE_EVERY_SECONDS`, in a thread: writing the whole state after each of an export's
+hundreds of calls blocked the sandbox's event loop for most of a minute.
 """
 
 from __future__ import annotations
@@ -53,9 +55,14 @@ class NewLink:
     new_is_outward: bool
 
 
+SAVE_EVERY_SECONDS = 0.5
+
+
 class SandboxStore:
     def __init__(self, projects: list[Project], state_dir: Path | None = None) -> None:
         self._lock = asyncio.Lock()
+        self._writing = asyncio.Lock()  # one write at a time, in the order the states were taken
+        self._save_pending = False
         self._state_dir = state_dir
         self.projects: dict[str, Project] = {project.key: project for project in projects}
         self.installations: dict[str, Installation] = {}
@@ -121,7 +128,7 @@ class SandboxStore:
     async def save_installation(self, installation: Installation) -> None:
         async with self._lock:
             self.installations[installation.app_key] = installation
-            self._save()
+            self._write(self._state())
 
     async def create_issues(self, drafts: list[tuple[Project, dict[str, Any]]]) -> list[Issue]:
         """Create issues from validated drafts (keyword arguments of `Issue` minus id, key and project, plus the
@@ -233,10 +240,24 @@ class SandboxStore:
     # Persistence ---------------------------------------------------------------------------------------
 
     def _save(self) -> None:
-        if self._state_dir is None:
+        """Called holding the lock after a change: one write of the state within `SAVE_EVERY_SECONDS`."""
+        if self._state_dir is None or self._save_pending:
             return
-        self._state_dir.mkdir(parents=True, exist_ok=True)
-        state = {
+        self._save_pending = True
+        asyncio.get_running_loop().call_later(SAVE_EVERY_SECONDS, lambda: asyncio.ensure_future(self.flush()))
+
+    async def flush(self) -> None:
+        """Write the state now if a change is waiting (also at shutdown)."""
+        async with self._writing:
+            async with self._lock:
+                if not self._save_pending:
+                    return
+                self._save_pending = False
+                state = self._state()
+            await asyncio.to_thread(self._write, state)
+
+    def _state(self) -> dict[str, Any]:
+        return {
             "installations": [asdict(i) for i in self.installations.values()],
             "issues": [asdict(i) for i in self.issues.values()],
             "links": [asdict(link) for link in self.links],
@@ -246,10 +267,15 @@ class SandboxStore:
             "next_link_id": self._next_link_id,
             "next_record_id": self._next_record_id,
         }
+
+    def _write(self, state: dict[str, Any]) -> None:
+        if self._state_dir is None:
+            return
+        self._state_dir.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a crash mid-write never leaves a truncated state file.
         path = self._state_dir / STATE_FILE
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(state, indent=1))
+        temporary.write_text(json.dumps(state))
         os.replace(temporary, path)
 
     def _load(self, state_dir: Path) -> None:

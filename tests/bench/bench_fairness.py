@@ -5,7 +5,7 @@ The app in process on a throw-away SQLite database (the ASGI app, no network). T
 sessions, each with its own spec of `--rows` bundles (distinct files, so the spec cache serves none of them from
 another), and loads all their upload panels at once; the light tenant lists its sessions one request after another
 meanwhile. Floor: the light tenant's p99 with nobody else loading. Figure: its p99 during the burst. Prints both,
-the ratio and the burst's wall time per run, and min/median/max over the runs. Goal: the light p99 under a quarter
+the ratio and the burst's wall time per run, and min/median/max over the runs. Goal: the light p99 under a third
 of the burst (unbounded it was most of the burst: 105 s for 50 panel loads in the red-team run).
 """
 
@@ -36,8 +36,8 @@ from tests.web.conftest import BASE_URL, KEYS_URL, AppUnderTest, KeyServer  # no
 from tests.web.project import director  # noqa: E402
 from tests.web.test_tenant_fairness import _bundles, _hammer, _session_with  # noqa: E402
 
-# The goal is the test's (tests/web/test_tenant_fairness.py): the light p99 stays under a quarter of the burst.
-SHARE_OF_BURST_GOAL = 0.25
+# The goal is the test's (tests/web/test_tenant_fairness.py): the light p99 stays under a third of the burst.
+SHARE_OF_BURST_GOAL = 1 / 3
 
 
 def _p99(values: list[float]) -> float:
@@ -88,7 +88,7 @@ def main() -> int:
                 )
         services.engine.dispose()
     print(f"floor ms: {spread(floors)}; figure ms: {spread(figures)}; ratio figure/floor: {spread(ratios)}")
-    print(f"light p99 / burst: {spread(shares)} (goal < {SHARE_OF_BURST_GOAL})")
+    print(f"light p99 / burst: {spread(shares)} (goal < {SHARE_OF_BURST_GOAL:.2f})")
     return 0 if max(shares) < SHARE_OF_BURST_GOAL else 1
 
 

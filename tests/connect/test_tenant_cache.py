@@ -158,3 +158,29 @@ def test_every_process_refuses_a_changed_tenant_at_once(two_processes: tuple[Pro
 
     assert site.post_lifecycle("/uninstalled", site.install_token("/uninstalled")).status_code == 204
     assert two.me(site.context_token()) == 401 and one.me(site.context_token()) == 401
+
+
+class OffTheLoop(LocalVersions):
+    """Versions that record whether each read ran on the event loop's thread (a blocking Redis GET must not)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_loop: list[bool] = []
+
+    def current(self) -> int | None:
+        try:
+            asyncio.get_running_loop()
+            self.on_loop.append(True)
+        except RuntimeError:
+            self.on_loop.append(False)
+        return super().current()
+
+
+@pytest.mark.unit
+@pytest.mark.connect
+def test_the_version_is_read_off_the_event_loop() -> None:
+    versions = OffTheLoop()
+    cache = TenantCache(Loads(), versions)
+    _find(cache, "jira:a")  # a miss: read before and after the load
+    _find(cache, "jira:a")  # a hit
+    assert versions.on_loop and not any(versions.on_loop)

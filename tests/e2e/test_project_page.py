@@ -394,8 +394,14 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     assert frame.locator("[data-action='export']").is_disabled()
     _shot(page, "13c-export-waits")
 
+    # Two quick tab switches: the slower answer (the review's 109 tickets) does not replace the last one chosen.
+    frame.get_by_role("tab", name="3. Review").click()
     frame.get_by_role("tab", name="Activity").click()
     frame.get_by_text("exported").first.wait_for(timeout=WAIT_MS)
+    page.wait_for_load_state("networkidle")
+    assert frame.locator("#dtg-panel").get_attribute("data-tab") == "activity"
+    assert frame.get_by_role("tab", name="Activity").get_attribute("aria-selected") == "true"
+    assert frame.locator("#dtg-panel .dtg-ticket-row").count() == 0
     activity = frame.locator("#dtg-panel table")
     assert "Dana Director" in activity.inner_text() and "5b10ac8d" not in activity.inner_text()
     assert "name: Eau Claire rebuild" in activity.inner_text() and "task: " not in activity.inner_text()

@@ -114,6 +114,9 @@ def assert_revised_exactly(world: World, session_id: int) -> None:
 
 @pytest.mark.anyio
 async def test_the_plan_shows_each_ticket_and_applying_it_twice_changes_nothing_the_second_time(world: World) -> None:
+    # A label given in Jira changes no content: not a conflict, and the update keeps it.
+    sprint = {"update": {"labels": [{"add": "sprint-3"}]}}
+    await apply_edit(world.runtime, by_ticket(world.runtime.store, "t-0005"), sprint, user_actor(DEVELOPER_USER))
     session_id = revise(world)
     plan = await revision_plan(world.services, client(world), tenant_id=world.tenant_id, session_id=session_id)
     kinds = {c.ticket_key: c.kind for c in plan.changes}
@@ -126,6 +129,7 @@ async def test_the_plan_shows_each_ticket_and_applying_it_twice_changes_nothing_
     assert (first["created"], first["revision"]["updated"], first["revision"]["flagged"]) == (1, 2, 1)
     assert first["revision"]["links_removed"] >= 2  # the gone ticket's links, and the dropped dependency
     assert_revised_exactly(world, session_id)
+    assert "sprint-3" in by_ticket(world.runtime.store, "t-0005").labels
     history = {i.key: (len(i.changelog), len(i.comments)) for i in world.runtime.store.issues.values()}
     link_count = len(world.runtime.store.links)
 

@@ -219,3 +219,19 @@ def test_an_update_says_what_it_adds_and_only_removing_content_asks_for_a_backup
     assert backup not in compose(removal("19 image styles")).success_criteria
     assert backup in compose(removal("7 paragraph types")).success_criteria
     assert backup in compose(removal("4 fields")).success_criteria
+
+
+def test_a_note_that_is_a_doubt_becomes_a_question_to_settle_not_a_requirement() -> None:
+    brief = TicketBrief(
+        key="K-1",
+        area="Content model",
+        action="build",
+        subject="Story Library content type",
+        kind="content type",
+        notes=("Potentially scheduled (need confirmation). Allows promotion.",),
+    )
+    assert compose(brief).success_criteria == (
+        "Settled with the spec author before work starts: Potentially scheduled (need confirmation).",
+        "Done as the spec notes: Allows promotion.",
+    )
+    assert check_prose(compose(brief), brief) == []

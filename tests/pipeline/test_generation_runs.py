@@ -16,8 +16,9 @@ from app.pipeline.generation import NothingToDraftError, run_generation, start_g
 from app.pipeline.intake import IncomingFile, add_files
 from app.pipeline.ports import SYSTEM
 from app.settings import Settings
+from app.web.errors import rule_for
 from tests.pipeline.conftest import Workspace
-from tests.support import LoopbackServer, make_settings
+from tests.support import UWEC, LoopbackServer, make_settings
 
 pytestmark = [pytest.mark.unit, pytest.mark.generation]
 
@@ -126,7 +127,7 @@ def test_a_run_that_would_draft_nothing_says_why_and_does_not_start(
     add_files(workspace, workspace.scope, SYSTEM, [IncomingFile("Userroles.csv", roles)])
     with pytest.raises(NothingToDraftError, match=reason) as refused:
         start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
-    assert refused.value.status_code == 422
+    assert rule_for(type(refused.value)).status == 422
     assert workspace.jobs.generations == []
     assert (
         workspace.tasks.latest(tenant_id=workspace.tenant_id, session_id=workspace.session_id, kind="generate") is None
@@ -140,7 +141,9 @@ async def test_a_rerun_after_the_spec_changed_rewrites_only_what_changed(workspa
     await run_generation(workspace, first, writer=CountingWriter())
     before = {t.key for t in workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)}
 
-    roles = b"ID,Name,Machine name,X,Dev,QA,Notes\n,Site editor,site_editor,a,,,Edits everything\n"
+    # One role's note changes; the roles stay, so the stories that name a role (a bundle "Market editors ... only"
+    # is written for a marketing editor) keep their persona and only the roles ticket has new input.
+    roles = (UWEC / "UWEC_Userroles.csv").read_bytes().replace(b"Access to all content on all domains.", b"Everything.")
     add_files(workspace, workspace.scope, SYSTEM, [IncomingFile("UWEC_Userroles.csv", roles)])
     second = start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
     writer = CountingWriter()
@@ -148,7 +151,7 @@ async def test_a_rerun_after_the_spec_changed_rewrites_only_what_changed(workspa
     after = {t.key for t in workspace.tickets.list(tenant_id=workspace.tenant_id, session_id=workspace.session_id)}
     roles_tickets = {key for key in after if "role" in key}
     assert roles_tickets and set(writer.calls) == roles_tickets | (after - before)
-    assert len(writer.calls) < 5 and len(before - after) <= 1
+    assert len(writer.calls) < 5 and before == after
 
 
 @dataclass
@@ -163,7 +166,8 @@ def test_the_worker_writes_with_the_provider_chosen_at_start(workspace: Workspac
     workspace.upload_uwec()
     scope = {"tenant_id": workspace.tenant_id, "session_id": workspace.session_id}
     task_id = start_generation(workspace, **scope, provider="anthropic")
-    assert workspace.tasks.get(task_id, tenant_id=workspace.tenant_id).detail == {"provider": "anthropic"}
+    detail = workspace.tasks.get(task_id, tenant_id=workspace.tenant_id).detail
+    assert detail is not None and detail["provider"] == "anthropic" and set(detail) == {"provider", "files"}
     ports = ProviderPorts(make_settings(tmp_path), workspace.tenant_settings, None, workspace.tasks)
 
     # This site offers no Anthropic provider: the run fails with a message instead of writing with another one.

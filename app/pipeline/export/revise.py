@@ -108,15 +108,19 @@ class RevisionStep:
         context = self._context
         assert context.target is not None
         issue = self.view.issues[ticket.key]
-        fields: dict[str, Any] = {"summary": ticket.title, "labels": context.target.labels(ticket.labels)}
+        fields: dict[str, Any] = {"summary": ticket.title}
         if ticket.description:
             fields["description"] = ticket.description
+        # Labels are added, not set: a label someone gave the issue in Jira (a sprint, a team) stays.
+        labels = {"labels": [{"add": label} for label in context.target.labels(ticket.labels)]}
         value = {
             **issue.property,
             "sentHash": content_hash(ticket.title, ticket.description or None),
             "revisedIn": str(context.scope["session_id"]),
         }
-        await context.read(context.client.edit_issue, issue.issue_key, fields=fields, properties={PROPERTY_KEY: value})
+        await context.read(
+            context.client.edit_issue, issue.issue_key, fields=fields, update=labels, properties={PROPERTY_KEY: value}
+        )
 
     async def comment_once(self, change: PlannedChange, body: dict[str, Any]) -> bool:
         """Post the comment unless the issue has one with its marker; True if this call posted it."""
