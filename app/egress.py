@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from app.errors import AppError, WhoCanFix
+from app.errors import AppError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -38,9 +38,6 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 class EgressRefusedError(AppError):
     """A URL a tenant typed points somewhere the app must not call; the message says why, in the admin's terms."""
-
-    status_code = 400
-    who_can_fix = WhoCanFix.JIRA_ADMIN
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,6 @@ from app.errors import AppError
 class DecryptionError(AppError):
     """A stored secret cannot be read with the current DTG_SECRET_KEY."""
 
-    status_code = 500
-
 
 class SecretBox:
     def __init__(self, key: str) -> None:

@@ -1,7 +1,8 @@
 """The root of every error the app raises on purpose.
 
-Each layer subclasses `AppError`; the web layer maps them to safe, user-facing answers. `who_can_fix` tells the
-person reading the message whether the spec author, the Jira admin, or nobody (retry later) can act on it.
+Each layer subclasses `AppError` and knows nothing of HTTP: the table in `app/web/errors.py` gives each error its
+code, status and `WhoCanFix`, which tells the person reading the message whether the spec author, the Jira admin,
+the director, or nobody (retry later) can act on it.
 """
 
 from __future__ import annotations
@@ -20,17 +21,14 @@ class WhoCanFix(StrEnum):
 class AppError(Exception):
     """An expected failure with a message that is safe to show to a user."""
 
-    status_code = 400
-    who_can_fix = WhoCanFix.DEVELOPER
-
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
 class NotFoundError(AppError):
-    status_code = 404
+    """The thing asked for does not exist, or belongs to another tenant (answered the same way)."""
 
 
 class ConflictError(AppError):
-    status_code = 409
+    """The step cannot run in the state things are in (a run in progress, a newer save)."""

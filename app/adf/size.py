@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-MAX_DESCRIPTION = 32_767
+from app.domain.jira_limits import DESCRIPTION_MAX
+
+MAX_DESCRIPTION = DESCRIPTION_MAX
 
 
 def description_size(document: dict[str, Any]) -> int:

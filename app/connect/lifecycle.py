@@ -21,7 +21,7 @@ from app.text_controls import CONTROL_CHARACTERS
 
 
 class LifecyclePayloadError(AppError):
-    status_code = 400
+    """A lifecycle callback whose body is not what Connect sends."""
 
 
 def parse_payload(body: bytes) -> dict[str, Any]:

@@ -25,7 +25,7 @@ import jwt
 
 from app.connect.qsh import CONTEXT_QSH, query_string_hash
 from app.domain.installation import Installation
-from app.errors import AppError, WhoCanFix
+from app.errors import AppError
 
 # Leeway for clock skew between Jira and us; Atlassian recommends keeping it small.
 LEEWAY_SECONDS = 30
@@ -40,15 +40,9 @@ InstallationLookup = Callable[[str], Awaitable[Installation | None]]
 class AuthenticationError(AppError):
     """A request whose token is missing, forged, expired or bound to another request."""
 
-    status_code = 401
-    who_can_fix = WhoCanFix.JIRA_ADMIN
-
 
 class KeyServerError(AppError):
     """The install-key server could not be reached; Jira retries the callback."""
-
-    status_code = 503
-    who_can_fix = WhoCanFix.RETRY_LATER
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from app.db.engine import SessionFactory
 from app.db.models import AuditEvent, SpecFile, TicketRecord, UploadSession, utcnow
+from app.domain.retention import SESSION_IDLE_DAYS
 from app.errors import NotFoundError
 
 
@@ -71,7 +72,7 @@ class SessionRepository:
                 select(UploadSession).where(UploadSession.id == session_id, UploadSession.tenant_id == tenant_id)
             ).first()
             if upload is None:
-                raise NotFoundError("This upload session does not exist (sessions are kept 7 days).")
+                raise NotFoundError(f"This upload session does not exist (sessions are kept {SESSION_IDLE_DAYS} days).")
             return upload
 
     def list_for_project(self, *, tenant_id: int, project_key: str) -> list[UploadSession]:
@@ -198,7 +199,7 @@ class SessionRepository:
                 ),
             )
             if locked.rowcount != 1:
-                raise NotFoundError("This upload session does not exist (sessions are kept 7 days).")
+                raise NotFoundError(f"This upload session does not exist (sessions are kept {SESSION_IDLE_DAYS} days).")
             query = select(SpecFile.name, func.length(SpecFile.data)).where(
                 SpecFile.session_id == session_id, SpecFile.tenant_id == tenant_id
             )

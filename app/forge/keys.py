@@ -14,14 +14,11 @@ from typing import Any
 import httpx
 import jwt
 
-from app.errors import AppError, WhoCanFix
+from app.errors import AppError
 
 
 class ForgeKeysUnavailableError(AppError):
     """The JWKS could not be fetched or read; Forge retries triggers, the UI shows a retry message."""
-
-    status_code = 503
-    who_can_fix = WhoCanFix.RETRY_LATER
 
 
 class ForgeKeySet:

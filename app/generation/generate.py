@@ -24,9 +24,6 @@ OnTicket = Callable[[Ticket], Awaitable[None] | None]
 class GenerationBlockedError(AppError):
     """The intake has blocking findings, so there is no complete spec to draft tickets from."""
 
-    status_code = 422
-    who_can_fix = WhoCanFix.SPEC_AUTHOR
-
 
 @dataclass(frozen=True)
 class DraftSet:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+from app.domain.jira_limits import SUMMARY_MAX
 from app.generation.tables import KIND_OF
 from app.intake.model import Action, Bundle, SpecItem, SpecKind
 
-MAX_TITLE = 255  # Jira's summary limit
+MAX_TITLE = SUMMARY_MAX
 
 AREAS: dict[SpecKind, str] = {
     SpecKind.BUNDLES: "Content model",

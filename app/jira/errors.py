@@ -14,15 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.errors import AppError, WhoCanFix
+from app.errors import AppError
 from app.retries import OutcomeUnknown, RateLimited
 
 
 class JiraError(AppError):
     """Jira answered something we could not use."""
-
-    status_code = 502
-    who_can_fix = WhoCanFix.DEVELOPER
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -30,31 +27,24 @@ class JiraError(AppError):
 
 
 class JiraAuthError(JiraError):
-    status_code = 403
-    who_can_fix = WhoCanFix.JIRA_ADMIN
+    """Jira refused the app access: its scopes, or the permissions the site gives it."""
 
 
 class JiraNotFoundError(JiraError):
-    status_code = 404
+    """Jira has no such project, issue or field (404)."""
 
 
 class JiraRateLimitedError(JiraError, RateLimited):
-    status_code = 503
-    who_can_fix = WhoCanFix.RETRY_LATER
-
     def __init__(self, message: str, *, retry_after: float | None, status: int | None = 429) -> None:
         super().__init__(message, status=status)
         self.retry_after = retry_after
 
 
 class JiraUnavailableError(JiraError, OutcomeUnknown):
-    status_code = 503
-    who_can_fix = WhoCanFix.RETRY_LATER
+    """Jira did not answer usefully in time: whether a write happened is unknown."""
 
 
 class JiraBadRequestError(JiraError):
-    status_code = 400
-
     def __init__(
         self,
         message: str,

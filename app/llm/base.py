@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from app.errors import AppError, WhoCanFix
+from app.errors import AppError
 from app.llm.providers import PROVIDERS, ProviderName, provider_named
 from app.retries import OutcomeUnknown, RateLimited
 
@@ -139,27 +139,17 @@ class ProseWriter(Protocol):
 class LLMError(AppError):
     """A failure of the language-model layer."""
 
-    status_code = 502
-    who_can_fix = WhoCanFix.RETRY_LATER
-
 
 class LLMConfigError(LLMError):
     """The language model settings are incomplete or name an unknown provider."""
-
-    status_code = 400
-    who_can_fix = WhoCanFix.JIRA_ADMIN
 
 
 class LLMAuthError(LLMError):
     """The provider rejected the API key or the key lacks access to the model."""
 
-    who_can_fix = WhoCanFix.JIRA_ADMIN
-
 
 class LLMRateLimitedError(LLMError, RateLimited):
     """The provider asked us to slow down; `retry_after` is its hint in seconds, when it gave one."""
-
-    status_code = 503
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -168,8 +158,6 @@ class LLMRateLimitedError(LLMError, RateLimited):
 
 class LLMUnavailableError(LLMError, OutcomeUnknown):
     """The call timed out, could not connect, or the provider answered with a server error."""
-
-    status_code = 503
 
 
 class LLMOutputInvalidError(LLMError):

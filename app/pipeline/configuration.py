@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from app.db.tenant_settings import StoredSettings, TenantSettingsRepository
+from app.domain.jira_limits import label_problem
 from app.egress import CheckedURL, EgressPolicy, EgressRefusedError, check_url, pinned_client
-from app.errors import AppError, WhoCanFix
+from app.errors import AppError
 from app.intake.model import Action
 from app.intake.status import SPEC_TOOL_LEGEND, StatusMapping
 from app.llm import ConnectivityResult, LLMConfig, LLMConfigError, check_connectivity
@@ -35,7 +36,6 @@ from app.settings import Settings
 
 ACTIONS = tuple(str(action) for action in Action)
 MAX_LABELS = 20
-LABEL_MAX_LENGTH = 255
 STATUS_CODE_MAX_LENGTH = 16
 # The connectivity button should answer while the admin waits, not after the generation timeout.
 CHECK_TIMEOUT_S = 20.0
@@ -43,9 +43,6 @@ CHECK_TIMEOUT_S = 20.0
 
 class SettingsValidationError(AppError):
     """The configure form holds a value the app cannot use; the message says which and why."""
-
-    status_code = 400
-    who_can_fix = WhoCanFix.JIRA_ADMIN
 
 
 @dataclass(frozen=True)
@@ -341,18 +338,15 @@ def _status_mapping(rows: object) -> dict[str, str]:
 
 
 def _labels(value: object) -> list[str]:
-    """Jira labels: no spaces (Jira would split or refuse them), at most 255 characters; duplicates dropped."""
+    """Labels Jira takes (`label_problem`); duplicates dropped."""
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(label, str) for label in value):
         raise SettingsValidationError("labels must be a list of text.")
     labels: list[str] = []
     for label in (raw.strip() for raw in value):
-        if any(c.isspace() for c in label):
-            suggestion = "-".join(label.split())
-            raise SettingsValidationError(f"Jira labels cannot contain spaces: {label!r} (try {suggestion!r}).")
-        if len(label) > LABEL_MAX_LENGTH:
-            raise SettingsValidationError(f"The label {label[:40]!r}… is longer than {LABEL_MAX_LENGTH} characters.")
+        if (problem := label_problem(label)) is not None:
+            raise SettingsValidationError(problem)
         if label and label not in labels:
             labels.append(label)
     if len(labels) > MAX_LABELS:

@@ -13,7 +13,7 @@ from typing import Any
 
 from app.db.models import Task, utcnow
 from app.egress import EgressRefusedError
-from app.errors import AppError, WhoCanFix
+from app.errors import AppError
 from app.generation import GenerationBlockedError, draft_tickets, finish_from_result, finish_ticket
 from app.generation.behat import spec_feature
 from app.generation.briefs import brief_for
@@ -36,9 +36,6 @@ KIND = "generate"
 
 class NothingToDraftError(AppError):
     """The spec gives no ticket (no records, nothing approved, every row filtered): a run would draft nothing."""
-
-    status_code = 422
-    who_can_fix = WhoCanFix.SPEC_AUTHOR
 
 
 def _drafts(ports: GenerationPorts, *, tenant_id: int, session_id: int) -> tuple[TicketDraft, ...]:

@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 from app.db.models import UploadSession
 from app.db.sessions import StoredFile
-from app.errors import AppError, WhoCanFix
+from app.errors import AppError
 from app.intake import IntakeLimits, IntakeResult, SpecKind, UploadedFile, intake_files
 from app.intake.reading import is_workbook
 from app.intake.status import StatusMapping
@@ -31,12 +31,9 @@ LIMITS = IntakeLimits()
 class UploadRejectedError(AppError):
     """An upload that breaks the session's limits; nothing of it is stored."""
 
-    status_code = 413
-    who_can_fix = WhoCanFix.SPEC_AUTHOR
-
 
 class UnknownFileKindError(AppError):
-    status_code = 400
+    """A file type that does not exist, or a file that is not in the session."""
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,6 @@ STANDARD_LEVEL = 0
 class ProjectFitError(AppError):
     """The project cannot take the export as it is set up; the message says what to change and who can."""
 
-    status_code = 409
-    who_can_fix = WhoCanFix.JIRA_ADMIN
-
 
 class CreateMeta(Protocol):
     """The Jira calls the check makes (`JiraClient` has them)."""

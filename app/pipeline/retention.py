@@ -20,13 +20,14 @@ from app.db.engine import SessionFactory
 from app.db.heartbeats import HeartbeatRepository
 from app.db.models import ExportSummary, utcnow
 from app.db.retention import RetentionRepository
+from app.domain.retention import SESSION_IDLE_DAYS
 from app.errors import ConflictError
 from app.pipeline.activity import record_tenant_step
 from app.pipeline.ports import Actor, RetentionPorts, Scope
 
 log = logging.getLogger(__name__)
 
-SESSION_IDLE = timedelta(days=7)
+SESSION_IDLE = timedelta(days=SESSION_IDLE_DAYS)
 AUDIT_KEPT = timedelta(days=90)
 UNINSTALL_GRACE = timedelta(days=30)
 PINGS_KEPT = timedelta(days=1)

@@ -16,23 +16,21 @@ import networkx as nx
 from app.adf.markdown import to_adf
 from app.db.models import TicketRecord
 from app.db.tickets import StaleTicketError, TicketRepository
-from app.errors import AppError, ConflictError, WhoCanFix
+from app.domain.jira_limits import LABEL_MAX, SUMMARY_MAX, label_problem
+from app.errors import AppError, ConflictError
 from app.generation import MAX_DESCRIPTION, adf
 from app.pipeline.activity import record_step
 from app.pipeline.ports import Actor, AuditPorts, ReviewPorts, Scope
 
 # Jira's limit on a description, counted on the serialised ADF.
-MAX_TITLE = 255
-MAX_LABEL = 255
+MAX_TITLE = SUMMARY_MAX
+MAX_LABEL = LABEL_MAX
 # How often a bulk change re-reads a ticket that another tab saved in between before giving up.
 _BULK_ATTEMPTS = 3
 
 
 class InvalidEditError(AppError):
     """An edit Jira would refuse (empty title, label with a space, description that is not valid ADF)."""
-
-    status_code = 400
-    who_can_fix = WhoCanFix.SPEC_AUTHOR
 
 
 class LinkCycleError(ConflictError):
@@ -86,10 +84,8 @@ def clean_labels(labels: Iterable[str]) -> list[str]:
         value = label.strip()
         if not value:
             continue
-        if any(char.isspace() for char in value):
-            raise InvalidEditError(f"The label '{value}' contains a space; Jira labels cannot. Use - or _ instead.")
-        if len(value) > MAX_LABEL:
-            raise InvalidEditError(f"The label '{value[:40]}…' is longer than Jira's {MAX_LABEL} characters.")
+        if (problem := label_problem(value)) is not None:
+            raise InvalidEditError(problem)
         if value not in cleaned:
             cleaned.append(value)
     return cleaned

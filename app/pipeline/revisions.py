@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from app.db.models import TicketRecord, UploadSession
 from app.db.sessions import SessionRepository
 from app.db.tickets import TicketRepository
-from app.errors import AppError, NotFoundError, WhoCanFix
+from app.errors import AppError, NotFoundError
 from app.jira.client import issue_links
 from app.jira.models import FoundIssue, IssueLinkRef
 from app.offload import offload
@@ -36,9 +36,6 @@ SEARCH_FIELDS = ("summary", "description", "labels", "issuelinks")
 
 class RevisionError(AppError):
     """The session cannot be revised (nothing of it is in Jira), or the choice names no conflict."""
-
-    status_code = 409
-    who_can_fix = WhoCanFix.SPEC_AUTHOR
 
 
 class RevisionPorts(ActivityPorts, Protocol):

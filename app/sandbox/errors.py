@@ -6,7 +6,9 @@ from app.errors import AppError, NotFoundError
 
 
 class SandboxError(AppError):
-    """Something the person running the sandbox must look at."""
+    """Something the person running the sandbox must look at; the sandbox answers it with `status_code`."""
+
+    status_code = 400
 
 
 class InstallError(SandboxError):
@@ -18,6 +20,10 @@ class InstallError(SandboxError):
 class NotInstalledError(NotFoundError, SandboxError):
     """No installed app with that key."""
 
+    status_code = 404
+
 
 class NoSuchIssueError(NotFoundError, SandboxError):
     """A control endpoint named an issue the sandbox does not have."""
+
+    status_code = 404

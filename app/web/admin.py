@@ -8,7 +8,7 @@ import re
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.errors import AppError, WhoCanFix
+from app.errors import AppError
 from app.jira.client import JiraClient
 from app.jira.errors import JiraError
 from app.offload import offload
@@ -38,13 +38,11 @@ PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,19}$")
 
 
 class NotJiraAdminError(AppError):
-    status_code = 403
-    who_can_fix = WhoCanFix.JIRA_ADMIN
+    """The configure page's calls are for Jira admins of the site."""
 
 
 class AdminCheckUnavailableError(AppError):
-    status_code = 503
-    who_can_fix = WhoCanFix.RETRY_LATER
+    """Jira could not tell whether the caller is an admin."""
 
 
 async def require_admin(request: Request) -> None:

@@ -20,7 +20,7 @@ _OWN_LIMIT = re.compile(r"^/api/sessions/\d+/files$")
 
 
 class BodyTooLargeError(AppError):
-    status_code = 413
+    """The request body is larger than the route allows."""
 
 
 def limited(receive: Receive, limit: int, error: Callable[[], AppError]) -> Callable[[], Awaitable[Message]]:

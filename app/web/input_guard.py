@@ -15,7 +15,7 @@ from app.text_controls import CONTROL_CHARACTERS, describe
 
 
 class ControlCharacterError(AppError):
-    status_code = 400
+    """A value holds an invisible control character."""
 
 
 def refuse_control_characters(value: Any, field: str = "the body") -> None:
@@ -43,7 +43,14 @@ class ControlCharacterMiddleware:
             query = unquote(scope.get("query_string", b"").decode("latin-1"), errors="replace")
             if CONTROL_CHARACTERS.search(scope["path"]) or CONTROL_CHARACTERS.search(query):
                 message = "The address contains an invisible control character (such as %00); remove it."
-                error = {"status": 400, "title": "Something needs attention", "message": message}
+                # The row of ControlCharacterError in app/web/errors.py (a test holds the two together).
+                error = {
+                    "status": 400,
+                    "code": "control_character",
+                    "title": "Something needs attention",
+                    "message": message,
+                    "whoCanFix": "developer",
+                }
                 await JSONResponse({"error": error}, status_code=400)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

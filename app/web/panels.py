@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 from app.adf.html import adf_to_html
 from app.adf.markdown import to_markdown
 from app.db.models import Task, TicketRecord, UploadSession
+from app.domain.retention import SESSION_IDLE_DAYS
 from app.errors import NotFoundError
 from app.intake import SpecKind
 from app.offload import offload
@@ -37,16 +38,7 @@ from app.pipeline.queries import (
 from app.pipeline.readiness import Readiness
 from app.web.export_api import readiness_of
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import (
-    RETENTION_DAYS,
-    heavy,
-    project_key,
-    scope_of,
-    services,
-    stored_id,
-    tenant_id,
-    upload_session,
-)
+from app.web.scope import heavy, project_key, scope_of, services, stored_id, tenant_id, upload_session
 from app.web.session_api import session_name
 
 SEVERITIES = ("blocking", "warning", "info")
@@ -161,7 +153,7 @@ async def sessions_panel(request: Request) -> Response:
     rows = [SessionRow(s, session_name(s, held.files), held, true_stage(s, held)) for s, held in found]
     me = request.state.identity.account_id
     names = await people(request, [s.created_by for s, _ in found])
-    context = {"rows": rows, "me": me, "names": names, "retention_days": RETENTION_DAYS}
+    context = {"rows": rows, "me": me, "names": names, "retention_days": SESSION_IDLE_DAYS}
     return _render(request, "_sessions.html", context)
 
 

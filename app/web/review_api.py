@@ -17,6 +17,7 @@ from app.pipeline import review
 from app.pipeline.graph_view import layout, render_svg
 from app.pipeline.queries import session_ticket, session_tickets
 from app.web import body_schemas
+from app.web.errors import rule_for
 from app.web.forge_identity import user_auth
 from app.web.panels import people
 from app.web.routing import Auth, SecuredRoute
@@ -116,8 +117,16 @@ async def edit_ticket(request: Request) -> Response:
     except review.EditConflictError as exc:
         # The page shows the other change and lets the person reload it or overwrite it explicitly.
         current = {**ticket_json(exc.current), "changedBy": await _changed_by(request, exc.changed_by)}
-        error = {"status": 409, "title": "Changed elsewhere", "message": exc.message, "current": current}
-        return JSONResponse({"error": error}, status_code=409)
+        rule = rule_for(type(exc))
+        error = {
+            "status": rule.status,
+            "code": rule.code,
+            "title": "Changed elsewhere",
+            "message": exc.message,
+            "whoCanFix": str(rule.who_can_fix),
+            "current": current,
+        }
+        return JSONResponse({"error": error}, status_code=rule.status)
     return JSONResponse(ticket_json(ticket))
 
 

@@ -13,6 +13,7 @@ from starlette.requests import Request
 
 from app.container import Services
 from app.db.models import UploadSession
+from app.domain.retention import SESSION_IDLE_DAYS
 from app.errors import AppError, NotFoundError
 from app.offload import offload
 from app.pipeline.ports import Actor, Scope
@@ -23,11 +24,9 @@ from app.web.input_guard import refuse_control_characters
 T = TypeVar("T")
 P = ParamSpec("P")
 
-RETENTION_DAYS = 7
-
 
 class MissingProjectError(AppError):
-    status_code = 400
+    """The context token names no Jira project."""
 
 
 def services(request: Request) -> Services:
@@ -53,7 +52,7 @@ async def upload_session(request: Request) -> UploadSession:
     key = project_key(request)
     found = await offload(find_session, services(request), tenant_id(request), int(request.path_params["session_id"]))
     if found.project_key != key:
-        raise NotFoundError("This upload session does not exist (sessions are kept 7 days).")
+        raise NotFoundError(f"This upload session does not exist (sessions are kept {SESSION_IDLE_DAYS} days).")
     return found
 
 
@@ -103,4 +102,4 @@ async def json_body(request: Request, schema: dict[str, Any] | None = None) -> d
 
 
 class UnsupportedMediaError(AppError):
-    status_code = 415
+    """The request body is not of the content type the route takes."""

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.db.models import UploadSession
+from app.domain.retention import SESSION_IDLE_DAYS
 from app.errors import AppError
 from app.offload import offload
 from app.pipeline.intake import (
@@ -31,7 +32,6 @@ from app.web import body_schemas
 from app.web.body_limit import limited
 from app.web.routing import Auth, SecuredRoute
 from app.web.scope import (
-    RETENTION_DAYS,
     UnsupportedMediaError,
     actor,
     heavy,
@@ -76,14 +76,14 @@ def session_json(upload: UploadSession, files: list[str]) -> dict[str, Any]:
         "stage": upload.stage,
         "createdAt": upload.created_at.isoformat(),
         "lastActivityAt": upload.last_activity_at.isoformat(),
-        "expiresAt": (upload.last_activity_at + timedelta(days=RETENTION_DAYS)).isoformat(),
+        "expiresAt": (upload.last_activity_at + timedelta(days=SESSION_IDLE_DAYS)).isoformat(),
     }
 
 
 async def list_sessions(request: Request) -> Response:
     found = await offload(project_sessions, services(request), tenant_id(request), project_key(request))
     rows = [session_json(s, contents.files) for s, contents in found]
-    return JSONResponse({"sessions": rows, "retentionDays": RETENTION_DAYS})
+    return JSONResponse({"sessions": rows, "retentionDays": SESSION_IDLE_DAYS})
 
 
 async def create_session(request: Request) -> Response:

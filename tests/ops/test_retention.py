@@ -27,9 +27,9 @@ from app.db.tasks import TaskRepository
 from app.db.tenants import TenantRepository
 from app.db.tickets import TicketRepository
 from app.domain.installation import InstallPayload
+from app.domain.retention import SESSION_IDLE_DAYS
 from app.encryption import SecretBox
 from app.pipeline.retention import AUDIT_KEPT, SESSION_IDLE, UNINSTALL_GRACE, _one, run_cleanup
-from app.web.scope import RETENTION_DAYS
 from tests.support import remember_secret
 
 pytestmark = [pytest.mark.ops, pytest.mark.db]
@@ -106,7 +106,7 @@ def site(tmp_path: object) -> Iterator[Site]:
 
 @pytest.mark.unit
 def test_the_pages_promise_the_retention_the_clean_up_applies() -> None:
-    assert timedelta(days=RETENTION_DAYS) == SESSION_IDLE
+    assert timedelta(days=SESSION_IDLE_DAYS) == SESSION_IDLE
 
 
 @pytest.mark.unit

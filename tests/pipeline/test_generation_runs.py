@@ -16,6 +16,7 @@ from app.pipeline.generation import NothingToDraftError, run_generation, start_g
 from app.pipeline.intake import IncomingFile, add_files
 from app.pipeline.ports import SYSTEM
 from app.settings import Settings
+from app.web.errors import rule_for
 from tests.pipeline.conftest import Workspace
 from tests.support import UWEC, LoopbackServer, make_settings
 
@@ -126,7 +127,7 @@ def test_a_run_that_would_draft_nothing_says_why_and_does_not_start(
     add_files(workspace, workspace.scope, SYSTEM, [IncomingFile("Userroles.csv", roles)])
     with pytest.raises(NothingToDraftError, match=reason) as refused:
         start_generation(workspace, tenant_id=workspace.tenant_id, session_id=workspace.session_id)
-    assert refused.value.status_code == 422
+    assert rule_for(type(refused.value)).status == 422
     assert workspace.jobs.generations == []
     assert (
         workspace.tasks.latest(tenant_id=workspace.tenant_id, session_id=workspace.session_id, kind="generate") is None

@@ -58,7 +58,7 @@ def test_an_edit_saves_and_a_stale_version_gets_409_with_the_other_change(
     ("body", "message"),
     [
         ({"title": "  "}, "needs a title"),
-        ({"labels": ["has space"]}, "contains a space"),
+        ({"labels": ["has space"]}, "cannot contain spaces"),
         ({"markdown": "- item\n\n  | a |\n  | - |\n  | b |\n"}, "cannot be saved for Jira"),
         ({"onHold": "yes"}, "true or false"),
         ({}, None),

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from app.db.exports import ExportRepository
 from app.db.models import Task, TicketRecord
-from app.errors import AppError, WhoCanFix
+from app.errors import AppError
 from app.jira.client import JiraClient
 from app.pipeline.issue_requests import CreateTarget
 from app.pipeline.ports import ExportPorts
@@ -21,9 +21,6 @@ T = TypeVar("T")
 
 class ExportConfigurationError(AppError):
     """Jira or the tenant is not set up for the export (missing link type, app uninstalled)."""
-
-    status_code = 409
-    who_can_fix = WhoCanFix.JIRA_ADMIN
 
 
 class Cancelled(Exception):

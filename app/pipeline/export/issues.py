@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.db.models import TicketRecord
+from app.domain.jira_limits import BULK_CREATE_MAX
 from app.errors import WhoCanFix
 from app.jira.errors import describe
 from app.jira.models import BulkCreateResult, LinkType
@@ -24,7 +25,7 @@ from app.pipeline.issue_requests import PROPERTY_KEY, epic_area, epic_key, ticke
 
 # Jira's limit per bulk create call.
 # @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-bulk-post
-BULK_SIZE = 50
+BULK_SIZE = BULK_CREATE_MAX
 # Fields the director can fix by editing the ticket in review; any other refusal is the Jira admin's to fix.
 TICKET_FIELDS = {"summary", "description", "labels"}
 
