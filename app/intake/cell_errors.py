@@ -30,6 +30,10 @@ _XLSX_ERROR_CELL = re.compile(
     rb"""([^<]*(?:<(?!/?(?:\w+:)?c[\s/>])[^<]*)*)</(?:\w+:)?c>"""
 )
 _XLSX_REF = re.compile(rb"""\br\s*=\s*["']([A-Z]+)([0-9]+)["']""")
+# Every cell's reference, and every cell and row tag (for cells written without a reference).
+_XLSX_CELL_REF = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\br\s*=\s*["']([A-Z]+)([0-9]+)""")
+_XLSX_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s/>]")
+_XLSX_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s/>]")
 _XLSX_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _ODS_ERROR = re.compile(rb"""value-type\s*=\s*["']error["']""")
 
@@ -66,22 +70,57 @@ def cell_errors(data: bytes) -> CellErrors:
     return {}
 
 
-def _xlsx_errors(archive: zipfile.ZipFile, names: set[str]) -> CellErrors:
+def xlsx_extents(data: bytes) -> dict[str, tuple[int, int]]:
+    """Tab name -> (rows, columns) of the grid calamine would build for each tab of an .xlsx workbook, found in the
+    sheet parts before calamine reads them: calamine builds the whole rectangle up to the farthest cell, so one cell
+    at XFD1048576 in a 1.5 KB file asks for hundreds of GB and aborts the process. {} for an .ods or unreadable file.
+
+    Cells without an `r` reference (calamine places them one after the other) count as if each began a new row and
+    column past the referenced ones: an upper bound."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "xl/workbook.xml" not in names:
+                return {}
+            return {tab: _extent(archive.read(part)) for tab, part in _xlsx_parts(archive, names)}
+    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, OSError, EOFError, ValueError):
+        return {}
+
+
+def _extent(xml: bytes) -> tuple[int, int]:
+    refs = _XLSX_CELL_REF.findall(xml)
+    rows = max((int(number) for number in {number for _, number in refs}), default=0)
+    widest = max({letters for letters, _ in refs}, key=lambda letters: (len(letters), letters), default=b"")
+    columns = _column_index(widest.decode()) + 1 if widest else 0
+    unreferenced = len(_XLSX_CELL_TAG.findall(xml)) - len(refs)
+    if unreferenced > 0:
+        rows, columns = rows + len(_XLSX_ROW_TAG.findall(xml)), columns + unreferenced
+    return rows, columns
+
+
+def _xlsx_parts(archive: zipfile.ZipFile, names: set[str]) -> list[tuple[str, str]]:
+    """(tab name, sheet part) of each tab whose part is in the archive."""
     relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in relations.iter(f"{_PKG_RELS}Relationship")}
-    found: CellErrors = {}
+    parts = []
     for sheet in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter(f"{_MAIN}sheet"):
         target = targets.get(sheet.get(f"{_DOC_RELS}id"), "")
         part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        if part not in names:
-            continue
+        if part in names:
+            parts.append((sheet.get("name", ""), part))
+    return parts
+
+
+def _xlsx_errors(archive: zipfile.ZipFile, names: set[str]) -> CellErrors:
+    found: CellErrors = {}
+    for tab, part in _xlsx_parts(archive, names):
         errors = {}
         for cell in _XLSX_ERROR_CELL.finditer(archive.read(part)):
             ref, value = _XLSX_REF.search(cell[1]), _XLSX_VALUE.search(cell[2])
             if ref and value and (text := unescape(value[1].decode("utf-8", "replace")).strip()):
                 errors[(int(ref[2]) - 1, _column_index(ref[1].decode()))] = text
         if errors:
-            found[sheet.get("name", "")] = errors
+            found[tab] = errors
     return found
 
 

@@ -15,7 +15,7 @@ import zipfile
 
 import python_calamine
 
-from app.intake.cell_errors import cell_errors
+from app.intake.cell_errors import cell_errors, xlsx_extents
 from app.intake.findings import Code, Findings, Severity
 from app.intake.reading import IntakeLimits, Record, Table, UploadedFile, over_budget
 
@@ -76,7 +76,7 @@ def read_workbook(upload: UploadedFile, limits: IntakeLimits, findings: Findings
         )
         return []
     tables = []
-    errors = cell_errors(upload.data)
+    errors, extents = cell_errors(upload.data), xlsx_extents(upload.data)
     for sheet in workbook.sheets_metadata:
         name = tab_name(upload.name, sheet.name)
         if sheet.visible != python_calamine.SheetVisibleEnum.Visible:
@@ -90,6 +90,11 @@ def read_workbook(upload: UploadedFile, limits: IntakeLimits, findings: Findings
                 file=name,
                 value=sheet.name,
             )
+            continue
+        # Before calamine builds the tab's rectangle: one far cell would make it ask for more memory than exists.
+        height, width = extents.get(sheet.name, (0, 0))
+        if width > limits.max_columns or height * width > limits.max_cells:
+            over_budget(name, findings, limits, line=0, columns=width)
             continue
         # The whole grid from A1, so that row and column numbers are the sheet's own.
         grid = workbook.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)

@@ -248,6 +248,24 @@ def test_workbook_limits_apply_to_the_workbook_and_to_each_tab(kit):
     assert IntakeLimits().max_bytes_for("a.csv") == 2 * 1024 * 1024
 
 
+@pytest.mark.parametrize(("far", "reason"), [("XFD1048576", "16,384 columns"), ("Z900000", "500,000 cells")])
+def test_one_far_cell_is_refused_before_the_tab_is_read(kit, far, reason):
+    """A tab is read as the rectangle up to its farthest cell: a small file with one cell at XFD1048576 asked
+    calamine for 512 GB, and the process aborted (every tenant's requests with it). The cell budget refuses it
+    from the sheet's cell references first; the other tabs are still read."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Fields"
+    sheet["A1"], sheet[far] = "Label", "x"
+    book.create_sheet("Bundles").append(["Name", "Machine name"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = intake_files([UploadedFile("spec.xlsx", buffer.getvalue())])
+    (refused,) = kit.only(result, "too_many_cells")
+    assert refused.file == "spec.xlsx [Fields]" and reason in refused.message
+    assert "spec.xlsx [Bundles]" in {f.name for f in result.files}
+
+
 def test_validate_takes_a_workbook(kit, tmp_path):
     path = tmp_path / "UWEC spec.xlsx"
     path.write_bytes(uwec_xlsx(kit))
