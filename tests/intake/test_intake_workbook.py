@@ -248,6 +248,32 @@ def test_workbook_limits_apply_to_the_workbook_and_to_each_tab(kit):
     assert IntakeLimits().max_bytes_for("a.csv") == 2 * 1024 * 1024
 
 
+def _saved_with(book: openpyxl.Workbook, old: str, new: str) -> bytes:
+    """The workbook as .xlsx, with `old` replaced by `new` in its first sheet's XML (what openpyxl never writes)."""
+    saved, buffer = io.BytesIO(), io.BytesIO()
+    book.save(saved)
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(buffer, "w") as archive:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(old.encode(), new.encode())
+            archive.writestr(item, data)
+    return buffer.getvalue()
+
+
+def test_a_damaged_tab_is_a_finding_on_that_tab_and_the_others_are_read(kit):
+    """A sheet part calamine cannot read (a cell reference "$A$2") raised out of intake: a 500 on the upload panel."""
+    book = openpyxl.Workbook()
+    book.active.title = "Fields"
+    book.active.append(["Label"])
+    book.active.append(["x"])
+    book.create_sheet("Bundles").append(["Name", "Machine name"])
+    result = intake_files([UploadedFile("spec.xlsx", _saved_with(book, 'r="A2"', 'r="$A$2"'))])
+    (damaged,) = kit.only(result, "unreadable_workbook")
+    assert damaged.file == "spec.xlsx [Fields]" and damaged.severity is Severity.BLOCKING
+    assert "spec.xlsx [Bundles]" in {f.name for f in result.files}
+
+
 @pytest.mark.parametrize(
     ("far", "written", "reason"),
     [
@@ -265,15 +291,7 @@ def test_one_far_cell_is_refused_before_the_tab_is_read(kit, far, written, reaso
     sheet.title = "Fields"
     sheet["A1"], sheet[far] = "Label", "x"
     book.create_sheet("Bundles").append(["Name", "Machine name"])
-    saved, buffer = io.BytesIO(), io.BytesIO()
-    book.save(saved)
-    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(buffer, "w") as archive:
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(f'r="{far}"'.encode(), f'r="{written}"'.encode())
-            archive.writestr(item, data)
-    result = intake_files([UploadedFile("spec.xlsx", buffer.getvalue())])
+    result = intake_files([UploadedFile("spec.xlsx", _saved_with(book, f'r="{far}"', f'r="{written}"'))])
     (refused,) = kit.only(result, "too_many_cells")
     assert refused.file == "spec.xlsx [Fields]" and reason in refused.message
     assert "spec.xlsx [Bundles]" in {f.name for f in result.files}
