@@ -136,6 +136,8 @@ class ForgeInstallationRepository:
                 return None
             if connect_client_key.startswith(FORGE_CLIENT_KEY_PREFIX):
                 return None
+            if connect.cloud_id is not None and connect.cloud_id != row.cloud_id:
+                return None  # Jira named the Connect install of another site: never join two sites' histories
             current = session.get(Tenant, row.tenant_id)
             if current is not None and current.id != connect.id:
                 if _has_history(session, row.tenant_id):

@@ -145,7 +145,8 @@ def previous_tickets(ports: RevisionPorts, upload: UploadSession) -> list[Ticket
 
 
 def plan_from(previous: Sequence[TicketRecord], revised: Sequence[TicketRecord], view: JiraView) -> RevisionPlan:
-    return plan_revision(list(previous), [t for t in revised if not t.excluded], view.states())
+    left_out = frozenset(t.key for t in revised if t.excluded)
+    return plan_revision(list(previous), [t for t in revised if not t.excluded], view.states(), left_out=left_out)
 
 
 async def revision_plan(ports: RevisionPorts, jira: IssueSearch, *, tenant_id: int, session_id: int) -> RevisionPlan:

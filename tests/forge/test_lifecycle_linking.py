@@ -7,6 +7,7 @@ import json
 from typing import Any, cast
 
 import pytest
+from sqlalchemy import text
 
 from app.connect.lifecycle import uninstalled
 from app.connect.verifiers import InstallTokenVerifier
@@ -122,3 +123,13 @@ async def test_a_connect_uninstall_without_a_forge_app_staying_ends_the_tenant(w
 
     tenant = world.services.tenants.get(connect_tenant, include_uninstalled=True)
     assert tenant is not None and not tenant.active and not tenant.is_forge
+
+
+async def test_a_connect_tenant_of_another_site_is_never_joined(world: ForgeWorld) -> None:
+    connect_tenant = _connect_front(world)
+    with world.services.engine.begin() as connection:
+        connection.execute(text("UPDATE tenants SET cloud_id = 'another-site' WHERE id = :id"), {"id": connect_tenant})
+
+    await world.sandbox.post("/_sandbox/forge/install")
+
+    assert world.tenant_id() != connect_tenant
