@@ -241,11 +241,15 @@ async def draft_tickets(services: Services, scope: Scope, folder: Path) -> None:
         await writer.provider.aclose()
 
 
+RENAMED = "Site announcement (Content type)"
+
+
 def revised_uwec(folder: Path) -> Path:
     """A revised UWEC spec in `folder`, as a director's next version of the spreadsheet would be: a field retyped
     (Job's field_job_id), one removed (College's first), one added (Department), one moved to another bundle
     (Profile's field_athena_id to Job), a bundle deleted with its fields (Hours Library), a bundle and its fields
-    marked `d` (Fact Library), and a view display added (Facts: Latest)."""
+    marked `d` (Fact Library), a bundle renamed (Announcement, its machine name kept) and a view display added
+    (Facts: Latest)."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in UWEC.glob("*.csv"):
         (folder / path.name).write_bytes(path.read_bytes())
@@ -272,6 +276,8 @@ def revised_uwec(folder: Path) -> Path:
                 row["Bundle"], row["Bundle machine name"] = "Job (Content type)", "job"
             if row["Bundle"] == "Fact Library (Content type)":
                 row["X"] = "d"
+            if row["Bundle"] == "Announcement (Content type)":
+                row["Bundle"] = RENAMED
             result.append(row)
         department = next(i for i, r in enumerate(result) if r["Bundle"] == "Department (Content type)")
         added = {**result[department], "Field label": "Revision note", "Machine name": "field_revision_note"}
@@ -282,6 +288,8 @@ def revised_uwec(folder: Path) -> Path:
         for row in rows:
             if row["Name"] == "Fact Library":
                 row["X"] = "d"
+            if row["Name"] == "Announcement":
+                row["Name"] = RENAMED.removesuffix(" (Content type)")
         return [row for row in rows if row["Name"] != "Hours Library"]
 
     def displays(rows: list[dict[str, str]]) -> list[dict[str, str]]:
