@@ -199,19 +199,29 @@ def assert_exported_exactly(
         assert normal_form(issue.description) == normal_form(ticket.description or None)
         names = sorted(store.attachments[a].filename for a in issue.attachment_ids)
         assert names == sorted(a["filename"] for a in ticket.attachments)
+    assert sandbox_links(store) == planned_links(exported, failed=failed)
+
+
+def sandbox_links(store: SandboxStore) -> Counter[tuple[str, str, str]]:
+    """Each link the sandbox holds, as (type, inward ticket, outward ticket)."""
     ticket_of = {i.id: i.properties[PROPERTY_KEY]["ticketKey"] for i in store.issues.values()}
     type_name = {"10000": "Blocks", "10003": "Relates"}
-    # A posted link reads "<inward> blocks <outward>": for "A is blocked by B" B is inward, A outward.
-    actual = Counter(
+    return Counter(
         (type_name[link.type_id], ticket_of[link.inward_issue_id], ticket_of[link.outward_issue_id])
         for link in store.links
     )
-    expected = Counter(
+
+
+def planned_links(
+    tickets: list[TicketRecord], *, failed: frozenset[str] = frozenset()
+) -> Counter[tuple[str, str, str]]:
+    """The links the export plans for `tickets` (none to a failed one), as `sandbox_links` counts them."""
+    # A posted link reads "<inward> blocks <outward>": for "A is blocked by B" B is inward, A outward.
+    return Counter(
         ("Blocks", link.to_key, link.from_key) if link.kind == BLOCKS else ("Relates", link.from_key, link.to_key)
-        for link in plan_export(exported).links
+        for link in plan_export(tickets).links
         if link.from_key not in failed and link.to_key not in failed
     )
-    assert actual == expected
 
 
 def generate_uwec_tickets(services: Services, tenant_id: int) -> int:

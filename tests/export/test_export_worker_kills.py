@@ -35,7 +35,6 @@ from app.domain.installation import Installation
 from app.forge.jira_auth import system_auth
 from app.jira.client import JiraClient
 from app.pipeline.export import PROPERTY_KEY, start_export
-from app.pipeline.export.plan import BLOCKS, plan_export
 from app.pipeline.export.revise import MARKER
 from app.pipeline.issue_requests import EPIC_KEY_PREFIX, epic_area, epic_key
 from app.pipeline.ports import SYSTEM, Scope
@@ -48,7 +47,9 @@ from tests.export.helpers import (
     generate_uwec_tickets,
     jira_epics,
     jira_issues_by_ticket,
+    planned_links,
     revised_uwec,
+    sandbox_links,
 )
 from tests.support import free_port, spawn_worker, start_stack, stop_process, wait_until
 from workers.broker import configure_broker
@@ -234,12 +235,8 @@ def test_an_export_killed_again_and_again_leaves_each_ticket_once_with_every_lin
     assert {ticket: names for ticket, names in issues.values()} == {
         t.key: sorted(a["filename"] for a in t.attachments) for t in tickets
     }
-    expected = Counter(
-        ("Blocks", link.to_key, link.from_key) if link.kind == BLOCKS else ("Relates", link.from_key, link.to_key)
-        for link in plan_export(tickets).links
-    )
     assert sum(1 for t in tickets for _ in t.blocked_by) > 100
-    assert links == expected
+    assert links == planned_links(tickets)
 
 
 async def _plan(services: Services, tenant_id: int, session_id: int) -> RevisionPlan:
@@ -283,13 +280,4 @@ def test_a_revision_applied_by_a_worker_killed_again_and_again_changes_each_issu
         assert FLAG_LABEL in issue_of[key].labels
         assert [MARKER in str(comment.body) for comment in issue_of[key].comments] == [True]
     assert {t.key: t.jira_key for t in revised} == {t.key: issue_of[t.key].key for t in revised}  # write-back
-    ticket_of = {i.id: i.properties[PROPERTY_KEY]["ticketKey"] for i in store.issues.values()}
-    type_name = {"10000": "Blocks", "10003": "Relates"}
-    links = Counter(
-        (type_name[k.type_id], ticket_of[k.inward_issue_id], ticket_of[k.outward_issue_id]) for k in store.links
-    )
-    expected = Counter(
-        ("Blocks", link.to_key, link.from_key) if link.kind == BLOCKS else ("Relates", link.from_key, link.to_key)
-        for link in plan_export([t for t in revised if not t.excluded]).links
-    )
-    assert links == expected
+    assert sandbox_links(store) == planned_links([t for t in revised if not t.excluded])
