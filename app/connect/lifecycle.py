@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.connect.verifiers import AuthenticationError, ConnectIdentity, InstallTokenVerifier
+from app.db.forge_installations import ForgeInstallationRepository
 from app.db.tenants import TenantRepository
 from app.domain.installation import Installation, InstallPayload
 from app.errors import AppError
@@ -94,13 +95,25 @@ async def installed(
 
 
 async def uninstalled(
-    body: bytes, token: str, method: str, url: str, *, verifier: InstallTokenVerifier, tenants: TenantRepository
+    body: bytes,
+    token: str,
+    method: str,
+    url: str,
+    *,
+    verifier: InstallTokenVerifier,
+    tenants: TenantRepository,
+    forge_installations: ForgeInstallationRepository,
 ) -> None:
+    """A site that keeps the Forge app (moving from Connect to Forge) keeps its tenant as a Forge tenant; any other
+    site's tenant is marked uninstalled (the 30-day purge)."""
     payload = parse_payload(body)
     claims = await verifier.verify(token, method, url)
     if claims["iss"] != _required_text(payload, "clientKey"):
         raise AuthenticationError("The uninstall token was issued for another Jira site.")
-    await offload(tenants.mark_uninstalled, claims["iss"])
+    if await offload(forge_installations.keep_site_after_connect_left, claims["iss"]):
+        await offload(tenants.versions.bump)  # every process stops taking the Connect key's cached secret
+    else:
+        await offload(tenants.mark_uninstalled, claims["iss"])
 
 
 async def enabled_changed(body: bytes, identity: ConnectIdentity, *, enabled: bool, tenants: TenantRepository) -> None:

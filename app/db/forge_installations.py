@@ -136,6 +136,8 @@ class ForgeInstallationRepository:
                 return None
             if connect_client_key.startswith(FORGE_CLIENT_KEY_PREFIX):
                 return None
+            if connect.cloud_id is not None and connect.cloud_id != row.cloud_id:
+                return None  # Jira named the Connect install of another site: never join two sites' histories
             current = session.get(Tenant, row.tenant_id)
             if current is not None and current.id != connect.id:
                 if _has_history(session, row.tenant_id):
@@ -150,6 +152,43 @@ class ForgeInstallationRepository:
             session.commit()
             session.refresh(row)
             return _site(row)
+
+    def keep_site_after_connect_left(self, connect_client_key: str) -> bool:
+        """The Connect app left a site whose Forge app stays (a site moving to Forge): its tenant, history and all,
+        becomes the site's Forge tenant, reached through Forge tokens only (Jira is called with the system token, and
+        no Connect token verifies any more: its shared secret is replaced by one nobody knows). False, changing
+        nothing, when no Forge installation of the tenant is active, or when the site's own Forge tenant holds a
+        history that would be split; the Connect uninstall then ends the tenant as before.
+        """
+        with self._sessions() as session:
+            tenant = session.exec(select(Tenant).where(Tenant.client_key == connect_client_key)).first()
+            if tenant is None or tenant.id is None or connect_client_key.startswith(FORGE_CLIENT_KEY_PREFIX):
+                return False
+            staying = session.exec(
+                select(ForgeInstallation)
+                .where(ForgeInstallation.tenant_id == tenant.id, col(ForgeInstallation.uninstalled_at).is_(None))
+                .order_by(col(ForgeInstallation.last_invoked_at).desc())
+            ).first()
+            if staying is None:
+                return False
+            forge_key = forge_client_key(staying.cloud_id)
+            retired = session.exec(select(Tenant).where(Tenant.client_key == forge_key)).first()
+            if retired is not None and retired.id is not None:
+                if _has_history(session, retired.id):
+                    return False
+                # The empty Forge-only tenant linking retired: it keeps its purge date under a name nobody signs with.
+                retired.client_key = f"{forge_key}#retired-{retired.id}"
+                retired.uninstalled_at = retired.uninstalled_at or utcnow()
+                session.add(retired)
+                session.flush()
+            tenant.client_key = forge_key
+            tenant.shared_secret_encrypted = self._secrets.encrypt(token_urlsafe(32))
+            tenant.base_url = staying.api_base_url
+            tenant.display_url = staying.site_url
+            tenant.updated_at = utcnow()
+            session.add(tenant)
+            session.commit()
+            return True
 
     def mark_uninstalled(self, installation_id: str) -> bool:
         """Idempotent. The tenant is marked uninstalled too (the 30-day purge) once no installation of it is left."""

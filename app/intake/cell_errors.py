@@ -31,7 +31,8 @@ _XLSX_ERROR_CELL = re.compile(
 )
 _XLSX_REF = re.compile(rb"""\br\s*=\s*["']([A-Z]+)([0-9]+)["']""")
 # Every cell's reference, and every cell and row tag (for cells written without a reference).
-_XLSX_CELL_REF = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\br\s*=\s*["']([A-Z]+)([0-9]+)""")
+# (calamine also takes lower-case references: "xfd1048576" is XFD1048576)
+_XLSX_CELL_REF = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\br\s*=\s*["']([A-Za-z]+)([0-9]+)""")
 _XLSX_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s/>]")
 _XLSX_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s/>]")
 _XLSX_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
@@ -90,7 +91,7 @@ def xlsx_extents(data: bytes) -> dict[str, tuple[int, int]]:
 def _extent(xml: bytes) -> tuple[int, int]:
     refs = _XLSX_CELL_REF.findall(xml)
     rows = max((int(number) for number in {number for _, number in refs}), default=0)
-    widest = max({letters for letters, _ in refs}, key=lambda letters: (len(letters), letters), default=b"")
+    widest = max({letters.upper() for letters, _ in refs}, key=lambda letters: (len(letters), letters), default=b"")
     columns = _column_index(widest.decode()) + 1 if widest else 0
     unreferenced = len(_XLSX_CELL_TAG.findall(xml)) - len(refs)
     if unreferenced > 0:

@@ -97,7 +97,16 @@ def read_workbook(upload: UploadedFile, limits: IntakeLimits, findings: Findings
             over_budget(name, findings, limits, line=0, columns=width)
             continue
         # The whole grid from A1, so that row and column numbers are the sheet's own.
-        grid = workbook.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+        try:
+            grid = workbook.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+        except Exception as error:  # a damaged sheet part (a cell reference "$A$2"): this tab cannot be read
+            findings.add(
+                Code.UNREADABLE_WORKBOOK,
+                Severity.BLOCKING,
+                f"The tab cannot be read: it is damaged ({type(error).__name__}: {error}).",
+                file=name,
+            )
+            continue
         rows = [tuple(cell_text(v) for v in row) for row in grid]
         if sheet.name in errors:
             rows = _with_errors(rows, errors[sheet.name])

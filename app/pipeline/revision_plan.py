@@ -122,10 +122,16 @@ class RevisionPlan:
 
 
 def plan_revision(
-    previous: Sequence[PlanTicket], revised: Sequence[PlanTicket], in_jira: Mapping[str, JiraState]
+    previous: Sequence[PlanTicket],
+    revised: Sequence[PlanTicket],
+    in_jira: Mapping[str, JiraState],
+    *,
+    left_out: frozenset[str] = frozenset(),
 ) -> RevisionPlan:
-    """`previous`: the tickets of the session revised (for the diffs and the moves); `revised`: the new session's;
-    `in_jira`: per ticket key, its issue as Jira holds it now (tickets whose issue Jira does not show are new)."""
+    """`previous`: the tickets of the session revised (for the diffs and the moves); `revised`: the new session's
+    tickets to export; `in_jira`: per ticket key, its issue as Jira holds it now (tickets whose issue Jira does not
+    show are new); `left_out`: tickets the director left out of this export, whose issues are left alone (they are
+    still in the spec, so never flagged as gone)."""
     before = {t.key: t for t in previous}
     changes: list[PlannedChange] = []
     for ticket in revised:
@@ -144,7 +150,7 @@ def plan_revision(
         changes.append(PlannedChange(ticket.key, kind, ticket.title, state.issue_key, readable_diff(old, ticket)))
     kept = {t.key for t in revised}
     for key, state in in_jira.items():
-        if key in kept or key.startswith(EPIC_KEY_PREFIX):
+        if key in kept or key in left_out or key.startswith(EPIC_KEY_PREFIX):
             continue
         title = before[key].title if key in before else state.summary
         changes.append(PlannedChange(key, GONE, title, state.issue_key, flagged=FLAG_LABEL in state.labels))

@@ -110,6 +110,8 @@ async def read_jira_view(jira: IssueSearch, session_ids: Sequence[int]) -> JiraV
 
 def start_revision(ports: RevisionPorts, scope: Scope, actor: Actor) -> UploadSession:
     """A new session on the same project that revises `scope`'s session; the director uploads the revised files.
+    A revision of that session not yet applied is opened again instead (a second tab, a second click): two open
+    revisions of one spec would both update the same issues.
 
     Raises:
         NotFoundError: no such session in this tenant.
@@ -119,6 +121,10 @@ def start_revision(ports: RevisionPorts, scope: Scope, actor: Actor) -> UploadSe
     exported = [t for t in ports.tickets.list(tenant_id=scope.tenant_id, session_id=scope.session_id) if t.jira_key]
     if not exported:
         raise RevisionError("This session has nothing in Jira yet: export it before revising it.")
+    siblings = ports.sessions.list_for_project(tenant_id=scope.tenant_id, project_key=previous.project_key)
+    for sibling in siblings:
+        if (sibling.revision or {}).get("of") == scope.session_id and sibling.stage != "export":
+            return sibling
     revision = {"of": scope.session_id, "lineage": lineage_ids(previous), "choices": {}}
     upload = ports.sessions.create(
         tenant_id=scope.tenant_id,
@@ -145,7 +151,8 @@ def previous_tickets(ports: RevisionPorts, upload: UploadSession) -> list[Ticket
 
 
 def plan_from(previous: Sequence[TicketRecord], revised: Sequence[TicketRecord], view: JiraView) -> RevisionPlan:
-    return plan_revision(list(previous), [t for t in revised if not t.excluded], view.states())
+    left_out = frozenset(t.key for t in revised if t.excluded)
+    return plan_revision(list(previous), [t for t in revised if not t.excluded], view.states(), left_out=left_out)
 
 
 async def revision_plan(ports: RevisionPorts, jira: IssueSearch, *, tenant_id: int, session_id: int) -> RevisionPlan:

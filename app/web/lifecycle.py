@@ -34,7 +34,9 @@ async def installed(request: Request) -> Response:
 
 
 async def uninstalled(request: Request) -> Response:
-    return await _signed_install(request, lifecycle.uninstalled)
+    return await _signed_install(
+        request, lifecycle.uninstalled, forge_installations=request.state.services.forge_installations
+    )
 
 
 async def enabled(request: Request) -> Response:

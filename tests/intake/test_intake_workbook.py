@@ -248,8 +248,41 @@ def test_workbook_limits_apply_to_the_workbook_and_to_each_tab(kit):
     assert IntakeLimits().max_bytes_for("a.csv") == 2 * 1024 * 1024
 
 
-@pytest.mark.parametrize(("far", "reason"), [("XFD1048576", "16,384 columns"), ("Z900000", "500,000 cells")])
-def test_one_far_cell_is_refused_before_the_tab_is_read(kit, far, reason):
+def _saved_with(book: openpyxl.Workbook, old: str, new: str) -> bytes:
+    """The workbook as .xlsx, with `old` replaced by `new` in its first sheet's XML (what openpyxl never writes)."""
+    saved, buffer = io.BytesIO(), io.BytesIO()
+    book.save(saved)
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(buffer, "w") as archive:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(old.encode(), new.encode())
+            archive.writestr(item, data)
+    return buffer.getvalue()
+
+
+def test_a_damaged_tab_is_a_finding_on_that_tab_and_the_others_are_read(kit):
+    """A sheet part calamine cannot read (a cell reference "$A$2") raised out of intake: a 500 on the upload panel."""
+    book = openpyxl.Workbook()
+    book.active.title = "Fields"
+    book.active.append(["Label"])
+    book.active.append(["x"])
+    book.create_sheet("Bundles").append(["Name", "Machine name"])
+    result = intake_files([UploadedFile("spec.xlsx", _saved_with(book, 'r="A2"', 'r="$A$2"'))])
+    (damaged,) = kit.only(result, "unreadable_workbook")
+    assert damaged.file == "spec.xlsx [Fields]" and damaged.severity is Severity.BLOCKING
+    assert "spec.xlsx [Bundles]" in {f.name for f in result.files}
+
+
+@pytest.mark.parametrize(
+    ("far", "written", "reason"),
+    [
+        ("XFD1048576", "XFD1048576", "16,384 columns"),
+        ("Z900000", "Z900000", "500,000 cells"),
+        ("XFD1048576", "xfd1048576", "16,384 columns"),  # calamine reads a lower-case reference too
+    ],
+)
+def test_one_far_cell_is_refused_before_the_tab_is_read(kit, far, written, reason):
     """A tab is read as the rectangle up to its farthest cell: a small file with one cell at XFD1048576 asked
     calamine for 512 GB, and the process aborted (every tenant's requests with it). The cell budget refuses it
     from the sheet's cell references first; the other tabs are still read."""
@@ -258,9 +291,7 @@ def test_one_far_cell_is_refused_before_the_tab_is_read(kit, far, reason):
     sheet.title = "Fields"
     sheet["A1"], sheet[far] = "Label", "x"
     book.create_sheet("Bundles").append(["Name", "Machine name"])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    result = intake_files([UploadedFile("spec.xlsx", buffer.getvalue())])
+    result = intake_files([UploadedFile("spec.xlsx", _saved_with(book, f'r="{far}"', f'r="{written}"'))])
     (refused,) = kit.only(result, "too_many_cells")
     assert refused.file == "spec.xlsx [Fields]" and reason in refused.message
     assert "spec.xlsx [Bundles]" in {f.name for f in result.files}

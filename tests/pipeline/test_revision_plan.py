@@ -131,3 +131,14 @@ def test_a_field_that_left_one_bundle_for_another_is_a_move() -> None:
         {t.key: sent(t) for t in (article, page)},
     )
     assert plan.moves == [Move("field_tags", ARTICLE.key, PAGE.key)]
+
+
+def test_a_ticket_left_out_of_the_revisions_export_leaves_its_issue_alone() -> None:
+    in_jira = {ARTICLE.key: sent(ARTICLE), PAGE.key: sent(PAGE)}
+
+    plan = plan_revision([ARTICLE, PAGE], [ARTICLE], in_jira, left_out=frozenset({PAGE.key}))
+
+    assert [(c.ticket_key, c.kind) for c in plan.changes] == [(ARTICLE.key, UNCHANGED)]  # Page is still in the spec
+    assert [c.ticket_key for c in plan_revision([ARTICLE, PAGE], [ARTICLE], in_jira).changes if c.kind == GONE] == [
+        PAGE.key
+    ]

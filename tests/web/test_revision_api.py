@@ -30,6 +30,7 @@ def test_an_exported_session_opens_a_revision_and_a_conflict_takes_one_of_three_
     opened = me.post(f"/api/sessions/{session_id}/revise")
     assert opened.status_code == 201 and opened.json()["revises"] == session_id
     revision_id = opened.json()["id"]
+    assert me.post(f"/api/sessions/{session_id}/revise").json()["id"] == revision_id  # open already: the same one
     assert services.sessions.get(revision_id, tenant_id=upload.tenant_id).revision == {
         "of": session_id,
         "lineage": [session_id],
