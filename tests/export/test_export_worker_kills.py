@@ -1,10 +1,12 @@
-"""The export survives its `dtg worker` being SIGKILLed again and again: no duplicate, nothing missing.
+"""The export, and the apply of a revision, survive their `dtg worker` being SIGKILLed again and again: no
+duplicate, nothing missing, each change made once.
 
 Real processes all the way: the app (`dtg serve`) installed into the sandbox (`dtg sandbox`, 30 ms latency) by the
 signed install, PostgreSQL, Redis, and `dtg worker` processes killed as a group at random points of the export.
 The tickets are the UWEC sample's, generated offline in this process before the export starts. Through the Forge
 front too (fewer kills, to keep the suite short): the sandbox installs the Forge app, the workers call its
-/ex/jira/{cloudId} API with the system token the lifecycle trigger stored.
+/ex/jira/{cloudId} API with the system token the lifecycle trigger stored. And a revised UWEC (`revised_uwec`)
+applied over the exported one by workers killed mid-apply; the sandbox's history is read from its state file.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import asyncio
 import os
 import random
 import signal
+import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -30,10 +35,22 @@ from app.domain.installation import Installation
 from app.forge.jira_auth import system_auth
 from app.jira.client import JiraClient
 from app.pipeline.export import PROPERTY_KEY, start_export
-from app.pipeline.export.plan import BLOCKS, plan_export
+from app.pipeline.export.revise import MARKER
 from app.pipeline.issue_requests import EPIC_KEY_PREFIX, epic_area, epic_key
+from app.pipeline.ports import SYSTEM, Scope
+from app.pipeline.revision_plan import CHANGED, FLAG_LABEL, GONE, RevisionPlan
+from app.pipeline.revisions import revision_plan, start_revision
+from app.sandbox.store import SandboxStore
 from app.settings import Settings
-from tests.export.helpers import generate_uwec_tickets
+from tests.export.helpers import (
+    generate_tickets,
+    generate_uwec_tickets,
+    jira_epics,
+    jira_issues_by_ticket,
+    planned_links,
+    revised_uwec,
+    sandbox_links,
+)
 from tests.support import free_port, spawn_worker, start_stack, stop_process, wait_until
 from workers.broker import configure_broker
 from workers.queue import DramatiqJobQueue
@@ -74,16 +91,22 @@ def _client_key(sandbox_url: str) -> str | None:
     return next((i["clientKey"] for i in installations if i["installed"]), None)
 
 
+@asynccontextmanager
+async def _jira(services: Services, tenant_id: int) -> AsyncIterator[JiraClient]:
+    """A Jira client of the app, as its workers make one: Connect's JWT, or the Forge system token."""
+    installation = services.tenants.get(tenant_id)
+    assert installation is not None
+    async with httpx.AsyncClient(timeout=30) as http:
+        auth = system_auth(services.forge_installations, installation)  # None: Connect's JWT
+        yield JiraClient(http, installation, services.settings.app_key, auth=auth)
+
+
 async def _jira_view(
     services: Services, tenant_id: int, session_id: int
 ) -> tuple[dict[str, tuple[str, list[str]]], Counter[tuple[str, str, str]]]:
     """What Jira holds, read through its REST API as the app: issue key -> (ticket key, attachment names) for
     every issue carrying our property, and each link as (type, inward ticket, outward ticket)."""
-    installation = services.tenants.get(tenant_id)
-    assert installation is not None
-    async with httpx.AsyncClient(timeout=30) as http:
-        auth = system_auth(services.forge_installations, installation)  # None: Connect's JWT
-        client = JiraClient(http, installation, services.settings.app_key, auth=auth)
+    async with _jira(services, tenant_id) as client:
         found = await client.search_by_property(PROPERTY_KEY, {"sessionId": str(session_id)})
         details = await asyncio.gather(*(client.get_issue(issue.key) for issue in found))
     ticket_of = {issue.key: issue.properties[PROPERTY_KEY]["ticketKey"] for issue in found}
@@ -110,17 +133,47 @@ def _forge_tenant(services: Services, sandbox_url: str) -> Installation | None:
     return services.tenants.get(site.tenant_id) if site else None
 
 
-@pytest.mark.parametrize(("front", "kills"), [("connect", KILLS), ("forge", 3)])
-def test_an_export_killed_again_and_again_leaves_each_ticket_once_with_every_link(
-    tmp_path: Path, postgres_url: str, own_redis_url: str, front: str, kills: int
-) -> None:
+@dataclass
+class Stack:
+    """The real processes of a test: app, sandbox and workers, and our services on the same database and Redis."""
+
+    env: dict[str, str]
+    services: Services
+    tenant: Installation
+    log: Path
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def kill_during(self, task_id: int, kills: int, rng: random.Random) -> Task:
+        """SIGKILL the working `dtg worker` `kills` times at random points of the task, a standby taking over each
+        time; the task once it ended."""
+        for _ in range(kills):
+            before = _task(self.services, task_id)
+            # Kill only once a worker is at work (the task moved), at a random point after that.
+            wait_until(lambda: _task(self.services, task_id).updated_at != before.updated_at, 30, "a worker")  # noqa: B023
+            # The standby boots while the other one works (idle: the task's message is held by the other), so a
+            # kill costs only the heartbeat timeout before the standby takes over.
+            self.workers.append(spawn_worker(self.env, self.log))
+            time.sleep(rng.uniform(0.05, 0.6))
+            state = _task(self.services, task_id).state
+            assert state == "running", f"the task was {state} before all kills: {_task(self.services, task_id)}"
+            os.killpg(self.workers[-2].pid, signal.SIGKILL)
+            self.workers[-2].wait()
+        wait_until(lambda: _task(self.services, task_id).state != "running", 60, "the task to finish")
+        return _task(self.services, task_id)
+
+
+@contextmanager
+def _stack(
+    tmp_path: Path, postgres_url: str, redis_url: str, front: str, *, sandbox_options: tuple[str, ...] = ()
+) -> Iterator[Stack]:
+    """App, sandbox (30 ms latency) and one worker started, the app installed through `front`; all stopped after."""
     app_port, sandbox_port = free_port(), free_port()
     app_url, sandbox_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{sandbox_port}"
     env = {
         **os.environ,
         "DTG_DATA_DIR": str(tmp_path / "data"),
         "DTG_DATABASE_URL": postgres_url,
-        "DTG_REDIS_URL": own_redis_url,
+        "DTG_REDIS_URL": redis_url,
         "DTG_SECRET_KEY": Fernet.generate_key().decode(),
         "DTG_BASE_URL": app_url,
         "DTG_CONNECT_INSTALL_KEYS_URL": f"{sandbox_url}/connect-install-keys",
@@ -136,14 +189,12 @@ def test_an_export_killed_again_and_again_leaves_each_ticket_once_with_every_lin
         tmp_path,
         app_port=app_port,
         sandbox_port=sandbox_port,
-        sandbox_options=("--latency-ms", "30"),
+        sandbox_options=("--latency-ms", "30", *sandbox_options),
         connect_install=front == "connect",
     )
     settings = Settings.from_env(env)
     services = build_services(settings, DramatiqJobQueue(configure_broker(settings)))
     log = tmp_path / "worker.log"
-    # Each worker boots while the one before it works (idle: the export's message is held by the other), so a
-    # kill costs only the heartbeat timeout before the standby takes over.
     workers = [spawn_worker(env, log)]
     try:
         if front == "forge":
@@ -156,30 +207,25 @@ def test_an_export_killed_again_and_again_leaves_each_ticket_once_with_every_lin
             wait_until(lambda: _client_key(sandbox_url) is not None, 60, "the signed install")
             tenant = services.tenants.find(_client_key(sandbox_url) or "")
             assert tenant is not None, "the app did not record the installation"
-        session_id = generate_uwec_tickets(services, tenant.id)
-        task_id = start_export(services, tenant.id, session_id)
-
-        rng = random.Random(5)
-        for _ in range(kills):
-            before = _task(services, task_id)
-            # Kill only once a worker is exporting (the task moved), at a random point after that.
-            wait_until(lambda: _task(services, task_id).updated_at != before.updated_at, 30, "a worker")  # noqa: B023
-            workers.append(spawn_worker(env, log))
-            time.sleep(rng.uniform(0.05, 0.6))
-            state = _task(services, task_id).state
-            assert state == "running", f"the export was {state} before all kills: {_task(services, task_id)}"
-            os.killpg(workers[-2].pid, signal.SIGKILL)
-            workers[-2].wait()
-        wait_until(lambda: _task(services, task_id).state != "running", 60, "the export to finish")
-        task = _task(services, task_id)
-        assert task.state == "done", task.message
-        tickets = services.tickets.list(tenant_id=tenant.id, session_id=session_id)
-        found = asyncio.run(_jira_view(services, tenant.id, session_id))
+        yield Stack(env, services, tenant, log, workers)
     finally:
         for process in [*servers, *workers]:
             stop_process(process)
+        services.engine.dispose()
 
-    services.engine.dispose()
+
+@pytest.mark.parametrize(("front", "kills"), [("connect", KILLS), ("forge", 3)])
+def test_an_export_killed_again_and_again_leaves_each_ticket_once_with_every_link(
+    tmp_path: Path, postgres_url: str, own_redis_url: str, front: str, kills: int
+) -> None:
+    with _stack(tmp_path, postgres_url, own_redis_url, front) as stack:
+        services, tenant = stack.services, stack.tenant
+        session_id = generate_uwec_tickets(services, tenant.id)
+        task = stack.kill_during(start_export(services, tenant.id, session_id), kills, random.Random(5))
+        assert task.state == "done", task.message
+        tickets = services.tickets.list(tenant_id=tenant.id, session_id=session_id)
+        found = asyncio.run(_jira_view(services, tenant.id, session_id))
+
     assert len(tickets) > 100 and all(t.jira_key for t in tickets)
     everything, links = found
     assert [key for key, count in Counter(ticket for ticket, _ in everything.values()).items() if count > 1] == []
@@ -191,9 +237,49 @@ def test_an_export_killed_again_and_again_leaves_each_ticket_once_with_every_lin
     assert {ticket: names for ticket, names in issues.values()} == {
         t.key: sorted(a["filename"] for a in t.attachments) for t in tickets
     }
-    expected = Counter(
-        ("Blocks", link.to_key, link.from_key) if link.kind == BLOCKS else ("Relates", link.from_key, link.to_key)
-        for link in plan_export(tickets).links
-    )
     assert sum(1 for t in tickets for _ in t.blocked_by) > 100
-    assert links == expected
+    assert links == planned_links(tickets)
+
+
+async def _plan(services: Services, tenant_id: int, session_id: int) -> RevisionPlan:
+    async with _jira(services, tenant_id) as client:
+        return await revision_plan(services, client, tenant_id=tenant_id, session_id=session_id)
+
+
+def test_a_revision_applied_by_a_worker_killed_again_and_again_changes_each_issue_exactly_once(
+    tmp_path: Path, postgres_url: str, own_redis_url: str
+) -> None:
+    """Issue 14, item 7: the revised UWEC applied by a worker killed 3 times mid-apply (the in-process crash tests
+    are tests/export/test_revision_*.py); the sandbox's changelog, comments, labels and links read afterwards."""
+    state_dir = tmp_path / "sandbox-state"  # what the sandbox holds, written when it stops
+    with _stack(
+        tmp_path, postgres_url, own_redis_url, "connect", sandbox_options=("--state-dir", str(state_dir))
+    ) as stack:
+        services, tenant = stack.services, stack.tenant
+        first = generate_uwec_tickets(services, tenant.id)
+        exported = start_export(services, tenant.id, first)
+        wait_until(lambda: _task(services, exported).state not in ("queued", "running"), 60, "the export")
+        assert _task(services, exported).state == "done"
+        revision = start_revision(services, Scope(tenant.id, first), SYSTEM)
+        assert revision.id is not None
+        generate_tickets(services, Scope(tenant.id, revision.id), revised_uwec(tmp_path / "revised"))
+        plan = asyncio.run(_plan(services, tenant.id, revision.id))
+        task = stack.kill_during(start_export(services, tenant.id, revision.id), 3, random.Random(7))
+        assert task.state == "done", task.message
+        revised = services.tickets.list(tenant_id=tenant.id, session_id=revision.id)
+
+    store = SandboxStore([], state_dir)
+    kinds = {change.ticket_key: change.kind for change in plan.changes}
+    assert {CHANGED, GONE} <= set(kinds.values())  # the revised UWEC adds no ticket: its new field is a change
+    counts, epics = jira_issues_by_ticket(store), jira_epics(store)
+    assert max(counts.values()) == 1 and max(epics.values()) == 1 and set(counts) == set(kinds)  # no duplicate
+    issue_of = {i.properties[PROPERTY_KEY]["ticketKey"]: i for i in store.issues.values()}
+    # Each changed issue updated once (a gone one once too: its label), every other one never.
+    assert {key: len(issue_of[key].changelog) for key in kinds} == {
+        key: int(kind in (CHANGED, GONE)) for key, kind in kinds.items()
+    }
+    for key in (key for key, kind in kinds.items() if kind == GONE):
+        assert FLAG_LABEL in issue_of[key].labels
+        assert [MARKER in str(comment.body) for comment in issue_of[key].comments] == [True]
+    assert {t.key: t.jira_key for t in revised} == {t.key: issue_of[t.key].key for t in revised}  # write-back
+    assert sandbox_links(store) == planned_links([t for t in revised if not t.excluded])

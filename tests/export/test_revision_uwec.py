@@ -1,6 +1,6 @@
 """The UWEC spec exported, then revised as a director would (a field retyped, one removed, one added, one moved to
-another bundle, a bundle deleted, a bundle marked `d`, a view display added) with an issue edited in Jira in
-between, applied through a worker killed mid-apply, then applied again."""
+another bundle, a bundle deleted, a bundle marked `d`, a bundle renamed, a view display added) with an issue edited
+in Jira in between, applied through a worker killed mid-apply, then applied again."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.unit, pytest.mark.export]
 FAST = RetryPolicy(attempts=8, base_delay=0.001, max_delay=0.01)
 JOB, COLLEGE, PROFILE = "bundle.node.job.build", "bundle.node.college.build", "bundle.node.bio.build"
 HOURS, FACT, FACTS_VIEW = "bundle.node.hours.build", "bundle.node.fact.build", "view.facts.build"
+ANNOUNCEMENT = "bundle.node.announcement.build"
 
 
 class Crash(Exception):
@@ -82,6 +83,7 @@ async def test_a_revised_uwec_spec_updates_flags_and_creates_exactly_once(
     assert "+# Views: Build Facts view (4 displays)" in kinds[FACTS_VIEW].diff  # the display added
     assert any(line.startswith("+| Latest | latest |") for line in kinds[FACTS_VIEW].diff)
     assert any(line.startswith("-| Subtitle | field_subtitle |") for line in kinds[COLLEGE].diff)
+    assert kinds[ANNOUNCEMENT].kind == CHANGED and any("Site announcement" in line for line in kinds[ANNOUNCEMENT].diff)
     assert Move("field_athena_id", PROFILE, JOB) in plan.moves and len(plan.moves) == 1
     # Jira stores descriptions its own way; only the issue someone edited is a conflict.
     assert plan.counts()[CONFLICT] == 1 and plan.counts()[UNCHANGED] > 0
