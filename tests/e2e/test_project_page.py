@@ -172,9 +172,10 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     frame.get_by_role("button", name="New upload session").click()
     _flag(page, "Session started")
     assert frame.locator("[data-action='pick-files']").evaluate("el => el === document.activeElement")
-    # Keyboard: Enter on the focused "choose files" button opens the file chooser.
+    # Keyboard: Enter on the "choose files" button opens the file chooser (pressed on the button itself: on a
+    # loaded machine the panel may render again after the check above, and a key sent to the page then goes nowhere).
     with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Enter")
+        frame.locator("[data-action='pick-files']").press("Enter")
     chooser.value.set_files(sorted(str(p) for p in UWEC.glob("*.csv")))
     frame.get_by_text("Nothing blocks.").wait_for(timeout=WAIT_MS)
     assert frame.locator("select.dtg-kind").count() == 11
