@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from app.db.export_settings import StoredExportSettings
+from app.db.exports import ExportRepository
 from app.db.locks import exclusive
 from app.db.tasks import TaskAlreadyRunningError
 from app.jira.client import JiraClient
@@ -565,3 +567,36 @@ async def test_the_results_link_to_jiras_issue_search_for_the_sessions_issues(wo
     assert page.status_code == 200
     assert all(f">{t.jira_key}</a>" in page.text for t in world.tickets())
     assert page.text.count('<td><a href="/browse/') == 12 + 1  # the tickets and their area's epic
+
+
+@pytest.mark.anyio
+async def test_an_exports_database_waits_do_not_stall_other_work_on_its_event_loop(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker runs every async actor on one event loop: a generation there must keep going while an export waits
+    on its database (a slow write is made slower here)."""
+    world.add_tickets(synthetic_tickets(60))
+    task_id = world.start()
+    record_issues = ExportRepository.record_issues
+
+    def slow_record_issues(self: ExportRepository, **kwargs: Any) -> None:
+        time.sleep(0.3)  # a database under load
+        record_issues(self, **kwargs)
+
+    monkeypatch.setattr(ExportRepository, "record_issues", slow_record_issues)
+    gaps: list[float] = []
+
+    async def neighbour() -> None:  # what a generation does between its steps: give the loop back, often
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    ticking = asyncio.create_task(neighbour())
+    await export(world, task_id)
+    ticking.cancel()
+
+    assert export_results(world.services, world.tenant_id, world.session_id).state == "done"
+    assert len(gaps) > 20 and max(gaps) < 0.25  # a write on the loop would hold it for 0.3 s

@@ -199,6 +199,8 @@ def _stack(
     try:
         if front == "forge":
             wait_until(lambda: httpx.get(f"{app_url}/healthz", timeout=2).status_code == 200, 60, "the app")
+            # Installed again until it took: on a loaded machine the sandbox's call of the trigger may time out.
+            wait_until(lambda: _forge_tenant(services, sandbox_url) is not None, 60, "the Forge install", every=1)
             tenant = _forge_tenant(services, sandbox_url)
             assert tenant is not None and tenant.is_forge, "the app did not record the Forge installation"
         else:

@@ -31,9 +31,9 @@ class AttachmentStep:
                 await self.attach_files(ticket)
 
         for start in range(0, len(todo), CONCURRENCY * 2):
-            context.stop_if_cancelled()
+            await context.stop_if_cancelled()
             outcomes = await asyncio.gather(*map(attach, todo[start : start + CONCURRENCY * 2]), return_exceptions=True)
-            context.report("Adding attachments")
+            await context.report("Adding attachments")
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):
                     raise outcome
@@ -46,7 +46,7 @@ class AttachmentStep:
             if item["filename"] not in present:
                 await self.attach_one(issue_key, item)
                 context.count("attachments")
-        context.repo.mark_attachments_done(**context.scope, key=ticket.key)
+        await context.db(context.repo.mark_attachments_done, **context.scope, key=ticket.key)
         ticket.attachments_done = True
 
     async def attach_one(self, issue_key: str, item: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from app.db.exports import ExportRepository
 from app.db.models import Task, TicketRecord
 from app.errors import AppError
 from app.jira.client import JiraClient
+from app.offload import offload
 from app.pipeline.issue_requests import CreateTarget
 from app.pipeline.ports import ExportPorts
 from app.retries import Retrier
@@ -69,15 +70,19 @@ class ExportContext:
         """An idempotent call to Jira, retried by the policy."""
         return await self.retrier.call(functools.partial(call, *args, **kwargs), idempotent=True)
 
+    async def db(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A database call, in a thread: the export shares its worker's event loop with every generation there."""
+        return await offload(call, *args, **kwargs)
+
     def count(self, name: str, amount: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + amount
 
-    def stop_if_cancelled(self) -> None:
-        if self.services.tasks.cancel_requested(self.task_id):
-            self.report("Cancelled")
+    async def stop_if_cancelled(self) -> None:
+        if await self.db(self.services.tasks.cancel_requested, self.task_id):
+            await self.report("Cancelled")
             raise Cancelled
 
-    def report(self, step: str, **extra: Any) -> None:
+    async def report(self, step: str, **extra: Any) -> None:
         """Progress for the task's page: the phase named with its own count ("Creating issues 50 of 109"), and
         issues, attachments and links done out of a total fixed when the export started (`export_total`), so the
         bar never jumps back when a phase begins."""
@@ -104,7 +109,9 @@ class ExportContext:
         current = f"{step} {counted[step][0]} of {counted[step][1]}" if step in counted else step
         done = len(self.issues) + attachments_done + self.links_done
         total = len(self.tickets) + attachments_total + self.links_total
-        self.services.tasks.progress(self.task_id, done=done, total=total, current=current, detail=detail)
+        await self.db(
+            self.services.tasks.progress, self.task_id, done=done, total=total, current=current, detail=detail
+        )
 
 
 def export_total(tickets: Sequence[TicketRecord], links: int) -> int:

@@ -22,12 +22,12 @@ class EpicStep:
         assert context.target is not None
         if not context.target.fit.epics:
             return
-        context.epics.update(context.repo.epics(**context.scope))
+        context.epics.update(await context.db(context.repo.epics, **context.scope))
         pending = [context.tickets[key] for key in order if key not in context.issues]
         areas = {epic_key(epic_area(t)): epic_area(t) for t in pending}
         if not [key for key in areas if key not in context.epics]:
             return
-        context.report("Creating epics")
+        await context.report("Creating epics")
 
         def missing() -> list[str]:
             return [key for key in areas if key not in context.epics]
@@ -39,7 +39,7 @@ class EpicStep:
             requests = [
                 epic_request(areas[key], context.target, session_id=session_id, export_id=export_id) for key in todo
             ]
-            self.record(todo, await context.client.bulk_create(requests))
+            await self.record(todo, await context.client.bulk_create(requests))
 
         async def look() -> bool:
             # Search again while the index may trail a create made a moment ago, as for the tickets.
@@ -67,11 +67,11 @@ class EpicStep:
             key = (issue.properties.get(PROPERTY_KEY) or {}).get("ticketKey")
             if key in keys and key not in adopted:
                 adopted[key] = (issue.key, issue.id)
-        self.save(adopted)
+        await self.save(adopted)
 
-    def record(self, keys: list[str], result: BulkCreateResult) -> None:
+    async def record(self, keys: list[str], result: BulkCreateResult) -> None:
         created = {keys[index]: (i.key, i.id) for index, i in result.created_by_index(len(keys)).items()}
-        self.save(created)
+        await self.save(created)
         refused = [e for e in result.errors if 0 <= e.index < len(keys)]
         if refused:  # the project check passed, so this is Jira's configuration: no ticket could get its parent
             first = refused[0]
@@ -81,7 +81,7 @@ class EpicStep:
                 "on the app's configure page."
             )
 
-    def save(self, epics: dict[str, tuple[str, str]]) -> None:
+    async def save(self, epics: dict[str, tuple[str, str]]) -> None:
         context = self._context
-        context.repo.record_epics(**context.scope, epics=epics)
+        await context.db(context.repo.record_epics, **context.scope, epics=epics)
         context.epics.update(epics)

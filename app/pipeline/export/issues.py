@@ -47,9 +47,9 @@ class IssueStep:
         context = self._context
         pending = [key for key in order if key not in context.issues]
         for chunk in plan_chunks(pending, self._links, BULK_SIZE):
-            context.stop_if_cancelled()
+            await context.stop_if_cancelled()
             await self.create_chunk(chunk)
-            context.report("Creating issues")
+            await context.report("Creating issues")
 
     async def adopt_existing(self, keys: list[str] | None = None) -> None:
         """Record issues that already carry our property (from a run that crashed, or a lost answer)."""
@@ -63,7 +63,7 @@ class IssueStep:
             ticket_key = (issue.properties.get(PROPERTY_KEY) or {}).get("ticketKey")
             if ticket_key in context.tickets and ticket_key not in context.issues and ticket_key not in adopted:
                 adopted[ticket_key] = (issue.key, issue.id)
-        context.repo.record_issues(**context.scope, issues=adopted)
+        await context.db(context.repo.record_issues, **context.scope, issues=adopted)
         context.issues.update(adopted)
         context.count("existed", len(adopted))
 
@@ -76,13 +76,16 @@ class IssueStep:
         async def create() -> None:
             todo = missing()
             carried = {key: self.links_to_carry(key) for key in todo}
-            context.repo.mark_links(
-                **context.scope, links=[li.id for ls in carried.values() for li in ls], state="sent"
+            await context.db(
+                context.repo.mark_links,
+                **context.scope,
+                links=[li.id for ls in carried.values() for li in ls],
+                state="sent",
             )
             updates = [self.issue_update(context.tickets[key], carried[key]) for key in todo]
-            self.record(todo, await context.client.bulk_create(updates))
+            await self.record(todo, await context.client.bulk_create(updates))
             made = [link.id for key in todo if key in context.created_now for link in carried[key]]
-            context.repo.mark_links(**context.scope, links=made, state="done")
+            await context.db(context.repo.mark_links, **context.scope, links=made, state="done")
             context.count("links_in_create", len(made))
 
         async def look() -> bool:
@@ -103,7 +106,7 @@ class IssueStep:
             await context.retrier.sleep(wait)
             await self.adopt_existing(missing)
 
-    def record(self, keys: list[str], result: BulkCreateResult) -> None:
+    async def record(self, keys: list[str], result: BulkCreateResult) -> None:
         context = self._context
         created = {keys[index]: (i.key, i.id) for index, i in result.created_by_index(len(keys)).items()}
         refused = {
@@ -111,8 +114,8 @@ class IssueStep:
             for e in result.errors
             if 0 <= e.index < len(keys)
         }
-        context.repo.record_issues(**context.scope, issues=created)
-        context.repo.record_errors(**context.scope, errors=refused)
+        await context.db(context.repo.record_issues, **context.scope, issues=created)
+        await context.db(context.repo.record_errors, **context.scope, errors=refused)
         context.issues.update(created)
         context.created_now.update(created)
         context.errors.update(refused)

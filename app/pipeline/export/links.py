@@ -45,11 +45,11 @@ class LinkStep:
 
     async def execute(self) -> None:
         context = self._context
-        states = context.repo.link_states(**context.scope)
+        states = await context.db(context.repo.link_states, **context.scope)
         done = {link for link in self._links if states.get(link.id) == "done"}
         sent = [link for link in self._links if states.get(link.id) == "sent"]
         confirmed = await self.confirm(sent) if sent else set()
-        context.repo.mark_links(**context.scope, links=[link.id for link in confirmed], state="done")
+        await context.db(context.repo.mark_links, **context.scope, links=[link.id for link in confirmed], state="done")
         done |= confirmed
         self.done = context.links_done = len(done)
         todo = [link for link in self._links if link not in done]
@@ -60,16 +60,16 @@ class LinkStep:
                 return await self.create(link)
 
         for start in range(0, len(todo), BATCH):
-            context.stop_if_cancelled()
+            await context.stop_if_cancelled()
             batch = todo[start : start + BATCH]
-            context.repo.mark_links(**context.scope, links=[link.id for link in batch], state="sent")
+            await context.db(context.repo.mark_links, **context.scope, links=[link.id for link in batch], state="sent")
             outcomes = await asyncio.gather(*map(create, batch), return_exceptions=True)
             made = [link for link, outcome in zip(batch, outcomes, strict=True) if outcome is True]
-            context.repo.mark_links(**context.scope, links=[link.id for link in made], state="done")
+            await context.db(context.repo.mark_links, **context.scope, links=[link.id for link in made], state="done")
             self.created += len(made)
             self.done += len(made)
             context.links_done = self.done
-            context.report("Linking issues")
+            await context.report("Linking issues")
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):
                     raise outcome

@@ -53,19 +53,21 @@ class RevisionStep:
 
     async def prepare(self) -> RevisionPlan:
         context = self._context
-        upload = context.services.sessions.get(context.scope["session_id"], tenant_id=context.scope["tenant_id"])
+        upload = await context.db(
+            context.services.sessions.get, context.scope["session_id"], tenant_id=context.scope["tenant_id"]
+        )
         conditions: dict[str, Any] = {"sessionId": [str(s) for s in lineage_ids(upload)]}
         found = await context.read(context.client.search_by_property, PROPERTY_KEY, conditions, fields=FIELDS)
         self.view = jira_view(found)
-        self.previous = previous_tickets(context.services, upload)
+        self.previous = await context.db(previous_tickets, context.services, upload)
         written_back = {
             key: (issue.issue_key, issue.issue_id)
             for key, issue in self.view.issues.items()
             if key in context.tickets and key not in context.issues
         }
-        context.repo.record_issues(**context.scope, issues=written_back)
+        await context.db(context.repo.record_issues, **context.scope, issues=written_back)
         context.issues.update(written_back)
-        context.repo.record_epics(**context.scope, epics=self.view.epics())
+        await context.db(context.repo.record_epics, **context.scope, epics=self.view.epics())
         self.plan = plan_from(self.previous, list(context.tickets.values()), self.view)
         context.counts["existed"] = len(context.issues)
         return self.plan
@@ -78,7 +80,7 @@ class RevisionStep:
         for change in self.plan.changes:
             if change.kind in (NEW, UNCHANGED) or (change.kind == GONE and change.flagged):
                 continue  # nothing to write (a new ticket is the create step's)
-            context.stop_if_cancelled()
+            await context.stop_if_cancelled()
             if change.kind == CHANGED or (change.kind == CONFLICT and self.choice(change.ticket_key) == OVERWRITE):
                 await self.update(context.tickets[change.ticket_key])
                 context.count("updated")
@@ -92,7 +94,7 @@ class RevisionStep:
                     context.client.edit_issue, change.issue_key, update={"labels": [{"add": FLAG_LABEL}]}
                 )
                 context.count("flagged")
-            context.report("Updating issues", **self.progress())
+            await context.report("Updating issues", **self.progress())
 
     def progress(self) -> dict[str, int]:
         counts = self._context.counts
@@ -153,7 +155,7 @@ class RevisionStep:
                     present[(ref.type_name, ref.inward_issue_key, issue.issue_key)] = ref.id
         wanted = {self._sides(link, types) for link in planned if self._known(link)}
         done = [link.id for link in planned if self._known(link) and _in(self._sides(link, types), present)]
-        context.repo.mark_links(**context.scope, links=done, state="done")
+        await context.db(context.repo.mark_links, **context.scope, links=done, state="done")
         old_keys = {t.key: t.jira_key for t in self.previous if t.jira_key is not None}
         dropped = {
             sides

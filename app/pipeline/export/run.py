@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraBadRequestError, JiraError, JiraNotFoundError
 from app.jira.models import CreateMetaField, CreateMetaIssueType, LinkType
 from app.jira.pacing import TenantPacer
+from app.offload import offload
 from app.pipeline.configuration import effective_default_labels
 from app.pipeline.export.attachments import AttachmentStep
 from app.pipeline.export.context import Cancelled, ExportConfigurationError, ExportContext, export_total
@@ -106,47 +108,75 @@ async def run_export(
             resumable. RetryLater also when a Forge site's token ran out within the hour: the run waits for the
             next one.
     """
-    task = services.tasks.find(task_id)
+    task = await offload(services.tasks.find, task_id)
     if task is None or task.state not in ACTIVE_TASK_STATES or task.session_id is None or task.tenant_id is None:
         return
-    with exclusive(services.engine, f"dtg-export:{task.session_id}") as held:
+    # The lock's connection is taken and given back in threads too: nothing of the run waits on the event loop.
+    lock = contextlib.ExitStack()
+    try:
+        held = await offload(lock.enter_context, exclusive(services.engine, f"dtg-export:{task.session_id}"))
         if not held:
             # A duplicate delivery (or a stale re-queue racing a live run): the holder owns the task and finishes
             # it; if the holder dies, its lock goes with it and starting the export again re-queues the task.
             log.info("export task %s is running in another worker; this delivery steps aside", task_id)
             return
-        try:
-            await _execute(_prepare(services, task, http or services.http, sleep, policy))
-        except Cancelled:
-            services.tasks.finish(task_id, "Cancelled; export again to continue where it stopped.", state="cancelled")
-        except ForgeTokenExpiredError as exc:
-            if not _may_wait_for_token(exc, clock()):
-                services.tasks.finish(task_id, _NO_NEW_TOKEN + exc.message, state="failed")
-                raise
-            # Forge's hourly trigger brings a token valid for two more hours: the run resumes after it.
-            current = services.tasks.find(task_id)
-            services.tasks.progress(
-                task_id,
-                done=current.done if current else task.done,
-                total=current.total if current else task.total,
-                current=WAITING_FOR_TOKEN,
-                detail={**(current.detail if current else {}), "last_error": exc.message},
-            )
-            raise RetryLater(TOKEN_RETRY_SECONDS) from exc
-        except PERMANENT_ERRORS as exc:
-            message = exc.message
-            status = exc.status if isinstance(exc, JiraError) else None
-            if uninstalled_if_gone(services.forge_installations, task.tenant_id, jira_status=status, now=clock()):
-                message = SITE_GONE
-            services.tasks.finish(task_id, message, state="failed")
+        await _run_holding_the_lock(services, task, http, sleep, policy, clock)
+    finally:
+        await offload(lock.close)
+
+
+async def _run_holding_the_lock(
+    services: ExportPorts,
+    task: Task,
+    http: httpx.AsyncClient | None,
+    sleep: Sleep,
+    policy: RetryPolicy,
+    clock: Callable[[], float],
+) -> None:
+    task_id = task.id
+    assert task_id is not None and task.tenant_id is not None
+    try:
+        context = await offload(_prepare, services, task, http or services.http, sleep, policy)
+        await _execute(context)
+    except Cancelled:
+        await offload(
+            services.tasks.finish, task_id, "Cancelled; export again to continue where it stopped.", state="cancelled"
+        )
+    except ForgeTokenExpiredError as exc:
+        if not _may_wait_for_token(exc, clock()):
+            await offload(services.tasks.finish, task_id, _NO_NEW_TOKEN + exc.message, state="failed")
             raise
-        except (JiraError, RetryLater) as exc:
-            current = services.tasks.find(task_id)
-            detail = {**(current.detail if current else {}), "last_error": str(exc)}
-            services.tasks.progress(
-                task_id, done=task.done, total=task.total, current="Waiting to retry", detail=detail
-            )
-            raise
+        # Forge's hourly trigger brings a token valid for two more hours: the run resumes after it.
+        current = await offload(services.tasks.find, task_id)
+        await offload(
+            services.tasks.progress,
+            task_id,
+            done=current.done if current else task.done,
+            total=current.total if current else task.total,
+            current=WAITING_FOR_TOKEN,
+            detail={**(current.detail if current else {}), "last_error": exc.message},
+        )
+        raise RetryLater(TOKEN_RETRY_SECONDS) from exc
+    except PERMANENT_ERRORS as exc:
+        message = exc.message
+        status = exc.status if isinstance(exc, JiraError) else None
+        gone = await offload(
+            uninstalled_if_gone, services.forge_installations, task.tenant_id, jira_status=status, now=clock()
+        )
+        await offload(services.tasks.finish, task_id, SITE_GONE if gone else message, state="failed")
+        raise
+    except (JiraError, RetryLater) as exc:
+        current = await offload(services.tasks.find, task_id)
+        detail = {**(current.detail if current else {}), "last_error": str(exc)}
+        await offload(
+            services.tasks.progress,
+            task_id,
+            done=task.done,
+            total=task.total,
+            current="Waiting to retry",
+            detail=detail,
+        )
+        raise
 
 
 def _prepare(
@@ -179,16 +209,18 @@ def _prepare(
 
 
 async def _execute(context: ExportContext) -> None:
-    upload = context.services.sessions.get(context.scope["session_id"], tenant_id=context.scope["tenant_id"])
-    records = context.repo.tickets(**context.scope)
+    upload = await context.db(
+        context.services.sessions.get, context.scope["session_id"], tenant_id=context.scope["tenant_id"]
+    )
+    records = await context.db(context.repo.tickets, **context.scope)
     context.tickets = {t.key: t for t in records}
     context.issues = {t.key: (t.jira_key, t.jira_id or "") for t in records if t.jira_key}
     context.counts["existed"] = len(context.issues)
     plan = plan_export(records)
     context.links_total = len(plan.links)
-    context.report("Checking the Jira project")
+    await context.report("Checking the Jira project")
     await context.read(context.client.project, context.project_key)
-    settings = context.services.export_settings.get(context.scope["tenant_id"])
+    settings = await context.db(context.services.export_settings.get, context.scope["tenant_id"])
     fit = await check_project_fit(_RetriedReads(context), context.project_key, settings)
     first_blocking = next((check for check in fit.checks if check.blocking), None)
     if first_blocking is not None:
@@ -198,7 +230,7 @@ async def _execute(context: ExportContext) -> None:
     blocks, relates = fit.link_types["blocks"], fit.link_types["relates"]
     # Creates may carry `update.issuelinks` when the create screen has the Linked issues field.
     links_on_create = any(f.field_id == "issuelinks" for f in fit.screens[fit.ticket_type.id])
-    context.repo.clear_errors(**context.scope)
+    await context.db(context.repo.clear_errors, **context.scope)
     issues = IssueStep(context, plan.links, blocks if links_on_create else None)
     revision = RevisionStep(context, upload.revision) if upload.revision is not None else None
     if revision is not None:  # the lineage's issues first: written back, updated, flagged
@@ -206,16 +238,16 @@ async def _execute(context: ExportContext) -> None:
         await revision.apply()
     await issues.adopt_existing()
     await EpicStep(context).execute(plan.order)
-    context.stop_if_cancelled()
+    await context.stop_if_cancelled()
     await issues.execute(plan.order)
-    context.stop_if_cancelled()
+    await context.stop_if_cancelled()
     await AttachmentStep(context).execute()
     types = {"blocks": blocks, "relates": relates}
     if revision is not None:
         await revision.match_links(plan.links, types)
     links = LinkStep(context, plan.links, types)
     await links.execute()
-    _finish(context, plan, links, revision)
+    await _finish(context, plan, links, revision)
 
 
 class _RetriedReads:
@@ -234,7 +266,7 @@ class _RetriedReads:
         return await self._context.read(self._context.client.issue_link_types)
 
 
-def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep, revision: RevisionStep | None) -> None:
+async def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep, revision: RevisionStep | None) -> None:
     summary: dict[str, Any] = {
         "created": len(context.created_now),
         "already_existed": context.counts["existed"],
@@ -253,9 +285,9 @@ def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep, revision:
     }
     if revision is not None:
         summary["revision"] = revision.summary()
-    context.report("Done", summary=summary)
+    await context.report("Done", summary=summary)
     failed = len(context.errors) + len(links.failures)
     message = f"{len(context.issues)} of {len(context.tickets)} tickets are in Jira" + (
         f"; {failed} need attention." if failed else "."
     )
-    context.services.tasks.finish(context.task_id, message)
+    await context.db(context.services.tasks.finish, context.task_id, message)
