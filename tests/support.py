@@ -204,7 +204,7 @@ def start_stack(
     the caller installs the Forge app with POST /_sandbox/forge/install), logging into `log_dir`."""
     app = start_process([*DTG, "serve", "--port", str(app_port)], env, log_dir / "app.log")
     sandbox_args = ["sandbox", "--port", str(sandbox_port), "--app-url", env["DTG_BASE_URL"]]
-    sandbox_args += ["--install"] if connect_install else []
+    sandbox_args += ["--install"] if connect_install else ["--no-install"]  # the default installs Connect
     sandbox = start_process([*DTG, *sandbox_args, *sandbox_options], env, log_dir / "sandbox.log")
     return [app, sandbox]
 
