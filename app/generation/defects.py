@@ -154,6 +154,7 @@ _WIDGET_TYPES: dict[str, tuple[frozenset[str], str]] = {
     "datetime_default": (frozenset({"datetime"}), "Date fields"),
     "daterange_default": (frozenset({"daterange"}), "Date range fields"),
     "email_default": (frozenset({"email"}), "Email fields"),
+    "text_textarea_with_summary": (frozenset({"text_with_summary"}), "Text (formatted, long, with summary) fields"),
 }
 # Field types of Drupal core (and paragraphs): a contrib type (Webform) may bring its own widget of the same label.
 _CORE_TYPES = _CHOICES | {
