@@ -33,6 +33,7 @@ from app.pipeline.generation import run_generation, start_generation, writer_for
 from app.pipeline.intake import IncomingFile, add_files, open_session
 from app.pipeline.issue_requests import EPIC_KEY_PREFIX, epic_area, epic_key
 from app.pipeline.ports import SYSTEM, Scope
+from app.retries import RetryPolicy
 from app.sandbox import SandboxConfig, create_sandbox_app
 from app.sandbox.models import Installation as SandboxInstallation
 from app.sandbox.runtime import SandboxRuntime
@@ -41,6 +42,18 @@ from tests.support import UWEC, RecordingQueue, make_settings, remember_secret
 
 SANDBOX_URL = "http://jira.test"
 APP_URL = "http://app.test"
+
+
+# Retries as the product does them, without the waits.
+FAST = RetryPolicy(attempts=8, base_delay=0.001, max_delay=0.01)
+
+
+async def no_sleep(seconds: float) -> None:
+    return None
+
+
+class Crash(Exception):
+    """The worker died."""
 
 
 @dataclass

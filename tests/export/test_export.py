@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,29 +24,18 @@ from app.retries import RetryPolicy
 from app.sandbox.config import FaultConfig
 from app.sandbox.models import USERS
 from tests.export.helpers import (
+    FAST,
     SANDBOX_URL,
+    Crash,
     World,
     assert_exported_exactly,
     jira_epics,
     jira_issues_by_ticket,
+    no_sleep,
     synthetic_tickets,
 )
 
 pytestmark = [pytest.mark.unit, pytest.mark.export]
-
-FAST = RetryPolicy(attempts=8, base_delay=0.001, max_delay=0.01)
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    world = World(tmp_path)
-    await world.install()
-    yield world
-    await world.aclose()
-
-
-async def no_sleep(seconds: float) -> None:
-    return None
 
 
 async def export(world: World, task_id: int, **kwargs: Any) -> None:
@@ -161,10 +149,6 @@ async def test_cancel_between_chunks_then_resume(world: World, monkeypatch: pyte
     monkeypatch.setattr(JiraClient, "bulk_create", original)
     await export(world, world.start())
     assert_exported_exactly(world.runtime.store, world.tickets(), epics=False)
-
-
-class Crash(Exception):
-    pass
 
 
 @pytest.mark.anyio

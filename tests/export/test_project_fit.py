@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -26,14 +24,6 @@ pytestmark = [pytest.mark.unit, pytest.mark.export]
 
 DEFAULTS = StoredExportSettings()
 MAPPED = StoredExportSettings(field_defaults={"customfield_10050": "Web", "customfield_10051": "UWEC-2026"})
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    world = World(tmp_path)
-    await world.install()
-    yield world
-    await world.aclose()
 
 
 @pytest.mark.anyio

@@ -17,23 +17,21 @@ from app.pipeline.export import run_export, start_export
 from app.pipeline.ports import SYSTEM, Scope
 from app.pipeline.revision_plan import CHANGED, CONFLICT, FLAG_LABEL, GONE, NEW, OVERWRITE, UNCHANGED
 from app.pipeline.revisions import choose, revision_plan, start_revision
-from app.retries import RetryPolicy
 from app.sandbox.models import DEVELOPER_USER, user_actor
 from app.sandbox.rest.issues import apply_edit
 from app.sandbox.store import SandboxStore
-from tests.export.helpers import World, adf, jira_epics, jira_issues_by_ticket, synthetic_tickets
+from tests.export.helpers import (
+    FAST,
+    Crash,
+    World,
+    adf,
+    jira_epics,
+    jira_issues_by_ticket,
+    no_sleep,
+    synthetic_tickets,
+)
 
 pytestmark = [pytest.mark.unit, pytest.mark.export]
-
-FAST = RetryPolicy(attempts=8, base_delay=0.001, max_delay=0.01)
-
-
-class Crash(Exception):
-    """The worker died."""
-
-
-async def no_sleep(seconds: float) -> None:
-    return None
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ in Jira in between, applied through a worker killed mid-apply, then applied agai
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,34 +15,16 @@ from app.pipeline.intake import open_session
 from app.pipeline.ports import SYSTEM, Scope
 from app.pipeline.revision_plan import CHANGED, CONFLICT, FLAG_LABEL, GONE, OVERWRITE, UNCHANGED, Move
 from app.pipeline.revisions import choose, revision_plan, start_revision
-from app.retries import RetryPolicy
 from app.sandbox.models import DEVELOPER_USER, user_actor
 from app.sandbox.rest.issues import apply_edit
-from tests.export.helpers import World, draft_tickets, jira_issues_by_ticket, revised_uwec
+from tests.export.helpers import FAST, Crash, World, draft_tickets, jira_issues_by_ticket, no_sleep, revised_uwec
 from tests.support import UWEC
 
 pytestmark = [pytest.mark.unit, pytest.mark.export]
 
-FAST = RetryPolicy(attempts=8, base_delay=0.001, max_delay=0.01)
 JOB, COLLEGE, PROFILE = "bundle.node.job.build", "bundle.node.college.build", "bundle.node.bio.build"
 HOURS, FACT, FACTS_VIEW = "bundle.node.hours.build", "bundle.node.fact.build", "view.facts.build"
 ANNOUNCEMENT = "bundle.node.announcement.build"
-
-
-class Crash(Exception):
-    """The worker died."""
-
-
-async def no_sleep(seconds: float) -> None:
-    return None
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    world = World(tmp_path)
-    await world.install()
-    yield world
-    await world.aclose()
 
 
 async def run(world: World, session_id: int) -> dict[str, Any]:

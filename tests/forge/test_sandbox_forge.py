@@ -18,15 +18,13 @@ from app.jira.auth import ForgeTokenExpiredError
 from app.jira.errors import JiraAuthError
 from app.pipeline.export import export_results, run_export, start_export
 from app.pipeline.export.run import TOKEN_RETRY_SECONDS, TOKEN_WAIT_SECONDS, WAITING_FOR_TOKEN
-from app.retries import RetryLater, RetryPolicy
+from app.retries import RetryLater
 from app.sandbox.forge.signing import ForgeSigner
-from tests.export.helpers import assert_exported_exactly, synthetic_tickets
+from tests.export.helpers import FAST, assert_exported_exactly, synthetic_tickets
 from tests.forge.conftest import SANDBOX_APP_ID as APP_ID
 from tests.forge.conftest import ForgeWorld
 
 pytestmark = [pytest.mark.integration, pytest.mark.forge, pytest.mark.anyio]
-
-FAST = RetryPolicy(attempts=8, base_delay=0.001, max_delay=0.01)
 
 
 async def test_the_sandbox_installs_the_forge_app_and_the_export_runs_with_bearer_tokens(world: ForgeWorld) -> None:
