@@ -32,7 +32,8 @@ def installation_summary(installation: Installation) -> dict[str, Any]:
     }
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
+    """A control endpoint's body, which must be a JSON object."""
     try:
         body = await request.json()
     except ValueError as exc:
@@ -45,7 +46,7 @@ async def _json_object(request: Request) -> dict[str, Any]:
 async def install(request: Request) -> Response:
     """`POST /_sandbox/install {"descriptorUrl": …}`: install or reinstall an app."""
     runtime = runtime_of(request)
-    body = await _json_object(request)
+    body = await json_object(request)
     descriptor_url = body.get("descriptorUrl") or runtime.config.descriptor_url
     installation = await runtime.installer.install_app(str(descriptor_url))
     return JSONResponse(installation_summary(installation))
@@ -53,7 +54,7 @@ async def install(request: Request) -> Response:
 
 async def uninstall(request: Request) -> Response:
     """`POST /_sandbox/uninstall {"appKey": …}`."""
-    body = await _json_object(request)
+    body = await json_object(request)
     installation = await runtime_of(request).installer.uninstall_app(str(body.get("appKey")))
     return JSONResponse(installation_summary(installation))
 
@@ -72,7 +73,7 @@ async def context_token_endpoint(request: Request) -> Response:
     if origin is not None and origin != origin_of(runtime.config.public_url):
         # Only the sandbox's own pages may ask; an app iframe must go through postMessage like in Jira.
         return JSONResponse({"error": "cross-origin request refused"}, status_code=403)
-    body = await _json_object(request)
+    body = await json_object(request)
     installation = runtime.store.installations.get(str(body.get("appKey")))
     if installation is None or not installation.enabled:
         raise NotInstalledError(f"{body.get('appKey')} is not installed and enabled")
@@ -89,7 +90,7 @@ async def faults(request: Request) -> Response:
     injector = runtime_of(request).faults
     if request.method == "POST":
         try:
-            injector.configure(await _json_object(request))
+            injector.configure(await json_object(request))
         except ValueError as exc:
             raise SandboxError(str(exc)) from exc
     return JSONResponse(asdict(injector.config))
@@ -114,7 +115,7 @@ async def edit_issue_as_person(request: Request) -> Response:
     issue = runtime.store.issue(request.path_params["key"])
     if issue is None:
         raise NoSuchIssueError(f"no issue {request.path_params['key']}")
-    body = await _json_object(request)
+    body = await json_object(request)
     edit = {name: body[name] for name in ("fields", "update") if name in body}
     try:
         await apply_edit(runtime, issue, edit, user_actor(user_for_role(body.get("as"))))

@@ -21,7 +21,8 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from app.sandbox.errors import CrossOriginError, NotInstalledError, RemoteUnavailableError, SandboxError
+from app.sandbox.control import json_object
+from app.sandbox.errors import CrossOriginError, NotInstalledError, RemoteUnavailableError
 from app.sandbox.forge.site import SandboxForge
 from app.sandbox.frames import origin_of
 from app.sandbox.models import Issue, Project, SandboxUser, user_for_role
@@ -107,12 +108,7 @@ async def _call(request: Request) -> tuple[SandboxRuntime, dict[str, Any], Sandb
         raise CrossOriginError("cross-origin request refused")
     if runtime.forge.installation is None:
         raise NotInstalledError("the Forge app is not installed")
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise SandboxError("the body must be JSON") from exc
-    if not isinstance(body, dict):
-        raise SandboxError("the body must be a JSON object")
+    body = await json_object(request)
     return runtime, body, user_for_role(body.get("as"))
 
 
