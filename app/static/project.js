@@ -376,7 +376,7 @@
       resultsShown = -1;
       await follow(started.taskId, flag);
     },
-    download: function () { return DTGHost.download("/api/sessions/" + state.session + "/export/spec.zip"); },
+    download: function () { return dtg.download("/api/sessions/" + state.session + "/export/spec.zip"); },
     revise: async function () {
       const revision = await DTGHost.fetchJson("/api/sessions/" + state.session + "/revise", { method: "POST", body: {} });
       notify("success", "Revision started", "Upload the revised CSV files or workbook; the plan shows before anything is written.");
