@@ -130,6 +130,49 @@ def _path(kind: str, sessions: list[int], n: int) -> str:
     }[kind]
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _backends(database: str) -> list[int]:
+    """The PostgreSQL backends serving the load test's database (the app's pool)."""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        rows = admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)).fetchall()
+    return [pid for (pid,) in rows]
+
+
+class CpuMeter:
+    """CPU seconds spent during a run by the app server, by this load generator and by the database's backends."""
+
+    def __init__(self, server: int, database: str) -> None:
+        self.server, self.database = server, database
+
+    def snapshot(self) -> dict[str, float]:
+        backends = {pid: _cpu_seconds(pid) for pid in _backends(self.database)}
+        return {
+            "server": _cpu_seconds(self.server),
+            "generator": time.process_time(),
+            **{f"pg{pid}": cpu for pid, cpu in backends.items()},
+        }
+
+    @staticmethod
+    def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        database = sum(cpu - before.get(name, 0.0) for name, cpu in after.items() if name.startswith("pg"))
+        return {
+            "server": after["server"] - before["server"],
+            "generator": after["generator"] - before["generator"],
+            "database": database,
+        }
+
+
 async def _hammer(app: str, sites: list[Site], seconds: float, concurrency: int, limit: int) -> dict:
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
@@ -205,6 +248,11 @@ def _report(result: dict, concurrency: int) -> tuple[float, float, bool]:
         f"{total} requests in {result['elapsed']:.1f} s from {SITES} tenants, concurrency {concurrency}: "
         f"{total / result['elapsed']:.0f} req/s"
     )
+    if "cpu" in result:
+        print(
+            "CPU ms per request: "
+            + ", ".join(f"{name} {seconds * 1000 / total:.2f}" for name, seconds in result["cpu"].items())
+        )
     print(f"{'kind':10} {'count':>7} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for kind, values in sorted(result["latencies"].items()):
         p50, p99 = _pct(values, 50), _pct(values, 99)
@@ -281,10 +329,12 @@ def main() -> int:
                 sites.append(_site(client, app, sandbox))
         # A short warm-up, then the measured runs.
         asyncio.run(_hammer(app, sites, 2.0, args.concurrency, 500))
-        runs = [
-            asyncio.run(_hammer(app, sites, args.seconds, args.concurrency, args.max_requests))
-            for _ in range(args.runs)
-        ]
+        meter = CpuMeter(processes[0].pid, database)
+        runs = []
+        for _ in range(args.runs):
+            before = meter.snapshot()
+            runs.append(asyncio.run(_hammer(app, sites, args.seconds, args.concurrency, args.max_requests)))
+            runs[-1]["cpu"] = meter.spent(before, meter.snapshot())
         auth = asyncio.run(_auth_costs(env, sites))
     finally:
         router.should_exit = True
