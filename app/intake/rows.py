@@ -86,7 +86,7 @@ class Row:
         """Header -> raw cell text, verbatim (missing trailing cells are empty)."""
         cells, names = self.record.cells, self.sheet.names
         if len(cells) >= len(names):
-            return dict(zip(names, cells))  # zip stops at the header: cells past it are no column's
+            return dict(zip(names, cells, strict=False))  # cells past the header are no column's
         return {name: cells[i] if i < len(cells) else "" for i, name in enumerate(names)}
 
     def raw(self, role: str) -> str:
@@ -159,7 +159,7 @@ class _Columns:
     def any_filled(self, indexes: Iterable[int], count: int) -> list[bool]:
         """Per record: whether any of these columns has a value."""
         columns = [self.cleaned[i] for i in indexes]
-        return [any(values) for values in zip(*columns)] if columns else [False] * count
+        return [any(values) for values in zip(*columns, strict=True)] if columns else [False] * count
 
     def suspect(self, sheet: Sheet, count: int) -> list[bool]:
         """Per record: whether a checked cell may need a finding (blank, a spreadsheet error, a number where a name
@@ -173,7 +173,7 @@ class _Columns:
                 suspects |= {value for value in set(raw) if NUMBER.fullmatch(value)}
             if suspects:
                 flags.append([value in suspects for value in cleaned])
-        return [any(values) for values in zip(*flags)] if flags else [False] * count
+        return [any(values) for values in zip(*flags, strict=True)] if flags else [False] * count
 
 
 def _without_errors(column: list[str]) -> list[str]:
@@ -198,7 +198,7 @@ def rows(sheet: Sheet, findings: Findings, mapping: StatusMapping) -> Iterator[R
     filled = columns.any_filled(sorted(counts), len(records))
     suspect = columns.suspect(sheet, len(records))
     # Each record's cleaned cells, in step with the records (a header has at least one column).
-    values = zip(*columns.cleaned)
+    values = zip(*columns.cleaned, strict=True)
     for record, cleaned, status, has_content, check in zip(records, values, statuses, filled, suspect, strict=True):
         cells = record.cells
         if not has_content:
@@ -287,13 +287,13 @@ def _check_cells(row: Row, suspect: bool) -> None:
                 column.role,
             )
     name = row.get("machine_name")
-    if name and not _base_field(row, "machine_name"):
+    if name:
         problem = (
             "is a placeholder, which only base fields such as the title may use"
             if name == "-"
             else (machine_name_problem(name, row.sheet.kind))
         )
-        if problem:
+        if problem and not _base_field(row, "machine_name"):
             row.flag(
                 Code.INVALID_MACHINE_NAME,
                 Severity.WARNING,
