@@ -11,7 +11,7 @@ from itertools import zip_longest
 from app.intake.cell_errors import cell_address
 from app.intake.columns import Column, kind_columns
 from app.intake.findings import Code, Findings, Severity
-from app.intake.model import Action, SourceRef, SpecKind
+from app.intake.model import Action, RowCells, SourceRef, SpecKind
 from app.intake.names import is_error_literal, machine_name_problem, machine_name_rule, to_machine_name
 from app.intake.reading import Record, Table
 from app.intake.status import StatusMapping
@@ -56,6 +56,11 @@ class Sheet:
         return tuple(self.roles.items())
 
     @cached_property
+    def header_index(self) -> dict[str, int]:
+        """Header text -> column, for the rows' `RowCells` (a repeated name: its last column)."""
+        return {name: i for i, name in enumerate(self.names)}
+
+    @cached_property
     def checked_columns(self) -> tuple[tuple[Column, int], ...]:
         """The mapped columns whose cells every row checks (computed lookups are only hints)."""
         return tuple((c, self.roles[c.role]) for c in self.columns() if c.role in self.roles and not c.lookup)
@@ -82,12 +87,9 @@ class Row:
         self._values = {role: values[i] for role, i in sheet.role_items}
 
     @property
-    def cells(self) -> dict[str, str]:
+    def cells(self) -> RowCells:
         """Header -> raw cell text, verbatim (missing trailing cells are empty)."""
-        cells, names = self.record.cells, self.sheet.names
-        if len(cells) >= len(names):
-            return dict(zip(names, cells, strict=False))  # cells past the header are no column's
-        return {name: cells[i] if i < len(cells) else "" for i, name in enumerate(names)}
+        return RowCells(self.sheet.header_index, self.record.cells)
 
     def raw(self, role: str) -> str:
         index = self.sheet.roles.get(role)
