@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -70,35 +70,45 @@ class DependencyGraph:
     def bundle_graph(self) -> nx.DiGraph[str]:
         """The graph with every field instance folded into its bundle, so entity references become bundle edges.
 
-        Folded once per graph (the cycle report, the JSON and the cycle list all need it); do not modify it.
+        Folded once per graph, when asked for (the cycle search folds only the edges that can close a cycle); do not
+        modify it.
         """
         if self._folded is None:
-            self._folded = self._fold()
+            owner = self._owners()
+            graph: nx.DiGraph[str] = nx.DiGraph()
+            graph.add_nodes_from((n, d) for n, d in self.digraph.nodes(data=True) if n not in owner)
+            graph.add_edges_from((a, b, data) for (a, b), data in _merged(self._folded_pairs(owner)).items())
+            self._folded = graph
         return self._folded
 
-    def _fold(self) -> nx.DiGraph[str]:
-        # The adjacency dicts are read directly: the edge views cost a Python call per edge on a 100,000-row spec.
-        adjacency = list(self.digraph.adjacency())
-        owner = {
+    def _owners(self) -> dict[str, str]:
+        """Field instance node -> its bundle's node."""
+        return {
             node: dependency
-            for node, successors in adjacency
+            for node, successors in self.digraph.adjacency()
             for dependency, data in successors.items()
             if data["relation"] == "field_of"
         }
-        edges: dict[tuple[str, str], dict[str, Any]] = {}
-        for a, successors in adjacency:
+
+    def _folded_pairs(self, owner: dict[str, str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Each edge with its ends folded into their owners (a field's own edge to its bundle dropped), in the
+        digraph's edge order. The adjacency dicts are read directly: the edge views cost a Python call per edge."""
+        for a, successors in self.digraph.adjacency():
             for b, data in successors.items():
                 a_owner, b_owner = owner.get(a, a), owner.get(b, b)
-                if a_owner == b_owner and data["relation"] == "field_of":
-                    continue
-                folded = edges.get((a_owner, b_owner))
-                if folded is None:
-                    edges[a_owner, b_owner] = {"relation": data["relation"], "sources": list(data["sources"])}
-                else:
-                    folded["sources"].extend(s for s in data["sources"] if s not in folded["sources"])
+                if a_owner != b_owner or data["relation"] != "field_of":
+                    yield a_owner, b_owner, data
+
+    def _cyclic_part(self) -> nx.DiGraph[str]:
+        """The bundle graph's edges that can lie on a cycle: from a node with an edge in to a node with an edge out.
+        Every edge of a cycle is one, so its cyclic components are the bundle graph's, without the tens of thousands
+        of leaves (displays, effects, states) a big spec has."""
+        owner = self._owners()
+        pairs = [(a, b) for a, b, _ in self._folded_pairs(owner)]
+        targets, sources = {b for _, b in pairs}, {a for a, _ in pairs}
+        kept = (edge for edge in self._folded_pairs(owner) if edge[0] in targets and edge[1] in sources)
         graph: nx.DiGraph[str] = nx.DiGraph()
-        graph.add_nodes_from((n, d) for n, d in self.digraph.nodes(data=True) if n not in owner)
-        graph.add_edges_from((a, b, data) for (a, b), data in edges.items())
+        graph.add_edges_from((a, b, data) for (a, b), data in _merged(kept).items())
         return graph
 
     def strongly_connected_components(self, graph: nx.DiGraph[str] | None = None) -> list[tuple[str, ...]]:
@@ -115,7 +125,7 @@ class DependencyGraph:
         """One cycle per cyclic component, with the rows behind each edge; the bundle graph's are found once."""
         if graph is None:
             if self._cycles is None:
-                self._cycles = self.cycles(self.bundle_graph())
+                self._cycles = self.cycles(self._cyclic_part())
             return list(self._cycles)
         found = []
         for component in self.strongly_connected_components(graph):
@@ -134,6 +144,18 @@ class DependencyGraph:
             ],
             "cycles": [c.to_dict() for c in self.cycles()],
         }
+
+
+def _merged(edges: Iterable[tuple[str, str, dict[str, Any]]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Edges folded onto the same pair become one: the first one's relation, every distinct source in order."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for a, b, data in edges:
+        edge = merged.get((a, b))
+        if edge is None:
+            merged[a, b] = {"relation": data["relation"], "sources": list(data["sources"])}
+        else:
+            edge["sources"].extend(s for s in data["sources"] if s not in edge["sources"])
+    return merged
 
 
 def build_graph(model: SpecModel) -> DependencyGraph:
