@@ -198,7 +198,8 @@ class NameIndex:
 
     def sharing_label(self, scope: Hashable, text: str) -> list[Hashable]:
         """Every key whose item has this label, when more than one does (two views both called "Events")."""
-        return list(self._colliding[scope].get(" ".join(text.split()).casefold(), ()))
+        colliding = self._colliding.get(scope)
+        return list(colliding.get(" ".join(text.split()).casefold(), ())) if colliding else []
 
     def scopes(self) -> Iterable[Hashable]:
         return self._display.keys()
