@@ -23,7 +23,7 @@ from app.intake import SpecKind
 from app.offload import offload
 from app.pipeline.export import ExportResults, export_results
 from app.pipeline.generation import KIND as GENERATION
-from app.pipeline.generation import drafts_out_of_date
+from app.pipeline.generation import changed_text, drafts_out_of_date
 from app.pipeline.graph_view import layout, render_svg
 from app.pipeline.intake import LIMITS, type_overrides, validate_session
 from app.pipeline.providers import ProviderChoice, choices
@@ -63,7 +63,7 @@ class GeneratePanel:
     task: Task | None
     tickets: int
     blocked: bool
-    out_of_date: bool = False
+    out_of_date: str = ""  # what changed since the drafts were made ("the status mapping"), or ""
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class ReviewPanel:
     excluded: int
     task: Task | None
     reviewed: int = 0
-    out_of_date: bool = False
+    out_of_date: str = ""
     in_jira: int = 0
 
 
@@ -187,7 +187,7 @@ async def generate_panel(request: Request) -> Response:
     task = await offload(latest_task, current, scope_of(upload), GENERATION)
     tickets = await offload(session_tickets, current, scope_of(upload))
     providers = await offload(choices, current, upload.tenant_id)
-    stale = bool(tickets) and await offload(drafts_out_of_date, current, task)
+    stale = changed_text(await offload(drafts_out_of_date, current, task, tickets))
     panel = GeneratePanel(upload, providers, task, len(tickets), result.blocking, stale)
     return _render(request, "_generate.html", panel)
 
@@ -202,7 +202,7 @@ async def review_panel(request: Request) -> Response:
         areas[ticket.area or "Other"].append(ticket)
     excluded = sum(t.excluded for t in tickets)
     reviewed = sum(t.reviewed for t in tickets)
-    stale = bool(tickets) and await offload(drafts_out_of_date, current, task)
+    stale = changed_text(await offload(drafts_out_of_date, current, task, tickets))
     in_jira = sum(1 for t in tickets if t.jira_key)
     panel = ReviewPanel(upload, list(areas.items()), len(tickets), excluded, task, reviewed, stale, in_jira)
     return _render(request, "_review.html", panel)
