@@ -119,6 +119,7 @@ def generate_tickets(ports: GenerationStartPorts, scope: Scope, actor: Actor, pr
 # the existing-site setting decides what rows marked d remove. Labels, issue types and field defaults are applied
 # by the export itself, and the provider only rewrites prose: they leave drafts as they are.
 _DRAFTING_SETTINGS = {"status_mapping": "the status mapping", "existing_site": "the existing-site setting"}
+FILES_CHANGED = "the spec files"  # the reason when a file was added, replaced, removed or retyped
 
 
 def drafting_settings(ports: IntakePorts, tenant_id: int) -> dict[str, str]:
@@ -132,7 +133,7 @@ def drafting_settings(ports: IntakePorts, tenant_id: int) -> dict[str, str]:
 
 def drafts_out_of_date(ports: IntakePorts, generation: Task | None, tickets: Sequence[TicketRecord]) -> list[str]:
     """What changed since `generation`, the session's latest run, drafted `tickets` (its tickets), as reasons:
-    "the spec files" when a file was added, replaced, removed or retyped; and while a draft is still to export,
+    FILES_CHANGED when a file was added, replaced, removed or retyped; and while a draft is still to export,
     each setting of `_DRAFTING_SETTINGS` the tenant's admin changed since (an exported issue is not redrafted by
     a setting). [] when the drafts are current. A run that recorded nothing of them is taken as current."""
     if not tickets or generation is None or generation.session_id is None or generation.tenant_id is None:
@@ -143,7 +144,7 @@ def drafts_out_of_date(ports: IntakePorts, generation: Task | None, tickets: Seq
     if drafted_from and drafted_from != ports.sessions.files_fingerprint(
         generation.session_id, tenant_id=generation.tenant_id
     ):
-        reasons.append("the spec files")
+        reasons.append(FILES_CHANGED)
     recorded = detail.get("settings") or {}
     if recorded and any(t.jira_key is None and not t.excluded for t in tickets):
         now = drafting_settings(ports, generation.tenant_id)

@@ -62,7 +62,7 @@ def session_name(upload: UploadSession, files: list[str]) -> str:
         return f"{prefix} spec"
     if stems:
         return stems[0] + (f" and {len(stems) - 1} more" if len(stems) > 1 else "")
-    return f"Session {stored_id(upload)} (no files yet)"
+    return f"{'Revision' if upload.revision else 'Session'} {stored_id(upload)} (no files yet)"
 
 
 def session_json(upload: UploadSession, files: list[str]) -> dict[str, Any]:
