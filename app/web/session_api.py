@@ -42,6 +42,7 @@ from app.web.scope import (
     stored_id,
     tenant_id,
     upload_session,
+    upload_session_contents,
 )
 
 # Room for the multipart boundaries and headers around the files themselves.
@@ -100,8 +101,7 @@ async def create_session(request: Request) -> Response:
 
 
 async def get_session(request: Request) -> Response:
-    upload = await upload_session(request)
-    contents = await offload(session_contents, services(request), scope_of(upload))
+    upload, contents = await upload_session_contents(request)
     return JSONResponse(session_json(upload, contents.files))
 
 

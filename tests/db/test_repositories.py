@@ -196,6 +196,8 @@ def _calls(r: dict[str, Any], tenant: int) -> dict[str, Callable[[], object]]:
     calls: dict[str, Callable[[], object]] = {
         "sessions.get": lambda: s.get(upload, tenant_id=tenant),
         "sessions.contents": lambda: s.contents([upload], tenant_id=tenant),
+        "sessions.get_with_contents": lambda: s.get_with_contents(upload, tenant_id=tenant),
+        "sessions.with_contents": lambda: s.with_contents(tenant_id=tenant, project_key="DTG"),
         "sessions.rename": lambda: s.rename(upload, tenant_id=tenant, name="Theirs"),
         "sessions.set_revision": lambda: s.set_revision(upload, tenant_id=tenant, revision={"of": 1}),
         "sessions.touch": lambda: s.touch(upload, tenant_id=tenant),
