@@ -157,3 +157,17 @@ def test_adf_nodes_are_built_in_one_module() -> None:
         if isinstance(value, ast.Constant) and value.value in ADF_TYPES
     ]
     assert spelled == []
+
+
+def test_repositories_are_built_by_the_composition_root_alone() -> None:
+    """A use case, actor or middleware takes its repositories from its ports (`Services` implements them); one built
+    on the spot (`ExportRepository(services.db)`) hides a dependency the ports should state."""
+    root = APP / "container.py"
+    built = [
+        f"{path.relative_to(REPO)}:{node.lineno} builds {node.func.id}"
+        for path in sorted([*APP.rglob("*.py"), *(REPO / "workers").rglob("*.py")])
+        if path != root
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.endswith("Repository")
+    ]
+    assert built == []
