@@ -18,7 +18,9 @@ def create_db_engine(database_url: str) -> Engine:
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # Every connection stays in the pool: an overflow connection is closed when it is returned and opened again for
+    # the next burst (a PostgreSQL backend forked per burst). The cap on connections per process is the same 20.
+    return create_engine(database_url, pool_pre_ping=True, pool_size=20, max_overflow=0)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -166,6 +166,17 @@ class TaskRepository:
             session.commit()
             return unfinished
 
+    def active_at_step(self, *, tenant_id: int, kind: str, current: str) -> list[Task]:
+        """This tenant's queued or running tasks of `kind` whose progress line reads `current` (a waiting step)."""
+        with self._sessions() as session:
+            query = select(Task).where(
+                Task.tenant_id == tenant_id,
+                Task.kind == kind,
+                Task.current == current,
+                col(Task.state).in_(ACTIVE_TASK_STATES),
+            )
+            return list(session.exec(query))
+
     def get(self, task_id: int, *, tenant_id: int | None) -> Task | None:
         with self._sessions() as session:
             query = select(Task).where(Task.id == task_id)

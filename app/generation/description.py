@@ -6,12 +6,12 @@ whenever its prose arrives.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from app.adf import nodes
 from app.adf.nodes import Node
 from app.generation import adf
+from app.generation.citations import source_lines
 from app.generation.naming import slug
 from app.generation.tables import Table
 from app.generation.tickets import TicketDraft
@@ -46,8 +46,7 @@ def render(
         *_criteria(draft, prose, attached_criteria),
         *_behat(draft, attached_behat),
         _findings_panel(draft.findings, attached_findings),
-        nodes.heading("Source"),
-        nodes.paragraph(nodes.inline(source_text(draft.source))),
+        *_source(draft),
     )
 
 
@@ -144,19 +143,18 @@ _WHO = {
 
 
 def finding_line(finding: dict[str, Any]) -> str:
-    """ "warning, UWEC_Fields.csv record 147, Machine name: ...message... Suggestion: ... (the spec author can fix
-    this)" """
-    where = ", ".join(
-        filter(
-            None,
-            (
-                str(finding.get("file", "")),
-                f"record {finding['record']}" if finding.get("record") else "",
-                f"cell {finding['cell']}" if finding.get("cell") else "",
-                str(finding.get("column", "")),
-            ),
+    """ "warning, UWEC_Fields.csv, row field_subtitle of College (Content type), Machine name: ...message...
+    Suggestion: ... (the spec author can fix this)"; by record and cell only when the finding is on no row of the
+    spec (those numbers move when a row is added above: `app.generation.citations`)."""
+    located = (
+        (f"row {finding['row']}",)
+        if finding.get("row")
+        else (
+            f"record {finding['record']}" if finding.get("record") else "",
+            f"cell {finding['cell']}" if finding.get("cell") else "",
         )
     )
+    where = ", ".join(filter(None, (str(finding.get("file", "")), *located, str(finding.get("column", "")))))
     suggestion = f" Suggestion: {finding['suggestion']}" if finding.get("suggestion") else ""
     who = f" ({_WHO[str(finding['who_can_fix'])]})" if str(finding.get("who_can_fix")) in _WHO else ""
     return f"{finding['severity']}, {where}: {finding['message']}{suggestion}{who}"
@@ -180,26 +178,14 @@ def _findings_panel(findings: tuple[dict[str, Any], ...], attached: bool) -> Nod
     )
 
 
-def source_text(source: Iterable[tuple[str, int]]) -> str:
-    """ "UWEC_Bundles.csv record 1; UWEC_Fields.csv records 1–40, 45" """
-    by_file: dict[str, list[int]] = {}
-    for file, record in source:
-        by_file.setdefault(file, []).append(record)
-    parts = []
-    for file, records in by_file.items():
-        ranges = _ranges(sorted(set(records)))
-        parts.append(f"{file} record{'s' if len(records) > 1 else ''} {', '.join(ranges)}")
-    return "; ".join(parts) or "Derived from the spec as a whole."
-
-
-def _ranges(numbers: list[int]) -> list[str]:
-    ranges: list[list[int]] = []
-    for number in numbers:
-        if ranges and number == ranges[-1][1] + 1:
-            ranges[-1][1] = number
-        else:
-            ranges.append([number, number])
-    return [f"{a}–{b}" if a != b else str(a) for a, b in ranges]
+def _source(draft: TicketDraft) -> list[Node | None]:
+    lines = source_lines(draft.rows)
+    if not lines:
+        return [nodes.heading("Source"), nodes.paragraph(nodes.inline("Derived from the spec as a whole."))]
+    return [
+        nodes.heading("Source"),
+        nodes.bullet_list([nodes.list_item(nodes.paragraph(nodes.inline(line))) for line in lines]),
+    ]
 
 
 def _code(value: str, language: str = "") -> Node | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from app.errors import AppError, WhoCanFix
 from app.generation.briefs import brief_for
+from app.generation.citations import rows_by_position, with_row
 from app.generation.criteria import unique_suggestions
 from app.generation.defects import contradictions, setting_contradictions, storage_conflicts, widget_mismatches
 from app.generation.dependencies import TicketCycle, link
@@ -102,6 +103,7 @@ def draft_tickets(intake: IntakeResult, *, existing_site: bool = False) -> Draft
         for key in cycle.tickets:
             per_ticket.setdefault(key, []).append(finding.to_dict())
     removals = {unit.key for unit in units if unit.action is Action.REMOVE}
+    rows = rows_by_position(intake.model)
     drafts = []
     for unit in units:
         # Removing what exists never waits for new work; only another removal can be in its way.
@@ -109,7 +111,7 @@ def draft_tickets(intake: IntakeResult, *, existing_site: bool = False) -> Draft
         drafts.append(
             replace(
                 plain[unit.key],
-                findings=tuple(per_ticket.get(unit.key, ())),
+                findings=tuple(with_row(finding, rows) for finding in per_ticket.get(unit.key, ())),
                 blocked_by=blocked_by,
                 relates_to=links.relates_to.get(unit.key, ()),
                 blockers=tuple(plain[k].title for k in blocked_by),

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.generation.behat import ticket_feature
 from app.generation.briefs import facts_for, machine_names_for
+from app.generation.citations import row_ref
 from app.generation.criteria import Suggested, criteria_for
 from app.generation.naming import VERBS, area_of, labels_for, noun_of, plural, title
 from app.generation.personas import persona_for
@@ -64,7 +65,7 @@ class Unit:
         single = len(self.subjects) == 1
         notes = [item.notes if single else f"{item.label}: {item.notes}" for item in self.subjects if item.notes]
         held = [
-            f"{item.label} ({item.source.file} record {item.source.record})"
+            f"{item.label} ({item.source.file}, {row_ref(item).name})"
             for item in self.items
             if item.action is Action.HOLD and not on_hold
         ]
@@ -90,6 +91,7 @@ class Unit:
             facts=facts_for(self.subjects, self.tables),
             machine_names=machine_names_for([*self.items, *self.shown]),
             source=tuple(sorted({(i.source.file, i.source.record) for i in self.items})),
+            rows=tuple(row_ref(i) for i in self.items),
         )
 
 

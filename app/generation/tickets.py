@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+from app.generation.citations import RowRef
 from app.generation.tables import Table
 
 TicketAction = Literal["build", "change", "remove", "hold"]
@@ -31,7 +32,8 @@ class TicketDraft:
     on hold itself; `criteria` the success criteria derived from the rows (the writer adds those the notes imply);
     `persona` who the user story is for, chosen from the data; `behat` the Drupal Spec Tool check of what it builds
     (a .feature text, "" when the Spec Tool has no step for it). `kind`, `subject`, `facts` and `machine_names` are
-    what the writer's brief is made of.
+    what the writer's brief is made of. `source` is the rows it delivers by position (for the keyed download),
+    `rows` the same rows by identity (what the description cites: positions move when a row is added above).
     """
 
     key: str
@@ -52,6 +54,7 @@ class TicketDraft:
     facts: tuple[str, ...] = ()
     machine_names: tuple[str, ...] = ()
     source: tuple[tuple[str, int], ...] = ()
+    rows: tuple[RowRef, ...] = ()
     findings: tuple[dict[str, Any], ...] = ()
     blocked_by: tuple[str, ...] = ()
     relates_to: tuple[str, ...] = ()
@@ -61,6 +64,7 @@ class TicketDraft:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["tables"] = [t.to_dict() for t in self.tables]
         data["source"] = [{"file": file, "record": record} for file, record in self.source]
+        data["rows"] = [asdict(row) for row in self.rows]
         return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
     @classmethod
@@ -69,6 +73,7 @@ class TicketDraft:
         values = dict(data)
         values["tables"] = tuple(Table.from_dict(t) for t in data.get("tables", ()))
         values["source"] = tuple((s["file"], s["record"]) for s in data.get("source", ()))
+        values["rows"] = tuple(RowRef(**row) for row in data.get("rows", ()))
         values["findings"] = tuple(data.get("findings", ()))
         for name in (
             "labels",

@@ -116,7 +116,9 @@ class ModelBuilder:
                 row.flag(
                     Code.DUPLICATE_KEY,
                     Severity.WARNING,
-                    f"{kind.value} {item.machine_name or item.label!r} is already defined at {first.source}.",
+                    # The other row by what it is, not where: a ticket shows this message, and positions move.
+                    f"{kind.value} {item.machine_name or item.label!r} is already defined on an earlier row of "
+                    f"{first.source.file}.",
                     "machine_name" if item.machine_name else "label",
                 )
             elif item.label:
@@ -125,7 +127,8 @@ class ModelBuilder:
                     row.flag(
                         Code.DUPLICATE_LABEL,
                         Severity.WARNING,
-                        f"The label {item.label!r} is also used at {first.source}; references to it are ambiguous.",
+                        f"The label {item.label!r} is also used by {first.machine_name or first.label!r} in "
+                        f"{first.source.file}; references to it are ambiguous.",
                         "label",
                     )
         return tuple(items)
@@ -508,7 +511,7 @@ def _check_transitions(transitions: tuple[WorkflowTransition, ...], findings: Fi
                 Code.TRANSITION_CONFLICT,
                 lenient(Severity.WARNING, transition.action),
                 f"Transition {transition.machine_name!r} goes to {transition.to_state!r} here but to "
-                f"{earlier.to_state!r} at {earlier.source}.",
+                f"{earlier.to_state!r} on its row from {', '.join(earlier.from_states) or 'no state'!r}.",
                 value=transition.to_state,
                 file=where.file,
                 record=where.record,

@@ -62,7 +62,8 @@ def _report(
     uses: dict[str, list[str]] = defaultdict(list)
     for instance in filled:
         bundle = instance.bundle[1] if instance.bundle else "?"
-        uses[value(instance)].append(f"{bundle} (record {instance.source.record})")
+        # Bundles, not positions: a ticket shows this message, and positions move when the spec gets a row above.
+        uses[value(instance)].append(bundle)
     detail = "; ".join(f"{v} on {', '.join(where)}" for v, where in uses.items())
     entity_type = first.bundle[0] if first.bundle else "?"
     findings.add(

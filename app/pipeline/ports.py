@@ -60,6 +60,12 @@ class TaskPorts(Protocol):
     tasks: TaskRepository
 
 
+class ResumePorts(TaskPorts, Protocol):
+    """Sending waiting tasks to a worker again."""
+
+    jobs: JobQueue
+
+
 class HeartbeatPorts(Protocol):
     heartbeats: HeartbeatRepository
 

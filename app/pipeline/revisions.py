@@ -10,7 +10,7 @@ Others call::
 
     start_revision(ports, scope, actor) -> UploadSession          # scope: the exported session
     await revision_plan(ports, jira, tenant_id=..., session_id=...) -> RevisionPlan
-    choose(ports, scope, actor, ticket_key, choice)
+    await choose(ports, jira, scope, actor, ticket_key, choice)
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ SEARCH_FIELDS = ("summary", "description", "labels", "issuelinks")
 
 class RevisionError(AppError):
     """The session cannot be revised (nothing of it is in Jira), or the choice names no conflict."""
+
+
+class NoConflictError(AppError):
+    """A conflict choice for a ticket whose issue has no conflict (not edited in Jira, or not changed)."""
 
 
 class RevisionPorts(ActivityPorts, Protocol):
@@ -172,17 +176,37 @@ async def revision_plan(ports: RevisionPorts, jira: IssueSearch, *, tenant_id: i
     return plan_from(previous, revised, view)
 
 
-def choose(ports: RevisionPorts, scope: Scope, actor: Actor, ticket_key: str, choice: str) -> None:
+async def choose(
+    ports: RevisionPorts, jira: IssueSearch, scope: Scope, actor: Actor, ticket_key: str, choice: str
+) -> None:
     """The director's choice for an issue edited in Jira: keep Jira's, overwrite with the spec's, or comment.
+    Only a ticket the plan (read from Jira now) shows as a conflict takes one; otherwise nothing is recorded.
 
     Raises:
         NotFoundError: no such session or ticket.
         RevisionError: the session is not a revision, or the choice is not one of `CHOICES`.
+        NoConflictError: the ticket's plan is not a conflict (its issue was not edited in Jira, or nothing changes).
+        JiraError: Jira could not be searched.
     """
-    upload = ports.sessions.get(scope.session_id, tenant_id=scope.tenant_id)
+    upload = await offload(ports.sessions.get, scope.session_id, tenant_id=scope.tenant_id)
     if upload.revision is None or choice not in CHOICES:
         raise RevisionError(f"Choose one of {', '.join(CHOICES)} for a ticket of a revised session.")
-    ports.tickets.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key=ticket_key)
+    ticket = await offload(ports.tickets.get, tenant_id=scope.tenant_id, session_id=scope.session_id, key=ticket_key)
+    plan = await revision_plan(ports, jira, tenant_id=scope.tenant_id, session_id=scope.session_id)
+    kind = next((c.kind for c in plan.changes if c.ticket_key == ticket_key), None)
+    if kind != CONFLICT:
+        raise NoConflictError(
+            f"'{ticket.title}' ({ticket_key}) has no conflict to resolve: its plan is {kind or 'nothing'}, not a "
+            "conflict (only an issue edited in Jira since the export, which the revision changes, takes a choice). "
+            "Nothing was recorded."
+        )
+    await offload(_record_choice, ports, scope, actor, upload, ticket_key, choice)
+
+
+def _record_choice(
+    ports: RevisionPorts, scope: Scope, actor: Actor, upload: UploadSession, ticket_key: str, choice: str
+) -> None:
+    assert upload.revision is not None
     revision = {**upload.revision, "choices": {**(upload.revision.get("choices") or {}), ticket_key: choice}}
     ports.sessions.set_revision(scope.session_id, tenant_id=scope.tenant_id, revision=revision)
     record_step(ports, scope, actor, "revision_choice", ticket=ticket_key, choice=choice, kind=CONFLICT)

@@ -37,7 +37,7 @@ from app.pipeline.generation import NothingToDraftError
 from app.pipeline.intake import UnknownFileKindError, UploadRejectedError
 from app.pipeline.project_fit import ProjectFitError
 from app.pipeline.review import InvalidEditError
-from app.pipeline.revisions import RevisionError
+from app.pipeline.revisions import NoConflictError, RevisionError
 from app.web.admin import AdminCheckUnavailableError, NotJiraAdminError
 from app.web.body_limit import BodyTooLargeError
 from app.web.body_schemas import BodyError
@@ -88,6 +88,7 @@ ERRORS: dict[type[AppError], ErrorRule] = {
     NothingToDraftError: ErrorRule("nothing_to_draft", 422, _SPEC),
     InvalidEditError: ErrorRule("invalid_edit", 400, _SPEC),
     RevisionError: ErrorRule("revision_refused", 409, _SPEC),
+    NoConflictError: ErrorRule("no_conflict", 409, _DIRECTOR),
     # The site's set-up.
     SettingsValidationError: ErrorRule("invalid_settings", 400, _ADMIN),
     EgressRefusedError: ErrorRule("egress_refused", 400, _ADMIN),

@@ -12,6 +12,8 @@ from starlette.responses import JSONResponse, Response
 
 from app.forge import lifecycle
 from app.forge.tokens import oauth_tokens
+from app.offload import offload
+from app.pipeline.export import resume_exports_waiting_for_token
 from app.web.routing import Auth, SecuredRoute
 
 
@@ -30,8 +32,11 @@ async def lifecycle_event(request: Request) -> Response:
 
 
 async def scheduled(request: Request) -> Response:
-    """The hourly trigger: its only job is the fresh system token the policy has stored."""
-    return JSONResponse({"tokenStored": True})
+    """The hourly trigger brings the fresh system token the policy has stored: exports waiting for one resume."""
+    resumed = await offload(
+        resume_exports_waiting_for_token, request.state.services, request.state.forge_site.tenant_id
+    )
+    return JSONResponse({"tokenStored": True, "exportsResumed": resumed})
 
 
 async def uninstalling(request: Request) -> Response:

@@ -35,10 +35,13 @@ async def plan(request: Request) -> Response:
 
 
 async def set_choice(request: Request) -> Response:
-    """For an issue edited in Jira since: `keep` Jira's, `overwrite` it with the spec's, or `comment`."""
+    """For an issue edited in Jira since: `keep` Jira's, `overwrite` it with the spec's, or `comment` (409 naming the
+    ticket if its plan is not a conflict)."""
     upload = await upload_session(request)
     body = await json_body(request, body_schemas.REVISION_CHOICE)
-    await offload(choose, services(request), scope_of(upload), actor(request), body["ticketKey"], body["choice"])
+    await choose(
+        services(request), jira_of(request), scope_of(upload), actor(request), body["ticketKey"], body["choice"]
+    )
     return JSONResponse({"ticketKey": body["ticketKey"], "choice": body["choice"]})
 
 

@@ -3,14 +3,18 @@
 Run: .venv/bin/python tests/bench/load.py [--seconds 10] [--runs 3] [--concurrency 24] [--redis URL]
 Loopback only, bounded in time and requests; the load generator is this process, the app, worker and sandboxes are
 others. It creates a throw-away PostgreSQL database, a temporary folder and keys in one Redis db (default db 14,
-or DTG_TEST_REDIS_URL), and removes all three when it ends.
+or DTG_TEST_REDIS_URL), and removes all three when it ends. The generator sends its requests over --concurrency
+keep-alive HTTP/1.1 connections with a small client of its own (httpx took half as much CPU per request as the app,
+on the same two cores); each request is built once per site, kind and session (the signed page URL and the context
+tokens stay valid for the whole run) and each response is read to its end.
 
 Each of the three tenants (three sandboxes, each installed the app by the signed install) first opens 4 upload
 sessions and uploads a small spec into two of them; then every tenant sends every kind of request, in turn:
 - page: the signed iframe page load (/jira/project?...&jwt=), verified by the request-token verifier (qsh);
 - me, sessions, session, tickets, panel: JSON API calls with context tokens (GET /api/me, /api/sessions,
   /api/sessions/{id}, /api/sessions/{id}/tickets, /api/panels/sessions), on the sessions just made.
-Prints per run throughput, p50/p99 per kind and errors; over the runs the JSON API's p99 (min/median/max) against
+Prints per run throughput, the CPU ms per request of the app server, this generator and the database's backends,
+p50/p99 per kind and errors; over the runs the JSON API's p99 (min/median/max) against
 the 100 ms goal; then the cost of verifying a context token with the app's own lookup on this database: a miss
 (database query + decryption) and a hit of the tenant cache, and the hit as a share of a JSON request's median.
 Target: no errors, JSON API p99 under 100 ms in every run, auth under 5% of a request. Exits 1 when missed.
@@ -33,6 +37,7 @@ import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -130,41 +135,143 @@ def _path(kind: str, sessions: list[int], n: int) -> str:
     }[kind]
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _backends(database: str) -> list[int]:
+    """The PostgreSQL backends serving the load test's database (the app's pool)."""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        rows = admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)).fetchall()
+    return [pid for (pid,) in rows]
+
+
+class CpuMeter:
+    """CPU seconds spent during a run by the app server, by this load generator and by the database's backends."""
+
+    def __init__(self, server: int, database: str) -> None:
+        self.server, self.database = server, database
+
+    def snapshot(self) -> dict[str, float]:
+        backends = {pid: _cpu_seconds(pid) for pid in _backends(self.database)}
+        return {
+            "server": _cpu_seconds(self.server),
+            "generator": time.process_time(),
+            **{f"pg{pid}": cpu for pid, cpu in backends.items()},
+        }
+
+    @staticmethod
+    def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        database = sum(cpu - before.get(name, 0.0) for name, cpu in after.items() if name.startswith("pg"))
+        return {
+            "server": after["server"] - before["server"],
+            "generator": after["generator"] - before["generator"],
+            "database": database,
+        }
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection to the app: the load generator's client.
+
+    httpx costs half as much CPU per request as the app itself, on the same two cores; this sends the same requests
+    (method, path and query, Host, Authorization) and reads each whole response (status, headers, the body by its
+    Content-Length or its chunks) for a fraction of that.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def get(self, request: bytes) -> int:
+        """Sends one GET (its bytes ready-made); answers the response's status. Raises OSError or
+        asyncio.IncompleteReadError when the connection fails (it is opened again for the next request)."""
+        if self._streams is None:
+            self._streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self._streams
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            headers = head.lower()
+            if b"\r\ntransfer-encoding: chunked" in headers:
+                while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                    await reader.readexactly(size + 2)
+                await reader.readuntil(b"\r\n")
+            else:
+                found = re.search(rb"\r\ncontent-length: *(\d+)", headers)
+                await reader.readexactly(int(found.group(1)) if found else 0)
+            if b"\r\nconnection: close" in headers:
+                self.close()
+            return status
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
+def _get(url: str, token: str | None) -> bytes:
+    """The bytes of a GET of `url`, with the context token when given."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    auth = f"Authorization: JWT {token}\r\n" if token else ""
+    return f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept: */*\r\n{auth}\r\n".encode()
+
+
 async def _hammer(app: str, sites: list[Site], seconds: float, concurrency: int, limit: int) -> dict:
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     sent = 0
     deadline = time.monotonic() + seconds
+    kinds = ("page", *JSON_KINDS)
+    # Every request the run sends, made once: the signed page URL and the context tokens stay valid for the run.
+    requests = {
+        (site, kind, session): _get(page_url if kind == "page" else app + _path(kind, sessions, session), token_)
+        for site, (page_url, token, sessions) in enumerate(sites)
+        for kind in kinds
+        for session in range(len(sessions))
+        for token_ in [None if kind == "page" else token]
+    }
 
-    async def one(client: httpx.AsyncClient, n: int) -> None:
+    async def one(connection: _Connection, n: int) -> None:
         # Every tenant sends every kind: the kind turns once per round over the tenants.
-        page_url, token, sessions = sites[n % len(sites)]
-        kind = ("page", *JSON_KINDS)[(n // len(sites)) % (1 + len(JSON_KINDS))]
-        if kind == "page":
-            request = client.build_request("GET", page_url)
-        else:
-            path = _path(kind, sessions, n)
-            request = client.build_request("GET", app + path, headers={"Authorization": f"JWT {token}"})
+        site = n % len(sites)
+        kind = kinds[(n // len(sites)) % len(kinds)]
+        request = requests[(site, kind, n % len(sites[site][2]))]
         started = time.perf_counter()
         try:
-            response = await client.send(request)
-            ok = response.status_code == 200
-        except httpx.HTTPError:
+            async with asyncio.timeout(10):
+                ok = await connection.get(request) == 200
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError):
             ok = False
         latencies[kind].append((time.perf_counter() - started) * 1000)
         if not ok:
             errors[kind] += 1
 
-    async def lane(client: httpx.AsyncClient) -> None:
+    async def lane() -> None:
         nonlocal sent
-        while time.monotonic() < deadline and sent < limit:
-            sent += 1
-            await one(client, sent)
+        parts = urlsplit(app)
+        connection = _Connection(parts.hostname or "127.0.0.1", parts.port or 80)
+        try:
+            while time.monotonic() < deadline and sent < limit:
+                sent += 1
+                await one(connection, sent)
+        finally:
+            connection.close()
 
     started = time.perf_counter()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=10, limits=limits) as client:
-        await asyncio.gather(*(lane(client) for _ in range(concurrency)))
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
     return {"latencies": latencies, "errors": errors, "elapsed": time.perf_counter() - started}
 
 
@@ -205,6 +312,11 @@ def _report(result: dict, concurrency: int) -> tuple[float, float, bool]:
         f"{total} requests in {result['elapsed']:.1f} s from {SITES} tenants, concurrency {concurrency}: "
         f"{total / result['elapsed']:.0f} req/s"
     )
+    if "cpu" in result:
+        print(
+            "CPU ms per request: "
+            + ", ".join(f"{name} {seconds * 1000 / total:.2f}" for name, seconds in result["cpu"].items())
+        )
     print(f"{'kind':10} {'count':>7} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for kind, values in sorted(result["latencies"].items()):
         p50, p99 = _pct(values, 50), _pct(values, 99)
@@ -281,10 +393,12 @@ def main() -> int:
                 sites.append(_site(client, app, sandbox))
         # A short warm-up, then the measured runs.
         asyncio.run(_hammer(app, sites, 2.0, args.concurrency, 500))
-        runs = [
-            asyncio.run(_hammer(app, sites, args.seconds, args.concurrency, args.max_requests))
-            for _ in range(args.runs)
-        ]
+        meter = CpuMeter(processes[0].pid, database)
+        runs = []
+        for _ in range(args.runs):
+            before = meter.snapshot()
+            runs.append(asyncio.run(_hammer(app, sites, args.seconds, args.concurrency, args.max_requests)))
+            runs[-1]["cpu"] = meter.spent(before, meter.snapshot())
         auth = asyncio.run(_auth_costs(env, sites))
     finally:
         router.should_exit = True

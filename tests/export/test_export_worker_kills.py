@@ -65,8 +65,10 @@ HEARTBEAT_MS = 2000
 @pytest.fixture
 def own_redis_url(redis_url: str) -> Iterator[str]:
     """A Redis database of this test alone: a worker left behind by another run on the shared test database
-    would take the export's messages (and fail them on its own, dropped, database)."""
-    url = redis_url.rsplit("/", 1)[0] + "/14"
+    would take the export's messages (and fail them on its own, dropped, database). It is the database before the
+    test database (so two checkouts testing with their own DTG_TEST_REDIS_URL do not share it either)."""
+    base, _, db = redis_url.rpartition("/")
+    url = f"{base}/{(int(db or 0) - 1) % 16}"
     client = redis.Redis.from_url(url)
     client.flushdb()
     try:

@@ -16,7 +16,7 @@ from app.jira.client import JiraClient
 from app.pipeline.export import run_export, start_export
 from app.pipeline.ports import SYSTEM, Scope
 from app.pipeline.revision_plan import CHANGED, CONFLICT, FLAG_LABEL, GONE, NEW, OVERWRITE, UNCHANGED
-from app.pipeline.revisions import choose, revision_plan, start_revision
+from app.pipeline.revisions import NoConflictError, choose, revision_plan, start_revision
 from app.sandbox.models import DEVELOPER_USER, user_actor
 from app.sandbox.rest.issues import apply_edit
 from app.sandbox.store import SandboxStore
@@ -202,13 +202,18 @@ async def test_an_issue_edited_in_jira_since_is_a_conflict_kept_unless_the_direc
     first = await apply(world, session_id)  # no choice yet: Jira's edit is kept
     assert first["revision"]["conflicts_kept"] == 1 and edited.summary == "Bundle 7, as the team sees it"
 
-    choose(world.services, Scope(world.tenant_id, session_id), SYSTEM, "t-0007", "comment")
+    scope = Scope(world.tenant_id, session_id)
+    # A choice for an issue nobody edited is refused, naming the ticket, and nothing is recorded.
+    with pytest.raises(NoConflictError, match=r"'Content model: Build bundle 8' \(t-0008\) has no conflict"):
+        await choose(world.services, client(world), scope, SYSTEM, "t-0008", OVERWRITE)
+    assert world.services.sessions.get(session_id, tenant_id=world.tenant_id).revision["choices"] == {}
+    await choose(world.services, client(world), scope, SYSTEM, "t-0007", "comment")
     await apply(world, session_id)
     await apply(world, session_id)
     assert edited.summary == "Bundle 7, as the team sees it" and len(edited.comments) == 1
     assert "bundle 7 and its new field" in str(edited.comments[0].body)
 
-    choose(world.services, Scope(world.tenant_id, session_id), SYSTEM, "t-0007", OVERWRITE)
+    await choose(world.services, client(world), scope, SYSTEM, "t-0007", OVERWRITE)
     third = await apply(world, session_id)
     assert third["revision"]["updated"] == 1 and edited.summary == "Content model: Build bundle 7"
     after = await revision_plan(world.services, client(world), tenant_id=world.tenant_id, session_id=session_id)

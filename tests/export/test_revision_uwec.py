@@ -68,7 +68,7 @@ async def test_a_revised_uwec_spec_updates_flags_and_creates_exactly_once(
     assert Move("field_athena_id", PROFILE, JOB) in plan.moves and len(plan.moves) == 1
     # Jira stores descriptions its own way; only the issue someone edited is a conflict.
     assert plan.counts()[CONFLICT] == 1 and plan.counts()[UNCHANGED] > 0
-    choose(world.services, Scope(world.tenant_id, revision.id), SYSTEM, JOB, OVERWRITE)
+    await choose(world.services, jira, Scope(world.tenant_id, revision.id), SYSTEM, JOB, OVERWRITE)
 
     original = JiraClient.edit_issue
     calls = {"n": 0}

@@ -20,7 +20,7 @@ from app.pipeline.export import export_results, run_export, start_export
 from app.pipeline.export.run import TOKEN_RETRY_SECONDS, TOKEN_WAIT_SECONDS, WAITING_FOR_TOKEN
 from app.retries import RetryLater
 from app.sandbox.forge.signing import ForgeSigner
-from tests.export.helpers import FAST, assert_exported_exactly, synthetic_tickets
+from tests.export.helpers import FAST, Queue, assert_exported_exactly, synthetic_tickets
 from tests.forge.conftest import SANDBOX_APP_ID as APP_ID
 from tests.forge.conftest import ForgeWorld
 
@@ -116,9 +116,14 @@ async def test_an_export_whose_token_ran_out_waits_for_the_next_trigger_and_then
     task = world.services.tasks.find(task_id)
     assert task is not None and task.state == "running" and task.current == WAITING_FOR_TOKEN
     assert waiting.value.delay == TOKEN_RETRY_SECONDS and world.runtime.store.issues == {}
+    queue = world.services.jobs
+    assert isinstance(queue, Queue)
+    queued_before = list(queue.exports)
     fired = await world.sandbox.post("/_sandbox/forge/scheduled")  # the hourly trigger: a token for two hours
     assert fired.status_code == 200
-    await run_export(world.services, task_id, http=world.sandbox, policy=FAST)  # the re-queued message
+    # The trigger sends the waiting export to a worker at once instead of leaving it to its 25-minute re-queue.
+    assert queue.exports == [*queued_before, task_id]
+    await run_export(world.services, task_id, http=world.sandbox, policy=FAST)  # the message the trigger sent
     task = world.services.tasks.find(task_id)
     assert task is not None and task.state == "done"
     tickets = world.services.tickets.list(tenant_id=world.tenant_id(), session_id=task.session_id or 0)

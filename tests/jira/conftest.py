@@ -1,18 +1,5 @@
-"""Jira adapter tests run against the in-process sandbox, installed for one tenant."""
+"""Jira adapter tests run against the in-process sandbox, installed for one tenant: the export tests' `world`."""
 
-from __future__ import annotations
+from tests.export.conftest import world
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from tests.export.helpers import World
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    world = World(tmp_path)
-    await world.install()
-    yield world
-    await world.aclose()
+__all__ = ["world"]

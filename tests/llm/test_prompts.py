@@ -71,7 +71,7 @@ async def test_invalid_machine_names_are_marked_and_notes_and_findings_are_given
     assert "Editorial Access = Editorial Access (invalid machine name)" in user
     assert brief.notes and all(f"- {note}" in user for note in brief.notes)
     assert "Notes from the specification (write criteria only for what these require):" in user
-    assert "Spec findings on this ticket:\n- warning, UWEC_Bundles.csv, record 34, Machine name: " in user
+    assert "Spec findings on this ticket:\n- warning, UWEC_Bundles.csv, row Editorial Access, Machine name: " in user
 
 
 def test_the_system_prompt_asks_for_json_and_gives_two_short_examples() -> None:

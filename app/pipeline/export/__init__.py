@@ -11,7 +11,7 @@ A run may be killed at any instant and run again; every write whose answer is lo
 
 from app.pipeline.export.context import ExportConfigurationError, ExportContext
 from app.pipeline.export.results import ExportResults, TicketResult, export_csvs, export_results
-from app.pipeline.export.run import PERMANENT_ERRORS, run_export, start_export
+from app.pipeline.export.run import PERMANENT_ERRORS, resume_exports_waiting_for_token, run_export, start_export
 from app.pipeline.issue_requests import PROPERTY_KEY
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "TicketResult",
     "export_csvs",
     "export_results",
+    "resume_exports_waiting_for_token",
     "run_export",
     "start_export",
 ]

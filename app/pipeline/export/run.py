@@ -33,7 +33,7 @@ from app.pipeline.export.plan import ExportPlan, plan_export
 from app.pipeline.export.revise import RevisionStep
 from app.pipeline.issue_requests import CreateTarget
 from app.pipeline.jobs import STALE_AFTER
-from app.pipeline.ports import ExportPorts
+from app.pipeline.ports import ExportPorts, ResumePorts
 from app.pipeline.project_fit import check_project_fit
 from app.retries import Retrier, RetryLater, RetryPolicy, Sleep
 
@@ -64,6 +64,19 @@ SITE_GONE = (
     "is kept for 30 days; install the app again to export."
 )
 _NO_NEW_TOKEN = "No new Forge token arrived within the hour, so the export stopped. "
+
+
+def resume_exports_waiting_for_token(services: ResumePorts, tenant_id: int) -> int:
+    """A fresh Forge token was stored: the site's exports waiting for one go again now, not at their re-queue.
+
+    The delayed message still arrives later and finds its task ended (or running elsewhere): the run steps aside.
+    Returns how many were sent.
+    """
+    waiting = services.tasks.active_at_step(tenant_id=tenant_id, kind="export", current=WAITING_FOR_TOKEN)
+    for task in waiting:
+        assert task.id is not None
+        services.jobs.enqueue_export(task.id)
+    return len(waiting)
 
 
 def _may_wait_for_token(exc: ForgeTokenExpiredError, now: float) -> bool:
