@@ -202,6 +202,24 @@ class JiraClient:
         )
         return [self._parse(AttachmentRef, item) for item in body]
 
+    async def attachment_content(self, attachment_id: str) -> bytes:
+        """The bytes of an attachment (Jira answers with a redirect to its media store, which is followed).
+        @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/#api-rest-api-3-attachment-content-id-get
+
+        Raises:
+            JiraNotFoundError: no such attachment.
+            JiraError: any other failure.
+        """
+        response = await self._send("GET", f"/attachment/content/{attachment_id}", follow_redirects=True)
+        return response.content
+
+    async def delete_attachment(self, attachment_id: str) -> None:
+        """Remove an attachment from its issue (the DELETE scope, as for links); raises JiraNotFoundError when it is
+        gone already, JiraError on any other failure.
+        @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/#api-rest-api-3-attachment-id-delete
+        """
+        await self._call("DELETE", f"/attachment/{attachment_id}")
+
     async def create_link(self, type_id: str, *, inward_key: str, outward_key: str) -> None:
         """Link two issues. Jira reads the link as "<inward issue> <type's outward text> <outward issue>".
 
@@ -274,6 +292,16 @@ class JiraClient:
         await self._call("DELETE", f"/issueLink/{link_id}")
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self._send(method, path, **kwargs)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise JiraUnavailableError(f"Jira's answer to {method} {path} was not JSON.") from exc
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One paced request; a successful answer, or the error it translates to."""
         if self._pacer is not None:
             await self._pacer.wait()
         self.requests += 1
@@ -286,12 +314,7 @@ class JiraClient:
         if response.status_code == 429:
             self.rate_limited += 1
         if response.is_success:
-            if not response.content:
-                return None
-            try:
-                return response.json()
-            except ValueError as exc:
-                raise JiraUnavailableError(f"Jira's answer to {method} {path} was not JSON.") from exc
+            return response
         raise _translate(response, f"{method} {path}")
 
     @staticmethod

@@ -34,6 +34,7 @@ from app.sandbox.models import (
 STATE_FILE = "sandbox-state.json"
 FIRST_ISSUE_ID = 10001
 FIRST_LINK_ID = 10000
+FIRST_ATTACHMENT_ID = 10000
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class SandboxStore:
         # Counters, not list lengths: links can be deleted and ids are never reused.
         self._next_link_id = FIRST_LINK_ID
         self._next_record_id = FIRST_ISSUE_ID
+        self._next_attachment_id = FIRST_ATTACHMENT_ID
 
     # Reads ---------------------------------------------------------------------------------------------
 
@@ -215,13 +217,14 @@ class SandboxStore:
     async def add_attachment(self, issue: Issue, filename: str, mime_type: str, content: bytes) -> Attachment:
         async with self._lock:
             attachment = Attachment(
-                id=str(len(self.attachments) + 10000),
+                id=str(self._next_attachment_id),
                 issue_id=issue.id,
                 filename=filename,
                 mime_type=mime_type,
                 size=len(content),
                 author_account_id=ADMIN_USER.account_id,
             )
+            self._next_attachment_id += 1
             self.attachments[attachment.id] = attachment
             self._contents[attachment.id] = content
             issue.attachment_ids.append(attachment.id)
@@ -230,6 +233,20 @@ class SandboxStore:
                 (self._state_dir / "attachments" / attachment.id).write_bytes(content)
             self._save()
             return attachment
+
+    async def delete_attachment(self, attachment: Attachment, author: dict[str, str]) -> None:
+        """Remove the file from its issue (Jira keeps no copy); the issue's history records it, as Jira's does."""
+        async with self._lock:
+            del self.attachments[attachment.id]
+            self._contents.pop(attachment.id, None)
+            issue = self.issues[attachment.issue_id]
+            issue.attachment_ids.remove(attachment.id)
+            item = {"field": "Attachment", "fieldId": "attachment", "fromString": attachment.filename, "toString": None}
+            issue.updated = jira_timestamp()
+            issue.changelog.append(ChangeGroup(self._record_id(), author, [item], issue.updated))
+            if self._state_dir is not None:
+                (self._state_dir / "attachments" / attachment.id).unlink(missing_ok=True)
+            self._save()
 
     async def reset_issues(self) -> None:
         """Forget issues, links and attachments; installations stay."""
@@ -266,6 +283,7 @@ class SandboxStore:
             "next_number": self._next_number,
             "next_link_id": self._next_link_id,
             "next_record_id": self._next_record_id,
+            "next_attachment_id": self._next_attachment_id,
         }
 
     def _write(self, state: dict[str, Any]) -> None:
@@ -296,6 +314,8 @@ class SandboxStore:
         self._next_number = state["next_number"]
         self._next_link_id = state.get("next_link_id", FIRST_LINK_ID + len(self.links))
         self._next_record_id = state.get("next_record_id", FIRST_ISSUE_ID)
+        # A state written before attachments could be deleted: ids were the count, from FIRST_ATTACHMENT_ID.
+        self._next_attachment_id = state.get("next_attachment_id", FIRST_ATTACHMENT_ID + len(self.attachments))
 
 
 def _assign(issue: Issue, field_id: str, value: Any) -> None:

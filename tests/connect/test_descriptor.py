@@ -46,8 +46,8 @@ def test_descriptor_declares_what_the_foundation_requires() -> None:
     assert descriptor["key"] == "dtg-test"
     assert descriptor["authentication"] == {"type": "jwt"}
     assert descriptor["apiMigrations"] == {"gdpr": True, "context-qsh": True, "signed-install": True}
-    # DELETE only because a revision removes the links it no longer has (`JiraClient.delete_link`); issues are
-    # never deleted (the sandbox refuses it whatever the scopes).
+    # DELETE only because a revision removes the links it no longer has (`JiraClient.delete_link`) and replaces
+    # its attachments (`delete_attachment`); issues are never deleted (the sandbox refuses it whatever the scopes).
     assert sorted(descriptor["scopes"]) == ["DELETE", "READ", "WRITE"]
     assert set(descriptor["lifecycle"]) == {"installed", "uninstalled", "enabled", "disabled"}
     page = descriptor["modules"]["jiraProjectPages"][0]

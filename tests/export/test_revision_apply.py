@@ -250,3 +250,67 @@ async def test_a_revision_applies_in_a_team_managed_project_and_in_one_with_requ
             assert {i.custom["customfield_10050"]["value"] for i in store.issues.values()} == {"Web"}
     finally:
         await world.aclose()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("crash_after", [None, "add_attachment", "delete_attachment"])
+async def test_a_revised_attachment_replaces_the_one_of_its_name_exactly_once_across_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crash_after: str | None
+) -> None:
+    world = World(tmp_path)
+    await world.install()
+    try:
+        drafts = synthetic_tickets(16)  # t-0005 and t-0015 have an attachment each
+        world.add_tickets(drafts)
+        await run_export(world.services, world.start(), http=world.http, sleep=no_sleep, policy=FAST)
+        store = world.runtime.store
+        revised_issue, kept_issue = by_ticket(store, "t-0005"), by_ticket(store, "t-0015")
+        (old_id,), (kept_id,) = revised_issue.attachment_ids, kept_issue.attachment_ids
+        upload = start_revision(world.services, Scope(world.tenant_id, world.session_id), SYSTEM)
+        assert upload.id is not None
+        revised = copy.deepcopy(drafts)
+        new_content = "machine_name\nfield_5\nfield_5_subtitle\n"
+        revised[5]["attachments"][0]["content"] = new_content  # the table changed; the description did not
+        world.services.tickets.save_drafts(tenant_id=world.tenant_id, session_id=upload.id, drafts=revised)
+
+        posted = []
+        add_attachment = JiraClient.add_attachment
+
+        async def counted(self: JiraClient, key: str, *args: Any) -> Any:
+            posted.append(key)
+            return await add_attachment(self, key, *args)
+
+        monkeypatch.setattr(JiraClient, "add_attachment", counted)
+        task_id = start_export(world.services, world.tenant_id, upload.id)
+        if crash_after is not None:
+            original = getattr(JiraClient, crash_after)
+
+            async def crashing(self: JiraClient, *args: Any) -> Any:
+                await original(self, *args)
+                raise Crash  # the call was made; the worker died before it could go on
+
+            monkeypatch.setattr(JiraClient, crash_after, crashing)
+            with pytest.raises(Crash):
+                await run_export(world.services, task_id, http=world.http, sleep=no_sleep, policy=FAST)
+            if crash_after == "add_attachment":  # a crash between the two leaves both, never neither
+                assert len(revised_issue.attachment_ids) == 2
+            monkeypatch.setattr(JiraClient, crash_after, original)
+        await run_export(world.services, task_id, http=world.http, sleep=no_sleep, policy=FAST)
+
+        (new_id,) = revised_issue.attachment_ids
+        assert new_id != old_id and old_id not in store.attachments
+        assert (store.attachments[new_id].filename, store.attachment_content(new_id)) == (
+            "fields-5.csv",
+            new_content.encode(),
+        )
+        assert posted == [revised_issue.key]  # once, whatever the crash
+        assert kept_issue.attachment_ids == [kept_id]  # same content: left as it was
+        deleted = [i for group in revised_issue.changelog for i in group.items if i["field"] == "Attachment"]
+        assert deleted == [
+            {"field": "Attachment", "fieldId": "attachment", "fromString": "fields-5.csv", "toString": None}
+        ]
+
+        await apply(world, upload.id)  # again: nothing to replace
+        assert revised_issue.attachment_ids == [new_id] and posted == [revised_issue.key]
+    finally:
+        await world.aclose()

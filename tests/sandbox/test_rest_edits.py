@@ -266,3 +266,20 @@ async def test_the_issue_page_shows_parent_comments_and_history(
     assert f'Parent: <a href="/browse/{epic["key"]}">{epic["key"]}</a> Media and images' in page
     assert "&lt;b&gt;Flagged&lt;/b&gt; by revision" in page
     assert "changed summary" in page
+
+
+@pytest.mark.anyio
+async def test_an_attachment_is_deleted_once_and_the_history_says_so(deleting_jira: httpx.AsyncClient) -> None:
+    created = await create(deleting_jira)
+    url = f"/rest/api/3/issue/{created['key']}/attachments"
+    files = {"file": ("fields.csv", b"machine_name\nfield_body\n", "text/csv")}
+    [old] = (await deleting_jira.post(url, files=files, headers={"X-Atlassian-Token": "no-check"})).json()
+    [new] = (await deleting_jira.post(url, files=files, headers={"X-Atlassian-Token": "no-check"})).json()
+    assert new["id"] != old["id"]
+    assert (await deleting_jira.delete(f"/rest/api/3/attachment/{old['id']}")).status_code == 204
+    assert [a["id"] for a in (await issue(deleting_jira, created["key"]))["attachment"]] == [new["id"]]
+    assert (await deleting_jira.get(f"/rest/api/3/attachment/content/{old['id']}")).status_code == 404
+    assert (await deleting_jira.delete(f"/rest/api/3/attachment/{old['id']}")).status_code == 404
+    history = (await deleting_jira.get(f"/rest/api/3/issue/{created['key']}/changelog")).json()["values"]
+    removed = [(i["fieldId"], i["fromString"], i.get("toString")) for g in history for i in g["items"]]
+    assert removed == [("attachment", "fields.csv", None)]

@@ -1,15 +1,22 @@
 """The export's attachments: the files of tickets whose tables were too large for the description, each once.
 
-An issue this run created has none yet; for any other (a resumed run, or an answer lost after the upload) the
-issue's attachments are read first and only the missing files are posted.
+An issue this run created has none yet; for any other (a resumed run, an answer lost after the upload, or an issue
+a revision updates) the issue's attachments are read first. A file it lacks is posted. A file it has by name is
+replaced when its content differs (a revised spec's table): the new one is attached first and the old one deleted
+after, so a crash in between leaves both and never neither; the run that resumes finds the new content there and
+deletes the old one without attaching again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app.db.models import TicketRecord
+from app.jira.errors import JiraNotFoundError
+from app.jira.models import AttachmentRef
 from app.pipeline.export.context import ExportContext
 
 CONCURRENCY = 8
@@ -41,27 +48,68 @@ class AttachmentStep:
     async def attach_files(self, ticket: TicketRecord) -> None:
         context = self._context
         issue_key = context.issues[ticket.key][0]
-        present = set() if ticket.key in context.created_now else await self.attached_names(issue_key)
+        present = [] if ticket.key in context.created_now else await self.attached(issue_key)
         for item in ticket.attachments:
-            if item["filename"] not in present:
+            same_name = [a for a in present if a.filename == item["filename"]]
+            if same_name:
+                await self.replace(issue_key, item, same_name)
+            else:
                 await self.attach_one(issue_key, item)
                 context.count("attachments")
         await context.db(context.repo.mark_attachments_done, **context.scope, key=ticket.key)
         ticket.attachments_done = True
 
-    async def attach_one(self, issue_key: str, item: dict[str, Any]) -> None:
+    async def replace(self, issue_key: str, item: dict[str, Any], old: list[AttachmentRef]) -> None:
+        """Make the issue's file named like `item` hold its content: attach it unless one of `old` (the issue's
+        files of that name) holds it already, then delete the others."""
         context = self._context
-        content = item["content"].encode() if isinstance(item["content"], str) else bytes(item["content"])
+        content = _content(item)
+        current = [a for a in old if await self.holds(a, content)]
+        if not current:
+            old_ids = {a.id for a in old}
+
+            async def ours(found: AttachmentRef) -> bool:
+                return found.id not in old_ids and await self.holds(found, content)
+
+            await self.attach_one(issue_key, item, ours)
+            context.count("attachments")
+        stale = [a for a in old if not current or a is not current[0]]
+        for attachment in stale:
+            with contextlib.suppress(JiraNotFoundError):  # deleted already (a lost answer, or by someone in Jira)
+                await context.read(context.client.delete_attachment, attachment.id)
+        if stale:
+            context.count("attachments_replaced")
+
+    async def attach_one(
+        self, issue_key: str, item: dict[str, Any], ours: Callable[[AttachmentRef], Awaitable[bool]] | None = None
+    ) -> None:
+        """Post the file once: after an unknown outcome it is looked for on the issue by name (and by `ours`, when a
+        file of that name was there before)."""
+        context = self._context
 
         async def post() -> None:
-            await context.client.add_attachment(issue_key, item["filename"], item["media_type"], content)
+            await context.client.add_attachment(issue_key, item["filename"], item["media_type"], _content(item))
 
         async def look() -> bool:
-            return item["filename"] in await self.attached_names(issue_key)
+            for found in await self.attached(issue_key):
+                if found.filename == item["filename"] and (ours is None or await ours(found)):
+                    return True
+            return False
 
         await context.retrier.create_once(post, look)
 
-    async def attached_names(self, issue_key: str) -> set[str]:
+    async def attached(self, issue_key: str) -> list[AttachmentRef]:
         context = self._context
         issue = await context.read(context.client.get_issue, issue_key, fields=("attachment",))
-        return {a.filename for a in issue.attachments}
+        return issue.attachments
+
+    async def holds(self, attachment: AttachmentRef, content: bytes) -> bool:
+        """Whether the attachment's bytes are `content` (downloaded only when the sizes agree)."""
+        if attachment.size != len(content):
+            return False
+        context = self._context
+        return await context.read(context.client.attachment_content, attachment.id) == content
+
+
+def _content(item: dict[str, Any]) -> bytes:
+    return item["content"].encode() if isinstance(item["content"], str) else bytes(item["content"])

@@ -289,6 +289,7 @@ async def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep, rev
         "links_total": links.total,
         "links_failed": len(links.failures),
         "attachments": context.counts.get("attachments", 0),
+        "attachments_replaced": context.counts.get("attachments_replaced", 0),
         "duration_seconds": round(time.monotonic() - context.started, 3),
         "requests": context.client.requests,
         "rate_limited": context.client.rate_limited,

@@ -1,4 +1,4 @@
-"""Attachments: multipart upload guarded by Jira's XSRF header rule, and the content download."""
+"""Attachments: multipart upload guarded by Jira's XSRF header rule, the content download, and deletion."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.sandbox.rest.common import issue_in_path, runtime_of
+from app.sandbox.models import app_actor
+from app.sandbox.rest.common import caller, issue_in_path, runtime_of
 from app.sandbox.rest.errors import JiraRequestError
 from app.sandbox.rest.representations import API, attachment_json
 
@@ -45,7 +46,21 @@ async def attachment_content(request: Request) -> Response:
     return Response(content, media_type=attachment.mime_type)
 
 
+async def delete_attachment(request: Request) -> Response:
+    """`DELETE /attachment/{id}`: 204, or 404 when there is no such attachment (deleted already).
+
+    @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/#api-rest-api-3-attachment-id-delete
+    """
+    runtime = runtime_of(request)
+    attachment = runtime.store.attachments.get(request.path_params["id"])
+    if attachment is None:
+        raise JiraRequestError(404, "The attachment with id '{}' does not exist.".format(request.path_params["id"]))
+    await runtime.store.delete_attachment(attachment, app_actor(caller(request)))
+    return Response(status_code=204)
+
+
 ROUTES = [
     (f"{API}/issue/{{issueIdOrKey}}/attachments", add_attachments, ["POST"]),
     (f"{API}/attachment/content/{{id}}", attachment_content, ["GET"]),
+    (f"{API}/attachment/{{id}}", delete_attachment, ["DELETE"]),
 ]
