@@ -72,7 +72,14 @@ def main() -> None:
     default=None,
     help="Proxies whose X-Forwarded-For/-Proto headers are trusted (default: 127.0.0.1, or $FORWARDED_ALLOW_IPS).",
 )
-def serve(host: str, port: int, forwarded_allow_ips: str | None) -> None:
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Web processes on the one port (more than one needs DTG_REDIS_URL and PostgreSQL).",
+)
+def serve(host: str, port: int, forwarded_allow_ips: str | None, processes: int) -> None:
     """Run the web app (and, without DTG_REDIS_URL, a worker and the clean-up schedule in the same process)."""
     import uvicorn
 
@@ -80,10 +87,16 @@ def serve(host: str, port: int, forwarded_allow_ips: str | None) -> None:
     from app.logs import configure_logging
 
     settings = Settings.from_env()
+    if processes > 1 and (not settings.redis_url or settings.is_sqlite):
+        # Each process caches tenants and runs no worker of its own only when Redis tells them all of a change.
+        raise click.UsageError("--processes above 1 needs DTG_REDIS_URL and a PostgreSQL DTG_DATABASE_URL.")
     configure_logging(settings, default_format="json")
     click.echo(f"Drupal Ticket Generator on http://{host}:{port} (public URL {settings.base_url})", err=True)
     uvicorn.run(
-        web_app(settings),
+        # uvicorn starts each of several processes by importing the app's factory.
+        web_app(settings) if processes == 1 else "app.launch:web_process",
+        factory=processes > 1,
+        workers=processes,
         host=host,
         port=port,
         log_level=settings.log_level.lower(),

@@ -66,6 +66,13 @@ def web_app(settings: Settings, broker: dramatiq.Broker | None = None) -> Starle
     return create_app(settings, DramatiqJobQueue(broker), worker=worker)
 
 
+def web_process() -> Starlette:
+    """One process of `dtg serve --processes N` (uvicorn starts each), with settings from the environment."""
+    settings = Settings.from_env()
+    configure_logging(settings, default_format="json")
+    return web_app(settings)
+
+
 def run_scheduler(settings: Settings) -> None:
     """`dtg scheduler`: enqueue the clean-up now and every hour for the workers, or run it here without Redis."""
     job: Callable[[], None]

@@ -60,6 +60,8 @@ async def healthz(request: Request) -> Response:
 
 def routes() -> list[SecuredRoute | SecuredMount]:
     return [
+        # First: `url_for('static', ...)` walks the routes in order, and a page asks for it about six times.
+        SecuredMount("/static", app=StaticFiles(directory=ROOT / "app" / "static"), name="static"),
         SecuredRoute("/atlassian-connect.json", descriptor, auth=Auth.PUBLIC),
         SecuredRoute("/healthz", healthz, auth=Auth.PUBLIC),
         SecuredRoute("/readyz", ops_api.readyz, auth=Auth.PUBLIC),
@@ -78,7 +80,6 @@ def routes() -> list[SecuredRoute | SecuredMount]:
         *admin.routes(),
         *ops_api.routes(),
         *forge.routes(),
-        SecuredMount("/static", app=StaticFiles(directory=ROOT / "app" / "static"), name="static"),
     ]
 
 

@@ -10,7 +10,8 @@ from typing import Any, cast
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import CursorResult
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.db.engine import SessionFactory
 from app.db.models import AuditEvent, SpecFile, TicketRecord, UploadSession, utcnow
@@ -68,43 +69,47 @@ class SessionRepository:
     def get(self, session_id: int, *, tenant_id: int) -> UploadSession:
         """Raises: NotFoundError when the session does not exist in this tenant."""
         with self._sessions() as session:
-            upload = session.exec(
-                select(UploadSession).where(UploadSession.id == session_id, UploadSession.tenant_id == tenant_id)
-            ).first()
-            if upload is None:
-                raise NotFoundError(f"This upload session does not exist (sessions are kept {SESSION_IDLE_DAYS} days).")
-            return upload
+            return self._get(session, session_id, tenant_id=tenant_id)
+
+    @staticmethod
+    def _get(session: Session, session_id: int, *, tenant_id: int) -> UploadSession:
+        upload = session.exec(
+            select(UploadSession).where(UploadSession.id == session_id, UploadSession.tenant_id == tenant_id)
+        ).first()
+        if upload is None:
+            raise NotFoundError(f"This upload session does not exist (sessions are kept {SESSION_IDLE_DAYS} days).")
+        return upload
 
     def list_for_project(self, *, tenant_id: int, project_key: str) -> list[UploadSession]:
         with self._sessions() as session:
-            query = (
-                select(UploadSession)
-                .where(UploadSession.tenant_id == tenant_id, UploadSession.project_key == project_key)
-                .order_by(col(UploadSession.last_activity_at).desc())
-            )
-            return list(session.exec(query))
+            return list(session.exec(self._project_query(tenant_id, project_key)))
+
+    @staticmethod
+    def _project_query(tenant_id: int, project_key: str) -> SelectOfScalar[UploadSession]:
+        """The project's sessions, newest activity first."""
+        return (
+            select(UploadSession)
+            .where(UploadSession.tenant_id == tenant_id, UploadSession.project_key == project_key)
+            .order_by(col(UploadSession.last_activity_at).desc())
+        )
+
+    def with_contents(self, *, tenant_id: int, project_key: str) -> list[tuple[UploadSession, SessionContents]]:
+        """The project's sessions, newest activity first, each with what it holds: three queries on one connection,
+        whatever the list's length."""
+        with self._sessions() as session:
+            found = [u for u in session.exec(self._project_query(tenant_id, project_key)) if u.id is not None]
+            contents = _contents(session, [u.id for u in found if u.id is not None], tenant_id=tenant_id)
+        return [(u, contents[u.id]) for u in found if u.id is not None]
+
+    def get_with_contents(self, session_id: int, *, tenant_id: int) -> tuple[UploadSession, SessionContents]:
+        """The session and what it holds, on one connection. Raises: NotFoundError as `get`."""
+        with self._sessions() as session:
+            upload = self._get(session, session_id, tenant_id=tenant_id)
+            return upload, _contents(session, [session_id], tenant_id=tenant_id)[session_id]
 
     def contents(self, session_ids: list[int], *, tenant_id: int) -> dict[int, SessionContents]:
-        """Two grouped queries for the whole list, whatever its length."""
         with self._sessions() as session:
-            names = session.exec(
-                select(SpecFile.session_id, SpecFile.name)
-                .where(SpecFile.tenant_id == tenant_id, col(SpecFile.session_id).in_(session_ids))
-                .order_by(col(SpecFile.name))
-            ).all()
-            counts = session.exec(
-                select(TicketRecord.session_id, func.count(), func.count(col(TicketRecord.jira_key)))
-                .where(TicketRecord.tenant_id == tenant_id, col(TicketRecord.session_id).in_(session_ids))
-                .group_by(col(TicketRecord.session_id))
-            ).all()
-        files: dict[int, list[str]] = {session_id: [] for session_id in session_ids}
-        for session_id, name in names:
-            files[session_id].append(name)
-        tickets = {session_id: (total, exported) for session_id, total, exported in counts}
-        return {
-            session_id: SessionContents(files[session_id], *tickets.get(session_id, (0, 0)))
-            for session_id in session_ids
-        }
+            return _contents(session, session_ids, tenant_id=tenant_id)
 
     def set_stage(self, session_id: int, *, tenant_id: int, stage: str) -> None:
         with self._sessions() as session:
@@ -273,3 +278,24 @@ class SessionRepository:
                 .order_by(col(SpecFile.name))
             )
             return [StoredFile(f.name, f.data, f.kind_override, f.tab_kinds or {}) for f in session.exec(query)]
+
+
+def _contents(session: Session, session_ids: list[int], *, tenant_id: int) -> dict[int, SessionContents]:
+    """Two grouped queries for the whole list, whatever its length."""
+    names = session.exec(
+        select(SpecFile.session_id, SpecFile.name)
+        .where(SpecFile.tenant_id == tenant_id, col(SpecFile.session_id).in_(session_ids))
+        .order_by(col(SpecFile.name))
+    ).all()
+    counts = session.exec(
+        select(TicketRecord.session_id, func.count(), func.count(col(TicketRecord.jira_key)))
+        .where(TicketRecord.tenant_id == tenant_id, col(TicketRecord.session_id).in_(session_ids))
+        .group_by(col(TicketRecord.session_id))
+    ).all()
+    files: dict[int, list[str]] = {session_id: [] for session_id in session_ids}
+    for session_id, name in names:
+        files[session_id].append(name)
+    tickets = {session_id: (total, exported) for session_id, total, exported in counts}
+    return {
+        session_id: SessionContents(files[session_id], *tickets.get(session_id, (0, 0))) for session_id in session_ids
+    }

@@ -7,8 +7,9 @@ a version this process has not seen empties its cache, so a request that starts 
 sees the old secret or the old state, in any process:
 
 - `RedisVersions` (a deployment with `DTG_REDIS_URL`, any number of processes): one Redis counter, `INCR` on a
-  change and one `GET` per lookup (tens of microseconds on the same network). While Redis does not answer, nothing
-  is cached: every lookup goes to the database, as without the cache.
+  change and one `GET` per lookup (tens of microseconds on the same network), sent by an asyncio client so a lookup
+  takes no worker thread and a slow Redis holds up only the requests that wait on it. While Redis does not answer,
+  nothing is cached: every lookup goes to the database, as without the cache.
 - `LocalVersions` (the embedded mode: one process is the whole deployment): a counter in memory.
 
 Entries also expire after `ttl_s` (a bound for a change whose bump itself failed) and the cache holds at most
@@ -17,6 +18,7 @@ Entries also expire after `ttl_s` (a bound for a change whose bump itself failed
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -26,9 +28,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis
+import redis.asyncio
 
 from app.domain.installation import Installation
-from app.offload import offload
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +39,11 @@ TTL_SECONDS = 30.0
 MAX_ENTRIES = 1024
 # After Redis failed, lookups skip it (and the cache) this long instead of waiting on every request.
 REDIS_RETRY_AFTER_S = 1.0
+REDIS_TIMEOUT_S = 0.5
 
 
 class TenantVersions(Protocol):
-    def current(self) -> int | None:
+    async def current(self) -> int | None:
         """The version of the tenants table, or None when it cannot be known now (then nothing may be cached)."""
         ...
 
@@ -56,7 +59,7 @@ class LocalVersions:
         self._version = 0
         self._lock = threading.Lock()
 
-    def current(self) -> int | None:
+    async def current(self) -> int | None:
         return self._version
 
     def bump(self) -> None:
@@ -68,19 +71,32 @@ class RedisVersions:
     """One counter in Redis, shared by every process of the deployment."""
 
     def __init__(self, url: str, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._url = url
+        # Bumps come from worker threads (the repositories), reads from the event loop.
+        self._redis = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S)
+        self._reader: tuple[asyncio.AbstractEventLoop, redis.asyncio.Redis] | None = None
         self._clock = clock
         self._down_until = 0.0
 
-    def current(self) -> int | None:
+    async def current(self) -> int | None:
         if self._clock() < self._down_until:
             return None
         try:
-            value = self._redis.get(VERSION_KEY)
-        except redis.RedisError:
+            value = await self._async_client().get(VERSION_KEY)
+        except (redis.RedisError, OSError):
             self._failed("read")
             return None
         return int(value) if isinstance(value, bytes | str | int) else 0
+
+    def _async_client(self) -> redis.asyncio.Redis:
+        """The asyncio client of the running loop (its connections belong to the loop that opened them)."""
+        loop = asyncio.get_running_loop()
+        if self._reader is None or self._reader[0] is not loop:
+            reader = redis.asyncio.Redis.from_url(
+                self._url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
+            )
+            self._reader = (loop, reader)
+        return self._reader[1]
 
     def bump(self) -> None:
         try:
@@ -120,9 +136,8 @@ class TenantCache:
 
     async def find(self, client_key: str) -> Installation | None:
         """The active installation with this clientKey, as the database has it now."""
-        # Read before the load (a change after it shows as a new version), off the event loop: RedisVersions asks
-        # Redis, which may take up to its socket timeout and would stall every request of this process meanwhile.
-        version = await offload(self._versions.current)
+        # Read before the load: a change after it shows as a new version.
+        version = await self._versions.current()
         if version is None or version != self._seen:
             self._entries.clear()
             self._seen = version
@@ -132,7 +147,7 @@ class TenantCache:
             self._entries.move_to_end(client_key)
             return entry.installation
         installation = await self._load(client_key)
-        if installation is None or version is None or await offload(self._versions.current) != version:
+        if installation is None or version is None or await self._versions.current() != version:
             # Unknown, uncacheable, or the tenants changed while this load ran (it may hold the old row).
             return installation
         self._entries[client_key] = _Entry(installation, now + self._ttl_s)

@@ -22,6 +22,7 @@ __all__ = [
     "session_file_types",
     "session_ticket",
     "session_tickets",
+    "session_with_contents",
 ]
 
 
@@ -34,9 +35,14 @@ def project_sessions(
     ports: SessionPorts, tenant_id: int, project_key: str
 ) -> list[tuple[UploadSession, SessionContents]]:
     """The project's sessions, newest activity first, each with what it holds."""
-    found = [s for s in ports.sessions.list_for_project(tenant_id=tenant_id, project_key=project_key) if s.id]
-    contents = ports.sessions.contents([s.id for s in found if s.id], tenant_id=tenant_id)
-    return [(s, contents[s.id]) for s in found if s.id]
+    return ports.sessions.with_contents(tenant_id=tenant_id, project_key=project_key)
+
+
+def session_with_contents(
+    ports: SessionPorts, tenant_id: int, session_id: int
+) -> tuple[UploadSession, SessionContents]:
+    """`find_session` and what the session holds. Raises: NotFoundError when the tenant has no such session."""
+    return ports.sessions.get_with_contents(session_id, tenant_id=tenant_id)
 
 
 def session_contents(ports: SessionPorts, scope: Scope) -> SessionContents:

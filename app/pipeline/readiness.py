@@ -57,7 +57,11 @@ def _ticket_checks(tickets: Sequence[TicketRecord]) -> list[Check]:
     bad_labels = [
         t.key for t in exported if any(not label or " " in label or len(label) > MAX_LABEL for label in t.labels)
     ]
-    unreviewed = [t.key for t in exported if not t.reviewed]
+    # Review is the check before a ticket goes to Jira: one already there was exported as it was, and a later
+    # change to it goes through a spec revision, so it is no longer "not reviewed yet".
+    pending = [t for t in exported if not t.jira_key]
+    unreviewed = [t.key for t in pending if not t.reviewed]
+    of_pending = f"{len(pending)} tickets" + ("" if len(pending) == len(exported) else " not in Jira yet")
     dangling = sorted({t.key for t in exported for ref in t.blocked_by if ref not in keys})
     checks = [
         Check(
@@ -84,7 +88,7 @@ def _ticket_checks(tickets: Sequence[TicketRecord]) -> list[Check]:
         Check(
             "unreviewed",
             False,
-            f"{len(unreviewed)} of {len(exported)} tickets are not marked reviewed yet.",
+            f"{len(unreviewed)} of {of_pending} are not marked reviewed yet.",
             "Go through them in Review (r marks one reviewed), or export them as they are.",
             who_can_fix=WhoCanFix.DIRECTOR.value,
             tickets=unreviewed,
@@ -128,6 +132,18 @@ async def check_readiness(
                 "Tickets are still being drafted.",
                 "Wait until generation finishes (or cancel it).",
                 WhoCanFix.RETRY_LATER.value,
+            )
+        )
+    elif out_of_date and any(t.jira_key for t in tickets):
+        # Generating again would not reach the issues already in Jira: a revision updates them, after its plan.
+        checks.append(
+            Check(
+                "drafts_out_of_date",
+                True,
+                "The spec files changed after the tickets were exported: these drafts no longer match the spec.",
+                "Revise this spec (below): the revision's plan shows what would change in Jira before anything is "
+                "written.",
+                WhoCanFix.DIRECTOR.value,
             )
         )
     elif out_of_date and tickets:

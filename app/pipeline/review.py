@@ -116,19 +116,21 @@ def description_from_markdown(markdown: str) -> dict[str, Any]:
 def edit_ticket(
     ports: ReviewPorts, scope: Scope, actor: Actor, *, key: str, expected_version: int, edit: TicketEdit
 ) -> TicketRecord:
-    """Apply one save from the editor; audited as "edited" with the fields it sent.
+    """Apply one save from the editor; audited as "edited" with the fields it changed (the editor sends them all).
 
     Raises:
         InvalidEditError: a value Jira would refuse; nothing is stored.
         NotFoundError: no such ticket in this session.
         EditConflictError: someone saved the ticket since `expected_version`.
     """
+    before = ports.tickets.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key=key)
     try:
         ticket = _edit(ports.tickets, scope, key=key, expected_version=expected_version, edit=edit)
     except StaleTicketError as exc:
         latest = ports.tickets.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key=key)
         raise EditConflictError(exc.message, latest, last_changed_by(ports, scope, key)) from exc
-    changed = [name for name, value in vars(edit).items() if value is not None]
+    sent = [name for name, value in vars(edit).items() if value is not None]
+    changed = [name for name in sent if _stored(before, name) != _stored(ticket, name)]
     record_step(ports, scope, actor, "edited", ticket=key, fields=changed, version=ticket.version)
     return ticket
 
@@ -139,6 +141,12 @@ def last_changed_by(ports: AuditPorts, scope: Scope, key: str) -> str | None:
     return next(
         (e.account_id for e in events if e.detail.get("ticket") == key or key in e.detail.get("tickets", [])), None
     )
+
+
+def _stored(ticket: TicketRecord, field: str) -> Any:
+    """What a `TicketEdit` field sets, as the ticket holds it."""
+    columns = {"markdown": "description", "assignee": "assignee_account_id"}
+    return getattr(ticket, columns.get(field, field))
 
 
 def _edit(

@@ -56,7 +56,23 @@
     }
   }
 
-  window.dtg = { panel: panel, FieldError: FieldError, clearFieldError: clearFieldError, report: report, reveal: reveal };
+  // Saves a file the API answers, under the name its Content-Disposition gives. Each front fetches it its own way
+  // (DTGHost.fetchFile); saving it is the same everywhere, so it lives here, in the script every front loads.
+  async function download(path) {
+    const response = await DTGHost.fetchFile(path);
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = (/filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "") || [])[1] || "download";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  }
+
+  window.dtg = {
+    panel: panel, FieldError: FieldError, clearFieldError: clearFieldError, report: report, reveal: reveal, download: download,
+  };
 
   document.addEventListener("input", function (event) { clearFieldError(event.target); });
   document.addEventListener("change", function (event) { clearFieldError(event.target); });

@@ -8,7 +8,8 @@
 //                                             sticky: stays until closed (a run's "started", closed by its outcome)
 //   DTGHost.resize()                          after the content changed
 //   DTGHost.navigate(url)                     open a Jira (or other) page outside the frame
-//   DTGHost.download(path)                    optional: save a file the API answers (not JSON)
+//   DTGHost.fetchFile(path)  -> Promise<Response>  a file the API answers (not JSON), with its headers; dtg.download
+//                                             (app.js) saves it, the same way for every front
 //   DTGHost.stream(path, onEvent)             optional: server-sent events, onEvent(json) per event; resolves
 //                                             when the stream ends (a front without it is polled instead)
 //
@@ -127,17 +128,7 @@
 
   function navigate(url) { window.open(url, "_blank", "noopener"); }
 
-  async function download(path) {
-    const response = await send(path, { headers: { Accept: "*/*" } });
-    const url = URL.createObjectURL(await response.blob());
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = (/filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "") || [])[1] || "download";
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
-  }
+  function fetchFile(path) { return send(path, { headers: { Accept: "*/*" } }); }
 
   // fetch rather than EventSource: the token must go in a header.
   async function stream(path, onEvent) {
@@ -160,6 +151,6 @@
   }
 
   window.DTGHost = {
-    fetchJson: fetchJson, upload: upload, flag: flag, resize: resize, navigate: navigate, download: download, stream: stream,
+    fetchJson: fetchJson, upload: upload, flag: flag, resize: resize, navigate: navigate, fetchFile: fetchFile, stream: stream,
   };
 })();

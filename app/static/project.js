@@ -151,8 +151,11 @@
       const body = await DTGHost.upload("/api/sessions/" + state.session + "/files", form, function (loaded, total) {
         bar.value = Math.round(100 * loaded / total);
       });
+      // A flag names a few files; a whole spec's worth would fill the corner (the list below names them all).
+      const named = body.stored.length > 3 ? body.stored.slice(0, 2).join(", ") + " and " + (body.stored.length - 2) + " more"
+        : body.stored.join(", ");
       notify("success", "Uploaded " + body.stored.length + (body.stored.length === 1 ? " file" : " files"),
-        "Checked " + body.stored.join(", ") + ".");
+        "Checked " + named + "; the findings are below.");
       await Promise.all([reload(), showSessionName()]);
     } catch (error) {
       bar.hidden = true;
@@ -171,9 +174,11 @@
     if (!select || !out) { return; }
     try {
       const found = await DTGHost.fetchJson("/api/sessions/" + state.session + "/estimate?provider=" + encodeURIComponent(select.value));
+      const tokens = found.inputTokens + found.outputTokens;
       const cost = found.costUsd ? "about $" + found.costUsd.toFixed(2) : "no cost";
-      out.textContent = found.tickets + " tickets, about " + (found.inputTokens + found.outputTokens).toLocaleString() +
-        " tokens, " + cost + "." + (found.note ? " " + found.note : "");
+      // A writer that makes no calls has no tokens to count ("about 0 tokens" reads like a fault).
+      out.textContent = found.tickets + " tickets" + (tokens ? ", about " + tokens.toLocaleString() + " tokens, " + cost : "") +
+        "." + (found.note ? " " + found.note : "");
     } catch (error) { out.textContent = error.message; out.className = "dtg-error-text"; }
   }
 
@@ -376,7 +381,7 @@
       resultsShown = -1;
       await follow(started.taskId, flag);
     },
-    download: function () { return DTGHost.download("/api/sessions/" + state.session + "/export/spec.zip"); },
+    download: function () { return dtg.download("/api/sessions/" + state.session + "/export/spec.zip"); },
     revise: async function () {
       const revision = await DTGHost.fetchJson("/api/sessions/" + state.session + "/revise", { method: "POST", body: {} });
       notify("success", "Revision started", "Upload the revised CSV files or workbook; the plan shows before anything is written.");

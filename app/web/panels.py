@@ -64,6 +64,7 @@ class GeneratePanel:
     tickets: int
     blocked: bool
     out_of_date: bool = False
+    in_jira: int = 0
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,8 @@ async def generate_panel(request: Request) -> Response:
     tickets = await offload(session_tickets, current, scope_of(upload))
     providers = await offload(choices, current, upload.tenant_id)
     stale = bool(tickets) and await offload(drafts_out_of_date, current, task)
-    panel = GeneratePanel(upload, providers, task, len(tickets), result.blocking, stale)
+    in_jira = sum(1 for t in tickets if t.jira_key)
+    panel = GeneratePanel(upload, providers, task, len(tickets), result.blocking, stale, in_jira)
     return _render(request, "_generate.html", panel)
 
 

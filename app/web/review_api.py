@@ -21,7 +21,7 @@ from app.web.errors import rule_for
 from app.web.forge_identity import user_auth
 from app.web.panels import people
 from app.web.routing import Auth, SecuredRoute
-from app.web.scope import actor, json_body, project_key, review_scope, services
+from app.web.scope import actor, json_body, project_key, review_scope, services, session_read
 
 MAX_BULK = 500
 
@@ -95,14 +95,12 @@ def parse_edit(body: dict[str, Any]) -> tuple[int, review.TicketEdit]:
 
 
 async def list_tickets(request: Request) -> Response:
-    scope = await review_scope(request)
-    found = await offload(session_tickets, services(request), scope)
+    found = await session_read(request, session_tickets)
     return JSONResponse({"tickets": [ticket_json(t, full=False) for t in found]})
 
 
 async def get_ticket(request: Request) -> Response:
-    scope = await review_scope(request)
-    ticket = await offload(session_ticket, services(request), scope, request.path_params["key"])
+    ticket = await session_read(request, session_ticket, request.path_params["key"])
     return JSONResponse(ticket_json(ticket))
 
 

@@ -7,7 +7,7 @@ session of another tenant or another project is answered exactly like a session 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from starlette.requests import Request
 
@@ -17,7 +17,7 @@ from app.domain.retention import SESSION_IDLE_DAYS
 from app.errors import AppError, NotFoundError
 from app.offload import offload
 from app.pipeline.ports import Actor, Scope
-from app.pipeline.queries import find_session
+from app.pipeline.queries import SessionContents, find_session, session_with_contents
 from app.web.body_schemas import check
 from app.web.input_guard import refuse_control_characters
 
@@ -50,7 +50,35 @@ def project_key(request: Request) -> str:
 async def upload_session(request: Request) -> UploadSession:
     """The session named in the path, if it belongs to the caller's tenant and project. Raises: NotFoundError."""
     key = project_key(request)
-    found = await offload(find_session, services(request), tenant_id(request), int(request.path_params["session_id"]))
+    return _in_project(await offload(find_session, services(request), tenant_id(request), _session_id(request)), key)
+
+
+async def upload_session_contents(request: Request) -> tuple[UploadSession, SessionContents]:
+    """`upload_session` and what the session holds, read together. Raises: NotFoundError."""
+    key = project_key(request)
+    found, contents = await offload(session_with_contents, services(request), tenant_id(request), _session_id(request))
+    return _in_project(found, key), contents
+
+
+async def session_read(
+    request: Request, read: Callable[Concatenate[Services, Scope, P], T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """`read(services, scope, ...)` on the session `upload_session` finds, in the same worker thread (one hop off
+    the event loop, not two). Raises: NotFoundError."""
+    ports, key, tenant, session_id = services(request), project_key(request), tenant_id(request), _session_id(request)
+
+    def checked_read() -> T:
+        return read(ports, scope_of(_in_project(find_session(ports, tenant, session_id), key)), *args, **kwargs)
+
+    return await offload(checked_read)
+
+
+def _session_id(request: Request) -> int:
+    return int(request.path_params["session_id"])
+
+
+def _in_project(found: UploadSession, key: str) -> UploadSession:
+    """A session of another project is answered like one that does not exist."""
     if found.project_key != key:
         raise NotFoundError(f"This upload session does not exist (sessions are kept {SESSION_IDLE_DAYS} days).")
     return found

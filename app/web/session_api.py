@@ -42,6 +42,7 @@ from app.web.scope import (
     stored_id,
     tenant_id,
     upload_session,
+    upload_session_contents,
 )
 
 # Room for the multipart boundaries and headers around the files themselves.
@@ -62,7 +63,7 @@ def session_name(upload: UploadSession, files: list[str]) -> str:
         return f"{prefix} spec"
     if stems:
         return stems[0] + (f" and {len(stems) - 1} more" if len(stems) > 1 else "")
-    return f"Session {stored_id(upload)} (no files yet)"
+    return f"{'Revision' if upload.revision else 'Session'} {stored_id(upload)} (no files yet)"
 
 
 def session_json(upload: UploadSession, files: list[str]) -> dict[str, Any]:
@@ -100,8 +101,7 @@ async def create_session(request: Request) -> Response:
 
 
 async def get_session(request: Request) -> Response:
-    upload = await upload_session(request)
-    contents = await offload(session_contents, services(request), scope_of(upload))
+    upload, contents = await upload_session_contents(request)
     return JSONResponse(session_json(upload, contents.files))
 
 

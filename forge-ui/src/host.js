@@ -5,7 +5,7 @@
 //   fetchJson -> invokeRemote (proxied by Forge with the FIT and both OAuth tokens; JSON, 25 s, 500 KB)
 //   upload    -> requestRemote with FormData (a FIT, no OAuth tokens); each file part's name starts with "file"
 //   flag      -> showFlag     navigate -> router.open     resize -> nothing (Forge sizes Custom UI frames itself)
-//   download  -> requestRemote, saved from a Blob         stream -> none: task progress is polled
+//   fetchFile -> requestRemote (dtg.download saves it)     stream -> none: task progress is polled
 // @see https://developer.atlassian.com/platform/forge/apis-reference/ui-api-bridge/invokeRemote/
 // @see https://developer.atlassian.com/platform/forge/apis-reference/ui-api-bridge/requestRemote
 import { invokeRemote, requestRemote, router, showFlag } from "@forge/bridge";
@@ -85,35 +85,27 @@ async function upload(path, formData, onProgress) {
 
 let nextFlag = 1;
 
+// Jira closes an auto-dismissed flag after 8 s. Errors and warnings stay until dismissed: they usually ask the
+// person to do something; a sticky one (a run's "started") stays until the page closes it with the run's outcome.
 function flag(options) {
   const type = ["success", "info", "warning", "error"].includes(options.type) ? options.type : "info";
-  showFlag({
+  const shown = showFlag({
     id: "dtg-flag-" + nextFlag++,
     type: type,
     title: options.title || "",
     description: options.body || "",
-    // Errors and warnings stay until dismissed: they usually ask the person to do something.
-    isAutoDismiss: !(type === "error" || type === "warning"),
+    isAutoDismiss: !(type === "error" || type === "warning" || options.sticky),
   });
+  return { close: function () { shown.close().catch(function () {}); } };
 }
 
 function resize() {}
 
 function navigate(url) { return router.open(url); }
 
-async function download(path) {
-  const response = await remote(path, { method: "GET", headers: { Accept: "*/*" } });
-  const url = URL.createObjectURL(await response.blob());
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = (/filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "") || [])[1] || "download";
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
-}
+function fetchFile(path) { return remote(path, { method: "GET", headers: { Accept: "*/*" } }); }
 
-window.DTGHost = { fetchJson: fetchJson, upload: upload, flag: flag, resize: resize, navigate: navigate, download: download };
+window.DTGHost = { fetchJson: fetchJson, upload: upload, flag: flag, resize: resize, navigate: navigate, fetchFile: fetchFile };
 
 // The page: <script src="forge-host.js" data-page="project" data-scripts="app.js project.js ..."> in the head.
 const script = document.currentScript;

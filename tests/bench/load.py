@@ -1,12 +1,13 @@
 """Load test: `dtg serve` + `dtg worker` on PostgreSQL and Redis, three sandbox sites hammering it at once.
 
-Run: .venv/bin/python tests/bench/load.py [--seconds 10] [--runs 3] [--concurrency 24] [--redis URL]
-Loopback only, bounded in time and requests; the load generator is this process, the app, worker and sandboxes are
-others. It creates a throw-away PostgreSQL database, a temporary folder and keys in one Redis db (default db 14,
-or DTG_TEST_REDIS_URL), and removes all three when it ends. The generator sends its requests over --concurrency
-keep-alive HTTP/1.1 connections with a small client of its own (httpx took half as much CPU per request as the app,
-on the same two cores); each request is built once per site, kind and session (the signed page URL and the context
-tokens stay valid for the whole run) and each response is read to its end.
+Run: .venv/bin/python tests/bench/load.py [--seconds 10] [--runs 3] [--concurrency 24] [--processes 2] [--redis URL]
+Loopback only, bounded in time and requests; the load generator is this process, the app (`dtg serve --processes 2`,
+one web process per core), worker and sandboxes are others. It creates a throw-away PostgreSQL database, a temporary
+folder and keys in one Redis db (default db 14, or DTG_TEST_REDIS_URL), and removes all three when it ends. The
+generator sends its requests over --concurrency keep-alive HTTP/1.1 connections with a small client of its own
+(httpx took half as much CPU per request as the app, on the same two cores); each request is built once per site,
+kind and session (the signed page URL and the context tokens stay valid for the whole run) and each response is read
+to its end.
 
 Each of the three tenants (three sandboxes, each installed the app by the signed install) first opens 4 upload
 sessions and uploads a small spec into two of them; then every tenant sends every kind of request, in turn:
@@ -147,6 +148,22 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (`dtg serve --processes N` supervises N children)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo.extend(children.get(found[-1], []))
+    return found
+
+
 def _backends(database: str) -> list[int]:
     """The PostgreSQL backends serving the load test's database (the app's pool)."""
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
@@ -163,7 +180,7 @@ class CpuMeter:
     def snapshot(self) -> dict[str, float]:
         backends = {pid: _cpu_seconds(pid) for pid in _backends(self.database)}
         return {
-            "server": _cpu_seconds(self.server),
+            "server": sum(_cpu_seconds(pid) for pid in _tree(self.server)),
             "generator": time.process_time(),
             **{f"pg{pid}": cpu for pid, cpu in backends.items()},
         }
@@ -333,6 +350,7 @@ def main() -> int:
     parser.add_argument("--redis", default=REDIS, help="a Redis db this run may empty (default %(default)s)")
     parser.add_argument("--concurrency", type=int, default=24)
     parser.add_argument("--max-requests", type=int, default=20_000)
+    parser.add_argument("--processes", type=int, default=2, help="web processes of `dtg serve` (one per core)")
     args = parser.parse_args()
 
     database = f"dtg_load_{uuid.uuid4().hex[:8]}"
@@ -363,7 +381,7 @@ def main() -> int:
 
     try:
         subprocess.run([*DTG, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
-        start([*DTG, "serve", "--port", str(app_port)], "app")
+        start([*DTG, "serve", "--port", str(app_port), "--processes", str(args.processes)], "app")
         start([*DTG, "worker", "--processes", "1", "--threads", "2"], "worker")
         for n, port in enumerate(sandbox_ports):
             start(

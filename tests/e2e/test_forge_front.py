@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from app.forge.custom_ui import build
-from tests.e2e.test_project_page import ARGS, CHROMIUM, SHOTS, WAIT_MS
+from tests.e2e.test_project_page import ARGS, CHROMIUM, RECORD_FLAGS, SHOTS, WAIT_MS, downloaded_roles, flag_closed_with
 from tests.support import UWEC, free_port, stack_environment, start_stack, stop_process, wait_for_install
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.web, pytest.mark.forge]
@@ -76,17 +76,28 @@ def test_a_director_exports_through_the_forge_front(forge_stack: str) -> None:
             frame = page.frame_locator("iframe.forge-iframe")
             frame.get_by_text("Connected to").wait_for(timeout=WAIT_MS)
             assert page.locator("iframe.ap-iframe").count() == 0
+            page.evaluate(RECORD_FLAGS)
 
             frame.get_by_role("button", name="New upload session").click()
             frame.locator("#dtg-file-input").set_input_files([str(path) for path in SPEC])
             frame.get_by_text("Nothing blocks.").wait_for(timeout=WAIT_MS)
             assert frame.locator("select.dtg-kind").count() == len(SPEC)  # every file of the FormData arrived
-            page.locator("#ap-flags .ap-flag", has_text=f"Uploaded {len(SPEC)} files").wait_for(timeout=WAIT_MS)
+            uploaded = page.locator("#ap-flags .ap-flag", has_text=f"Uploaded {len(SPEC)} files")
+            uploaded.wait_for(timeout=WAIT_MS)
             page.screenshot(path=str(SHOTS / "forge-01-uploaded.png"))
+            # Flags through showFlag: an error stays until dismissed, a success closes itself (Jira's 8 s).
+            frame.locator("body").evaluate("() => DTGHost.flag({ type: 'error', title: 'An error to dismiss' })")
+            uploaded.wait_for(state="detached", timeout=12_000)
+            error = page.locator("#ap-flags .ap-flag.error", has_text="An error to dismiss")
+            assert error.is_visible()
+            error.get_by_role("button", name="Dismiss").click()
+            error.wait_for(state="detached", timeout=WAIT_MS)
 
             frame.get_by_role("button", name="Continue to Generate").click()
             frame.get_by_role("button", name="Generate tickets").click()
             frame.get_by_role("button", name="Review the").wait_for(timeout=WAIT_MS)
+            page.locator("#ap-flags .ap-flag", has_text="Tickets drafted").wait_for(timeout=WAIT_MS)
+            flag_closed_with(page, "Drafting the tickets", "Tickets drafted")  # a sticky flag, closed by the outcome
 
             frame.get_by_role("tab", name="5. Export").click()
             frame.locator("[data-action='export']").click()
@@ -95,12 +106,15 @@ def test_a_director_exports_through_the_forge_front(forge_stack: str) -> None:
             done.wait_for(timeout=WAIT_MS)
             exported = int(done.inner_text().split()[0])
             page.screenshot(path=str(SHOTS / "forge-02-exported.png"))
+            roles = downloaded_roles(page, frame)  # the spec zip through requestRemote, saved by the page
         finally:
             page.screenshot(path=str(SHOTS / "forge-last.png"))
             browser.close()
         assert errors == []
 
     assert exported == 21
+    assert re.search(r"^DTG-\d+,Site Admin,site_admin,a,", roles, re.M)  # a role built: its row has its key
+    assert re.search(r"^,Administrator,administrator,x,", roles, re.M)  # implemented already: no ticket, no key
     issues = httpx.get(f"{forge_stack}/projects/DTG/issues", timeout=10).text
     assert len(set(re.findall(r"/browse/(DTG-\d+)", issues))) >= exported
     stats = httpx.get(f"{forge_stack}/_sandbox/stats", timeout=10).json()

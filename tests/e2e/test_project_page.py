@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,12 +109,23 @@ RECORD_FLAGS = """() => {
 }"""
 
 
-def _flag_closed_with(page, started: str, outcome: str) -> None:  # type: ignore[no-untyped-def]
+def flag_closed_with(page, started: str, outcome: str) -> None:  # type: ignore[no-untyped-def]
     """The `started` flag closed when the `outcome` flag showed (not 8 s later, nor earlier on its own timer)."""
     events = page.evaluate("() => window.dtgFlagEvents")
     shown = next(e["at"] for e in events if e["kind"] == "add" and outcome in e["text"])
     closed = [e["at"] for e in events if e["kind"] == "remove" and started in e["text"]]
     assert closed and abs(closed[0] - shown) < 1500, (started, outcome, events)
+
+
+def downloaded_roles(page, frame) -> str:  # type: ignore[no-untyped-def]
+    """Clicks the export's spec zip download, as the director does; the roles CSV of the file the browser saved."""
+    with page.expect_download(timeout=WAIT_MS) as saved:
+        frame.get_by_role("button", name="Download the spec CSVs with Jira keys (zip)").click()
+    download = saved.value
+    assert download.suggested_filename.endswith(".zip"), download.suggested_filename
+    with zipfile.ZipFile(io.BytesIO(Path(download.path()).read_bytes())) as archive:
+        name = next(name for name in archive.namelist() if name.endswith("UWEC_Userroles.csv"))
+        return archive.read(name).decode("utf-8-sig")
 
 
 def _tab_to(page, locator, limit: int = 60, key: str = "Tab") -> int:  # type: ignore[no-untyped-def]
@@ -163,8 +176,12 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     page.evaluate(RECORD_FLAGS)
     # sizeToParent: the frame fills the window below its top and does not grow with the content.
     iframe = page.locator("iframe.ap-iframe")
-    height = iframe.bounding_box()["height"]
+    box = iframe.bounding_box()
+    height = box["height"]
     assert height <= 720
+    # ... all of it, as a Jira project page does: the Jira header above, nothing of the host page below.
+    assert height >= 600 and box["y"] + height >= 720 - 24, box
+    assert page.evaluate("() => document.documentElement.scrollHeight") <= 720
     _shot(page, "01-start")
     _accessible(page, axe_source, "sessions")
 
@@ -207,13 +224,13 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     _tab_to(page, frame.get_by_role("button", name="Continue to Generate"), limit=100)
     page.keyboard.press("Enter")
     frame.locator("#dtg-provider").select_option("offline")
-    frame.get_by_text("tokens, no cost").wait_for(timeout=WAIT_MS)
+    frame.get_by_text(re.compile(r"^\d+ tickets\. The offline writer makes no calls")).wait_for(timeout=WAIT_MS)
     _shot(page, "03-generate")
     _tab_to(page, frame.get_by_role("button", name="Generate tickets"), limit=10)
     page.keyboard.press("Enter")
     frame.get_by_role("button", name="Review the").wait_for(timeout=WAIT_MS)
     _flag(page, "Tickets drafted")
-    _flag_closed_with(page, "Drafting the tickets", "Tickets drafted")
+    flag_closed_with(page, "Drafting the tickets", "Tickets drafted")
     _shot(page, "04-generated")
 
     # Review, reached with the keyboard: find tickets with the filter, then edit one ticket's title.
@@ -243,6 +260,7 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     )
     assert _in_view(page, frame.locator("form.dtg-editor input[name=title]"))
     assert iframe.bounding_box()["height"] == height
+    assert frame.locator("#dtg-panel").bounding_box()["height"] >= 480  # the review has room (390 px before)
     list_box = frame.locator(".dtg-ticket-list").bounding_box()
     pane_box = frame.locator("#dtg-ticket").bounding_box()
     assert pane_box["x"] >= list_box["x"] + list_box["width"] - 1
@@ -304,6 +322,8 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     frame.locator("form.dtg-editor").get_by_role("button", name="Add link").click()
     frame.locator("form.dtg-editor .dtg-field-error").wait_for(timeout=WAIT_MS)
     assert frame.locator("form.dtg-editor [data-field='new-blocker'][aria-invalid='true']").count() == 1
+    # The page fits its frame, so focusing the field scrolled only the editor: the tabs stay in sight.
+    assert frame.locator("body").evaluate("() => document.scrollingElement.scrollTop") == 0
     _shot(page, "10-field-error")
 
     frame.get_by_role("tab", name="4. Dependencies").click()
@@ -379,8 +399,16 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     issue_url = frame.locator("a[href*='/browse/DTG-']").first.get_attribute("href")
     _shot(page, "13-exported")
     _accessible(page, axe_source, "export")
+    roles = downloaded_roles(page, frame)
+    assert re.search(r"^DTG-\d+,Site Admin,site_admin,a,", roles, re.M), roles
+    assert re.search(r"^,Administrator,administrator,x,", roles, re.M), roles
 
-    # A file changes after the export: the drafts are out of date and the export waits for Generate again.
+    # After the export, readiness says the tickets are in Jira; the pre-export "not reviewed" warning is gone.
+    frame.get_by_text("Nothing left to export: every ticket went to Jira").wait_for(timeout=WAIT_MS)
+    assert frame.get_by_text("not marked reviewed").count() == 0
+
+    # A file changes after the export: the drafts are out of date, and the way to Jira is a revision of the spec
+    # (generating again would not change the issues already there).
     frame.get_by_role("tab", name="1. Upload & check").click()
     roles = (UWEC / "UWEC_Userroles.csv").read_bytes() + b"\n"
     frame.locator("#dtg-file-input").set_input_files(
@@ -388,17 +416,20 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     )
     _flag(page, "Uploaded 1 file")
     frame.get_by_role("tab", name="3. Review").click()
-    frame.locator("[data-field='out-of-date']").wait_for(timeout=WAIT_MS)
+    banner = frame.locator("[data-field='out-of-date']")
+    banner.wait_for(timeout=WAIT_MS)
+    assert banner.get_by_role("button", name="Revise this spec").is_visible()
+    assert banner.get_by_role("button", name="Generate again").count() == 0
     _shot(page, "13b-out-of-date")
     frame.get_by_role("tab", name="5. Export").click()
-    frame.get_by_text("The drafts are out of date").wait_for(timeout=WAIT_MS)
+    frame.get_by_text("The spec files changed after the tickets were exported").wait_for(timeout=WAIT_MS)
     assert frame.locator("[data-action='export']").is_disabled()
     _shot(page, "13c-export-waits")
 
     # Two quick tab switches: the slower answer (the review's 109 tickets) does not replace the last one chosen.
     frame.get_by_role("tab", name="3. Review").click()
     frame.get_by_role("tab", name="Activity").click()
-    frame.get_by_text("exported").first.wait_for(timeout=WAIT_MS)
+    frame.locator("#dtg-panel[data-tab='activity'] table", has_text="exported").wait_for(timeout=WAIT_MS)
     page.wait_for_load_state("networkidle")
     assert frame.locator("#dtg-panel").get_attribute("data-tab") == "activity"
     assert frame.get_by_role("tab", name="Activity").get_attribute("aria-selected") == "true"
@@ -426,6 +457,18 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     assert frame.locator("tr", has_text="Eau Claire rebuild").count() == 1
     _shot(page, "16-sessions")
 
+    # The banner's "Revise this spec" opens the revision: a new session for the spec's next version.
+    frame.get_by_role("button", name="Resume Eau Claire rebuild").click()
+    frame.get_by_role("tab", name="3. Review").click()
+    frame.locator("[data-field='out-of-date']").get_by_role("button", name="Revise this spec").click()
+    _flag(page, "Revision started")
+    frame.get_by_role("tab", name="1. Upload & check", selected=True).wait_for(timeout=WAIT_MS)
+    frame.locator("#dtg-session-name", has_text=re.compile(r"^Revision \d+ \(no files yet\)$")).wait_for(
+        timeout=WAIT_MS
+    )
+    frame.locator("[data-field='revision-upload']").wait_for(timeout=WAIT_MS)  # upload the whole spec, it says
+    _shot(page, "16b-revision")
+
     # The issue glance beside an exported issue, and the admin's configure page: accessible too.
     page.goto(issue_url, wait_until="domcontentloaded")
     frame.locator(".dtg-glance").wait_for(timeout=WAIT_MS)
@@ -451,6 +494,13 @@ def test_the_project_page_works_in_one_column_on_a_phone(stack: str, axe_source:
             frame.locator("#dtg-file-input").set_input_files(sorted(str(p) for p in UWEC.glob("*.csv")))
             frame.get_by_text("Nothing blocks.").wait_for(timeout=WAIT_MS)
             page.screenshot(path=str(SHOTS / "phone-01-upload.png"))
+            # The steps wrap into rows: every tab is in sight, none scrolled off to the side.
+            tabs = frame.locator(".dtg-tabs")
+            assert tabs.evaluate("el => el.scrollWidth - el.clientWidth") <= 0
+            width = frame.locator("body").evaluate("() => document.documentElement.clientWidth")
+            for tab in frame.get_by_role("tab").all():
+                inside = tab.evaluate("(el, width) => el.getBoundingClientRect().right <= width", width)
+                assert inside, tab.inner_text()
             frame.get_by_role("button", name="Continue to Generate").click()
             frame.get_by_role("button", name="Generate tickets").click()
             frame.get_by_role("button", name="Review the").click(timeout=WAIT_MS)

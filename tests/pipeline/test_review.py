@@ -156,6 +156,20 @@ def test_a_link_that_closes_a_cycle_in_a_race_is_taken_back(
     assert looks == ["stale", "fresh"]
 
 
+def test_an_edit_is_audited_with_the_fields_it_changed_not_every_field_the_editor_sent(
+    tickets: tuple[Ports, review.Scope],
+) -> None:
+    ports, scope = tickets
+    before = ports.tickets.get(tenant_id=scope.tenant_id, session_id=scope.session_id, key="a")
+    sent = review.TicketEdit(
+        title="A new title", labels=list(before.labels), on_hold=before.on_hold, excluded=before.excluded
+    )
+    review.edit_ticket(ports, scope, DIRECTOR, key="a", expected_version=before.version, edit=sent)
+
+    [event] = ports.audit.list_for_session(tenant_id=scope.tenant_id, session_id=scope.session_id)
+    assert event.detail["fields"] == ["title"]
+
+
 def test_each_review_step_is_audited_and_a_conflict_names_who_saved_first(tickets: tuple[Ports, review.Scope]) -> None:
     ports, scope = tickets
     review.edit_ticket(ports, scope, Actor("acc-other"), key="a", expected_version=1, edit=review.TicketEdit(title="X"))

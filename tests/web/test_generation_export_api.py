@@ -10,6 +10,7 @@ import zipfile
 
 import pytest
 
+from app.db.exports import ExportRepository
 from app.llm import LLMConfig, build_writer
 from app.pipeline.generation import run_generation
 from tests.web.conftest import AppUnderTest
@@ -163,6 +164,44 @@ def test_drafts_are_out_of_date_once_a_file_changes_and_the_export_waits_for_gen
     assert "drafts_out_of_date" not in {
         c["code"] for c in me.get(f"/api/sessions/{session_id}/readiness").json()["checks"]
     }
+
+
+def test_after_the_export_readiness_stops_asking_for_review_and_a_changed_file_leads_to_a_revision(
+    app_under_test: AppUnderTest,
+) -> None:
+    me = director(app_under_test)
+    session_id = me.generated_session()
+    services = app_under_test.services
+    tenant = services.tenants.find(me.jira.client_key)
+    assert tenant is not None and tenant.id is not None
+    tickets = services.tickets.list(tenant_id=tenant.id, session_id=session_id)
+    exported = {t.key: (f"DTG-{n}", str(10000 + n)) for n, t in enumerate(tickets[:-1], start=1)}
+    ExportRepository(services.db).record_issues(tenant_id=tenant.id, session_id=session_id, issues=exported)
+
+    partly = me.get(f"/api/sessions/{session_id}/readiness").json()
+    ExportRepository(services.db).record_issues(
+        tenant_id=tenant.id, session_id=session_id, issues={tickets[-1].key: ("DTG-999", "19999")}
+    )
+    done = me.get(f"/api/sessions/{session_id}/readiness").json()
+    done_panel = me.get(f"/api/sessions/{session_id}/panels/export").text
+    assert me.delete(f"/api/sessions/{session_id}/files/UWEC_Userroles.csv").status_code == 204
+    stale = me.get(f"/api/sessions/{session_id}/readiness").json()
+    review = me.get(f"/api/sessions/{session_id}/panels/review").text
+    generate = me.get(f"/api/sessions/{session_id}/panels/generate").text
+
+    # Only the ticket not in Jira yet is still to review; once all are there, nothing nags.
+    [unreviewed] = [c for c in partly["checks"] if c["code"] == "unreviewed"]
+    assert unreviewed["tickets"] == [tickets[-1].key]
+    assert unreviewed["message"] == "1 of 1 tickets not in Jira yet are not marked reviewed yet."
+    assert "unreviewed" not in {c["code"] for c in done["checks"]}
+    assert "Nothing left to export: every ticket went to Jira" in done_panel
+    assert "tickets are ready for Jira" not in done_panel
+    # A changed file: the way to Jira is a revision, not another generation of the exported session.
+    check = next(c for c in stale["checks"] if c["code"] == "drafts_out_of_date")
+    assert check["blocking"] and "Revise this spec" in check["todo"] and "Generate again" not in check["todo"]
+    for panel in (review, generate):
+        banner = panel[panel.index('data-field="out-of-date"') :].split("</div>", 1)[0]
+        assert 'data-action="revise"' in banner and "Generate again" not in banner
 
 
 def test_the_readiness_list_names_tickets_by_title(app_under_test: AppUnderTest) -> None:
