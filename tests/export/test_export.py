@@ -24,9 +24,7 @@ from app.llm import ResilientWriter, SimulatedProvider
 from app.pipeline.export import ExportConfigurationError, export_results, run_export, start_export
 from app.pipeline.export import run as export_run
 from app.pipeline.export.plan import BLOCKS, plan_export
-from app.pipeline.generation import run_generation, start_generation
-from app.pipeline.intake import IncomingFile, add_files, open_session
-from app.pipeline.ports import SYSTEM, Scope
+from app.pipeline.generation import run_generation
 from app.retries import RetryPolicy
 from app.sandbox.config import FaultConfig
 from app.sandbox.models import USERS
@@ -39,9 +37,10 @@ from tests.export.helpers import (
     jira_epics,
     jira_issues_by_ticket,
     no_sleep,
+    start_uwec_generation,
     synthetic_tickets,
 )
-from tests.support import UWEC, RecordingQueue
+from tests.support import RecordingQueue
 
 pytestmark = [pytest.mark.unit, pytest.mark.export]
 
@@ -614,11 +613,7 @@ async def test_a_generation_keeps_writing_tickets_while_an_export_on_its_loop_wa
 
     monkeypatch.setattr(export_run, "exclusive", slow_lock)
     services = dataclasses.replace(world.services, jobs=RecordingQueue())
-    upload = open_session(services, world.tenant_id, SYSTEM, project_key="DTG", project_id="10000")
-    assert upload.id is not None
-    files = [IncomingFile(p.name, p.read_bytes()) for p in sorted(UWEC.glob("*.csv"))]
-    add_files(services, Scope(world.tenant_id, upload.id), SYSTEM, files)
-    generation_task = start_generation(services, tenant_id=world.tenant_id, session_id=upload.id)
+    generation_task = start_uwec_generation(services, world.tenant_id)
     provider = SimulatedProvider(latency_s=0.1, model="gpt-4o-mini")  # 109 tickets, 4 at a time: about 3 s
     written: list[float] = []  # when each ticket's answer arrived
 
