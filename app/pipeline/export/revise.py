@@ -9,6 +9,7 @@ Runs inside the export (`run.py`), before and around its steps, on the same `Exp
   each changed ticket and each conflict the director chose to overwrite; a comment (with a marker, looked for
   before posting, so a retry finds it) plus the flag label for each gone one, never a deletion; a comment with
   the spec's change for a conflict the director chose to comment.
+- `retired_attachments`: the files a revised ticket no longer has, for the attachment step to delete.
 - `match_links` (after the creates): links the revision keeps are marked done; links of the revised session's plan
   that the revision no longer has are removed.
 """
@@ -189,6 +190,16 @@ class RevisionStep:
         if link.kind == BLOCKS:
             return types[BLOCKS].name, issue(link.to_key), issue(link.from_key)
         return types[link.kind].name, issue(link.from_key), issue(link.to_key)
+
+    def retired_attachments(self) -> dict[str, set[str]]:
+        """Per revised ticket in Jira, the files its previous version attached that it no longer has."""
+        tickets = self._context.tickets
+        retired = {
+            old.key: {a["filename"] for a in old.attachments} - {a["filename"] for a in tickets[old.key].attachments}
+            for old in self.previous
+            if old.key in tickets
+        }
+        return {key: names for key, names in retired.items() if names}
 
     def summary(self) -> dict[str, Any]:
         counts = self.plan.counts()

@@ -253,7 +253,7 @@ async def _execute(context: ExportContext) -> None:
     await context.stop_if_cancelled()
     await issues.execute(plan.order)
     await context.stop_if_cancelled()
-    await AttachmentStep(context).execute()
+    await AttachmentStep(context, revision.retired_attachments() if revision is not None else None).execute()
     types = {"blocks": blocks, "relates": relates}
     if revision is not None:
         await revision.match_links(plan.links, types)
@@ -290,6 +290,7 @@ async def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep, rev
         "links_failed": len(links.failures),
         "attachments": context.counts.get("attachments", 0),
         "attachments_replaced": context.counts.get("attachments_replaced", 0),
+        "attachments_removed": context.counts.get("attachments_removed", 0),
         "duration_seconds": round(time.monotonic() - context.started, 3),
         "requests": context.client.requests,
         "rate_limited": context.client.rate_limited,
