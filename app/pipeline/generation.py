@@ -21,6 +21,7 @@ from app.generation.briefs import brief_for
 from app.generation.tickets import Ticket, TicketDraft
 from app.llm import LLMConfig, ProseWriter, WriteResult, build_writer, compose, estimate_cost, write_all
 from app.llm.base import LLMConfigError
+from app.llm.providers import DEFAULT_PROVIDER
 from app.llm.runner import CostEstimate
 from app.offload import offload
 from app.pipeline.activity import record_step
@@ -70,7 +71,7 @@ def start_generation(
     *,
     tenant_id: int,
     session_id: int,
-    provider: str = "offline",
+    provider: str = DEFAULT_PROVIDER,
     stale_after: timedelta = STALE_AFTER,
 ) -> int:
     """Check the spec can be drafted, then queue a run, or queue again a run that made no progress for

@@ -16,14 +16,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.db.engine import SessionFactory
-from app.db.heartbeats import HeartbeatRepository
 from app.db.models import ExportSummary, utcnow
-from app.db.retention import RetentionRepository
 from app.domain.retention import SESSION_IDLE_DAYS
 from app.errors import ConflictError
 from app.pipeline.activity import record_tenant_step
-from app.pipeline.ports import Actor, RetentionPorts, Scope
+from app.pipeline.ports import Actor, CleanupPorts, RetentionPorts, Scope
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +67,10 @@ class CleanupReport:
     heartbeats: int
 
 
-def run_cleanup(db: SessionFactory, *, now: datetime | None = None) -> CleanupReport:
+def run_cleanup(ports: CleanupPorts, *, now: datetime | None = None) -> CleanupReport:
     """Delete everything past its retention; returns what this run deleted (a concurrent run may take some)."""
     now = now or utcnow()
-    repo = RetentionRepository(db)
+    repo = ports.retention
     sessions = 0
     for tenant_id, session_id in repo.idle_sessions(idle_before=now - SESSION_IDLE):
         sessions += _one(repo.delete_session, session_id, tenant_id=tenant_id, idle_before=now - SESSION_IDLE)
@@ -85,7 +82,7 @@ def run_cleanup(db: SessionFactory, *, now: datetime | None = None) -> CleanupRe
         audit_events=repo.delete_audit_events(before=now - AUDIT_KEPT),
         tenants=tenants,
         pings=repo.delete_tenantless_tasks(before=now - PINGS_KEPT),
-        heartbeats=HeartbeatRepository(db).prune(older_than=HEARTBEATS_KEPT),
+        heartbeats=ports.heartbeats.prune(older_than=HEARTBEATS_KEPT),
     )
     log.info("clean-up done", extra={"deleted": asdict(report)})
     return report
