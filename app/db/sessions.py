@@ -60,8 +60,15 @@ class SessionRepository:
         site_name: str = "",
         site_description: str = "",
         revision: dict[str, Any] | None = None,
+        files_from: int | None = None,
     ) -> UploadSession:
+        """A new session; with `files_from`, holding copies of that session's files (of this tenant only) as they
+        are now, with the types the director set, in the same transaction."""
         with self._sessions() as session:
+            copied: list[SpecFile] = []
+            if files_from is not None:
+                query = select(SpecFile).where(SpecFile.tenant_id == tenant_id, SpecFile.session_id == files_from)
+                copied = list(session.exec(query))
             upload = UploadSession(
                 tenant_id=tenant_id,
                 project_key=project_key,
@@ -70,8 +77,23 @@ class SessionRepository:
                 site_name=site_name,
                 site_description=site_description,
                 revision=revision,
+                stage="validate" if copied else "upload",  # as after an upload: the panel checks the copies
             )
             session.add(upload)
+            session.flush()
+            assert upload.id is not None
+            for stored in copied:
+                session.add(
+                    SpecFile(
+                        tenant_id=tenant_id,
+                        session_id=upload.id,
+                        name=stored.name,
+                        data=stored.data,
+                        sha256=stored.sha256,
+                        kind_override=stored.kind_override,
+                        tab_kinds=stored.tab_kinds,
+                    )
+                )
             session.commit()
             session.refresh(upload)
             return upload

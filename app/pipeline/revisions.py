@@ -3,12 +3,13 @@ and the director's choice for each issue edited in Jira since. Applying the plan
 session (`app.pipeline.export.revise`).
 
 A revised session records `revision` = {"of": the session it revises, "lineage": every session before it, oldest
-first, "choices": {ticket key: keep | overwrite | comment}}. Its issues are those carrying our property with the
+first, "choices": {ticket key: keep | overwrite | comment}, and "carried": the files it started with, copied from
+the session it revises, when it was opened with them}. Its issues are those carrying our property with the
 `sessionId` of any session of the lineage, or its own (tickets it created).
 
 Others call::
 
-    start_revision(ports, scope, actor) -> UploadSession          # scope: the exported session
+    start_revision(ports, scope, actor, carry_files=...) -> UploadSession   # scope: the exported session
     await revision_plan(ports, jira, tenant_id=..., session_id=...) -> RevisionPlan
     await choose(ports, jira, scope, actor, ticket_key, choice)
 """
@@ -112,8 +113,12 @@ async def read_jira_view(jira: IssueSearch, session_ids: Sequence[int]) -> JiraV
     return jira_view(await jira.search_by_property(PROPERTY_KEY, conditions, fields=SEARCH_FIELDS))
 
 
-def start_revision(ports: RevisionPorts, scope: Scope, actor: Actor) -> UploadSession:
+def start_revision(ports: RevisionPorts, scope: Scope, actor: Actor, *, carry_files: bool = False) -> UploadSession:
     """A new session on the same project that revises `scope`'s session; the director uploads the revised files.
+    With `carry_files` it starts with copies of the session's files as they are now (its changed ones included),
+    named in its record as `carried`, so the director replaces or adds only what changed; without, the caller
+    brings the whole revised spec (`dtg demo --revise DIR`, where a carried CSV would sit beside DIR's workbook).
+    The plan still compares with what the session's export sent: its tickets, not its files.
     A revision of that session not yet applied is opened again instead (a second tab, a second click): two open
     revisions of one spec would both update the same issues.
 
@@ -138,9 +143,15 @@ def start_revision(ports: RevisionPorts, scope: Scope, actor: Actor) -> UploadSe
         site_name=previous.site_name,
         site_description=previous.site_description,
         revision=revision,
+        files_from=scope.session_id if carry_files else None,
     )
     assert upload.id is not None
-    record_step(ports, Scope(scope.tenant_id, upload.id), actor, "revision_opened", revises=scope.session_id)
+    opened = Scope(scope.tenant_id, upload.id)
+    carried = [f.name for f in ports.sessions.file_types(upload.id, tenant_id=scope.tenant_id)]
+    if carried:
+        upload.revision = {**revision, "carried": carried}
+        ports.sessions.set_revision(upload.id, tenant_id=scope.tenant_id, revision=upload.revision)
+    record_step(ports, opened, actor, "revision_opened", revises=scope.session_id, files=carried)
     return upload
 
 

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.offload import offload
+from app.pipeline.queries import session_contents
 from app.pipeline.revisions import choose, revision_plan, start_revision
 from app.web import body_schemas
 from app.web.export_api import jira_of
@@ -18,10 +19,12 @@ from app.web.session_api import session_json
 
 
 async def revise(request: Request) -> Response:
-    """ "Revise this spec": a new session that revises this exported one; upload the revised files to it."""
+    """ "Revise this spec": a new session that revises this exported one, holding its files as they are now (the
+    changed ones too), whatever the button it came from: the director replaces or adds only what changed."""
     upload = await upload_session(request)
-    revision = await offload(start_revision, services(request), scope_of(upload), actor(request))
-    return JSONResponse({**session_json(revision, []), "revises": stored_id(upload)}, status_code=201)
+    revision = await offload(start_revision, services(request), scope_of(upload), actor(request), carry_files=True)
+    held = await offload(session_contents, services(request), scope_of(revision))
+    return JSONResponse({**session_json(revision, held.files), "revises": stored_id(upload)}, status_code=201)
 
 
 async def plan(request: Request) -> Response:

@@ -81,6 +81,37 @@ def test_sessions_and_files_are_scoped_to_their_tenant(repos: Repos) -> None:
     assert sessions.list_for_project(tenant_id=b, project_key="DTG") == []
 
 
+def test_a_session_created_from_another_copies_its_files_within_the_tenant_only(repos: Repos) -> None:
+    tenants, sessions, _ = repos
+    a, b = _tenant(tenants, "a"), _tenant(tenants, "b")
+    first = sessions.create(tenant_id=a, project_key="DTG")
+    assert first.id is not None
+    sessions.put_file(first.id, tenant_id=a, name="spec.xlsx", data=b"book", tab_kinds={"Sheet1": "menus"})
+    sessions.put_file(first.id, tenant_id=a, name="Fields.csv", data=b"ID,Bundle\n", kind_override="fields")
+
+    copy = sessions.create(tenant_id=a, project_key="DTG", files_from=first.id)
+    stranger = sessions.create(tenant_id=b, project_key="DTG", files_from=first.id)
+    assert copy.id is not None and stranger.id is not None
+
+    def held(session_id: int, tenant_id: int) -> list[tuple[object, ...]]:
+        return [
+            (f.name, f.data, f.kind_override, dict(f.tab_kinds))
+            for f in sessions.files(session_id, tenant_id=tenant_id)
+        ]
+
+    assert (
+        held(copy.id, a)
+        == held(first.id, a)
+        == [
+            ("Fields.csv", b"ID,Bundle\n", "fields", {}),
+            ("spec.xlsx", b"book", None, {"Sheet1": "menus"}),
+        ]
+    )
+    assert sessions.files_fingerprint(copy.id, tenant_id=a) == sessions.files_fingerprint(first.id, tenant_id=a)
+    assert copy.stage == "validate"
+    assert held(stranger.id, b) == [] and stranger.stage == "upload"
+
+
 def test_two_runs_of_one_kind_cannot_overlap_for_a_session(repos: Repos) -> None:
     tenants, sessions, tasks = repos
     a = _tenant(tenants, "a")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from app.db.exports import ExportRepository
+from app.db.models import TicketRecord
 from app.llm import LLMConfig, build_writer
 from app.pipeline.generation import run_generation
 from tests.support import UWEC
@@ -64,6 +67,21 @@ class Director:
         services = self.app.services
         asyncio.run(run_generation(services, started.json()["taskId"], writer=build_writer(LLMConfig())))
         return session_id
+
+    def tenant_id(self) -> int:
+        tenant = self.app.services.tenants.find(self.jira.client_key)
+        assert tenant is not None and tenant.id is not None
+        return tenant.id
+
+    def tickets(self, session_id: int) -> list[TicketRecord]:
+        return self.app.services.tickets.list(tenant_id=self.tenant_id(), session_id=session_id)
+
+    def mark_in_jira(self, session_id: int, tickets: Sequence[TicketRecord], *, first: int = 1) -> None:
+        """Record the tickets' issues as an export would: DTG-first, DTG-first+1..."""
+        issues = {t.key: (f"DTG-{n}", str(10000 + n)) for n, t in enumerate(tickets, start=first)}
+        ExportRepository(self.app.services.db).record_issues(
+            tenant_id=self.tenant_id(), session_id=session_id, issues=issues
+        )
 
 
 def director(app: AppUnderTest, **jira: Any) -> Director:

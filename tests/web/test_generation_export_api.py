@@ -173,17 +173,11 @@ def test_after_the_export_readiness_stops_asking_for_review_and_a_changed_file_l
 ) -> None:
     me = director(app_under_test)
     session_id = me.generated_session()
-    services = app_under_test.services
-    tenant = services.tenants.find(me.jira.client_key)
-    assert tenant is not None and tenant.id is not None
-    tickets = services.tickets.list(tenant_id=tenant.id, session_id=session_id)
-    exported = {t.key: (f"DTG-{n}", str(10000 + n)) for n, t in enumerate(tickets[:-1], start=1)}
-    ExportRepository(services.db).record_issues(tenant_id=tenant.id, session_id=session_id, issues=exported)
+    tickets = me.tickets(session_id)
+    me.mark_in_jira(session_id, tickets[:-1])
 
     partly = me.get(f"/api/sessions/{session_id}/readiness").json()
-    ExportRepository(services.db).record_issues(
-        tenant_id=tenant.id, session_id=session_id, issues={tickets[-1].key: ("DTG-999", "19999")}
-    )
+    me.mark_in_jira(session_id, tickets[-1:], first=999)
     done = me.get(f"/api/sessions/{session_id}/readiness").json()
     done_panel = me.get(f"/api/sessions/{session_id}/panels/export").text
     assert me.delete(f"/api/sessions/{session_id}/files/UWEC_Userroles.csv").status_code == 204

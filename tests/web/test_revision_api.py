@@ -9,6 +9,8 @@ import pytest
 from app.db.exports import ExportRepository
 from app.jira.models import FoundIssue
 from app.pipeline.issue_requests import content_hash
+from app.pipeline.revisions import previous_tickets
+from tests.support import UWEC
 from tests.web.conftest import AppUnderTest
 from tests.web.project import director
 
@@ -52,6 +54,7 @@ def test_an_exported_session_opens_a_revision_and_a_conflict_takes_one_of_three_
         "of": session_id,
         "lineage": [session_id],
         "choices": {},
+        "carried": sorted(p.name for p in UWEC.glob("*.csv")),
     }
 
     services.tickets.save_drafts(
@@ -79,3 +82,47 @@ def test_an_exported_session_opens_a_revision_and_a_conflict_takes_one_of_three_
         f"/api/sessions/{session_id}/revision/choices", json={"ticketKey": first.key, "choice": "keep"}
     )
     assert not_revision.status_code == 409
+
+
+def test_revise_after_a_file_changed_opens_a_revision_holding_the_sessions_files_as_they_are_now(
+    app_under_test: AppUnderTest,
+) -> None:
+    me = director(app_under_test)
+    session_id = me.generated_session()
+    services, tenant_id = app_under_test.services, me.tenant_id()
+    exported = me.tickets(session_id)
+    me.mark_in_jira(session_id, exported)
+    roles = (UWEC / "UWEC_Userroles.csv").read_bytes() + b"\n,Reviewer,reviewer,a,,,\n"
+    assert me.post(f"/api/sessions/{session_id}/files", files=[("files", ("UWEC_Userroles.csv", roles))]).is_success
+    assert me.put(f"/api/sessions/{session_id}/files/UWEC_Workflows.csv/kind", json={"kind": "workflows"}).is_success
+    assert 'data-action="revise"' in me.get(f"/api/sessions/{session_id}/panels/review").text
+
+    opened = me.post(f"/api/sessions/{session_id}/revise")
+    revision_id = opened.json()["id"]
+    names = sorted(p.name for p in UWEC.glob("*.csv"))
+
+    assert opened.status_code == 201 and opened.json()["files"] == len(names)
+
+    def held(of: int) -> list[tuple[str, bytes, str | None]]:
+        return [(f.name, f.data, f.kind_override) for f in services.sessions.files(of, tenant_id=tenant_id)]
+
+    # The files as they are now: the changed roles file, the type the director set; the exported session keeps its own.
+    assert held(revision_id) == held(session_id) and [n for n, _, _ in held(revision_id)] == names
+    assert ("UWEC_Userroles.csv", roles, None) in held(revision_id)
+    assert ("UWEC_Workflows.csv", (UWEC / "UWEC_Workflows.csv").read_bytes(), "workflows") in held(revision_id)
+    revision = services.sessions.get(revision_id, tenant_id=tenant_id)
+    assert revision.revision is not None and revision.revision["carried"] == names
+    panel = me.get(f"/api/sessions/{revision_id}/panels/upload").text
+    banner = panel[panel.index('data-field="revision-upload"') :].split("</div>", 1)[0]
+    assert f"the {len(names)} files of the exported session" in banner and ", ".join(names) in banner
+    assert "Replace a file" in banner and "add the files" in banner
+    [event] = [
+        e for e in me.get(f"/api/sessions/{revision_id}/audit").json()["events"] if e["action"] == "revision_opened"
+    ]
+    assert event["detail"] == {"revises": session_id, "files": names}
+    # A file replaced in the revision leaves the exported session's copy alone.
+    assert me.post(f"/api/sessions/{revision_id}/files", files=[("files", ("UWEC_Userroles.csv", b"x"))]).is_success
+    assert ("UWEC_Userroles.csv", roles, None) in held(session_id)
+    # Its plan still compares with the tickets the export sent, not with the files it carried.
+    previous = previous_tickets(services, revision)
+    assert [t.key for t in previous] == [t.key for t in exported] and all(t.jira_key for t in previous)
