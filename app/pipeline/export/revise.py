@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from app.adf import nodes
 from app.db.models import TicketRecord
 from app.jira.errors import JiraNotFoundError
 from app.jira.models import LinkType
@@ -225,7 +226,7 @@ def _in(sides: tuple[str, str, str], links: dict[tuple[str, str, str], str]) -> 
 
 
 def _text(*paragraphs: str) -> list[dict[str, Any]]:
-    return [{"type": "paragraph", "content": [{"type": "text", "text": p}]} for p in paragraphs if p]
+    return [nodes.paragraph(nodes.text(p)) for p in paragraphs if p]
 
 
 def _gone_comment(change: PlannedChange, marker: str) -> dict[str, Any]:
@@ -233,17 +234,12 @@ def _gone_comment(change: PlannedChange, marker: str) -> dict[str, Any]:
         "The revised spec no longer has this ticket (it was removed from the spec, or marked d for deletion, "
         f"which is removal work of its own). Nothing was deleted; the issue is labelled {FLAG_LABEL}."
     )
-    return {"type": "doc", "version": 1, "content": _text(text, marker)}
+    return nodes.doc(*_text(text, marker))
 
 
 def _change_comment(change: PlannedChange, marker: str) -> dict[str, Any]:
     text = "The revised spec changes this ticket, which was edited in Jira since; the change, not applied:"
-    code = {
-        "type": "codeBlock",
-        "attrs": {"language": "diff"},
-        "content": [{"type": "text", "text": "\n".join(change.diff)}],
-    }
-    return {"type": "doc", "version": 1, "content": [*_text(text), code, *_text(marker)]}
+    return nodes.doc(*_text(text), nodes.code_block("\n".join(change.diff), "diff"), *_text(marker))
 
 
 def _plain(node: Any) -> str:
