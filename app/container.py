@@ -13,6 +13,7 @@ from app.connect.verifiers import ContextTokenVerifier, InstallTokenVerifier, Re
 from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory, create_db_engine, session_factory
 from app.db.export_settings import ExportSettingsRepository
+from app.db.exports import ExportRepository
 from app.db.forge_installations import ForgeInstallationRepository, is_forge_client_key
 from app.db.heartbeats import HeartbeatRepository
 from app.db.retention import RetentionRepository
@@ -46,6 +47,7 @@ class Services:
     tickets: TicketRepository
     tenant_settings: TenantSettingsRepository
     export_settings: ExportSettingsRepository
+    exports: ExportRepository
     audit: AuditRepository
     retention: RetentionRepository
     heartbeats: HeartbeatRepository
@@ -101,6 +103,7 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         tickets=TicketRepository(db),
         tenant_settings=TenantSettingsRepository(db, secrets),
         export_settings=ExportSettingsRepository(db),
+        exports=ExportRepository(db),
         audit=AuditRepository(db),
         retention=RetentionRepository(db),
         heartbeats=HeartbeatRepository(db),
@@ -122,6 +125,19 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         admin_check=AdminCheck(http, settings.app_key),
         display_names=DisplayNames(http, settings.app_key),
     )
+
+
+@dataclass
+class CleanupServices:
+    """What the clean-up needs, for the scheduler that runs it itself (no Redis, so no workers to send it to)."""
+
+    retention: RetentionRepository
+    heartbeats: HeartbeatRepository
+
+
+def build_cleanup_services(settings: Settings) -> CleanupServices:
+    db = session_factory(create_db_engine(settings.database_url))
+    return CleanupServices(retention=RetentionRepository(db), heartbeats=HeartbeatRepository(db))
 
 
 def forge_verifier(settings: Settings, http: httpx.AsyncClient) -> InvocationTokenVerifier:

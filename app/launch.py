@@ -20,7 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from starlette.applications import Starlette
 
-from app.db.engine import create_db_engine, session_factory
+from app.container import build_cleanup_services
 from app.db.migrate import upgrade
 from app.logs import configure_logging
 from app.main import create_app
@@ -79,10 +79,10 @@ def run_scheduler(settings: Settings) -> None:
     if settings.redis_url:
         job = configure_broker(settings).get_actor("cleanup").send
     else:
-        db = session_factory(create_db_engine(settings.database_url))
+        cleanup = build_cleanup_services(settings)
 
         def job() -> None:
-            run_cleanup(db)
+            run_cleanup(cleanup)
 
     scheduler = BlockingScheduler(timezone="UTC")
     schedule_cleanup(scheduler, job, first_run_in=timedelta(0))

@@ -133,3 +133,41 @@ def test_the_web_layer_calls_use_cases_not_repositories() -> None:
         if isinstance(node, ast.Attribute) and node.attr in repositories and _is_services(node.value)
     ]
     assert imports + reached == []
+
+
+# Every node and mark type the app writes (app/adf/schema.py checks them against Atlassian's schema).
+ADF_TYPES = {
+    *("doc", "paragraph", "text", "hardBreak", "heading", "bulletList", "orderedList", "listItem", "taskList"),
+    *("taskItem", "codeBlock", "panel", "blockquote", "rule", "table", "tableRow", "tableHeader", "tableCell"),
+    *("mention", "emoji", "inlineCard", "mediaSingle", "media", "expand", "strong", "em", "code", "link", "strike"),
+}
+
+
+def test_adf_nodes_are_built_in_one_module() -> None:
+    """app/adf/nodes.py spells every ADF node; a dict literal `{"type": "paragraph", ...}` anywhere else is a twin."""
+    builder = APP / "adf" / "nodes.py"
+    spelled = [
+        f"{path.relative_to(REPO)}:{node.lineno} builds a {value.value} node"
+        for path in sorted([*APP.rglob("*.py"), *(REPO / "workers").rglob("*.py")])
+        if path != builder
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Dict)
+        for key, value in zip(node.keys, node.values, strict=True)
+        if isinstance(key, ast.Constant) and key.value == "type"
+        if isinstance(value, ast.Constant) and value.value in ADF_TYPES
+    ]
+    assert spelled == []
+
+
+def test_repositories_are_built_by_the_composition_root_alone() -> None:
+    """A use case, actor or middleware takes its repositories from its ports (`Services` implements them); one built
+    on the spot (`ExportRepository(services.db)`) hides a dependency the ports should state."""
+    root = APP / "container.py"
+    built = [
+        f"{path.relative_to(REPO)}:{node.lineno} builds {node.func.id}"
+        for path in sorted([*APP.rglob("*.py"), *(REPO / "workers").rglob("*.py")])
+        if path != root
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.endswith("Repository")
+    ]
+    assert built == []

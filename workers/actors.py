@@ -96,7 +96,7 @@ async def export(task_id: int) -> None:
 
 def cleanup() -> None:
     """Enqueued every hour by `dtg scheduler` (or the embedded web process); see app/pipeline/retention.py."""
-    run_cleanup(services().db)
+    run_cleanup(services())
 
 
 def task_failed(message_data: dict[str, Any], retry_info: dict[str, Any]) -> None:

@@ -34,7 +34,7 @@ class HeartbeatMiddleware(Middleware):
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
         current = services()
-        self._repository = HeartbeatRepository(current.db)
+        self._repository = current.heartbeats
         if current.settings.redis_url is None:
             requeued = requeue_unfinished(current)
             if requeued:

@@ -15,7 +15,8 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
-Node = dict[str, Any]
+from app.adf import nodes
+from app.adf.nodes import Node
 
 _PARSER = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 _PANEL_TYPES = ("info", "note", "tip", "warning", "error", "success")
@@ -176,52 +177,42 @@ def to_adf(markdown: str) -> Node:
     """An ADF document for the editor's text; the caller validates it against the schema before storing it."""
     tree = SyntaxTreeNode(_PARSER.parse(markdown.replace("\r\n", "\n").replace(_HARD_BREAK, "")))
     ids = iter(range(1, 10**6))
-    return {"version": 1, "type": "doc", "content": _adf_blocks(tree.children, ids)}
+    return nodes.doc(*_adf_blocks(tree.children, ids))
 
 
-def _adf_blocks(nodes: list[SyntaxTreeNode], ids: Any) -> list[Node]:
-    return [block for node in nodes if (block := _adf_block(node, ids)) is not None]
+def _adf_blocks(children: list[SyntaxTreeNode], ids: Any) -> list[Node]:
+    return [block for node in children if (block := _adf_block(node, ids)) is not None]
 
 
 def _adf_block(node: SyntaxTreeNode, ids: Any) -> Node | None:
     kind = node.type
     if kind == "paragraph":
-        return _paragraph(_adf_inline(node.children[0]) if node.children else [])
+        return nodes.paragraph(_adf_inline(node.children[0]) if node.children else [])
     if kind == "heading":
-        content = _adf_inline(node.children[0]) if node.children else []
-        return {"type": "heading", "attrs": {"level": int(node.tag[1])}, "content": content}
+        return nodes.heading(_adf_inline(node.children[0]) if node.children else [], int(node.tag[1]))
     if kind == "bullet_list":
         items = node.children
         if items and all(_task_state(item) for item in items):
             return _task_list(items, ids)
-        return {"type": "bulletList", "content": [_adf_list_item(item, ids) for item in items]}
+        return nodes.bullet_list([_adf_list_item(item, ids) for item in items])
     if kind == "ordered_list":
         start = int(node.attrs.get("start", 1) or 1)
-        content = [_adf_list_item(item, ids) for item in node.children]
-        return {"type": "orderedList", "attrs": {"order": start}, "content": content}
+        return nodes.ordered_list([_adf_list_item(item, ids) for item in node.children], start)
     if kind == "blockquote":
         return _quote_block(node, ids)
     if kind in ("fence", "code_block"):
-        code = node.content.rstrip("\n")
-        block: Node = {"type": "codeBlock", "content": [{"type": "text", "text": code}] if code else []}
-        if node.info.strip():
-            block["attrs"] = {"language": node.info.strip().split()[0]}
-        return block
+        return nodes.code_block(node.content.rstrip("\n"), node.info.strip().split()[0] if node.info.strip() else "")
     if kind == "hr":
-        return {"type": "rule"}
+        return nodes.rule()
     if kind == "table":
         return _adf_table(node)
     if kind == "html_block":
-        return _paragraph(_text_nodes(node.content.rstrip("\n"), []))
+        return nodes.paragraph(nodes.text(node.content.rstrip("\n")))
     return None
 
 
-def _paragraph(content: list[Node]) -> Node:
-    return {"type": "paragraph", "content": content} if content else {"type": "paragraph"}
-
-
 def _adf_list_item(item: SyntaxTreeNode, ids: Any) -> Node:
-    return {"type": "listItem", "content": _adf_blocks(item.children, ids) or [_paragraph([])]}
+    return nodes.list_item(*(_adf_blocks(item.children, ids) or [nodes.paragraph()]))
 
 
 def _task_state(item: SyntaxTreeNode) -> str | None:
@@ -232,16 +223,15 @@ def _task_state(item: SyntaxTreeNode) -> str | None:
     return None if found is None else ("DONE" if found.group(1) in "xX" else "TODO")
 
 
-def _task_list(items: list[SyntaxTreeNode], ids: Any) -> Node:
+def _task_list(items: list[SyntaxTreeNode], ids: Any) -> Node | None:
     list_id = f"task-list-{next(ids)}"
     content = []
     for number, item in enumerate(items, start=1):
         source = item.children[0].children[0].content
         text = _TASK.sub("", source, count=1)
         inline = _adf_inline(SyntaxTreeNode(_PARSER.parseInline(text))) if text else []
-        attrs = {"localId": f"{list_id}-{number}", "state": _task_state(item)}
-        content.append({"type": "taskItem", "attrs": attrs, "content": inline})
-    return {"type": "taskList", "attrs": {"localId": list_id}, "content": content}
+        content.append(nodes.task_item(f"{list_id}-{number}", inline, done=_task_state(item) == "DONE"))
+    return nodes.task_list(list_id, content)
 
 
 def _quote_block(node: SyntaxTreeNode, ids: Any) -> Node:
@@ -252,22 +242,24 @@ def _quote_block(node: SyntaxTreeNode, ids: Any) -> Node:
         alert = _ALERT.match(lines[0].strip())
         if alert and alert.group(1).lower() in _PANEL_TYPES:
             rest = SyntaxTreeNode(_PARSER.parse(lines[1])).children if len(lines) > 1 else []
-            content = _adf_blocks([*rest, *children[1:]], ids) or [_paragraph([])]
-            return {"type": "panel", "attrs": {"panelType": alert.group(1).lower()}, "content": content}
-    return {"type": "blockquote", "content": _adf_blocks(children, ids) or [_paragraph([])]}
+            return nodes.panel(
+                alert.group(1).lower(), *(_adf_blocks([*rest, *children[1:]], ids) or [nodes.paragraph()])
+            )
+    return nodes.blockquote(*(_adf_blocks(children, ids) or [nodes.paragraph()]))
 
 
 def _adf_table(node: SyntaxTreeNode) -> Node:
     rows = []
     for section in node.children:
         for row in section.children:
-            cells = []
-            for cell in row.children:
-                inline = _adf_inline(cell.children[0]) if cell.children else []
-                kind = "tableHeader" if cell.type == "th" else "tableCell"
-                cells.append({"type": kind, "content": [_paragraph(inline)]})
-            rows.append({"type": "tableRow", "content": cells})
-    return {"type": "table", "attrs": {"isNumberColumnEnabled": False, "layout": "default"}, "content": rows}
+            cells = [
+                nodes.table_cell(
+                    nodes.paragraph(_adf_inline(cell.children[0]) if cell.children else []), header=cell.type == "th"
+                )
+                for cell in row.children
+            ]
+            rows.append(nodes.table_row(cells))
+    return nodes.table(rows)
 
 
 def _adf_inline(inline: SyntaxTreeNode) -> list[Node]:
@@ -278,30 +270,30 @@ def _adf_inline(inline: SyntaxTreeNode) -> list[Node]:
     return out
 
 
-def _walk_inline(nodes: list[SyntaxTreeNode], marks: list[Node], out: list[Node]) -> None:
-    for node in nodes:
+def _walk_inline(children: list[SyntaxTreeNode], marks: list[Node], out: list[Node]) -> None:
+    for node in children:
         kind = node.type
         if kind == "text":
             out.extend(_text_nodes(node.content, marks))
         elif kind in ("softbreak", "hardbreak"):
-            out.append({"type": "hardBreak"})
+            out.append(nodes.hard_break())
         elif kind == "code_inline":
             links = [mark for mark in marks if mark["type"] == "link"]  # ADF allows only links beside code
-            out.extend(_text_nodes(node.content, [*links, {"type": "code"}]))
+            out.extend(_text_nodes(node.content, [*links, nodes.mark("code")]))
         elif kind in ("strong", "em", "s"):
             mark = {"strong": "strong", "em": "em", "s": "strike"}[kind]
-            _walk_inline(node.children, [*marks, {"type": mark}], out)
+            _walk_inline(node.children, [*marks, nodes.mark(mark)], out)
         elif kind == "link":
             href = str(node.attrs.get("href", ""))
             # `//host/x` takes the scheme of the page showing it and leads to another host without saying so: it
             # stays text. (markdown-it percent-encodes backslashes, so `\\host` is already a harmless relative link.)
-            link = [] if href.startswith("//") else [{"type": "link", "attrs": {"href": href}}]
+            link = [] if href.startswith("//") else [nodes.mark("link", href=href)]
             _walk_inline(node.children, [*marks, *link], out)
         elif kind == "image":
             out.extend(_text_nodes(node.content or str(node.attrs.get("src", "")), marks))
         elif kind == "html_inline":
             if _BREAK_TAG.match(node.content.strip()):
-                out.append({"type": "hardBreak"})
+                out.append(nodes.hard_break())
             else:
                 out.extend(_text_nodes(node.content, marks))
         else:
@@ -309,9 +301,4 @@ def _walk_inline(nodes: list[SyntaxTreeNode], marks: list[Node], out: list[Node]
 
 
 def _text_nodes(text: str, marks: list[Node]) -> list[Node]:
-    if not text:
-        return []
-    node: Node = {"type": "text", "text": text}
-    if marks:
-        node["marks"] = [dict(mark) for mark in marks]
-    return [node]
+    return [node] if (node := nodes.text(text, *marks)) else []

@@ -8,6 +8,7 @@ from sqlmodel import col, select
 
 from app.db.engine import SessionFactory
 from app.db.models import AuditEvent
+from app.db.sessions import require_session
 
 
 class AuditRepository:
@@ -24,6 +25,8 @@ class AuditRepository:
         detail: dict[str, Any] | None = None,
     ) -> AuditEvent:
         with self._sessions() as session:
+            if session_id is not None:
+                require_session(session, tenant_id=tenant_id, session_id=session_id)
             event = AuditEvent(
                 tenant_id=tenant_id, session_id=session_id, account_id=account_id, action=action, detail=detail or {}
             )

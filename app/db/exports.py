@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from app.db.engine import SessionFactory
 from app.db.models import ExportEpic, ExportLink, TicketRecord, utcnow
+from app.db.sessions import require_session
 
 LinkKey = tuple[str, str, str]  # (kind, from_key, to_key)
 
@@ -71,6 +72,7 @@ class ExportRepository:
         if not epics:
             return
         with self._sessions() as session:
+            require_session(session, tenant_id=tenant_id, session_id=session_id)
             known = set(self.epics(tenant_id=tenant_id, session_id=session_id))
             for epic_key, (jira_key, jira_id) in epics.items():
                 if epic_key not in known:
@@ -99,6 +101,7 @@ class ExportRepository:
         if not wanted:
             return
         with self._sessions() as session:
+            require_session(session, tenant_id=tenant_id, session_id=session_id)
             query = select(ExportLink).where(ExportLink.tenant_id == tenant_id, ExportLink.session_id == session_id)
             existing = {(r.kind, r.from_key, r.to_key): r for r in session.exec(query)}
             for kind, from_key, to_key in wanted:

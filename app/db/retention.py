@@ -32,26 +32,31 @@ class RetentionRepository:
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
 
-    def idle_sessions(self, *, idle_before: datetime, limit: int = 500) -> list[int]:
+    def idle_sessions(self, *, idle_before: datetime, limit: int = 500) -> list[tuple[int, int]]:
+        """(tenant id, session id) of sessions idle since `idle_before`, of every tenant: for the clean-up."""
         with self._sessions() as session:
             query = (
-                select(UploadSession.id)
+                select(UploadSession.tenant_id, UploadSession.id)
                 .where(col(UploadSession.last_activity_at) < idle_before)
                 .order_by(col(UploadSession.id))
                 .limit(limit)
             )
-            return [i for i in session.exec(query) if i is not None]
+            return [(tenant_id, i) for tenant_id, i in session.exec(query) if i is not None]
 
-    def delete_session(self, session_id: int, *, idle_before: datetime) -> bool:
-        """Delete one idle session and everything under it, keeping its export's summary; False if it was
-        touched, is being deleted by another clean-up, or has a run in progress."""
+    def delete_session(self, session_id: int, *, tenant_id: int, idle_before: datetime) -> bool:
+        """Delete one idle session of the tenant and everything under it, keeping its export's summary; False if it
+        is not the tenant's, was touched, is being deleted by another clean-up, or has a run in progress."""
         with self._sessions() as session:
             upload = session.exec(
                 select(UploadSession)
-                .where(UploadSession.id == session_id, col(UploadSession.last_activity_at) < idle_before)
+                .where(
+                    UploadSession.id == session_id,
+                    UploadSession.tenant_id == tenant_id,
+                    col(UploadSession.last_activity_at) < idle_before,
+                )
                 .with_for_update(skip_locked=True)
             ).first()
-            if upload is None or _has_active_task(session, session_id):
+            if upload is None or _has_active_task(session, tenant_id, session_id):
                 return False
             summary = _export_summary(session, upload)
             # The summary's INSERT is flushed by the first DELETE below (autoflush), not by commit(): everything
@@ -60,7 +65,8 @@ class RetentionRepository:
                 if summary is not None:
                     session.add(summary)
                 for table in _tables_referencing("upload_sessions", "session_id"):
-                    session.execute(delete(table).where(table.c.session_id == session_id))
+                    rows = delete(table).where(table.c.session_id == session_id)
+                    session.execute(rows.where(table.c.tenant_id == tenant_id) if "tenant_id" in table.c else rows)
                 session.delete(upload)
                 session.commit()
             except IntegrityError:
@@ -128,11 +134,11 @@ class RetentionRepository:
             return result.rowcount
 
 
-def _has_active_task(session: Session, session_id: int) -> bool:
+def _has_active_task(session: Session, tenant_id: int, session_id: int) -> bool:
     query = (
         select(func.count())
         .select_from(Task)
-        .where(Task.session_id == session_id, col(Task.state).in_(ACTIVE_TASK_STATES))
+        .where(Task.tenant_id == tenant_id, Task.session_id == session_id, col(Task.state).in_(ACTIVE_TASK_STATES))
     )
     return bool(session.exec(query).one())
 
@@ -142,14 +148,23 @@ def _export_summary(session: Session, upload: UploadSession) -> ExportSummary | 
     assert upload.id is not None
     task = session.exec(
         select(Task)
-        .where(Task.session_id == upload.id, Task.kind == "export", col(Task.state).not_in(ACTIVE_TASK_STATES))
+        .where(
+            Task.tenant_id == upload.tenant_id,
+            Task.session_id == upload.id,
+            Task.kind == "export",
+            col(Task.state).not_in(ACTIVE_TASK_STATES),
+        )
         .order_by(col(Task.id).desc())
     ).first()
     if task is None:
         return None
     issues = session.exec(
         select(TicketRecord.key, TicketRecord.jira_key)
-        .where(TicketRecord.session_id == upload.id, col(TicketRecord.jira_key).is_not(None))
+        .where(
+            TicketRecord.tenant_id == upload.tenant_id,
+            TicketRecord.session_id == upload.id,
+            col(TicketRecord.jira_key).is_not(None),
+        )
         .order_by(col(TicketRecord.position), col(TicketRecord.key))
     ).all()
     summary: dict[str, Any] = {

@@ -20,6 +20,16 @@ from app.domain.retention import SESSION_IDLE_DAYS
 from app.errors import NotFoundError
 
 
+def require_session(session: Session, *, tenant_id: int, session_id: int) -> None:
+    """Before a row naming `session_id` is inserted, in its transaction: the session must be the tenant's (its id
+    alone would let a row of one tenant hang under another tenant's session).
+
+    Raises: NotFoundError when the session does not exist in this tenant."""
+    query = select(UploadSession.id).where(UploadSession.id == session_id, UploadSession.tenant_id == tenant_id)
+    if session.exec(query).first() is None:
+        raise NotFoundError(f"This upload session does not exist (sessions are kept {SESSION_IDLE_DAYS} days).")
+
+
 @dataclass(frozen=True)
 class SessionContents:
     """What a session holds, for the list of sessions: its file names, drafted tickets and those now in Jira."""
@@ -145,7 +155,6 @@ class SessionRepository:
             upload.name, upload.last_activity_at = (name or "").strip() or None, utcnow()
             session.add(upload)
             session.commit()
-            session.refresh(upload)
             return upload
 
     def set_revision(self, session_id: int, *, tenant_id: int, revision: dict[str, Any]) -> None:
@@ -182,7 +191,9 @@ class SessionRepository:
         self.get(session_id, tenant_id=tenant_id)
         with self._sessions() as session:
             stored = session.exec(
-                select(SpecFile).where(SpecFile.session_id == session_id, SpecFile.name == name)
+                select(SpecFile).where(
+                    SpecFile.tenant_id == tenant_id, SpecFile.session_id == session_id, SpecFile.name == name
+                )
             ).first() or SpecFile(tenant_id=tenant_id, session_id=session_id, name=name, data=b"", sha256="")
             stored.data, stored.sha256, stored.kind_override = data, hashlib.sha256(data).hexdigest(), kind_override
             stored.tab_kinds = dict(tab_kinds) if tab_kinds else None
@@ -228,7 +239,11 @@ class SessionRepository:
             existing = {
                 stored.name: stored
                 for stored in session.exec(
-                    select(SpecFile).where(SpecFile.session_id == session_id, col(SpecFile.name).in_(list(files)))
+                    select(SpecFile).where(
+                        SpecFile.tenant_id == tenant_id,
+                        SpecFile.session_id == session_id,
+                        col(SpecFile.name).in_(list(files)),
+                    )
                 )
             }
             for name, data in files.items():

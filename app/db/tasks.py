@@ -14,6 +14,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.db.engine import SessionFactory
 from app.db.models import ACTIVE_TASK_STATES, Task, Tenant, WorkerHeartbeat, utcnow
+from app.db.sessions import require_session
 from app.errors import ConflictError
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ class TaskRepository:
     ) -> Task:
         """Raises: TaskAlreadyRunningError when a task of this kind is already active for the session."""
         with self._sessions() as session:
+            if session_id is not None:
+                require_session(session, tenant_id=tenant_id or 0, session_id=session_id)
             task = Task(tenant_id=tenant_id, session_id=session_id, kind=kind, total=total, detail=detail or {})
             session.add(task)
             try:
@@ -92,7 +95,7 @@ class TaskRepository:
                 .returning(col(Task.id))
             ).first()
             session.commit()
-        return self.find(claimed[0]) if claimed else None
+        return self.get(claimed[0], tenant_id=tenant_id) if claimed else None
 
     def claim(self, task_id: int, *, worker_id: str, gone_before: datetime) -> bool:
         """Make `worker_id` the runner of the active task, if no other live worker runs it (none does, `worker_id`'s own

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, and_, update
 from sqlmodel import col, select
 
 from app.db.engine import SessionFactory
 from app.db.models import TicketRecord, utcnow
+from app.db.sessions import require_session
 from app.errors import ConflictError, NotFoundError
 
 # Columns a generation run writes; review edits (title, labels, on_hold, excluded...) go through `update`.
@@ -46,6 +47,7 @@ class TicketRepository:
         drafts = list(drafts)
         count = 0
         with self._sessions() as session:
+            require_session(session, tenant_id=tenant_id, session_id=session_id)
             existing = {
                 t.key: t
                 for t in session.exec(
@@ -77,12 +79,12 @@ class TicketRepository:
         with self._sessions() as session:
             result = session.exec(
                 update(TicketRecord)
-                .where(col(TicketRecord.id) == current.id, col(TicketRecord.version) == expected_version)
+                .where(_mine(tenant_id, session_id, current.id), col(TicketRecord.version) == expected_version)
                 .values(**fields, version=expected_version + 1, updated_at=utcnow())
             )
             if result.rowcount != 1:
                 session.execute(
-                    update(TicketRecord).where(col(TicketRecord.id) == current.id).values(prose_written=True)
+                    update(TicketRecord).where(_mine(tenant_id, session_id, current.id)).values(prose_written=True)
                 )
             session.commit()
         return result.rowcount == 1
@@ -149,7 +151,7 @@ class TicketRepository:
             # Compare-and-set in one statement, so two saves racing on the same version cannot both win.
             result = session.exec(
                 update(TicketRecord)
-                .where(col(TicketRecord.id) == current.id, col(TicketRecord.version) == expected_version)
+                .where(_mine(tenant_id, session_id, current.id), col(TicketRecord.version) == expected_version)
                 .values(**changes, version=expected_version + 1, updated_at=utcnow())
             )
             session.commit()
@@ -160,3 +162,12 @@ class TicketRepository:
                 "reload it to see the other change."
             )
         return self.get(tenant_id=tenant_id, session_id=session_id, key=key)
+
+
+def _mine(tenant_id: int, session_id: int, ticket_id: int | None) -> ColumnElement[bool]:
+    """The ticket row by id, in the tenant's session only."""
+    return and_(
+        col(TicketRecord.tenant_id) == tenant_id,
+        col(TicketRecord.session_id) == session_id,
+        col(TicketRecord.id) == ticket_id,
+    )

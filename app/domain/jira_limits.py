@@ -14,6 +14,12 @@ LABEL_MAX = 255
 DESCRIPTION_MAX = 32_767
 # Issues in one bulk create (POST /rest/api/3/issue/bulk).
 BULK_CREATE_MAX = 50
+# An issue type's name: "The maximum length is 60 characters" (POST /rest/api/3/issuetype).
+# @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-types/#api-rest-api-3-issuetype-post
+ISSUE_TYPE_NAME_MAX = 60
+# A value for a short text field (the export settings' field defaults): at most 255 characters.
+# @see https://support.atlassian.com/jira-cloud-administration/docs/custom-fields-types-in-company-managed-projects/
+SHORT_TEXT_MAX = 255
 
 
 def label_problem(label: str) -> str | None:

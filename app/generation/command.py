@@ -15,7 +15,7 @@ from app.intake import Severity, UploadedFile, intake_files
 from app.intake.command import _parse_types
 from app.llm import LLMConfig, LLMConfigError, build_writer
 from app.llm.base import parse_provider
-from app.llm.providers import PROVIDER_NAMES, PROVIDERS
+from app.llm.providers import DEFAULT_PROVIDER, PROVIDER_NAMES, PROVIDERS
 
 
 @click.command("generate")
@@ -31,7 +31,7 @@ from app.llm.providers import PROVIDER_NAMES, PROVIDERS
 @click.option(
     "--provider",
     type=click.Choice(PROVIDER_NAMES),
-    default="offline",
+    default=DEFAULT_PROVIDER,
     show_default=True,
     help="Who writes the user stories and success criteria.",
 )

@@ -20,7 +20,7 @@ from app.generation.naming import noun_of
 from app.generation.tables import KIND_OF, cell_by_role
 from app.intake import Code, Finding
 from app.intake import model as spec
-from app.intake.names import machine_name_problem, to_machine_name
+from app.intake.names import machine_name_problem, split_list, to_machine_name
 
 # Bundle settings columns, as a lead would say them. A "y"/"n" cell turns the setting on/off; anything else is quoted.
 BUNDLE_SETTINGS: tuple[tuple[str, str], ...] = (
@@ -124,8 +124,11 @@ def field_criterion(item: spec.FieldInstance, model: spec.SpecModel) -> str:
         parts.append(f"{item.cardinality} value{'s' if item.cardinality != 1 else ''}")
     if item.widget:
         parts.append(f"widget {with_id(item.widget, item.widget_id)}")
+    written = split_list(cell_by_role(item, "ref_bundle"))
     if item.reference_targets:
         parts.append("references " + ", ".join(bundle_label(model, t) for t in item.reference_targets))
+    elif written:  # the developer still needs to know what it points at (a bundle deleted in a revision, a typo)
+        parts.append(f"references {', '.join(written)} as the spec writes it (no bundle of the spec by that name)")
     if item.reused:
         parts.append("reuses the existing field storage")
     if item.help_text.strip():

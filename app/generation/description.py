@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.adf import nodes
+from app.adf.nodes import Node
 from app.generation import adf
 from app.generation.citations import source_lines
 from app.generation.naming import slug
 from app.generation.tables import Table
 from app.generation.tickets import TicketDraft
 from app.llm import TicketProse
-
-Node = dict[str, Any]
 
 
 def table_filename(table: Table, extension: str) -> str:
@@ -36,13 +36,13 @@ def render(
 ) -> Node:
     """The ADF description; the tables at `attached_tables` (indexes) and, if `attached_findings`, the findings and,
     if `attached_criteria`, the data's criteria are replaced by a pointer to their attachment."""
-    return adf.doc(
-        adf.heading("User story"),
-        adf.paragraph(adf.inline(prose.user_story)),
+    return nodes.doc(
+        nodes.heading("User story"),
+        nodes.paragraph(nodes.inline(prose.user_story)),
         _hold_panel(draft),
         *_configuration(draft, attached_tables, hidden_summaries, text_summaries),
         *_notes(draft.notes, attached_notes),
-        adf.heading("Success criteria"),
+        nodes.heading("Success criteria"),
         *_criteria(draft, prose, attached_criteria),
         *_behat(draft, attached_behat),
         _findings_panel(draft.findings, attached_findings),
@@ -52,18 +52,20 @@ def render(
 
 def _hold_panel(draft: TicketDraft) -> Node | None:
     if draft.on_hold:
-        return adf.panel(
+        return nodes.panel(
             "warning",
-            adf.paragraph(
-                adf.text("On hold: ", "strong"),
-                adf.text("the spec marks this work as waiting (status w). Settle the open questions before starting."),
+            nodes.paragraph(
+                nodes.text("On hold: ", "strong"),
+                nodes.text(
+                    "the spec marks this work as waiting (status w). Settle the open questions before starting."
+                ),
             ),
         )
     if draft.held:
-        return adf.panel(
+        return nodes.panel(
             "note",
-            adf.paragraph(adf.text("Rows on hold in this ticket", "strong")),
-            adf.bullet_list([adf.paragraph(adf.inline(row)) for row in draft.held]),
+            nodes.paragraph(nodes.text("Rows on hold in this ticket", "strong")),
+            nodes.bullet_list([nodes.list_item(nodes.paragraph(nodes.inline(row))) for row in draft.held]),
         )
     return None
 
@@ -73,32 +75,32 @@ def _configuration(
 ) -> list[Node | None]:
     if not draft.tables and not draft.remarks:
         return []
-    nodes: list[Node | None] = [adf.heading("Configuration")]
+    blocks: list[Node | None] = [nodes.heading("Configuration")]
     for index, table in enumerate(draft.tables):
-        nodes.append(adf.heading(table.title, 4))
+        blocks.append(nodes.heading(table.title, 4))
         summary = table.summary() if index not in hidden else None
         if index not in attached:
-            nodes.append(adf.table(table))
+            blocks.append(adf.table(table))
         elif summary is not None:
             # As plain text the summary costs a tenth of a table's ADF, which is what keeps 40 fields readable inline.
-            nodes.append(adf.code_block(summary.to_text()) if index in as_text else adf.table(summary))
-            nodes.append(
-                adf.paragraph(
-                    adf.inline(f"Every column of this table is in the attached {table_filename(table, 'csv')}.")
+            blocks.append(_code(summary.to_text()) if index in as_text else adf.table(summary))
+            blocks.append(
+                nodes.paragraph(
+                    nodes.inline(f"Every column of this table is in the attached {table_filename(table, 'csv')}.")
                 )
             )
         else:
-            nodes.append(
-                adf.paragraph(
-                    adf.inline(
+            blocks.append(
+                nodes.paragraph(
+                    nodes.inline(
                         f"{table.record_count} row{'' if table.record_count == 1 else 's'}, too many for the "
                         "description: see the attached "
                         f"{table_filename(table, 'csv')} (and tables.md)."
                     )
                 )
             )
-    nodes.extend(adf.paragraph(adf.inline(remark)) for remark in draft.remarks)
-    return nodes
+    blocks.extend(nodes.paragraph(nodes.inline(remark)) for remark in draft.remarks)
+    return blocks
 
 
 CRITERIA_FILE = "success-criteria.md"
@@ -109,17 +111,17 @@ NOTES_FILE = "notes.md"
 def _behat(draft: TicketDraft, attached: bool) -> list[Node | None]:
     if not draft.behat:
         return []
-    heading = adf.heading("Acceptance tests (Drupal Spec Tool, Behat)")
+    heading = nodes.heading("Acceptance tests (Drupal Spec Tool, Behat)")
     if attached:
-        return [heading, adf.paragraph(adf.inline(f"Too long for the description: see the attached {BEHAT_FILE}."))]
-    return [heading, adf.code_block(draft.behat.rstrip("\n"), "gherkin")]
+        return [heading, nodes.paragraph(nodes.inline(f"Too long for the description: see the attached {BEHAT_FILE}."))]
+    return [heading, _code(draft.behat.rstrip("\n"), "gherkin")]
 
 
 def _criteria(draft: TicketDraft, prose: TicketProse, attached: bool) -> list[Node | None]:
     if not attached:
-        return [adf.task_list([*draft.criteria, *prose.success_criteria], "success-criteria")]
+        return [adf.checklist([*draft.criteria, *prose.success_criteria], "success-criteria")]
     pointer = f"{len(draft.criteria)} criteria from the spec rows, too many for the description: see {CRITERIA_FILE}."
-    return [adf.paragraph(adf.inline(pointer)), adf.task_list(list(prose.success_criteria), "success-criteria")]
+    return [nodes.paragraph(nodes.inline(pointer)), adf.checklist(list(prose.success_criteria), "success-criteria")]
 
 
 def _notes(notes: tuple[str, ...], attached: bool) -> list[Node | None]:
@@ -127,8 +129,8 @@ def _notes(notes: tuple[str, ...], attached: bool) -> list[Node | None]:
         return []
     if attached:
         pointer = f"The notes from the spec are too long for the description: see the attached {NOTES_FILE}."
-        return [adf.heading("Notes from the spec"), adf.paragraph(adf.inline(pointer))]
-    return [adf.heading("Notes from the spec"), *(adf.paragraph(adf.marked(note)) for note in notes)]
+        return [nodes.heading("Notes from the spec"), nodes.paragraph(nodes.inline(pointer))]
+    return [nodes.heading("Notes from the spec"), *(nodes.paragraph(adf.marked(note)) for note in notes)]
 
 
 _WHO = {
@@ -162,22 +164,30 @@ def _findings_panel(findings: tuple[dict[str, Any], ...], attached: bool) -> Nod
     if not findings:
         return None
     severe = any(f.get("severity") in ("warning", "blocking") for f in findings)
-    heading = adf.paragraph(adf.text(f"Spec findings for this ticket ({len(findings)})", "strong"))
+    heading = nodes.paragraph(nodes.text(f"Spec findings for this ticket ({len(findings)})", "strong"))
     if attached:
-        return adf.panel(
+        return nodes.panel(
             "warning" if severe else "info",
             heading,
-            adf.paragraph(adf.inline("The findings are listed in the attached findings.md.")),
+            nodes.paragraph(nodes.inline("The findings are listed in the attached findings.md.")),
         )
-    return adf.panel(
+    return nodes.panel(
         "warning" if severe else "info",
         heading,
-        adf.bullet_list([adf.paragraph(adf.inline(finding_line(f))) for f in findings]),
+        nodes.bullet_list([nodes.list_item(nodes.paragraph(nodes.inline(finding_line(f)))) for f in findings]),
     )
 
 
 def _source(draft: TicketDraft) -> list[Node | None]:
     lines = source_lines(draft.rows)
     if not lines:
-        return [adf.heading("Source"), adf.paragraph(adf.inline("Derived from the spec as a whole."))]
-    return [adf.heading("Source"), adf.bullet_list([adf.paragraph(adf.inline(line)) for line in lines])]
+        return [nodes.heading("Source"), nodes.paragraph(nodes.inline("Derived from the spec as a whole."))]
+    return [
+        nodes.heading("Source"),
+        nodes.bullet_list([nodes.list_item(nodes.paragraph(nodes.inline(line))) for line in lines]),
+    ]
+
+
+def _code(value: str, language: str = "") -> Node | None:
+    """A code block, or nothing for an empty value."""
+    return nodes.code_block(value, language) if value else None

@@ -79,7 +79,9 @@ def draft_tickets(intake: IntakeResult, *, existing_site: bool = False) -> Draft
     links = link(units, intake.graph)
     suggested = unique_suggestions(intake.findings)
     plain = {unit.key: unit.draft(intake.model, suggested) for unit in units}
-    titles = {key: draft.title for key, draft in plain.items()}
+    # Without their counts ("(40 fields)"): a cycle finding names the other tickets, and a field added to one must
+    # not change the description of every ticket in its cycle.
+    titles = {unit.key: _uncounted(plain[unit.key].title, unit.counts) for unit in units}
     cycle_findings = [_cycle_finding(cycle, titles) for cycle in links.cycles]
     in_cycles = {key for cycle in links.cycles for key in cycle.tickets}
     owner = {(item.source.file, item.source.record): unit.key for unit in units for item in unit.items}
@@ -118,6 +120,12 @@ def draft_tickets(intake: IntakeResult, *, existing_site: bool = False) -> Draft
             )
         )
     return DraftSet(tuple(drafts), (*intake.findings, *(f for _, f in contradicted), *cycle_findings), links.cycles)
+
+
+def _uncounted(title: str, counts: str) -> str:
+    """ "Content model: Build Academic Program content type (40 fields)" without its " (40 fields)"."""
+    held = " (on hold)" if title.endswith(" (on hold)") else ""
+    return title.removesuffix(held).removesuffix(f" ({counts})") + held if counts else title
 
 
 def _cycle_finding(cycle: TicketCycle, titles: dict[str, str]) -> Finding:

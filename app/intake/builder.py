@@ -107,11 +107,12 @@ class ModelBuilder:
             item = make(row)
             items.append(item)
             item_scope = scope(item) if scope else None
-            self.index[kind].add(item_scope, item.label, item.machine_name, item.key)
-            self._sources.setdefault((kind, item.key), item.source)
+            key = item.key  # a property that builds a tuple: once per item
+            self.index[kind].add(item_scope, item.label, item.machine_name, key)
+            self._sources.setdefault((kind, key), item.source)
             if not duplicates:
                 continue
-            first = seen_keys.setdefault(item.key, item)
+            first = seen_keys.setdefault(key, item)
             if first is not item:
                 row.flag(
                     Code.DUPLICATE_KEY,

@@ -4,6 +4,8 @@ A CSV export writes the error as the cell's text; so that a tab reads as its CSV
 can be reported with its cell address, the errors are found in the workbook's own XML: `<c t="e"><v>#N/A</v></c>`
 in an .xlsx sheet part (found by a regular expression, never a second parse), `calcext:value-type="error"`
 (LibreOffice) on a cell of an .ods `content.xml`, which is parsed only when that marker is in it.
+
+Also the extent of each tab's grid, found before calamine builds it (xlsx_extents, ods_tab_over_budget).
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import posixpath
 import re
 import zipfile
 from xml.etree import ElementTree
+from xml.parsers import expat
 from xml.sax.saxutils import unescape
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _DOC_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 _CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
 # An error cell of an .xlsx sheet part, found without parsing the part: the scan runs in the regex engine and only
@@ -86,6 +91,78 @@ def xlsx_extents(data: bytes) -> dict[str, tuple[int, int]]:
             return {tab: _extent(archive.read(part)) for tab, part in _xlsx_parts(archive, names)}
     except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, OSError, EOFError, ValueError):
         return {}
+
+
+def ods_tab_over_budget(data: bytes, *, max_columns: int, max_cells: int) -> tuple[str, int, int] | None:
+    """The first tab of an .ods workbook whose grid passes the cell budget, as (tab, rows, columns); None when every
+    tab fits, or for an .xlsx or unreadable file (calamine then says why).
+
+    calamine reads every tab of an .ods workbook when it opens it, repeating each `number-columns-repeated` and
+    `number-rows-repeated` cell that holds a value, so a file under 1 KB declares millions of cells and costs
+    hundreds of MB before any tab can be refused. The repeat counts are added up here instead, streaming over
+    content.xml (no tree is built, nothing is repeated), and the scan stops at the first tab over the budget.
+    Empty cells and rows (LibreOffice writes `number-columns-repeated="1020"` after a row's last value, and a
+    million repeated rows after the last one) widen nothing, as calamine drops them at the end of a row or tab."""
+    scan = _OdsExtent(max_columns, max_cells)
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler, parser.EndElementHandler = scan.start, scan.end
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "content.xml" not in archive.namelist():
+                return None
+            with archive.open("content.xml") as content:
+                while chunk := content.read(64 * 1024):
+                    parser.Parse(chunk, False)
+    except _OverBudget as over:
+        return over.tab, over.rows, over.columns
+    except (zipfile.BadZipFile, expat.ExpatError, OSError, EOFError, ValueError):
+        pass  # a damaged content.xml: calamine's own reading reports it
+    return None
+
+
+class _OverBudget(Exception):
+    def __init__(self, tab: str, rows: int, columns: int) -> None:
+        super().__init__(tab)
+        self.tab, self.rows, self.columns = tab, rows, columns
+
+
+class _OdsExtent:
+    """Expat handlers: the rows and columns up to the last cell with a value (or a formula) of each tab, counting
+    repeats, as calamine builds its grid from A1."""
+
+    def __init__(self, max_columns: int, max_cells: int) -> None:
+        self.max_columns, self.max_cells = max_columns, max_cells
+        self.tab, self.row, self.column, self.rows, self.columns = "", 0, 0, 0, 0
+        self.row_repeats, self.row_has_value, self.nested = 1, False, 0
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        if self.nested:  # inside a cell (its paragraphs, or a frame with a table of its own): not the tab's grid
+            self.nested += 1
+        elif name == f"{_TABLE_NS} table":
+            self.tab, self.row, self.rows, self.columns = attributes.get(f"{_TABLE_NS} name", ""), 0, 0, 0
+        elif name == f"{_TABLE_NS} table-row":
+            self.column, self.row_has_value = 0, False
+            self.row_repeats = int(attributes.get(f"{_TABLE_NS} number-rows-repeated", "1"))
+        elif name in (f"{_TABLE_NS} table-cell", f"{_TABLE_NS} covered-table-cell"):
+            self.nested = 1
+            repeats = int(attributes.get(f"{_TABLE_NS} number-columns-repeated", "1"))
+            # A value of any type (office:value-type, office:value...) or a formula: an upper bound of what
+            # calamine keeps, which drops a cell with neither.
+            if f"{_TABLE_NS} formula" in attributes or any(a.startswith(f"{_OFFICE_NS} ") for a in attributes):
+                self.row_has_value, self.columns = True, max(self.columns, self.column + repeats)
+                if self.columns > self.max_columns:
+                    raise _OverBudget(self.tab, self.row + self.row_repeats, self.columns)
+            self.column += repeats
+
+    def end(self, name: str) -> None:
+        if self.nested:
+            self.nested -= 1
+        elif name == f"{_TABLE_NS} table-row":
+            if self.row_has_value:
+                self.rows = self.row + self.row_repeats
+                if self.rows * self.columns > self.max_cells:
+                    raise _OverBudget(self.tab, self.rows, self.columns)
+            self.row += self.row_repeats
 
 
 def _extent(xml: bytes) -> tuple[int, int]:

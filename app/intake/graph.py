@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import networkx as nx
 
@@ -37,10 +38,11 @@ class DependencyGraph:
 
     def __init__(self, digraph: nx.DiGraph[str] | None = None) -> None:
         self.digraph = digraph if digraph is not None else nx.DiGraph()
-        self._folded: nx.DiGraph[str] | None = None  # the bundle graph, folded once and dropped when an edge is added
+        self._folded: nx.DiGraph[str] | None = None  # the bundle graph and its cycles, each worked out once
+        self._cycles: list[Cycle] | None = None
 
     def add_item(self, item: SpecItem, kind: str) -> None:
-        self._folded = None
+        self._folded, self._cycles = None, None
         self.digraph.add_node(
             item.node_id,
             kind=kind,
@@ -51,7 +53,7 @@ class DependencyGraph:
         )
 
     def add_edge(self, dependent: str, dependency: str, relation: str, source: SourceRef) -> None:
-        self._folded = None
+        self._folded, self._cycles = None, None
         # Edges only join items the spec defines; a reference to nothing is a finding, not a node.
         if dependent not in self.digraph or dependency not in self.digraph:
             return
@@ -68,30 +70,46 @@ class DependencyGraph:
     def bundle_graph(self) -> nx.DiGraph[str]:
         """The graph with every field instance folded into its bundle, so entity references become bundle edges.
 
-        Folded once per graph (the cycle report, the JSON and the cycle list all need it); do not modify it.
+        Folded once per graph, when asked for (the cycle search folds only the edges that can close a cycle); do not
+        modify it.
         """
         if self._folded is None:
-            self._folded = self._fold()
+            owner = self._owners()
+            graph: nx.DiGraph[str] = nx.DiGraph()
+            graph.add_nodes_from((n, d) for n, d in self.digraph.nodes(data=True) if n not in owner)
+            graph.add_edges_from((a, b, data) for (a, b), data in _merged(self._folded_pairs(owner)).items())
+            self._folded = graph
         return self._folded
 
-    def _fold(self) -> nx.DiGraph[str]:
-        owner = {
+    def _owners(self) -> dict[str, str]:
+        """Field instance node -> its bundle's node."""
+        return {
             node: dependency
-            for node, dependency, data in self.digraph.edges(data=True)
+            for node, successors in self.digraph.adjacency()
+            for dependency, data in successors.items()
             if data["relation"] == "field_of"
         }
-        folded: nx.DiGraph[str] = nx.DiGraph()
-        folded.add_nodes_from((n, d) for n, d in self.digraph.nodes(data=True) if n not in owner)
-        for a, b, data in self.digraph.edges(data=True):
-            a, b = owner.get(a, a), owner.get(b, b)
-            if a == b and data["relation"] == "field_of":
-                continue
-            if folded.has_edge(a, b):
-                sources = folded.edges[a, b]["sources"]
-                sources.extend(s for s in data["sources"] if s not in sources)
-            else:
-                folded.add_edge(a, b, relation=data["relation"], sources=list(data["sources"]))
-        return folded
+
+    def _folded_pairs(self, owner: dict[str, str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Each edge with its ends folded into their owners (a field's own edge to its bundle dropped), in the
+        digraph's edge order. The adjacency dicts are read directly: the edge views cost a Python call per edge."""
+        for a, successors in self.digraph.adjacency():
+            for b, data in successors.items():
+                a_owner, b_owner = owner.get(a, a), owner.get(b, b)
+                if a_owner != b_owner or data["relation"] != "field_of":
+                    yield a_owner, b_owner, data
+
+    def _cyclic_part(self) -> nx.DiGraph[str]:
+        """The bundle graph's edges that can lie on a cycle: from a node with an edge in to a node with an edge out.
+        Every edge of a cycle is one, so its cyclic components are the bundle graph's, without the tens of thousands
+        of leaves (displays, effects, states) a big spec has."""
+        owner = self._owners()
+        pairs = [(a, b) for a, b, _ in self._folded_pairs(owner)]
+        targets, sources = {b for _, b in pairs}, {a for a, _ in pairs}
+        kept = (edge for edge in self._folded_pairs(owner) if edge[0] in targets and edge[1] in sources)
+        graph: nx.DiGraph[str] = nx.DiGraph()
+        graph.add_edges_from((a, b, data) for (a, b), data in _merged(kept).items())
+        return graph
 
     def strongly_connected_components(self, graph: nx.DiGraph[str] | None = None) -> list[tuple[str, ...]]:
         """Components of more than one node, largest first; default: the bundle graph.
@@ -104,8 +122,11 @@ class DependencyGraph:
         return sorted(components, key=lambda c: (-len(c), c))
 
     def cycles(self, graph: nx.DiGraph[str] | None = None) -> list[Cycle]:
-        """One cycle per cyclic component, with the rows behind each edge."""
-        graph = self.bundle_graph() if graph is None else graph
+        """One cycle per cyclic component, with the rows behind each edge; the bundle graph's are found once."""
+        if graph is None:
+            if self._cycles is None:
+                self._cycles = self.cycles(self._cyclic_part())
+            return list(self._cycles)
         found = []
         for component in self.strongly_connected_components(graph):
             sub = graph.subgraph(component)
@@ -123,6 +144,18 @@ class DependencyGraph:
             ],
             "cycles": [c.to_dict() for c in self.cycles()],
         }
+
+
+def _merged(edges: Iterable[tuple[str, str, dict[str, Any]]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Edges folded onto the same pair become one: the first one's relation, every distinct source in order."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for a, b, data in edges:
+        edge = merged.get((a, b))
+        if edge is None:
+            merged[a, b] = {"relation": data["relation"], "sources": list(data["sources"])}
+        else:
+            edge["sources"].extend(s for s in data["sources"] if s not in edge["sources"])
+    return merged
 
 
 def build_graph(model: SpecModel) -> DependencyGraph:

@@ -14,7 +14,7 @@ References are stored resolved, as the target's key, when the intake could resol
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -68,6 +68,38 @@ BundleKey = tuple[str, str]
 """(entity type machine name, bundle machine name), e.g. ("node", "academic_program")."""
 
 
+class RowCells(Mapping[str, str]):
+    """A row's cells, header -> raw text, read-only. It shares its sheet's header index and its record's cell tuple,
+    so a 100,000-row spec does not hold a dict per row (they were 40% of its intake's memory). Missing trailing cells
+    read as empty; a repeated header name reads the last of its columns, as a dict built from the row would."""
+
+    __slots__ = ("_cells", "_index")
+
+    def __init__(self, index: Mapping[str, int], cells: tuple[str, ...]) -> None:
+        self._index = index
+        self._cells = cells
+
+    def __getitem__(self, header: str) -> str:
+        i = self._index[header]
+        return self._cells[i] if i < len(self._cells) else ""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+    # Immutable, like a tuple: `dataclasses.asdict` and `copy` may keep it as it is.
+    def __copy__(self) -> RowCells:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> RowCells:
+        return self
+
+
 @dataclass(frozen=True, kw_only=True)
 class SpecItem:
     """What every row-backed item has."""
@@ -78,7 +110,7 @@ class SpecItem:
     action: Action
     source: SourceRef
     notes: str = ""
-    cells: dict[str, str] = field(default_factory=dict, compare=False)
+    cells: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     # Every kind of item defines both; declared here so code over any SpecItem is checked.
     @property

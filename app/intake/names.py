@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import islice
 
 from rapidfuzz import fuzz, process
@@ -94,6 +94,7 @@ def is_error_literal(text: str) -> bool:
     return text[:1] == "#" and text.upper() in ERROR_LITERALS
 
 
+@lru_cache(maxsize=1024)  # a column repeats a few entity type labels on every row
 def entity_type_of(text: str) -> str | None:
     """The entity type machine name for a label like "Content type", or None."""
     return ENTITY_TYPES.get(" ".join(text.lower().split()))
@@ -132,7 +133,7 @@ def to_machine_name(text: str, kind: SpecKind = SpecKind.BUNDLES) -> str:
 
 def split_reference(text: str) -> tuple[str, str | None]:
     """ "Academic Program (Content type)" -> ("Academic Program", "node"); no known type in brackets -> (text, None)."""
-    match = _REFERENCE.match(text)
+    match = _REFERENCE.match(text) if ")" in text else None  # the pattern needs a closing bracket
     if match:
         entity_type = entity_type_of(match["type"])
         if entity_type:
@@ -142,6 +143,8 @@ def split_reference(text: str) -> tuple[str, str | None]:
 
 def split_list(text: str) -> list[str]:
     """Split "A (x), B, C" on commas, semicolons and newlines outside brackets; trimmed, empty parts dropped."""
+    if "," not in text and ";" not in text and "\n" not in text:  # most cells name one thing: nothing to split
+        return [text.strip()] if text.strip() else []
     parts: list[str] = []
     current: list[str] = []
     depth = 0
@@ -195,7 +198,8 @@ class NameIndex:
 
     def sharing_label(self, scope: Hashable, text: str) -> list[Hashable]:
         """Every key whose item has this label, when more than one does (two views both called "Events")."""
-        return list(self._colliding[scope].get(" ".join(text.split()).casefold(), ()))
+        colliding = self._colliding.get(scope)
+        return list(colliding.get(" ".join(text.split()).casefold(), ())) if colliding else []
 
     def scopes(self) -> Iterable[Hashable]:
         return self._display.keys()

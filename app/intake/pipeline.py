@@ -13,7 +13,7 @@ from app.intake.builder import ModelBuilder
 from app.intake.columns import kind_specific_columns, map_headers
 from app.intake.findings import Code, Finding, Findings, Severity
 from app.intake.graph import DependencyGraph, build_graph, report_cycles
-from app.intake.model import Action, SpecKind, SpecModel
+from app.intake.model import Action, RowCells, SpecKind, SpecModel
 from app.intake.names import closest
 from app.intake.reading import (
     IntakeLimits,
@@ -130,9 +130,17 @@ class IntakeResult:
             "status_mapping": self.status_mapping.to_dict(),
         }
         if include_model:
-            data["model"] = {name: [asdict(item) for item in getattr(self.model, name)] for name in self.model.counts()}
+            data["model"] = {
+                name: [asdict(item, dict_factory=_plain_cells) for item in getattr(self.model, name)]
+                for name in self.model.counts()
+            }
             data["graph"] = self.graph.to_dict()
         return data
+
+
+def _plain_cells(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """`asdict`'s dict factory for the JSON: an item's `RowCells` become a plain dict."""
+    return {key: dict(value) if isinstance(value, RowCells) else value for key, value in pairs}
 
 
 def intake_files(

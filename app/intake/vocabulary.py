@@ -9,7 +9,7 @@ configuration (core's, plus the common contrib modules'), so a ticket can show b
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 _YES = frozenset({"y", "yes", "true", "1", "x", "on", "✓", "✔"})
 _NO = frozenset({"n", "no", "false", "0", "off"})
@@ -30,6 +30,7 @@ def folded(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+@lru_cache(maxsize=1024)  # a column repeats a few values (y, n, *) on every row; bounded: a cell holds anything
 def parse_flag(text: str, role: str) -> tuple[bool | None, bool]:
     """(value, understood) for a yes/no cell; a blank is None, and understood. Marks count as yes."""
     value = folded(text)
@@ -45,6 +46,7 @@ def is_mark(text: str, role: str) -> bool:
     return folded(text) in MARK_WORDS.get(role, ())
 
 
+@lru_cache(maxsize=1024)
 def parse_cardinality(text: str) -> tuple[int | None, bool]:
     """(values, understood): a positive count, -1 for unlimited (`*`, `Unlimited`), None when blank or not a count."""
     value = folded(text)
@@ -55,6 +57,7 @@ def parse_cardinality(text: str) -> tuple[int | None, bool]:
     return None, value in _NOT_APPLICABLE
 
 
+@lru_cache(maxsize=1024)
 def parse_enabled(text: str) -> tuple[bool | None, bool]:
     """(enabled, understood) for a view's status cell: `Enabled` / `Disabled`, y / n."""
     value = folded(text)

@@ -15,7 +15,7 @@ import zipfile
 
 import python_calamine
 
-from app.intake.cell_errors import cell_errors, xlsx_extents
+from app.intake.cell_errors import cell_errors, ods_tab_over_budget, xlsx_extents
 from app.intake.findings import Code, Findings, Severity
 from app.intake.reading import IntakeLimits, Record, Table, UploadedFile, over_budget
 
@@ -51,6 +51,9 @@ def tab_of(workbook: str, name: str) -> str | None:
 
 def sheet_names(data: bytes) -> list[str]:
     """The names of a workbook's tabs; [] when it cannot be read."""
+    limits = IntakeLimits()
+    if _unreadable(data, limits) or _ods_over_budget(data, limits):
+        return []
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception:  # a damaged or protected workbook has no tab to name (read_workbook says why)
@@ -63,6 +66,9 @@ def sheet_names(data: bytes) -> list[str]:
 def read_workbook(upload: UploadedFile, limits: IntakeLimits, findings: Findings) -> list[Table]:
     """The visible tabs of a workbook as tables; [] (with a blocking finding) when the workbook cannot be read."""
     problem = _unreadable(upload.data, limits)
+    if problem is None and (over := _ods_over_budget(upload.data, limits)):
+        over_budget(tab_name(upload.name, over[0]), findings, limits, line=0, columns=over[2])
+        problem = f"its tab {over[0]!r} is over the cell budget, and an .ods workbook is read whole"
     if problem is None:
         try:
             workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(upload.data))
@@ -159,6 +165,10 @@ def _unreadable(data: bytes, limits: IntakeLimits) -> str | None:
     if unpacked > max(_MIN_UNPACKED_LIMIT, _MAX_UNPACKED_RATIO * limits.max_workbook_bytes):
         return f"it unpacks to {unpacked:,} bytes, far more than a spec needs"
     return None
+
+
+def _ods_over_budget(data: bytes, limits: IntakeLimits) -> tuple[str, int, int] | None:
+    return ods_tab_over_budget(data, max_columns=limits.max_columns, max_cells=limits.max_cells)
 
 
 def _table(name: str, workbook: str, tab: str, rows: list[tuple[str, ...]]) -> Table:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from datetime import UTC, datetime
@@ -11,7 +10,7 @@ import httpx
 
 from app.connect.tokens import sign_request_token
 from app.domain.forge import OAuthToken
-from app.jira.errors import JiraAuthError
+from app.jira.errors import JiraAuthError, JiraGrantPendingError
 
 
 class ConnectJWTAuth(httpx.Auth):
@@ -42,7 +41,8 @@ class ConnectJWTAuth(httpx.Auth):
 TokenSource = Callable[[], Awaitable[OAuthToken | None]]
 # Right after an install Atlassian may still be granting the app's scopes and answer 401/403 for a while.
 GRANT_WINDOW_SECONDS = 300.0
-GRANT_RETRY_DELAYS = (2.0, 5.0, 10.0, 20.0)
+# How long such a refusal asks the caller to wait (its retry policy adds jitter and bounds the attempts).
+GRANT_RETRY_AFTER = 2.0
 # A token about to expire is not sent: the call would fail half-way through a chunk of creates.
 MIN_TOKEN_VALIDITY_SECONDS = 60.0
 
@@ -62,7 +62,8 @@ class ForgeBearerAuth(httpx.Auth):
     """`Authorization: Bearer <token>` with a Forge OAuth token, read from `token` before every request.
 
     `token` gives the newest token (a long export picks up the one the hourly trigger stored meanwhile). A 401/403
-    within `GRANT_WINDOW_SECONDS` of `installed_at` is retried after a pause, with the newest token.
+    within `GRANT_WINDOW_SECONDS` of `installed_at` raises `JiraGrantPendingError`, which the caller's retry policy
+    treats as a 429: the next attempt reads the newest token again.
     @see https://developer.atlassian.com/platform/forge/remote/calling-product-apis/
     """
 
@@ -72,23 +73,20 @@ class ForgeBearerAuth(httpx.Auth):
         *,
         installed_at: float = 0.0,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._token = token
         self._installed_at = installed_at
         self._clock = clock
-        self._sleep = sleep
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         await self._authorize(request)
         response = yield request
-        for delay in GRANT_RETRY_DELAYS:
-            if response.status_code not in (401, 403) or self._clock() - self._installed_at > GRANT_WINDOW_SECONDS:
-                return
-            await response.aclose()
-            await self._sleep(delay)
-            await self._authorize(request)
-            response = yield request
+        if response.status_code in (401, 403) and self._clock() - self._installed_at <= GRANT_WINDOW_SECONDS:
+            raise JiraGrantPendingError(
+                "Jira is still granting the app its permissions on this new installation; try again in a few seconds.",
+                retry_after=GRANT_RETRY_AFTER,
+                status=response.status_code,
+            )
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError("ForgeBearerAuth reads its token asynchronously; use an httpx.AsyncClient.")

@@ -40,6 +40,11 @@ class JiraRateLimitedError(JiraError, RateLimited):
         self.retry_after = retry_after
 
 
+class JiraGrantPendingError(JiraRateLimitedError):
+    """A 401/403 in the minutes after a Forge install: Atlassian is still granting the app's scopes. Jira did
+    nothing, so the call is retried like a 429 (`app.retries`), not slept through where it was made."""
+
+
 class JiraUnavailableError(JiraError, OutcomeUnknown):
     """Jira did not answer usefully in time: whether a write happened is unknown."""
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from app.errors import AppError
-from app.llm.providers import PROVIDERS, ProviderName, provider_named
+from app.llm.providers import DEFAULT_PROVIDER, PROVIDERS, ProviderName, provider_named
 from app.retries import OutcomeUnknown, RateLimited
 
 Action = Literal["build", "change", "remove", "hold"]
@@ -87,7 +87,7 @@ class WriteResult:
 class LLMConfig:
     """Which provider writes the prose and how hard to push it (set per tenant)."""
 
-    provider: ProviderName = "offline"
+    provider: ProviderName = DEFAULT_PROVIDER
     model: str = ""
     api_key: str | None = field(default=None, repr=False)  # repr=False keeps keys out of logs and tracebacks
     base_url: str | None = None

@@ -33,6 +33,8 @@ PROVIDERS: dict[ProviderName, ProviderInfo] = {
     )
 }
 PROVIDER_NAMES: tuple[ProviderName, ...] = get_args(ProviderName)
+# What writes when nobody chose: costs nothing and needs no key.
+DEFAULT_PROVIDER: ProviderName = "offline"
 
 
 def provider_named(text: str) -> ProviderName | None:

@@ -29,7 +29,7 @@ from app.intake.model import Action
 from app.intake.status import SPEC_TOOL_LEGEND, StatusMapping
 from app.llm import ConnectivityResult, LLMConfig, LLMConfigError, check_connectivity
 from app.llm.base import parse_provider
-from app.llm.providers import PROVIDER_NAMES
+from app.llm.providers import PROVIDER_NAMES, PROVIDERS, provider_named
 from app.offload import offload
 from app.pipeline.ports import ConfigurationPorts
 from app.settings import Settings
@@ -60,14 +60,15 @@ class LLMChoice:
         """Raises: SettingsValidationError with a message the admin can act on."""
         body = _object(body)
         provider = _text(body, "provider")
-        if provider not in PROVIDER_NAMES:
+        named = provider_named(provider)
+        if named is None:
             raise SettingsValidationError(
                 f"Unknown language model provider {provider!r}: choose one of {', '.join(PROVIDER_NAMES)}."
             )
         model = _text(body, "model")
         if len(model) > 128:
             raise SettingsValidationError("The model name is longer than 128 characters.")
-        base_url = _text(body, "baseUrl") if provider == "openai_compatible" else ""
+        base_url = _text(body, "baseUrl") if PROVIDERS[named].needs_base_url else ""
         if base_url and not _is_http_url(base_url):
             raise SettingsValidationError(f"The base URL {base_url!r} is not an http:// or https:// address.")
         api_key = _text(body, "apiKey")

@@ -15,13 +15,12 @@ from typing import Any, Protocol
 
 from app.db.audit import AuditRepository
 from app.db.export_settings import ExportSettingsRepository, StoredExportSettings
+from app.domain.jira_limits import ISSUE_TYPE_NAME_MAX, SHORT_TEXT_MAX
 from app.pipeline.configuration import SettingsValidationError
 from app.pipeline.project_fit import FIELDS_WE_SET, TICKET_TYPES, CreateMeta, check_project_fit
 
 FIELD_ID = re.compile(r"^[a-z][A-Za-z0-9_]{0,63}$")
 MAX_FIELD_DEFAULTS = 50
-VALUE_MAX_LENGTH = 255
-TYPE_NAME_MAX_LENGTH = 255
 
 
 class ExportSettingsPorts(Protocol):
@@ -47,8 +46,10 @@ class ExportSettingsForm:
                 f"Tickets can be created as {' or '.join(TICKET_TYPES)}, not {ticket_type!r}."
             )
         area_type = body.get("areaIssueType", "Epic")
-        if not isinstance(area_type, str) or not area_type.strip() or len(area_type) > TYPE_NAME_MAX_LENGTH:
+        if not isinstance(area_type, str) or not area_type.strip():
             raise SettingsValidationError("The issue type for areas must be a name such as 'Epic'.")
+        if len(area_type.strip()) > ISSUE_TYPE_NAME_MAX:
+            raise SettingsValidationError(f"Jira's issue type names have at most {ISSUE_TYPE_NAME_MAX} characters.")
         epics = body.get("epicsEnabled", True)
         if not isinstance(epics, bool):
             raise SettingsValidationError("epicsEnabled must be true or false.")
@@ -139,9 +140,9 @@ def _field_defaults(value: object) -> dict[str, str]:
             raise SettingsValidationError(f"{str(field_id)[:64]!r} is not a Jira field id (e.g. customfield_10050).")
         if field_id in FIELDS_WE_SET:
             raise SettingsValidationError(f"The app fills {field_id!r} itself; it needs no default.")
-        if not isinstance(text, str) or len(text) > VALUE_MAX_LENGTH:
+        if not isinstance(text, str) or len(text) > SHORT_TEXT_MAX:
             raise SettingsValidationError(
-                f"The value for {field_id} must be text of at most {VALUE_MAX_LENGTH} characters."
+                f"The value for {field_id} must be text of at most {SHORT_TEXT_MAX} characters."
             )
         if text.strip():
             defaults[field_id] = text.strip()

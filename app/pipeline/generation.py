@@ -8,10 +8,11 @@ unchanged and whose prose is already written is never written again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from app.db.models import Task, utcnow
+from app.db.models import Task, TicketRecord, utcnow
 from app.egress import EgressRefusedError
 from app.errors import AppError
 from app.generation import GenerationBlockedError, draft_tickets, finish_from_result, finish_ticket
@@ -20,10 +21,11 @@ from app.generation.briefs import brief_for
 from app.generation.tickets import Ticket, TicketDraft
 from app.llm import LLMConfig, ProseWriter, WriteResult, build_writer, compose, estimate_cost, write_all
 from app.llm.base import LLMConfigError
+from app.llm.providers import DEFAULT_PROVIDER
 from app.llm.runner import CostEstimate
 from app.offload import offload
 from app.pipeline.activity import record_step
-from app.pipeline.configuration import effective_existing_site, guarded_http_client
+from app.pipeline.configuration import effective_existing_site, effective_status_mapping, guarded_http_client
 from app.pipeline.intake import validate_session
 from app.pipeline.jobs import STALE_AFTER
 from app.pipeline.ports import Actor, GenerationPorts, GenerationStartPorts, IntakePorts, ProviderPorts, Scope
@@ -69,7 +71,7 @@ def start_generation(
     *,
     tenant_id: int,
     session_id: int,
-    provider: str = "offline",
+    provider: str = DEFAULT_PROVIDER,
     stale_after: timedelta = STALE_AFTER,
 ) -> int:
     """Check the spec can be drafted, then queue a run, or queue again a run that made no progress for
@@ -89,7 +91,11 @@ def start_generation(
         kind=KIND,
         stale_before=utcnow() - stale_after,
         total=len(drafts),
-        detail={"provider": provider, "files": ports.sessions.files_fingerprint(session_id, tenant_id=tenant_id)},
+        detail={
+            "provider": provider,
+            "files": ports.sessions.files_fingerprint(session_id, tenant_id=tenant_id),
+            "settings": drafting_settings(ports, tenant_id),
+        },
     )
     assert task.id is not None
     ports.sessions.set_stage(session_id, tenant_id=tenant_id, stage="generate")
@@ -109,16 +115,47 @@ def generate_tickets(ports: GenerationStartPorts, scope: Scope, actor: Actor, pr
     return task_id
 
 
-def drafts_out_of_date(ports: IntakePorts, generation: Task | None) -> bool:
-    """Whether the session's files changed (added, replaced, removed, retyped) since `generation`, its latest run,
-    drafted its tickets; a run that recorded no fingerprint (made before they were kept) is taken as current."""
-    if generation is None or generation.session_id is None or generation.tenant_id is None:
-        return False
-    drafted_from = (generation.detail or {}).get("files")
-    if not drafted_from:
-        return False
-    now = ports.sessions.files_fingerprint(generation.session_id, tenant_id=generation.tenant_id)
-    return bool(drafted_from != now)
+# The tenant's settings that change what generation writes, by the name a run records them under, and as a
+# reason names them. The status mapping turns the X column into actions (which rows become tickets, and how);
+# the existing-site setting decides what rows marked d remove. Labels, issue types and field defaults are applied
+# by the export itself, and the provider only rewrites prose: they leave drafts as they are.
+_DRAFTING_SETTINGS = {"status_mapping": "the status mapping", "existing_site": "the existing-site setting"}
+FILES_CHANGED = "the spec files"  # the reason when a file was added, replaced, removed or retyped
+
+
+def drafting_settings(ports: IntakePorts, tenant_id: int) -> dict[str, str]:
+    """The tenant's settings a run drafts with, as a generation task records them (`detail["settings"]`)."""
+    mapping = effective_status_mapping(ports.tenant_settings, tenant_id)
+    return {
+        "status_mapping": ",".join(sorted(f"{code}={action}" for code, action in mapping.actions.items())),
+        "existing_site": str(effective_existing_site(ports.tenant_settings, tenant_id)).lower(),
+    }
+
+
+def drafts_out_of_date(ports: IntakePorts, generation: Task | None, tickets: Sequence[TicketRecord]) -> list[str]:
+    """What changed since `generation`, the session's latest run, drafted `tickets` (its tickets), as reasons:
+    FILES_CHANGED when a file was added, replaced, removed or retyped; and while a draft is still to export,
+    each setting of `_DRAFTING_SETTINGS` the tenant's admin changed since (an exported issue is not redrafted by
+    a setting). [] when the drafts are current. A run that recorded nothing of them is taken as current."""
+    if not tickets or generation is None or generation.session_id is None or generation.tenant_id is None:
+        return []
+    detail = generation.detail or {}
+    reasons = []
+    drafted_from = detail.get("files")
+    if drafted_from and drafted_from != ports.sessions.files_fingerprint(
+        generation.session_id, tenant_id=generation.tenant_id
+    ):
+        reasons.append(FILES_CHANGED)
+    recorded = detail.get("settings") or {}
+    if recorded and any(t.jira_key is None and not t.excluded for t in tickets):
+        now = drafting_settings(ports, generation.tenant_id)
+        reasons += [why for name, why in _DRAFTING_SETTINGS.items() if name in recorded and recorded[name] != now[name]]
+    return reasons
+
+
+def changed_text(reasons: Sequence[str]) -> str:
+    """["the spec files", "the status mapping"] -> "the spec files and the status mapping"."""
+    return " and ".join(filter(None, (", ".join(reasons[:-1]), reasons[-1]))) if reasons else ""
 
 
 def _record(ticket: Ticket, draft: TicketDraft, position: int, *, prose_written: bool) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from app.adf import nodes
 from app.adf.normal import normal_form
 from app.generation.naming import slug
 from app.pipeline.project_fit import ProjectFit
@@ -94,11 +95,7 @@ def epic_request(area: str, target: CreateTarget, *, session_id: int, export_id:
         **target.base_fields(epic=True),
         "summary": area,
         "labels": target.labels([slug(area)]),
-        "description": {
-            "type": "doc",
-            "version": 1,
-            "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}],
-        },
+        "description": nodes.doc(nodes.paragraph(nodes.text(text))),
     }
     return _with_property(fields, epic_key(area), session_id, export_id)
 

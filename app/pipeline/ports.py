@@ -16,8 +16,8 @@ from dramatiq.rate_limits import RateLimiterBackend
 from sqlalchemy.engine import Engine
 
 from app.db.audit import AuditRepository
-from app.db.engine import SessionFactory
 from app.db.export_settings import ExportSettingsRepository
+from app.db.exports import ExportRepository
 from app.db.forge_installations import ForgeInstallationRepository
 from app.db.heartbeats import HeartbeatRepository
 from app.db.retention import RetentionRepository
@@ -68,6 +68,10 @@ class ResumePorts(TaskPorts, Protocol):
 
 class HeartbeatPorts(Protocol):
     heartbeats: HeartbeatRepository
+
+
+class CleanupPorts(HeartbeatPorts, Protocol):
+    retention: RetentionRepository
 
 
 class TaskLookupPorts(SessionPorts, TaskPorts, Protocol):
@@ -132,6 +136,4 @@ class ExportPorts(GenerationPorts, ConfigurationPorts, Protocol):
     forge_installations: ForgeInstallationRepository
     rate_limits: RateLimiterBackend
     export_settings: ExportSettingsRepository
-
-    @property
-    def db(self) -> SessionFactory: ...
+    exports: ExportRepository

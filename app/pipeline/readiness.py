@@ -14,8 +14,8 @@ from app.offload import offload
 from app.pipeline.activity import record_step
 from app.pipeline.checks import Check
 from app.pipeline.export import start_export
+from app.pipeline.generation import FILES_CHANGED, changed_text, drafts_out_of_date
 from app.pipeline.generation import KIND as GENERATION
-from app.pipeline.generation import drafts_out_of_date
 from app.pipeline.intake import validate_session
 from app.pipeline.ports import Actor, ExportPorts, Scope
 from app.pipeline.project_fit import CreateMeta, ProjectFit, check_project_fit
@@ -110,7 +110,7 @@ async def check_readiness(
     tickets: Sequence[TicketRecord],
     generation: Task | None,
     project_fit: Callable[[], Awaitable[ProjectFit]],
-    out_of_date: bool = False,
+    out_of_date: Sequence[str] = (),
 ) -> Readiness:
     """All the checks; `project_fit` asks Jira whether the project takes our issues (issue types, required
     fields, link types); a failure to ask is reported as a warning, not raised."""
@@ -134,7 +134,7 @@ async def check_readiness(
                 WhoCanFix.RETRY_LATER.value,
             )
         )
-    elif out_of_date and any(t.jira_key for t in tickets):
+    elif FILES_CHANGED in out_of_date and any(t.jira_key for t in tickets):
         # Generating again would not reach the issues already in Jira: a revision updates them, after its plan.
         checks.append(
             Check(
@@ -147,11 +147,12 @@ async def check_readiness(
             )
         )
     elif out_of_date and tickets:
+        changed = changed_text(out_of_date)
         checks.append(
             Check(
                 "drafts_out_of_date",
                 True,
-                "The drafts are out of date: the spec files changed after the tickets were generated.",
+                f"The drafts are out of date: {changed} changed after the tickets were generated.",
                 "Generate again; edits you made to tickets whose spec rows did not change are kept.",
                 WhoCanFix.DIRECTOR.value,
             )
@@ -195,7 +196,7 @@ async def assess_readiness(ports: ExportPorts, scope: Scope, jira: CreateMeta, p
         tickets=tickets,
         generation=generation,
         project_fit=functools.partial(check_project_fit, jira, project_key, settings),
-        out_of_date=await offload(drafts_out_of_date, ports, generation),
+        out_of_date=await offload(drafts_out_of_date, ports, generation, tickets),
     )
 
 

@@ -16,14 +16,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.db.engine import SessionFactory
-from app.db.heartbeats import HeartbeatRepository
 from app.db.models import ExportSummary, utcnow
-from app.db.retention import RetentionRepository
 from app.domain.retention import SESSION_IDLE_DAYS
 from app.errors import ConflictError
 from app.pipeline.activity import record_tenant_step
-from app.pipeline.ports import Actor, RetentionPorts, Scope
+from app.pipeline.ports import Actor, CleanupPorts, RetentionPorts, Scope
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +45,8 @@ def delete_session(ports: RetentionPorts, scope: Scope, actor: Actor) -> None:
     """
     ports.sessions.get(scope.session_id, tenant_id=scope.tenant_id)
     # "Idle before tomorrow" holds for every session: the clean-up's delete, without its waiting time.
-    if not ports.retention.delete_session(scope.session_id, idle_before=utcnow() + timedelta(days=1)):
+    tomorrow = utcnow() + timedelta(days=1)
+    if not ports.retention.delete_session(scope.session_id, tenant_id=scope.tenant_id, idle_before=tomorrow):
         raise SessionBusyError(
             "A generation or export run is still working in this session. Cancel it or let it finish, then delete."
         )
@@ -69,13 +67,13 @@ class CleanupReport:
     heartbeats: int
 
 
-def run_cleanup(db: SessionFactory, *, now: datetime | None = None) -> CleanupReport:
+def run_cleanup(ports: CleanupPorts, *, now: datetime | None = None) -> CleanupReport:
     """Delete everything past its retention; returns what this run deleted (a concurrent run may take some)."""
     now = now or utcnow()
-    repo = RetentionRepository(db)
+    repo = ports.retention
     sessions = 0
-    for session_id in repo.idle_sessions(idle_before=now - SESSION_IDLE):
-        sessions += _one(repo.delete_session, session_id, idle_before=now - SESSION_IDLE)
+    for tenant_id, session_id in repo.idle_sessions(idle_before=now - SESSION_IDLE):
+        sessions += _one(repo.delete_session, session_id, tenant_id=tenant_id, idle_before=now - SESSION_IDLE)
     tenants = 0
     for tenant_id in repo.uninstalled_tenants(uninstalled_before=now - UNINSTALL_GRACE):
         tenants += _one(repo.purge_tenant, tenant_id, uninstalled_before=now - UNINSTALL_GRACE)
@@ -84,17 +82,17 @@ def run_cleanup(db: SessionFactory, *, now: datetime | None = None) -> CleanupRe
         audit_events=repo.delete_audit_events(before=now - AUDIT_KEPT),
         tenants=tenants,
         pings=repo.delete_tenantless_tasks(before=now - PINGS_KEPT),
-        heartbeats=HeartbeatRepository(db).prune(older_than=HEARTBEATS_KEPT),
+        heartbeats=ports.heartbeats.prune(older_than=HEARTBEATS_KEPT),
     )
     log.info("clean-up done", extra={"deleted": asdict(report)})
     return report
 
 
-def _one(delete: Callable[..., bool], row_id: int, **cutoff: datetime) -> int:
+def _one(delete: Callable[..., bool], row_id: int, **scope: int | datetime) -> int:
     """One session or tenant; a lock timeout (SQLite busy) leaves it for the next run instead of failing this one,
     and a row that breaks a constraint is logged and skipped, so it cannot stop every later clean-up."""
     try:
-        return int(bool(delete(row_id, **cutoff)))
+        return int(bool(delete(row_id, **scope)))
     except OperationalError:
         log.warning("clean-up skipped a row it could not lock; the next run takes it", extra={"row": row_id})
         return 0

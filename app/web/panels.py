@@ -22,8 +22,8 @@ from app.errors import NotFoundError
 from app.intake import SpecKind
 from app.offload import offload
 from app.pipeline.export import ExportResults, export_results
+from app.pipeline.generation import FILES_CHANGED, changed_text, drafts_out_of_date
 from app.pipeline.generation import KIND as GENERATION
-from app.pipeline.generation import drafts_out_of_date
 from app.pipeline.graph_view import layout, render_svg
 from app.pipeline.intake import LIMITS, type_overrides, validate_session
 from app.pipeline.providers import ProviderChoice, choices
@@ -63,8 +63,9 @@ class GeneratePanel:
     task: Task | None
     tickets: int
     blocked: bool
-    out_of_date: bool = False
+    out_of_date: str = ""  # what changed since the drafts were made ("the status mapping"), or ""
     in_jira: int = 0
+    revise_instead: bool = False  # the files changed and some tickets are in Jira: a revision reaches them
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,9 @@ class ReviewPanel:
     excluded: int
     task: Task | None
     reviewed: int = 0
-    out_of_date: bool = False
+    out_of_date: str = ""
     in_jira: int = 0
+    revise_instead: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,9 +190,12 @@ async def generate_panel(request: Request) -> Response:
     task = await offload(latest_task, current, scope_of(upload), GENERATION)
     tickets = await offload(session_tickets, current, scope_of(upload))
     providers = await offload(choices, current, upload.tenant_id)
-    stale = bool(tickets) and await offload(drafts_out_of_date, current, task)
+    reasons = await offload(drafts_out_of_date, current, task, tickets)
     in_jira = sum(1 for t in tickets if t.jira_key)
-    panel = GeneratePanel(upload, providers, task, len(tickets), result.blocking, stale, in_jira)
+    revise = bool(in_jira) and FILES_CHANGED in reasons
+    panel = GeneratePanel(
+        upload, providers, task, len(tickets), result.blocking, changed_text(reasons), in_jira, revise
+    )
     return _render(request, "_generate.html", panel)
 
 
@@ -204,9 +209,11 @@ async def review_panel(request: Request) -> Response:
         areas[ticket.area or "Other"].append(ticket)
     excluded = sum(t.excluded for t in tickets)
     reviewed = sum(t.reviewed for t in tickets)
-    stale = bool(tickets) and await offload(drafts_out_of_date, current, task)
+    reasons = await offload(drafts_out_of_date, current, task, tickets)
     in_jira = sum(1 for t in tickets if t.jira_key)
-    panel = ReviewPanel(upload, list(areas.items()), len(tickets), excluded, task, reviewed, stale, in_jira)
+    revise = bool(in_jira) and FILES_CHANGED in reasons
+    stale = changed_text(reasons)
+    panel = ReviewPanel(upload, list(areas.items()), len(tickets), excluded, task, reviewed, stale, in_jira, revise)
     return _render(request, "_review.html", panel)
 
 

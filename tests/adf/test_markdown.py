@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app.adf import nodes
 from app.adf.html import adf_to_html
 from app.adf.markdown import to_adf, to_markdown
 from app.generation import MAX_DESCRIPTION, adf, draft_tickets, finish_ticket
@@ -51,9 +52,9 @@ def test_every_generated_description_round_trips_with_every_table_cell() -> None
 
 def test_spec_text_that_looks_like_markup_comes_back_as_written() -> None:
     tricky = "<p>Help</p> | a*b* _x_ [y](z) &amp; field_name `code`\n- not a list\n1. not ordered\n# not a heading"
-    cell = {"type": "tableCell", "attrs": {}, "content": [adf.paragraph(adf.inline(tricky))]}
+    cell = {"type": "tableCell", "attrs": {}, "content": [nodes.paragraph(nodes.inline(tricky))]}
     table = {"type": "table", "content": [{"type": "tableRow", "content": [cell]}]}
-    document = adf.doc(adf.paragraph(adf.inline(tricky)), table)
+    document = nodes.doc(nodes.paragraph(nodes.inline(tricky)), table)
 
     back = to_adf(to_markdown(document))
 

@@ -24,12 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app.llm import ResilientWriter, SimulatedProvider
-from app.pipeline.generation import run_generation, start_generation
-from app.pipeline.intake import IncomingFile, add_files, open_session
-from app.pipeline.ports import SYSTEM, Scope
+from app.pipeline.generation import run_generation
 from tests.bench.spread import spread
-from tests.export.helpers import World
-from tests.support import UWEC, RecordingQueue
+from tests.export.helpers import World, start_uwec_generation
+from tests.support import RecordingQueue
 
 TARGET = 1.25
 
@@ -39,11 +37,7 @@ def one_run(latency: float, concurrency: int) -> tuple[int, float]:
     with tempfile.TemporaryDirectory() as folder:
         world = World(Path(folder))
         services = dataclasses.replace(world.services, jobs=RecordingQueue())
-        upload = open_session(services, world.tenant_id, SYSTEM, project_key="DTG", project_id="10000")
-        assert upload.id is not None
-        files = [IncomingFile(p.name, p.read_bytes()) for p in sorted(UWEC.glob("*.csv"))]
-        add_files(services, Scope(world.tenant_id, upload.id), SYSTEM, files)
-        task_id = start_generation(services, tenant_id=world.tenant_id, session_id=upload.id)
+        task_id = start_uwec_generation(services, world.tenant_id)
         provider = SimulatedProvider(latency_s=latency, model="gpt-4o-mini")
         writer = ResilientWriter(provider, concurrency=concurrency)
 

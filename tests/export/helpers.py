@@ -245,6 +245,16 @@ def generate_uwec_tickets(services: Services, tenant_id: int) -> int:
     return upload.id
 
 
+def start_uwec_generation(services: Services, tenant_id: int) -> int:
+    """A session on the sandbox project with the UWEC files and its generation task started, not run (the caller
+    runs it with the writer it wants); `services.jobs` receives the task."""
+    upload = open_session(services, tenant_id, SYSTEM, project_key="DTG", project_id="10000")
+    assert upload.id is not None
+    files = [IncomingFile(p.name, p.read_bytes()) for p in sorted(UWEC.glob("*.csv"))]
+    add_files(services, Scope(tenant_id, upload.id), SYSTEM, files)
+    return start_generation(services, tenant_id=tenant_id, session_id=upload.id)
+
+
 def generate_tickets(services: Services, scope: Scope, folder: Path) -> None:
     """Upload the folder's CSV files to the session and draft its tickets offline, in this process."""
     asyncio.run(draft_tickets(services, scope, folder))

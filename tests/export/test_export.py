@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,11 @@ from app.db.locks import exclusive
 from app.db.tasks import TaskAlreadyRunningError
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraBadRequestError, JiraUnavailableError
+from app.llm import ResilientWriter, SimulatedProvider
 from app.pipeline.export import ExportConfigurationError, export_results, run_export, start_export
+from app.pipeline.export import run as export_run
 from app.pipeline.export.plan import BLOCKS, plan_export
+from app.pipeline.generation import run_generation
 from app.retries import RetryPolicy
 from app.sandbox.config import FaultConfig
 from app.sandbox.models import USERS
@@ -32,8 +37,10 @@ from tests.export.helpers import (
     jira_epics,
     jira_issues_by_ticket,
     no_sleep,
+    start_uwec_generation,
     synthetic_tickets,
 )
+from tests.support import RecordingQueue
 
 pytestmark = [pytest.mark.unit, pytest.mark.export]
 
@@ -584,3 +591,51 @@ async def test_an_exports_database_waits_do_not_stall_other_work_on_its_event_lo
 
     assert export_results(world.services, world.tenant_id, world.session_id).state == "done"
     assert len(gaps) > 20 and max(gaps) < 0.25  # a write on the loop would hold it for 0.3 s
+
+
+@pytest.mark.anyio
+async def test_a_generation_keeps_writing_tickets_while_an_export_on_its_loop_waits_for_the_advisory_lock(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two actors of one worker process share its event loop: the export's lock call, held up for a second by a
+    busy database, runs in a thread, so the generation's tickets keep landing meanwhile."""
+    world.add_tickets(synthetic_tickets(3, attachments_every=0))
+    export_task = world.start()
+    lock_wait: list[float] = []
+
+    @contextlib.contextmanager
+    def slow_lock(engine: Any, name: str) -> Iterator[bool]:
+        lock_wait.append(time.monotonic())
+        time.sleep(1.0)  # the lock query waits on the database
+        lock_wait.append(time.monotonic())
+        with exclusive(engine, name) as held:
+            yield held
+
+    monkeypatch.setattr(export_run, "exclusive", slow_lock)
+    services = dataclasses.replace(world.services, jobs=RecordingQueue())
+    generation_task = start_uwec_generation(services, world.tenant_id)
+    provider = SimulatedProvider(latency_s=0.1, model="gpt-4o-mini")  # 109 tickets, 4 at a time: about 3 s
+    written: list[float] = []  # when each ticket's answer arrived
+
+    writing = asyncio.Event()
+    real_complete = provider.complete
+
+    async def complete(*args: Any, **kwargs: Any) -> Any:
+        answer = await real_complete(*args, **kwargs)
+        written.append(time.monotonic())
+        writing.set()
+        return answer
+
+    monkeypatch.setattr(provider, "complete", complete)
+
+    async def export_once_writing() -> None:
+        await writing.wait()
+        await export(world, export_task)
+
+    writer = ResilientWriter(provider, concurrency=4)
+    await asyncio.gather(run_generation(services, generation_task, writer=writer), export_once_writing())
+
+    assert world.services.tasks.find(export_task).state == "done"
+    started, got = lock_wait
+    assert got - started >= 1.0
+    assert sum(1 for moment in written if started < moment < got) >= 10, "the generation stalled behind the lock"

@@ -276,10 +276,18 @@ def test_a_revision_applied_by_a_worker_killed_again_and_again_changes_each_issu
     counts, epics = jira_issues_by_ticket(store), jira_epics(store)
     assert max(counts.values()) == 1 and max(epics.values()) == 1 and set(counts) == set(kinds)  # no duplicate
     issue_of = {i.properties[PROPERTY_KEY]["ticketKey"]: i for i in store.issues.values()}
-    # Each changed issue updated once (a gone one once too: its label), every other one never.
-    assert {key: len(issue_of[key].changelog) for key in kinds} == {
+    # Each changed issue updated once (a gone one once too: its label), every other one never; a replaced
+    # attachment's deletion is history of its own.
+    edits = {key: [g for g in issue_of[key].changelog if g.items[0]["field"] != "Attachment"] for key in kinds}
+    assert {key: len(groups) for key, groups in edits.items()} == {
         key: int(kind in (CHANGED, GONE)) for key, kind in kinds.items()
     }
+    # Each file once, with the revised spec's content (a changed table replaced the old file of its name).
+    for ticket in (t for t in revised if t.attachments):
+        attached = [store.attachments[a] for a in issue_of[ticket.key].attachment_ids]
+        assert sorted(a.filename for a in attached) == sorted(item["filename"] for item in ticket.attachments)
+        content = {a.filename: store.attachment_content(a.id) for a in attached}
+        assert content == {item["filename"]: item["content"].encode() for item in ticket.attachments}
     for key in (key for key, kind in kinds.items() if kind == GONE):
         assert FLAG_LABEL in issue_of[key].labels
         assert [MARKER in str(comment.body) for comment in issue_of[key].comments] == [True]

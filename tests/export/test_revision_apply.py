@@ -254,23 +254,24 @@ async def test_a_revision_applies_in_a_team_managed_project_and_in_one_with_requ
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("crash_after", [None, "add_attachment", "delete_attachment"])
-async def test_a_revised_attachment_replaces_the_one_of_its_name_exactly_once_across_a_crash(
+async def test_a_revised_attachment_replaces_the_one_of_its_name_and_a_dropped_one_goes_exactly_once_across_a_crash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crash_after: str | None
 ) -> None:
     world = World(tmp_path)
     await world.install()
     try:
-        drafts = synthetic_tickets(16)  # t-0005 and t-0015 have an attachment each
+        drafts = synthetic_tickets(26)  # t-0005, t-0015 and t-0025 have an attachment each
         world.add_tickets(drafts)
         await run_export(world.services, world.start(), http=world.http, sleep=no_sleep, policy=FAST)
         store = world.runtime.store
-        revised_issue, kept_issue = by_ticket(store, "t-0005"), by_ticket(store, "t-0015")
+        revised_issue, kept_issue, dropped_issue = (by_ticket(store, f"t-00{n}5") for n in "012")
         (old_id,), (kept_id,) = revised_issue.attachment_ids, kept_issue.attachment_ids
         upload = start_revision(world.services, Scope(world.tenant_id, world.session_id), SYSTEM)
         assert upload.id is not None
         revised = copy.deepcopy(drafts)
         new_content = "machine_name\nfield_5\nfield_5_subtitle\n"
         revised[5]["attachments"][0]["content"] = new_content  # the table changed; the description did not
+        revised[25]["attachments"] = []  # its table fits in the description now
         world.services.tickets.save_drafts(tenant_id=world.tenant_id, session_id=upload.id, drafts=revised)
 
         posted = []
@@ -305,6 +306,7 @@ async def test_a_revised_attachment_replaces_the_one_of_its_name_exactly_once_ac
         )
         assert posted == [revised_issue.key]  # once, whatever the crash
         assert kept_issue.attachment_ids == [kept_id]  # same content: left as it was
+        assert dropped_issue.attachment_ids == []
         deleted = [i for group in revised_issue.changelog for i in group.items if i["field"] == "Attachment"]
         assert deleted == [
             {"field": "Attachment", "fieldId": "attachment", "fromString": "fields-5.csv", "toString": None}

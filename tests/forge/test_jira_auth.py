@@ -9,9 +9,10 @@ import pytest
 
 from app.domain.forge import OAuthToken
 from app.domain.installation import Installation
-from app.jira.auth import ForgeBearerAuth, ForgeTokenExpiredError, static_token
+from app.jira.auth import GRANT_RETRY_AFTER, ForgeBearerAuth, ForgeTokenExpiredError, static_token
 from app.jira.client import JiraClient
-from app.jira.errors import JiraAuthError
+from app.jira.errors import JiraAuthError, JiraGrantPendingError
+from app.retries import Retrier, RetryPolicy
 
 pytestmark = [pytest.mark.unit, pytest.mark.forge, pytest.mark.anyio]
 
@@ -43,17 +44,13 @@ def _token(value: str, *, lives: float) -> OAuthToken:
     return OAuthToken(value, int(time.time() + lives))
 
 
-async def _no_sleep(seconds: float) -> None:
-    return None
-
-
 def _client(jira: ForgeJira, auth: httpx.Auth) -> JiraClient:
     return JiraClient(httpx.AsyncClient(transport=httpx.MockTransport(jira)), FORGE_TENANT, "unused", auth=auth)
 
 
 async def test_calls_go_to_the_api_base_url_with_the_bearer_token() -> None:
     jira = ForgeJira("system-1")
-    auth = ForgeBearerAuth(static_token(_token("system-1", lives=3600)), sleep=_no_sleep)
+    auth = ForgeBearerAuth(static_token(_token("system-1", lives=3600)))
 
     me = await _client(jira, auth).myself()
 
@@ -68,7 +65,7 @@ async def test_each_call_reads_the_newest_token() -> None:
     async def newest() -> OAuthToken:
         return next(tokens)
 
-    client = _client(jira, ForgeBearerAuth(newest, sleep=_no_sleep))
+    client = _client(jira, ForgeBearerAuth(newest))
     with pytest.raises(JiraAuthError):
         await client.myself()
     await client.myself()
@@ -76,17 +73,21 @@ async def test_each_call_reads_the_newest_token() -> None:
     assert [header for _, header in jira.seen] == ["Bearer old", "Bearer new"]
 
 
-async def test_a_refusal_right_after_install_is_retried() -> None:
+async def test_a_refusal_right_after_install_is_retried_by_the_retry_policy_like_a_429() -> None:
     jira = ForgeJira("system-1", refusals=2)
     pauses: list[float] = []
 
     async def sleep(seconds: float) -> None:
         pauses.append(seconds)
 
-    auth = ForgeBearerAuth(static_token(_token("system-1", lives=3600)), installed_at=time.time() - 10, sleep=sleep)
+    client = _client(jira, ForgeBearerAuth(static_token(_token("system-1", lives=3600)), installed_at=time.time() - 10))
+    with pytest.raises(JiraGrantPendingError):
+        await client.myself()  # no sleeping where the call was made: the caller's policy decides
+    retrier = Retrier(RetryPolicy(), sleep=sleep)
 
-    assert (await _client(jira, auth).myself()).account_id == "app-bot"
-    assert len(jira.seen) == 3 and pauses == [2.0, 5.0]
+    assert (await retrier.call(client.myself, idempotent=True)).account_id == "app-bot"
+    assert len(jira.seen) == 3 and len(pauses) == 1
+    assert GRANT_RETRY_AFTER <= pauses[0] <= GRANT_RETRY_AFTER + RetryPolicy().retry_after_jitter
 
 
 async def test_a_refusal_long_after_install_is_not_retried() -> None:

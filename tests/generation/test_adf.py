@@ -7,9 +7,10 @@ import json
 import jsonschema
 import pytest
 
+from app.adf.nodes import doc, paragraph, text
 from app.adf.schema import SCHEMA_PATH
 from app.generation import GenerationResult, validate_adf
-from app.generation.adf import doc, paragraph, size, table, task_list, text
+from app.generation.adf import checklist, size, table
 from app.generation.tables import Cell, Table
 from tests.support import SHARED
 
@@ -31,7 +32,7 @@ def test_the_shipped_schema_is_the_shared_one() -> None:
 SAMPLES = {
     "valid": doc(
         paragraph(text("<b>x</b>")),
-        task_list(["a", "b"], "t"),
+        checklist(["a", "b"], "t"),
         table(Table("t", ((Cell("h"),), (Cell("", "f.csv", 1, "h"),), (Cell("a\nb", "f.csv", 2, "h"),)))),
     ),
     "empty text": {

@@ -285,3 +285,11 @@ def test_field_types_and_widgets_show_the_drupal_id_beside_the_label_and_an_id_o
     )
     assert "Field Link (field_link): link, widget link_default." in criteria  # ids as written: shown once
     assert "Field Mood (field_mood): Quantum Entangler." in criteria  # no id known: the label alone
+
+
+def test_a_reference_to_no_bundle_of_the_spec_still_says_what_the_spec_names(uwec_drafts: DraftSet) -> None:
+    # A set ("All except layout sections"), a typo, or a bundle a revision deleted: the developer still reads it.
+    sections = next(c for c in _draft(uwec_drafts, "bundle.node.office.build") if "(field_paragraphs)" in c)
+    assert (
+        "references All except layout sections as the spec writes it (no bundle of the spec by that name)" in sections
+    )

@@ -52,9 +52,10 @@ def test_the_five_bundle_reference_cycle_is_broken_and_reported(uwec_drafts: Dra
     assert "bundle.node.college.build" in by_key["bundle.paragraph.facts_list.build"].blocked_by
     reports = [f for f in uwec_drafts.findings if f.code == "reference_cycle" and f.value == ", ".join(CYCLE)]
     assert len(reports) == 1 and "relates to" in reports[0].message
-    # People read titles, not the app's keys.
-    assert "'Content model: Build College content type (17 fields)' relates to 'Content model: Build Facts List" in (
-        reports[0].message
+    # People read titles, not the app's keys; without their counts, which a revision adding a field would change.
+    assert (
+        "'Content model: Build College content type' relates to 'Content model: Build Facts List paragraph type'"
+        in (reports[0].message)
     )
     assert not any(key in reports[0].message for key in CYCLE)
     for key in CYCLE:  # the report travels into every ticket of the cycle, once (not again as intake's)

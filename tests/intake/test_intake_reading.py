@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import tracemalloc
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.intake import IntakeLimits, Severity, SpecKind, UploadedFile, intake_files
+from app.intake.findings import Findings
+from app.intake.reading import read_table
 
 pytestmark = [pytest.mark.unit, pytest.mark.intake]
 
@@ -159,3 +167,74 @@ def test_the_cell_budget_counts_every_record_and_spares_real_specs() -> None:
     refused = intake_files([UploadedFile("a.csv", tall)], limits=IntakeLimits(max_cells=300))
     assert [f.code for f in refused.findings if f.code == "too_many_cells"] == ["too_many_cells"]
     assert "more than 300 cells" in next(f.message for f in refused.findings if f.code == "too_many_cells")
+
+
+def test_one_wide_line_is_refused_before_the_csv_module_splits_it() -> None:
+    """csv builds a whole record before its width can be checked: a 2 MB line of 666,000 short cells made intake
+    allocate 49.5 MB (tracemalloc's peak) before it was refused. Its delimiters are counted first now (11.5 MB:
+    the decoded text and its lines)."""
+    data = b"Name,Machine name\n" + b"ab," * 666_000 + b"\n"
+    tracemalloc.start()
+    try:
+        result = intake_files([UploadedFile("UWEC_Userroles.csv", data)])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    (finding,) = [f for f in result.findings if f.code == "too_many_cells"]
+    assert "666,001 columns" in finding.message and finding.line == 2
+    assert peak < 25 * 2**20
+
+
+@pytest.mark.parametrize(
+    ("line", "refused"),
+    [
+        # delimiters inside a quoted cell split nothing: a long list of allowed values is one cell
+        ('Editor,"' + "a, " * 1_500 + '",x', None),
+        ('Editor,"' + 'say ""a, b"", ' * 800 + '",x', None),
+        # a quote in the middle of an unquoted cell is a character: the delimiters after it all split
+        ('Editor,ab"c' + "," * 1_200, "at least 1,001 columns"),
+        # a quoted cell, then 1,200 delimiters
+        ('"Editor",' + "," * 1_200, "at least 1,001 columns"),
+        # text after a closing quote joins the cell, and the delimiters after it split
+        ('"Edi"tor,' + "x," * 1_200, "at least 1,001 columns"),
+    ],
+    ids=["quoted commas", "escaped quotes", "quote inside a cell", "quoted then wide", "text after the quote"],
+)
+def test_the_width_check_splits_quoted_cells_as_the_csv_module_does(line, refused) -> None:
+    data = f"Name,Machine name,X\n{line}\n".encode()
+    findings = [f for f in intake_files([UploadedFile("UWEC_Userroles.csv", data)]).findings]
+    wide = [f.message for f in findings if f.code == "too_many_cells"]
+    if refused is None:
+        assert not wide and len(next(csv.reader(io.StringIO(line)))) == 3
+    else:
+        assert len(wide) == 1 and refused in wide[0]
+
+
+def test_a_record_whose_quoted_cell_spans_lines_is_counted_across_them() -> None:
+    """The cells of one record may sit on many physical lines (a quoted cell holds line breaks): the width is the
+    record's, and the finding names the line where the record starts."""
+    spread = '"a\n' + "\n".join("," * 600 for _ in range(3)) + '\n",' + "x," * 1_100
+    data = f"Name,Machine name\nEditor,editor\n{spread}\n".encode()
+    (finding,) = [
+        f for f in intake_files([UploadedFile("UWEC_Userroles.csv", data)]).findings if f.code == "too_many_cells"
+    ]
+    assert finding.line == 3 and "at least 1,001 columns" in finding.message
+    fits = f'Name,Machine name\n"a\n{("," * 600 + chr(10)) * 3}",editor\n'.encode()
+    assert not [
+        f for f in intake_files([UploadedFile("UWEC_Userroles.csv", fits)]).findings if f.code == "too_many_cells"
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='ab,"\n\r', max_size=60))
+def test_the_width_check_refuses_exactly_the_files_the_csv_module_splits_too_wide(text: str) -> None:
+    limits = IntakeLimits(max_columns=3, max_cells=10**6)
+    findings = Findings()
+    table = read_table(UploadedFile("a.csv", ("ID,Name\n" + text).encode()), findings, limits)
+    try:
+        widest = max((len(r) for r in csv.reader(io.StringIO("ID,Name\n" + text, newline=""))), default=0)
+    except csv.Error:
+        return  # (a NUL or the like: not in this alphabet)
+    assert (table is None) == (widest > 3)
+    if table is not None:
+        assert max((len(r.cells) for r in table.records), default=0) <= 3

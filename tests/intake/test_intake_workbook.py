@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import time
 import zipfile
 from xml.sax.saxutils import escape
 
 import openpyxl
 import pytest
+import python_calamine
 from click.testing import CliRunner
 
 from app.generation.command import generate_command
 from app.intake import IntakeLimits, Severity, SpecKind, UploadedFile, intake_files
 from app.intake.cell_errors import cell_address, cell_errors
 from app.intake.command import validate_command
+from app.intake.workbook import sheet_names
 
 pytestmark = [pytest.mark.unit, pytest.mark.intake]
 
@@ -73,7 +77,13 @@ def _ods_cell(value: object) -> str:
     return f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}</text:p></table:table-cell>'
 
 
-def ods(tabs: dict[str, list[list[object]]], *, encrypted: bool = False) -> bytes:
+def _ods_row(row: list[object] | str) -> str:
+    if isinstance(row, str):  # a whole row written out by the test (repeated rows and cells)
+        return row
+    return f"<table:table-row>{''.join(_ods_cell(c) for c in row)}</table:table-row>"
+
+
+def ods(tabs: dict[str, list[list[object] | str]], *, encrypted: bool = False) -> bytes:
     namespaces = (
         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
@@ -81,9 +91,7 @@ def ods(tabs: dict[str, list[list[object]]], *, encrypted: bool = False) -> byte
         'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"'
     )
     body = "".join(
-        f'<table:table table:name="{escape(name)}">'
-        + "".join(f"<table:table-row>{''.join(_ods_cell(c) for c in row)}</table:table-row>" for row in rows)
-        + "</table:table>"
+        f'<table:table table:name="{escape(name)}">' + "".join(_ods_row(row) for row in rows) + "</table:table>"
         for name, rows in tabs.items()
     )
     encryption = "<manifest:encryption-data/>" if encrypted else ""
@@ -94,8 +102,8 @@ def ods(tabs: dict[str, list[list[object]]], *, encrypted: bool = False) -> byte
         "</manifest:manifest>"
     )
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr("META-INF/manifest.xml", manifest)
         archive.writestr(
             "content.xml",
@@ -295,6 +303,89 @@ def test_one_far_cell_is_refused_before_the_tab_is_read(kit, far, written, reaso
     (refused,) = kit.only(result, "too_many_cells")
     assert refused.file == "spec.xlsx [Fields]" and reason in refused.message
     assert "spec.xlsx [Bundles]" in {f.name for f in result.files}
+
+
+_X = '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+_HOSTILE_ODS = {
+    # a million rows of one value: calamine built the whole column (221 MB for this 0.8 KB file) before intake
+    # refused it
+    "repeated rows": [["Label"], f'<table:table-row table:number-rows-repeated="1000000">{_X}</table:table-row>'],
+    # 2,000 rows of 900 cells each, from one repeated cell in one repeated row (233 MB)
+    "repeated rows and cells": [
+        '<table:table-row table:number-rows-repeated="2000"><table:table-cell table:number-columns-repeated="900" '
+        'office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'
+    ],
+    "repeated cells": [['<table:table-cell table:number-columns-repeated="5000" office:value="1" />']],
+}
+
+
+@pytest.mark.parametrize("rows", _HOSTILE_ODS.values(), ids=_HOSTILE_ODS.keys())
+def test_an_ods_tab_declaring_millions_of_cells_is_refused_before_calamine_reads_it(kit, monkeypatch, rows):
+    """calamine reads every tab of an .ods workbook when it opens it, repeating each repeated cell: the declared
+    extent is added up from content.xml first, and the workbook never reaches calamine."""
+    data = ods({"Bundles": [["Name", "Machine name"]], "Fields": rows})
+    assert len(data) < 1_000
+    opened = []
+    monkeypatch.setattr(
+        python_calamine.CalamineWorkbook, "from_filelike", lambda *a: opened.append(a) or pytest.fail("opened")
+    )
+    result = intake_files([UploadedFile("spec.ods", data)])
+    (refused,) = kit.only(result, "too_many_cells")
+    assert refused.file == "spec.ods [Fields]" and refused.severity is Severity.BLOCKING
+    assert "cells" in refused.message or "columns" in refused.message
+    (whole,) = kit.only(result, "unreadable_workbook")
+    assert whole.file == "spec.ods" and "'Fields' is over the cell budget" in whole.message
+    assert not opened and sheet_names(data) == []
+
+
+def test_an_ods_tab_over_the_budget_costs_no_memory(tmp_path):
+    """Measured in a fresh process: before the pre-check, intake of the 0.8 KB file peaked 221 MB above its
+    baseline."""
+    path = tmp_path / "hostile.ods"
+    path.write_bytes(ods({"Fields": _HOSTILE_ODS["repeated rows"]}))
+    script = (
+        "import resource, sys\n"
+        "from app.intake import UploadedFile, intake_files\n"
+        "data = open(sys.argv[1], 'rb').read()\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "result = intake_files([UploadedFile('spec.ods', data)])\n"
+        "assert 'too_many_cells' in {f.code for f in result.findings}\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True)
+    assert int(run.stdout) < 20 * 1024  # KB
+
+
+def test_a_libreoffice_sheet_with_repeated_empty_cells_and_rows_is_read(kit):
+    """LibreOffice writes each row's trailing empty cells as one repeated cell and the empty rows below the data as
+    one row repeated a million times: calamine drops both, and so does the extent pre-check."""
+
+    def row(*cells: str) -> str:
+        values = "".join(
+            f'<table:table-cell office:value-type="string" calcext:value-type="string"><text:p>{c}</text:p>'
+            "</table:table-cell>"
+            for c in cells
+        )
+        empty = f'<table:table-cell table:number-columns-repeated="{1024 - len(cells)}"/>'
+        return f'<table:table-row table:style-name="ro1">{values}{empty}</table:table-row>'
+
+    rows = [
+        row("Name", "Machine name", "X"),
+        row("Editor", "editor", "a"),
+        '<table:table-row table:style-name="ro1" table:number-rows-repeated="2"><table:table-cell '
+        'office:value-type="string"><text:p>Author</text:p></table:table-cell><table:table-cell '
+        'table:number-columns-repeated="2" office:value-type="string"><text:p>a</text:p></table:table-cell>'
+        '<table:table-cell table:number-columns-repeated="1020"/></table:table-row>',
+        '<table:table-row table:style-name="ro1" table:number-rows-repeated="1048572">'
+        '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>',
+    ]
+    result = intake_files([UploadedFile("roles.ods", ods({"User roles": rows}))])
+    assert not result.blocking, result.findings
+    assert [(r.label, r.machine_name) for r in result.model.roles] == [
+        ("Editor", "editor"),
+        ("Author", "a"),
+        ("Author", "a"),
+    ]
 
 
 def test_validate_takes_a_workbook(kit, tmp_path):

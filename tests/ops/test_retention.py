@@ -17,11 +17,14 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
+from app.container import CleanupServices
 from app.db.audit import AuditRepository
 from app.db.engine import SessionFactory, create_db_engine, session_factory
 from app.db.exports import ExportRepository
+from app.db.heartbeats import HeartbeatRepository
 from app.db.migrate import upgrade
 from app.db.models import AuditEvent, ExportSummary, Task, TicketRecord, UploadSession, utcnow
+from app.db.retention import RetentionRepository
 from app.db.sessions import SessionRepository
 from app.db.tasks import TaskRepository
 from app.db.tenants import TenantRepository
@@ -65,6 +68,10 @@ class Site:
         )
         self.age_session(upload.id, idle_for)
         return upload.id
+
+    @property
+    def cleanup(self) -> CleanupServices:
+        return CleanupServices(retention=RetentionRepository(self.db), heartbeats=HeartbeatRepository(self.db))
 
     def age_session(self, session_id: int, idle_for: timedelta) -> None:
         with self.db() as session:
@@ -114,7 +121,7 @@ def test_an_idle_session_goes_with_everything_under_it_but_its_export_summary_an
     stale = site.session_with_export(idle_for=SESSION_IDLE + timedelta(hours=1))
     fresh = site.session_with_export(idle_for=SESSION_IDLE - timedelta(hours=1))
 
-    report = run_cleanup(site.db, now=NOW)
+    report = run_cleanup(site.cleanup, now=NOW)
 
     assert report.sessions == 1
     assert site.count(UploadSession, id=stale) == 0
@@ -128,7 +135,7 @@ def test_an_idle_session_goes_with_everything_under_it_but_its_export_summary_an
     assert site.count(ExportSummary, session_id=fresh) == 0
     # Audit events of the deleted session stay (90 days), still naming the session.
     assert site.count(AuditEvent, session_id=stale) == 1
-    assert run_cleanup(site.db, now=NOW).sessions == 0  # idempotent
+    assert run_cleanup(site.cleanup, now=NOW).sessions == 0  # idempotent
 
 
 @pytest.mark.unit
@@ -137,7 +144,7 @@ def test_a_session_without_export_leaves_no_summary_and_a_running_one_is_kept(si
     busy = site.session_with_export(idle_for=SESSION_IDLE * 2, exported=False)
     site.tasks.create(tenant_id=site.tenant_id, kind="generation", session_id=busy)
 
-    run_cleanup(site.db, now=NOW)
+    run_cleanup(site.cleanup, now=NOW)
 
     assert site.count(UploadSession, id=plain) == 0 and site.count(ExportSummary) == 0
     assert site.count(UploadSession, id=busy) == 1
@@ -147,10 +154,10 @@ def test_a_session_without_export_leaves_no_summary_and_a_running_one_is_kept(si
 def test_activity_postpones_the_deletion(site: Site) -> None:
     upload = site.session_with_export(idle_for=SESSION_IDLE * 2)
     site.sessions.touch(upload, tenant_id=site.tenant_id)
-    assert run_cleanup(site.db, now=NOW).sessions == 0
+    assert run_cleanup(site.cleanup, now=NOW).sessions == 0
     site.age_session(upload, SESSION_IDLE * 2)
     site.sessions.set_stage(upload, tenant_id=site.tenant_id, stage="review")
-    assert run_cleanup(site.db, now=NOW).sessions == 0
+    assert run_cleanup(site.cleanup, now=NOW).sessions == 0
 
 
 @pytest.mark.unit
@@ -163,7 +170,7 @@ def test_audit_events_are_kept_ninety_days(site: Site) -> None:
             update(AuditEvent).where(AuditEvent.id == old.id).values(created_at=NOW - AUDIT_KEPT - timedelta(days=1))  # type: ignore[arg-type]
         )
         session.commit()
-    assert run_cleanup(site.db, now=NOW).audit_events == 1
+    assert run_cleanup(site.cleanup, now=NOW).audit_events == 1
     assert site.count(AuditEvent) == 1
 
 
@@ -185,11 +192,11 @@ def test_an_uninstalled_tenant_stops_at_once_and_is_purged_after_the_grace(site:
     # No verifier finds it, no worker gets it, and a run in progress stops at its next checkpoint.
     assert site.tenants.find(site.client_key) is None and site.tenants.get(site.tenant_id) is None
     assert site.tasks.cancel_requested(task.id)
-    assert run_cleanup(site.db, now=NOW).tenants == 0  # still within the grace
+    assert run_cleanup(site.cleanup, now=NOW).tenants == 0  # still within the grace
     site.tasks.finish(task.id, state="cancelled")
 
     _uninstall(site, UNINSTALL_GRACE + timedelta(days=1))
-    assert run_cleanup(site.db, now=NOW).tenants == 1
+    assert run_cleanup(site.cleanup, now=NOW).tenants == 1
     assert site.tenants.find(site.client_key, include_uninstalled=True) is None
     for model in (UploadSession, TicketRecord, Task, AuditEvent, ExportSummary):
         assert site.count(model, tenant_id=site.tenant_id) == 0
@@ -209,7 +216,7 @@ def test_a_reinstall_within_the_grace_keeps_the_data_and_takes_the_new_secret(si
     found = site.tenants.find(site.client_key)
     assert found is not None and found.shared_secret == new_secret
     # Past the day the purge would have come, nothing of the tenant goes.
-    assert run_cleanup(site.db, now=NOW + timedelta(days=2)).tenants == 0
+    assert run_cleanup(site.cleanup, now=NOW + timedelta(days=2)).tenants == 0
     assert site.count(TicketRecord, session_id=upload) == 2
 
 
@@ -219,14 +226,14 @@ def test_sqlite_never_hands_a_deleted_sessions_id_to_a_new_one(site: Site) -> No
     ids = [site.session_with_export(idle_for=timedelta(0)) for _ in range(3)]
     assert ids == [1, 2, 3]
     site.age_session(3, SESSION_IDLE * 2)
-    assert run_cleanup(site.db, now=NOW).sessions == 1
+    assert run_cleanup(site.cleanup, now=NOW).sessions == 1
 
     again = site.sessions.create(tenant_id=site.tenant_id, project_key="DTG")
 
     assert again.id == 4
     assert site.count(ExportSummary, session_id=4) == 0 and site.count(AuditEvent, session_id=4) == 0
     site.age_session(4, SESSION_IDLE * 2)
-    assert run_cleanup(site.db, now=NOW).sessions == 1  # its own summary cannot collide with session 3's
+    assert run_cleanup(site.cleanup, now=NOW).sessions == 1  # its own summary cannot collide with session 3's
 
 
 @pytest.mark.unit
@@ -248,13 +255,13 @@ def test_a_session_whose_summary_conflicts_is_rolled_back_and_the_clean_up_goes_
         session.add(ExportSummary(tenant_id=site.tenant_id, session_id=blocked, project_key="OLD"))
         session.commit()
 
-    report = run_cleanup(site.db, now=NOW)
+    report = run_cleanup(site.cleanup, now=NOW)
 
     assert report.sessions == 1
     assert site.count(UploadSession, id=other) == 0 and site.count(ExportSummary, session_id=other) == 1
     # Nothing of the blocked session went: its deletes were rolled back with the summary's insert.
     assert site.count(UploadSession, id=blocked) == 1 and site.count(TicketRecord, session_id=blocked) == 2
-    assert run_cleanup(site.db, now=NOW).sessions == 0  # later clean-ups still run
+    assert run_cleanup(site.cleanup, now=NOW).sessions == 0  # later clean-ups still run
 
 
 @pytest.mark.unit
@@ -278,7 +285,7 @@ def test_two_clean_ups_at_once_on_postgresql_delete_each_row_once(postgres_url: 
     def clean() -> None:
         barrier.wait()
         try:
-            reports.append(run_cleanup(site.db, now=NOW))
+            reports.append(run_cleanup(site.cleanup, now=NOW))
         except BaseException as exc:  # surfaced by the assertion below
             errors.append(exc)
 

@@ -444,6 +444,8 @@ def test_export_settings_default_to_task_under_epic_and_are_saved_with_an_audit_
     [
         ({"ticketIssueType": "Bug"}, "Task or Story"),
         ({"areaIssueType": "  "}, "name such as 'Epic'"),
+        ({"areaIssueType": "E" * 61}, "at most 60 characters"),
+        ({"fieldDefaults": {"customfield_1": "x" * 256}}, "at most 255 characters"),
         ({"epicsEnabled": "yes"}, "true or false"),
         ({"fieldDefaults": {"summary": "x"}}, "fills 'summary' itself"),
         ({"fieldDefaults": {"custom field": "x"}}, "not a Jira field id"),

@@ -11,7 +11,9 @@ import zipfile
 import pytest
 
 from app.db.exports import ExportRepository
+from app.intake.status import SPEC_TOOL_LEGEND
 from app.llm import LLMConfig, build_writer
+from app.pipeline.configuration import SettingsForm, save_settings
 from app.pipeline.generation import run_generation
 from tests.web.conftest import AppUnderTest
 from tests.web.project import director
@@ -215,3 +217,70 @@ def test_the_readiness_list_names_tickets_by_title(app_under_test: AppUnderTest)
     assert "tickets are not marked reviewed yet" in panel
     assert f'data-key="{first["key"]}">{first["title"]}</a>' in panel.replace("&#39;", "'")
     assert f">{first['key']}</a>" not in panel
+
+
+def test_finding_counts_read_as_words_one_finding_and_many_warnings(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.generated_session()
+
+    review = me.get(f"/api/sessions/{session_id}/panels/review").text
+    upload = me.get(f"/api/sessions/{session_id}/panels/upload").text
+
+    assert ">1 finding</span>" in review and ">1 findings<" not in review
+    assert re.search(r">\d*[02-9] warnings</span>", upload) and not re.search(r">\d*[02-9] warning</span>", upload)
+
+
+def test_a_setting_that_shapes_the_drafts_makes_them_out_of_date_and_the_export_waits(
+    app_under_test: AppUnderTest,
+) -> None:
+    """The status mapping decides which rows become tickets and how; the existing-site setting what rows marked d
+    remove. Drafts made before the admin changed either are out of date, with the setting named, in every session
+    of the site that still has drafts to export, until "Generate again"; an exported session is left alone."""
+    me = director(app_under_test)
+    services = app_under_test.services
+    drafting, exported = me.generated_session(), me.generated_session()
+    installation = services.tenants.find(me.jira.client_key)
+    assert installation is not None
+    tenant_id = installation.id
+    *first, last = services.tickets.list(tenant_id=tenant_id, session_id=exported)
+    issues = {t.key: (f"DTG-{n}", str(n)) for n, t in enumerate(first, 1)}
+    ExportRepository(services.db).record_issues(tenant_id=tenant_id, session_id=exported, issues=issues)
+    legend = [{"status": code, "action": str(action)} for code, action in SPEC_TOOL_LEGEND.items()]
+
+    def configure(**changes: object) -> None:
+        """What the configure page's Save does (tests/web/test_admin.py drives the page itself)."""
+        body = {"provider": "offline", "statusMapping": legend, "labels": [], **changes}
+        save_settings(services, tenant_id=tenant_id, account_id="admin", form=SettingsForm.from_json(body))
+
+    def out_of_date(session_id: int) -> str | None:
+        checks = me.get(f"/api/sessions/{session_id}/readiness").json()["checks"]
+        return next((c["message"] for c in checks if c["code"] == "drafts_out_of_date"), None)
+
+    # The legend saved as it is, and labels (which the export adds itself): the drafts stay current.
+    configure(labels=["drupal"])
+    assert out_of_date(drafting) is None and out_of_date(exported) is None
+
+    configure(statusMapping=[m | {"action": "build"} if m["status"] == "w" else m for m in legend])
+    assert (
+        out_of_date(drafting)
+        == "The drafts are out of date: the status mapping changed after the tickets were generated."
+    )
+    # One ticket still to export: it would be drafted again; once every ticket is in Jira, a setting changes nothing.
+    assert out_of_date(exported) == out_of_date(drafting)
+    ExportRepository(services.db).record_issues(
+        tenant_id=tenant_id, session_id=exported, issues={last.key: ("DTG-0", "0")}
+    )
+    assert out_of_date(exported) is None
+    assert me.post(f"/api/sessions/{drafting}/export").status_code == 409 and app_under_test.queue.exports == []
+    review = me.get(f"/api/sessions/{drafting}/panels/review").text
+    generate = me.get(f"/api/sessions/{drafting}/panels/generate").text
+    assert "the status mapping changed after they were generated, so the export waits" in review
+    assert "the status mapping changed after the tickets were generated" in generate
+
+    configure(statusMapping=[m | {"action": "build"} if m["status"] == "w" else m for m in legend], existingSite=True)
+    assert "the status mapping and the existing-site setting changed" in (out_of_date(drafting) or "")
+
+    again = me.post(f"/api/sessions/{drafting}/generate", json={"provider": "offline"})
+    asyncio.run(run_generation(services, again.json()["taskId"], writer=build_writer(LLMConfig())))
+    assert out_of_date(drafting) is None
+    assert 'data-field="out-of-date"' not in me.get(f"/api/sessions/{drafting}/panels/review").text

@@ -4,7 +4,8 @@ An issue this run created has none yet; for any other (a resumed run, an answer 
 a revision updates) the issue's attachments are read first. A file it lacks is posted. A file it has by name is
 replaced when its content differs (a revised spec's table): the new one is attached first and the old one deleted
 after, so a crash in between leaves both and never neither; the run that resumes finds the new content there and
-deletes the old one without attaching again.
+deletes the old one without attaching again. A file we attached before that a revised ticket no longer has is
+deleted.
 """
 
 from __future__ import annotations
@@ -23,13 +24,19 @@ CONCURRENCY = 8
 
 
 class AttachmentStep:
-    def __init__(self, context: ExportContext) -> None:
+    """`retired`: per ticket, files we attached to its issue before that it no longer has (a revision's table
+    that fits the description now): they are deleted, so the issue shows no stale table."""
+
+    def __init__(self, context: ExportContext, retired: dict[str, set[str]] | None = None) -> None:
         self._context = context
+        self._retired = retired or {}
 
     async def execute(self) -> None:
         context = self._context
         todo = [
-            t for t in context.tickets.values() if t.attachments and not t.attachments_done and t.key in context.issues
+            t
+            for t in context.tickets.values()
+            if (t.attachments or t.key in self._retired) and not t.attachments_done and t.key in context.issues
         ]
         gate = asyncio.Semaphore(CONCURRENCY)
 
@@ -56,6 +63,9 @@ class AttachmentStep:
             else:
                 await self.attach_one(issue_key, item)
                 context.count("attachments")
+        for stale in (a for a in present if a.filename in self._retired.get(ticket.key, ())):
+            await self.delete(stale)
+            context.count("attachments_removed")
         await context.db(context.repo.mark_attachments_done, **context.scope, key=ticket.key)
         ticket.attachments_done = True
 
@@ -75,10 +85,14 @@ class AttachmentStep:
             context.count("attachments")
         stale = [a for a in old if not current or a is not current[0]]
         for attachment in stale:
-            with contextlib.suppress(JiraNotFoundError):  # deleted already (a lost answer, or by someone in Jira)
-                await context.read(context.client.delete_attachment, attachment.id)
+            await self.delete(attachment)
         if stale:
             context.count("attachments_replaced")
+
+    async def delete(self, attachment: AttachmentRef) -> None:
+        context = self._context
+        with contextlib.suppress(JiraNotFoundError):  # deleted already (a lost answer, or by someone in Jira)
+            await context.read(context.client.delete_attachment, attachment.id)
 
     async def attach_one(
         self, issue_key: str, item: dict[str, Any], ours: Callable[[AttachmentRef], Awaitable[bool]] | None = None

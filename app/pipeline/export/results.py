@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from app.db.exports import ExportRepository
 from app.pipeline.export_csv import spec_csvs_with_keys
 from app.pipeline.issue_requests import PROPERTY_KEY
 from app.pipeline.ports import ExportPorts
@@ -46,7 +45,7 @@ def export_results(services: ExportPorts, tenant_id: int, session_id: int) -> Ex
             t.export_error,
             t.export_error_who,
         )
-        for t in ExportRepository(services.db).tickets(tenant_id=tenant_id, session_id=session_id)
+        for t in services.exports.tickets(tenant_id=tenant_id, session_id=session_id)
     ]
     task = services.tasks.latest(tenant_id=tenant_id, session_id=session_id, kind="export")
     summary = dict((task.detail or {}).get("summary") or {}) if task else {}
@@ -61,4 +60,4 @@ def export_results(services: ExportPorts, tenant_id: int, session_id: int) -> Ex
 def export_csvs(services: ExportPorts, tenant_id: int, session_id: int) -> dict[str, bytes]:
     """The session's uploaded spec CSVs with the `ID` column filled with the Jira keys."""
     files = services.sessions.files(session_id, tenant_id=tenant_id)
-    return spec_csvs_with_keys(files, ExportRepository(services.db).tickets(tenant_id=tenant_id, session_id=session_id))
+    return spec_csvs_with_keys(files, services.exports.tickets(tenant_id=tenant_id, session_id=session_id))

@@ -9,6 +9,7 @@ Runs inside the export (`run.py`), before and around its steps, on the same `Exp
   each changed ticket and each conflict the director chose to overwrite; a comment (with a marker, looked for
   before posting, so a retry finds it) plus the flag label for each gone one, never a deletion; a comment with
   the spec's change for a conflict the director chose to comment.
+- `retired_attachments`: the files a revised ticket no longer has, for the attachment step to delete.
 - `match_links` (after the creates): links the revision keeps are marked done; links of the revised session's plan
   that the revision no longer has are removed.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from app.adf import nodes
 from app.db.models import TicketRecord
 from app.jira.errors import JiraNotFoundError
 from app.jira.models import LinkType
@@ -189,6 +191,16 @@ class RevisionStep:
             return types[BLOCKS].name, issue(link.to_key), issue(link.from_key)
         return types[link.kind].name, issue(link.from_key), issue(link.to_key)
 
+    def retired_attachments(self) -> dict[str, set[str]]:
+        """Per revised ticket in Jira, the files its previous version attached that it no longer has."""
+        tickets = self._context.tickets
+        retired = {
+            old.key: {a["filename"] for a in old.attachments} - {a["filename"] for a in tickets[old.key].attachments}
+            for old in self.previous
+            if old.key in tickets
+        }
+        return {key: names for key, names in retired.items() if names}
+
     def summary(self) -> dict[str, Any]:
         counts = self.plan.counts()
         return {
@@ -214,7 +226,7 @@ def _in(sides: tuple[str, str, str], links: dict[tuple[str, str, str], str]) -> 
 
 
 def _text(*paragraphs: str) -> list[dict[str, Any]]:
-    return [{"type": "paragraph", "content": [{"type": "text", "text": p}]} for p in paragraphs if p]
+    return [nodes.paragraph(nodes.text(p)) for p in paragraphs if p]
 
 
 def _gone_comment(change: PlannedChange, marker: str) -> dict[str, Any]:
@@ -222,17 +234,12 @@ def _gone_comment(change: PlannedChange, marker: str) -> dict[str, Any]:
         "The revised spec no longer has this ticket (it was removed from the spec, or marked d for deletion, "
         f"which is removal work of its own). Nothing was deleted; the issue is labelled {FLAG_LABEL}."
     )
-    return {"type": "doc", "version": 1, "content": _text(text, marker)}
+    return nodes.doc(*_text(text, marker))
 
 
 def _change_comment(change: PlannedChange, marker: str) -> dict[str, Any]:
     text = "The revised spec changes this ticket, which was edited in Jira since; the change, not applied:"
-    code = {
-        "type": "codeBlock",
-        "attrs": {"language": "diff"},
-        "content": [{"type": "text", "text": "\n".join(change.diff)}],
-    }
-    return {"type": "doc", "version": 1, "content": [*_text(text), code, *_text(marker)]}
+    return nodes.doc(*_text(text), nodes.code_block("\n".join(change.diff), "diff"), *_text(marker))
 
 
 def _plain(node: Any) -> str:

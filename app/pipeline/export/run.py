@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 
-from app.db.exports import ExportRepository
 from app.db.locks import exclusive
 from app.db.models import ACTIVE_TASK_STATES, Task, utcnow
 from app.errors import AppError, NotFoundError
@@ -94,7 +93,7 @@ def start_export(
         TaskAlreadyRunningError: an export of this session is already queued or running and made progress lately.
     """
     services.sessions.get(session_id, tenant_id=tenant_id)
-    records = ExportRepository(services.db).tickets(tenant_id=tenant_id, session_id=session_id)
+    records = services.exports.tickets(tenant_id=tenant_id, session_id=session_id)
     total = export_total(records, len(plan_export(records).links))
     task = services.tasks.create_or_claim_stale(
         tenant_id=tenant_id, session_id=session_id, kind="export", stale_before=utcnow() - stale_after, total=total
@@ -215,7 +214,7 @@ def _prepare(
             auth=system_auth(services.forge_installations, installation),
         ),
         retrier=Retrier(policy, sleep=sleep, on_rate_limited=pacer.hold),
-        repo=ExportRepository(services.db),
+        repo=services.exports,
         project_key=upload.project_key,
         default_labels=effective_default_labels(services, task.tenant_id),
     )
@@ -254,7 +253,7 @@ async def _execute(context: ExportContext) -> None:
     await context.stop_if_cancelled()
     await issues.execute(plan.order)
     await context.stop_if_cancelled()
-    await AttachmentStep(context).execute()
+    await AttachmentStep(context, revision.retired_attachments() if revision is not None else None).execute()
     types = {"blocks": blocks, "relates": relates}
     if revision is not None:
         await revision.match_links(plan.links, types)
@@ -291,6 +290,7 @@ async def _finish(context: ExportContext, plan: ExportPlan, links: LinkStep, rev
         "links_failed": len(links.failures),
         "attachments": context.counts.get("attachments", 0),
         "attachments_replaced": context.counts.get("attachments_replaced", 0),
+        "attachments_removed": context.counts.get("attachments_removed", 0),
         "duration_seconds": round(time.monotonic() - context.started, 3),
         "requests": context.client.requests,
         "rate_limited": context.client.rate_limited,
