@@ -51,9 +51,16 @@ MAX_UPLOAD_BODY = LIMITS.max_total_bytes + 1024 * 1024
 
 def session_name(upload: UploadSession, files: list[str]) -> str:
     """A name people recognise: the one the director typed, else the files' shared prefix ("UWEC spec"), else the
-    first file, else the number."""
+    first file, else the number. A revision says so before its files' name: it holds the same files as the session
+    it revises, at first."""
     if upload.name:
         return upload.name
+    if upload.revision and files:
+        return f"Revision {stored_id(upload)}: {_files_name(files)}"
+    return _files_name(files) or f"{'Revision' if upload.revision else 'Session'} {stored_id(upload)} (no files yet)"
+
+
+def _files_name(files: list[str]) -> str:
     stems = [name.rsplit(".", 1)[0] for name in files]
     # The shared leading characters of all names: those of the first and the last in sort order.
     first, last = min(stems, default=""), max(stems, default="")
@@ -63,7 +70,7 @@ def session_name(upload: UploadSession, files: list[str]) -> str:
         return f"{prefix} spec"
     if stems:
         return stems[0] + (f" and {len(stems) - 1} more" if len(stems) > 1 else "")
-    return f"{'Revision' if upload.revision else 'Session'} {stored_id(upload)} (no files yet)"
+    return ""
 
 
 def session_json(upload: UploadSession, files: list[str]) -> dict[str, Any]:

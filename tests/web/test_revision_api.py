@@ -102,6 +102,7 @@ def test_revise_after_a_file_changed_opens_a_revision_holding_the_sessions_files
     names = sorted(p.name for p in UWEC.glob("*.csv"))
 
     assert opened.status_code == 201 and opened.json()["files"] == len(names)
+    assert opened.json()["name"] == f"Revision {revision_id}: UWEC spec"  # not the exported session's own name
 
     def held(of: int) -> list[tuple[str, bytes, str | None]]:
         return [(f.name, f.data, f.kind_override) for f in services.sessions.files(of, tenant_id=tenant_id)]
@@ -114,8 +115,8 @@ def test_revise_after_a_file_changed_opens_a_revision_holding_the_sessions_files
     assert revision.revision is not None and revision.revision["carried"] == names
     panel = me.get(f"/api/sessions/{revision_id}/panels/upload").text
     banner = panel[panel.index('data-field="revision-upload"') :].split("</div>", 1)[0]
-    assert f"the {len(names)} files of the exported session" in banner and ", ".join(names) in banner
-    assert "Replace a file" in banner and "add the files" in banner
+    assert f"It started with the {len(names)} files of the exported session" in banner and ", ".join(names) in banner
+    assert "under the same name to replace it" in banner and "add the files" in banner
     [event] = [
         e for e in me.get(f"/api/sessions/{revision_id}/audit").json()["events"] if e["action"] == "revision_opened"
     ]
