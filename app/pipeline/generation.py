@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from app.db.models import Task, TicketRecord, utcnow
+from app.db.models import Task, TicketRecord, UploadSession, utcnow
+from app.db.sessions import SessionContents
 from app.egress import EgressRefusedError
 from app.errors import AppError
 from app.generation import GenerationBlockedError, draft_tickets, finish_from_result, finish_ticket
@@ -28,7 +29,16 @@ from app.pipeline.activity import record_step
 from app.pipeline.configuration import effective_existing_site, effective_status_mapping, guarded_http_client
 from app.pipeline.intake import validate_session
 from app.pipeline.jobs import STALE_AFTER
-from app.pipeline.ports import Actor, GenerationPorts, GenerationStartPorts, IntakePorts, ProviderPorts, Scope
+from app.pipeline.ports import (
+    Actor,
+    GenerationPorts,
+    GenerationStartPorts,
+    IntakePorts,
+    ProviderPorts,
+    Scope,
+    SessionPorts,
+    TaskLookupPorts,
+)
 from app.pipeline.providers import choose
 
 log = logging.getLogger(__name__)
@@ -140,17 +150,33 @@ def drafts_out_of_date(ports: IntakePorts, generation: Task | None, tickets: Seq
     if not tickets or generation is None or generation.session_id is None or generation.tenant_id is None:
         return []
     detail = generation.detail or {}
-    reasons = []
-    drafted_from = detail.get("files")
-    if drafted_from and drafted_from != ports.sessions.files_fingerprint(
-        generation.session_id, tenant_id=generation.tenant_id
-    ):
-        reasons.append(FILES_CHANGED)
+    reasons = [FILES_CHANGED] if files_changed(ports, generation) else []
     recorded = detail.get("settings") or {}
     if recorded and any(t.jira_key is None and not t.excluded for t in tickets):
         now = drafting_settings(ports, generation.tenant_id)
         reasons += [why for name, why in _DRAFTING_SETTINGS.items() if name in recorded and recorded[name] != now[name]]
     return reasons
+
+
+def files_changed(ports: SessionPorts, generation: Task | None) -> bool:
+    """A file was added, replaced, removed or retyped since `generation` drafted (False if it recorded nothing)."""
+    if generation is None or generation.session_id is None or generation.tenant_id is None:
+        return False
+    drafted_from = (generation.detail or {}).get("files")
+    fingerprint = ports.sessions.files_fingerprint(generation.session_id, tenant_id=generation.tenant_id)
+    return bool(drafted_from) and drafted_from != fingerprint
+
+
+def changed_since_export(ports: TaskLookupPorts, found: Sequence[tuple[UploadSession, SessionContents]]) -> set[int]:
+    """The listed sessions with issues in Jira whose files changed since their drafts: "Exported" alone would
+    mislead, as their banners offer a revision. Two small reads per such session, none for the others."""
+    changed = set()
+    for upload, held in found:
+        if held.exported and upload.id is not None:
+            latest = ports.tasks.latest(tenant_id=upload.tenant_id, session_id=upload.id, kind=KIND)
+            if files_changed(ports, latest):
+                changed.add(upload.id)
+    return changed
 
 
 def changed_text(reasons: Sequence[str]) -> str:

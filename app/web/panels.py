@@ -22,7 +22,7 @@ from app.errors import NotFoundError
 from app.intake import SpecKind
 from app.offload import offload
 from app.pipeline.export import ExportResults, export_results
-from app.pipeline.generation import FILES_CHANGED, changed_text, drafts_out_of_date
+from app.pipeline.generation import FILES_CHANGED, changed_since_export, changed_text, drafts_out_of_date
 from app.pipeline.generation import KIND as GENERATION
 from app.pipeline.graph_view import layout, render_svg
 from app.pipeline.intake import LIMITS, type_overrides, validate_session
@@ -138,6 +138,7 @@ class SessionRow:
     name: str
     contents: SessionContents
     stage: str
+    spec_changed: bool = False  # files changed after the export: its banners offer a revision
 
 
 def true_stage(upload: UploadSession, contents: SessionContents) -> str:
@@ -153,7 +154,8 @@ def true_stage(upload: UploadSession, contents: SessionContents) -> str:
 
 async def sessions_panel(request: Request) -> Response:
     found = await offload(project_sessions, services(request), tenant_id(request), project_key(request))
-    rows = [SessionRow(s, session_name(s, held.files), held, true_stage(s, held)) for s, held in found]
+    changed = await offload(changed_since_export, services(request), found)
+    rows = [SessionRow(s, session_name(s, held.files), held, true_stage(s, held), s.id in changed) for s, held in found]
     me = request.state.identity.account_id
     names = await people(request, [s.created_by for s, _ in found])
     context = {"rows": rows, "me": me, "names": names, "retention_days": SESSION_IDLE_DAYS}

@@ -275,3 +275,25 @@ def test_a_workbook_tab_type_is_set_kept_and_validated_again(app_under_test: App
     # A new upload of the workbook is recognised afresh, as a replaced CSV file is.
     me.post(f"/api/sessions/{session_id}/files", files=[("files", ("spec.xlsx", buffer.getvalue()))])
     assert report()["spec.xlsx [Overview]"]["basis"] != "override"
+
+
+def test_the_sessions_list_says_when_an_exported_sessions_spec_changed_after_its_export(
+    app_under_test: AppUnderTest,
+) -> None:
+    me = director(app_under_test)
+    changed, kept, drafted = me.generated_session(), me.generated_session(), me.generated_session()
+    me.mark_in_jira(changed, me.tickets(changed))
+    me.mark_in_jira(kept, me.tickets(kept), first=1000)
+    before = me.get("/api/panels/sessions").text
+    for session_id in (changed, drafted):
+        assert me.delete(f"/api/sessions/{session_id}/files/UWEC_Userroles.csv").status_code == 204
+    after = me.get("/api/panels/sessions").text
+
+    def row(panel: str, session_id: int) -> str:
+        return panel[panel.index(f'data-session-row="{session_id}"') :].split("</tr>", 1)[0]
+
+    assert "spec-changed" not in before
+    assert "Exported" in row(after, changed) and "· spec changed since" in row(after, changed)
+    assert "Exported" in row(after, kept) and "spec-changed" not in row(after, kept)
+    # Not in Jira: its own banners say the drafts are out of date, and the list stays as it was.
+    assert "In review" in row(after, drafted) and "spec-changed" not in row(after, drafted)
