@@ -205,6 +205,13 @@
     const count = $("[data-field='in-jira']");
     if (!count || detail.created === undefined) { return; }
     count.textContent = detail.created + " of " + detail.total + " tickets are in Jira so far.";
+    const zip = $("[data-action='download']");
+    if (zip && zip.disabled && detail.created > 0) {  // the CSVs now carry a Jira key
+      zip.disabled = false;
+      zip.removeAttribute("aria-describedby");
+      const why = $("#dtg-download-why");
+      if (why) { why.remove(); }
+    }
     if (detail.created === resultsShown || resultsLoading) { return; }
     resultsLoading = true;
     try {

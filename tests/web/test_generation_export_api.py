@@ -278,3 +278,19 @@ def test_a_setting_that_shapes_the_drafts_makes_them_out_of_date_and_the_export_
     asyncio.run(run_generation(services, again.json()["taskId"], writer=build_writer(LLMConfig())))
     assert out_of_date(drafting) is None
     assert 'data-field="out-of-date"' not in me.get(f"/api/sessions/{drafting}/panels/review").text
+
+
+def test_the_zip_of_csvs_with_jira_keys_waits_for_a_first_ticket_in_jira(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.generated_session()
+    assert me.post(f"/api/sessions/{session_id}/export").status_code == 202  # queued: nothing in Jira yet
+    waiting = me.get(f"/api/sessions/{session_id}/panels/export").text
+    me.mark_in_jira(session_id, me.tickets(session_id)[:1])
+    one_in_jira = me.get(f"/api/sessions/{session_id}/panels/export").text
+
+    def button(panel: str) -> str:
+        return panel[panel.index('data-action="download"') :].split(">", 1)[0]
+
+    assert "disabled" in button(waiting) and 'aria-describedby="dtg-download-why"' in button(waiting)
+    assert "Ready once a ticket is in Jira" in waiting
+    assert "disabled" not in button(one_in_jira) and "dtg-download-why" not in one_in_jira
