@@ -423,7 +423,8 @@ class Grouper:
                     rows_table(
                         plural(n, _distinct(group)).split(" ", 1)[1].capitalize(),
                         group,
-                        summary_roles=FIELD_SUMMARY if n == "field" else (),
+                        # Fields of several bundles: which bundle each is on stays in the summary too.
+                        summary_roles=("bundle", *FIELD_SUMMARY) if n == "field" else (),
                     )
                     for n, group in by_noun.items()
                 ],

@@ -177,10 +177,27 @@ def moves(previous: Sequence[PlanTicket], revised: Sequence[PlanTicket]) -> list
 
 
 def readable_diff(old: PlanTicket | None, new: PlanTicket) -> list[str]:
-    """A unified diff of the title and the description as Markdown (tables as rows, criteria as checklist items)."""
-    before = [f"# {old.title}", *to_markdown(old.description).splitlines()] if old else []
-    after = [f"# {new.title}", *to_markdown(new.description).splitlines()]
+    """A unified diff of the title and the description as Markdown (tables as rows, criteria as checklist items).
+
+    A table row reads the same whether the table is a table or, in a description near Jira's limit, a text summary
+    in a code block: a field added to a large table then shows as that one row, not as the whole table twice."""
+    before = [f"# {old.title}", *_rows(to_markdown(old.description))] if old else []
+    after = [f"# {new.title}", *_rows(to_markdown(new.description))]
     lines = list(difflib.unified_diff(before, after, "in Jira", "in the revised spec", lineterm="", n=1))
     if len(lines) > MAX_DIFF_LINES:
         lines = [*lines[:MAX_DIFF_LINES], f"... {len(lines) - MAX_DIFF_LINES} more lines"]
+    return lines
+
+
+def _rows(markdown: str) -> list[str]:
+    """The Markdown's lines, a table row (a Markdown one or a text summary's) as "| cell | cell |", without the
+    tables' header rules ("| --- |", "----+----") and bare code fences."""
+    lines = []
+    for line in markdown.splitlines():
+        bare = line.strip()
+        if bare == "```" or (bare and set(bare) <= set("|:+- ") and "-" in bare and ("|" in bare or "+" in bare)):
+            continue
+        if " | " in line or bare.startswith("|"):
+            line = "| " + " | ".join(cell.strip() for cell in bare.strip("|").split("|")) + " |"
+        lines.append(line)
     return lines

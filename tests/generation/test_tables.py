@@ -53,11 +53,14 @@ def test_tables_in_the_description_are_the_drafts_tables(uwec_drafts: DraftSet, 
             elif summary is not None and spec_grid(summary) in shown:
                 expected.append(spec_grid(summary))
         assert shown == expected, draft.key
-    # The largest content types keep every field's summary inline, as text (and their settings table whole).
+    # The largest content types keep every field's summary inline, as text (and their settings table whole); so do
+    # the two largest removal groups, whose summary names each field's bundle.
     assert summaries_as_text == {
         "bundle.node.academic_program.build",
         "bundle.node.bio.build",
         "bundle.node.department.build",
+        "remove.bundle.node",
+        "remove.bundle.paragraph",
     }
 
 
@@ -134,3 +137,12 @@ def test_no_field_row_is_only_in_an_attachment(uwec_drafts: DraftSet, uwec_resul
                 assert any({row[i].text for i in columns} <= cells for cells in shown), (draft.key, row[0].text)
                 rows_checked += 1
     assert rows_checked == 484
+
+
+def test_a_removal_of_several_bundles_names_each_fields_bundle_in_its_summary(uwec_result: GenerationResult) -> None:
+    removal = next(t for t in uwec_result.tickets if t.key == "remove.bundle.node")
+    (block,) = [plain_text(n) for n in removal.description["content"] if n["type"] == "codeBlock"]
+    heading, _, *rows = block.splitlines()
+    assert [h.strip() for h in heading.split("|")][:3] == ["Bundle", "Field label", "Machine name"]
+    bundles = {row.split("|")[0].strip() for row in rows}  # as each row writes it (UWEC has both cases)
+    assert bundles == {"Event (Content type)", "Landing page (Content type)", "Landing Page (Content type)"}

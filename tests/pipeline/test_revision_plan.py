@@ -142,3 +142,19 @@ def test_a_ticket_left_out_of_the_revisions_export_leaves_its_issue_alone() -> N
     assert [c.ticket_key for c in plan_revision([ARTICLE, PAGE], [ARTICLE], in_jira).changes if c.kind == GONE] == [
         PAGE.key
     ]
+
+
+def test_a_table_that_became_a_text_summary_diffs_row_by_row() -> None:
+    # Near Jira's limit a table's summary goes into the description as text: only the added row is a change.
+    summary = "Machine name | Type\n-------------+---------\nfield_body   | text\nfield_tags   | taxonomy"
+    document = {
+        "type": "doc",
+        "version": 1,
+        "content": [{"type": "codeBlock", "content": [{"type": "text", "text": summary}]}],
+    }
+    grown = replace(ARTICLE, description=document)
+    plan = plan_revision([ARTICLE], [grown], {ARTICLE.key: sent(ARTICLE)})
+    (change,) = plan.of_kind(CHANGED)
+    assert [line for line in change.diff if line[0] in "+-" and line[:3] not in ("+++", "---")] == [
+        "+| field_tags | taxonomy |"
+    ]

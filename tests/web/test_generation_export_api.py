@@ -219,6 +219,17 @@ def test_the_readiness_list_names_tickets_by_title(app_under_test: AppUnderTest)
     assert f">{first['key']}</a>" not in panel
 
 
+def test_finding_counts_read_as_words_one_finding_and_many_warnings(app_under_test: AppUnderTest) -> None:
+    me = director(app_under_test)
+    session_id = me.generated_session()
+
+    review = me.get(f"/api/sessions/{session_id}/panels/review").text
+    upload = me.get(f"/api/sessions/{session_id}/panels/upload").text
+
+    assert ">1 finding</span>" in review and ">1 findings<" not in review
+    assert re.search(r">\d*[02-9] warnings</span>", upload) and not re.search(r">\d*[02-9] warning</span>", upload)
+
+
 def test_a_setting_that_shapes_the_drafts_makes_them_out_of_date_and_the_export_waits(
     app_under_test: AppUnderTest,
 ) -> None:
