@@ -10,8 +10,9 @@ from typing import Any, cast
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from app.db.engine import SessionFactory
 from app.db.models import AuditEvent, SpecFile, TicketRecord, UploadSession, utcnow
@@ -79,47 +80,61 @@ class SessionRepository:
     def get(self, session_id: int, *, tenant_id: int) -> UploadSession:
         """Raises: NotFoundError when the session does not exist in this tenant."""
         with self._sessions() as session:
-            return self._get(session, session_id, tenant_id=tenant_id)
-
-    @staticmethod
-    def _get(session: Session, session_id: int, *, tenant_id: int) -> UploadSession:
-        upload = session.exec(
-            select(UploadSession).where(UploadSession.id == session_id, UploadSession.tenant_id == tenant_id)
-        ).first()
-        if upload is None:
-            raise NotFoundError(f"This upload session does not exist (sessions are kept {SESSION_IDLE_DAYS} days).")
-        return upload
+            upload = session.exec(
+                select(UploadSession).where(UploadSession.id == session_id, UploadSession.tenant_id == tenant_id)
+            ).first()
+            if upload is None:
+                raise _missing()
+            return upload
 
     def list_for_project(self, *, tenant_id: int, project_key: str) -> list[UploadSession]:
         with self._sessions() as session:
-            return list(session.exec(self._project_query(tenant_id, project_key)))
-
-    @staticmethod
-    def _project_query(tenant_id: int, project_key: str) -> SelectOfScalar[UploadSession]:
-        """The project's sessions, newest activity first."""
-        return (
-            select(UploadSession)
-            .where(UploadSession.tenant_id == tenant_id, UploadSession.project_key == project_key)
-            .order_by(col(UploadSession.last_activity_at).desc())
-        )
+            query = select(UploadSession).where(*_in_project(tenant_id, project_key)).order_by(_NEWEST_FIRST)
+            return list(session.exec(query))
 
     def with_contents(self, *, tenant_id: int, project_key: str) -> list[tuple[UploadSession, SessionContents]]:
-        """The project's sessions, newest activity first, each with what it holds: three queries on one connection,
-        whatever the list's length."""
+        """The project's sessions, newest activity first, each with what it holds: two queries on one connection
+        (the sessions with their ticket counts, then their files), whatever the list's length."""
         with self._sessions() as session:
-            found = [u for u in session.exec(self._project_query(tenant_id, project_key)) if u.id is not None]
-            contents = _contents(session, [u.id for u in found if u.id is not None], tenant_id=tenant_id)
-        return [(u, contents[u.id]) for u in found if u.id is not None]
+            query = (
+                select(UploadSession, *_ticket_counts(tenant_id))
+                .where(*_in_project(tenant_id, project_key))
+                .order_by(_NEWEST_FIRST)
+            )
+            rows = [(upload, total, exported) for upload, total, exported in session.exec(query) if upload.id]
+            names = _file_names(session, [upload.id for upload, _, _ in rows if upload.id], tenant_id=tenant_id)
+        return [
+            (upload, SessionContents(names[upload.id], total, exported))
+            for upload, total, exported in rows
+            if upload.id
+        ]
 
     def get_with_contents(self, session_id: int, *, tenant_id: int) -> tuple[UploadSession, SessionContents]:
-        """The session and what it holds, on one connection. Raises: NotFoundError as `get`."""
+        """The session and what it holds, in two queries on one connection. Raises: NotFoundError as `get`."""
         with self._sessions() as session:
-            upload = self._get(session, session_id, tenant_id=tenant_id)
-            return upload, _contents(session, [session_id], tenant_id=tenant_id)[session_id]
+            query = select(UploadSession, *_ticket_counts(tenant_id)).where(
+                UploadSession.id == session_id, UploadSession.tenant_id == tenant_id
+            )
+            found = session.exec(query).first()
+            if found is None:
+                raise _missing()
+            upload, total, exported = found
+            return upload, SessionContents(
+                _file_names(session, [session_id], tenant_id=tenant_id)[session_id], total, exported
+            )
 
     def contents(self, session_ids: list[int], *, tenant_id: int) -> dict[int, SessionContents]:
+        """Two queries for the whole list, whatever its length; a session of another tenant holds nothing."""
         with self._sessions() as session:
-            return _contents(session, session_ids, tenant_id=tenant_id)
+            query = select(UploadSession.id, *_ticket_counts(tenant_id)).where(
+                col(UploadSession.id).in_(session_ids), UploadSession.tenant_id == tenant_id
+            )
+            counts = {session_id: (total, exported) for session_id, total, exported in session.exec(query)}
+            names = _file_names(session, session_ids, tenant_id=tenant_id)
+        return {
+            session_id: SessionContents(names[session_id], *counts.get(session_id, (0, 0)))
+            for session_id in session_ids
+        }
 
     def set_stage(self, session_id: int, *, tenant_id: int, stage: str) -> None:
         with self._sessions() as session:
@@ -295,22 +310,33 @@ class SessionRepository:
             return [StoredFile(f.name, f.data, f.kind_override, f.tab_kinds or {}) for f in session.exec(query)]
 
 
-def _contents(session: Session, session_ids: list[int], *, tenant_id: int) -> dict[int, SessionContents]:
-    """Two grouped queries for the whole list, whatever its length."""
-    names = session.exec(
+_NEWEST_FIRST = col(UploadSession.last_activity_at).desc()
+
+
+def _in_project(tenant_id: int, project_key: str) -> tuple[ColumnElement[bool], ...]:
+    return (col(UploadSession.tenant_id) == tenant_id, col(UploadSession.project_key) == project_key)
+
+
+def _missing() -> NotFoundError:
+    return NotFoundError(f"This upload session does not exist (sessions are kept {SESSION_IDLE_DAYS} days).")
+
+
+def _ticket_counts(tenant_id: int) -> tuple[ScalarSelect[int], ScalarSelect[int]]:
+    """A session row's drafted tickets and those now in Jira, as two columns of the query that selects it."""
+    mine = (TicketRecord.tenant_id == tenant_id, TicketRecord.session_id == UploadSession.id)
+    total = select(func.count()).select_from(TicketRecord).where(*mine).scalar_subquery()
+    exported = select(func.count(col(TicketRecord.jira_key))).where(*mine).scalar_subquery()
+    return total, exported
+
+
+def _file_names(session: Session, session_ids: list[int], *, tenant_id: int) -> dict[int, list[str]]:
+    """Each session's file names in name order, in one query for the whole list."""
+    files: dict[int, list[str]] = {session_id: [] for session_id in session_ids}
+    query = (
         select(SpecFile.session_id, SpecFile.name)
         .where(SpecFile.tenant_id == tenant_id, col(SpecFile.session_id).in_(session_ids))
         .order_by(col(SpecFile.name))
-    ).all()
-    counts = session.exec(
-        select(TicketRecord.session_id, func.count(), func.count(col(TicketRecord.jira_key)))
-        .where(TicketRecord.tenant_id == tenant_id, col(TicketRecord.session_id).in_(session_ids))
-        .group_by(col(TicketRecord.session_id))
-    ).all()
-    files: dict[int, list[str]] = {session_id: [] for session_id in session_ids}
-    for session_id, name in names:
+    )
+    for session_id, name in session.exec(query):
         files[session_id].append(name)
-    tickets = {session_id: (total, exported) for session_id, total, exported in counts}
-    return {
-        session_id: SessionContents(files[session_id], *tickets.get(session_id, (0, 0))) for session_id in session_ids
-    }
+    return files

@@ -48,7 +48,7 @@ class DependencyGraph:
             kind=kind,
             label=item.label,
             noun=item.entity_type_label.strip() if isinstance(item, Bundle) else "",
-            action=str(item.action),
+            action=item.action.value,  # the enum's own string: str() would copy it for every node
             source=item.source,
         )
 
@@ -104,8 +104,10 @@ class DependencyGraph:
         Every edge of a cycle is one, so its cyclic components are the bundle graph's, without the tens of thousands
         of leaves (displays, effects, states) a big spec has."""
         owner = self._owners()
-        pairs = [(a, b) for a, b, _ in self._folded_pairs(owner)]
-        targets, sources = {b for _, b in pairs}, {a for a, _ in pairs}
+        targets, sources = set(), set()
+        for a, b, _ in self._folded_pairs(owner):
+            sources.add(a)
+            targets.add(b)
         kept = (edge for edge in self._folded_pairs(owner) if edge[0] in targets and edge[1] in sources)
         graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_edges_from((a, b, data) for (a, b), data in _merged(kept).items())

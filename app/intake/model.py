@@ -52,7 +52,7 @@ class SpecKind(StrEnum):
     MENUS = "menus"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per row, 100,000 in a big spec: no instance dict
 class SourceRef:
     """Where a row came from: file name, 1-based data record number (header excluded), 1-based physical line."""
 
@@ -100,7 +100,7 @@ class RowCells(Mapping[str, str]):
         return self
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SpecItem:
     """What every row-backed item has."""
 
@@ -122,7 +122,7 @@ class SpecItem:
         raise NotImplementedError
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Bundle(SpecItem):
     """A content type, paragraph type, media type, block type or vocabulary. Key: (entity type, machine name)."""
 
@@ -139,7 +139,7 @@ class Bundle(SpecItem):
         return f"bundle:{self.entity_type}:{self.machine_name}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class FieldInstance(SpecItem):
     """A field on one bundle. Key: (bundle key, field machine name).
 
@@ -173,7 +173,7 @@ class FieldInstance(SpecItem):
         return f"field:{entity_type}:{bundle}:{self.machine_name or self.label.lower()}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldStorage:
     """One field storage (entity type, field name) shared by its instances; derived, not a row of its own.
 
@@ -199,7 +199,7 @@ class FieldStorage:
         return self.cardinalities[0] if self.cardinalities else None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class View(SpecItem):
     """A view. Key: machine name."""
 
@@ -218,7 +218,7 @@ class View(SpecItem):
         return f"view:{self.machine_name}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ViewDisplay(SpecItem):
     """A display of a view. Key: (view machine name, display machine name); `view` is "" when unresolved."""
 
@@ -236,7 +236,7 @@ class ViewDisplay(SpecItem):
         return f"display:{self.view or '?'}:{self.machine_name}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ViewMode(SpecItem):
     """A view mode of an entity type. Key: (entity type, machine name); the machine name is derived from the label
     when the spec has no machine name column."""
@@ -255,7 +255,7 @@ class ViewMode(SpecItem):
         return f"view_mode:{self.entity_type}:{self.machine_name}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ImageStyle(SpecItem):
     """An image style. Key: machine name."""
 
@@ -268,7 +268,7 @@ class ImageStyle(SpecItem):
         return f"image_style:{self.machine_name}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ImageEffect(SpecItem):
     """One effect of an image style. Key: (image style, machine name of the effect or its position)."""
 
@@ -286,7 +286,7 @@ class ImageEffect(SpecItem):
         return f"image_effect:{self.image_style or '?'}:{self.machine_name}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ResponsiveImageStyle(SpecItem):
     """A responsive image style. Key: machine name. Style references hold image style machine names."""
 
@@ -304,7 +304,7 @@ class ResponsiveImageStyle(SpecItem):
         return f"responsive_image_style:{self.machine_name}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Role(SpecItem):
     """A user role. Key: machine name."""
 
@@ -317,7 +317,7 @@ class Role(SpecItem):
         return f"role:{self.machine_name}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Workflow(SpecItem):
     """A workflow. Key: machine name. `bundles` are the moderated bundles, when the spec lists them."""
 
@@ -333,7 +333,7 @@ class Workflow(SpecItem):
         return f"workflow:{self.machine_name}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class WorkflowState(SpecItem):
     """A state of a workflow. Key: (workflow machine name, state machine name)."""
 
@@ -348,7 +348,7 @@ class WorkflowState(SpecItem):
         return f"state:{self.workflow or '?'}:{self.machine_name}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class WorkflowTransition(SpecItem):
     """One row of a transition. Key: (workflow, machine name).
 
@@ -369,7 +369,7 @@ class WorkflowTransition(SpecItem):
         return f"transition:{self.workflow or '?'}:{self.machine_name}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Menu(SpecItem):
     """A menu. Key: machine name."""
 

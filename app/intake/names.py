@@ -162,6 +162,12 @@ def split_list(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+@lru_cache(maxsize=4096)  # a reference is looked up in every scope, and many rows name the same few bundles
+def _folded_name(text: str) -> str:
+    """A name as the index compares it: inner whitespace collapsed, case folded."""
+    return " ".join(text.split()).casefold()
+
+
 class NameIndex:
     """Items of one kind findable by label or machine name within a scope, case-insensitively.
 
@@ -178,7 +184,7 @@ class NameIndex:
 
     def add(self, scope: Hashable, label: str, machine_name: str, key: Hashable) -> None:
         if label:
-            folded = " ".join(label.split()).casefold()
+            folded = _folded_name(label)
             first = self._labels[scope].setdefault(folded, (key, label))[0]
             if first != key:
                 keys = self._colliding[scope].setdefault(folded, [first])
@@ -190,7 +196,7 @@ class NameIndex:
 
     def find(self, scope: Hashable, text: str) -> tuple[Hashable | None, str | None]:
         """(key, canonical label when found by label), or (None, None). Labels win over machine names."""
-        folded = " ".join(text.split()).casefold()
+        folded = _folded_name(text)
         if folded in self._labels[scope]:
             return self._labels[scope][folded]
         key = self._machine[scope].get(folded)
@@ -199,7 +205,7 @@ class NameIndex:
     def sharing_label(self, scope: Hashable, text: str) -> list[Hashable]:
         """Every key whose item has this label, when more than one does (two views both called "Events")."""
         colliding = self._colliding.get(scope)
-        return list(colliding.get(" ".join(text.split()).casefold(), ())) if colliding else []
+        return list(colliding.get(_folded_name(text), ())) if colliding else []
 
     def scopes(self) -> Iterable[Hashable]:
         return self._display.keys()

@@ -190,6 +190,20 @@ def _intake(
     files: list[UploadedFile], overrides: dict[str, SpecKind], mapping: StatusMapping, limits: IntakeLimits
 ) -> IntakeResult:
     findings = Findings()
+    # The tables and sheets are gone once the model is made: their records are not held while the graph is built.
+    reports, model = _read_and_model(files, overrides, mapping, limits, findings)
+    graph = build_graph(model)
+    report_cycles(graph, findings)
+    return IntakeResult(reports, list(findings), model, graph, mapping)
+
+
+def _read_and_model(
+    files: list[UploadedFile],
+    overrides: dict[str, SpecKind],
+    mapping: StatusMapping,
+    limits: IntakeLimits,
+    findings: Findings,
+) -> tuple[list[FileReport], SpecModel]:
     accepted = accept_uploads(files, limits, findings)
     tables: dict[str, list[Table]] = {upload.name: _tables(upload, limits, findings) for upload in accepted}
     readable = [t for upload_tables in tables.values() for t in upload_tables]
@@ -228,10 +242,7 @@ def _intake(
                     workbook=table.workbook,
                 )
             )
-    model = ModelBuilder(sheets, findings, mapping).build()
-    graph = build_graph(model)
-    report_cycles(graph, findings)
-    return IntakeResult(reports, list(findings), model, graph, mapping)
+    return reports, ModelBuilder(sheets, findings, mapping).build()
 
 
 def _tables(upload: UploadedFile, limits: IntakeLimits, findings: Findings) -> list[Table]:

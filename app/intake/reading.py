@@ -71,7 +71,7 @@ def is_workbook(name: str) -> bool:
     return name.lower().endswith(WORKBOOK_SUFFIXES)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per record: no instance dict
 class Record:
     """One CSV record: 1-based record number after the header (the header is 0), first physical line, cells."""
 

@@ -19,8 +19,9 @@ from app.db.engine import create_db_engine, session_factory
 from app.db.export_settings import ExportSettingsRepository
 from app.db.exports import ExportRepository
 from app.db.migrate import upgrade
+from app.db.models import TicketRecord
 from app.db.retention import RetentionRepository
-from app.db.sessions import SessionRepository
+from app.db.sessions import SessionContents, SessionRepository
 from app.db.tasks import TaskAlreadyRunningError, TaskRepository
 from app.db.tenant_settings import TenantSettingsRepository
 from app.db.tenants import TenantRepository
@@ -79,6 +80,40 @@ def test_sessions_and_files_are_scoped_to_their_tenant(repos: Repos) -> None:
     assert sessions.remove_file(upload.id, tenant_id=b, name="Fields.csv") is False
     assert [s.id for s in sessions.list_for_project(tenant_id=a, project_key="DTG")] == [upload.id]
     assert sessions.list_for_project(tenant_id=b, project_key="DTG") == []
+
+
+def test_what_sessions_hold_is_read_with_them_within_their_tenant(repos: Repos, database_url: str) -> None:
+    tenants, sessions, _ = repos
+    a, b = _tenant(tenants, "a"), _tenant(tenants, "b")
+    empty, full = (sessions.create(tenant_id=a, project_key="DTG").id for _ in range(2))
+    assert empty is not None and full is not None
+    sessions.create(tenant_id=a, project_key="OTHER")
+    for name in ("Views.csv", "Bundles.csv"):
+        sessions.put_file(full, tenant_id=a, name=name, data=b"ID\n")
+    engine = create_db_engine(database_url)
+    with Session(engine) as db:
+        for n, jira_key in enumerate(["DTG-1", None, None]):
+            db.add(
+                TicketRecord(
+                    tenant_id=a, session_id=full, key=f"t{n}", title="T", area="a", action="create", jira_key=jira_key
+                )
+            )
+        db.commit()
+    engine.dispose()
+    held = SessionContents(["Bundles.csv", "Views.csv"], 3, 1)
+    nothing = SessionContents([], 0, 0)
+
+    listed = sessions.with_contents(tenant_id=a, project_key="DTG")
+    assert sorted((upload.id, contents) for upload, contents in listed) == sorted([(empty, nothing), (full, held)])
+    assert [upload.id for upload, _ in listed] == [
+        u.id for u in sessions.list_for_project(tenant_id=a, project_key="DTG")
+    ]
+    assert sessions.get_with_contents(full, tenant_id=a)[1] == held
+    assert sessions.contents([full, empty], tenant_id=a) == {full: held, empty: nothing}
+    assert sessions.with_contents(tenant_id=b, project_key="DTG") == []
+    assert sessions.contents([full], tenant_id=b) == {full: nothing}
+    with pytest.raises(NotFoundError):
+        sessions.get_with_contents(full, tenant_id=b)
 
 
 def test_two_runs_of_one_kind_cannot_overlap_for_a_session(repos: Repos) -> None:
