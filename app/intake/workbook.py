@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from itertools import chain
 
 import python_calamine
 
@@ -32,6 +33,8 @@ def tab_name(workbook: str, tab: str) -> str:
 
 def cell_text(value: object) -> str:
     """A cell as the spreadsheet shows it: 1.0 -> "1", a date -> "2024-05-01", TRUE -> "TRUE"."""
+    if type(value) is str:  # most cells of a spec: no conversion, and no isinstance chain per cell
+        return value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
@@ -113,10 +116,11 @@ def read_workbook(upload: UploadedFile, limits: IntakeLimits, findings: Findings
                 file=name,
             )
             continue
-        rows = [tuple(cell_text(v) for v in row) for row in grid]
+        rows = [tuple(map(cell_text, row)) for row in grid]
         if sheet.name in errors:
             rows = _with_errors(rows, errors[sheet.name])
-        size = sum(len(cell) + 1 for row in rows for cell in row)
+        count = sum(map(len, rows))
+        size = sum(map(len, chain.from_iterable(rows))) + count  # as a CSV file: each cell and its separator
         if size > limits.max_file_bytes:
             findings.add(
                 Code.FILE_TOO_LARGE,
@@ -128,7 +132,7 @@ def read_workbook(upload: UploadedFile, limits: IntakeLimits, findings: Findings
             )
             continue
         widest = max((len(row) for row in rows), default=0)
-        if widest > limits.max_columns or sum(len(row) for row in rows) > limits.max_cells:
+        if widest > limits.max_columns or count > limits.max_cells:
             over_budget(name, findings, limits, line=0, columns=widest)
             continue
         tables.append(_table(name, upload.name, sheet.name, rows))

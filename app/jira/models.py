@@ -70,6 +70,7 @@ class AttachmentRef(JiraModel):
     id: str
     filename: str
     size: int = 0
+    author: JiraUser | None = None  # who attached it: the app replaces or removes only its own files
 
 
 class JiraIssue(JiraModel):

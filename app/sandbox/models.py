@@ -195,7 +195,7 @@ class Attachment:
     filename: str
     mime_type: str
     size: int
-    author_account_id: str
+    author: dict[str, str]  # who attached it: a person, or an app's bot user (its `app_actor`)
     created: str = field(default_factory=jira_timestamp)
 
 

@@ -29,6 +29,7 @@ from app.sandbox.models import (
     Project,
     SandboxUser,
     jira_timestamp,
+    user_actor,
 )
 
 STATE_FILE = "sandbox-state.json"
@@ -214,7 +215,9 @@ class SandboxStore:
         self._next_record_id += 1
         return record_id
 
-    async def add_attachment(self, issue: Issue, filename: str, mime_type: str, content: bytes) -> Attachment:
+    async def add_attachment(
+        self, issue: Issue, filename: str, mime_type: str, content: bytes, author: dict[str, str]
+    ) -> Attachment:
         async with self._lock:
             attachment = Attachment(
                 id=str(self._next_attachment_id),
@@ -222,7 +225,7 @@ class SandboxStore:
                 filename=filename,
                 mime_type=mime_type,
                 size=len(content),
-                author_account_id=ADMIN_USER.account_id,
+                author=author,
             )
             self._next_attachment_id += 1
             self.attachments[attachment.id] = attachment
@@ -304,7 +307,7 @@ class SandboxStore:
         self.installations = {i["app_key"]: Installation(**i) for i in state["installations"]}
         self.issues = {i["id"]: Issue(**i) for i in state["issues"]}
         self.links = [IssueLink(**link) for link in state["links"]]
-        self.attachments = {a["id"]: Attachment(**a) for a in state["attachments"]}
+        self.attachments = {a["id"]: Attachment(**_attachment_state(a)) for a in state["attachments"]}
         self._contents = {
             a_id: (state_dir / "attachments" / a_id).read_bytes()
             for a_id in self.attachments
@@ -339,3 +342,11 @@ def _history_string(value: Any) -> str | None:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return " ".join(value)
     return json.dumps(value, sort_keys=True)
+
+
+def _attachment_state(saved: dict[str, Any]) -> dict[str, Any]:
+    """A saved attachment; a state folder from before attachments kept their author had the admin attach them all."""
+    legacy = saved.pop("author_account_id", None)
+    if "author" not in saved:
+        saved["author"] = user_actor(next((u for u in USERS if u.account_id == legacy), ADMIN_USER))
+    return saved

@@ -22,18 +22,14 @@ import asyncio
 import dataclasses
 import math
 import os
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import networkx as nx
-import uvicorn
 from dramatiq.rate_limits.backends import RedisBackend
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -41,32 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from app.pipeline.export import run_export, start_export
 from app.pipeline.export.plan import BLOCKS, RELATES, plan_export
 from tests.bench.spread import spread
-from tests.export.helpers import SANDBOX_URL, World, generate_uwec_tickets, jira_issues_by_ticket
+from tests.export.helpers import World, generate_uwec_tickets, jira_issues_by_ticket, sandbox_in_a_thread
 
 TARGET = 1.3
 SETUP_READS = 5
 BULK_SIZE = 50
-
-
-class ToLoopback(httpx.AsyncBaseTransport):
-    """Sends the tenant's `http://jira.test` requests to the sandbox's real socket on 127.0.0.1."""
-
-    def __init__(self, port: int) -> None:
-        self._port = port
-        self._http = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self._port)
-        return await self._http.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def request_floor(tickets: list[Any]) -> int:
@@ -91,35 +66,25 @@ def one_run(redis_url: str, pace: float) -> tuple[int, int, float, float, float]
 
 
 async def _export(world: World, session_id: int, pace: float) -> tuple[int, int, float, float, float]:
-    if True:
-        await world.install()
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(world.sandbox_app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            await asyncio.sleep(0.05)
-        http = httpx.AsyncClient(transport=ToLoopback(port), base_url=SANDBOX_URL, timeout=30)
-        try:
+    await world.install()
+    try:
+        async with sandbox_in_a_thread(world) as http:
             task_id = start_export(world.services, world.tenant_id, session_id)
             started = time.monotonic()
             await run_export(world.services, task_id, http=http)
             wall = time.monotonic() - started
-            tickets = [t for t in world.services.tickets.list(tenant_id=world.tenant_id, session_id=session_id)]
-            exported = [t for t in tickets if not t.excluded]
-            # Each ticket once, each planned link once (labels are checked by the tests; UWEC's are re-sorted).
-            assert jira_issues_by_ticket(world.runtime.store) == {t.key: 1 for t in exported}
-            assert len(world.runtime.store.links) == len(plan_export(exported).links)
-            requests = sum(world.runtime.stats.requests.values())
-            assert world.runtime.stats.rate_limited == 0, "the pace should keep the export under the limit"
-        finally:
-            await http.aclose()
-            server.should_exit = True
-            thread.join(10)
-            await world.aclose()
-        floor = request_floor([t for t in tickets if not t.excluded])
-        burst = max(1, int(pace))
-        return requests, floor, wall, (floor - 1) / pace, max(0, floor - burst) / pace
+        tickets = [t for t in world.services.tickets.list(tenant_id=world.tenant_id, session_id=session_id)]
+        exported = [t for t in tickets if not t.excluded]
+        # Each ticket once, each planned link once (labels are checked by the tests; UWEC's are re-sorted).
+        assert jira_issues_by_ticket(world.runtime.store) == {t.key: 1 for t in exported}
+        assert len(world.runtime.store.links) == len(plan_export(exported).links)
+        requests = sum(world.runtime.stats.requests.values())
+        assert world.runtime.stats.rate_limited == 0, "the pace should keep the export under the limit"
+    finally:
+        await world.aclose()
+    floor = request_floor(exported)
+    burst = max(1, int(pace))
+    return requests, floor, wall, (floor - 1) / pace, max(0, floor - burst) / pace
 
 
 def main() -> int:

@@ -8,17 +8,20 @@ tests/web.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import dataclasses
 import random
+import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 
 from app.adf.normal import normal_form
 from app.connect.descriptor import render_descriptor
@@ -38,7 +41,7 @@ from app.sandbox import SandboxConfig, create_sandbox_app
 from app.sandbox.models import Installation as SandboxInstallation
 from app.sandbox.runtime import SandboxRuntime
 from app.sandbox.store import SandboxStore
-from tests.support import UWEC, RecordingQueue, make_settings, remember_secret
+from tests.support import UWEC, RecordingQueue, free_port, make_settings, remember_secret
 
 SANDBOX_URL = "http://jira.test"
 APP_URL = "http://app.test"
@@ -171,6 +174,40 @@ class World:
     async def aclose(self) -> None:
         await self.http.aclose()
         await self.services.aclose()
+
+
+class ToLoopback(httpx.AsyncBaseTransport):
+    """Sends the tenant's `http://jira.test` requests to the sandbox's real socket on 127.0.0.1."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._http = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self._port)
+        return await self._http.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+@contextlib.asynccontextmanager
+async def sandbox_in_a_thread(world: World) -> AsyncIterator[httpx.AsyncClient]:
+    """The world's sandbox served by uvicorn in a thread of its own, over a real socket: its work (a bulk create
+    checks every description against the ADF schema) stays off the caller's event loop, as Jira's would."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(world.sandbox_app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        await asyncio.sleep(0.05)
+    http = httpx.AsyncClient(transport=ToLoopback(port), base_url=SANDBOX_URL, timeout=30)
+    try:
+        yield http
+    finally:
+        await http.aclose()
+        server.should_exit = True
+        thread.join(10)
 
 
 def jira_issues_by_ticket(store: SandboxStore) -> Counter[str]:

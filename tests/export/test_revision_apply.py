@@ -316,3 +316,32 @@ async def test_a_revised_attachment_replaces_the_one_of_its_name_and_a_dropped_o
         assert revised_issue.attachment_ids == [new_id] and posted == [revised_issue.key]
     finally:
         await world.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_file_a_person_attached_under_the_apps_file_name_is_kept_on_revision(world: World) -> None:
+    drafts = synthetic_tickets(26)  # t-0005, t-0015 and t-0025 have an attachment each
+    world.add_tickets(drafts)
+    await run_export(world.services, world.start(), http=world.http, sleep=no_sleep, policy=FAST)
+    store = world.runtime.store
+    revised_issue, dropped_issue = by_ticket(store, "t-0005"), by_ticket(store, "t-0025")
+    (ours,) = revised_issue.attachment_ids
+    person = user_actor(DEVELOPER_USER)
+    # Someone in Jira attached files of the same names: their own notes, not the app's tables.
+    theirs = await store.add_attachment(revised_issue, "fields-5.csv", "text/csv", b"my notes\n", person)
+    theirs_too = await store.add_attachment(dropped_issue, "fields-25.csv", "text/csv", b"more notes\n", person)
+    upload = start_revision(world.services, Scope(world.tenant_id, world.session_id), SYSTEM)
+    assert upload.id is not None
+    revised = copy.deepcopy(drafts)
+    revised[5]["attachments"][0]["content"] = "machine_name\nfield_5\nfield_5_subtitle\n"
+    revised[25]["attachments"] = []
+    world.services.tickets.save_drafts(tenant_id=world.tenant_id, session_id=upload.id, drafts=revised)
+
+    await apply(world, upload.id)
+
+    # The app's old table was replaced and its dropped one removed; the person's files are untouched.
+    assert ours not in store.attachments and theirs.id in revised_issue.attachment_ids
+    (new_id,) = set(revised_issue.attachment_ids) - {theirs.id}
+    assert store.attachment_content(new_id) == b"machine_name\nfield_5\nfield_5_subtitle\n"
+    assert store.attachment_content(theirs.id) == b"my notes\n"
+    assert dropped_issue.attachment_ids == [theirs_too.id]

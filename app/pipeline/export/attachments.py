@@ -5,7 +5,8 @@ a revision updates) the issue's attachments are read first. A file it lacks is p
 replaced when its content differs (a revised spec's table): the new one is attached first and the old one deleted
 after, so a crash in between leaves both and never neither; the run that resumes finds the new content there and
 deletes the old one without attaching again. A file we attached before that a revised ticket no longer has is
-deleted.
+deleted. Only the app's own files are replaced or deleted: a file someone attached in Jira under the same name is
+kept, and ours goes beside it (the app's account, read once per run, tells them apart).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class AttachmentStep:
     def __init__(self, context: ExportContext, retired: dict[str, set[str]] | None = None) -> None:
         self._context = context
         self._retired = retired or {}
+        self._app_account: asyncio.Task[str] | None = None
 
     async def execute(self) -> None:
         context = self._context
@@ -113,9 +115,19 @@ class AttachmentStep:
         await context.retrier.create_once(post, look)
 
     async def attached(self, issue_key: str) -> list[AttachmentRef]:
+        """The issue's files that the app attached (a person's files are not ours to replace, delete or count)."""
         context = self._context
         issue = await context.read(context.client.get_issue, issue_key, fields=("attachment",))
-        return issue.attachments
+        if not issue.attachments:
+            return []
+        if self._app_account is None:  # one read per run, shared by the concurrent tickets
+            self._app_account = asyncio.ensure_future(self._read_app_account())
+        account_id = await self._app_account
+        return [a for a in issue.attachments if a.author is not None and a.author.account_id == account_id]
+
+    async def _read_app_account(self) -> str:
+        context = self._context
+        return (await context.read(context.client.myself)).account_id
 
     async def holds(self, attachment: AttachmentRef, content: bytes) -> bool:
         """Whether the attachment's bytes are `content` (downloaded only when the sizes agree)."""

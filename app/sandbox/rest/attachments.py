@@ -28,12 +28,15 @@ async def add_attachments(request: Request) -> Response:
             raise JiraRequestError(400, "The request must contain at least one multipart field named 'file'.")
         added = [
             await runtime.store.add_attachment(
-                issue, f.filename or "attachment", f.content_type or "application/octet-stream", await f.read()
+                issue,
+                f.filename or "attachment",
+                f.content_type or "application/octet-stream",
+                await f.read(),
+                app_actor(caller(request)),
             )
             for f in files
         ]
-    author = runtime.store.user(issue.reporter_account_id)
-    return JSONResponse([attachment_json(a, author, runtime.config.public_url) for a in added])
+    return JSONResponse([attachment_json(a, runtime.config.public_url) for a in added])
 
 
 async def attachment_content(request: Request) -> Response:

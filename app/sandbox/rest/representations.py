@@ -129,12 +129,12 @@ def link_type_json(link_type: LinkType, base_url: str) -> dict[str, Any]:
     }
 
 
-def attachment_json(attachment: Attachment, user: SandboxUser, base_url: str) -> dict[str, Any]:
+def attachment_json(attachment: Attachment, base_url: str) -> dict[str, Any]:
     return {
         "self": f"{base_url}{API}/attachment/{attachment.id}",
         "id": attachment.id,
         "filename": attachment.filename,
-        "author": user_details_json(user, base_url),
+        "author": actor_json(attachment.author, base_url),
         "created": attachment.created,
         "size": attachment.size,
         "mimeType": attachment.mime_type,
@@ -228,7 +228,7 @@ def issue_json(
         "project": project_ref_json(project, base_url),
         "status": STATUS | {"self": f"{base_url}{API}/status/{STATUS['id']}"},
         "issuelinks": [_issue_link_json(link, issue, store, base_url) for link in store.links_of(issue)],
-        "attachment": [attachment_json(store.attachments[a], reporter, base_url) for a in issue.attachment_ids],
+        "attachment": [attachment_json(store.attachments[a], base_url) for a in issue.attachment_ids],
         "reporter": user_details_json(reporter, base_url),
         "assignee": user_details_json(store.user(issue.assignee_account_id), base_url)
         if issue.assignee_account_id
