@@ -167,7 +167,8 @@ def test_the_worker_writes_with_the_provider_chosen_at_start(workspace: Workspac
     scope = {"tenant_id": workspace.tenant_id, "session_id": workspace.session_id}
     task_id = start_generation(workspace, **scope, provider="anthropic")
     detail = workspace.tasks.get(task_id, tenant_id=workspace.tenant_id).detail
-    assert detail is not None and detail["provider"] == "anthropic" and set(detail) == {"provider", "files"}
+    assert detail is not None and detail["provider"] == "anthropic"
+    assert set(detail) == {"provider", "files", "settings"}  # what the drafts were made from, to tell them stale
     ports = ProviderPorts(make_settings(tmp_path), workspace.tenant_settings, None, workspace.tasks)
 
     # This site offers no Anthropic provider: the run fails with a message instead of writing with another one.
