@@ -5,7 +5,9 @@ the admin's default labels and field defaults, `parent` set to its area's epic w
 `dtg-ticket` issue property that lets any later run find it. An area becomes an epic the same way.
 
 The property also holds `sentHash`, the hash of the summary and description we sent, so a revision can tell an
-issue someone edited in Jira since (its hash differs) from one that still shows what we sent.
+issue someone edited in Jira since (its hash differs) from one that still shows what we sent; and
+`attachmentsHash`, the hash of the files the ticket attaches, so a revision that changes only a table kept as an
+attachment plans that ticket as changed.
 
 `parent` takes the epic's key in company- and team-managed projects alike in Jira Cloud's current API.
 @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-post
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -39,6 +42,7 @@ class Ticket(Protocol):
     labels: list[str]
     description: dict[str, Any]
     assignee_account_id: str | None
+    attachments: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,9 @@ def ticket_request(ticket: Ticket, target: CreateTarget, *, export_id: str, pare
         fields["description"] = ticket.description
     if parent_key:
         fields["parent"] = {"key": parent_key}
-    return _with_property(fields, ticket.key, ticket.session_id, export_id)
+    request = _with_property(fields, ticket.key, ticket.session_id, export_id)
+    request["properties"][0]["value"]["attachmentsHash"] = attachments_hash(ticket.attachments)
+    return request
 
 
 def epic_request(area: str, target: CreateTarget, *, session_id: int, export_id: str) -> dict[str, Any]:
@@ -106,6 +112,17 @@ def content_hash(summary: str, description: dict[str, Any] | None) -> str:
     document = normal_form(description) if description else None
     canonical = json.dumps({"summary": summary, "description": document}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def attachments_hash(attachments: Sequence[Mapping[str, Any]]) -> str:
+    """What we compare to tell whether a ticket's files changed since we sent them: each file's name and content."""
+    files = sorted((a["filename"], hashlib.sha256(attachment_bytes(a)).hexdigest()) for a in attachments)
+    return hashlib.sha256(json.dumps(files, separators=(",", ":")).encode()).hexdigest()
+
+
+def attachment_bytes(attachment: Mapping[str, Any]) -> bytes:
+    content = attachment["content"]
+    return content.encode() if isinstance(content, str) else bytes(content)
 
 
 def _with_property(fields: dict[str, Any], key: str, session_id: int, export_id: str) -> dict[str, Any]:

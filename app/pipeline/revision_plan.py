@@ -3,8 +3,9 @@
 Tickets are matched by their stable keys (the `ticketKey` of the `dtg-ticket` property on every issue we made,
 whichever session of the spec's lineage made it):
 - new: in the revision, not in Jira yet -> create it;
-- changed: in both, and what we would send now differs from what we last sent (the property's `sentHash`) ->
-  update it, with a readable diff of the title and of the description (tables and success criteria, as Markdown);
+- changed: in both, and what we would send now differs from what we last sent (the property's `sentHash`, and
+  `attachmentsHash` for the files: a table kept as an attachment) -> update it, with a readable diff of the title,
+  the description (tables and success criteria, as Markdown) and the attached files;
 - unchanged: in both, and what we would send is what we sent -> nothing (so applying a plan twice changes nothing);
 - gone: in Jira, but no longer a ticket of the revision (deleted from the spec, or marked `d` there, which makes it
   removal work instead) -> a comment on the issue and the `FLAG_LABEL` label, never a deletion; once the label is
@@ -22,13 +23,14 @@ Others call::
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.adf.markdown import to_markdown
-from app.pipeline.issue_requests import EPIC_KEY_PREFIX, content_hash
+from app.pipeline.issue_requests import EPIC_KEY_PREFIX, attachment_bytes, attachments_hash, content_hash
 
 NEW = "new"
 CHANGED = "changed"
@@ -53,12 +55,13 @@ class PlanTicket(Protocol):
     jira_key: str | None
     draft: dict[str, Any]
     action: str
+    attachments: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class JiraState:
     """An issue as Jira holds it now: its key and id, the hash we stored when we last sent it, the hash of what it
-    shows, its summary and labels."""
+    shows, its summary and labels, and the hash of the files we last attached (None on issues made before)."""
 
     issue_key: str
     sent_hash: str | None
@@ -66,6 +69,7 @@ class JiraState:
     issue_id: str = ""
     summary: str = ""
     labels: tuple[str, ...] = ()
+    sent_attachments: str | None = None
 
     @property
     def edited_in_jira(self) -> bool:
@@ -143,7 +147,11 @@ def plan_revision(
         baseline = state.sent_hash
         if baseline is None:  # made before issues carried sentHash: what the revised session had is the baseline
             baseline = content_hash(old.title, old.description or None) if old else state.current_hash
-        if content_hash(ticket.title, ticket.description or None) == baseline:
+        files = attachments_hash(ticket.attachments)
+        files_baseline = state.sent_attachments  # likewise for issues made before they carried attachmentsHash
+        if files_baseline is None:
+            files_baseline = attachments_hash(old.attachments) if old else files
+        if content_hash(ticket.title, ticket.description or None) == baseline and files == files_baseline:
             changes.append(PlannedChange(ticket.key, UNCHANGED, ticket.title, state.issue_key))
             continue
         kind = CONFLICT if state.edited_in_jira else CHANGED
@@ -177,12 +185,13 @@ def moves(previous: Sequence[PlanTicket], revised: Sequence[PlanTicket]) -> list
 
 
 def readable_diff(old: PlanTicket | None, new: PlanTicket) -> list[str]:
-    """A unified diff of the title and the description as Markdown (tables as rows, criteria as checklist items).
+    """A unified diff of the title and the description as Markdown (tables as rows, criteria as checklist items),
+    then one line per attached file, with a short hash of its content (a revised table shows as its file's line).
 
     A table row reads the same whether the table is a table or, in a description near Jira's limit, a text summary
     in a code block: a field added to a large table then shows as that one row, not as the whole table twice."""
-    before = [f"# {old.title}", *_rows(to_markdown(old.description))] if old else []
-    after = [f"# {new.title}", *_rows(to_markdown(new.description))]
+    before = [f"# {old.title}", *_rows(to_markdown(old.description)), *_files(old)] if old else []
+    after = [f"# {new.title}", *_rows(to_markdown(new.description)), *_files(new)]
     lines = list(difflib.unified_diff(before, after, "in Jira", "in the revised spec", lineterm="", n=1))
     if len(lines) > MAX_DIFF_LINES:
         lines = [*lines[:MAX_DIFF_LINES], f"... {len(lines) - MAX_DIFF_LINES} more lines"]
@@ -201,3 +210,10 @@ def _rows(markdown: str) -> list[str]:
             line = "| " + " | ".join(cell.strip() for cell in bare.strip("|").split("|")) + " |"
         lines.append(line)
     return lines
+
+
+def _files(ticket: PlanTicket) -> list[str]:
+    return [
+        f"Attached: {a['filename']} (content {hashlib.sha256(attachment_bytes(a)).hexdigest()[:8]})"
+        for a in sorted(ticket.attachments, key=lambda a: str(a["filename"]))
+    ]

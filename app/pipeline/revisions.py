@@ -99,6 +99,7 @@ def jira_view(found: Sequence[FoundIssue]) -> JiraView:
             issue_id=issue.id,
             summary=summary,
             labels=tuple(issue.fields.get("labels") or ()),
+            sent_attachments=value.get("attachmentsHash"),
         )
         issues[key] = LineageIssue(key, issue.key, issue.id, value, state, issue_links(issue.fields))
     return JiraView(issues)

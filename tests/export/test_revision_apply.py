@@ -45,6 +45,17 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     await world.aclose()
 
 
+@pytest.fixture
+async def filed(tmp_path: Path) -> AsyncIterator[World]:
+    """A first export of 26 tickets, of which t-0005, t-0015 and t-0025 have an attachment each."""
+    world = World(tmp_path)
+    await world.install()
+    world.add_tickets(synthetic_tickets(26))
+    await run_export(world.services, world.start(), http=world.http, sleep=no_sleep, policy=FAST)
+    yield world
+    await world.aclose()
+
+
 def revised_drafts() -> list[dict[str, Any]]:
     """The spec revised: two tickets changed, one gone, one new, one dependency dropped and one added."""
     drafts = {d["key"]: d for d in copy.deepcopy(synthetic_tickets(30, attachments_every=0))}
@@ -272,67 +283,104 @@ async def test_a_revision_applies_in_a_team_managed_project_and_in_one_with_requ
 @pytest.mark.anyio
 @pytest.mark.parametrize("crash_after", [None, "add_attachment", "delete_attachment"])
 async def test_a_revised_attachment_replaces_the_one_of_its_name_and_a_dropped_one_goes_exactly_once_across_a_crash(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crash_after: str | None
+    filed: World, monkeypatch: pytest.MonkeyPatch, crash_after: str | None
 ) -> None:
-    world = World(tmp_path)
-    await world.install()
-    try:
-        drafts = synthetic_tickets(26)  # t-0005, t-0015 and t-0025 have an attachment each
-        world.add_tickets(drafts)
-        await run_export(world.services, world.start(), http=world.http, sleep=no_sleep, policy=FAST)
-        store = world.runtime.store
-        revised_issue, kept_issue, dropped_issue = (by_ticket(store, f"t-00{n}5") for n in "012")
-        (old_id,), (kept_id,) = revised_issue.attachment_ids, kept_issue.attachment_ids
-        upload = start_revision(world.services, Scope(world.tenant_id, world.session_id), SYSTEM)
-        assert upload.id is not None
-        revised = copy.deepcopy(drafts)
-        new_content = "machine_name\nfield_5\nfield_5_subtitle\n"
-        revised[5]["attachments"][0]["content"] = new_content  # the table changed; the description did not
-        revised[25]["attachments"] = []  # its table fits in the description now
-        world.services.tickets.save_drafts(tenant_id=world.tenant_id, session_id=upload.id, drafts=revised)
+    world = filed
+    store = world.runtime.store
+    revised_issue, kept_issue, dropped_issue = (by_ticket(store, f"t-00{n}5") for n in "012")
+    (old_id,), (kept_id,) = revised_issue.attachment_ids, kept_issue.attachment_ids
+    upload = start_revision(world.services, Scope(world.tenant_id, world.session_id), SYSTEM)
+    assert upload.id is not None
+    revised = synthetic_tickets(26)  # the spec as first exported, revised below
+    new_content = "machine_name\nfield_5\nfield_5_subtitle\n"
+    revised[5]["attachments"][0]["content"] = new_content  # the table changed; the description did not
+    revised[25]["attachments"] = []  # its table fits in the description now
+    world.services.tickets.save_drafts(tenant_id=world.tenant_id, session_id=upload.id, drafts=revised)
+    # The plan shows what the export will write: the files of the two tickets are changes.
+    plan = await revision_plan(world.services, client(world), tenant_id=world.tenant_id, session_id=upload.id)
+    kinds = {c.ticket_key: c.kind for c in plan.changes}
+    assert (kinds["t-0005"], kinds["t-0015"], kinds["t-0025"]) == (CHANGED, UNCHANGED, CHANGED)
+    assert plan.counts()[CHANGED] == 2
 
-        posted = []
-        add_attachment = JiraClient.add_attachment
+    posted = []
+    add_attachment = JiraClient.add_attachment
 
-        async def counted(self: JiraClient, key: str, *args: Any) -> Any:
-            posted.append(key)
-            return await add_attachment(self, key, *args)
+    async def counted(self: JiraClient, key: str, *args: Any) -> Any:
+        posted.append(key)
+        return await add_attachment(self, key, *args)
 
-        monkeypatch.setattr(JiraClient, "add_attachment", counted)
-        task_id = start_export(world.services, world.tenant_id, upload.id)
-        if crash_after is not None:
-            original = getattr(JiraClient, crash_after)
+    monkeypatch.setattr(JiraClient, "add_attachment", counted)
+    task_id = start_export(world.services, world.tenant_id, upload.id)
+    if crash_after is not None:
+        original = getattr(JiraClient, crash_after)
 
-            async def crashing(self: JiraClient, *args: Any) -> Any:
-                await original(self, *args)
-                raise Crash  # the call was made; the worker died before it could go on
+        async def crashing(self: JiraClient, *args: Any) -> Any:
+            await original(self, *args)
+            raise Crash  # the call was made; the worker died before it could go on
 
-            monkeypatch.setattr(JiraClient, crash_after, crashing)
-            with pytest.raises(Crash):
-                await run_export(world.services, task_id, http=world.http, sleep=no_sleep, policy=FAST)
-            if crash_after == "add_attachment":  # a crash between the two leaves both, never neither
-                assert len(revised_issue.attachment_ids) == 2
-            monkeypatch.setattr(JiraClient, crash_after, original)
-        await run_export(world.services, task_id, http=world.http, sleep=no_sleep, policy=FAST)
+        monkeypatch.setattr(JiraClient, crash_after, crashing)
+        with pytest.raises(Crash):
+            await run_export(world.services, task_id, http=world.http, sleep=no_sleep, policy=FAST)
+        if crash_after == "add_attachment":  # a crash between the two leaves both, never neither
+            assert len(revised_issue.attachment_ids) == 2
+        monkeypatch.setattr(JiraClient, crash_after, original)
+    await run_export(world.services, task_id, http=world.http, sleep=no_sleep, policy=FAST)
 
-        (new_id,) = revised_issue.attachment_ids
-        assert new_id != old_id and old_id not in store.attachments
-        assert (store.attachments[new_id].filename, store.attachment_content(new_id)) == (
-            "fields-5.csv",
-            new_content.encode(),
-        )
-        assert posted == [revised_issue.key]  # once, whatever the crash
-        assert kept_issue.attachment_ids == [kept_id]  # same content: left as it was
-        assert dropped_issue.attachment_ids == []
-        deleted = [i for group in revised_issue.changelog for i in group.items if i["field"] == "Attachment"]
-        assert deleted == [
-            {"field": "Attachment", "fieldId": "attachment", "fromString": "fields-5.csv", "toString": None}
-        ]
+    (new_id,) = revised_issue.attachment_ids
+    assert new_id != old_id and old_id not in store.attachments
+    assert (store.attachments[new_id].filename, store.attachment_content(new_id)) == (
+        "fields-5.csv",
+        new_content.encode(),
+    )
+    assert posted == [revised_issue.key]  # once, whatever the crash
+    assert kept_issue.attachment_ids == [kept_id]  # same content: left as it was
+    assert dropped_issue.attachment_ids == []
+    deleted = [i for group in revised_issue.changelog for i in group.items if i["field"] == "Attachment"]
+    assert deleted == [{"field": "Attachment", "fieldId": "attachment", "fromString": "fields-5.csv", "toString": None}]
 
-        await apply(world, upload.id)  # again: nothing to replace
-        assert revised_issue.attachment_ids == [new_id] and posted == [revised_issue.key]
-    finally:
-        await world.aclose()
+    task = world.services.tasks.find(task_id)
+    assert task is not None  # the ticket whose one file was deleted is counted in the progress too
+    assert (task.detail["attachments_done"], task.detail["attachments_total"]) == (3, 3)
+
+    await apply(world, upload.id)  # again: nothing to replace
+    assert revised_issue.attachment_ids == [new_id] and posted == [revised_issue.key]
+    after = await revision_plan(world.services, client(world), tenant_id=world.tenant_id, session_id=upload.id)
+    assert after.counts()[UNCHANGED] == 26
+
+
+@pytest.mark.anyio
+async def test_the_files_of_a_conflict_are_kept_as_jira_has_them_unless_the_director_overwrites_it(
+    filed: World,
+) -> None:
+    world = filed
+    store = world.runtime.store
+    replaced, commented, dropped = (by_ticket(store, f"t-00{n}5") for n in "012")
+    before = {issue.key: list(issue.attachment_ids) for issue in (replaced, commented, dropped)}
+    for issue in (replaced, commented, dropped):  # a person edited each issue in Jira since
+        edit = {"fields": {"summary": f"{issue.summary}, as the team sees it"}}
+        await apply_edit(world.runtime, issue, edit, user_actor(DEVELOPER_USER))
+    upload = start_revision(world.services, Scope(world.tenant_id, world.session_id), SYSTEM)
+    assert upload.id is not None
+    revised = synthetic_tickets(26)  # the spec as first exported, revised below
+    for n in (5, 15):
+        revised[n]["attachments"][0]["content"] = f"machine_name\nfield_{n}\nfield_{n}_subtitle\n"
+    revised[25]["attachments"] = []
+    world.services.tickets.save_drafts(tenant_id=world.tenant_id, session_id=upload.id, drafts=revised)
+    plan = await revision_plan(world.services, client(world), tenant_id=world.tenant_id, session_id=upload.id)
+    assert plan.counts()[CONFLICT] == 3
+
+    await apply(world, upload.id)  # no choice: Jira's is kept, its files too (none replaced, none deleted)
+    assert {issue.key: issue.attachment_ids for issue in (replaced, commented, dropped)} == before
+    scope = Scope(world.tenant_id, upload.id)
+    await choose(world.services, client(world), scope, SYSTEM, "t-0005", OVERWRITE)
+    await choose(world.services, client(world), scope, SYSTEM, "t-0015", "comment")
+    summary = await apply(world, upload.id)
+
+    (new_id,) = replaced.attachment_ids
+    assert new_id not in before[replaced.key] and summary["attachments_replaced"] == 1
+    assert store.attachment_content(new_id) == b"machine_name\nfield_5\nfield_5_subtitle\n"
+    assert commented.attachment_ids == before[commented.key] and len(commented.comments) == 1
+    assert dropped.attachment_ids == before[dropped.key]  # kept as Jira's, the default
 
 
 @pytest.mark.anyio

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.pipeline.issue_requests import content_hash
+from app.pipeline.issue_requests import attachments_hash, content_hash
 from app.pipeline.revision_plan import (
     CHANGED,
     CONFLICT,
@@ -40,13 +40,14 @@ class Ticket:
     jira_key: str | None = None
     draft: dict[str, Any] = field(default_factory=dict)
     action: str = "build"
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def sent(ticket: Ticket) -> JiraState:
     """The issue as we sent it, untouched in Jira since."""
     assert ticket.jira_key is not None
     same = content_hash(ticket.title, ticket.description)
-    return JiraState(ticket.jira_key, same, same)
+    return JiraState(ticket.jira_key, same, same, sent_attachments=attachments_hash(ticket.attachments))
 
 
 ARTICLE = Ticket("bundle.node.article.build", "Content model: Build Article", table(("field_body", "text")), "DTG-1")
@@ -158,3 +159,25 @@ def test_a_table_that_became_a_text_summary_diffs_row_by_row() -> None:
     assert [line for line in change.diff if line[0] in "+-" and line[:3] not in ("+++", "---")] == [
         "+| field_tags | taxonomy |"
     ]
+
+
+def test_a_ticket_whose_only_change_is_an_attached_table_is_changed_and_its_file_is_in_the_diff() -> None:
+    def csv(content: str) -> list[dict[str, Any]]:
+        return [{"filename": "fields-1.csv", "media_type": "text/csv", "content": content}]
+
+    article = replace(ARTICLE, attachments=csv("machine_name\nfield_body\n"))
+    revised = replace(article, attachments=csv("machine_name\nfield_body\nfield_tags\n"))
+    retired = replace(article, attachments=[])  # its table fits in the description now
+
+    plan = plan_revision([article], [revised], {ARTICLE.key: sent(article)})
+    (change,) = plan.of_kind(CHANGED)
+    files = [line for line in change.diff if "fields-1.csv" in line]
+    assert [line[:30] for line in files] == ["-Attached: fields-1.csv (conte", "+Attached: fields-1.csv (conte"]
+    assert files[0] != "-" + files[1][1:]  # the content hashes differ
+    assert [c.kind for c in plan_revision([article], [retired], {ARTICLE.key: sent(article)}).changes] == [CHANGED]
+    # Once applied (the property carries the new files' hash), the same revision changes nothing.
+    assert [c.kind for c in plan_revision([article], [revised], {ARTICLE.key: sent(revised)}).changes] == [UNCHANGED]
+    # An issue made before issues carried the files' hash: the revised session's files are the baseline.
+    older = replace(sent(article), sent_attachments=None)
+    assert [c.kind for c in plan_revision([article], [article], {ARTICLE.key: older}).changes] == [UNCHANGED]
+    assert [c.kind for c in plan_revision([article], [revised], {ARTICLE.key: older}).changes] == [CHANGED]

@@ -5,8 +5,10 @@ a revision updates) the issue's attachments are read first. A file it lacks is p
 replaced when its content differs (a revised spec's table): the new one is attached first and the old one deleted
 after, so a crash in between leaves both and never neither; the run that resumes finds the new content there and
 deletes the old one without attaching again. A file we attached before that a revised ticket no longer has is
-deleted. Only the app's own files are replaced or deleted: a file someone attached in Jira under the same name is
-kept, and ours goes beside it (the app's account, read once per run, tells them apart).
+deleted (`ExportContext.retired`). The issue of a conflict the director did not choose to overwrite keeps its files
+as they are (`ExportContext.held`), as it keeps its summary and description. Only the app's own files are replaced
+or deleted: a file someone attached in Jira under the same name is kept, and ours goes beside it (the app's
+account, read once per run, tells them apart).
 """
 
 from __future__ import annotations
@@ -20,26 +22,19 @@ from app.db.models import TicketRecord
 from app.jira.errors import JiraNotFoundError
 from app.jira.models import AttachmentRef
 from app.pipeline.export.context import ExportContext
+from app.pipeline.issue_requests import attachment_bytes
 
 CONCURRENCY = 8
 
 
 class AttachmentStep:
-    """`retired`: per ticket, files we attached to its issue before that it no longer has (a revision's table
-    that fits the description now): they are deleted, so the issue shows no stale table."""
-
-    def __init__(self, context: ExportContext, retired: dict[str, set[str]] | None = None) -> None:
+    def __init__(self, context: ExportContext) -> None:
         self._context = context
-        self._retired = retired or {}
         self._app_account: asyncio.Task[str] | None = None
 
     async def execute(self) -> None:
         context = self._context
-        todo = [
-            t
-            for t in context.tickets.values()
-            if (t.attachments or t.key in self._retired) and not t.attachments_done and t.key in context.issues
-        ]
+        todo = [t for t in context.attachment_work() if not t.attachments_done and t.key in context.issues]
         gate = asyncio.Semaphore(CONCURRENCY)
 
         async def attach(ticket: TicketRecord) -> None:
@@ -65,7 +60,7 @@ class AttachmentStep:
             else:
                 await self.attach_one(issue_key, item)
                 context.count("attachments")
-        for stale in (a for a in present if a.filename in self._retired.get(ticket.key, ())):
+        for stale in (a for a in present if a.filename in context.retired.get(ticket.key, ())):
             await self.delete(stale)
             context.count("attachments_removed")
         await context.db(context.repo.mark_attachments_done, **context.scope, key=ticket.key)
@@ -75,7 +70,7 @@ class AttachmentStep:
         """Make the issue's file named like `item` hold its content: attach it unless one of `old` (the issue's
         files of that name) holds it already, then delete the others."""
         context = self._context
-        content = _content(item)
+        content = attachment_bytes(item)
         current = [a for a in old if await self.holds(a, content)]
         if not current:
             old_ids = {a.id for a in old}
@@ -104,7 +99,7 @@ class AttachmentStep:
         context = self._context
 
         async def post() -> None:
-            await context.client.add_attachment(issue_key, item["filename"], item["media_type"], _content(item))
+            await context.client.add_attachment(issue_key, item["filename"], item["media_type"], attachment_bytes(item))
 
         async def look() -> bool:
             for found in await self.attached(issue_key):
@@ -135,7 +130,3 @@ class AttachmentStep:
             return False
         context = self._context
         return await context.read(context.client.attachment_content, attachment.id) == content
-
-
-def _content(item: dict[str, Any]) -> bytes:
-    return item["content"].encode() if isinstance(item["content"], str) else bytes(item["content"])

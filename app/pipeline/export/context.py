@@ -35,7 +35,9 @@ class ExportContext:
     `issues` maps ticket keys to (issue key, issue id) for every ticket known to be in Jira, whichever run made it;
     `created_now` are those this run created (they have no attachments or links yet). `target` (set once the
     project check passed) says which issue types and field values the creates use; `epics` maps epic keys to
-    (issue key, issue id).
+    (issue key, issue id). A revision sets `retired` (per ticket, files we attached before that it no longer has:
+    deleted, so the issue shows no stale table) and `held` (tickets whose issues it leaves as Jira has them: a
+    conflict not overwritten), for the attachment step.
     """
 
     services: ExportPorts
@@ -50,6 +52,8 @@ class ExportContext:
     tickets: dict[str, TicketRecord] = field(default_factory=dict)
     issues: dict[str, tuple[str, str]] = field(default_factory=dict)
     created_now: set[str] = field(default_factory=set)
+    retired: dict[str, set[str]] = field(default_factory=dict)
+    held: set[str] = field(default_factory=set)
     errors: dict[str, tuple[str, str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     links_total: int = 0
@@ -74,6 +78,10 @@ class ExportContext:
         """A database call, in a thread: the export shares its worker's event loop with every generation there."""
         return await offload(call, *args, **kwargs)
 
+    def attachment_work(self) -> list[TicketRecord]:
+        """The tickets the attachment step has files to attach, replace or delete for, done or not."""
+        return [t for t in self.tickets.values() if (t.attachments or t.key in self.retired) and t.key not in self.held]
+
     def count(self, name: str, amount: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + amount
 
@@ -86,8 +94,8 @@ class ExportContext:
         """Progress for the task's page: the phase named with its own count ("Creating issues 50 of 109"), and
         issues, attachments and links done out of a total fixed when the export started (`export_total`), so the
         bar never jumps back when a phase begins."""
-        attachments_total = sum(1 for t in self.tickets.values() if t.attachments)
-        attachments_done = sum(1 for t in self.tickets.values() if t.attachments and t.attachments_done)
+        work = self.attachment_work()
+        attachments_total, attachments_done = len(work), sum(1 for t in work if t.attachments_done)
         detail = {
             "step": step,
             "created": len(self.issues),

@@ -9,7 +9,8 @@ Runs inside the export (`run.py`), before and around its steps, on the same `Exp
   each changed ticket and each conflict the director chose to overwrite; a comment (with a marker, looked for
   before posting, so a retry finds it) plus the flag label for each gone one, never a deletion; a comment with
   the spec's change for a conflict the director chose to comment.
-- `retired_attachments`: the files a revised ticket no longer has, for the attachment step to delete.
+- `retired_attachments`: the files a revised ticket no longer has, for the attachment step to delete; `held`: the
+  conflicts not overwritten, whose files the attachment step leaves alone too.
 - `match_links` (after the creates): links the revision keeps are marked done; links of the revised session's plan
   that the revision no longer has are removed.
 """
@@ -25,7 +26,7 @@ from app.jira.errors import JiraNotFoundError
 from app.jira.models import LinkType
 from app.pipeline.export.context import ExportContext
 from app.pipeline.export.plan import BLOCKS, PlannedLink, plan_export
-from app.pipeline.issue_requests import PROPERTY_KEY, content_hash
+from app.pipeline.issue_requests import PROPERTY_KEY, attachments_hash, content_hash
 from app.pipeline.revision_plan import (
     CHANGED,
     COMMENT,
@@ -120,6 +121,7 @@ class RevisionStep:
         value = {
             **issue.property,
             "sentHash": content_hash(ticket.title, ticket.description or None),
+            "attachmentsHash": attachments_hash(ticket.attachments),  # the attachment step sends them next
             "revisedIn": str(context.scope["session_id"]),
         }
         await context.read(
@@ -200,6 +202,11 @@ class RevisionStep:
             if old.key in tickets
         }
         return {key: names for key, names in retired.items() if names}
+
+    def held(self) -> set[str]:
+        """The tickets whose issues the revision leaves as Jira has them, files included: the conflicts the
+        director did not choose to overwrite (kept as Jira's, or commented)."""
+        return {c.ticket_key for c in self.plan.of_kind(CONFLICT) if self.choice(c.ticket_key) != OVERWRITE}
 
     def summary(self) -> dict[str, Any]:
         counts = self.plan.counts()

@@ -247,13 +247,14 @@ async def _execute(context: ExportContext) -> None:
     revision = RevisionStep(context, upload.revision) if upload.revision is not None else None
     if revision is not None:  # the lineage's issues first: written back, updated, flagged
         await revision.prepare()
+        context.retired, context.held = revision.retired_attachments(), revision.held()
         await revision.apply()
     await issues.adopt_existing()
     await EpicStep(context).execute(plan.order)
     await context.stop_if_cancelled()
     await issues.execute(plan.order)
     await context.stop_if_cancelled()
-    await AttachmentStep(context, revision.retired_attachments() if revision is not None else None).execute()
+    await AttachmentStep(context).execute()
     types = {"blocks": blocks, "relates": relates}
     if revision is not None:
         await revision.match_links(plan.links, types)
