@@ -237,10 +237,12 @@ class SandboxStore:
             self._save()
             return attachment
 
-    async def delete_attachment(self, attachment: Attachment, author: dict[str, str]) -> None:
-        """Remove the file from its issue (Jira keeps no copy); the issue's history records it, as Jira's does."""
+    async def delete_attachment(self, attachment: Attachment, author: dict[str, str]) -> bool:
+        """Remove the file from its issue (Jira keeps no copy); the issue's history records it, as Jira's does.
+        False when it was gone already: looked for under the lock, as a concurrent delete may have just taken it."""
         async with self._lock:
-            del self.attachments[attachment.id]
+            if self.attachments.pop(attachment.id, None) is None:
+                return False
             self._contents.pop(attachment.id, None)
             issue = self.issues[attachment.issue_id]
             issue.attachment_ids.remove(attachment.id)
@@ -250,6 +252,7 @@ class SandboxStore:
             if self._state_dir is not None:
                 (self._state_dir / "attachments" / attachment.id).unlink(missing_ok=True)
             self._save()
+            return True
 
     async def reset_issues(self) -> None:
         """Forget issues, links and attachments; installations stay."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from app.jira.auth import ConnectJWTAuth
+from app.sandbox.models import DEVELOPER_USER, user_actor
 from tests.sandbox.conftest import APP_KEY, APP_URL, DESCRIPTOR, SANDBOX_URL
 from tests.sandbox.test_rest_issues import adf, create, fields
 
@@ -269,7 +271,9 @@ async def test_the_issue_page_shows_parent_comments_and_history(
 
 
 @pytest.mark.anyio
-async def test_an_attachment_is_deleted_once_and_the_history_says_so(deleting_jira: httpx.AsyncClient) -> None:
+async def test_an_attachment_is_deleted_once_and_the_history_says_so(
+    deleting_jira: httpx.AsyncClient, sandbox_app: Starlette
+) -> None:
     created = await create(deleting_jira)
     url = f"/rest/api/3/issue/{created['key']}/attachments"
     files = {"file": ("fields.csv", b"machine_name\nfield_body\n", "text/csv")}
@@ -280,6 +284,15 @@ async def test_an_attachment_is_deleted_once_and_the_history_says_so(deleting_ji
     assert [a["id"] for a in (await issue(deleting_jira, created["key"]))["attachment"]] == [new["id"]]
     assert (await deleting_jira.get(f"/rest/api/3/attachment/content/{old['id']}")).status_code == 404
     assert (await deleting_jira.delete(f"/rest/api/3/attachment/{old['id']}")).status_code == 404
+    # Two DELETEs of one id at once (an export's retry after a lost answer) both found it before either took the
+    # lock: one deletes it, the other finds it gone (its route answers 404, as Jira does), never a KeyError's 500.
+    store = sandbox_app.state.sandbox.store
+    attachment, author = store.attachments[new["id"]], user_actor(DEVELOPER_USER)
+    deleted = await asyncio.gather(
+        store.delete_attachment(attachment, author), store.delete_attachment(attachment, author)
+    )
+    assert sorted(deleted) == [False, True]
+    assert (await deleting_jira.delete(f"/rest/api/3/attachment/{new['id']}")).status_code == 404
     history = (await deleting_jira.get(f"/rest/api/3/issue/{created['key']}/changelog")).json()["values"]
     removed = [(i["fieldId"], i["fromString"], i.get("toString")) for g in history for i in g["items"]]
-    assert removed == [("attachment", "fields.csv", None)]
+    assert removed == [("attachment", "fields.csv", None), ("attachment", "fields.csv", None)]

@@ -56,9 +56,9 @@ async def delete_attachment(request: Request) -> Response:
     """
     runtime = runtime_of(request)
     attachment = runtime.store.attachments.get(request.path_params["id"])
-    if attachment is None:
+    # Looked for again under the store's lock: a concurrent DELETE of the same id (a retry) may take it first.
+    if attachment is None or not await runtime.store.delete_attachment(attachment, app_actor(caller(request))):
         raise JiraRequestError(404, "The attachment with id '{}' does not exist.".format(request.path_params["id"]))
-    await runtime.store.delete_attachment(attachment, app_actor(caller(request)))
     return Response(status_code=204)
 
 
