@@ -5,9 +5,10 @@ Every HTTP failure is translated here, once, into the `app.jira.errors` tree.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -202,16 +203,25 @@ class JiraClient:
         )
         return [self._parse(AttachmentRef, item) for item in body]
 
-    async def attachment_content(self, attachment_id: str) -> bytes:
-        """The bytes of an attachment (Jira answers with a redirect to its media store, which is followed).
+    async def attachment_content(self, attachment_id: str, *, limit: int) -> bytes:
+        """The bytes of an attachment, at most `limit` + 1 of them: a caller comparing with content of `limit` bytes
+        still sees a longer one differ, and a huge file is never held in memory.
+
+        `redirect=false` has Jira answer with the bytes itself rather than a 303 to its media store, so this call,
+        like every other, goes nowhere but the tenant's Jira (or the Forge API host).
         @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/#api-rest-api-3-attachment-content-id-get
 
         Raises:
             JiraNotFoundError: no such attachment.
             JiraError: any other failure.
         """
-        response = await self._send("GET", f"/attachment/content/{attachment_id}", follow_redirects=True)
-        return response.content
+        received = bytearray()
+        async with self._stream("GET", f"/attachment/content/{attachment_id}", params={"redirect": "false"}) as answer:
+            async for chunk in answer.aiter_bytes():
+                received += chunk
+                if len(received) > limit:
+                    break
+        return bytes(received[: limit + 1])
 
     async def delete_attachment(self, attachment_id: str) -> None:
         """Remove an attachment from its issue (the DELETE scope, as for links); raises JiraNotFoundError when it is
@@ -302,20 +312,30 @@ class JiraClient:
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One paced request; a successful answer, or the error it translates to."""
+        async with self._stream(method, path, **kwargs) as response:
+            await response.aread()
+        return response
+
+    @contextlib.asynccontextmanager
+    async def _stream(self, method: str, path: str, **kwargs: Any) -> AsyncIterator[httpx.Response]:
+        """One paced request whose successful answer's body is left for the caller to read; an error answer raises
+        the error it translates to. Redirects are never followed."""
         if self._pacer is not None:
             await self._pacer.wait()
         self.requests += 1
+        url = self._base_url + API + path
         try:
-            response = await self._http.request(method, self._base_url + API + path, auth=self._auth, **kwargs)
+            async with self._http.stream(method, url, auth=self._auth, follow_redirects=False, **kwargs) as response:
+                if response.status_code == 429:
+                    self.rate_limited += 1
+                if not response.is_success:
+                    await response.aread()
+                    raise _translate(response, f"{method} {path}")
+                yield response
         except httpx.TimeoutException as exc:
             raise JiraUnavailableError(f"Jira did not answer {method} {path} in time.") from exc
         except httpx.TransportError as exc:
             raise JiraUnavailableError(f"The connection to Jira failed during {method} {path}: {exc}") from exc
-        if response.status_code == 429:
-            self.rate_limited += 1
-        if response.is_success:
-            return response
-        raise _translate(response, f"{method} {path}")
 
     @staticmethod
     def _parse(model: type[Model], data: Any) -> Model:
