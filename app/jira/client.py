@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -215,12 +215,17 @@ class JiraClient:
             JiraNotFoundError: no such attachment.
             JiraError: any other failure.
         """
+        path = f"/attachment/content/{attachment_id}"
+        response = await self._send("GET", path, params={"redirect": "false"}, stream=True)
         received = bytearray()
-        async with self._stream("GET", f"/attachment/content/{attachment_id}", params={"redirect": "false"}) as answer:
-            async for chunk in answer.aiter_bytes():
-                received += chunk
-                if len(received) > limit:
-                    break
+        try:
+            with _transport_errors("GET", path):
+                async for chunk in response.aiter_bytes():
+                    received += chunk
+                    if len(received) > limit:
+                        break
+        finally:
+            await response.aclose()
         return bytes(received[: limit + 1])
 
     async def delete_attachment(self, attachment_id: str) -> None:
@@ -310,32 +315,27 @@ class JiraClient:
         except ValueError as exc:
             raise JiraUnavailableError(f"Jira's answer to {method} {path} was not JSON.") from exc
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One paced request; a successful answer, or the error it translates to."""
-        async with self._stream(method, path, **kwargs) as response:
-            await response.aread()
-        return response
+    async def _send(self, method: str, path: str, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+        """One paced request; a successful answer, or the error it translates to. Redirects are never followed.
 
-    @contextlib.asynccontextmanager
-    async def _stream(self, method: str, path: str, **kwargs: Any) -> AsyncIterator[httpx.Response]:
-        """One paced request whose successful answer's body is left for the caller to read; an error answer raises
-        the error it translates to. Redirects are never followed."""
+        With `stream` the successful answer's body is left unread: read it inside `_transport_errors`, then close it.
+        """
         if self._pacer is not None:
             await self._pacer.wait()
         self.requests += 1
         url = self._base_url + API + path
-        try:
-            async with self._http.stream(method, url, auth=self._auth, follow_redirects=False, **kwargs) as response:
-                if response.status_code == 429:
-                    self.rate_limited += 1
-                if not response.is_success:
-                    await response.aread()
-                    raise _translate(response, f"{method} {path}")
-                yield response
-        except httpx.TimeoutException as exc:
-            raise JiraUnavailableError(f"Jira did not answer {method} {path} in time.") from exc
-        except httpx.TransportError as exc:
-            raise JiraUnavailableError(f"The connection to Jira failed during {method} {path}: {exc}") from exc
+        with _transport_errors(method, path):
+            if stream:
+                request = self._http.build_request(method, url, **kwargs)
+                response = await self._http.send(request, auth=self._auth, stream=True, follow_redirects=False)
+            else:
+                response = await self._http.request(method, url, auth=self._auth, follow_redirects=False, **kwargs)
+            if response.status_code == 429:
+                self.rate_limited += 1
+            if response.is_success:
+                return response
+            await response.aread()  # read already unless streamed
+        raise _translate(response, f"{method} {path}")
 
     @staticmethod
     def _parse(model: type[Model], data: Any) -> Model:
@@ -356,6 +356,17 @@ def issue_links(fields: Mapping[str, Any]) -> list[IssueLinkRef]:
         )
         for link in fields.get("issuelinks") or []
     ]
+
+
+@contextlib.contextmanager
+def _transport_errors(method: str, path: str) -> Iterator[None]:
+    """A request, or the reading of its answer, that times out or loses its connection: JiraUnavailableError."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise JiraUnavailableError(f"Jira did not answer {method} {path} in time.") from exc
+    except httpx.TransportError as exc:
+        raise JiraUnavailableError(f"The connection to Jira failed during {method} {path}: {exc}") from exc
 
 
 def _translate(response: httpx.Response, what: str) -> JiraError:
