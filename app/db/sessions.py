@@ -64,12 +64,16 @@ class SessionRepository:
         files_from: int | None = None,
     ) -> UploadSession:
         """A new session; with `files_from`, holding copies of that session's files (of this tenant only) as they
-        are now, with the types the director set, in the same transaction."""
+        are now, with the types the director set, in the same transaction. A revision that starts with copies names
+        them in its record as `carried` in that transaction too: never files without the note that they were
+        carried."""
         with self._sessions() as session:
             copied: list[SpecFile] = []
             if files_from is not None:
                 query = select(SpecFile).where(SpecFile.tenant_id == tenant_id, SpecFile.session_id == files_from)
                 copied = list(session.exec(query))
+            if copied and revision is not None:
+                revision = {**revision, "carried": sorted(stored.name for stored in copied)}
             upload = UploadSession(
                 tenant_id=tenant_id,
                 project_key=project_key,
@@ -170,14 +174,21 @@ class SessionRepository:
             session.commit()
             return upload
 
-    def set_revision(self, session_id: int, *, tenant_id: int, revision: dict[str, Any]) -> None:
-        """Replace the session's revision record (its conflict choices change)."""
+    def set_choice(self, session_id: int, *, tenant_id: int, ticket_key: str, choice: str) -> None:
+        """Record one conflict choice, keeping the others: the record is re-read and merged in one transaction that
+        starts by writing the session row, which holds its lock (as `put_files`) until the commit, so two choices
+        made at once are merged one after the other, never both into the same old record.
+        Raises: NotFoundError when the session does not exist in this tenant."""
+        mine = (col(UploadSession.id) == session_id, col(UploadSession.tenant_id) == tenant_id)
         with self._sessions() as session:
-            session.execute(
-                update(UploadSession)
-                .where(col(UploadSession.id) == session_id, col(UploadSession.tenant_id) == tenant_id)
-                .values(revision=revision, last_activity_at=utcnow())
+            locked = cast(
+                CursorResult[Any], session.execute(update(UploadSession).where(*mine).values(last_activity_at=utcnow()))
             )
+            if locked.rowcount != 1:
+                raise _missing()
+            revision = dict(session.exec(select(UploadSession.revision).where(*mine)).one() or {})
+            revision["choices"] = {**(revision.get("choices") or {}), ticket_key: choice}
+            session.execute(update(UploadSession).where(*mine).values(revision=revision))
             session.commit()
 
     def touch(self, session_id: int, *, tenant_id: int) -> None:

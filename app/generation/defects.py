@@ -58,12 +58,15 @@ def contradictions(unit: Unit) -> list[Finding]:
     ]
     findings = []
     if built:
-        scope = "all" if len(built) == len(children) else f"{len(built)} of the {len(children)}"
+        if len(built) == len(children):
+            rows = "its one row is" if len(built) == 1 else f"all {len(built)} of its rows are"
+        else:
+            rows = f"{len(built)} of its {len(children)} rows {'is' if len(built) == 1 else 'are'}"
         findings.append(
             _contradiction(
                 parent,
-                f"The {noun} {named(parent)} is marked to be built (status {parent.status.strip()}), but {scope} "
-                f"of its rows are marked implemented already (x): {_listed(built)}. A new {noun} has nothing built "
+                f"The {noun} {named(parent)} is marked to be built (status {parent.status.strip()}), but {rows} "
+                f"marked implemented already (x): {_listed(built)}. A new {noun} has nothing built "
                 f"yet: mark those rows a, or mark the {noun} x or c if it exists.",
                 built,
             )

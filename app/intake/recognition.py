@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
@@ -68,7 +68,7 @@ def file_hint(name: str) -> SpecKind | None:
     return next((kind for pattern, kind in FILE_HINTS if re.search(pattern, stem)), None)
 
 
-@cache
+@lru_cache(maxsize=1024)  # bounded: a header cell holds anything
 def _kinds_knowing(header: str) -> int:
     return sum(1 for kind in SpecKind if any(header in c.synonyms for c in kind_specific_columns(kind)))
 

@@ -9,7 +9,7 @@ configuration (core's, plus the common contrib modules'), so a ticket can show b
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import lru_cache
 
 _YES = frozenset({"y", "yes", "true", "1", "x", "on", "✓", "✔"})
 _NO = frozenset({"n", "no", "false", "0", "off"})
@@ -214,14 +214,15 @@ def _known_id(value: str, ids: dict[str, str]) -> str | None:
     return value if _PLUGIN_ID.fullmatch(value) and value in ids.values() else None
 
 
-@cache
+# Bounded: a cell holds anything, and a long-running web process reads spec after spec.
+@lru_cache(maxsize=1024)
 def field_type_id(label: str) -> str | None:
     """The field type plugin id for a label or id; "" for the entity label base field; None when unknown."""
     value = folded(label)
     return FIELD_TYPES.get(value, _known_id(value, FIELD_TYPES))
 
 
-@cache
+@lru_cache(maxsize=1024)
 def widget_id(label: str, field_type: str = "") -> str | None:
     """The widget plugin id for a label or id, given the field type id; None when unknown."""
     value = folded(label)
@@ -231,13 +232,13 @@ def widget_id(label: str, field_type: str = "") -> str | None:
     return widget
 
 
-@cache
+@lru_cache(maxsize=1024)
 def display_plugin_id(label: str) -> str | None:
     value = folded(label)
     return DISPLAY_PLUGINS.get(value, _known_id(value, DISPLAY_PLUGINS))
 
 
-@cache
+@lru_cache(maxsize=1024)
 def base_table_id(label: str) -> str | None:
     """The views base table for a label; a Search API index ("Index Content") is search_api_index_<name>."""
     value = folded(label)

@@ -147,10 +147,7 @@ def start_revision(ports: RevisionPorts, scope: Scope, actor: Actor, *, carry_fi
     )
     assert upload.id is not None
     opened = Scope(scope.tenant_id, upload.id)
-    carried = [f.name for f in ports.sessions.file_types(upload.id, tenant_id=scope.tenant_id)]
-    if carried:
-        upload.revision = {**revision, "carried": carried}
-        ports.sessions.set_revision(upload.id, tenant_id=scope.tenant_id, revision=upload.revision)
+    carried = (upload.revision or {}).get("carried", [])
     record_step(ports, opened, actor, "revision_opened", revises=scope.session_id, files=carried)
     return upload
 
@@ -211,13 +208,10 @@ async def choose(
             "conflict (only an issue edited in Jira since the export, which the revision changes, takes a choice). "
             "Nothing was recorded."
         )
-    await offload(_record_choice, ports, scope, actor, upload, ticket_key, choice)
+    await offload(_record_choice, ports, scope, actor, ticket_key, choice)
 
 
-def _record_choice(
-    ports: RevisionPorts, scope: Scope, actor: Actor, upload: UploadSession, ticket_key: str, choice: str
-) -> None:
-    assert upload.revision is not None
-    revision = {**upload.revision, "choices": {**(upload.revision.get("choices") or {}), ticket_key: choice}}
-    ports.sessions.set_revision(scope.session_id, tenant_id=scope.tenant_id, revision=revision)
+def _record_choice(ports: RevisionPorts, scope: Scope, actor: Actor, ticket_key: str, choice: str) -> None:
+    # Merged into the record as it is now, not as read before the plan: another choice may have landed meanwhile.
+    ports.sessions.set_choice(scope.session_id, tenant_id=scope.tenant_id, ticket_key=ticket_key, choice=choice)
     record_step(ports, scope, actor, "revision_choice", ticket=ticket_key, choice=choice, kind=CONFLICT)

@@ -392,7 +392,7 @@
     revise: async function () {
       const revision = await DTGHost.fetchJson("/api/sessions/" + state.session + "/revise", { method: "POST", body: {} });
       notify("success", "Revision started", revision.files
-        ? "It holds the spec's " + revision.files + " files as they are now; replace or add those that changed."
+        ? "It holds " + revision.files + " spec files; replace or add those that changed."
         : "Upload the revised CSV files or workbook; the plan shows before anything is written.");
       await openSession(revision.id, "upload");
     },

@@ -51,13 +51,14 @@ MAX_UPLOAD_BODY = LIMITS.max_total_bytes + 1024 * 1024
 
 def session_name(upload: UploadSession, files: list[str]) -> str:
     """A name people recognise: the one the director typed, else the files' shared prefix ("UWEC spec"), else the
-    first file, else the number. A revision says so before its files' name: it holds the same files as the session
-    it revises, at first."""
+    first file, else the number. A revision says so, with its place in the spec's line (the first revision is 1),
+    before its files' name: it holds the same files as the session it revises, at first."""
     if upload.name:
         return upload.name
-    if upload.revision and files:
-        return f"Revision {stored_id(upload)}: {_files_name(files)}"
-    return _files_name(files) or f"{'Revision' if upload.revision else 'Session'} {stored_id(upload)} (no files yet)"
+    if upload.revision:
+        revision = f"Revision {len(upload.revision.get('lineage') or ()) or 1}"
+        return f"{revision}: {_files_name(files)}" if files else f"{revision} (no files yet)"
+    return _files_name(files) or f"Session {stored_id(upload)} (no files yet)"
 
 
 def _files_name(files: list[str]) -> str:

@@ -111,6 +111,30 @@ def test_a_session_created_from_another_copies_its_files_within_the_tenant_only(
     assert sessions.files_fingerprint(copy.id, tenant_id=a) == sessions.files_fingerprint(first.id, tenant_id=a)
     assert copy.stage == "validate"
     assert held(stranger.id, b) == [] and stranger.stage == "upload"
+    # A revision that starts with the copies names them in its record, written with them.
+    revision = sessions.create(tenant_id=a, project_key="DTG", revision={"of": first.id}, files_from=first.id)
+    assert revision.id is not None
+    carried = {"of": first.id, "carried": ["Fields.csv", "spec.xlsx"]}
+    assert revision.revision == sessions.get(revision.id, tenant_id=a).revision == carried
+    empty = sessions.create(tenant_id=a, project_key="DTG", revision={"of": stranger.id}, files_from=stranger.id)
+    assert empty.revision == {"of": stranger.id}
+
+
+def test_a_conflict_choice_is_merged_into_the_revision_record_within_its_tenant(repos: Repos) -> None:
+    tenants, sessions, _ = repos
+    a, b = _tenant(tenants, "a"), _tenant(tenants, "b")
+    upload = sessions.create(tenant_id=a, project_key="DTG", revision={"of": 1, "lineage": [1], "choices": {}})
+    assert upload.id is not None
+    sessions.set_choice(upload.id, tenant_id=a, ticket_key="t-0005", choice="overwrite")
+    sessions.set_choice(upload.id, tenant_id=a, ticket_key="t-0007", choice="comment")
+    sessions.set_choice(upload.id, tenant_id=a, ticket_key="t-0005", choice="keep")
+    with pytest.raises(NotFoundError):
+        sessions.set_choice(upload.id, tenant_id=b, ticket_key="t-0005", choice="overwrite")
+    assert sessions.get(upload.id, tenant_id=a).revision == {
+        "of": 1,
+        "lineage": [1],
+        "choices": {"t-0005": "keep", "t-0007": "comment"},
+    }
 
 
 def test_what_sessions_hold_is_read_with_them_within_their_tenant(repos: Repos, database_url: str) -> None:
@@ -265,7 +289,7 @@ def _calls(r: dict[str, Any], tenant: int) -> dict[str, Callable[[], object]]:
         "sessions.get_with_contents": lambda: s.get_with_contents(upload, tenant_id=tenant),
         "sessions.with_contents": lambda: s.with_contents(tenant_id=tenant, project_key="DTG"),
         "sessions.rename": lambda: s.rename(upload, tenant_id=tenant, name="Theirs"),
-        "sessions.set_revision": lambda: s.set_revision(upload, tenant_id=tenant, revision={"of": 1}),
+        "sessions.set_choice": lambda: s.set_choice(upload, tenant_id=tenant, ticket_key="t1", choice="overwrite"),
         "sessions.touch": lambda: s.touch(upload, tenant_id=tenant),
         "sessions.put_file": lambda: s.put_file(upload, tenant_id=tenant, name="Fields.csv", data=b"theirs"),
         "sessions.put_files": lambda: s.put_files(

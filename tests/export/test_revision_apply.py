@@ -3,6 +3,7 @@ matched; exactly once whatever fails, twice changing nothing, and never over an 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -218,6 +219,22 @@ async def test_an_issue_edited_in_jira_since_is_a_conflict_kept_unless_the_direc
     assert third["revision"]["updated"] == 1 and edited.summary == "Content model: Build bundle 7"
     after = await revision_plan(world.services, client(world), tenant_id=world.tenant_id, session_id=session_id)
     assert {c.ticket_key: c.kind for c in after.changes}["t-0007"] == UNCHANGED
+
+
+@pytest.mark.anyio
+async def test_two_choices_made_at_once_are_both_kept(world: World) -> None:
+    # Each choice reads the plan from Jira first: both reads finish before either choice is written.
+    for key in ("t-0005", "t-0007"):
+        edit = {"fields": {"summary": f"{key}, as the team sees it"}}
+        await apply_edit(world.runtime, by_ticket(world.runtime.store, key), edit, user_actor(DEVELOPER_USER))
+    session_id = revise(world)
+    scope = Scope(world.tenant_id, session_id)
+    await asyncio.gather(
+        choose(world.services, client(world), scope, SYSTEM, "t-0005", OVERWRITE),
+        choose(world.services, client(world), scope, SYSTEM, "t-0007", "comment"),
+    )
+    revision = world.services.sessions.get(session_id, tenant_id=world.tenant_id).revision
+    assert revision is not None and revision["choices"] == {"t-0005": OVERWRITE, "t-0007": "comment"}
 
 
 @pytest.mark.anyio

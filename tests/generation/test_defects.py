@@ -40,14 +40,14 @@ def test_status_contradictions_are_spec_defects_on_their_ticket(uwec_drafts: Dra
         f for f in by_key["bundle.paragraph.accordion_item.build"].findings if f["code"] == "status_contradiction"
     ]
     assert [f["message"].split(": ")[0] for f in accordion] == [
-        "The paragraph type Accordion Item (accordion_item) is marked to be built (status a), but all of its rows are "
-        "marked implemented already (x)",
+        "The paragraph type Accordion Item (accordion_item) is marked to be built (status a), but all 2 of its rows "
+        "are marked implemented already (x)",
         "1 field of the new paragraph type Accordion Item (accordion_item) is marked to be deleted (d)",
     ]
     assert all(f["who_can_fix"] == "spec_author" and f["severity"] == "warning" for f in accordion)
     # A base field marked x is not a contradiction: the title comes with every bundle.
     office = [f["message"] for f in by_key["bundle.node.office.build"].findings if f["code"] == "status_contradiction"]
-    assert office and "2 of the 7" in office[0] and "Title" not in office[0]
+    assert office and "but 2 of its 7 rows are marked" in office[0] and "Title" not in office[0]
     assert sum(f.code == "status_contradiction" for f in uwec_drafts.findings) == sum(
         f["code"] == "status_contradiction" for d in uwec_drafts.drafts for f in d.findings
     )

@@ -102,7 +102,8 @@ def test_revise_after_a_file_changed_opens_a_revision_holding_the_sessions_files
     names = sorted(p.name for p in UWEC.glob("*.csv"))
 
     assert opened.status_code == 201 and opened.json()["files"] == len(names)
-    assert opened.json()["name"] == f"Revision {revision_id}: UWEC spec"  # not the exported session's own name
+    # Not the exported session's own name, and numbered in the spec's line of revisions (not by session id).
+    assert opened.json()["name"] == "Revision 1: UWEC spec" != f"Revision {revision_id}: UWEC spec"
 
     def held(of: int) -> list[tuple[str, bytes, str | None]]:
         return [(f.name, f.data, f.kind_override) for f in services.sessions.files(of, tenant_id=tenant_id)]

@@ -134,7 +134,7 @@ class AttachmentStep:
         if attachment.size != len(content):
             return False
         context = self._context
-        return await context.read(context.client.attachment_content, attachment.id) == content
+        return await context.read(context.client.attachment_content, attachment.id, limit=len(content)) == content
 
 
 def _content(item: dict[str, Any]) -> bytes:
