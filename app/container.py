@@ -63,11 +63,14 @@ class Services:
     admin_check: AdminCheck
     # Jira display names for stored account ids, remembered for ten minutes per site.
     display_names: DisplayNames
+    # Tenants by clientKey for the token verifiers, dropped everywhere when any tenant changes.
+    tenant_cache: TenantCache
     # CPU-heavy work (intake, graph layout, the spec download) per tenant at once, so no tenant starves the others.
     heavy: TenantSlots = field(default_factory=TenantSlots)
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        await self.tenant_cache.aclose()
         self.engine.dispose()
 
 
@@ -124,6 +127,7 @@ def build_services(settings: Settings, jobs: JobQueue, *, http: httpx.AsyncClien
         rate_limits=RedisBackend(url=settings.redis_url) if settings.redis_url else StubBackend(),
         admin_check=AdminCheck(http, settings.app_key),
         display_names=DisplayNames(http, settings.app_key),
+        tenant_cache=cache,
     )
 
 

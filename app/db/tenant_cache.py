@@ -51,6 +51,10 @@ class TenantVersions(Protocol):
         """Called after a change to the tenants table committed."""
         ...
 
+    async def aclose(self) -> None:
+        """Close the connections, on the event loop that read through them (the process is shutting down)."""
+        ...
+
 
 class LocalVersions:
     """For one process: the embedded mode, tests."""
@@ -65,6 +69,9 @@ class LocalVersions:
     def bump(self) -> None:
         with self._lock:
             self._version += 1
+
+    async def aclose(self) -> None:
+        pass
 
 
 class RedisVersions:
@@ -104,6 +111,14 @@ class RedisVersions:
         except redis.RedisError:
             # Other processes keep what they cached for at most TTL_SECONDS; this one drops its own (the caller).
             self._failed("bump")
+
+    async def aclose(self) -> None:
+        reader, self._reader = self._reader, None
+        # A client of another loop cannot be closed from this one (its connections belong to that loop); one process
+        # serves from one loop, which is the one that shuts it down.
+        if reader is not None and reader[0] is asyncio.get_running_loop():
+            await reader[1].aclose()
+        self._redis.close()
 
     def _failed(self, what: str) -> None:
         log.warning("tenant cache: Redis did not answer the version %s; looking tenants up in the database", what)
@@ -155,6 +170,9 @@ class TenantCache:
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
         return installation
+
+    async def aclose(self) -> None:
+        await self._versions.aclose()
 
     def __len__(self) -> int:
         return len(self._entries)

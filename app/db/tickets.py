@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, update
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, update
 from sqlmodel import col, select
 
 from app.db.engine import SessionFactory
@@ -108,12 +108,7 @@ class TicketRepository:
 
     def list(self, *, tenant_id: int, session_id: int) -> list[TicketRecord]:
         with self._sessions() as session:
-            query = (
-                select(TicketRecord)
-                .where(TicketRecord.tenant_id == tenant_id, TicketRecord.session_id == session_id)
-                .order_by(col(TicketRecord.position), col(TicketRecord.key))
-            )
-            return list(session.exec(query))
+            return list(session.exec(_SESSION_TICKETS, params={"tenant_id": tenant_id, "session_id": session_id}))
 
     def find_exported(self, *, tenant_id: int, jira_key: str) -> TicketRecord | None:
         """The ticket that became Jira issue `jira_key` in this tenant (the latest, should two exports claim it)."""
@@ -171,3 +166,14 @@ def _mine(tenant_id: int, session_id: int, ticket_id: int | None) -> ColumnEleme
         col(TicketRecord.session_id) == session_id,
         col(TicketRecord.id) == ticket_id,
     )
+
+
+# Built once with bound parameters, as the session reads in app/db/sessions.py (the tickets list of every review).
+_SESSION_TICKETS = (
+    select(TicketRecord)
+    .where(
+        TicketRecord.tenant_id == bindparam("tenant_id", type_=Integer),
+        TicketRecord.session_id == bindparam("session_id", type_=Integer),
+    )
+    .order_by(col(TicketRecord.position), col(TicketRecord.key))
+)

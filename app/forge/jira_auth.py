@@ -20,4 +20,4 @@ def system_auth(installations: ForgeInstallationRepository, installation: Instal
     async def newest() -> OAuthToken | None:
         return await offload(installations.newest_system_token, installation.id)
 
-    return ForgeBearerAuth(newest, installed_at=site.installed_at if site is not None else 0.0)
+    return ForgeBearerAuth(newest, installed_at=site.installed_at if site is not None else None)

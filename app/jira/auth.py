@@ -61,9 +61,10 @@ class ForgeTokenExpiredError(JiraAuthError):
 class ForgeBearerAuth(httpx.Auth):
     """`Authorization: Bearer <token>` with a Forge OAuth token, read from `token` before every request.
 
-    `token` gives the newest token (a long export picks up the one the hourly trigger stored meanwhile). A 401/403
-    within `GRANT_WINDOW_SECONDS` of `installed_at` raises `JiraGrantPendingError`, which the caller's retry policy
-    treats as a 429: the next attempt reads the newest token again.
+    `token` gives the newest token (a long export picks up the one the hourly trigger stored meanwhile). With the
+    app's own (system) token, pass `installed_at`: a 401/403 within `GRANT_WINDOW_SECONDS` of it raises
+    `JiraGrantPendingError`, which the caller's retry policy treats as a 429: the next attempt reads the newest token
+    again. A user's token leaves it None: its 401/403 is that person's own permissions, which waiting cannot change.
     @see https://developer.atlassian.com/platform/forge/remote/calling-product-apis/
     """
 
@@ -71,7 +72,7 @@ class ForgeBearerAuth(httpx.Auth):
         self,
         token: TokenSource,
         *,
-        installed_at: float = 0.0,
+        installed_at: float | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._token = token
@@ -81,12 +82,15 @@ class ForgeBearerAuth(httpx.Auth):
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         await self._authorize(request)
         response = yield request
-        if response.status_code in (401, 403) and self._clock() - self._installed_at <= GRANT_WINDOW_SECONDS:
+        if response.status_code in (401, 403) and self._granting():
             raise JiraGrantPendingError(
                 "Jira is still granting the app its permissions on this new installation; try again in a few seconds.",
                 retry_after=GRANT_RETRY_AFTER,
                 status=response.status_code,
             )
+
+    def _granting(self) -> bool:
+        return self._installed_at is not None and self._clock() - self._installed_at <= GRANT_WINDOW_SECONDS
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError("ForgeBearerAuth reads its token asynchronously; use an httpx.AsyncClient.")

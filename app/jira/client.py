@@ -5,9 +5,10 @@ Every HTTP failure is translated here, once, into the `app.jira.errors` tree.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -202,16 +203,30 @@ class JiraClient:
         )
         return [self._parse(AttachmentRef, item) for item in body]
 
-    async def attachment_content(self, attachment_id: str) -> bytes:
-        """The bytes of an attachment (Jira answers with a redirect to its media store, which is followed).
+    async def attachment_content(self, attachment_id: str, *, limit: int) -> bytes:
+        """The bytes of an attachment, at most `limit` + 1 of them: a caller comparing with content of `limit` bytes
+        still sees a longer one differ, and a huge file is never held in memory.
+
+        `redirect=false` has Jira answer with the bytes itself rather than a 303 to its media store, so this call,
+        like every other, goes nowhere but the tenant's Jira (or the Forge API host).
         @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/#api-rest-api-3-attachment-content-id-get
 
         Raises:
             JiraNotFoundError: no such attachment.
             JiraError: any other failure.
         """
-        response = await self._send("GET", f"/attachment/content/{attachment_id}", follow_redirects=True)
-        return response.content
+        path = f"/attachment/content/{attachment_id}"
+        response = await self._send("GET", path, params={"redirect": "false"}, stream=True)
+        received = bytearray()
+        try:
+            with _transport_errors("GET", path):
+                async for chunk in response.aiter_bytes():
+                    received += chunk
+                    if len(received) > limit:
+                        break
+        finally:
+            await response.aclose()
+        return bytes(received[: limit + 1])
 
     async def delete_attachment(self, attachment_id: str) -> None:
         """Remove an attachment from its issue (the DELETE scope, as for links); raises JiraNotFoundError when it is
@@ -300,21 +315,26 @@ class JiraClient:
         except ValueError as exc:
             raise JiraUnavailableError(f"Jira's answer to {method} {path} was not JSON.") from exc
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One paced request; a successful answer, or the error it translates to."""
+    async def _send(self, method: str, path: str, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+        """One paced request; a successful answer, or the error it translates to. Redirects are never followed.
+
+        With `stream` the successful answer's body is left unread: read it inside `_transport_errors`, then close it.
+        """
         if self._pacer is not None:
             await self._pacer.wait()
         self.requests += 1
-        try:
-            response = await self._http.request(method, self._base_url + API + path, auth=self._auth, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise JiraUnavailableError(f"Jira did not answer {method} {path} in time.") from exc
-        except httpx.TransportError as exc:
-            raise JiraUnavailableError(f"The connection to Jira failed during {method} {path}: {exc}") from exc
-        if response.status_code == 429:
-            self.rate_limited += 1
-        if response.is_success:
-            return response
+        url = self._base_url + API + path
+        with _transport_errors(method, path):
+            if stream:
+                request = self._http.build_request(method, url, **kwargs)
+                response = await self._http.send(request, auth=self._auth, stream=True, follow_redirects=False)
+            else:
+                response = await self._http.request(method, url, auth=self._auth, follow_redirects=False, **kwargs)
+            if response.status_code == 429:
+                self.rate_limited += 1
+            if response.is_success:
+                return response
+            await response.aread()  # read already unless streamed
         raise _translate(response, f"{method} {path}")
 
     @staticmethod
@@ -336,6 +356,17 @@ def issue_links(fields: Mapping[str, Any]) -> list[IssueLinkRef]:
         )
         for link in fields.get("issuelinks") or []
     ]
+
+
+@contextlib.contextmanager
+def _transport_errors(method: str, path: str) -> Iterator[None]:
+    """A request, or the reading of its answer, that times out or loses its connection: JiraUnavailableError."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise JiraUnavailableError(f"Jira did not answer {method} {path} in time.") from exc
+    except httpx.TransportError as exc:
+        raise JiraUnavailableError(f"The connection to Jira failed during {method} {path}: {exc}") from exc
 
 
 def _translate(response: httpx.Response, what: str) -> JiraError:

@@ -76,5 +76,5 @@ def user_auth(request: Request) -> httpx.Auth | None:
     """For a Forge call, Jira is asked as the calling user (their token); None keeps the Connect JWT."""
     if getattr(request.state, "forge", None) is None:
         return None
-    site: ForgeSite = request.state.forge_site
-    return ForgeBearerAuth(static_token(oauth_tokens(request.headers).user), installed_at=site.installed_at)
+    # No grant window: a 401/403 for the user is their own permissions, reported as it is.
+    return ForgeBearerAuth(static_token(oauth_tokens(request.headers).user))

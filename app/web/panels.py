@@ -16,6 +16,7 @@ from starlette.templating import Jinja2Templates
 
 from app.adf.html import adf_to_html
 from app.adf.markdown import to_markdown
+from app.container import Services
 from app.db.models import Task, TicketRecord, UploadSession
 from app.domain.retention import SESSION_IDLE_DAYS
 from app.errors import NotFoundError
@@ -152,9 +153,14 @@ def true_stage(upload: UploadSession, contents: SessionContents) -> str:
     return "validate" if contents.files else "upload"
 
 
+def _listed(ports: Services, tenant: int, key: str) -> tuple[list[tuple[UploadSession, SessionContents]], set[int]]:
+    """The project's sessions and those changed since their export, read in one worker thread (one hop)."""
+    found = project_sessions(ports, tenant, key)
+    return found, changed_since_export(ports, found)
+
+
 async def sessions_panel(request: Request) -> Response:
-    found = await offload(project_sessions, services(request), tenant_id(request), project_key(request))
-    changed = await offload(changed_since_export, services(request), found)
+    found, changed = await offload(_listed, services(request), tenant_id(request), project_key(request))
     rows = [SessionRow(s, session_name(s, held.files), held, true_stage(s, held), s.id in changed) for s, held in found]
     me = request.state.identity.account_id
     names = await people(request, [s.created_by for s, _ in found])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from starlette.testclient import TestClient
 
 from app.container import build_services
@@ -189,6 +190,7 @@ def test_a_redis_that_does_not_answer_holds_up_only_the_lookup() -> None:
             found = await cache.find("jira:a")
         finally:
             ticking.cancel()
+            await cache.aclose()
             server.close()
             for writer in accepted:
                 writer.close()
@@ -197,3 +199,31 @@ def test_a_redis_that_does_not_answer_holds_up_only_the_lookup() -> None:
     ticks, found, calls = asyncio.run(scenario())
     assert ticks >= 20  # the loop ran on through the 0.5 s the lookup waited
     assert found == _installation("jira:a") and calls == ["jira:a"]
+
+
+def _connections_to(url: str) -> int:
+    """Connections to the test's Redis database, other than the one counting them."""
+    counter = redis.Redis.from_url(url)
+    try:
+        me = counter.client_id()
+        db = counter.connection_pool.connection_kwargs.get("db", 0)
+        return sum(1 for c in counter.client_list() if int(c["db"]) == db and int(c["id"]) != me)
+    finally:
+        counter.close()
+
+
+@pytest.mark.integration
+@pytest.mark.connect
+def test_closing_the_services_closes_the_cache_connection_to_redis(tmp_path: Path, redis_url: str) -> None:
+    settings = make_settings(tmp_path, DTG_REDIS_URL=redis_url)
+    upgrade(settings.database_url)
+    services = build_services(settings, RecordingQueue())
+
+    async def scenario() -> list[int]:
+        before = _connections_to(redis_url)  # earlier tests' clients may linger until collected
+        await services.tenant_cache.find("jira:nobody")  # reads the version through the asyncio client
+        opened = _connections_to(redis_url)
+        await services.aclose()
+        return [opened - before, _connections_to(redis_url) - before]
+
+    assert asyncio.run(scenario()) == [1, 0]

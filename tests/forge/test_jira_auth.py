@@ -5,14 +5,18 @@ from __future__ import annotations
 import time
 
 import httpx
+import jwt
 import pytest
+from starlette.requests import Request
 
-from app.domain.forge import OAuthToken
+from app.domain.forge import ForgeSite, OAuthToken
 from app.domain.installation import Installation
+from app.forge.tokens import USER_HEADER
 from app.jira.auth import GRANT_RETRY_AFTER, ForgeBearerAuth, ForgeTokenExpiredError, static_token
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraGrantPendingError
 from app.retries import Retrier, RetryPolicy
+from app.web.forge_identity import user_auth
 
 pytestmark = [pytest.mark.unit, pytest.mark.forge, pytest.mark.anyio]
 
@@ -96,6 +100,26 @@ async def test_a_refusal_long_after_install_is_not_retried() -> None:
 
     with pytest.raises(JiraAuthError):
         await _client(jira, auth).myself()
+    assert len(jira.seen) == 1
+
+
+async def test_a_users_refusal_right_after_install_is_reported_as_it_is() -> None:
+    """A user-token call (a Custom UI request) refused 403 is that person's permissions: no "try again" for the five
+    minutes after the install, whereas the app's own token then gets the grant-time retry above."""
+    user_token = jwt.encode({"exp": int(time.time() + 3600)}, "unused", algorithm="HS256")
+    forge_site = ForgeSite(1, "install-1", "cloud-1", "https://acme.atlassian.net", API_BASE, installed_at=time.time())
+    scope = {
+        "type": "http",
+        "headers": [(USER_HEADER.encode(), user_token.encode())],
+        "state": {"forge": object(), "forge_site": forge_site},
+    }
+    auth = user_auth(Request(scope))
+    assert auth is not None
+    jira = ForgeJira(user_token, refusals=1)
+
+    with pytest.raises(JiraAuthError) as refused:
+        await _client(jira, auth).myself()
+    assert not isinstance(refused.value, JiraGrantPendingError) and refused.value.status == 403
     assert len(jira.seen) == 1
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from app.domain.installation import Installation
 from app.jira.client import JiraClient
 from app.jira.errors import (
     JiraAuthError,
     JiraBadRequestError,
+    JiraError,
     JiraNotFoundError,
     JiraRateLimitedError,
     JiraUnavailableError,
@@ -104,3 +107,41 @@ async def test_429_carries_retry_after_and_cut_connections_are_unavailable(tmp_p
     broken = JiraClient(httpx.AsyncClient(transport=httpx.MockTransport(cut)), installation, "k")
     with pytest.raises(JiraUnavailableError, match="connection"):
         await broken.myself()
+
+
+@pytest.mark.anyio
+async def test_attachment_content_comes_from_jira_itself_and_no_further_than_asked(world: World) -> None:
+    client = client_of(world)
+    await client.bulk_create([update("One", "a")])
+    [attached] = await client.add_attachment("DTG-1", "t.csv", "text/csv", b"a,b\n")
+    assert await client.attachment_content(attached.id, limit=4) == b"a,b\n"
+    assert await client.attachment_content(attached.id, limit=2) == b"a,b"  # one past the limit tells it differs
+
+
+@pytest.mark.anyio
+async def test_attachment_content_follows_no_redirect_and_stops_reading_past_the_limit() -> None:
+    seen: list[str] = []
+    chunks_read: list[int] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        for n in range(1000):  # 1 MB, in 1 KB chunks
+            chunks_read.append(n)
+            yield b"x" * 1024
+
+    def jira(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.path == "/rest/api/3/attachment/content/1":
+            if request.url.params.get("redirect") != "false":
+                return httpx.Response(303, headers={"Location": "https://media.elsewhere.test/file/1"})
+            return httpx.Response(200, content=body())
+        return httpx.Response(303, headers={"Location": "https://media.elsewhere.test/file/2"})
+
+    installation = Installation(1, "jira:a", "https://a.atlassian.net", "https://a.atlassian.net", "s" * 40)
+    client = JiraClient(httpx.AsyncClient(transport=httpx.MockTransport(jira)), installation, "k")
+
+    assert await client.attachment_content("1", limit=1500) == b"x" * 1501
+    assert seen == ["https://a.atlassian.net/rest/api/3/attachment/content/1?redirect=false"]
+    assert len(chunks_read) <= 3  # not the 1000 of the whole body
+    with pytest.raises(JiraError, match="303"):
+        await client.attachment_content("2", limit=10)
+    assert not any("elsewhere" in url for url in seen)

@@ -181,8 +181,11 @@ async def test_attachments_need_the_xsrf_header_and_come_back_byte_for_byte(jira
     assert response.status_code == 200
     [attachment] = response.json()
     assert (attachment["filename"], attachment["size"], attachment["mimeType"]) == ("fields.csv", 34, "text/csv")
-    content = await jira.get(f"/rest/api/3/attachment/content/{attachment['id']}")
+    content = await jira.get(f"/rest/api/3/attachment/content/{attachment['id']}?redirect=false")
     assert content.content == b"machine_name,type\nfield_body,text\n"
+    redirected = await jira.get(f"/rest/api/3/attachment/content/{attachment['id']}")  # Jira's default
+    assert redirected.status_code == 303
+    assert (await jira.get(redirected.headers["location"])).content == content.content
     listed = (await jira.get(f"/rest/api/3/issue/{issue['key']}?fields=attachment")).json()
     assert [a["id"] for a in listed["fields"]["attachment"]] == [attachment["id"]]
 

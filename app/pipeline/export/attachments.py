@@ -129,4 +129,4 @@ class AttachmentStep:
         if attachment.size != len(content):
             return False
         context = self._context
-        return await context.read(context.client.attachment_content, attachment.id) == content
+        return await context.read(context.client.attachment_content, attachment.id, limit=len(content)) == content

@@ -40,12 +40,21 @@ async def add_attachments(request: Request) -> Response:
 
 
 async def attachment_content(request: Request) -> Response:
-    """`GET /attachment/content/{id}`: the bytes directly (Jira answers a 303 to its media store first)."""
-    store = runtime_of(request).store
-    attachment = store.attachments.get(request.path_params["id"])
-    content = store.attachment_content(request.path_params["id"])
+    """`GET /attachment/content/{id}`: with `redirect=false` the bytes themselves; otherwise, as Jira does, a 303 to
+    where they are (its media store; here the issue view's download link).
+
+    @see https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/#api-rest-api-3-attachment-content-id-get
+    """
+    runtime = runtime_of(request)
+    attachment_id = request.path_params["id"]
+    attachment = runtime.store.attachments.get(attachment_id)
+    content = runtime.store.attachment_content(attachment_id)
     if attachment is None or content is None:
-        raise JiraRequestError(404, "The attachment with id '{}' does not exist.".format(request.path_params["id"]))
+        raise JiraRequestError(404, f"The attachment with id '{attachment_id}' does not exist.")
+    if request.query_params.get("redirect", "true").lower() != "false":
+        return Response(
+            status_code=303, headers={"Location": f"{runtime.config.public_url}/_sandbox/attachments/{attachment_id}"}
+        )
     return Response(content, media_type=attachment.mime_type)
 
 
