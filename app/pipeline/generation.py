@@ -163,8 +163,9 @@ def files_changed(ports: SessionPorts, generation: Task | None) -> bool:
     if generation is None or generation.session_id is None or generation.tenant_id is None:
         return False
     drafted_from = (generation.detail or {}).get("files")
-    fingerprint = ports.sessions.files_fingerprint(generation.session_id, tenant_id=generation.tenant_id)
-    return bool(drafted_from) and drafted_from != fingerprint
+    if not drafted_from:  # nothing to compare with: no need to read and hash the files
+        return False
+    return bool(drafted_from != ports.sessions.files_fingerprint(generation.session_id, tenant_id=generation.tenant_id))
 
 
 def changed_since_export(ports: TaskLookupPorts, found: Sequence[tuple[UploadSession, SessionContents]]) -> set[int]:
