@@ -181,20 +181,21 @@ class ModelBuilder:
         base = _base(row)
         if base["machine_name"] == "-":
             base["machine_name"] = ""
-        type_id = _mapped(row, "field_type", field_type_id(row.get("field_type")), "field type")
+        field_type, widget = row.get("field_type"), row.get("widget")
+        type_id = _mapped(row, "field_type", field_type_id(field_type), "field type")
         return FieldInstance(
             **base,
             bundle=bundle,
-            field_type=row.get("field_type"),
+            field_type=field_type,
             required=_flag(row, "required"),
             cardinality=_cardinality(row),
-            widget=row.get("widget"),
+            widget=widget,
             reference_targets=_present(targets),
             reused=_flag(row, "reused"),
             field_group=row.get("field_group"),
             help_text=row.get("help_text"),
             field_type_id=type_id,
-            widget_id=_mapped(row, "widget", widget_id(row.get("widget"), type_id), "widget"),
+            widget_id=_mapped(row, "widget", widget_id(widget, type_id), "widget"),
             translatable=_flag(row, "translated"),
         )
 
@@ -450,6 +451,8 @@ class ModelBuilder:
             return
         raw = row.raw(role).strip()
         machine_name = resolved[-1] if isinstance(resolved, tuple) else resolved
+        if raw and raw == machine_name:  # the usual case (a machine name is never a spreadsheet error: those read "")
+            return
         name = row.sheet.column_name(role)
         if not raw:
             row.flag(
@@ -525,8 +528,7 @@ def _unexpected(row: Row, role: str, expected: str) -> None:
 
 def _mapped(row: Row, role: str, plugin_id: str | None, what: str) -> str:
     """The Drupal id of a label; an unknown label is kept as written and noted once per cell."""
-    label = row.get(role)
-    if plugin_id is None and label and not NUMBER.fullmatch(label):  # a number is reported as misplaced instead
+    if plugin_id is None and (label := row.get(role)) and not NUMBER.fullmatch(label):  # a number: misplaced instead
         row.flag(
             Code.UNMAPPED_VALUE,
             Severity.INFO,
