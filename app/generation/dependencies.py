@@ -57,7 +57,7 @@ def ticket_graph(units: Sequence[Unit], graph: DependencyGraph) -> nx.DiGraph[st
         for item in unit.items:
             owner.setdefault(item.node_id, unit.key)
     edges: dict[tuple[str, str], tuple[set[str], list[SourceRef]]] = {}
-    for a, b, data in graph.digraph.edges(data=True):
+    for a, b, data in graph.edges():
         dependent, dependency = owner.get(a), owner.get(b)
         if dependent and dependency and dependent != dependency:
             relations, sources = edges.setdefault((dependent, dependency), (set(), []))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -30,42 +30,86 @@ class Cycle:
 
 
 class DependencyGraph:
-    """A networkx DiGraph of spec items (node ids such as "bundle:node:academic_program").
+    """The spec items (node ids such as "bundle:node:academic_program") and the edges between them.
 
     Node attributes: kind, label, action, source. Edge attributes: relation (why the edge exists) and sources (the
-    rows that state it).
+    rows that state it). Intake keeps them in plain dicts (tens of thousands of items at 100x; networkx costs a Python
+    call or two per node and edge); `.digraph` is the same graph as a networkx DiGraph, built on first use.
     """
 
     def __init__(self, digraph: nx.DiGraph[str] | None = None) -> None:
-        self.digraph = digraph if digraph is not None else nx.DiGraph()
-        self._folded: nx.DiGraph[str] | None = None  # the bundle graph and its cycles, each worked out once
-        self._cycles: list[Cycle] | None = None
+        self._nodes: dict[str, dict[str, Any]] = {}  # node -> attributes, in insertion order
+        self._succ: dict[str, dict[str, dict[str, Any]]] = {}  # node -> successor -> edge data, as networkx's adj
+        self._derived: _Derived | None = None  # the digraph, bundle graph and cycles, each worked out once
+        if digraph is not None:
+            for node, attrs in digraph.nodes(data=True):
+                self._nodes[node] = attrs
+                self._succ[node] = {}
+            for a, b, data in digraph.edges(data=True):
+                self._succ[a][b] = data
+            self._cache().digraph = digraph
+
+    @property
+    def nodes(self) -> Mapping[str, dict[str, Any]]:
+        """Node id -> its attributes, in the order the items were added; do not modify."""
+        return self._nodes
+
+    def edges(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(dependent, dependency, data) for every edge, in the digraph's edge order; do not modify the data."""
+        for a, successors in self._succ.items():
+            for b, data in successors.items():
+                yield a, b, data
+
+    @property
+    def digraph(self) -> nx.DiGraph[str]:
+        """The graph as a networkx DiGraph (same nodes, edges, attributes and order); built once, do not modify."""
+        cache = self._cache()
+        if cache.digraph is None:
+            graph: nx.DiGraph[str] = nx.DiGraph()
+            graph.add_nodes_from(self._nodes.items())
+            graph.add_edges_from(self.edges())
+            cache.digraph = graph
+        return cache.digraph
+
+    def _cache(self) -> _Derived:
+        if self._derived is None:
+            self._derived = _Derived()
+        return self._derived
 
     def add_item(self, item: SpecItem, kind: str) -> None:
-        self._folded, self._cycles = None, None
-        self.digraph.add_node(
-            item.node_id,
-            kind=kind,
-            label=item.label,
-            noun=item.entity_type_label.strip() if isinstance(item, Bundle) else "",
-            action=item.action.value,  # the enum's own string: str() would copy it for every node
-            source=item.source,
-        )
+        self._derived = None
+        attrs = {
+            "kind": kind,
+            "label": item.label,
+            "noun": item.entity_type_label.strip() if isinstance(item, Bundle) else "",
+            "action": item.action.value,  # the enum's own string: str() would copy it for every node
+            "source": item.source,
+        }
+        node = item.node_id
+        known = self._nodes.get(node)
+        if known is None:
+            self._nodes[node] = attrs
+            self._succ[node] = {}
+        else:  # as networkx does: the attributes updated, the node keeps its place
+            known.update(attrs)
 
     def add_edge(self, dependent: str, dependency: str, relation: str, source: SourceRef) -> None:
-        self._folded, self._cycles = None, None
+        self._derived = None
         # Edges only join items the spec defines; a reference to nothing is a finding, not a node.
-        if dependent not in self.digraph or dependency not in self.digraph:
+        attrs = self._nodes.get(dependent)
+        if attrs is None or dependency not in self._nodes:
             return
         # Removing an item needs its owner (field -> bundle), not what it pointed at: no ordering edge from it.
-        if relation not in _STRUCTURAL and self.digraph.nodes[dependent]["action"] == Action.REMOVE:
+        if relation not in _STRUCTURAL and attrs["action"] == Action.REMOVE:
             return
-        if self.digraph.has_edge(dependent, dependency):
-            sources = self.digraph.edges[dependent, dependency]["sources"]
+        successors = self._succ[dependent]
+        edge = successors.get(dependency)
+        if edge is None:
+            successors[dependency] = {"relation": relation, "sources": [source]}
+        else:
+            sources = edge["sources"]
             if source not in sources:
                 sources.append(source)
-        else:
-            self.digraph.add_edge(dependent, dependency, relation=relation, sources=[source])
 
     def bundle_graph(self) -> nx.DiGraph[str]:
         """The graph with every field instance folded into its bundle, so entity references become bundle edges.
@@ -73,27 +117,28 @@ class DependencyGraph:
         Folded once per graph, when asked for (the cycle search folds only the edges that can close a cycle); do not
         modify it.
         """
-        if self._folded is None:
+        cache = self._cache()
+        if cache.folded is None:
             owner = self._owners()
             graph: nx.DiGraph[str] = nx.DiGraph()
-            graph.add_nodes_from((n, d) for n, d in self.digraph.nodes(data=True) if n not in owner)
+            graph.add_nodes_from((n, d) for n, d in self._nodes.items() if n not in owner)
             graph.add_edges_from((a, b, data) for (a, b), data in _merged(self._folded_pairs(owner)).items())
-            self._folded = graph
-        return self._folded
+            cache.folded = graph
+        return cache.folded
 
     def _owners(self) -> dict[str, str]:
         """Field instance node -> its bundle's node."""
         return {
             node: dependency
-            for node, successors in self.digraph.adjacency()
+            for node, successors in self._succ.items()
             for dependency, data in successors.items()
             if data["relation"] == "field_of"
         }
 
     def _folded_pairs(self, owner: dict[str, str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Each edge with its ends folded into their owners (a field's own edge to its bundle dropped), in the
-        digraph's edge order. The adjacency dicts are read directly: the edge views cost a Python call per edge."""
-        for a, successors in self.digraph.adjacency():
+        digraph's edge order."""
+        for a, successors in self._succ.items():
             for b, data in successors.items():
                 a_owner, b_owner = owner.get(a, a), owner.get(b, b)
                 if a_owner != b_owner or data["relation"] != "field_of":
@@ -126,9 +171,10 @@ class DependencyGraph:
     def cycles(self, graph: nx.DiGraph[str] | None = None) -> list[Cycle]:
         """One cycle per cyclic component, with the rows behind each edge; the bundle graph's are found once."""
         if graph is None:
-            if self._cycles is None:
-                self._cycles = self.cycles(self._cyclic_part())
-            return list(self._cycles)
+            cache = self._cache()
+            if cache.cycles is None:
+                cache.cycles = self.cycles(self._cyclic_part())
+            return list(cache.cycles)
         found = []
         for component in self.strongly_connected_components(graph):
             sub = graph.subgraph(component)
@@ -139,13 +185,24 @@ class DependencyGraph:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "nodes": [{"id": n, **{k: str(v) for k, v in d.items()}} for n, d in self.digraph.nodes(data=True)],
+            "nodes": [{"id": n, **{k: str(v) for k, v in d.items()}} for n, d in self._nodes.items()],
             "edges": [
                 {"from": a, "to": b, "relation": d["relation"], "sources": [asdict(s) for s in d["sources"]]}
-                for a, b, d in self.digraph.edges(data=True)
+                for a, b, d in self.edges()
             ],
             "cycles": [c.to_dict() for c in self.cycles()],
         }
+
+
+class _Derived:
+    """What a DependencyGraph works out from its nodes and edges; dropped whenever an item or edge is added."""
+
+    __slots__ = ("cycles", "digraph", "folded")
+
+    def __init__(self) -> None:
+        self.digraph: nx.DiGraph[str] | None = None
+        self.folded: nx.DiGraph[str] | None = None
+        self.cycles: list[Cycle] | None = None
 
 
 def _merged(edges: Iterable[tuple[str, str, dict[str, Any]]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -214,7 +271,7 @@ def _edges(
 
 def report_cycles(graph: DependencyGraph, findings: Findings) -> None:
     """A warning per reference cycle between bundles, located at the first row that closes it."""
-    nodes = graph.digraph.nodes
+    nodes = graph.nodes
 
     def name(node: str) -> str:
         """ "College (Content type)": the bundle as the spec's Bundle column names it, not its node id."""
