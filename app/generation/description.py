@@ -107,8 +107,8 @@ CRITERIA_FILE = "success-criteria.md"
 BEHAT_FILE = "acceptance.feature"
 NOTES_FILE = "notes.md"
 WHOLE_SITE_NOTE = (
-    "These are this ticket's rows of the Spec Tool's tables. Each step checks the whole site, so run them within the site's "
-    "feature (Review: Download Behat tests), which lists every row the finished site has."
+    "These are this ticket's rows of the Spec Tool's tables. Each step checks the whole site, so run them within the "
+    "site's feature (Review: Download Behat tests), which lists every row the finished site has."
 )
 
 
