@@ -135,28 +135,28 @@ class DependencyGraph:
             if data["relation"] == "field_of"
         }
 
-    def _folded_pairs(self, owner: dict[str, str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    def _folded_pairs(self, owner: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
         """Each edge with its ends folded into their owners (a field's own edge to its bundle dropped), in the
         digraph's edge order."""
-        for a, successors in self._succ.items():
-            for b, data in successors.items():
-                a_owner, b_owner = owner.get(a, a), owner.get(b, b)
-                if a_owner != b_owner or data["relation"] != "field_of":
-                    yield a_owner, b_owner, data
+        fold = owner.get
+        return [
+            (a_owner, b_owner, data)
+            for a, successors in self._succ.items()
+            for b, data in successors.items()
+            if (a_owner := fold(a, a)) != (b_owner := fold(b, b)) or data["relation"] != "field_of"
+        ]
 
-    def _cyclic_part(self) -> nx.DiGraph[str]:
-        """The bundle graph's edges that can lie on a cycle: from a node with an edge in to a node with an edge out.
-        Every edge of a cycle is one, so its cyclic components are the bundle graph's, without the tens of thousands
-        of leaves (displays, effects, states) a big spec has."""
-        owner = self._owners()
-        targets, sources = set(), set()
-        for a, b, _ in self._folded_pairs(owner):
-            sources.add(a)
-            targets.add(b)
-        kept = (edge for edge in self._folded_pairs(owner) if edge[0] in targets and edge[1] in sources)
-        graph: nx.DiGraph[str] = nx.DiGraph()
-        graph.add_edges_from((a, b, data) for (a, b), data in _merged(kept).items())
-        return graph
+    def _cyclic_part(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """The bundle graph's edges that can lie on a cycle: from a node with an edge in to a node with an edge out,
+        as successor dicts in the bundle graph's order. Every edge of a cycle is one, so its cyclic components are the
+        bundle graph's, without the tens of thousands of leaves (displays, effects, states) a big spec has."""
+        pairs = self._folded_pairs(self._owners())
+        sources = {a for a, _, _ in pairs}
+        targets = {b for _, b, _ in pairs}
+        successors: dict[str, dict[str, dict[str, Any]]] = {}
+        for (a, b), data in _merged(e for e in pairs if e[0] in targets and e[1] in sources).items():
+            successors.setdefault(a, {})[b] = data
+        return successors
 
     def strongly_connected_components(self, graph: nx.DiGraph[str] | None = None) -> list[tuple[str, ...]]:
         """Components of more than one node, largest first; default: the bundle graph.
@@ -164,24 +164,18 @@ class DependencyGraph:
         Self-references (a bundle referencing its own type) are left out: one ticket builds the bundle and then the
         field, so they never block an order.
         """
-        graph = self.bundle_graph() if graph is None else graph
-        components = [tuple(sorted(c)) for c in nx.strongly_connected_components(graph) if len(c) > 1]
-        return sorted(components, key=lambda c: (-len(c), c))
+        if graph is None:
+            return _components(self._cyclic_part())
+        return _components(graph.succ)
 
     def cycles(self, graph: nx.DiGraph[str] | None = None) -> list[Cycle]:
         """One cycle per cyclic component, with the rows behind each edge; the bundle graph's are found once."""
-        if graph is None:
-            cache = self._cache()
-            if cache.cycles is None:
-                cache.cycles = self.cycles(self._cyclic_part())
-            return list(cache.cycles)
-        found = []
-        for component in self.strongly_connected_components(graph):
-            sub = graph.subgraph(component)
-            loop = nx.find_cycle(nx.DiGraph((a, b) for a, b in sub.edges if a != b), source=component[0])
-            edges = tuple((a, b, tuple(sub.edges[a, b]["sources"])) for a, b, *_ in loop)
-            found.append(Cycle(component, edges))
-        return found
+        if graph is not None:
+            return _cycles(graph.succ)
+        cache = self._cache()
+        if cache.cycles is None:
+            cache.cycles = _cycles(self._cyclic_part())
+        return list(cache.cycles)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -203,6 +197,60 @@ class _Derived:
         self.digraph: nx.DiGraph[str] | None = None
         self.folded: nx.DiGraph[str] | None = None
         self.cycles: list[Cycle] | None = None
+
+
+def _components(successors: Mapping[str, Mapping[str, object]]) -> list[tuple[str, ...]]:
+    """The strongly connected components of more than one node, each sorted, largest first (Tarjan's, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[tuple[str, ...]] = []
+    for root in successors:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(successors[root]))]
+        while work:
+            node, pending = work[-1]
+            for nxt in pending:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(successors.get(nxt, ()))))
+                    break
+                if nxt in on_stack and index[nxt] < low[node]:
+                    low[node] = index[nxt]
+            else:
+                work.pop()
+                if work and low[node] < low[work[-1][0]]:
+                    low[work[-1][0]] = low[node]
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(tuple(sorted(component)))
+    return sorted(found, key=lambda c: (-len(c), c))
+
+
+def _cycles(successors: Mapping[str, Mapping[str, dict[str, Any]]]) -> list[Cycle]:
+    """One cycle per component, as networkx's find_cycle walks it from the component's first node."""
+    found = []
+    for component in _components(successors):
+        members = set(component)
+        within = {a: [b for b in successors.get(a, ()) if b in members and b != a] for a in component}
+        loop = nx.find_cycle(nx.DiGraph((a, b) for a in component for b in within[a]), source=component[0])
+        edges = tuple((a, b, tuple(successors[a][b]["sources"])) for a, b, *_ in loop)
+        found.append(Cycle(component, edges))
+    return found
 
 
 def _merged(edges: Iterable[tuple[str, str, dict[str, Any]]]) -> dict[tuple[str, str], dict[str, Any]]:
