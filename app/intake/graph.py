@@ -77,39 +77,55 @@ class DependencyGraph:
         return self._derived
 
     def add_item(self, item: SpecItem, kind: str) -> None:
+        self.add_items((item,), kind)
+
+    def add_items(self, items: Iterable[SpecItem], kind: str) -> list[str]:
+        """Add each item as a node of this kind; their node ids, in order."""
         self._derived = None
-        attrs = {
-            "kind": kind,
-            "label": item.label,
-            "noun": item.entity_type_label.strip() if isinstance(item, Bundle) else "",
-            "action": item.action.value,  # the enum's own string: str() would copy it for every node
-            "source": item.source,
-        }
-        node = item.node_id
-        known = self._nodes.get(node)
-        if known is None:
-            self._nodes[node] = attrs
-            self._succ[node] = {}
-        else:  # as networkx does: the attributes updated, the node keeps its place
-            known.update(attrs)
+        nodes, succ = self._nodes, self._succ
+        added = []
+        for item in items:
+            attrs = {
+                "kind": kind,
+                "label": item.label,
+                "noun": item.entity_type_label.strip() if isinstance(item, Bundle) else "",
+                "action": item.action._value_,  # the enum's own string (as .value, without its descriptor call)
+                "source": item.source,
+            }
+            node = item.node_id
+            known = nodes.get(node)
+            if known is None:
+                nodes[node] = attrs
+                succ[node] = {}
+            else:  # as networkx does: the attributes updated, the node keeps its place
+                known.update(attrs)
+            added.append(node)
+        return added
 
     def add_edge(self, dependent: str, dependency: str, relation: str, source: SourceRef) -> None:
+        self.add_edges(dependent, (dependency,), relation, source)
+
+    def add_edges(self, dependent: str, dependencies: Iterable[str | None], relation: str, source: SourceRef) -> None:
+        """An edge from dependent to each dependency (None and "" skipped), all stated by the same row."""
         self._derived = None
         # Edges only join items the spec defines; a reference to nothing is a finding, not a node.
         attrs = self._nodes.get(dependent)
-        if attrs is None or dependency not in self._nodes:
+        if attrs is None:
             return
         # Removing an item needs its owner (field -> bundle), not what it pointed at: no ordering edge from it.
         if relation not in _STRUCTURAL and attrs["action"] == Action.REMOVE:
             return
-        successors = self._succ[dependent]
-        edge = successors.get(dependency)
-        if edge is None:
-            successors[dependency] = {"relation": relation, "sources": [source]}
-        else:
-            sources = edge["sources"]
-            if source not in sources:
-                sources.append(source)
+        nodes, successors = self._nodes, self._succ[dependent]
+        for dependency in dependencies:
+            if not dependency or dependency not in nodes:
+                continue
+            edge = successors.get(dependency)
+            if edge is None:
+                successors[dependency] = {"relation": relation, "sources": [source]}
+            else:
+                sources = edge["sources"]
+                if source not in sources:
+                    sources.append(source)
 
     def bundle_graph(self) -> nx.DiGraph[str]:
         """The graph with every field instance folded into its bundle, so entity references become bundle edges.
@@ -268,53 +284,48 @@ def _merged(edges: Iterable[tuple[str, str, dict[str, Any]]]) -> dict[tuple[str,
 def build_graph(model: SpecModel) -> DependencyGraph:
     """Derive the edges exactly where the columns allow it."""
     graph = DependencyGraph()
-    for kind in (
-        "bundles",
-        "fields",
-        "views",
-        "displays",
-        "view_modes",
-        "image_styles",
-        "image_effects",
-        "responsive_image_styles",
-        "roles",
-        "workflows",
-        "states",
-        "transitions",
-        "menus",
-    ):
-        for item in getattr(model, kind):
-            graph.add_item(item, kind)
-    bundle_id = {b.key: b.node_id for b in model.bundles}
-    for f in model.fields:
-        if f.bundle in bundle_id:
-            graph.add_edge(f.node_id, bundle_id[f.bundle], "field_of", f.source)
-        _edges(graph, f.node_id, (bundle_id.get(t) for t in f.reference_targets), "references", f.source)
-    for d in model.displays:
-        graph.add_edge(d.node_id, f"view:{d.view}", "display_of", d.source)
-    for m in model.view_modes:
-        _edges(graph, m.node_id, (bundle_id.get(b) for b in m.used_on), "used_on", m.source)
-    for r in model.responsive_image_styles:
-        _edges(graph, r.node_id, [f"image_style:{r.fallback_style}"], "fallback", r.source)
-        _edges(graph, r.node_id, (f"image_style:{s}" for s in r.image_styles), "maps", r.source)
-    for e in model.image_effects:
-        graph.add_edge(e.node_id, f"image_style:{e.image_style}", "effect_of", e.source)
-    for w in model.workflows:
-        _edges(graph, w.node_id, (bundle_id.get(b) for b in w.bundles), "moderates", w.source)
-    for s in model.states:
-        graph.add_edge(s.node_id, f"workflow:{s.workflow}", "state_of", s.source)
-    for t in model.transitions:
+    ids = {
+        kind: graph.add_items(getattr(model, kind), kind)
+        for kind in (
+            "bundles",
+            "fields",
+            "views",
+            "displays",
+            "view_modes",
+            "image_styles",
+            "image_effects",
+            "responsive_image_styles",
+            "roles",
+            "workflows",
+            "states",
+            "transitions",
+            "menus",
+        )
+    }
+    add = graph.add_edges
+    bundle_id: dict[tuple[str, str] | None, str] = {
+        b.key: node for b, node in zip(model.bundles, ids["bundles"], strict=True)
+    }
+    for f, node in zip(model.fields, ids["fields"], strict=True):
+        add(node, (bundle_id.get(f.bundle),), "field_of", f.source)
+        add(node, (bundle_id.get(t) for t in f.reference_targets), "references", f.source)
+    for d, node in zip(model.displays, ids["displays"], strict=True):
+        add(node, (f"view:{d.view}",), "display_of", d.source)
+    for m, node in zip(model.view_modes, ids["view_modes"], strict=True):
+        add(node, (bundle_id.get(b) for b in m.used_on), "used_on", m.source)
+    for r, node in zip(model.responsive_image_styles, ids["responsive_image_styles"], strict=True):
+        add(node, (f"image_style:{r.fallback_style}",), "fallback", r.source)
+        add(node, (f"image_style:{s}" for s in r.image_styles), "maps", r.source)
+    for e, node in zip(model.image_effects, ids["image_effects"], strict=True):
+        add(node, (f"image_style:{e.image_style}",), "effect_of", e.source)
+    for w, node in zip(model.workflows, ids["workflows"], strict=True):
+        add(node, (bundle_id.get(b) for b in w.bundles), "moderates", w.source)
+    for s, node in zip(model.states, ids["states"], strict=True):
+        add(node, (f"workflow:{s.workflow}",), "state_of", s.source)
+    for t, node in zip(model.transitions, ids["transitions"], strict=True):
         states = [*t.from_states, t.to_state] if t.to_state else list(t.from_states)
-        _edges(graph, t.node_id, (f"state:{t.workflow}:{s}" for s in states), "moves_between", t.source)
+        add(node, (f"state:{t.workflow}:{s}" for s in states), "moves_between", t.source)
     return graph
-
-
-def _edges(
-    graph: DependencyGraph, dependent: str, dependencies: Iterable[str | None], relation: str, source: SourceRef
-) -> None:
-    for dependency in dependencies:
-        if dependency:
-            graph.add_edge(dependent, dependency, relation, source)
 
 
 def report_cycles(graph: DependencyGraph, findings: Findings) -> None:
