@@ -37,7 +37,7 @@ from app.intake.names import (
     split_reference,
     to_machine_name,
 )
-from app.intake.rows import NUMBER, Row, Sheet, lenient, rows
+from app.intake.rows import NUMBER, Flag, Row, Sheet, lenient, rows
 from app.intake.status import StatusMapping
 from app.intake.storages import build_storages
 from app.intake.vocabulary import (
@@ -65,6 +65,8 @@ class ModelBuilder:
         self._unchecked_reported: set[tuple[str, SpecKind]] = set()
         self._collisions_reported: set[tuple[SpecKind, str]] = set()
         self._sources: dict[tuple[SpecKind, Hashable], SourceRef] = {}
+        # Resolved references: what a reference resolved to and the flags it raised, per distinct input (see `_memo`).
+        self._resolved: dict[Hashable, tuple[Any, list[Flag]]] = {}
 
     def build(self) -> SpecModel:
         bundles = self._build(SpecKind.BUNDLES, self._bundle, scope=lambda b: b.entity_type)
@@ -179,20 +181,21 @@ class ModelBuilder:
         base = _base(row)
         if base["machine_name"] == "-":
             base["machine_name"] = ""
-        type_id = _mapped(row, "field_type", field_type_id(row.get("field_type")), "field type")
+        field_type, widget = row.get("field_type"), row.get("widget")
+        type_id = _mapped(row, "field_type", field_type_id(field_type), "field type")
         return FieldInstance(
             **base,
             bundle=bundle,
-            field_type=row.get("field_type"),
+            field_type=field_type,
             required=_flag(row, "required"),
             cardinality=_cardinality(row),
-            widget=row.get("widget"),
+            widget=widget,
             reference_targets=_present(targets),
             reused=_flag(row, "reused"),
             field_group=row.get("field_group"),
             help_text=row.get("help_text"),
             field_type_id=type_id,
-            widget_id=_mapped(row, "widget", widget_id(row.get("widget"), type_id), "widget"),
+            widget_id=_mapped(row, "widget", widget_id(widget, type_id), "widget"),
             translatable=_flag(row, "translated"),
         )
 
@@ -278,6 +281,15 @@ class ModelBuilder:
         a bundle of that name. When several have ("Image": a media type and a paragraph type), the row's bundle
         machine name hint decides if it names one of them; otherwise the reference is reported with the candidates
         and assigned to none (never silently to the first)."""
+        if SpecKind.BUNDLES not in self.sheets:  # unchecked: its note is raised once per file, so never replayed
+            return self._find_bundle(row, role, text)
+        hint = row.get("bundle_lookup") if role != "ref_bundle" else ""
+        key: BundleKey | None = self._memo(
+            row, ("bundle reference", role, text, hint), lambda: self._find_bundle(row, role, text)
+        )
+        return key
+
+    def _find_bundle(self, row: Row, role: str, text: str) -> BundleKey | None:
         label, entity_type = split_reference(text)
         scopes = [entity_type] if entity_type else list(self.index[SpecKind.BUNDLES].scopes())
         if entity_type is None and len(scopes) > 1 and SpecKind.BUNDLES in self.sheets:
@@ -323,13 +335,38 @@ class ModelBuilder:
         hint_role: str = "",
     ) -> Any:
         """The key a label (or machine name) refers to, reporting unknown names and case differences."""
-        text = row.get(role) if text is None else text
-        if not text:
+        name = row.get(role) if text is None else text
+        if not name:
             return None
         scopes = list(scopes)
         hint = row.get(hint_role) if hint_role and role != "ref_bundle" else ""
         if kind not in self.sheets:
-            return self._unchecked(row, role, kind, scopes, hint or to_machine_name(text, kind))
+            return self._unchecked(row, role, kind, scopes, hint or to_machine_name(name, kind))
+        return self._memo(
+            row, (kind, role, name, tuple(scopes), hint), lambda: self._find(row, role, kind, scopes, name, hint)
+        )
+
+    def _memo(self, row: Row, key: Hashable, resolve: Callable[[], Any]) -> Any:
+        """`resolve()` once per distinct reference (`key` holds every input it reads); a later row with the same one
+        gets its outcome and raises the same flags, each quoting that row's own cell. Sound because every kind is
+        built after the kinds it refers to, so the index a reference reads no longer changes; findings raised once
+        (a label collision) are raised by the first resolution, as they were."""
+        if (done := self._resolved.get(key)) is not None:
+            for flag in done[1]:
+                flag.replay(row)
+            return done[0]
+        flags: list[Flag] = []
+        outer, row.recording = row.recording, flags
+        try:
+            outcome = resolve()
+        finally:
+            row.recording = outer
+        if outer is not None:  # a reference resolved within another's first resolution: the outer one raised these too
+            outer.extend(flags)
+        self._resolved[key] = (outcome, flags)
+        return outcome
+
+    def _find(self, row: Row, role: str, kind: SpecKind, scopes: list[Hashable], text: str, hint: str) -> Any:
         index = self.index[kind]
         for scope in scopes:
             key, canonical = index.find(scope, text)
@@ -414,6 +451,8 @@ class ModelBuilder:
             return
         raw = row.raw(role).strip()
         machine_name = resolved[-1] if isinstance(resolved, tuple) else resolved
+        if raw and raw == machine_name:  # the usual case (a machine name is never a spreadsheet error: those read "")
+            return
         name = row.sheet.column_name(role)
         if not raw:
             row.flag(
@@ -489,8 +528,7 @@ def _unexpected(row: Row, role: str, expected: str) -> None:
 
 def _mapped(row: Row, role: str, plugin_id: str | None, what: str) -> str:
     """The Drupal id of a label; an unknown label is kept as written and noted once per cell."""
-    label = row.get(role)
-    if plugin_id is None and label and not NUMBER.fullmatch(label):  # a number is reported as misplaced instead
+    if plugin_id is None and (label := row.get(role)) and not NUMBER.fullmatch(label):  # a number: misplaced instead
         row.flag(
             Code.UNMAPPED_VALUE,
             Severity.INFO,

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import zip_longest
+from typing import NamedTuple
 
 from app.intake.cell_errors import cell_address
 from app.intake.columns import Column, kind_columns
@@ -52,10 +53,6 @@ class Sheet:
         return kind_columns(self.kind)
 
     @cached_property
-    def role_items(self) -> tuple[tuple[str, int], ...]:
-        return tuple(self.roles.items())
-
-    @cached_property
     def header_index(self) -> dict[str, int]:
         """Header text -> column, for the rows' `RowCells` (a repeated name: its last column)."""
         return {name: i for i, name in enumerate(self.names)}
@@ -70,8 +67,24 @@ class Sheet:
         return self.names[index] if index is not None else ""
 
 
+class Flag(NamedTuple):
+    """The arguments of one `Row.flag` call; `replay` makes the same call on another row."""
+
+    code: Code
+    severity: Severity
+    message: str
+    role: str
+    value: str | None
+    suggestion: str
+
+    def replay(self, row: Row) -> None:
+        row.flag(self.code, self.severity, self.message, self.role, value=self.value, suggestion=self.suggestion)
+
+
 class Row:
     """Cell access by role; every finding it raises is located at this row."""
+
+    __slots__ = ("_roles", "_values", "action", "findings", "record", "recording", "sheet", "source", "status")
 
     def __init__(
         self, sheet: Sheet, record: Record, findings: Findings, action: Action, status: str, values: tuple[str, ...]
@@ -83,8 +96,13 @@ class Row:
         self.status = status
         self.source = SourceRef(sheet.table.name, record.number, record.line)
         # `values`: the record's cells trimmed, spreadsheet errors read as empty (the builder asks for each several
-        # times); the sheet's columns were cleaned column by column, before the rows were made.
-        self._values = {role: values[i] for role, i in sheet.role_items}
+        # times), one per header column and a last "" that an unmapped role reads (no dict per row: 100,000 rows);
+        # the sheet's columns were cleaned column by column, before the rows were made.
+        self._roles = sheet.roles
+        self._values = values
+        # While set, each flag is also kept here as the call that raised it, so that the builder can raise the same
+        # on the next row that resolves the same reference (`ModelBuilder._memo`).
+        self.recording: list[Flag] | None = None
 
     @property
     def cells(self) -> RowCells:
@@ -99,7 +117,7 @@ class Row:
 
     def get(self, role: str) -> str:
         """The trimmed cell; spreadsheet error values read as empty (they are reported once per row)."""
-        return self._values.get(role, "")
+        return self._values[self._roles.get(role, -1)]
 
     def flag(
         self,
@@ -111,6 +129,8 @@ class Row:
         value: str | None = None,
         suggestion: str = "",
     ) -> None:
+        if self.recording is not None:
+            self.recording.append(Flag(code, severity, message, role, value, suggestion))
         index = self.sheet.roles.get(role) if role else None
         self.findings.add(
             code,
@@ -199,8 +219,8 @@ def rows(sheet: Sheet, findings: Findings, mapping: StatusMapping) -> Iterator[R
     statuses = columns.stripped[status_index] if status_index is not None else [""] * len(records)
     filled = columns.any_filled(sorted(counts), len(records))
     suspect = columns.suspect(sheet, len(records))
-    # Each record's cleaned cells, in step with the records (a header has at least one column).
-    values = zip(*columns.cleaned, strict=True)
+    # Each record's cleaned cells, in step with the records, and the "" an unmapped role reads (see `Row`).
+    values = zip(*columns.cleaned, [""] * len(records), strict=True)
     for record, cleaned, status, has_content, check in zip(records, values, statuses, filled, suspect, strict=True):
         cells = record.cells
         if not has_content:

@@ -238,3 +238,36 @@ def test_the_width_check_refuses_exactly_the_files_the_csv_module_splits_too_wid
     assert (table is None) == (widest > 3)
     if table is not None:
         assert max((len(r.cells) for r in table.records), default=0) <= 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.lists(
+        st.sampled_from(["a", ",", ";", '"', "\n", "\r", " ", "b,c", '""', ",,,", '"x\ny"']), max_size=40
+    ).map("".join),
+    delimiter=st.sampled_from([",", ";"]),
+    max_columns=st.sampled_from([1, 2, 3, 5, 1000]),
+    max_cells=st.sampled_from([3, 10, 40, 500_000]),
+    chunk=st.sampled_from([1, 2, 64]),
+)
+def test_reading_without_the_guard_is_the_guarded_reading(text, delimiter, max_columns, max_cells, chunk):
+    """The fast reading (csv alone while no record holds max_columns delimiters) gives what the record-width guard
+    gives: records, lines, findings, over-budget refusals."""
+    from app.intake import reading
+
+    limits = IntakeLimits(max_columns=max_columns, max_cells=max_cells)
+    fast, guarded = reading.Table("f", "utf-8", delimiter, None), reading.Table("f", "utf-8", delimiter, None)
+    fast_findings, guarded_findings = Findings(), Findings()
+    default, reading._CHUNK_LINES = reading._CHUNK_LINES, chunk
+    try:
+        read = reading._parse(text, fast, fast_findings, limits)
+    finally:
+        reading._CHUNK_LINES = default
+    assert read == reading._parse_guarded(text, guarded, guarded_findings, limits)
+    assert list(fast_findings) == list(guarded_findings)
+    if read:
+        assert (fast.header, fast.records, fast.physical_lines) == (
+            guarded.header,
+            guarded.records,
+            guarded.physical_lines,
+        )
