@@ -106,15 +106,23 @@ def _configuration(
 CRITERIA_FILE = "success-criteria.md"
 BEHAT_FILE = "acceptance.feature"
 NOTES_FILE = "notes.md"
+WHOLE_SITE_NOTE = (
+    "These are this ticket's rows of the Spec Tool's tables. Each step checks the whole site, so run them within the "
+    "site's feature (Review: Download Behat tests), which lists every row the finished site has."
+)
 
 
 def _behat(draft: TicketDraft, attached: bool) -> list[Node | None]:
     if not draft.behat:
         return []
     heading = nodes.heading("Acceptance tests (Drupal Spec Tool, Behat)")
+    # The Spec Tool's "exactly the following ..." steps compare the whole site, so this ticket's rows pass only inside
+    # the site's feature; said on every ticket, since run alone the scenario would fail on any other row.
+    scope = nodes.paragraph(nodes.inline(WHOLE_SITE_NOTE))
     if attached:
-        return [heading, nodes.paragraph(nodes.inline(f"Too long for the description: see the attached {BEHAT_FILE}."))]
-    return [heading, _code(draft.behat.rstrip("\n"), "gherkin")]
+        pointer = nodes.paragraph(nodes.inline(f"Too long for the description: see the attached {BEHAT_FILE}."))
+        return [heading, scope, pointer]
+    return [heading, scope, _code(draft.behat.rstrip("\n"), "gherkin")]
 
 
 def _criteria(draft: TicketDraft, prose: TicketProse, attached: bool) -> list[Node | None]:

@@ -389,6 +389,7 @@
       await follow(started.taskId, flag);
     },
     download: function () { return dtg.download("/api/sessions/" + state.session + "/export/spec.zip"); },
+    acceptance: function () { return dtg.download("/api/sessions/" + state.session + "/acceptance.feature"); },
     revise: async function () {
       const revision = await DTGHost.fetchJson("/api/sessions/" + state.session + "/revise", { method: "POST", body: {} });
       notify("success", "Revision started", revision.files

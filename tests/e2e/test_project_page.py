@@ -239,6 +239,12 @@ def _walk_through(page, sandbox_url: str, axe_source: str) -> None:  # type: ign
     frame.locator("#dtg-filter-text").wait_for(timeout=WAIT_MS)
     total = frame.locator(".dtg-ticket-row").count()
     frame.get_by_text(f"0 of {total} reviewed").first.wait_for(timeout=WAIT_MS)
+    # The site's Behat check, which each ticket's scenario points to, is one click from the review.
+    with page.expect_download(timeout=WAIT_MS) as saved:
+        frame.get_by_role("button", name="Download Behat tests").click()
+    feature = Path(saved.value.path()).read_text("utf-8")
+    assert saved.value.suggested_filename.endswith("-acceptance.feature")
+    assert feature.startswith("@api\n") and "Then exactly the following fields should exist" in feature
     frame.locator("#dtg-filter-text").fill("workflow")
     frame.get_by_text(f"of {total} tickets shown").wait_for(timeout=WAIT_MS)
     assert 0 < frame.locator(".dtg-ticket-row:visible").count() < total

@@ -9,6 +9,7 @@ import pytest
 from app.generation import DraftSet, GenerationResult
 from app.generation.adf import plain_text
 from app.generation.behat import STEPS, spec_feature
+from app.generation.description import WHOLE_SITE_NOTE
 from app.intake import IntakeResult, UploadedFile
 from tests.generation.helpers import intake
 
@@ -92,6 +93,25 @@ def test_a_bundle_tickets_fields_scenario_has_a_row_per_field_of_its_table(
         assert not bundle or all(row[0].startswith(f"{bundle} (") for row in behat)
         checked += 1
     assert checked >= 50
+
+
+def test_each_tickets_scenario_says_it_passes_only_within_the_whole_sites_feature(
+    uwec_drafts: DraftSet, uwec_result: GenerationResult
+) -> None:
+    # The Spec Tool's steps compare the whole site (ContentModelContext::assertFields reads every bundle's fields), so
+    # a ticket's rows alone fail on a site with anything else: each ticket says where they pass, before its scenario.
+    with_behat = 0
+    for draft, ticket in zip(uwec_drafts.drafts, uwec_result.tickets, strict=True):
+        blocks = ticket.description["content"]
+        texts = [plain_text(n) for n in blocks]
+        if not draft.behat:
+            assert WHOLE_SITE_NOTE not in texts, draft.key
+            continue
+        with_behat += 1
+        heading = texts.index("Acceptance tests (Drupal Spec Tool, Behat)")
+        assert texts[heading + 1] == WHOLE_SITE_NOTE, draft.key
+        assert "Download Behat tests" in WHOLE_SITE_NOTE
+    assert with_behat >= 50
 
 
 def test_required_cardinality_and_translatable_are_written_as_the_context_reads_them(uwec_drafts: DraftSet) -> None:
