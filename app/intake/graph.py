@@ -77,39 +77,55 @@ class DependencyGraph:
         return self._derived
 
     def add_item(self, item: SpecItem, kind: str) -> None:
+        self.add_items((item,), kind)
+
+    def add_items(self, items: Iterable[SpecItem], kind: str) -> list[str]:
+        """Add each item as a node of this kind; their node ids, in order."""
         self._derived = None
-        attrs = {
-            "kind": kind,
-            "label": item.label,
-            "noun": item.entity_type_label.strip() if isinstance(item, Bundle) else "",
-            "action": item.action.value,  # the enum's own string: str() would copy it for every node
-            "source": item.source,
-        }
-        node = item.node_id
-        known = self._nodes.get(node)
-        if known is None:
-            self._nodes[node] = attrs
-            self._succ[node] = {}
-        else:  # as networkx does: the attributes updated, the node keeps its place
-            known.update(attrs)
+        nodes, succ = self._nodes, self._succ
+        added = []
+        for item in items:
+            attrs = {
+                "kind": kind,
+                "label": item.label,
+                "noun": item.entity_type_label.strip() if isinstance(item, Bundle) else "",
+                "action": item.action._value_,  # the enum's own string (as .value, without its descriptor call)
+                "source": item.source,
+            }
+            node = item.node_id
+            known = nodes.get(node)
+            if known is None:
+                nodes[node] = attrs
+                succ[node] = {}
+            else:  # as networkx does: the attributes updated, the node keeps its place
+                known.update(attrs)
+            added.append(node)
+        return added
 
     def add_edge(self, dependent: str, dependency: str, relation: str, source: SourceRef) -> None:
+        self.add_edges(dependent, (dependency,), relation, source)
+
+    def add_edges(self, dependent: str, dependencies: Iterable[str | None], relation: str, source: SourceRef) -> None:
+        """An edge from dependent to each dependency (None and "" skipped), all stated by the same row."""
         self._derived = None
         # Edges only join items the spec defines; a reference to nothing is a finding, not a node.
         attrs = self._nodes.get(dependent)
-        if attrs is None or dependency not in self._nodes:
+        if attrs is None:
             return
         # Removing an item needs its owner (field -> bundle), not what it pointed at: no ordering edge from it.
         if relation not in _STRUCTURAL and attrs["action"] == Action.REMOVE:
             return
-        successors = self._succ[dependent]
-        edge = successors.get(dependency)
-        if edge is None:
-            successors[dependency] = {"relation": relation, "sources": [source]}
-        else:
-            sources = edge["sources"]
-            if source not in sources:
-                sources.append(source)
+        nodes, successors = self._nodes, self._succ[dependent]
+        for dependency in dependencies:
+            if not dependency or dependency not in nodes:
+                continue
+            edge = successors.get(dependency)
+            if edge is None:
+                successors[dependency] = {"relation": relation, "sources": [source]}
+            else:
+                sources = edge["sources"]
+                if source not in sources:
+                    sources.append(source)
 
     def bundle_graph(self) -> nx.DiGraph[str]:
         """The graph with every field instance folded into its bundle, so entity references become bundle edges.
@@ -135,28 +151,28 @@ class DependencyGraph:
             if data["relation"] == "field_of"
         }
 
-    def _folded_pairs(self, owner: dict[str, str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    def _folded_pairs(self, owner: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
         """Each edge with its ends folded into their owners (a field's own edge to its bundle dropped), in the
         digraph's edge order."""
-        for a, successors in self._succ.items():
-            for b, data in successors.items():
-                a_owner, b_owner = owner.get(a, a), owner.get(b, b)
-                if a_owner != b_owner or data["relation"] != "field_of":
-                    yield a_owner, b_owner, data
+        fold = owner.get
+        return [
+            (a_owner, b_owner, data)
+            for a, successors in self._succ.items()
+            for b, data in successors.items()
+            if (a_owner := fold(a, a)) != (b_owner := fold(b, b)) or data["relation"] != "field_of"
+        ]
 
-    def _cyclic_part(self) -> nx.DiGraph[str]:
-        """The bundle graph's edges that can lie on a cycle: from a node with an edge in to a node with an edge out.
-        Every edge of a cycle is one, so its cyclic components are the bundle graph's, without the tens of thousands
-        of leaves (displays, effects, states) a big spec has."""
-        owner = self._owners()
-        targets, sources = set(), set()
-        for a, b, _ in self._folded_pairs(owner):
-            sources.add(a)
-            targets.add(b)
-        kept = (edge for edge in self._folded_pairs(owner) if edge[0] in targets and edge[1] in sources)
-        graph: nx.DiGraph[str] = nx.DiGraph()
-        graph.add_edges_from((a, b, data) for (a, b), data in _merged(kept).items())
-        return graph
+    def _cyclic_part(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """The bundle graph's edges that can lie on a cycle: from a node with an edge in to a node with an edge out,
+        as successor dicts in the bundle graph's order. Every edge of a cycle is one, so its cyclic components are the
+        bundle graph's, without the tens of thousands of leaves (displays, effects, states) a big spec has."""
+        pairs = self._folded_pairs(self._owners())
+        sources = {a for a, _, _ in pairs}
+        targets = {b for _, b, _ in pairs}
+        successors: dict[str, dict[str, dict[str, Any]]] = {}
+        for (a, b), data in _merged(e for e in pairs if e[0] in targets and e[1] in sources).items():
+            successors.setdefault(a, {})[b] = data
+        return successors
 
     def strongly_connected_components(self, graph: nx.DiGraph[str] | None = None) -> list[tuple[str, ...]]:
         """Components of more than one node, largest first; default: the bundle graph.
@@ -164,24 +180,18 @@ class DependencyGraph:
         Self-references (a bundle referencing its own type) are left out: one ticket builds the bundle and then the
         field, so they never block an order.
         """
-        graph = self.bundle_graph() if graph is None else graph
-        components = [tuple(sorted(c)) for c in nx.strongly_connected_components(graph) if len(c) > 1]
-        return sorted(components, key=lambda c: (-len(c), c))
+        if graph is None:
+            return _components(self._cyclic_part())
+        return _components(graph.succ)
 
     def cycles(self, graph: nx.DiGraph[str] | None = None) -> list[Cycle]:
         """One cycle per cyclic component, with the rows behind each edge; the bundle graph's are found once."""
-        if graph is None:
-            cache = self._cache()
-            if cache.cycles is None:
-                cache.cycles = self.cycles(self._cyclic_part())
-            return list(cache.cycles)
-        found = []
-        for component in self.strongly_connected_components(graph):
-            sub = graph.subgraph(component)
-            loop = nx.find_cycle(nx.DiGraph((a, b) for a, b in sub.edges if a != b), source=component[0])
-            edges = tuple((a, b, tuple(sub.edges[a, b]["sources"])) for a, b, *_ in loop)
-            found.append(Cycle(component, edges))
-        return found
+        if graph is not None:
+            return _cycles(graph.succ)
+        cache = self._cache()
+        if cache.cycles is None:
+            cache.cycles = _cycles(self._cyclic_part())
+        return list(cache.cycles)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -205,6 +215,60 @@ class _Derived:
         self.cycles: list[Cycle] | None = None
 
 
+def _components(successors: Mapping[str, Mapping[str, object]]) -> list[tuple[str, ...]]:
+    """The strongly connected components of more than one node, each sorted, largest first (Tarjan's, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[tuple[str, ...]] = []
+    for root in successors:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(successors[root]))]
+        while work:
+            node, pending = work[-1]
+            for nxt in pending:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(successors.get(nxt, ()))))
+                    break
+                if nxt in on_stack and index[nxt] < low[node]:
+                    low[node] = index[nxt]
+            else:
+                work.pop()
+                if work and low[node] < low[work[-1][0]]:
+                    low[work[-1][0]] = low[node]
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(tuple(sorted(component)))
+    return sorted(found, key=lambda c: (-len(c), c))
+
+
+def _cycles(successors: Mapping[str, Mapping[str, dict[str, Any]]]) -> list[Cycle]:
+    """One cycle per component, as networkx's find_cycle walks it from the component's first node."""
+    found = []
+    for component in _components(successors):
+        members = set(component)
+        within = {a: [b for b in successors.get(a, ()) if b in members and b != a] for a in component}
+        loop = nx.find_cycle(nx.DiGraph((a, b) for a in component for b in within[a]), source=component[0])
+        edges = tuple((a, b, tuple(successors[a][b]["sources"])) for a, b, *_ in loop)
+        found.append(Cycle(component, edges))
+    return found
+
+
 def _merged(edges: Iterable[tuple[str, str, dict[str, Any]]]) -> dict[tuple[str, str], dict[str, Any]]:
     """Edges folded onto the same pair become one: the first one's relation, every distinct source in order."""
     merged: dict[tuple[str, str], dict[str, Any]] = {}
@@ -220,53 +284,48 @@ def _merged(edges: Iterable[tuple[str, str, dict[str, Any]]]) -> dict[tuple[str,
 def build_graph(model: SpecModel) -> DependencyGraph:
     """Derive the edges exactly where the columns allow it."""
     graph = DependencyGraph()
-    for kind in (
-        "bundles",
-        "fields",
-        "views",
-        "displays",
-        "view_modes",
-        "image_styles",
-        "image_effects",
-        "responsive_image_styles",
-        "roles",
-        "workflows",
-        "states",
-        "transitions",
-        "menus",
-    ):
-        for item in getattr(model, kind):
-            graph.add_item(item, kind)
-    bundle_id = {b.key: b.node_id for b in model.bundles}
-    for f in model.fields:
-        if f.bundle in bundle_id:
-            graph.add_edge(f.node_id, bundle_id[f.bundle], "field_of", f.source)
-        _edges(graph, f.node_id, (bundle_id.get(t) for t in f.reference_targets), "references", f.source)
-    for d in model.displays:
-        graph.add_edge(d.node_id, f"view:{d.view}", "display_of", d.source)
-    for m in model.view_modes:
-        _edges(graph, m.node_id, (bundle_id.get(b) for b in m.used_on), "used_on", m.source)
-    for r in model.responsive_image_styles:
-        _edges(graph, r.node_id, [f"image_style:{r.fallback_style}"], "fallback", r.source)
-        _edges(graph, r.node_id, (f"image_style:{s}" for s in r.image_styles), "maps", r.source)
-    for e in model.image_effects:
-        graph.add_edge(e.node_id, f"image_style:{e.image_style}", "effect_of", e.source)
-    for w in model.workflows:
-        _edges(graph, w.node_id, (bundle_id.get(b) for b in w.bundles), "moderates", w.source)
-    for s in model.states:
-        graph.add_edge(s.node_id, f"workflow:{s.workflow}", "state_of", s.source)
-    for t in model.transitions:
+    ids = {
+        kind: graph.add_items(getattr(model, kind), kind)
+        for kind in (
+            "bundles",
+            "fields",
+            "views",
+            "displays",
+            "view_modes",
+            "image_styles",
+            "image_effects",
+            "responsive_image_styles",
+            "roles",
+            "workflows",
+            "states",
+            "transitions",
+            "menus",
+        )
+    }
+    add = graph.add_edges
+    bundle_id: dict[tuple[str, str] | None, str] = {
+        b.key: node for b, node in zip(model.bundles, ids["bundles"], strict=True)
+    }
+    for f, node in zip(model.fields, ids["fields"], strict=True):
+        add(node, (bundle_id.get(f.bundle),), "field_of", f.source)
+        add(node, (bundle_id.get(t) for t in f.reference_targets), "references", f.source)
+    for d, node in zip(model.displays, ids["displays"], strict=True):
+        add(node, (f"view:{d.view}",), "display_of", d.source)
+    for m, node in zip(model.view_modes, ids["view_modes"], strict=True):
+        add(node, (bundle_id.get(b) for b in m.used_on), "used_on", m.source)
+    for r, node in zip(model.responsive_image_styles, ids["responsive_image_styles"], strict=True):
+        add(node, (f"image_style:{r.fallback_style}",), "fallback", r.source)
+        add(node, (f"image_style:{s}" for s in r.image_styles), "maps", r.source)
+    for e, node in zip(model.image_effects, ids["image_effects"], strict=True):
+        add(node, (f"image_style:{e.image_style}",), "effect_of", e.source)
+    for w, node in zip(model.workflows, ids["workflows"], strict=True):
+        add(node, (bundle_id.get(b) for b in w.bundles), "moderates", w.source)
+    for s, node in zip(model.states, ids["states"], strict=True):
+        add(node, (f"workflow:{s.workflow}",), "state_of", s.source)
+    for t, node in zip(model.transitions, ids["transitions"], strict=True):
         states = [*t.from_states, t.to_state] if t.to_state else list(t.from_states)
-        _edges(graph, t.node_id, (f"state:{t.workflow}:{s}" for s in states), "moves_between", t.source)
+        add(node, (f"state:{t.workflow}:{s}" for s in states), "moves_between", t.source)
     return graph
-
-
-def _edges(
-    graph: DependencyGraph, dependent: str, dependencies: Iterable[str | None], relation: str, source: SourceRef
-) -> None:
-    for dependency in dependencies:
-        if dependency:
-            graph.add_edge(dependent, dependency, relation, source)
 
 
 def report_cycles(graph: DependencyGraph, findings: Findings) -> None:
