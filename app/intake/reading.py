@@ -371,14 +371,7 @@ def _parse_lines(
         if before[reader.line_num] - before[previous] >= max_columns:
             raise _MaybeTooWide from error
         table.records = records
-        findings.add(
-            Code.MALFORMED_CSV,
-            Severity.BLOCKING,
-            f"The CSV cannot be parsed past this point ({error}); the rest of the file is ignored.",
-            file=table.name,
-            record=number + 1,
-            line=previous + 1,
-        )
+        _malformed(error, table, findings, record=number + 1, line=previous + 1)
     table.records = records
     table.physical_lines = max(reader.line_num, text.count("\n") + (0 if text.endswith("\n") else 1))
     return True
@@ -409,16 +402,21 @@ def _parse_guarded(text: str, table: Table, findings: Findings, limits: IntakeLi
             number += 1
             table.records.append(Record(number, line, tuple(cells)))
     except csv.Error as error:
-        findings.add(
-            Code.MALFORMED_CSV,
-            Severity.BLOCKING,
-            f"The CSV cannot be parsed past this point ({error}); the rest of the file is ignored.",
-            file=table.name,
-            record=number + 1,
-            line=previous_line + 1,
-        )
+        _malformed(error, table, findings, record=number + 1, line=previous_line + 1)
     table.physical_lines = max(reader.line_num, text.count("\n") + (0 if text.endswith("\n") else 1))
     return True
+
+
+def _malformed(error: csv.Error, table: Table, findings: Findings, *, record: int, line: int) -> None:
+    """Both readings stop at the first record csv cannot split and keep what came before."""
+    findings.add(
+        Code.MALFORMED_CSV,
+        Severity.BLOCKING,
+        f"The CSV cannot be parsed past this point ({error}); the rest of the file is ignored.",
+        file=table.name,
+        record=record,
+        line=line,
+    )
 
 
 def over_budget(
