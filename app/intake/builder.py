@@ -69,6 +69,7 @@ class ModelBuilder:
         self._resolved: dict[Hashable, tuple[Any, list[Flag]]] = {}
 
     def build(self) -> SpecModel:
+        # Each kind after the kinds it refers to: `_memo` relies on a target's index being complete.
         bundles = self._build(SpecKind.BUNDLES, self._bundle, scope=lambda b: b.entity_type)
         image_styles = self._build(SpecKind.IMAGE_STYLES, self._simple(ImageStyle))
         views = self._build(SpecKind.VIEWS, self._view)

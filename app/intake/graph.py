@@ -76,9 +76,6 @@ class DependencyGraph:
             self._derived = _Derived()
         return self._derived
 
-    def add_item(self, item: SpecItem, kind: str) -> None:
-        self.add_items((item,), kind)
-
     def add_items(self, items: Iterable[SpecItem], kind: str) -> list[str]:
         """Add each item as a node of this kind; their node ids, in order."""
         self._derived = None
@@ -101,9 +98,6 @@ class DependencyGraph:
                 known.update(attrs)
             added.append(node)
         return added
-
-    def add_edge(self, dependent: str, dependency: str, relation: str, source: SourceRef) -> None:
-        self.add_edges(dependent, (dependency,), relation, source)
 
     def add_edges(self, dependent: str, dependencies: Iterable[str | None], relation: str, source: SourceRef) -> None:
         """An edge from dependent to each dependency (None and "" skipped), all stated by the same row."""

@@ -275,9 +275,9 @@ def _decode(data: bytes) -> tuple[str, str, str] | None:
 
 
 def _has_controls(data: bytes, text: str, encoding: str) -> bool:
-    """Whether the text holds a control character (`CONTROL_CHARACTERS`): in UTF-8 (and ASCII) a byte below 0x80
+    """Whether the text holds a control character (`CONTROL_CHARACTERS`): in UTF-8 a byte below 0x80
     is always that character, so the bytes are searched, with a byte table in one C pass rather than the regex."""
-    if encoding in ("utf-8", "utf-8-sig", "ascii"):
+    if encoding in ("utf-8", "utf-8-sig"):
         return bool(data.translate(None, _NOT_CONTROL_BYTES))
     return CONTROL_CHARACTERS.search(text) is not None
 
@@ -318,8 +318,9 @@ def _parse(text: str, table: Table, findings: Findings, limits: IntakeLimits) ->
 
     The record-width guard (`_RecordWidth`) changes nothing for a record whose lines hold fewer than `max_columns`
     delimiters, and real specs have no other: csv then splits the file's lines alone, and a record's delimiters are
-    counted from the delimiters up to each line. The first record that holds `max_columns` of them (as it is read,
-    at most `_CHUNK_LINES` lines past its start) sends the file back to the guarded reading, from its start."""
+    counted from the delimiters up to each line. The first record that holds `max_columns` of them (seen when csv
+    returns it, or asks for the next chunk of `_CHUNK_LINES` lines while building it) sends the file back to the
+    guarded reading, from its start."""
     lines = io.StringIO(text, newline="").readlines()  # the lines the guard would hand csv
     counts = list(map(str.count, lines, repeat(table.delimiter, len(lines))))
     if max(counts, default=0) < limits.max_columns:
@@ -362,8 +363,7 @@ def _parse_lines(
                 over_budget(table.name, findings, limits, line=line, columns=len(cells))
                 return False
             if table.header is None:
-                if any(cell.strip() for cell in cells):
-                    table.header = Record(0, line, tuple(cells))
+                _take_header(table, cells, line)
                 continue
             number += 1
             append(new(Record, (number, line, tuple(cells))))
@@ -373,7 +373,7 @@ def _parse_lines(
         table.records = records
         _malformed(error, table, findings, record=number + 1, line=previous + 1)
     table.records = records
-    table.physical_lines = max(reader.line_num, text.count("\n") + (0 if text.endswith("\n") else 1))
+    table.physical_lines = _physical_lines(text, reader.line_num)
     return True
 
 
@@ -396,15 +396,24 @@ def _parse_guarded(text: str, table: Table, findings: Findings, limits: IntakeLi
                 over_budget(table.name, findings, limits, line=line, columns=columns, at_least=not guard.exact)
                 return False
             if table.header is None:
-                if any(cell.strip() for cell in cells):
-                    table.header = Record(0, line, tuple(cells))
+                _take_header(table, cells, line)
                 continue
             number += 1
             table.records.append(Record(number, line, tuple(cells)))
     except csv.Error as error:
         _malformed(error, table, findings, record=number + 1, line=previous_line + 1)
-    table.physical_lines = max(reader.line_num, text.count("\n") + (0 if text.endswith("\n") else 1))
+    table.physical_lines = _physical_lines(text, reader.line_num)
     return True
+
+
+def _take_header(table: Table, cells: list[str], line: int) -> None:
+    """Blank records before the header are skipped; the first with a value is the header."""
+    if any(cell.strip() for cell in cells):
+        table.header = Record(0, line, tuple(cells))
+
+
+def _physical_lines(text: str, lines_read: int) -> int:
+    return max(lines_read, text.count("\n") + (0 if text.endswith("\n") else 1))
 
 
 def _malformed(error: csv.Error, table: Table, findings: Findings, *, record: int, line: int) -> None:

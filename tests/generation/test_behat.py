@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,8 @@ from app.intake import IntakeResult, UploadedFile
 from tests.generation.helpers import intake
 
 pytestmark = [pytest.mark.unit, pytest.mark.generation]
+
+REVIEW_TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "_review.html"
 
 # The contract, as the Spec Tool's contexts state it (acquia/drupal-spec-tool src/Context/ContentModelContext.php,
 # ViewsContext.php, MediaContext.php, AccessControlContext.php, MenuContext.php, WorkflowContext.php):
@@ -110,8 +113,10 @@ def test_each_tickets_scenario_says_it_passes_only_within_the_whole_sites_featur
         with_behat += 1
         heading = texts.index("Acceptance tests (Drupal Spec Tool, Behat)")
         assert texts[heading + 1] == WHOLE_SITE_NOTE, draft.key
-        assert "Download Behat tests" in WHOLE_SITE_NOTE
     assert with_behat >= 50
+    # The note names the review's button by its text.
+    button = re.search(r'data-action="acceptance"[^>]*>([^<]+)</button>', REVIEW_TEMPLATE.read_text())
+    assert button and f"Review: {button[1]}" in WHOLE_SITE_NOTE
 
 
 def test_required_cardinality_and_translatable_are_written_as_the_context_reads_them(uwec_drafts: DraftSet) -> None:
