@@ -46,15 +46,21 @@ def _spec(edges: list[tuple[str, str, str]], actions: dict[str, Action] | None =
     return DependencyGraph(digraph)
 
 
+# b1 -> b2 -> b3 -> b1 through one field of each, the references on records 2, 4 and 6
+_THREE_BUNDLE_CYCLE = [
+    ("f1", "b1", "field_of"),
+    ("f1", "b2", "references"),
+    ("f2", "b2", "field_of"),
+    ("f2", "b3", "references"),
+    ("f3", "b3", "field_of"),
+    ("f3", "b1", "references"),
+]
+
+
 def test_a_hand_made_reference_cycle_through_fields_is_found_with_its_rows():
     graph = _spec(
         [
-            ("f1", "b1", "field_of"),
-            ("f1", "b2", "references"),
-            ("f2", "b2", "field_of"),
-            ("f2", "b3", "references"),
-            ("f3", "b3", "field_of"),
-            ("f3", "b1", "references"),
+            *_THREE_BUNDLE_CYCLE,
             ("f4", "b3", "field_of"),
             ("f4", "b3", "references"),  # a self-reference: never a cycle
             ("f5", "b4", "field_of"),
@@ -81,12 +87,7 @@ def test_two_components_largest_first_and_a_removed_bundle_s_cycle_is_info():
         [
             ("b5", "b6", "moderates"),
             ("b6", "b5", "moderates"),
-            ("f1", "b1", "field_of"),
-            ("f1", "b2", "references"),
-            ("f2", "b2", "field_of"),
-            ("f2", "b3", "references"),
-            ("f3", "b3", "field_of"),
-            ("f3", "b1", "references"),
+            *_THREE_BUNDLE_CYCLE,
             ("f6", "b2", "field_of"),
             ("f6", "b1", "references"),  # a second cycle b1 -> b2 -> b1 in the same component
         ],
