@@ -107,8 +107,9 @@ CRITERIA_FILE = "success-criteria.md"
 BEHAT_FILE = "acceptance.feature"
 NOTES_FILE = "notes.md"
 WHOLE_SITE_NOTE = (
-    "These are this ticket's rows of the Spec Tool's tables. Each step checks the whole site, so run them within the "
-    "site's feature (Review: Download Behat tests), which lists every row the finished site has."
+    "These are this ticket's rows of the Spec Tool's tables. Its steps compare the whole site, so run the site's "
+    "feature instead (Review: Download Behat tests): until every ticket is done it reports other tickets' rows as "
+    "missing, and this ticket is done when none of its own rows is reported missing or unexpected."
 )
 
 
@@ -116,8 +117,8 @@ def _behat(draft: TicketDraft, attached: bool) -> list[Node | None]:
     if not draft.behat:
         return []
     heading = nodes.heading("Acceptance tests (Drupal Spec Tool, Behat)")
-    # The Spec Tool's "exactly the following ..." steps compare the whole site, so this ticket's rows pass only inside
-    # the site's feature; said on every ticket, since run alone the scenario would fail on any other row.
+    # The Spec Tool's "exactly the following ..." steps compare the whole site (every bundle's fields, every role...),
+    # so run alone a ticket's scenario fails on any other row: every ticket says how to check its rows instead.
     scope = nodes.paragraph(nodes.inline(WHOLE_SITE_NOTE))
     if attached:
         pointer = nodes.paragraph(nodes.inline(f"Too long for the description: see the attached {BEHAT_FILE}."))
